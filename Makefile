@@ -1,0 +1,61 @@
+# Two commands set everything up on a fresh machine:
+#   make run    start the app on the bundled graph
+#   make test   ruff, mypy and the whole pytest suite
+# Both create .venv, install the package with its extras and the system packages the browser tests
+# need (Debian's chromium; CI runs as root). A second run is quick: each step leaves a stamp.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SYSTEM_STAMP := $(VENV)/.system-stamp
+PORT ?= 8501
+
+.PHONY: run test lint typecheck pytest bench fuzz clean system-deps help
+
+help:
+	@echo "make run    - start the app on the bundled graph (http://localhost:$(PORT))"
+	@echo "make test   - ruff + mypy + pytest (installs everything first)"
+	@echo "make bench  - benchmarks side by side (not part of make test)"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[server,test,dev]"
+	$(BIN)/python -m kgexplorer._assets
+	@touch $(STAMP)
+
+# Debian's chromium for the end-to-end tests. Playwright never downloads a browser here.
+$(SYSTEM_STAMP):
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "chromium: $$(chromium --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium is missing and this is not root: browser tests will be skipped (install Debian's 'chromium')."; \
+	fi
+	@mkdir -p $(VENV) && touch $(SYSTEM_STAMP)
+
+system-deps: $(SYSTEM_STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: $(STAMP) $(SYSTEM_STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist

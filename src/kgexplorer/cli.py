@@ -1,0 +1,412 @@
+"""The ``kgexplorer`` command line: each command reads its input, calls one library function, prints.
+
+Errors a user can cause end in a one-line message that says what to do (exit status 1; 2 for
+wrong usage); no traceback is printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import KgExplorerError
+from .settings import Settings, describe_settings
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_SELECT_FORMATS = ("table", "json", "csv", "tsv")
+_GRAPH_FORMATS = ("turtle", "nt", "jsonld")
+
+
+@dataclasses.dataclass
+class _Context:
+    data: tuple[str, ...]
+    data_format: str | None
+    with_bundled: bool
+    store: str | None
+    settings: Settings
+    _kg: Any = None
+
+    def kg(self) -> Any:
+        from .knowledge_graph import KnowledgeGraph
+
+        if self._kg is None:
+            if self.store and self.data:
+                raise click.UsageError("use either --data or --store, not both")
+            if self.store:
+                self._kg = KnowledgeGraph.open_store(self.store, settings=self.settings)
+            elif self.data:
+                self._kg = KnowledgeGraph.from_files(
+                    self.data,
+                    format=self.data_format,
+                    include_bundled=self.with_bundled,
+                    settings=self.settings,
+                )
+            else:
+                self._kg = KnowledgeGraph.bundled(settings=self.settings)
+        return self._kg
+
+
+def _friendly(func: F) -> F:
+    """Turn library errors into one-line messages (exit 1) instead of tracebacks."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KgExplorerError as exc:
+            raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:  # e.g. `kgexplorer query … | head`
+            sys.stderr.close()
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings_help() -> str:
+    return "; ".join(f"{s.name} (default {s.default})" for s in describe_settings())
+
+
+def _version_text() -> str:
+    try:
+        from .knowledge_graph import KnowledgeGraph
+
+        with KnowledgeGraph.bundled() as kg:
+            data = kg.metadata().version or "unknown"
+    except KgExplorerError:
+        data = "missing"
+    return f"kgexplorer {__version__} (bundled graph data version {data})"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the package version and the bundled graph's data version, then exit.",
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Use your own RDF file instead of the bundled graph (repeat for several files). Turtle, "
+    "N-Triples, N-Quads, TriG, RDF/XML, JSON-LD or N3, optionally gzip-compressed; the format "
+    "comes from the extension unless --data-format is given.",
+)
+@click.option(
+    "--data-format",
+    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
+    help="Format of the --data files when their extension does not say it.",
+)
+@click.option(
+    "--with-bundled",
+    is_flag=True,
+    help="Load the bundled graph beside the --data files instead of replacing it.",
+)
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False),
+    help="Open an on-disk store built by 'kgexplorer load' (read-only, opens in milliseconds).",
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    nargs=2,
+    metavar="NAME VALUE",
+    help=f"Change a limit for this run (repeatable). Settings: {_settings_help()}.",
+)
+@click.pass_context
+@_friendly
+def cli(
+    ctx: click.Context,
+    data: tuple[str, ...],
+    data_format: str | None,
+    with_bundled: bool,
+    store: str | None,
+    settings: tuple[tuple[str, str], ...],
+) -> None:
+    """Explore the evidence-graded knowledge graph of psychedelic-assisted therapy and addiction.
+
+    Without --data or --store every command uses the bundled graph. The content is educational, not
+    medical advice.
+    """
+    ctx.obj = _Context(data, data_format, with_bundled, store, Settings().with_pairs(settings))
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@click.pass_obj
+@_friendly
+def stats(obj: _Context, fmt: str) -> None:
+    """Count triples, entities by kind, claims by evidence level and direction, and studies."""
+    result = obj.kg().stats()
+    click.echo(result.to_json() if fmt == "json" else result.to_text())
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
+    help="Format of FILES when their extension does not say it.",
+)
+@click.pass_obj
+@_friendly
+def validate(obj: _Context, files: tuple[str, ...], fmt: str | None) -> None:
+    """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
+
+    Without FILES the bundled graph (or the --data files) is checked. Exits 0 when the graph conforms
+    and 1 when it does not.
+    """
+    from .validation import validate as run_validation
+
+    targets = files or obj.data or None
+    report = run_validation(targets, format=fmt or obj.data_format)
+    click.echo(report.to_text())
+    if not report.conforms:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 1000), help="Most results to show (default: the search_limit setting).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@click.pass_obj
+@_friendly
+def search(obj: _Context, text: str, limit: int | None, fmt: str) -> None:
+    """Find entities by label or synonym (case- and accent-insensitive; 'special K' finds ketamine)."""
+    hits = obj.kg().search(text, limit=limit)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched} for h in hits],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not hits:
+        click.echo(f"No entity matches {text!r}. Try a shorter or different word.")
+        return
+    for h in hits:
+        also = f"  (matched {h.matched!r})" if h.matched != h.label else ""
+        click.echo(f"{h.label}  [{h.kind}]  {_short(h.iri)}{also}")
+
+
+@cli.command()
+@click.argument("entity")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+@click.pass_obj
+@_friendly
+def show(obj: _Context, entity: str, fmt: str) -> None:
+    """Show one entity: what it is, its identifiers, and every claim about it with its evidence.
+
+    ENTITY may be a local name (ketamine), a label or synonym (Spravato), a prefixed name (kg:mdma) or
+    a full IRI.
+    """
+    card = obj.kg().entity(entity)
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False))
+        return
+    click.echo(_card_text(card))
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*_SELECT_FORMATS, *_GRAPH_FORMATS]),
+    help="Output format. SELECT: table (default), json (SPARQL 1.1 JSON), csv, tsv. ASK: table or "
+    "json. CONSTRUCT/DESCRIBE: turtle (default), nt, jsonld.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1),
+    help="Return at most this many rows (cannot exceed the max_result_rows setting).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05),
+    help="Stop after this many seconds (cannot exceed the query_time_limit_s setting).",
+)
+@click.pass_obj
+@_friendly
+def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, timeout: float | None) -> None:
+    """Run a read-only SPARQL query. QUERY is the text, @file.rq to read a file, or - to read stdin.
+
+    The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
+    SERVICE, FROM and FROM NAMED are refused.
+    """
+    from .query import AskResult, GraphResult
+
+    text = _read_query(query)
+    result = obj.kg().sparql(text, max_rows=max_rows, timeout_s=timeout)
+    if isinstance(result, AskResult):
+        if fmt not in (None, "table", "json"):
+            raise click.UsageError(f"--format {fmt} does not apply to an ASK query; use table or json")
+        click.echo(result.to_json() if fmt == "json" else ("yes" if result.value else "no"))
+        return
+    if isinstance(result, GraphResult):
+        if fmt not in (None, *_GRAPH_FORMATS):
+            raise click.UsageError(f"--format {fmt} does not apply to CONSTRUCT/DESCRIBE; use turtle, nt or jsonld")
+        out = {"nt": result.to_ntriples, "jsonld": result.to_jsonld}.get(fmt or "turtle", result.to_turtle)()
+        click.echo(out, nl=False)
+    else:
+        if fmt not in (None, *_SELECT_FORMATS):
+            raise click.UsageError(f"--format {fmt} does not apply to a SELECT query; use table, json, csv or tsv")
+        writer = {"json": result.to_json, "csv": result.to_csv, "tsv": result.to_tsv}.get(
+            fmt or "table", result.to_table
+        )
+        click.echo(writer(), nl=(fmt in (None, "table", "json")))
+    if result.truncated:
+        click.echo(
+            f"note: the result was cut at {result.row_limit:,} rows (--max-rows / the max_result_rows "
+            "setting); add LIMIT or narrow the query",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--store",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the on-disk store to build (replaced only when the load succeeds).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
+    help="Format of FILES when their extension does not say it.",
+)
+@click.option("--with-bundled", is_flag=True, help="Load the bundled graph into the store as well.")
+@_friendly
+def load(files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool) -> None:
+    """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
+
+    The store is built in a temporary folder and renamed at the end, so an interrupted or failed load
+    leaves the previous store untouched.
+    """
+    from .store import DataFile, StoreRecipe, write_disk_store
+
+    base = StoreRecipe.bundled().files if with_bundled else ()
+    inputs = [*base, *(DataFile(f, fmt) for f in files)]
+    count = write_disk_store(inputs, directory, progress=lambda m: click.echo(m, err=True))
+    click.echo(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
+
+
+@cli.command("settings")
+def settings_cmd() -> None:
+    """List every setting with its default and what it limits."""
+    for s in describe_settings():
+        click.echo(f"{s.name} = {s.default}\n    {s.help}")
+
+
+def _read_query(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        path = Path(arg[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read the query file {path}: {exc.strerror}; check the path") from None
+        except UnicodeDecodeError:
+            raise click.ClickException(f"the query file {path} is not UTF-8 text; save it as UTF-8") from None
+    return arg
+
+
+def _short(iri: str) -> str:
+    from .namespaces import shorten
+
+    return shorten(iri)
+
+
+def _card_text(card: Any) -> str:
+    lines = [f"{card.label}  [{card.ref.kind}]  {_short(card.iri)}"]
+    if card.types:
+        lines.append("types: " + ", ".join(card.types))
+    if card.definition:
+        lines.append(card.definition)
+    if card.synonyms:
+        lines.append("also called: " + ", ".join(card.synonyms))
+    for ident in card.identifiers:
+        lines.append(f"{ident.scheme}: {ident.value}" + (f"  {ident.url}" if ident.url else ""))
+    for relation, claims in card.claims_by_relation().items():
+        lines.append(f"\n{relation}:")
+        for c in claims:
+            years = "-".join(dict.fromkeys((c.years[0], c.years[-1]))) if c.years else ""
+            facts = ", ".join(x for x in (c.level, c.direction, years, f"N={c.n}" if c.n else "") if x)
+            flags = (" [contested]" if c.contested else "") + (
+                f" [{c.status}]" if c.status and c.status != "verified" else ""
+            )
+            lines.append(f"  - {c.other.label} ({facts}){flags}")
+            if c.explanation:
+                lines.append(f"    {c.explanation}")
+            for s in c.studies:
+                lines.append(f"    evidence: {s.label}" + (f"  {s.url}" if s.url else ""))
+    for a in card.attributes:
+        lines.append(f"{a.label}: {a.value}")
+    if card.links:
+        lines.append("\nlinks:")
+        for lk in card.links:
+            arrow = "→" if lk.direction == "out" else "←"
+            lines.append(f"  {arrow} {lk.label}: {lk.other.label} [{lk.other.kind}]")
+    if card.sources:
+        lines.append("\nsources: " + " ".join(card.sources))
+    lines.append("\nEducational content, not medical advice.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point of the ``kgexplorer`` console script."""
+    cli(prog_name="kgexplorer")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,357 @@
+"""The entity card: what one thing is, what is claimed about it, and on what evidence.
+
+Works on any RDF (labels, types, attributes and links); on the kgexplorer vocabulary it also shows the
+definition, synonyms, identifiers linked to their registries, and the claims grouped by relation with
+evidence level, design, year, N, result direction and the supporting studies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .evidence import level_by_iri
+from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
+from .namespaces import KGX, RDF, RDFS, SKOS
+from .terms import IRI, Literal, Term
+
+__all__ = ["Attribute", "ClaimView", "EntityCard", "Identifier", "Link", "StudyRef", "build_card"]
+
+_DEFINITION = (
+    SKOS + "definition",
+    "http://purl.org/dc/terms/description",
+    RDFS + "comment",
+    "http://schema.org/description",
+)
+_SYNONYM = (SKOS + "altLabel",)
+_HIDDEN = {
+    RDF + "type",
+    RDFS + "label",
+    SKOS + "prefLabel",
+    "http://schema.org/name",
+    *_DEFINITION,
+    *_SYNONYM,
+    "http://purl.org/dc/terms/source",
+    "http://purl.org/dc/terms/provenance",
+}
+_DIRECTION = {
+    KGX + "Supports": "supports",
+    KGX + "Null": "null",
+    KGX + "Mixed": "mixed",
+    KGX + "Against": "against",
+}
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """An identifier with a link to its registry when the scheme has one."""
+
+    scheme: str
+    value: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    """A study cited by a claim."""
+
+    iri: str
+    label: str
+    year: str | None
+    design: str | None
+    n: int | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """One claim as seen from the entity: the relation, the other end and the evidence."""
+
+    iri: str
+    relation: str
+    predicate: str
+    role: str  # "subject" when the entity is the claim's subject, else "object"
+    other: EntityRef
+    statement: str
+    explanation: str
+    level: str
+    level_rank: int | None
+    direction: str
+    design: str
+    n: int | None
+    studies: tuple[StudyRef, ...]
+    cited_in: tuple[StudyRef, ...]
+    species: tuple[str, ...]
+    contested: bool
+    status: str
+    note: str
+    sources: tuple[str, ...]
+
+    @property
+    def years(self) -> tuple[str, ...]:
+        """The supporting studies' years, oldest first."""
+        return tuple(sorted({s.year for s in self.studies if s.year}))
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A value of the entity: a literal, or a link to something without a card of its own."""
+
+    property: str
+    label: str
+    value: str
+    iri: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A structural link to or from another entity (not a claim)."""
+
+    property: str
+    label: str
+    direction: str  # "out" or "in"
+    other: EntityRef
+
+
+@dataclass(frozen=True)
+class EntityCard:
+    """Everything the explorer shows about one entity."""
+
+    ref: EntityRef
+    types: tuple[str, ...]
+    definition: str
+    synonyms: tuple[str, ...]
+    identifiers: tuple[Identifier, ...]
+    claims: tuple[ClaimView, ...]
+    attributes: tuple[Attribute, ...]
+    links: tuple[Link, ...]
+    sources: tuple[str, ...]
+
+    @property
+    def iri(self) -> str:
+        return self.ref.iri
+
+    @property
+    def label(self) -> str:
+        return self.ref.label
+
+    def claims_by_relation(self) -> dict[str, list[ClaimView]]:
+        """Claims grouped by relation, strongest evidence first inside each group."""
+        groups: dict[str, list[ClaimView]] = defaultdict(list)
+        for c in self.claims:
+            key = c.relation if c.role == "subject" else f"{c.relation} (from)"
+            groups[key].append(c)
+        for items in groups.values():
+            items.sort(key=lambda c: (c.level_rank or 99, c.other.label))
+        return dict(groups)
+
+
+@dataclass
+class _Parts:
+    """The entity's own triples, sorted by what the card does with them."""
+
+    definition: str = ""
+    synonyms: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    literals: list[tuple[str, str]] = field(default_factory=list)
+    iris: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _sort_triples(rows: tuple[tuple[Term | None, ...], ...]) -> _Parts:
+    parts = _Parts()
+    for pred, obj in rows:
+        if pred is None or obj is None:
+            continue
+        pv = str(pred)
+        if pv == RDF + "type" and isinstance(obj, IRI):
+            parts.types.append(obj.value)
+        elif pv in _DEFINITION and isinstance(obj, Literal):
+            if not parts.definition or (obj.language or "en").startswith("en"):
+                parts.definition = obj.value
+        elif pv in _SYNONYM and isinstance(obj, Literal):
+            parts.synonyms.append(obj.value)
+        elif pv == "http://purl.org/dc/terms/source":
+            parts.sources.append(str(obj))
+        elif pv in _HIDDEN:
+            continue
+        elif isinstance(obj, Literal):
+            parts.literals.append((pv, obj.value))
+        elif isinstance(obj, IRI):
+            parts.iris.append((pv, obj.value))
+    return parts
+
+
+def build_card(backend: Backend, iri: str, *, kind: str | None = None) -> EntityCard:
+    """Build the card of one entity (which must exist)."""
+    target = IRI(iri)
+    parts = _sort_triples(backend.select("SELECT ?p ?o WHERE { ?s ?p ?o }", values={"s": target}, max_rows=5000).rows)
+    in_rows = backend.select(
+        "SELECT ?s ?p WHERE { ?s ?p ?o . FILTER(isIRI(?s)) FILTER NOT EXISTS { ?s a kgx:Claim } "
+        "FILTER NOT EXISTS { ?s a kgx:StudyResult } FILTER(?p NOT IN (kgx:subject, kgx:object)) }",
+        values={"o": target},
+        max_rows=2000,
+    ).rows
+    in_links = [(str(pred), str(subj)) for subj, pred in in_rows if subj is not None and pred is not None]
+
+    id_meta = _identifier_schemes(backend, {p for p, _ in parts.literals} | {p for p, _ in parts.iris})
+    identifiers: list[Identifier] = []
+    attrs_kept: list[tuple[str, str, str | None]] = []
+    for prop, text in parts.literals:
+        if prop in id_meta:
+            scheme, template = id_meta[prop]
+            identifiers.append(Identifier(scheme, text, template.replace("{id}", text) if template else None))
+        else:
+            attrs_kept.append((prop, text, None))
+    links_out: list[tuple[str, str]] = []
+    for prop, obj_iri in parts.iris:
+        if prop == KGX + "doi":
+            identifiers.append(Identifier("DOI", obj_iri.removeprefix("https://doi.org/"), obj_iri))
+        elif prop.startswith(KGX) and prop[len(KGX) :] in _VALUE_PROPERTIES:
+            attrs_kept.append((prop, obj_iri, obj_iri))
+        else:
+            links_out.append((prop, obj_iri))
+
+    claims = _claims(backend, iri)
+    others = {o for _, o in links_out} | {s for _, s in in_links} | set(parts.types)
+    props = {p for p, _, _ in attrs_kept} | {p for p, _ in links_out} | {p for p, _ in in_links}
+    value_iris = {v for _, v, link in attrs_kept if link}
+    labels = fetch_labels(backend, [iri, *others, *props, *value_iris])
+    kinds = fetch_kinds(backend, [iri, *{o for _, o in links_out}, *{s for _, s in in_links}])
+    ref = EntityRef(iri, labels[iri], kind or kinds[iri])
+    links = [Link(p, labels[p], "out", EntityRef(o, labels[o], kinds[o])) for p, o in links_out]
+    links += [Link(p, labels[p], "in", EntityRef(s, labels[s], kinds[s])) for p, s in in_links]
+    attributes = [Attribute(p, labels[p], labels[v] if link else v, link) for p, v, link in attrs_kept]
+    return EntityCard(
+        ref=ref,
+        types=tuple(sorted({labels[t] for t in parts.types})),
+        definition=parts.definition,
+        synonyms=tuple(sorted(set(parts.synonyms), key=str.casefold)),
+        identifiers=tuple(sorted(identifiers, key=lambda i: (i.scheme, i.value))),
+        claims=claims,
+        attributes=tuple(sorted(attributes, key=lambda a: (a.label, a.value))),
+        links=tuple(sorted(links, key=lambda lk: (lk.direction, lk.label, lk.other.label))),
+        sources=tuple(sorted(set(parts.sources))),
+    )
+
+
+# Properties whose IRI values are controlled values (rubric levels, species…) rather than neighbours.
+_VALUE_PROPERTIES = {
+    "evidenceLevel",
+    "species",
+    "status",
+    "sourceTier",
+    "primaryOutcomeResult",
+    "evidenceKind",
+}
+
+
+def _identifier_schemes(backend: Backend, properties: set[str]) -> dict[str, tuple[str, str | None]]:
+    """Properties that carry identifiers (kgx:idPattern), with their label and registry URL template."""
+    if not properties:
+        return {}
+    rows = backend.select(
+        "SELECT ?p ?label ?url WHERE { ?p kgx:idPattern ?pattern . OPTIONAL { ?p rdfs:label ?label } "
+        "OPTIONAL { ?p kgx:formatterURL ?url } }",
+        values={"p": [IRI(p) for p in sorted(properties)]},
+    ).rows
+    return {str(p): (str(lab) if lab else str(p), str(url) if url else None) for p, lab, url in rows if p}
+
+
+def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
+    target = IRI(iri)
+    rows = backend.select(
+        """SELECT ?c ?role ?p ?other ?statement ?explanation ?level ?dir ?design ?n ?contested ?status ?note WHERE {
+             { ?c kgx:subject ?e ; kgx:object ?other . BIND("subject" AS ?role) }
+             UNION { ?c kgx:object ?e ; kgx:subject ?other . BIND("object" AS ?role) }
+             ?c a kgx:Claim ; kgx:predicate ?p .
+             OPTIONAL { ?c kgx:statement ?statement } OPTIONAL { ?c kgx:explanation ?explanation }
+             OPTIONAL { ?c kgx:evidenceLevel ?level } OPTIONAL { ?c kgx:resultDirection ?dir }
+             OPTIONAL { ?c kgx:studyDesign ?design } OPTIONAL { ?c kgx:totalSampleSize ?n }
+             OPTIONAL { ?c kgx:contested ?contested } OPTIONAL { ?c kgx:status ?status }
+             OPTIONAL { ?c kgx:note ?note } }""",
+        values={"e": target},
+        max_rows=2000,
+    ).rows
+    if not rows:
+        return ()
+    claim_iris = [str(r[0]) for r in rows]
+    study_rows = backend.select(
+        """SELECT ?c ?rel ?s ?year ?design ?n ?doi ?pmid WHERE {
+             { ?c kgx:supportedBy ?s . BIND("evidence" AS ?rel) } UNION { ?c kgx:citedIn ?s . BIND("cited" AS ?rel) }
+             OPTIONAL { ?s kgx:year ?year } OPTIONAL { ?s kgx:studyDesign ?design }
+             OPTIONAL { ?s kgx:sampleSize ?n } OPTIONAL { ?s kgx:doi ?doi } OPTIONAL { ?s kgx:pmid ?pmid } }""",
+        values={"c": [IRI(c) for c in claim_iris]},
+        max_rows=10_000,
+    ).rows
+    extra_rows = backend.select(
+        """SELECT ?c ?what ?v WHERE {
+             { ?c kgx:species ?v . BIND("species" AS ?what) }
+             UNION { ?c dcterms:source ?v . BIND("source" AS ?what) } }""",
+        values={"c": [IRI(c) for c in claim_iris]},
+        max_rows=10_000,
+    ).rows
+    studies: dict[str, dict[str, list[tuple[str, str | None, str | None, int | None, str | None]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for c, rel, s, year, design, n, doi, pmid in study_rows:
+        url = str(doi) if doi else (f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None)
+        studies[str(c)][str(rel)].append(
+            (
+                str(s),
+                str(year) if year else None,
+                str(design) if design else None,
+                int(str(n)) if n else None,
+                url,
+            )
+        )
+    species: dict[str, list[str]] = defaultdict(list)
+    sources: dict[str, list[str]] = defaultdict(list)
+    for c, what, v in extra_rows:
+        (species if str(what) == "species" else sources)[str(c)].append(str(v))
+    names = fetch_labels(
+        backend,
+        {str(r[3]) for r in rows}
+        | {str(r[2]) for r in rows}
+        | {s[0] for d in studies.values() for lst in d.values() for s in lst}
+        | {s for lst in species.values() for s in lst}
+        | {str(r[11]) for r in rows if r[11]},
+    )
+    kinds = fetch_kinds(backend, {str(r[3]) for r in rows})
+    views = []
+    for c, role, p, other, statement, explanation, lev, d, design, n, contested, status, note in rows:
+        lv = level_by_iri(str(lev)) if lev else None
+
+        def refs(rel: str, c: object = c) -> tuple[StudyRef, ...]:
+            items = studies.get(str(c), {}).get(rel, [])
+            return tuple(
+                sorted(
+                    (StudyRef(s, names[s], y, dz, nn, u) for s, y, dz, nn, u in items),
+                    key=lambda r: (r.year or "", r.label),
+                )
+            )
+
+        views.append(
+            ClaimView(
+                iri=str(c),
+                relation=names[str(p)],
+                predicate=str(p),
+                role=str(role),
+                other=EntityRef(str(other), names[str(other)], kinds[str(other)]),
+                statement=str(statement or ""),
+                explanation=str(explanation or ""),
+                level=lv.label if lv else (names.get(str(lev), "") if lev else ""),
+                level_rank=lv.rank if lv else None,
+                direction=_DIRECTION.get(str(d), "") if d else "",
+                design=str(design or ""),
+                n=int(str(n)) if n else None,
+                studies=refs("evidence"),
+                cited_in=refs("cited"),
+                species=tuple(sorted(names[s] for s in species.get(str(c), []))),
+                contested=str(contested).lower() == "true" if contested else False,
+                status=names[str(status)] if status else "",
+                note=str(note or ""),
+                sources=tuple(sorted(sources.get(str(c), []))),
+            )
+        )
+    return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label)))

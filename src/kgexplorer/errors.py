@@ -1,0 +1,102 @@
+"""The errors kgexplorer raises. Every message says the rule, the bad value and what to do.
+
+The tree (catch ``KgExplorerError`` to handle them all)::
+
+    KgExplorerError
+    ├── SettingError            a setting name or value is invalid
+    ├── GraphLoadError          an RDF file cannot be read or parsed (file, line, column)
+    ├── EntityNotFound          no entity matches a name (with suggestions)
+    ├── QueryError
+    │   ├── QuerySyntaxError    the SPARQL does not parse (line, column)
+    │   ├── QueryNotAllowed     the query would write, or reach outside (UPDATE, LOAD, SERVICE, FROM)
+    │   ├── QueryTimeout        the query ran longer than the time limit
+    │   └── QueryTooLarge       the query needed more memory than the worker may use
+    ├── EndpointError           a remote SPARQL endpoint failed or could not be reached
+    ├── ValidationFailed        the graph does not conform to the shapes (with the problems)
+    └── ExportError             a view could not be exported
+
+The CLI and the app translate these into one-line messages; no traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EndpointError",
+    "EntityNotFound",
+    "ExportError",
+    "GraphLoadError",
+    "KgExplorerError",
+    "QueryError",
+    "QueryNotAllowed",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "QueryTooLarge",
+    "SettingError",
+    "ValidationFailed",
+]
+
+
+class KgExplorerError(Exception):
+    """Base class of every error kgexplorer raises on purpose."""
+
+
+class SettingError(KgExplorerError):
+    """A setting name is unknown, or its value has the wrong type or is out of range."""
+
+
+class GraphLoadError(KgExplorerError):
+    """An RDF file could not be read or parsed; nothing from the failed load was kept."""
+
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class EntityNotFound(KgExplorerError):
+    """No entity matches the name given; ``suggestions`` holds the closest labels."""
+
+    def __init__(self, message: str, *, name: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.name = name
+        self.suggestions = suggestions
+
+
+class QueryError(KgExplorerError):
+    """A SPARQL query could not be run."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse; ``line`` and ``column`` are 1-based when known."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class QueryNotAllowed(QueryError):
+    """The query asks for something kgexplorer never does for a user: write, or fetch from elsewhere."""
+
+
+class QueryTimeout(QueryError):
+    """The query ran longer than its time limit and was stopped."""
+
+
+class QueryTooLarge(QueryError):
+    """The query needed more memory than the query worker may use and was stopped."""
+
+
+class EndpointError(KgExplorerError):
+    """A remote SPARQL endpoint could not be reached, timed out, or answered with an error."""
+
+
+class ValidationFailed(KgExplorerError):
+    """The graph does not conform to its shapes."""
+
+
+class ExportError(KgExplorerError):
+    """A view could not be exported."""

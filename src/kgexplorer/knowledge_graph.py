@@ -1,0 +1,289 @@
+"""The library's front door: load a graph once, then search, read entities, explore and query it.
+
+>>> kg = KnowledgeGraph.bundled()
+>>> kg.resolve("Spravato")
+'https://w3id.org/kgexplorer/id/esketamine'
+>>> [h.label for h in kg.search("special K")][:1]
+['Ketamine']
+>>> card = kg.entity("ketamine")
+>>> card.label, card.ref.kind
+('Ketamine', 'Substance')
+>>> view = kg.neighbourhood("ketamine", depth=1)
+>>> view.graph.nodes[view.focus]["label"]
+'Ketamine'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+
+from .entity import EntityCard, build_card
+from .errors import EntityNotFound, QueryError
+from .evidence import level
+from .guard import check_query
+from .labels import fetch_kinds
+from .namespaces import KG, PREFIXES
+from .network import Neighbourhood, PathSet, build_entity_graph, find_paths, neighbourhood
+from .query import QueryResult, SelectResult, run_template
+from .search import LabelIndex, SearchHit
+from .settings import Settings, cap
+from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
+from .store import DataFile, StoreRecipe, build_store
+from .terms import IRI, Term
+from .worker import QueryWorkers
+
+__all__ = ["KnowledgeGraph"]
+
+
+class _LocalBackend:
+    """Template queries against the embedded store, in-process."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def select(
+        self,
+        query: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        return run_template(self.store, query, values=values, max_rows=max_rows)
+
+
+class KnowledgeGraph:
+    """A loaded, read-only knowledge graph.
+
+    Build one with :meth:`bundled`, :meth:`from_files` or :meth:`open_store`. It is safe to share
+    between threads (the Streamlit app shares one): nothing mutates it after loading.
+    """
+
+    def __init__(self, recipe: StoreRecipe, *, settings: Settings | None = None, store: Any = None) -> None:
+        self.settings = settings or Settings()
+        self.recipe = recipe
+        started = time.perf_counter()
+        self._store = store if store is not None else build_store(recipe)
+        self.load_seconds = time.perf_counter() - started
+        self._backend = _LocalBackend(self._store)
+        self._workers = QueryWorkers(recipe, self.settings)
+        self._lock = threading.Lock()
+        self._index: LabelIndex | None = None
+        self._entity_graph: nx.MultiDiGraph | None = None
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def bundled(cls, *, settings: Settings | None = None) -> KnowledgeGraph:
+        """The bundled psychedelic-therapy graph."""
+        return cls(StoreRecipe.bundled(), settings=settings)
+
+    @classmethod
+    def from_files(
+        cls,
+        paths: Iterable[str],
+        *,
+        format: str | None = None,
+        include_bundled: bool = False,
+        settings: Settings | None = None,
+    ) -> KnowledgeGraph:
+        """Your own RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; gzip or not).
+
+        ``format`` overrides the format guessed from the file extensions; ``include_bundled`` loads
+        the bundled graph beside them. Raises :class:`~kgexplorer.errors.GraphLoadError` with the file,
+        line and column of the first problem; nothing is half-loaded.
+        """
+        files = tuple(DataFile(str(p), format) for p in paths)
+        base = StoreRecipe.bundled().files if include_bundled else ()
+        label = "bundled graph + your files" if include_bundled else "your files"
+        return cls(StoreRecipe(files=(*base, *files), label=label), settings=settings)
+
+    @classmethod
+    def open_store(cls, directory: str, *, settings: Settings | None = None) -> KnowledgeGraph:
+        """An on-disk store built by ``kgexplorer load``, opened read-only."""
+        return cls(
+            StoreRecipe(store_dir=str(directory), derive_edges=False, label=f"store {directory}"),
+            settings=settings,
+        )
+
+    # ------------------------------------------------------------------ SPARQL
+    def sparql(self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None) -> QueryResult:
+        """Run a user-written SPARQL query safely and return a typed result.
+
+        The query is checked first (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or
+        FROM), then runs in a worker process under the time and memory limits. ``max_rows`` and
+        ``timeout_s`` can lower the settings, never raise them. The project prefixes (kg:, kgx:, rdfs:,
+        skos: …) can be used without declaring them.
+
+        >>> KnowledgeGraph.bundled().sparql("ASK { kg:ketamine a kgx:Substance }").value
+        True
+        """
+        check_query(query)
+        rows = cap(max_rows, self.settings.max_result_rows)
+        limit = cap(timeout_s, self.settings.query_time_limit_s)
+        return self._workers.run(query, max_rows=rows, timeout_s=limit)
+
+    def select(
+        self,
+        template: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        """Run one of the library's own SELECT templates in-process (trusted queries only)."""
+        return self._backend.select(template, values=values, max_rows=cap(max_rows, self.settings.max_result_rows))
+
+    # ------------------------------------------------------------------ entities
+    def search(self, text: str, *, limit: int | None = None, kinds: Iterable[str] | None = None) -> list[SearchHit]:
+        """Entities whose label or synonym matches ``text`` (case- and accent-insensitive)."""
+        return self._label_index().search(text, limit=cap(limit, self.settings.search_limit), kinds=kinds)
+
+    def resolve(self, name: str) -> str:
+        """The IRI of the entity a person means: a full IRI, prefixed name, local name, label or synonym."""
+        text = name.strip()
+        if not text:
+            raise EntityNotFound("no entity name given; type a name such as 'ketamine'", name=name)
+        candidates: list[str] = []
+        if text.startswith(("http://", "https://", "urn:")):
+            candidates.append(text)
+        elif ":" in text and text.split(":", 1)[0] in PREFIXES:
+            prefix, local = text.split(":", 1)
+            candidates.append(PREFIXES[prefix] + local)
+        if all(c.isalnum() or c in "_-." for c in text):
+            candidates.append(KG + text)
+        for iri in candidates:
+            if self._exists(iri):
+                return iri
+        exact = self._label_index().exact(text)
+        if len(exact) == 1:
+            return exact[0]
+        hits = self.search(text, limit=5)
+        if exact:
+            best = [h for h in hits if h.iri in exact] or hits
+            return best[0].iri
+        suggestions = tuple(h.label for h in hits)
+        hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; try kgexplorer search TEXT"
+        raise EntityNotFound(f"no entity called {name!r}{hint}", name=name, suggestions=suggestions)
+
+    def entity(self, name: str) -> EntityCard:
+        """The entity card: type, definition, synonyms, identifiers, claims with evidence, links."""
+        iri = self.resolve(name)
+        return build_card(self._backend, iri)
+
+    def label(self, iri: str) -> str:
+        """The display label of an IRI."""
+        from .labels import fetch_labels
+
+        return fetch_labels(self._backend, [iri])[iri]
+
+    def kinds(self) -> list[str]:
+        """The kinds of entity present, most common first."""
+        return list(self.stats().entities_by_kind) or list(self.stats().classes)
+
+    # ------------------------------------------------------------------ exploration
+    def neighbourhood(
+        self,
+        name: str,
+        *,
+        depth: int = 1,
+        kinds: Iterable[str] | None = None,
+        relations: Iterable[str] | None = None,
+        min_evidence: str | None = None,
+        per_relation: int | None = None,
+        max_nodes: int | None = None,
+        expanded: Iterable[tuple[str, str, str]] = (),
+    ) -> Neighbourhood:
+        """The neighbourhood of an entity as a networkx graph, capped and filtered.
+
+        ``kinds`` keeps only nodes of those kinds; ``relations`` only those predicate IRIs;
+        ``min_evidence`` (a rubric key such as ``"RCT"``) drops evidence edges weaker than it;
+        ``expanded`` lists ``(node, predicate, direction)`` groups to show in full ("+N more" clicked).
+        """
+        focus = self.resolve(name)
+        if depth < 1:
+            raise QueryError(f"depth must be at least 1, got {depth}")
+        depth = cap(depth, self.settings.max_depth)
+        rank = level(min_evidence).rank if min_evidence else None
+        return neighbourhood(
+            self._backend,
+            focus,
+            depth=depth,
+            kinds=kinds,
+            relations=relations,
+            max_level_rank=rank,
+            per_relation=cap(per_relation, self.settings.neighbours_per_relation),
+            max_nodes=cap(max_nodes, self.settings.max_view_nodes),
+            expanded=expanded,
+        )
+
+    def paths(self, source: str, target: str, *, k: int | None = None, max_length: int | None = None) -> PathSet:
+        """How two entities are linked: the ``k`` shortest simple paths, each step explained."""
+        a, b = self.resolve(source), self.resolve(target)
+        return find_paths(
+            self._backend,
+            self._paths_graph(),
+            a,
+            b,
+            k=cap(k, self.settings.max_paths),
+            max_length=cap(max_length, self.settings.max_path_length),
+        )
+
+    # ------------------------------------------------------------------ description
+    def stats(self) -> GraphStats:
+        """Counts: triples, entities by kind, claims by evidence level and direction, studies."""
+        return graph_stats(self._backend)
+
+    def metadata(self) -> DatasetInfo:
+        """The dataset's title, version, licence and citation (from its VoID/DCAT description)."""
+        return dataset_info(self._backend)
+
+    def close(self) -> None:
+        """Stop the query workers (the store itself needs no closing)."""
+        self._workers.close()
+
+    def __enter__(self) -> KnowledgeGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeGraph {self.recipe.label}: {len(self._store):,} triples>"
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    # ------------------------------------------------------------------ internals
+    def _exists(self, iri: str) -> bool:
+        try:
+            node = IRI(iri)
+            node.n3()
+        except ValueError:
+            return False
+        rows = self._backend.select("SELECT ?p WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1", values={"e": node})
+        return bool(rows.rows)
+
+    def _label_index(self) -> LabelIndex:
+        with self._lock:
+            if self._index is None:
+                rows = self._backend.select(
+                    "SELECT ?e ?p ?l WHERE { ?e ?p ?l . VALUES ?p { rdfs:label skos:prefLabel schema:name "
+                    "skos:altLabel } FILTER(isIRI(?e) && isLiteral(?l)) }"
+                ).rows
+                iris = {str(r[0]) for r in rows}
+                kinds = fetch_kinds(self._backend, iris)
+                data = [
+                    (str(e), str(lab), not str(p).endswith("altLabel"), kinds.get(str(e), "Resource"))
+                    for e, p, lab in rows
+                ]
+                self._index = LabelIndex.from_rows(data)
+            return self._index
+
+    def _paths_graph(self) -> nx.MultiDiGraph:
+        with self._lock:
+            if self._entity_graph is None:
+                self._entity_graph = build_entity_graph(self._backend)
+            return self._entity_graph

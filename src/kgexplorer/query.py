@@ -1,0 +1,274 @@
+"""SPARQL results as distinct types, their standard serialisations, and the app's own template queries.
+
+User-written SPARQL never runs here: it goes through :mod:`kgexplorer.guard` and a worker process
+(:class:`kgexplorer.worker.QueryWorkers`). This module runs only the app's *template* queries, whose
+values are bound with :func:`values_clause` from validated terms and never pasted from user text, and
+which always carry a LIMIT.
+
+>>> from kgexplorer.store import StoreRecipe, build_store
+>>> store = build_store(StoreRecipe.bundled())
+>>> r = run_template(store, "SELECT ?label WHERE { ?e rdfs:label ?label } LIMIT 1",
+...                  values={"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
+>>> r.rows[0][0].value
+'Ketamine'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import QueryError, QuerySyntaxError
+from .namespaces import PREFIXES, prefix_block
+from .terms import IRI, BlankNode, Literal, Term, Triple, from_oxigraph
+
+__all__ = [
+    "AskResult",
+    "GraphResult",
+    "QueryResult",
+    "SelectResult",
+    "run_template",
+    "values_clause",
+]
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """Rows of a SELECT query. ``truncated`` is True when the row cap cut the result."""
+
+    variables: tuple[str, ...]
+    rows: tuple[tuple[Term | None, ...], ...]
+    truncated: bool = False
+    elapsed_s: float = 0.0
+    row_limit: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Term | None]]:
+        for row in self.rows:
+            yield dict(zip(self.variables, row, strict=True))
+
+    def column(self, name: str) -> list[Term | None]:
+        """All values of one variable."""
+        i = self.variables.index(name)
+        return [row[i] for row in self.rows]
+
+    def to_json(self) -> str:
+        """SPARQL 1.1 Query Results JSON."""
+        bindings = []
+        for row in self.rows:
+            b: dict[str, Any] = {}
+            for var, term in zip(self.variables, row, strict=True):
+                if term is not None:
+                    b[var] = _term_json(term)
+            bindings.append(b)
+        return json.dumps(
+            {"head": {"vars": list(self.variables)}, "results": {"bindings": bindings}}, ensure_ascii=False
+        )
+
+    def to_csv(self) -> str:
+        """SPARQL 1.1 Query Results CSV (values only)."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\r\n")
+        w.writerow(self.variables)
+        for row in self.rows:
+            w.writerow(["" if t is None else _csv_value(t) for t in row])
+        return out.getvalue()
+
+    def to_tsv(self) -> str:
+        """SPARQL 1.1 Query Results TSV (terms in SPARQL syntax)."""
+        lines = ["\t".join("?" + v for v in self.variables)]
+        lines += ["\t".join("" if t is None else t.n3() for t in row) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def to_table(self, *, max_width: int = 60) -> str:
+        """A plain-text table for terminals."""
+        header = list(self.variables)
+        body = [["" if t is None else _short(t) for t in row] for row in self.rows]
+        widths = [min(max_width, max([len(h)] + [len(r[i]) for r in body])) for i, h in enumerate(header)]
+
+        def fmt(cells: Sequence[str]) -> str:
+            return " | ".join(_clip(c, w).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+        lines = [fmt(header), "-+-".join("-" * w for w in widths)] + [fmt(r) for r in body]
+        note = f"\n({len(self.rows)} rows{', cut at the row limit' if self.truncated else ''})"
+        return "\n".join(lines) + note
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """The answer to an ASK query."""
+
+    value: bool
+    elapsed_s: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.value
+
+    def to_json(self) -> str:
+        """SPARQL 1.1 Query Results JSON."""
+        return json.dumps({"head": {}, "boolean": self.value})
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    """Triples from a CONSTRUCT or DESCRIBE query. ``truncated`` is True when the cap cut the result."""
+
+    triples: tuple[Triple, ...]
+    truncated: bool = False
+    elapsed_s: float = 0.0
+    row_limit: int | None = None
+    prefixes: Mapping[str, str] = field(default_factory=lambda: dict(PREFIXES))
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self.triples)
+
+    def to_ntriples(self) -> str:
+        """N-Triples."""
+        return "".join(f"{t.subject.n3()} {t.predicate.n3()} {t.object.n3()} .\n" for t in self.triples)
+
+    def to_turtle(self) -> str:
+        """Turtle with the project prefixes."""
+        return self._serialize(ox.RdfFormat.TURTLE)
+
+    def to_jsonld(self) -> str:
+        """JSON-LD (expanded form, as Oxigraph writes it)."""
+        return self._serialize(ox.RdfFormat.JSON_LD)
+
+    def _serialize(self, fmt: Any) -> str:
+        from .terms import to_oxigraph
+
+        quads = [
+            ox.Triple(to_oxigraph(t.subject), to_oxigraph(t.predicate), to_oxigraph(t.object)) for t in self.triples
+        ]
+        kwargs: dict[str, Any] = {"format": fmt}
+        if fmt == ox.RdfFormat.TURTLE:
+            kwargs["prefixes"] = dict(self.prefixes)
+        data = ox.serialize(quads, **kwargs)
+        return bytes(data).decode("utf-8") if data is not None else ""
+
+
+QueryResult = SelectResult | AskResult | GraphResult
+
+
+def values_clause(values: Mapping[str, Term | Sequence[Term]]) -> str:
+    """A SPARQL VALUES block binding variables to validated terms (never to raw user text).
+
+    >>> values_clause({"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
+    'VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }'
+    >>> values_clause({"e": IRI("http://x/a> } DROP ALL #")})
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid IRI code point '>'
+    """
+    names = list(values)
+    columns: list[list[Term]] = []
+    for name in names:
+        if not name.isidentifier():
+            raise ValueError(f"invalid SPARQL variable name {name!r}")
+        v = values[name]
+        columns.append(list(v) if isinstance(v, (list, tuple)) else [v])  # type: ignore[list-item]
+    n = max(len(c) for c in columns) if columns else 0
+    if any(len(c) not in (1, n) for c in columns):
+        raise ValueError("every bound variable needs one value or the same number of values")
+    rows = []
+    for i in range(n):
+        rows.append("(" + " ".join((c[i] if len(c) > 1 else c[0]).n3() for c in columns) + ")")
+    return f"VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(rows)} }}"
+
+
+def run_template(
+    store: Any,
+    query: str,
+    *,
+    values: Mapping[str, Term | Sequence[Term]] | None = None,
+    max_rows: int | None = None,
+) -> SelectResult:
+    """Run one of the app's own SELECT templates in-process, with values bound safely.
+
+    The template must use ``WHERE {`` once at the top level: the VALUES block is placed right after it.
+    """
+    text = query
+    if values:
+        marker = text.find("WHERE {")
+        if marker < 0:
+            raise ValueError("template queries must contain 'WHERE {' so values can be bound")
+        cut = marker + len("WHERE {")
+        text = text[:cut] + " " + values_clause(values) + " " + text[cut:]
+    started = time.perf_counter()
+    try:
+        solutions = store.query(prefix_block() + text, use_default_graph_as_union=True)
+    except SyntaxError as exc:  # a bug in a template, not user input
+        raise QuerySyntaxError(f"internal template query does not parse: {exc}") from None
+    except OSError as exc:
+        raise QueryError(f"the store could not answer a query: {exc}") from None
+    return select_from_oxigraph(solutions, max_rows=max_rows, started=started)
+
+
+def select_from_oxigraph(solutions: Any, *, max_rows: int | None, started: float) -> SelectResult:
+    """Read pyoxigraph solutions into a :class:`SelectResult`, stopping one row past the cap."""
+    variables = tuple(v.value for v in solutions.variables)
+    rows: list[tuple[Term | None, ...]] = []
+    truncated = False
+    for sol in solutions:
+        if max_rows is not None and len(rows) >= max_rows:
+            truncated = True
+            break
+        rows.append(tuple(None if sol[i] is None else from_oxigraph(sol[i]) for i in range(len(variables))))
+    return SelectResult(variables, tuple(rows), truncated, time.perf_counter() - started, max_rows)
+
+
+def graph_from_oxigraph(triples: Any, *, max_rows: int | None, started: float) -> GraphResult:
+    """Read pyoxigraph triples into a :class:`GraphResult`, stopping one triple past the cap."""
+    out: list[Triple] = []
+    truncated = False
+    for t in triples:
+        if max_rows is not None and len(out) >= max_rows:
+            truncated = True
+            break
+        s, p, o = from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)
+        if not isinstance(p, IRI) or isinstance(s, Literal):  # pragma: no cover - RDF guarantees this shape
+            raise QueryError("the store returned a malformed triple")
+        out.append(Triple(s, p, o))
+    return GraphResult(tuple(out), truncated, time.perf_counter() - started, max_rows)
+
+
+def _term_json(t: Term) -> dict[str, str]:
+    if isinstance(t, IRI):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, BlankNode):
+        return {"type": "bnode", "value": t.id}
+    d = {"type": "literal", "value": t.value}
+    if t.language:
+        d["xml:lang"] = t.language
+    elif t.datatype:
+        d["datatype"] = t.datatype
+    return d
+
+
+def _csv_value(t: Term) -> str:
+    return "_:" + t.id if isinstance(t, BlankNode) else t.value
+
+
+def _short(t: Term) -> str:
+    from .namespaces import shorten
+
+    if isinstance(t, IRI):
+        return shorten(t.value)
+    return str(t)
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,163 @@
+"""Every limit kgexplorer enforces, as one named setting with a default and help text.
+
+Each limit is enforced in one place (the module named in its help). A call may lower a limit but never
+raise it above the setting: :func:`cap` is how code combines the two.
+
+>>> s = Settings()
+>>> s.max_result_rows
+10000
+>>> s.with_overrides(max_result_rows=50).max_result_rows
+50
+>>> cap(5_000_000, s.max_result_rows)
+10000
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from .errors import SettingError
+
+__all__ = ["Setting", "Settings", "cap", "describe_settings"]
+
+
+def _s(default: Any, help_text: str, *, minimum: float | None = None, maximum: float | None = None) -> Any:
+    return field(default=default, metadata={"help": help_text, "min": minimum, "max": maximum})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Limits and defaults. Create with keyword overrides, e.g. ``Settings(max_result_rows=100)``."""
+
+    query_time_limit_s: float = _s(
+        10.0,
+        "Wall-clock limit for one user-written SPARQL query, in seconds; a query still running is "
+        "killed with its worker process (query.py).",
+        minimum=0.05,
+        maximum=3600,
+    )
+    max_result_rows: int = _s(
+        10_000,
+        "Most rows (or triples) a query returns; a longer result is cut and says so (query.py).",
+        minimum=1,
+        maximum=10_000_000,
+    )
+    worker_memory_mb: int = _s(
+        2048,
+        "Memory cap (RLIMIT_AS) of the query worker process, in MiB; a query that needs more is "
+        "stopped with QueryTooLarge (query.py).",
+        minimum=256,
+        maximum=1_048_576,
+    )
+    search_limit: int = _s(20, "Most search results returned (search.py).", minimum=1, maximum=1000)
+    max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (network.py).", minimum=1, maximum=6)
+    neighbours_per_relation: int = _s(
+        12,
+        "Most neighbours shown per relation and direction when a node is expanded; the rest are "
+        "gathered into a '+N more' node (network.py).",
+        minimum=1,
+        maximum=10_000,
+    )
+    max_view_nodes: int = _s(
+        150,
+        "Most nodes in one neighbourhood or path view; a bigger view is cut and says so (network.py).",
+        minimum=2,
+        maximum=100_000,
+    )
+    max_path_length: int = _s(6, "Most edges in one path (network.py).", minimum=1, maximum=12)
+    max_paths: int = _s(10, "Most paths returned for one pair of entities (network.py).", minimum=1, maximum=100)
+    max_upload_mb: int = _s(
+        50, "Largest RDF file accepted for upload or --data, in MiB (store.py).", minimum=1, maximum=102_400
+    )
+    max_decompressed_mb: int = _s(
+        500,
+        "Largest size a gzip-compressed RDF file may expand to, in MiB; protects against gzip bombs (store.py).",
+        minimum=1,
+        maximum=1_048_576,
+    )
+    endpoint_timeout_s: float = _s(
+        30.0,
+        "Time limit for one request to a remote SPARQL endpoint, in seconds (endpoint.py).",
+        minimum=0.1,
+        maximum=3600,
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            _check(f, value)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed (validated like the constructor)."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise SettingError(_unknown_message(unknown[0]))
+        return dataclasses.replace(self, **changes)
+
+    def with_pairs(self, pairs: Iterable[tuple[str, str]]) -> Settings:
+        """Apply ``(name, text value)`` pairs, e.g. from ``--setting NAME VALUE`` on the command line."""
+        changes: dict[str, Any] = {}
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for name, text in pairs:
+            if name not in fields:
+                raise SettingError(_unknown_message(name))
+            kind = int if isinstance(fields[name].default, int) else float
+            try:
+                changes[name] = kind(text)
+            except ValueError:
+                raise SettingError(
+                    f"setting {name} must be {'a whole number' if kind is int else 'a number'}, got {text!r}; "
+                    f"for example --setting {name} {fields[name].default}"
+                ) from None
+        return self.with_overrides(**changes)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as documented: its name, default and help text."""
+
+    name: str
+    default: int | float
+    help: str
+
+
+def describe_settings() -> tuple[Setting, ...]:
+    """All settings with their defaults and help text, in declaration order.
+
+    >>> [s.name for s in describe_settings()][:2]
+    ['query_time_limit_s', 'max_result_rows']
+    """
+    return tuple(
+        Setting(f.name, cast(int | float, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
+    )
+
+
+def cap(requested: int | float | None, limit: int | float) -> Any:
+    """The effective limit: what the caller asked for, but never more than the setting allows."""
+    if requested is None:
+        return limit
+    if requested <= 0:
+        raise SettingError(f"a limit must be positive, got {requested}; leave it out to use the setting ({limit})")
+    return min(requested, limit)
+
+
+def _check(f: dataclasses.Field[Any], value: Any) -> None:
+    meta: Mapping[str, Any] = f.metadata
+    expected = int if isinstance(f.default, int) else float
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (expected is int and isinstance(value, float)):
+        raise SettingError(
+            f"setting {f.name} must be {'a whole number' if expected is int else 'a number'}, "
+            f"got {value!r}; the default is {f.default}"
+        )
+    if meta.get("min") is not None and value < meta["min"]:
+        raise SettingError(f"setting {f.name} must be at least {meta['min']}, got {value}; the default is {f.default}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise SettingError(f"setting {f.name} must be at most {meta['max']}, got {value}; the default is {f.default}")
+
+
+def _unknown_message(name: str) -> str:
+    names = ", ".join(f.name for f in dataclasses.fields(Settings))
+    return f"unknown setting {name!r}; the settings are: {names}"

@@ -1,0 +1,352 @@
+"""Loading RDF into the embedded Oxigraph store: formats, gzip, errors with line and column.
+
+A :class:`StoreRecipe` says how to build a store (which files, in which formats, or which on-disk store
+to open); the same recipe rebuilds the same store in the query worker process, so user queries see
+exactly what the app sees. Loads are all-or-nothing: a file that fails to parse raises
+:class:`~kgexplorer.errors.GraphLoadError` naming the file, line and column, and no store is returned.
+
+>>> recipe = StoreRecipe.bundled()
+>>> store = build_store(recipe)
+>>> len(store) > 5000
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, cast
+
+import pyoxigraph as ox
+
+from .errors import GraphLoadError
+
+__all__ = [
+    "FORMATS",
+    "DataFile",
+    "StoreRecipe",
+    "build_store",
+    "bundled_graph_dir",
+    "derive_direct_edges",
+    "detect_format",
+    "load_bytes",
+    "write_disk_store",
+]
+
+#: Format names accepted by ``--format`` / ``format=``, mapped to Oxigraph's formats.
+FORMATS: dict[str, Any] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "n-triples": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "n-quads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "xml": ox.RdfFormat.RDF_XML,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "rdf/xml": ox.RdfFormat.RDF_XML,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "n3": ox.RdfFormat.N3,
+}
+_EXTENSIONS: dict[str, str] = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".ntriples": "nt",
+    ".nq": "nq",
+    ".nquads": "nq",
+    ".trig": "trig",
+    ".rdf": "xml",
+    ".owl": "xml",
+    ".xml": "xml",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".n3": "n3",
+}
+_DIRECT_EDGE_RULE = "rules/direct-edges.rq"
+# Files in graph/ that are not part of the data graph.
+_NOT_DATA = {"shapes.ttl"}
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One RDF file to load, with an optional explicit format name (else from its extension)."""
+
+    path: str
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreRecipe:
+    """How to build a store: RDF files loaded into memory, or an on-disk store opened read-only.
+
+    ``derive_edges`` adds the direct edges derived from kgx:Claim nodes (graph/rules/direct-edges.rq).
+    """
+
+    files: tuple[DataFile, ...] = ()
+    store_dir: str | None = None
+    derive_edges: bool = True
+    label: str = "custom data"
+    extra: tuple[DataFile, ...] = field(default=())
+
+    @classmethod
+    def bundled(cls) -> StoreRecipe:
+        """The bundled psychedelic-therapy graph."""
+        return cls(files=tuple(DataFile(str(p)) for p in bundled_data_files()), label="bundled graph")
+
+    def with_extra(self, files: Iterable[DataFile]) -> StoreRecipe:
+        """The same recipe plus more files (e.g. materialised inferences)."""
+        return StoreRecipe(
+            files=self.files,
+            store_dir=self.store_dir,
+            derive_edges=self.derive_edges,
+            label=self.label,
+            extra=(*self.extra, *files),
+        )
+
+
+def bundled_graph_dir() -> Path:
+    """The folder holding the bundled graph: inside the installed package, or ``graph/`` of a checkout."""
+    packaged = Path(__file__).resolve().parent / "graph"
+    if (packaged / "ontology.ttl").is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "graph"
+    if (checkout / "ontology.ttl").is_file():
+        return checkout
+    raise GraphLoadError(
+        "the bundled graph is missing: neither the installed package nor the checkout has "
+        "graph/ontology.ttl; reinstall kgexplorer (pip install kgexplorer)"
+    )
+
+
+def bundled_data_files() -> list[Path]:
+    """The Turtle files of the bundled data graph (everything in graph/ except the SHACL shapes)."""
+    return sorted(p for p in bundled_graph_dir().glob("*.ttl") if p.name not in _NOT_DATA)
+
+
+def detect_format(path: str, explicit: str | None = None) -> tuple[Any, bool]:
+    """The Oxigraph format of a file and whether it is gzip-compressed.
+
+    >>> detect_format("data.nt.gz")
+    (<RdfFormat N-Triples>, True)
+    >>> detect_format("notes.txt")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.GraphLoadError: cannot tell the RDF format of notes.txt from its extension '.txt'; ...
+    """
+    name = os.path.basename(path)
+    gz = name.lower().endswith(".gz")
+    if gz:
+        name = name[:-3]
+    if explicit:
+        key = explicit.strip().lower()
+        if key not in FORMATS:
+            raise GraphLoadError(
+                f"unknown RDF format {explicit!r}; use one of: {', '.join(sorted(FORMATS))}", path=path
+            )
+        return FORMATS[key], gz
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in _EXTENSIONS:
+        known = " ".join(_EXTENSIONS)
+        raise GraphLoadError(
+            f"cannot tell the RDF format of {os.path.basename(path)} from its extension {ext or '(none)'!r}; use a "
+            f"known extension ({known}, optionally + .gz) or give the format (--format turtle)",
+            path=path,
+        )
+    return FORMATS[_EXTENSIONS[ext]], gz
+
+
+def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None = None) -> Any:
+    """Build the store a recipe describes (in memory, or an on-disk store opened read-only)."""
+    if recipe.store_dir:
+        store = _open_read_only(recipe.store_dir)
+        if recipe.files or recipe.extra:
+            raise GraphLoadError(
+                "an on-disk store cannot be combined with extra files; build a new store with "
+                "kgexplorer load FILES --store DIR"
+            )
+        return store
+    store = ox.Store()
+    for df in (*recipe.files, *recipe.extra):
+        if progress:
+            progress(f"loading {df.path}")
+        _load_file(store, df)
+    if recipe.derive_edges:
+        derive_direct_edges(store)
+    return store
+
+
+def load_bytes(data: bytes, *, name: str, format: str | None = None, max_decompressed_bytes: int | None = None) -> Any:
+    """Parse RDF bytes (e.g. an upload) into a new in-memory store; gzip is detected by the name.
+
+    ``max_decompressed_bytes`` caps what a gzip file may expand to (a gzip bomb stops with an error).
+    """
+    fmt, gz = detect_format(name, format)
+    if gz:
+        data = _gunzip(data, name=name, limit=max_decompressed_bytes)
+    store = ox.Store()
+    _parse_into(store, io.BytesIO(data), fmt, name)
+    return store
+
+
+def _gunzip(data: bytes, *, name: str, limit: int | None) -> bytes:
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            while chunk := f.read(1 << 20):
+                out += chunk
+                if limit is not None and len(out) > limit:
+                    raise GraphLoadError(
+                        f"{name} expands to more than {limit // (1 << 20)} MiB when decompressed (the "
+                        f"max_decompressed_mb setting); upload a smaller file or raise the setting",
+                        path=name,
+                    )
+    except (OSError, EOFError) as exc:
+        raise GraphLoadError(
+            f"{name} is not a valid gzip file ({exc}); upload it uncompressed or re-compress it", path=name
+        ) from None
+    return bytes(out)
+
+
+def _load_file(store: Any, df: DataFile) -> None:
+    path = df.path
+    fmt, gz = detect_format(path, df.format)
+    if not os.path.isfile(path):
+        raise GraphLoadError(f"cannot read {path}: no such file; check the path", path=path)
+    try:
+        stream = _open_binary(path, gz)
+    except OSError as exc:
+        raise GraphLoadError(f"cannot read {path}: {exc.strerror}; check the path and permissions", path=path) from None
+    with stream:
+        _parse_into(store, stream, fmt, path)
+
+
+def _open_binary(path: str, gz: bool) -> IO[bytes]:
+    """Open a file for reading bytes, decompressing gzip on the fly."""
+    if gz:
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return open(path, "rb")
+
+
+def _parse_into(store: Any, stream: IO[bytes], fmt: Any, name: str) -> None:
+    # Parse into a scratch store first so a failure leaves the target untouched (all-or-nothing).
+    scratch = ox.Store()
+    try:
+        scratch.load(stream, format=fmt)
+    except SyntaxError as exc:
+        line, col = exc.lineno, exc.offset
+        where = f" at line {line}, column {col}" if line else ""
+        msg = str(exc.msg if hasattr(exc, "msg") else exc)
+        msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+        raise GraphLoadError(
+            f"{os.path.basename(name)} is not valid {fmt.name}{where}: {msg}; fix the file or give the right format",
+            path=name,
+            line=line,
+            column=col,
+        ) from None
+    except (OSError, EOFError, ValueError) as exc:
+        raise GraphLoadError(
+            f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file",
+            path=name,
+        ) from None
+    store.extend(scratch.quads_for_pattern(None, None, None, None))
+
+
+def derive_direct_edges(store: Any) -> int:
+    """Add the direct edges derived from claims (graph/rules/direct-edges.rq); returns how many were new."""
+    rule = (bundled_graph_dir() / _DIRECT_EDGE_RULE).read_text(encoding="utf-8")
+    before = len(store)
+    triples = list(store.query(rule, use_default_graph_as_union=True))
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    return len(store) - before
+
+
+def _open_read_only(path: str) -> Any:
+    if not os.path.isdir(path):
+        raise GraphLoadError(f"no store at {path}; build one with: kgexplorer load FILES --store {path}", path=path)
+    try:
+        return ox.Store.read_only(path)
+    except OSError as exc:
+        raise GraphLoadError(
+            f"{path} is not a readable kgexplorer store ({exc}); rebuild it with kgexplorer load FILES --store {path}",
+            path=path,
+        ) from None
+
+
+def write_disk_store(
+    files: Sequence[DataFile],
+    directory: str,
+    *,
+    derive_edges: bool = True,
+    extra_quads: Iterable[Any] = (),
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Bulk-load files into a new on-disk store at ``directory``; returns the number of quads.
+
+    The store is written to a temporary folder beside the target and renamed at the end, so a crash or
+    a bad file leaves either the old store or the new one, never half of one.
+    """
+    target = Path(directory).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.loading-", dir=target.parent))
+    try:
+        store = ox.Store(str(tmp))
+        for df in files:
+            fmt, gz = detect_format(df.path, df.format)
+            if not os.path.isfile(df.path):
+                raise GraphLoadError(f"cannot read {df.path}: no such file; check the path", path=df.path)
+            started = time.perf_counter()
+            if progress:
+                progress(f"loading {df.path}")
+            # Validate first: bulk_load does not roll back, and a half-loaded store must never be kept.
+            _validate_file(df.path, fmt, gz)
+            with _open_binary(df.path, gz) as stream:
+                store.bulk_load(stream, format=fmt)
+            if progress:
+                progress(f"loaded {df.path} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
+        store.bulk_extend(extra_quads)
+        if derive_edges:
+            derived = derive_direct_edges(store)
+            if progress and derived:
+                progress(f"derived {derived:,} direct edges from claims")
+        store.flush()
+        store.optimize()
+        count = len(store)
+        del store
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(backup)
+            tmp.rename(target)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            tmp.rename(target)
+        return count
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _validate_file(path: str, fmt: Any, gz: bool) -> None:
+    """Stream-parse a file without storing it, so syntax errors surface before anything is written."""
+    with _open_binary(path, gz) as stream:
+        try:
+            for _ in ox.parse(stream, format=fmt):
+                pass
+        except SyntaxError as exc:
+            where = f" at line {exc.lineno}, column {exc.offset}" if exc.lineno else ""
+            raise GraphLoadError(
+                f"{os.path.basename(path)} is not valid {fmt.name}{where}: {exc.msg}; fix the file",
+                path=path,
+                line=exc.lineno,
+                column=exc.offset,
+            ) from None

@@ -1,0 +1,158 @@
+"""Check a graph against graph/shapes.ttl (SHACL, with pyshacl) and report problems in plain words.
+
+Each problem names the node, the rule it breaks and how to fix it; the rules and fixes come from the
+shapes' ``sh:message`` and ``kgx:fix``. The vocabulary (graph/ontology.ttl) is always validated
+alongside the data, so a class's subclasses are checked too and kgx: terms can be looked up.
+
+>>> report = validate()
+>>> report.conforms, len(report.problems)
+(True, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import GraphLoadError
+from .store import bundled_data_files, bundled_graph_dir, detect_format
+
+__all__ = ["Problem", "ValidationReport", "validate"]
+
+_SH = "http://www.w3.org/ns/shacl#"
+_FIX = "https://w3id.org/kgexplorer/vocab#fix"
+_RDFLIB_FORMATS = {
+    "Turtle": "turtle",
+    "N-Triples": "nt",
+    "N-Quads": "nquads",
+    "TriG": "trig",
+    "RDF/XML": "xml",
+    "JSON-LD": "json-ld",
+    "N3": "n3",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way the graph breaks a rule."""
+
+    node: str
+    rule: str
+    fix: str
+    value: str = ""
+    path: str = ""
+
+    def to_text(self) -> str:
+        where = (
+            f" ({self.path} = {self.value})" if self.path and self.value else (f" ({self.value})" if self.value else "")
+        )
+        return f"{self.node}{where}\n  rule: {self.rule}\n  fix:  {self.fix}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of a validation: whether the graph conforms, and each problem found."""
+
+    conforms: bool
+    problems: tuple[Problem, ...]
+    files: tuple[str, ...]
+
+    def to_text(self) -> str:
+        if self.conforms:
+            return f"The graph conforms to the shapes ({len(self.files)} files checked)."
+        lines = [f"{len(self.problems)} problem(s) in {len(self.files)} file(s):", ""]
+        lines += [p.to_text() + "\n" for p in self.problems]
+        return "\n".join(lines).rstrip()
+
+
+def validate(files: Iterable[str] | None = None, *, format: str | None = None) -> ValidationReport:
+    """Validate RDF files (default: the bundled graph) against the kgexplorer shapes."""
+    import pyshacl
+    from rdflib import Graph
+
+    data_files = [str(p) for p in files] if files is not None else [str(p) for p in bundled_data_files()]
+    ontology = str(bundled_graph_dir() / "ontology.ttl")
+    data = Graph()
+    for path in dict.fromkeys([ontology, *data_files]):
+        fmt, gz = detect_format(path, format if path != ontology else None)
+        _parse(data, path, _RDFLIB_FORMATS[fmt.name], gz)
+    shapes = Graph().parse(bundled_graph_dir() / "shapes.ttl", format="turtle")
+    conforms, results, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    problems = _problems(results, shapes)
+    return ValidationReport(bool(conforms) and not problems, tuple(problems), tuple(data_files))
+
+
+def _parse(graph: Any, path: str, fmt: str, gz: bool) -> None:
+    import gzip
+
+    if not Path(path).is_file():
+        raise GraphLoadError(f"cannot read {path}: no such file; check the path", path=path)
+    try:
+        if gz:
+            with gzip.open(path, "rb") as f:
+                graph.parse(data=f.read(), format=fmt)
+        else:
+            graph.parse(path, format=fmt)
+    except Exception as exc:  # rdflib raises many parser-specific types; all mean "not valid RDF"
+        raise GraphLoadError(
+            f"{Path(path).name} could not be parsed for validation: {exc}; fix the file first "
+            "(kgexplorer stats --data FILE shows the line and column)",
+            path=path,
+        ) from None
+
+
+def _problems(results: Any, shapes: Any) -> list[Problem]:
+    from rdflib import URIRef
+
+    sh = {
+        name: URIRef(_SH + name)
+        for name in (
+            "ValidationResult",
+            "focusNode",
+            "resultMessage",
+            "sourceShape",
+            "value",
+            "resultPath",
+            "sourceConstraint",
+        )
+    }
+    fix_p = URIRef(_FIX)
+    out: list[Problem] = []
+    for r in results.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh["ValidationResult"]):
+        focus = results.value(r, sh["focusNode"])
+        message = results.value(r, sh["resultMessage"])
+        source = results.value(r, sh["sourceShape"])
+        value = results.value(r, sh["value"])
+        path = results.value(r, sh["resultPath"])
+        constraint = results.value(r, sh["sourceConstraint"])
+        fix = next(
+            (
+                shapes.value(n, fix_p)
+                for n in (constraint, source)
+                if n is not None and shapes.value(n, fix_p) is not None
+            ),
+            None,
+        )
+        whole_graph = focus is not None and str(focus) == "https://w3id.org/kgexplorer/vocab"
+        node = str(value) if (whole_graph and value is not None) else str(focus)
+        shown_value = "" if node == str(value) or value is None else str(value)
+        out.append(
+            Problem(
+                node=_short(node),
+                rule=str(message or "the node breaks a shape"),
+                fix=str(fix or "see graph/shapes.ttl"),
+                value=_short(shown_value),
+                path=_short(str(path)) if path is not None else "",
+            )
+        )
+    return sorted(out, key=lambda p: (p.node, p.rule))
+
+
+def _short(text: str) -> str:
+    from .namespaces import shorten
+
+    return " ".join(shorten(part) if part.startswith("http") else part for part in text.split(" "))

@@ -1,0 +1,304 @@
+"""User-written SPARQL runs here: in worker processes with a memory cap and a wall-clock limit.
+
+Why processes (../shared/notes/stack-measurements.md, section 3): a pyoxigraph query cannot be
+interrupted by threads or signals, and running out of memory aborts the whole process. So each worker
+is a separate ``python -m kgexplorer.worker`` process that caps its own address space (RLIMIT_AS),
+builds the same store as the caller from a :class:`~kgexplorer.store.StoreRecipe`, and answers queries
+sent over its stdin/stdout as length-prefixed pickles. A query that outlives its time limit is killed
+with its worker; the caller gets :class:`~kgexplorer.errors.QueryTimeout` and the next query gets a
+fresh worker. Several workers serve at once, so one runaway does not block other users.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .errors import QueryError, QuerySyntaxError, QueryTimeout, QueryTooLarge
+from .query import AskResult, QueryResult, graph_from_oxigraph, select_from_oxigraph
+from .store import StoreRecipe
+
+__all__ = ["QueryWorkers"]
+
+_HEADER = struct.Struct("!Q")
+_STARTUP_LIMIT_S = 600.0  # building a big in-memory store can take minutes; queries have their own limit
+
+
+@dataclass(frozen=True)
+class _Request:
+    query: str
+    max_rows: int
+
+
+class _Worker:
+    """One worker process."""
+
+    def __init__(self, recipe: StoreRecipe, memory_mb: int) -> None:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kgexplorer.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,  # a kill reaches only the worker, never the app's process group
+        )
+        if self.proc.stdin is None or self.proc.stdout is None:  # pragma: no cover - Popen with PIPE always sets them
+            raise QueryError("could not start the query worker (no pipes); try again")
+        self._in: IO[bytes] = self.proc.stdin
+        self._out: IO[bytes] = self.proc.stdout
+        _write_frame(self._in, (recipe, memory_mb))
+        reply = self._read(time.monotonic() + _STARTUP_LIMIT_S)
+        if reply[0] != "ready":
+            self.kill()
+            raise QueryError(f"the query worker could not load the data: {reply[1]}")
+
+    def run(self, request: _Request, deadline: float) -> Any:
+        _write_frame(self._in, request)
+        return self._read(deadline)
+
+    def _read(self, deadline: float) -> Any:
+        header = _read_exact(self._out, _HEADER.size, deadline)
+        (size,) = _HEADER.unpack(header)
+        return pickle.loads(_read_exact(self._out, size, deadline))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        for stream in (self._in, self._out):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class _Deadline(Exception):
+    pass
+
+
+class _Gone(Exception):
+    pass
+
+
+class QueryWorkers:
+    """A small pool of query worker processes for one store recipe.
+
+    >>> from kgexplorer.settings import Settings
+    >>> pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    >>> pool.run("ASK { ?s ?p ?o }", max_rows=10, timeout_s=30).value
+    True
+    >>> pool.close()
+    """
+
+    def __init__(self, recipe: StoreRecipe, settings: Any, *, size: int = 2) -> None:
+        self.recipe = recipe
+        self.memory_mb = int(settings.worker_memory_mb)
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._closed = False
+        # A pool dropped without close() still stops its processes (the finalizer holds no ref to self).
+        self._finalizer = weakref.finalize(self, _kill_all, self._all)
+
+    def run(self, query: str, *, max_rows: int, timeout_s: float) -> QueryResult:
+        """Run a query that has passed :func:`kgexplorer.guard.check_query`; enforce the limits."""
+        if self._closed:
+            raise QueryError("this knowledge graph was closed; open it again to run queries")
+        with self._slots:
+            worker = self._take()
+            started = time.monotonic()
+            try:
+                reply = worker.run(_Request(query, max_rows), started + timeout_s)
+            except _Deadline:
+                with self._lock:
+                    self._forget(worker)
+                raise QueryTimeout(
+                    f"the query ran longer than {timeout_s:g} s and was stopped (the query_time_limit_s setting). "
+                    "Add a LIMIT, make the patterns more specific, or raise the setting"
+                ) from None
+            except (_Gone, OSError, EOFError, pickle.UnpicklingError):
+                code = worker.proc.poll()
+                with self._lock:
+                    self._forget(worker)
+                if code is not None and code < 0:
+                    raise QueryTooLarge(
+                        f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
+                        "worker_memory_mb setting) and was stopped. Make the query more selective (fewer "
+                        "rows to sort or group), or raise the setting"
+                    ) from None
+                raise QueryError(f"the query worker stopped unexpectedly (exit code {code}); try again") from None
+            self._give_back(worker)
+        kind = reply[0]
+        if kind == "ok":
+            result: QueryResult = reply[1]
+            return _with_elapsed(result, time.monotonic() - started)
+        if kind == "too_large":
+            raise QueryTooLarge(
+                f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
+                "worker_memory_mb setting). Make the query more selective, or raise the setting"
+            )
+        if kind == "syntax":
+            raise QuerySyntaxError(reply[1], line=reply[2], column=reply[3])
+        raise QueryError(str(reply[1]))
+
+    def warm_up(self) -> None:
+        """Start one worker now, so the first query does not wait for it."""
+        with self._slots:
+            self._give_back(self._take())
+
+    def close(self) -> None:
+        """Stop every worker process."""
+        self._closed = True
+        with self._lock:
+            self._idle.clear()
+        self._finalizer()
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                w = self._idle.pop()
+                if w.alive():
+                    return w
+                self._forget(w)
+        w = _Worker(self.recipe, self.memory_mb)
+        with self._lock:
+            self._all.append(w)
+        return w
+
+    def _forget(self, worker: _Worker) -> None:
+        worker.kill()
+        if worker in self._all:
+            self._all.remove(worker)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._closed:
+                self._forget(worker)
+            else:
+                self._idle.append(worker)
+
+
+def _kill_all(workers: list[_Worker]) -> None:
+    """Stop the processes of a pool (runs on close(), when the pool is collected, or at exit)."""
+    for w in list(workers):
+        w.kill()
+    workers.clear()
+
+
+def _with_elapsed(result: QueryResult, elapsed: float) -> QueryResult:
+    import dataclasses
+
+    return dataclasses.replace(result, elapsed_s=elapsed)
+
+
+def _write_frame(stream: IO[bytes], obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
+    fd = stream.fileno()
+    chunks = bytearray()
+    while len(chunks) < size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Deadline
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            raise _Deadline
+        chunk = os.read(fd, min(size - len(chunks), 1 << 20))
+        if not chunk:
+            raise _Gone
+        chunks += chunk
+    return bytes(chunks)
+
+
+# ------------------------------------------------------------------------------------------ child side
+
+
+def _child_main() -> None:  # pragma: no cover - runs in the worker process (covered by the worker tests)
+    import resource
+
+    frames_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, never into the frame stream
+    frames_in = sys.stdin.buffer
+    recipe, memory_mb = _read_child(frames_in)
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        from .store import build_store
+
+        store = build_store(recipe)
+    except Exception as exc:  # report any load failure to the parent, which raises a clear error
+        _write_frame(frames_out, ("error", str(exc)))
+        return
+    _write_frame(frames_out, ("ready",))
+    while True:
+        try:
+            request = _read_child(frames_in)
+        except EOFError:
+            return
+        _write_frame(frames_out, _answer(store, request))
+
+
+def _answer(store: Any, request: _Request) -> tuple[Any, ...]:  # pragma: no cover - child side
+    import pyoxigraph as ox
+
+    from .namespaces import PREFIXES
+
+    started = time.perf_counter()
+    try:
+        result = store.query(request.query, prefixes=PREFIXES, use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryBoolean):
+            return ("ok", AskResult(bool(result), time.perf_counter() - started))
+        if isinstance(result, ox.QuerySolutions):
+            return ("ok", select_from_oxigraph(result, max_rows=request.max_rows, started=started))
+        return ("ok", graph_from_oxigraph(result, max_rows=request.max_rows, started=started))
+    except MemoryError:
+        return ("too_large",)
+    except SyntaxError as exc:
+        import re
+
+        m = re.search(r"error at (\d+):(\d+):?\s*(.*)", str(exc), re.S)
+        if m:
+            line, col, msg = int(m.group(1)), int(m.group(2)), m.group(3)
+            return (
+                "syntax",
+                f"SPARQL syntax error at line {line}, column {col}: {msg}; fix the query there",
+                line,
+                col,
+            )
+        return ("syntax", f"SPARQL syntax error: {exc}", None, None)
+    except (OSError, RuntimeError, ValueError) as exc:
+        return ("error", f"the query failed: {exc}")
+
+
+def _read_child(stream: IO[bytes]) -> Any:  # pragma: no cover - child side
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _child_main()
