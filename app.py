@@ -1,0 +1,21 @@
+"""kgexplorer's Streamlit app: navigation and shared UI only (pages live in app_pages/)."""
+
+import streamlit as st
+
+from kgexplorer import ui
+
+st.set_page_config(page_title="kgexplorer", page_icon="🧭", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/explore.py", title="Explore", icon="🔎", url_path="explore", default=True),
+    st.Page("app_pages/connections.py", title="Connections", icon="🔗", url_path="connections"),
+    st.Page("app_pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
+    st.Page("app_pages/evidence.py", title="Evidence", icon="📊", url_path="evidence"),
+    st.Page("app_pages/about.py", title="About", icon="ℹ️", url_path="about"),
+]
+
+page = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("**kgexplorer** · psychedelic-assisted therapy and addiction, with the evidence for every link.")
+    ui.disclaimer()
+page.run()

@@ -1,0 +1,51 @@
+"""Compare: two to four substances side by side — shared and unique mechanisms, evidence, status and risks."""
+
+import streamlit as st
+
+from kgexplorer import KgExplorerError, ui
+from kgexplorer.compare import compare, substance_choices
+
+kg = ui.get_graph()
+st.title("Compare substances")
+ui.disclaimer()
+choices = substance_choices(kg)
+names = {c.iri: c.label for c in choices}
+wanted = [c.iri for c in choices if c.iri.rsplit("/", 1)[-1] in ui.param("s", "ketamine,psilocybin").split(",")]
+picked = st.multiselect(
+    "Pick two to four substances",
+    list(names),
+    default=wanted,
+    format_func=names.__getitem__,
+    max_selections=4,
+    key="compare_subs",
+)
+if len(picked) < 2:
+    st.info("Pick at least two substances to compare, for example ketamine and psilocybin.")
+    st.stop()
+try:
+    result = compare(kg, picked)
+except KgExplorerError as exc:
+    ui.show_error(exc)
+    st.stop()
+ui.set_params(s=[p.rsplit("/", 1)[-1] for p in picked])
+st.caption(
+    "✔ shared by all · ◆ only one has it. Each cell shows the strongest evidence level and the combined "
+    "result direction of the claims behind it."
+)
+labels = [s.label for s in result.substances]
+for aspect, rows in result.by_aspect().items():
+    st.markdown(f"#### {ui.md(aspect)}")
+    st.dataframe(
+        [
+            {
+                "": "✔" if r.shared else ("◆" if r.unique else ""),
+                aspect: r.item,
+                **{lab: r.cells.get(lab, "—") for lab in labels},
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+        key=f"compare_{aspect}",
+    )
+ui.network_view(result, key="compare_graph")

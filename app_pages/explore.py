@@ -1,0 +1,63 @@
+"""Explore (home): find an entity, read its card and evidence, and walk its neighbourhood graph."""
+
+import streamlit as st
+
+from kgexplorer import KgExplorerError, ui
+from kgexplorer.evidence import LEVELS
+
+kg = ui.get_graph()
+st.title("Explore")
+ui.disclaimer()
+
+picked = ui.entity_picker(kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…")
+if picked and picked != st.session_state.get("explore_last_pick"):
+    st.session_state["explore_last_pick"] = picked
+    st.session_state["explore_focus"] = picked
+focus_name = st.session_state.get("explore_focus") or ui.param("e")
+if not focus_name:
+    st.info(
+        "Start by searching for something, for example **ketamine**, **alcohol use disorder** or **NMDA**. "
+        "Then click any node in the graph to move there."
+    )
+    st.stop()
+try:
+    card = kg.entity(focus_name)
+except KgExplorerError as exc:
+    ui.show_error(exc)
+    st.stop()
+st.session_state["explore_focus"] = card.iri
+
+left, right = st.columns([2, 3], gap="large")
+with left:
+    ui.entity_card(card)
+with right:
+    depth = st.slider("Depth (steps from the focus)", 1, 3, int(ui.param("depth", "1") or 1), key="explore_depth")
+    kinds_all = kg.kinds()
+    kinds = st.multiselect(
+        "Show only these kinds",
+        [k for k in kinds_all if k not in ("Claim", "Study result")],
+        default=[k for k in ui.param("kinds").split(",") if k in kinds_all],
+        key="explore_kinds",
+    )
+    level_names = ["any"] + [lv.label for lv in LEVELS]
+    level_keys = {lv.label: lv.key for lv in LEVELS}
+    wanted_level = next((lv.label for lv in LEVELS if lv.key == ui.param("lvl")), "any")
+    min_level = st.select_slider(
+        "Weakest evidence to show",
+        level_names,
+        value=wanted_level,
+        key="explore_level",
+        help="Hide evidence links weaker than this level (1 = strongest).",
+    )
+    try:
+        view = kg.neighbourhood(card.iri, depth=depth, kinds=kinds or None, min_evidence=level_keys.get(min_level))
+    except KgExplorerError as exc:
+        ui.show_error(exc)
+        st.stop()
+    ui.set_params(
+        e=card.iri.rsplit("/", 1)[-1], depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
+    )
+    clicked = ui.network_view(view, key="explore_graph")
+    if clicked and clicked != card.iri:
+        st.session_state["explore_focus"] = clicked
+        st.rerun()

@@ -1,0 +1,45 @@
+"""Shared fixtures: one session-scoped bundled graph, tiny test settings, and the ../shared folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import KnowledgeGraph, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def kg() -> Iterator[KnowledgeGraph]:
+    """The bundled graph, loaded once for the whole run (read-only: never mutate it)."""
+    graph = KnowledgeGraph.bundled()
+    yield graph
+    graph.close()
+
+
+@pytest.fixture(scope="session")
+def small_limits() -> Settings:
+    """Settings with tiny limits, so limit tests are fast and have wide margins."""
+    return Settings(query_time_limit_s=1.0, max_result_rows=5, worker_memory_mb=512, max_view_nodes=12,
+                    neighbours_per_relation=2, max_paths=2)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared (real data and the fact base); tests that need it skip, saying why, when it is absent."""
+    if not (SHARED / "domain" / "facts.yaml").is_file():
+        pytest.skip(f"needs the shared material at {SHARED} (CI always has it; absent here)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def facts(shared_dir: Path) -> dict[str, object]:
+    """The verified fact base, parsed."""
+    import yaml
+
+    data: dict[str, object] = yaml.safe_load((shared_dir / "domain" / "facts.yaml").read_text(encoding="utf-8"))
+    return data

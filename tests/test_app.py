@@ -1,0 +1,132 @@
+"""The Streamlit app, driven headlessly with AppTest: every page renders, and each key interaction works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["app_pages/explore.py", "app_pages/connections.py", "app_pages/compare.py", "app_pages/evidence.py",
+         "app_pages/about.py"]
+
+
+def _app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at
+
+
+def _frame(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            frame: pd.DataFrame = df.value
+            return frame
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page: str) -> None:
+    """Each page renders (from the app's navigation) with no exception and shows the disclaimer."""
+    at = _app().run()
+    at.switch_page(page).run()
+
+    assert not at.exception
+    assert "not medical advice" in _text(at)
+
+
+def test_search_shows_the_entity_card() -> None:
+    """Typing 'special K' in Explore finds ketamine and shows its card and evidence."""
+    at = _app().run()
+    at.text_input(key="explore_text").input("special K").run()
+
+    assert not at.exception
+    assert at.selectbox(key="explore_pick").value == "https://w3id.org/kgexplorer/id/ketamine"
+    assert any(s.value == "Ketamine" for s in at.subheader)
+    assert "What the evidence says" in _text(at)
+    assert at.query_params["e"] == "ketamine"
+
+
+def test_deep_link_opens_the_entity() -> None:
+    """A URL with ?e=alcohol_use_disorder opens that entity directly."""
+    at = _app(e="alcohol_use_disorder").run()
+
+    assert not at.exception
+    assert any(s.value == "Alcohol use disorder" for s in at.subheader)
+
+
+def test_unknown_entity_in_url_gives_a_friendly_message() -> None:
+    """An unknown entity in the URL shows a message with suggestions, never a traceback."""
+    at = _app(e="no_such_thing_here").run()
+
+    assert not at.exception
+    assert any("no entity called" in w.value for w in at.warning)
+
+
+def test_kind_filter_shows_fewer_nodes() -> None:
+    """Filtering the neighbourhood to one kind leaves fewer rows in the view's table."""
+    at = _app(e="ketamine").run()
+    before = len(_frame(at, "steps from focus"))
+    at.multiselect(key="explore_kinds").set_value(["Condition"]).run()
+    after = _frame(at, "steps from focus")
+
+    assert not at.exception
+    assert 1 < len(after) < before
+    assert set(after["kind"]) <= {"Condition", "Substance"}  # the focus itself stays
+
+
+def test_connections_explains_a_path() -> None:
+    """From ketamine to alcohol use disorder, the first path is the direct, evidence-backed link."""
+    at = _app().run()
+    at.switch_page("app_pages/connections.py").run()
+
+    assert not at.exception
+    text = _text(at)
+    assert "Path 1" in text
+    assert "Ketamine tested as a treatment for Alcohol use disorder" in text.replace("\\", "")
+
+
+def test_compare_two_substances() -> None:
+    """Comparing ketamine and psilocybin lists shared conditions with each one's evidence."""
+    at = _app(s="ketamine,psilocybin").run()
+    at.switch_page("app_pages/compare.py").run()
+
+    assert not at.exception
+    conditions = _frame(at, "Conditions tested")
+    row = conditions[conditions["Conditions tested"] == "Alcohol use disorder"].iloc[0]
+    assert row[""] == "✔"
+    assert row["Ketamine"].startswith("Randomised controlled trial")
+    assert row["Psilocybin"].startswith("Randomised controlled trial")
+
+
+def test_evidence_filter_narrows_the_table() -> None:
+    """Filtering the evidence table by result direction 'null' leaves only null claims."""
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    total = len(_frame(at, "explanation"))
+    at.multiselect(key="evidence_directions").set_value(["null"]).run()
+    table = _frame(at, "explanation")
+
+    assert not at.exception
+    assert 0 < len(table) < total
+    assert set(table["direction"]) == {"null"}
+
+
+def test_about_shows_counts_and_version() -> None:
+    """About shows the dataset version and its counts."""
+    at = _app().run()
+    at.switch_page("app_pages/about.py").run()
+
+    assert not at.exception
+    assert "1.0.0" in _text(at).replace("\\", "")
+    assert int(at.metric[1].value.replace(",", "")) > 100
