@@ -11,6 +11,7 @@ PAGES = [
     st.Page("app_pages/connections.py", title="Connections", icon="🔗", url_path="connections"),
     st.Page("app_pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
     st.Page("app_pages/evidence.py", title="Evidence", icon="📊", url_path="evidence"),
+    st.Page("app_pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
     st.Page("app_pages/about.py", title="About", icon="ℹ️", url_path="about"),
 ]
 

@@ -9,8 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["app_pages/explore.py", "app_pages/connections.py", "app_pages/compare.py", "app_pages/evidence.py",
-         "app_pages/about.py"]
+PAGES = [
+    "app_pages/explore.py",
+    "app_pages/connections.py",
+    "app_pages/compare.py",
+    "app_pages/evidence.py",
+    "app_pages/lessons.py",
+    "app_pages/about.py",
+]
 
 
 def _app(**params: str) -> AppTest:
@@ -130,3 +136,37 @@ def test_about_shows_counts_and_version() -> None:
     assert not at.exception
     assert "1.0.0" in _text(at).replace("\\", "")
     assert int(at.metric[1].value.replace(",", "")) > 100
+
+
+def test_lesson_steps_forward_and_answers_a_question() -> None:
+    """A lesson opens at its URL step, 'Next' moves on, and a right answer shows its explanation."""
+    at = _app(lesson="ketamine-for-alcohol-use-disorder", step="3").run()
+    at.switch_page("app_pages/lessons.py").run()
+
+    assert not at.exception
+    assert "Step 3 of 5" in at.get("progress")[0].proto.text
+    at.radio(key="lesson_q_ketamine-for-alcohol-use-disorder_3").set_value(1).run()
+    assert any("Right." in s.value for s in at.success)
+    at.button(key="lesson_next").click().run()
+    assert "Step 4 of 5" in at.get("progress")[0].proto.text
+    assert at.query_params["step"] == "4"
+
+
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "how-ketamine-works",
+        "ketamine-for-alcohol-use-disorder",
+        "psilocybin-and-mdma",
+        "risks-regulation-access",
+        "reading-the-evidence",
+    ],
+)
+def test_every_lesson_step_renders(slug: str) -> None:
+    """Every step of every shipped lesson renders without exception."""
+    from kgexplorer.lessons import get_lesson
+
+    for step in range(1, len(get_lesson(slug).steps) + 1):
+        at = _app(lesson=slug, step=str(step)).run()
+        at.switch_page("app_pages/lessons.py").run()
+        assert not at.exception, (slug, step, at.exception)

@@ -1,0 +1,87 @@
+"""Lessons: step through a guided lesson — text, a live view, a query and a question at each step."""
+
+import streamlit as st
+
+from kgexplorer import KgExplorerError, ui
+from kgexplorer.lessons import get_lesson, load_lessons, step_view
+
+kg = ui.get_graph()
+st.title("Lessons")
+ui.disclaimer()
+lessons = {lesson.slug: lesson for lesson in load_lessons()}
+wanted = ui.param("lesson")
+slug = st.selectbox(
+    "Lesson",
+    list(lessons),
+    index=list(lessons).index(wanted) if wanted in lessons else 0,
+    format_func=lambda s: lessons[s].title,
+    key="lesson_pick",
+)
+try:
+    lesson = get_lesson(slug)
+except KgExplorerError as exc:
+    ui.show_error(exc)
+    st.stop()
+total = len(lesson.steps)
+step_key = f"lesson_step_{slug}"
+if step_key not in st.session_state:
+    wanted_step = ui.param("step", "1")
+    st.session_state[step_key] = min(max(int(wanted_step) if wanted_step.isdigit() else 1, 1), total)
+index = st.session_state[step_key]
+ui.set_params(lesson=slug, step=index)
+
+st.caption(f"{ui.md(lesson.audience)} · about {lesson.minutes} minutes")
+if index == 1:
+    st.markdown(ui.md(lesson.summary))
+    st.markdown("**You will be able to:**\n" + "\n".join(f"- {ui.md(o)}" for o in lesson.objectives))
+st.progress(index / total, text=f"Step {index} of {total}")
+step = lesson.steps[index - 1]
+st.header(step.title, anchor=False)
+st.markdown(step.text)  # lesson text is project-authored Markdown, reviewed with the graph
+if step.view is not None:
+    try:
+        view = step_view(kg, step)
+    except KgExplorerError as exc:
+        ui.show_error(exc)
+    else:
+        if view is not None:
+            ui.network_view(view, key=f"lesson_graph_{slug}_{index}")
+if step.query:
+    with st.expander("The SPARQL query behind this step", expanded=False):
+        st.code(step.query, language="sparql")
+    try:
+        result = kg.sparql(step.query)
+    except KgExplorerError as exc:
+        ui.show_error(exc)
+    else:
+        if hasattr(result, "rows"):
+            st.dataframe(
+                [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in result],
+                hide_index=True,
+                width="stretch",
+                key=f"lesson_rows_{slug}_{index}",
+            )
+if step.question is not None:
+    q = step.question
+    with st.container(border=True):
+        choice = st.radio(
+            q.prompt,
+            list(range(len(q.choices))),
+            format_func=lambda i: q.choices[i],
+            index=None,
+            key=f"lesson_q_{slug}_{index}",
+        )
+        if choice is not None:
+            if choice == q.answer:
+                st.success("Right. " + q.explanation)
+            else:
+                st.error(f"Not quite: the answer is “{q.choices[q.answer]}”. {q.explanation}")
+            st.caption("Evidence: " + ", ".join(q.cites))
+
+left, _, right = st.columns([1, 4, 1])
+if left.button("← Previous", disabled=index == 1, key="lesson_prev"):
+    st.session_state[step_key] = index - 1
+    st.rerun()
+if right.button("Next →", disabled=index == total, key="lesson_next"):
+    st.session_state[step_key] = index + 1
+    st.rerun()
