@@ -17,12 +17,14 @@ kgexplorer.errors.QueryNotAllowed: SERVICE is not allowed: kgexplorer never send
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import QueryNotAllowed, QuerySyntaxError
 from .namespaces import PREFIXES
+from .settings import Settings, cap
 
-__all__ = ["QUERY_FORMS", "check_query"]
+__all__ = ["MAX_QUERY_CHARS", "QUERY_FORMS", "check_query", "syntax_error_from_oxigraph"]
 
 QUERY_FORMS = {
     "SelectQuery": "SELECT",
@@ -43,26 +45,53 @@ _UPDATE_NAMES = {
     "DeleteWhere": "DELETE WHERE",
     "Modify": "INSERT/DELETE",
 }
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
+# literal such as "<<" or "foo:" is never mistaken for syntax.
+_OPAQUE = re.compile(
+    r'"""[\s\S]*?"""'
+    r"|'''[\s\S]*?'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\n]*"
+)
+# SPARQL 1.2 / RDF-star syntax, which the guard's parser (rdflib: SPARQL 1.1) cannot read.
+_NEWER_SYNTAX = re.compile(
+    r"<<|\{\||\|\}|~|\bVERSION\b|\b(?:TRIPLE|isTRIPLE|SUBJECT|PREDICATE|OBJECT|LANGDIR|hasLANG|hasLANGDIR|"
+    r"STRLANGDIR)\s*\(",
+    re.IGNORECASE,
+)
 _OX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*(.*)", re.S)
-MAX_QUERY_CHARS = 100_000
+# Oxigraph's own explanations inside its list of expected tokens ("Prefix not found", "Duplicated …").
+_OX_SENTENCE = re.compile(r"(?:^|,\s)([A-Z][a-z]+(?: [A-Za-z]+)+)(?=,|$)")
+_SYNTAX_HINT = "check for a missing '.', '}', ')' or quote, or a misspelt keyword"
+#: The default of the max_query_chars setting.
+MAX_QUERY_CHARS: int = Settings().max_query_chars
 
 
-def check_query(text: str) -> str:
+def check_query(text: str, *, max_chars: int | None = None) -> str:
     """Return the query form (SELECT, ASK, CONSTRUCT or DESCRIBE), or raise why the query cannot run.
+
+    ``max_chars`` can lower the max_query_chars setting, never raise it.
 
     Raises:
         QuerySyntaxError: the query does not parse (with line and column).
         QueryNotAllowed: the query writes (UPDATE, LOAD …) or reaches outside (SERVICE, FROM, FROM NAMED).
+
+    >>> check_query("SELECT ?s WHERE {\\n  ?s ?p ?o .\\n  ?s ?p ?q ?r .\\n}")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.QuerySyntaxError: SPARQL syntax error at line 3, column 12 (near '?r .'): ...
     """
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseQuery
 
     if not text.strip():
         raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
-    if len(text) > MAX_QUERY_CHARS:
+    limit = cap(max_chars, MAX_QUERY_CHARS)
+    if len(text) > limit:
         raise QueryNotAllowed(
-            f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}. "
+            f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
             "Shorten it (load large value lists as data instead)"
         )
     try:
@@ -74,19 +103,46 @@ def check_query(text: str) -> str:
     form = QUERY_FORMS.get(getattr(tree[1], "name", ""), "")
     if not form:
         raise QueryNotAllowed("only SELECT, ASK, CONSTRUCT and DESCRIBE queries can run")
-    found = _names(tree, set())
-    if "ServiceGraphPattern" in found:
+    found = _walk(tree)
+    if "ServiceGraphPattern" in found.names:
         raise QueryNotAllowed(
             "SERVICE is not allowed: kgexplorer never sends a query to another server on a user's behalf. "
-            "Query the remote endpoint directly (kgexplorer query --endpoint URL), or load its data with --data"
+            "Query that endpoint directly instead, or load its data with --data or an upload"
         )
-    if "DatasetClause" in found:
+    if "DatasetClause" in found.names:
         raise QueryNotAllowed(
             "FROM and FROM NAMED are not allowed: they can make the query engine fetch or read other data. "
             "Remove them; the loaded graph (and any named graphs in it) is queried by default, and GRAPH ?g "
             "selects named graphs"
         )
     return form
+
+
+def syntax_error_from_oxigraph(message: str, query: str) -> QuerySyntaxError:
+    """Turn one of Oxigraph's syntax errors into a one-line :class:`QuerySyntaxError` with line and column.
+
+    Oxigraph lists every token its parser would have accepted, over several lines; a student needs the
+    position, the text there and, when Oxigraph gives one, its reason ("Duplicated variable name").
+
+    >>> str(syntax_error_from_oxigraph("error at 1:10: expected one of Duplicated variable name in SELECT, [_]",
+    ...                                "SELECT ?x ?x WHERE { ?x ?p ?o }"))
+    "SPARQL syntax error at line 1, column 10 (near '?x WHERE { ?x ?p ?o }'): duplicated variable name in SELECT"
+    >>> str(syntax_error_from_oxigraph("error at 2:12: expected one of GROUP_CONCAT, [_]",
+    ...                                "SELECT * WHERE {\\n  FILTER(foaf:f(?o)) }"))
+    "SPARQL syntax error at line 2, column 10 (near 'foaf:f(?o)) }'): the prefix 'foaf:' is not declared; ..."
+    """
+    # An undeclared prefix is the commonest cause, and Oxigraph does not always say so: ask the parse tree.
+    undeclared = _undeclared_prefixes(query)
+    if undeclared:
+        return _undeclared_error(query, undeclared)
+    m = _OX_POSITION.search(message)
+    if not m:
+        return QuerySyntaxError(f"SPARQL syntax error: {_clip(' '.join(message.split()), 200)}; {_SYNTAX_HINT}")
+    line, column = int(m.group(1)), int(m.group(2))
+    detail = m.group(3).removeprefix("expected one of ").removeprefix("expected ")
+    reasons = list(dict.fromkeys(_OX_SENTENCE.findall(detail)))
+    reason = "; ".join(r[0].lower() + r[1:] for r in reasons) or f"this is not valid SPARQL; {_SYNTAX_HINT}"
+    return _syntax_error(query, line, column, reason)
 
 
 def _raise_for_unparsable(text: str, exc: Any) -> Any:
@@ -97,6 +153,15 @@ def _raise_for_unparsable(text: str, exc: Any) -> Any:
         update = parseUpdate(text)
     except (ParseException, RecursionError):
         update = None
+    if update is not None and "request" not in update:
+        # Only comments, PREFIX or BASE lines: rdflib reads that as an empty update.
+        lines = text.rstrip().split("\n")
+        raise QuerySyntaxError(
+            "the query has no SELECT, ASK, CONSTRUCT or DESCRIBE part (only comments or PREFIX lines); "
+            "write the query after them",
+            line=len(lines),
+            column=len(lines[-1]) + 1,
+        ) from None
     if update is not None:
         ops = [_UPDATE_NAMES.get(getattr(op, "name", ""), "an update") for op in update["request"]]
         what = ", ".join(dict.fromkeys(ops)) or "an update"
@@ -105,56 +170,101 @@ def _raise_for_unparsable(text: str, exc: Any) -> Any:
             f"user's behalf. Write a SELECT, ASK, CONSTRUCT or DESCRIBE query; to use other data, load it "
             f"with --data or an upload"
         ) from None
-    line, column, message = exc.lineno, exc.col, str(exc.msg)
-    precise = _oxigraph_position(text)
-    if precise is not None:
-        if precise is True:
-            raise QueryNotAllowed(
-                "this query uses syntax the safety check cannot read (for example SPARQL 1.2 or RDF-star), "
-                "so it is not run; rewrite it in SPARQL 1.1"
-            ) from None
-        if isinstance(precise, tuple):
-            line, column, message = precise
-    raise QuerySyntaxError(
-        f"SPARQL syntax error at line {line}, column {column}: {message}; fix the query there",
+    newer = _NEWER_SYNTAX.search(_mask(text))
+    if newer:
+        raise QueryNotAllowed(
+            f"this query uses SPARQL 1.2 or RDF-star syntax ({newer.group(0).strip()!r}), which the safety "
+            "check cannot read, so it is not run; rewrite it in SPARQL 1.1"
+        ) from None
+    # Oxigraph's parser is never asked here: it overflows the C stack (and kills the app's process) on
+    # deeply nested input, and its error positions often point at the end of the query. pyparsing's
+    # position is the start of the part that does not parse, on the right line.
+    raise _syntax_error(text, exc.lineno, exc.col, f"this is not valid SPARQL; {_SYNTAX_HINT}") from None
+
+
+def _syntax_error(text: str, line: int, column: int, reason: str) -> QuerySyntaxError:
+    return QuerySyntaxError(
+        f"SPARQL syntax error at line {line}, column {column} ({_near(text, line, column)}): {reason}",
         line=line,
         column=column,
-    ) from None
+    )
 
 
-def _oxigraph_position(text: str) -> tuple[int, int, str] | bool | None:
-    """Ask Oxigraph's parser (more precise positions) when that cannot cause any network request.
+def _near(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    rest = lines[line - 1][max(column, 1) - 1 :].strip() if 0 < line <= len(lines) else ""
+    return f"near {_clip(' '.join(rest.split()), 30)!r}" if rest else "at the end of the line"
 
-    Returns (line, column, message) for a syntax error, True when Oxigraph parses the query, or None.
-    """
-    import pyoxigraph as ox
 
-    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
-    if "service" in decoded.lower():
-        return None  # SERVICE is the only construct that makes Oxigraph reach out; never run it, even empty
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _mask(text: str) -> str:
+    """The query with strings, IRIs and comments blanked out (same length, same line breaks)."""
+    return _OPAQUE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def _prefix_position(text: str, prefix: str) -> tuple[int, int] | None:
+    """Line and column (1-based) of the first use of ``prefix:`` outside strings, IRIs and comments."""
+    masked = _mask(text)
+    for m in re.finditer(rf"(?<![\w.:-]){re.escape(prefix)}:", masked):
+        before = masked[: m.start()]
+        if re.search(r"PREFIX\s*$", before, re.IGNORECASE):
+            continue  # the declaration itself
+        return before.count("\n") + 1, m.start() - before.rfind("\n")
+    return None
+
+
+def _undeclared_prefixes(text: str) -> set[str]:
+    """Prefixes the query uses but neither declares nor gets from :data:`PREFIXES` (empty if it does not parse)."""
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
     try:
-        # An empty store: nothing to read, and without SERVICE no request can be made.
-        ox.Store().query(text, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        m = _OX_POSITION.search(str(exc))
-        if m:
-            return int(m.group(1)), int(m.group(2)), m.group(3).strip()
-        return None
-    except (OSError, RuntimeError, ValueError):
-        return None
-    return True  # Oxigraph reads it although the guard's parser cannot
+        found = _walk(parseQuery(text))
+    except (ParseException, RecursionError):
+        return set()
+    return found.used_prefixes - found.declared_prefixes - set(PREFIXES)
 
 
-def _names(node: Any, acc: set[str]) -> set[str]:
+def _undeclared_error(text: str, prefixes: set[str]) -> QuerySyntaxError:
+    """The error for the first undeclared prefix in the text."""
+    found = sorted((pos, p) for p in prefixes if (pos := _prefix_position(text, p)) is not None)
+    prefix, (line, column) = (found[0][1], found[0][0]) if found else (sorted(prefixes)[0], (1, 1))
+    return _syntax_error(
+        text,
+        line,
+        column,
+        f"the prefix '{prefix}:' is not declared; add 'PREFIX {prefix}: <namespace IRI>' at the top, or use a "
+        f"built-in prefix ({', '.join(p + ':' for p in PREFIXES)})",
+    )
+
+
+@dataclass
+class _Found:
+    names: set[str] = field(default_factory=set)
+    used_prefixes: set[str] = field(default_factory=set)
+    declared_prefixes: set[str] = field(default_factory=set)
+
+
+def _walk(tree: Any) -> _Found:
+    """Every node name in the parse tree, and the prefixes used and declared."""
     from pyparsing import ParseResults
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    stack = [node]
+    found = _Found()
+    stack = [tree]
     while stack:
         x = stack.pop()
         if isinstance(x, CompValue):
-            acc.add(x.name)
+            found.names.add(x.name)
+            # CompValue.get returns the key itself when it is missing, so test membership instead.
+            if x.name == "pname":
+                found.used_prefixes.add(str(x["prefix"]) if "prefix" in x else "")
+            elif x.name == "PrefixDecl":
+                found.declared_prefixes.add(str(x["prefix"]) if "prefix" in x else "")
             stack.extend(x.values())
         elif isinstance(x, (list, tuple, ParseResults)):
             stack.extend(x)
-    return acc
+    return found

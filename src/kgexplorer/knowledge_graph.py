@@ -11,6 +11,11 @@
 >>> view = kg.neighbourhood("ketamine", depth=1)
 >>> view.graph.nodes[view.focus]["label"]
 'Ketamine'
+>>> kg.close()
+
+The same features work on any SPARQL 1.1 endpoint (:meth:`KnowledgeGraph.from_endpoint`): the library's
+queries then run on the endpoint, search asks it for matching labels only, and paths are found by a
+bounded search (:mod:`kgexplorer.remote_paths`) instead of loading the whole graph.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from typing import Any
 
 import networkx as nx
 
+from .endpoint import RemoteBackend, candidate_index
 from .entity import EntityCard, build_card
 from .errors import EntityNotFound, QueryError
 from .evidence import level
 from .guard import check_query
-from .labels import fetch_kinds
+from .labels import Backend, fetch_kinds
 from .namespaces import KG, PREFIXES
 from .network import Neighbourhood, PathSet, build_entity_graph, find_paths, neighbourhood
 from .query import QueryResult, SelectResult, run_template
+from .remote_paths import find_remote_paths
 from .search import LabelIndex, SearchHit
 from .settings import Settings, cap
 from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
@@ -57,20 +64,35 @@ class _LocalBackend:
 
 
 class KnowledgeGraph:
-    """A loaded, read-only knowledge graph.
+    """A loaded, read-only knowledge graph, in this process or behind a SPARQL endpoint.
 
-    Build one with :meth:`bundled`, :meth:`from_files` or :meth:`open_store`. It is safe to share
-    between threads (the Streamlit app shares one): nothing mutates it after loading.
+    Build one with :meth:`bundled`, :meth:`from_files`, :meth:`open_store` or :meth:`from_endpoint`.
+    It is safe to share between threads (the Streamlit app shares one): nothing mutates it after loading.
+    With an ``endpoint`` nothing is loaded: the recipe then only names the source (``recipe.label``).
     """
 
-    def __init__(self, recipe: StoreRecipe, *, settings: Settings | None = None, store: Any = None) -> None:
+    def __init__(
+        self,
+        recipe: StoreRecipe,
+        *,
+        settings: Settings | None = None,
+        store: Any = None,
+        endpoint: RemoteBackend | None = None,
+    ) -> None:
         self.settings = settings or Settings()
         self.recipe = recipe
+        self.endpoint = endpoint
+        self._store: Any = None
+        self._workers: QueryWorkers | None = None
+        self._backend: Backend
         started = time.perf_counter()
-        self._store = store if store is not None else build_store(recipe)
+        if endpoint is not None:
+            self._backend = endpoint
+        else:
+            self._store = store if store is not None else build_store(recipe)
+            self._backend = _LocalBackend(self._store)
+            self._workers = QueryWorkers(recipe, self.settings)
         self.load_seconds = time.perf_counter() - started
-        self._backend = _LocalBackend(self._store)
-        self._workers = QueryWorkers(recipe, self.settings)
         self._lock = threading.Lock()
         self._index: LabelIndex | None = None
         self._entity_graph: nx.MultiDiGraph | None = None
@@ -109,21 +131,48 @@ class KnowledgeGraph:
             settings=settings,
         )
 
+    @classmethod
+    def from_endpoint(cls, url: str, *, settings: Settings | None = None) -> KnowledgeGraph:
+        """A graph behind a SPARQL 1.1 endpoint (Oxigraph server, QLever, Virtuoso, GraphDB, Fuseki …).
+
+        Nothing is sent until the first query; the library's own queries are limited by the
+        ``endpoint_timeout_s`` setting. Raises :class:`~kgexplorer.errors.EndpointError` for a URL that
+        is not http(s); later calls raise it when the endpoint cannot be reached or fails.
+
+        >>> KnowledgeGraph.from_endpoint("http://localhost:7878/query")
+        <KnowledgeGraph SPARQL endpoint http://localhost:7878/query>
+        """
+        chosen = settings or Settings()
+        backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s)
+        label = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
+        return cls(label, endpoint=backend, settings=chosen)
+
+    @property
+    def is_remote(self) -> bool:
+        """True when the graph is behind a SPARQL endpoint."""
+        return self.endpoint is not None
+
     # ------------------------------------------------------------------ SPARQL
     def sparql(self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
         The query is checked first (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or
-        FROM), then runs in a worker process under the time and memory limits. ``max_rows`` and
-        ``timeout_s`` can lower the settings, never raise them. The project prefixes (kg:, kgx:, rdfs:,
-        skos: …) can be used without declaring them.
+        FROM), then runs in a worker process under the time and memory limits, or on the endpoint with
+        the time limit as its HTTP timeout. ``max_rows`` and ``timeout_s`` can lower the settings, never
+        raise them. The project prefixes (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
 
-        >>> KnowledgeGraph.bundled().sparql("ASK { kg:ketamine a kgx:Substance }").value
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
         True
         """
-        check_query(query)
         rows = cap(max_rows, self.settings.max_result_rows)
         limit = cap(timeout_s, self.settings.query_time_limit_s)
+        chars = self.settings.max_query_chars
+        if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
+            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars)
+        check_query(query, max_chars=chars)
+        if self._workers is None:  # pragma: no cover - a local graph always has workers
+            raise QueryError("this knowledge graph has no query workers; open it again")
         return self._workers.run(query, max_rows=rows, timeout_s=limit)
 
     def select(
@@ -133,13 +182,17 @@ class KnowledgeGraph:
         values: Mapping[str, Term | Sequence[Term]] | None = None,
         max_rows: int | None = None,
     ) -> SelectResult:
-        """Run one of the library's own SELECT templates in-process (trusted queries only)."""
+        """Run one of the library's own SELECT templates on the graph's backend (trusted queries only)."""
         return self._backend.select(template, values=values, max_rows=cap(max_rows, self.settings.max_result_rows))
 
     # ------------------------------------------------------------------ entities
     def search(self, text: str, *, limit: int | None = None, kinds: Iterable[str] | None = None) -> list[SearchHit]:
-        """Entities whose label or synonym matches ``text`` (case- and accent-insensitive)."""
-        return self._label_index().search(text, limit=cap(limit, self.settings.search_limit), kinds=kinds)
+        """Entities whose label or synonym matches ``text`` (case- and accent-insensitive).
+
+        On an endpoint only the labels containing the words of ``text`` are fetched (accents must then
+        match), and ranked the same way.
+        """
+        return self._index_for(text).search(text, limit=cap(limit, self.settings.search_limit), kinds=kinds)
 
     def resolve(self, name: str) -> str:
         """The IRI of the entity a person means: a full IRI, prefixed name, local name, label or synonym."""
@@ -157,10 +210,11 @@ class KnowledgeGraph:
         for iri in candidates:
             if self._exists(iri):
                 return iri
-        exact = self._label_index().exact(text)
+        index = self._index_for(text)
+        exact = index.exact(text)
         if len(exact) == 1:
             return exact[0]
-        hits = self.search(text, limit=5)
+        hits = index.search(text, limit=cap(5, self.settings.search_limit))
         if exact:
             best = [h for h in hits if h.iri in exact] or hits
             return best[0].iri
@@ -220,16 +274,17 @@ class KnowledgeGraph:
         )
 
     def paths(self, source: str, target: str, *, k: int | None = None, max_length: int | None = None) -> PathSet:
-        """How two entities are linked: the ``k`` shortest simple paths, each step explained."""
+        """How two entities are linked: the ``k`` shortest simple paths, each step explained.
+
+        On an endpoint the paths come from a bounded search around both ends
+        (:func:`kgexplorer.remote_paths.find_remote_paths`), never from downloading the graph.
+        """
         a, b = self.resolve(source), self.resolve(target)
-        return find_paths(
-            self._backend,
-            self._paths_graph(),
-            a,
-            b,
-            k=cap(k, self.settings.max_paths),
-            max_length=cap(max_length, self.settings.max_path_length),
-        )
+        most = cap(k, self.settings.max_paths)
+        longest = cap(max_length, self.settings.max_path_length)
+        if self.endpoint is not None:
+            return find_remote_paths(self._backend, a, b, k=most, max_length=longest)
+        return find_paths(self._backend, self._paths_graph(), a, b, k=most, max_length=longest)
 
     # ------------------------------------------------------------------ description
     def stats(self) -> GraphStats:
@@ -241,8 +296,9 @@ class KnowledgeGraph:
         return dataset_info(self._backend)
 
     def close(self) -> None:
-        """Stop the query workers (the store itself needs no closing)."""
-        self._workers.close()
+        """Stop the query workers (the store itself, or an endpoint, needs no closing)."""
+        if self._workers is not None:
+            self._workers.close()
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -251,10 +307,16 @@ class KnowledgeGraph:
         self.close()
 
     def __repr__(self) -> str:
+        if self._store is None:
+            return f"<KnowledgeGraph {self.recipe.label}>"  # no request: a repr must never fail or wait
         return f"<KnowledgeGraph {self.recipe.label}: {len(self._store):,} triples>"
 
     def __len__(self) -> int:
-        return len(self._store)
+        """The number of triples (on an endpoint, one COUNT query, which may raise EndpointError)."""
+        if self._store is not None:
+            return len(self._store)
+        rows = self._backend.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
+        return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
 
     # ------------------------------------------------------------------ internals
     def _exists(self, iri: str) -> bool:
@@ -265,6 +327,12 @@ class KnowledgeGraph:
             return False
         rows = self._backend.select("SELECT ?p WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1", values={"e": node})
         return bool(rows.rows)
+
+    def _index_for(self, text: str) -> LabelIndex:
+        """The labels to rank for ``text``: all of them locally, only the candidates on an endpoint."""
+        if self.endpoint is not None:
+            return candidate_index(self._backend, text, max_rows=self.settings.max_result_rows)
+        return self._label_index()
 
     def _label_index(self) -> LabelIndex:
         with self._lock:

@@ -84,6 +84,10 @@ class Neighbourhood:
     ``more_of`` (the node expanded), ``predicate``, ``direction`` and ``count``. Edge keys are predicate
     IRIs; edge attributes: ``label``, ``claims`` (claim IRIs), ``level`` / ``level_rank`` (strongest
     evidence), ``direction`` (combined result direction).
+
+    The view never has more than ``max_nodes`` nodes, "+N more" nodes included; ``truncated`` says the
+    cap cut it, and ``hidden`` counts the distinct neighbours it left out (neither drawn nor counted in
+    a "+N more" node).
     """
 
     graph: nx.MultiDiGraph
@@ -146,7 +150,7 @@ def neighbourhood(
     edges: dict[tuple[str, str, str], None] = {}
     more: dict[tuple[str, str, str], int] = {}
     truncated = False
-    hidden = 0
+    left_out: set[str] = set()
     frontier = [focus]
     kind_cache: dict[str, str] = fetch_kinds(backend, [focus])
     for hop in range(1, depth + 1):
@@ -174,18 +178,23 @@ def neighbourhood(
                 shown, rest = keep[:limit], keep[limit:]
                 for o in shown:
                     if o not in nodes:
-                        if len(nodes) >= max_nodes:
+                        # "+N more" nodes are nodes too: they count against the same cap.
+                        if len(nodes) + len(more) >= max_nodes:
                             truncated = True
-                            hidden += 1
+                            left_out.add(o)
                             continue
                         nodes[o] = hop
                         next_frontier.append(o)
                     edges[(node, p, o) if d == "out" else (o, p, node)] = None
                 if rest:
-                    more[(node, p, d)] = len(rest)
+                    if len(nodes) + len(more) >= max_nodes:
+                        truncated = True
+                        left_out.update(rest)
+                    else:
+                        more[(node, p, d)] = len(rest)
         frontier = next_frontier
     graph = _assemble(backend, nodes, list(edges), more, kind_cache)
-    return Neighbourhood(graph, focus, depth, truncated, hidden)
+    return Neighbourhood(graph, focus, depth, truncated, len(left_out - nodes.keys()))
 
 
 def _rank(evidence: dict[tuple[str, str, str], tuple[str, int]], node: str, p: str, d: str, o: str) -> int:
@@ -379,7 +388,8 @@ def find_paths(
     for index, steps in enumerate(steps_raw):
         built: list[PathStep] = []
         for s, p, o, forward in steps:
-            cl = claims.get((s, p, o), [])
+            # Strongest evidence first, so the sentence explains the claim its "best evidence" names.
+            cl = sorted(claims.get((s, p, o), []), key=lambda c: (_level_rank(c[1]), c[0]))
             attrs = _edge_attrs(pred_labels[p], cl)
             src = EntityRef(s, labels[s], kinds[s])
             dst = EntityRef(o, labels[o], kinds[o])
@@ -411,6 +421,11 @@ def find_paths(
         truncated,
         tuple(tuple(step.sentence for step in p) for p in out_paths),
     )
+
+
+def _level_rank(level_iri: str) -> int:
+    lv = level_by_iri(level_iri)
+    return lv.rank if lv else 99
 
 
 def _best_key(g: nx.MultiDiGraph, a: str, b: str) -> str:

@@ -270,5 +270,5 @@ def _short(t: Term) -> str:
 
 
 def _clip(text: str, width: int) -> str:
-    text = text.replace("\n", " ")
+    text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")  # one line per row
     return text if len(text) <= width else text[: width - 1] + "…"

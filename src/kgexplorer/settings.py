@@ -15,6 +15,7 @@ raise it above the setting: :func:`cap` is how code combines the two.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -35,7 +36,7 @@ class Settings:
     query_time_limit_s: float = _s(
         10.0,
         "Wall-clock limit for one user-written SPARQL query, in seconds; a query still running is "
-        "killed with its worker process (query.py).",
+        "killed with its worker process (worker.py).",
         minimum=0.05,
         maximum=3600,
     )
@@ -48,9 +49,16 @@ class Settings:
     worker_memory_mb: int = _s(
         2048,
         "Memory cap (RLIMIT_AS) of the query worker process, in MiB; a query that needs more is "
-        "stopped with QueryTooLarge (query.py).",
+        "stopped with QueryTooLarge (worker.py).",
         minimum=256,
         maximum=1_048_576,
+    )
+    max_query_chars: int = _s(
+        100_000,
+        "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
+        "parsed (guard.py).",
+        minimum=100,
+        maximum=10_000_000,
     )
     search_limit: int = _s(20, "Most search results returned (search.py).", minimum=1, maximum=1000)
     max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (network.py).", minimum=1, maximum=6)
@@ -83,6 +91,13 @@ class Settings:
         "Time limit for one request to a remote SPARQL endpoint, in seconds (endpoint.py).",
         minimum=0.1,
         maximum=3600,
+    )
+    layout_threshold_nodes: int = _s(
+        150,
+        "Graph views with more nodes than this are laid out on the server (networkx, fixed seed) and drawn "
+        "without physics, so they appear at once; smaller views settle in the browser (render.py).",
+        minimum=2,
+        maximum=100_000,
     )
 
     def __post_init__(self) -> None:
@@ -139,6 +154,9 @@ def cap(requested: int | float | None, limit: int | float) -> Any:
     """The effective limit: what the caller asked for, but never more than the setting allows."""
     if requested is None:
         return limit
+    if isinstance(requested, float) and math.isnan(requested):
+        # NaN compares false with everything, so min() would let it through as the limit.
+        raise SettingError(f"a limit must be a number, got {requested}; leave it out to use the setting ({limit})")
     if requested <= 0:
         raise SettingError(f"a limit must be positive, got {requested}; leave it out to use the setting ({limit})")
     return min(requested, limit)
@@ -152,6 +170,8 @@ def _check(f: dataclasses.Field[Any], value: Any) -> None:
             f"setting {f.name} must be {'a whole number' if expected is int else 'a number'}, "
             f"got {value!r}; the default is {f.default}"
         )
+    if isinstance(value, float) and math.isnan(value):
+        raise SettingError(f"setting {f.name} must be a number, got {value!r}; the default is {f.default}")
     if meta.get("min") is not None and value < meta["min"]:
         raise SettingError(f"setting {f.name} must be at least {meta['min']}, got {value}; the default is {f.default}")
     if meta.get("max") is not None and value > meta["max"]:

@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,11 +187,28 @@ def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None =
     return store
 
 
-def load_bytes(data: bytes, *, name: str, format: str | None = None, max_decompressed_bytes: int | None = None) -> Any:
+def load_bytes(
+    data: bytes,
+    *,
+    name: str,
+    format: str | None = None,
+    max_bytes: int | None = None,
+    max_decompressed_bytes: int | None = None,
+) -> Any:
     """Parse RDF bytes (e.g. an upload) into a new in-memory store; gzip is detected by the name.
 
-    ``max_decompressed_bytes`` caps what a gzip file may expand to (a gzip bomb stops with an error).
+    ``max_bytes`` caps the upload itself (the max_upload_mb setting) and ``max_decompressed_bytes`` what
+    a gzip file may expand to (the max_decompressed_mb setting: a gzip bomb stops with an error).
+
+    >>> len(load_bytes(b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .", name="x.nt"))
+    1
     """
+    if max_bytes is not None and len(data) > max_bytes:
+        raise GraphLoadError(
+            f"{name} is {_size(len(data))}; the largest file accepted is {_size(max_bytes)} (the max_upload_mb "
+            "setting). Load a smaller file, or build an on-disk store with kgexplorer load",
+            path=name,
+        )
     fmt, gz = detect_format(name, format)
     if gz:
         data = _gunzip(data, name=name, limit=max_decompressed_bytes)
@@ -207,11 +225,11 @@ def _gunzip(data: bytes, *, name: str, limit: int | None) -> bytes:
                 out += chunk
                 if limit is not None and len(out) > limit:
                     raise GraphLoadError(
-                        f"{name} expands to more than {limit // (1 << 20)} MiB when decompressed (the "
+                        f"{name} expands to more than {_size(limit)} when decompressed (the "
                         f"max_decompressed_mb setting); upload a smaller file or raise the setting",
                         path=name,
                     )
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise GraphLoadError(
             f"{name} is not a valid gzip file ({exc}); upload it uncompressed or re-compress it", path=name
         ) from None
@@ -244,22 +262,29 @@ def _parse_into(store: Any, stream: IO[bytes], fmt: Any, name: str) -> None:
     try:
         scratch.load(stream, format=fmt)
     except SyntaxError as exc:
-        line, col = exc.lineno, exc.offset
-        where = f" at line {line}, column {col}" if line else ""
-        msg = str(exc.msg if hasattr(exc, "msg") else exc)
-        msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
-        raise GraphLoadError(
-            f"{os.path.basename(name)} is not valid {fmt.name}{where}: {msg}; fix the file or give the right format",
-            path=name,
-            line=line,
-            column=col,
-        ) from None
-    except (OSError, EOFError, ValueError) as exc:
+        raise _syntax_error(exc, fmt, name) from None
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise GraphLoadError(
             f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file",
             path=name,
         ) from None
     store.extend(scratch.quads_for_pattern(None, None, None, None))
+
+
+def _syntax_error(exc: SyntaxError, fmt: Any, name: str) -> GraphLoadError:
+    """The GraphLoadError for a parser's SyntaxError: file, line and column, and the parser's reason."""
+    line, col = exc.lineno, exc.offset
+    where = f" at line {line}, column {col}" if line else ""
+    msg = str(exc.msg if exc.msg else exc)
+    # Oxigraph repeats the position ("Parser error between line 3 column 11 and …: reason"); keep the reason.
+    msg = msg.split(": ", 1)[1] if msg.startswith("Parser error") and ": " in msg else msg
+    return GraphLoadError(
+        f"{os.path.basename(name)} is not valid {fmt.name}{where}: {' '.join(msg.split())}; fix the file or give "
+        "the right format",
+        path=name,
+        line=line,
+        column=col,
+    )
 
 
 def derive_direct_edges(store: Any) -> int:
@@ -294,9 +319,17 @@ def write_disk_store(
     """Bulk-load files into a new on-disk store at ``directory``; returns the number of quads.
 
     The store is written to a temporary folder beside the target and renamed at the end, so a crash or
-    a bad file leaves either the old store or the new one, never half of one.
+    a bad file leaves either the old store or the new one, never half of one. An existing ``directory``
+    is replaced only when it is an earlier store (or empty).
     """
     target = Path(directory).resolve()
+    if target.exists() and not (target.is_dir() and _looks_like_store(target)):
+        # A load replaces the folder it writes to; never let a typo replace someone's documents.
+        raise GraphLoadError(
+            f"{directory} already exists and is not a kgexplorer store, so it was left alone; give a new "
+            "folder name (or an existing store to replace) to --store",
+            path=str(directory),
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.loading-", dir=target.parent))
     try:
@@ -343,10 +376,19 @@ def _validate_file(path: str, fmt: Any, gz: bool) -> None:
             for _ in ox.parse(stream, format=fmt):
                 pass
         except SyntaxError as exc:
-            where = f" at line {exc.lineno}, column {exc.offset}" if exc.lineno else ""
+            raise _syntax_error(exc, fmt, path) from None
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise GraphLoadError(
-                f"{os.path.basename(path)} is not valid {fmt.name}{where}: {exc.msg}; fix the file",
+                f"cannot read {os.path.basename(path)}: {exc}; check that it is a complete {fmt.name} file",
                 path=path,
-                line=exc.lineno,
-                column=exc.offset,
             ) from None
+
+
+def _looks_like_store(path: Path) -> bool:
+    """True for an Oxigraph (RocksDB) store folder, or an empty folder: the only folders a load may replace."""
+    names = {p.name for p in path.iterdir()}
+    return not names or ({"CURRENT", "IDENTITY"} <= names and any(n.startswith("MANIFEST-") for n in names))
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n >= (1 << 20) else f"{n:,} bytes"

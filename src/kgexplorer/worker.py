@@ -15,6 +15,7 @@ import contextlib
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -132,9 +133,14 @@ class QueryWorkers:
                     "Add a LIMIT, make the patterns more specific, or raise the setting"
                 ) from None
             except (_Gone, OSError, EOFError, pickle.UnpicklingError):
-                code = worker.proc.poll()
+                code = _exit_code(worker.proc)
                 with self._lock:
                     self._forget(worker)
+                if code == -signal.SIGSEGV:
+                    raise QueryTooLarge(
+                        "the query engine ran out of stack space on this query and was stopped (deeply nested "
+                        "expressions or paths do this). Simplify the query"
+                    ) from None
                 if code is not None and code < 0:
                     raise QueryTooLarge(
                         f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
@@ -191,6 +197,18 @@ class QueryWorkers:
                 self._forget(worker)
             else:
                 self._idle.append(worker)
+
+
+def _exit_code(proc: subprocess.Popen[bytes], *, grace_s: float = 5.0) -> int | None:
+    """The exit code of a worker whose pipe just closed (negative: killed by a signal).
+
+    The pipe closes a moment before the process is reaped, so polling at once would often see it still
+    running and report an out-of-memory abort as an unexplained failure; wait briefly for it instead.
+    """
+    try:
+        return proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        return proc.poll()
 
 
 def _kill_all(workers: list[_Worker]) -> None:
@@ -273,20 +291,12 @@ def _answer(store: Any, request: _Request) -> tuple[Any, ...]:  # pragma: no cov
     except MemoryError:
         return ("too_large",)
     except SyntaxError as exc:
-        import re
+        from .guard import syntax_error_from_oxigraph
 
-        m = re.search(r"error at (\d+):(\d+):?\s*(.*)", str(exc), re.S)
-        if m:
-            line, col, msg = int(m.group(1)), int(m.group(2)), m.group(3)
-            return (
-                "syntax",
-                f"SPARQL syntax error at line {line}, column {col}: {msg}; fix the query there",
-                line,
-                col,
-            )
-        return ("syntax", f"SPARQL syntax error: {exc}", None, None)
-    except (OSError, RuntimeError, ValueError) as exc:
-        return ("error", f"the query failed: {exc}")
+        err = syntax_error_from_oxigraph(str(exc), request.query)
+        return ("syntax", str(err), err.line, err.column)
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star terms in the data
+        return ("error", f"the query failed: {' '.join(str(exc).split())}; check the query and try again")
 
 
 def _read_child(stream: IO[bytes]) -> Any:  # pragma: no cover - child side

@@ -1,0 +1,395 @@
+"""Remote SPARQL endpoints: the explorer's features over HTTP, for graphs that outgrow one machine.
+
+:class:`RemoteBackend` speaks the SPARQL 1.1 Protocol (HTTP POST with ``application/sparql-query``) to
+any endpoint (Oxigraph server, QLever, Virtuoso, GraphDB, Fuseki …) using only the standard library's
+urllib. Answers are read as a stream and parsed by pyoxigraph, so a row cap stops reading early instead
+of downloading everything. A body that does not parse is an error, never a silently short result:
+Oxigraph answers HTTP 200 with a cut-short body when it cancels a query
+(../shared/notes/stack-measurements.md, section 6). Every failure is an
+:class:`~kgexplorer.errors.EndpointError` that names the endpoint and says what to do.
+
+Search cannot download every label of a large endpoint, so :func:`candidate_index` asks for the labels
+containing the words typed (bound as literals with :func:`~kgexplorer.query.values_clause`, never pasted
+into the query) and ranks only those, exactly as the local index ranks them.
+
+Nothing here contacts the network until a query runs:
+
+>>> backend = RemoteBackend("http://localhost:7878/query", timeout_s=30)
+>>> backend
+<RemoteBackend http://localhost:7878/query>
+>>> RemoteBackend("localhost:7878", timeout_s=30)
+Traceback (most recent call last):
+...
+kgexplorer.errors.EndpointError: 'localhost:7878' is not a SPARQL endpoint URL: it must start with http:// or ...
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import pyoxigraph as ox
+
+from .errors import EndpointError
+from .guard import check_query
+from .labels import Backend, fetch_kinds
+from .namespaces import prefix_block
+from .query import (
+    AskResult,
+    GraphResult,
+    QueryResult,
+    SelectResult,
+    graph_from_oxigraph,
+    select_from_oxigraph,
+    values_clause,
+)
+from .search import LabelIndex
+from .terms import IRI, Literal, Term
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+__all__ = ["RemoteBackend", "bind_values", "candidate_index", "check_endpoint_url"]
+
+_T = TypeVar("_T")
+_RESULTS_JSON = "application/sparql-results+json"
+_NTRIPLES = "application/n-triples"
+_WEB_PAGE = {"text/html", "application/xhtml+xml"}
+_USER_AGENT = "kgexplorer (https://w3id.org/kgexplorer)"
+_ERROR_BODY_CHARS = 300
+_LABEL_VALUES = "VALUES ?p { rdfs:label skos:prefLabel schema:name skos:altLabel }"
+
+
+def check_endpoint_url(url: str) -> str:
+    """The URL of a SPARQL endpoint, checked: http(s), a host, no credentials, no spaces.
+
+    >>> check_endpoint_url(" http://localhost:7878/query ")
+    'http://localhost:7878/query'
+    >>> check_endpoint_url("ftp://example.org/sparql")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.EndpointError: 'ftp://example.org/sparql' is not a SPARQL endpoint URL: it must start ...
+    """
+    text = url.strip()
+    parts = urllib.parse.urlsplit(text)
+    example = "for example http://localhost:7878/query (Oxigraph) or https://query.wikidata.org/sparql"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(
+            f"{url!r} is not a SPARQL endpoint URL: it must start with http:// or https:// and name a host; {example}"
+        )
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise EndpointError(f"{url!r} is not a SPARQL endpoint URL: it contains spaces; {example}")
+    if parts.username or parts.password:
+        raise EndpointError(
+            "SPARQL endpoint URLs with a user name or password are not supported (kgexplorer sends no "
+            "credentials); use an endpoint open for reading"
+        )
+    try:
+        _ = parts.port
+    except ValueError:
+        raise EndpointError(f"{url!r} is not a SPARQL endpoint URL: its port is not a number; {example}") from None
+    return text
+
+
+def bind_values(query: str, values: Mapping[str, Term | Sequence[Term]] | None) -> str:
+    """Put a VALUES block right after the first ``WHERE {``, as local templates are bound.
+
+    >>> bind_values("SELECT ?l WHERE { ?e rdfs:label ?l }", {"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
+    'SELECT ?l WHERE { VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }  ?e rdfs:label ?l }'
+    """
+    if not values:
+        return query
+    marker = query.find("WHERE {")
+    if marker < 0:
+        raise ValueError("template queries must contain 'WHERE {' so values can be bound")
+    cut = marker + len("WHERE {")
+    return query[:cut] + " " + values_clause(values) + " " + query[cut:]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects become errors: urllib would replay a POST as a GET without the query."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _TimedOut(Exception):
+    pass
+
+
+class _Body(io.RawIOBase):
+    """An answer's bytes as a stream that stops at the deadline (socket timeouts bound each wait)."""
+
+    def __init__(self, response: http.client.HTTPResponse, deadline: float) -> None:
+        super().__init__()
+        self._response = response
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        if time.monotonic() > self._deadline:
+            raise _TimedOut
+        view = memoryview(buffer).cast("B")
+        data = self._response.read1(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class RemoteBackend:
+    """Queries on a remote SPARQL 1.1 endpoint; implements :class:`kgexplorer.labels.Backend`.
+
+    ``timeout_s`` (the ``endpoint_timeout_s`` setting) limits the library's own template queries; user
+    queries (:meth:`query`) bring their own limit. Safe to share between threads: each request opens
+    its own connection.
+    """
+
+    def __init__(self, url: str, *, timeout_s: float) -> None:
+        self.url = check_endpoint_url(url)
+        self.timeout_s = timeout_s
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def __repr__(self) -> str:
+        return f"<RemoteBackend {self.url}>"
+
+    def select(
+        self,
+        query: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        """Run one of the library's own SELECT templates remotely, values bound like local templates."""
+        text = prefix_block() + bind_values(query, values)
+        result = self._exchange(
+            text,
+            accept=_RESULTS_JSON,
+            timeout_s=self.timeout_s,
+            limit_name="endpoint_timeout_s",
+            read=lambda body, ctype, started: _read_results(self.url, body, ctype, started, max_rows),
+        )
+        if not isinstance(result, SelectResult):
+            raise EndpointError(
+                f"the SPARQL endpoint {self.url} answered a SELECT query with a yes/no answer; "
+                "check that the URL is a SPARQL endpoint"
+            )
+        return result
+
+    def query(self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None) -> QueryResult:
+        """Run a user-written query remotely: checked by the guard first, rows capped, time limited.
+
+        The guard (:func:`kgexplorer.guard.check_query`, given ``max_chars``) refuses updates, SERVICE
+        and FROM before anything is sent. The project prefixes are declared for the query. ``max_rows``
+        cuts the answer (``truncated`` says so); ``timeout_s`` is the HTTP time limit (the
+        ``query_time_limit_s`` setting).
+        """
+        form = check_query(text, max_chars=max_chars)
+        full = prefix_block() + text
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return self._exchange(
+                full,
+                accept=_NTRIPLES,
+                timeout_s=timeout_s,
+                limit_name="query_time_limit_s",
+                read=lambda body, ctype, started: _read_triples(self.url, body, ctype, started, max_rows),
+            )
+        result = self._exchange(
+            full,
+            accept=_RESULTS_JSON,
+            timeout_s=timeout_s,
+            limit_name="query_time_limit_s",
+            read=lambda body, ctype, started: _read_results(self.url, body, ctype, started, max_rows),
+        )
+        if (form == "ASK") != isinstance(result, AskResult):
+            raise EndpointError(
+                f"the SPARQL endpoint {self.url} answered a {form} query with the wrong kind of result; "
+                "check that the URL is a SPARQL endpoint"
+            )
+        return result
+
+    def _exchange(
+        self,
+        text: str,
+        *,
+        accept: str,
+        timeout_s: float,
+        limit_name: str,
+        read: Callable[[IO[bytes], str, float], _T],
+    ) -> _T:
+        """POST one query and read its answer; every failure becomes an EndpointError."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout_s
+        request = urllib.request.Request(
+            self.url,
+            data=text.encode("utf-8"),
+            method="POST",
+            headers={"Content-Type": "application/sparql-query", "Accept": accept, "User-Agent": _USER_AGENT},
+        )
+        try:
+            response = self._opener.open(request, timeout=timeout_s)
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(exc) from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise self._timeout(timeout_s, limit_name) from None
+            raise EndpointError(
+                f"cannot reach the SPARQL endpoint {self.url} ({_reason(exc.reason)}); check the URL, that "
+                "the server is running, and that this machine can reach it"
+            ) from None
+        except TimeoutError:
+            raise self._timeout(timeout_s, limit_name) from None
+        except (http.client.HTTPException, OSError) as exc:
+            raise self._broken(exc, "waiting for the answer") from None
+        with response:
+            ctype = response.headers.get_content_type()
+            if ctype in _WEB_PAGE:
+                raise EndpointError(
+                    f"{self.url} answered with a web page, not SPARQL results; check that it is the "
+                    "endpoint's query URL (Oxigraph serves /query, Fuseki /DATASET/sparql, Virtuoso /sparql)"
+                )
+            body = io.BufferedReader(_Body(response, deadline), buffer_size=1 << 16)
+            try:
+                return read(body, ctype, started)
+            except (_TimedOut, TimeoutError):
+                raise self._timeout(timeout_s, limit_name) from None
+            except (http.client.HTTPException, OSError) as exc:
+                raise self._broken(exc, "reading the answer") from None
+
+    def _http_error(self, exc: urllib.error.HTTPError) -> EndpointError:
+        try:
+            raw = exc.read(4 * _ERROR_BODY_CHARS)
+        except (http.client.HTTPException, OSError):
+            raw = b""
+        finally:
+            exc.close()
+        snippet = " ".join(raw.decode("utf-8", errors="replace").split())
+        if len(snippet) > _ERROR_BODY_CHARS:
+            snippet = snippet[:_ERROR_BODY_CHARS] + "…"
+        code = exc.code
+        if 300 <= code < 400:
+            fix = f"the endpoint has moved to {exc.headers.get('Location') or 'another URL'}; use that URL"
+        elif code == 400:
+            fix = "the endpoint could not run the query; check it (endpoints differ in the SPARQL they accept)"
+        elif code in (401, 403):
+            fix = "the endpoint refused access; kgexplorer sends no credentials, so use an endpoint open for reading"
+        elif code in (404, 405):
+            fix = (
+                "there is no SPARQL endpoint at this URL; check it (Oxigraph serves /query, "
+                "Fuseki /DATASET/sparql, Virtuoso /sparql)"
+            )
+        elif code == 429:
+            fix = "the endpoint is limiting requests; wait a moment and try again"
+        elif code >= 500:
+            fix = "the endpoint failed while answering; try again later, or check the server's log"
+        else:
+            fix = "check the endpoint URL and the server's log"
+        said = f": {snippet!r}" if snippet else ""
+        return EndpointError(f"the SPARQL endpoint {self.url} answered HTTP {code} {exc.reason}{said}; {fix}")
+
+    def _timeout(self, timeout_s: float, limit_name: str) -> EndpointError:
+        return EndpointError(
+            f"the SPARQL endpoint {self.url} did not answer within {timeout_s:g} s (the {limit_name} setting); "
+            "make the query more specific (add a LIMIT), check that the server is up, or raise the setting"
+        )
+
+    def _broken(self, exc: BaseException, phase: str) -> EndpointError:
+        return EndpointError(
+            f"the connection to the SPARQL endpoint {self.url} broke while {phase} ({_reason(exc)}); "
+            "try again, and check the server's log"
+        )
+
+
+def _reason(reason: object) -> str:
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused: nothing is listening there"
+    if isinstance(reason, BaseException):
+        return str(reason) or type(reason).__name__
+    return str(reason)
+
+
+def _bad_answer(url: str, what: str, exc: BaseException) -> EndpointError:
+    return EndpointError(
+        f"the SPARQL endpoint {url} sent an answer that is not valid {what} ({exc}); it may have been cut "
+        "short because the endpoint stopped the query (Oxigraph does this when it times out). Make the query "
+        "more specific (add a LIMIT), and check the server's log"
+    )
+
+
+def _read_results(
+    url: str, body: IO[bytes], ctype: str, started: float, max_rows: int | None
+) -> SelectResult | AskResult:
+    """SPARQL results (JSON unless the server said otherwise), stopping one row past the cap."""
+    fmt = ox.QueryResultsFormat.from_media_type(ctype) or ox.QueryResultsFormat.JSON
+    try:
+        parsed = ox.parse_query_results(body, fmt)
+        if isinstance(parsed, ox.QueryBoolean):
+            return AskResult(bool(parsed), time.perf_counter() - started)
+        return select_from_oxigraph(parsed, max_rows=max_rows, started=started)
+    except (SyntaxError, ValueError, TypeError) as exc:
+        raise _bad_answer(url, fmt.name, exc) from None
+
+
+def _read_triples(url: str, body: IO[bytes], ctype: str, started: float, max_rows: int) -> GraphResult:
+    """RDF triples (N-Triples unless the server said otherwise), stopping one triple past the cap."""
+    fmt = ox.RdfFormat.from_media_type(ctype) or ox.RdfFormat.N_TRIPLES
+    try:
+        return graph_from_oxigraph(ox.parse(body, format=fmt), max_rows=max_rows, started=started)
+    except (SyntaxError, ValueError, TypeError) as exc:
+        raise _bad_answer(url, fmt.name, exc) from None
+
+
+def _words(text: str) -> list[str]:
+    # Lower-case like SPARQL's LCASE; accents are kept, since an endpoint cannot fold them portably.
+    return list(dict.fromkeys(re.findall(r"[^\W_]+", text.lower())))
+
+
+def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 400) -> LabelIndex:
+    """A label index of only the entities whose label or synonym could match ``text``.
+
+    Two label searches run on the backend: labels starting with the text, and labels containing every
+    word of it (case-insensitive; accents must match). ``max_rows`` caps each. The candidates' labels and
+    kinds are then fetched and ranked by :class:`~kgexplorer.search.LabelIndex` as in a local search.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     index = candidate_index(kg, "special K", max_rows=100)
+    >>> [(h.label, h.matched) for h in index.search("special K")]
+    [('Ketamine', 'Special K')]
+    """
+    words = _words(text)
+    if not words:
+        return LabelIndex.from_rows([])
+    base = f"SELECT DISTINCT ?e WHERE {{ ?e ?p ?l . {_LABEL_VALUES} FILTER(isIRI(?e) && isLiteral(?l)) "
+    starts = backend.select(
+        base + "FILTER(STRSTARTS(LCASE(STR(?l)), ?q)) }",
+        values={"q": Literal(" ".join(text.lower().split()))},
+        max_rows=max_rows,
+    )
+    contains = " && ".join(f"CONTAINS(LCASE(STR(?l)), ?w{i})" for i in range(len(words)))
+    every = backend.select(
+        base + f"FILTER({contains}) }}",
+        values={f"w{i}": Literal(w) for i, w in enumerate(words)},
+        max_rows=max_rows,
+    )
+    iris = list(dict.fromkeys(str(r[0]) for r in (*starts.rows, *every.rows) if isinstance(r[0], IRI)))
+    rows: list[tuple[str, str, bool, str]] = []
+    kinds = fetch_kinds(backend, iris, batch=batch)
+    for i in range(0, len(iris), batch):
+        chunk = [IRI(x) for x in iris[i : i + batch]]
+        found = backend.select(
+            f"SELECT ?e ?p ?l WHERE {{ ?e ?p ?l . {_LABEL_VALUES} FILTER(isLiteral(?l)) }}", values={"e": chunk}
+        )
+        rows += [
+            (str(e), str(lab), not str(p).endswith("altLabel"), kinds.get(str(e), "Resource"))
+            for e, p, lab in found.rows
+            if e is not None and p is not None and lab is not None
+        ]
+    return LabelIndex.from_rows(rows)

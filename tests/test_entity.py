@@ -1,0 +1,164 @@
+"""Entity cards (kgexplorer.entity): what a thing is, its identifiers with registry links, and every claim
+about it with its evidence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgexplorer import EntityCard, EntityNotFound, KnowledgeGraph
+from kgexplorer.evidence import DIRECTIONS, LEVELS
+from kgexplorer.namespaces import KG, KGX
+
+
+@pytest.fixture(scope="module")
+def ketamine(kg: KnowledgeGraph) -> EntityCard:
+    return kg.entity("ketamine")
+
+
+def test_the_ketamine_card_says_what_it_is(ketamine: EntityCard) -> None:
+    assert ketamine.iri == KG + "ketamine"
+    assert ketamine.label == "Ketamine"
+    assert ketamine.ref.kind == "Substance"
+    assert "Substance" in ketamine.types
+    assert ketamine.definition.startswith("A dissociative anaesthetic")
+    assert {"Ketalar", "CI-581", "Special K"} <= set(ketamine.synonyms)
+    assert list(ketamine.synonyms) == sorted(ketamine.synonyms, key=str.casefold)
+
+
+@pytest.mark.parametrize("name", ["ketamine", "Special K", "kg:ketamine", KG + "ketamine", "  Ketalar "])
+def test_every_way_of_naming_ketamine_gives_its_card(kg: KnowledgeGraph, name: str) -> None:
+    assert kg.entity(name).iri == KG + "ketamine"
+
+
+def identifier_schemes(kg: KnowledgeGraph) -> dict[str, tuple[str, str]]:
+    """Scheme label -> (registry URL template, identifier pattern), read from the ontology."""
+    rows = kg.select(
+        "SELECT ?label ?url ?pattern WHERE { ?p kgx:idPattern ?pattern ; rdfs:label ?label ; kgx:formatterURL ?url }"
+    ).rows
+    return {str(label): (str(url), str(pattern)) for label, url, pattern in rows}
+
+
+@pytest.mark.parametrize("scheme", ["ChEBI", "PubChem CID", "DrugBank"])
+def test_identifiers_link_to_their_registry(kg: KnowledgeGraph, ketamine: EntityCard, scheme: str) -> None:
+    template, pattern = identifier_schemes(kg)[scheme]
+    found = [i for i in ketamine.identifiers if i.scheme == scheme]
+    assert len(found) == 1
+    ident = found[0]
+    assert re.fullmatch(pattern.strip("^$"), ident.value), f"{ident.value!r} does not match {pattern}"
+    assert ident.url == template.replace("{id}", ident.value)
+    assert ident.url.startswith("https://")
+
+
+@pytest.mark.shared
+def test_ketamine_identifiers_match_the_fact_base(ketamine: EntityCard, facts: dict[str, Any]) -> None:
+    entry = next(s for s in facts["substances"] if s["id"] == "ketamine")
+    ids = entry["identifiers"]
+    shown = {i.scheme: i.value for i in ketamine.identifiers}
+    assert shown["ChEBI"] == str(ids["chebi"])
+    assert shown["PubChem CID"] == str(ids["pubchem_cid"])
+    assert shown["DrugBank"] == str(ids["drugbank"])
+
+
+def test_claims_are_grouped_by_relation_strongest_first(ketamine: EntityCard) -> None:
+    groups = ketamine.claims_by_relation()
+    assert {"tested as a treatment for", "acts on", "affects outcome", "carries risk of"} <= set(groups)
+    assert "is an enantiomer of (from)" in groups  # esketamine and arketamine point at ketamine
+    for relation, claims in groups.items():
+        ranks = [c.level_rank or 99 for c in claims]
+        assert ranks == sorted(ranks), relation
+        inbound = relation.endswith(" (from)")
+        assert all((c.role == "object") == inbound for c in claims)
+    assert sum(len(c) for c in groups.values()) == len(ketamine.claims)
+
+
+def test_each_claim_carries_level_direction_and_studies(ketamine: EntityCard) -> None:
+    labels = {lv.label for lv in LEVELS}
+    for claim in ketamine.claims:
+        assert claim.level in labels
+        assert claim.level_rank in {lv.rank for lv in LEVELS}
+        assert claim.direction in DIRECTIONS
+        assert claim.iri.startswith(KG)
+        assert claim.predicate.startswith(KGX)
+    with_studies = [c for c in ketamine.claims if c.studies]
+    assert len(with_studies) > len(ketamine.claims) // 2
+    for claim in with_studies:
+        assert all(s.label for s in claim.studies)
+        assert list(claim.years) == sorted(claim.years)
+
+
+def test_the_alcohol_use_disorder_claims(ketamine: EntityCard) -> None:
+    aud = [c for c in ketamine.claims if c.other.iri == KG + "alcohol_use_disorder"]
+    assert {c.relation for c in aud} == {"tested as a treatment for"}
+    rct = next(c for c in aud if c.level == "Randomised controlled trial")
+    assert rct.direction == "mixed"  # more abstinence, but relapse did not differ (KARE)
+    assert rct.other.kind == "Condition"
+    assert rct.n is not None
+    assert rct.n > 0
+    assert {s.iri for s in rct.studies} >= {KG + "dakwar_2020", KG + "grabski_2022"}
+    assert all(s.url and s.url.startswith("https://doi.org/10.") for s in rct.studies)
+    assert rct.explanation
+
+
+def test_a_study_card_shows_its_doi_as_an_identifier(kg: KnowledgeGraph) -> None:
+    card = kg.entity("dakwar_2020")
+    assert card.ref.kind == "Study"
+    dois = [i for i in card.identifiers if i.scheme == "DOI"]
+    assert len(dois) == 1
+    assert dois[0].value.startswith("10.")
+    assert dois[0].url == "https://doi.org/" + dois[0].value
+    assert "N" in {a.label for a in card.attributes}
+
+
+@pytest.mark.shared
+def test_the_study_doi_matches_the_fact_base(kg: KnowledgeGraph, facts: dict[str, Any]) -> None:
+    entry = next(s for s in facts["studies"] if s["id"] == "dakwar_2020")
+    card = kg.entity("dakwar_2020")
+    assert [i.value for i in card.identifiers if i.scheme == "DOI"] == [entry["doi"]]
+
+
+def test_links_and_attributes_are_sorted_and_typed(ketamine: EntityCard) -> None:
+    assert ketamine.links
+    assert {lk.direction for lk in ketamine.links} <= {"in", "out"}
+    assert list(ketamine.links) == sorted(ketamine.links, key=lambda lk: (lk.direction, lk.label, lk.other.label))
+    assert all(a.value for a in ketamine.attributes)
+
+
+def test_an_unknown_name_raises_entity_not_found_with_suggestions(kg: KnowledgeGraph) -> None:
+    with pytest.raises(EntityNotFound) as info:
+        kg.entity("ketamin")
+    err = info.value
+    assert err.name == "ketamin"
+    assert "Ketamine" in err.suggestions
+    assert str(err).startswith("no entity called 'ketamin'; did you mean: ")
+
+
+def test_a_name_with_no_close_match_suggests_searching(kg: KnowledgeGraph) -> None:
+    with pytest.raises(EntityNotFound, match="try kgexplorer search") as info:
+        kg.entity("zzqqxx")
+    assert info.value.suggestions == ()
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_an_empty_name_is_entity_not_found(kg: KnowledgeGraph, name: str) -> None:
+    with pytest.raises(EntityNotFound, match="no entity name given"):
+        kg.entity(name)
+
+
+def test_a_card_works_on_generic_rdf(tmp_path: Path) -> None:
+    path = tmp_path / "people.ttl"
+    path.write_text(
+        "@prefix ex: <http://example.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'ex:ada a ex:Person ; rdfs:label "Ada Lovelace" ; rdfs:comment "A mathematician." ; ex:knows ex:charles ;'
+        ' ex:born "1815" .\nex:charles a ex:Person ; rdfs:label "Charles Babbage" .\n',
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        card = graph.entity("Ada Lovelace")
+    assert (card.label, card.ref.kind, card.definition) == ("Ada Lovelace", "Person", "A mathematician.")
+    assert card.claims == ()
+    assert [(lk.label, lk.other.label) for lk in card.links] == [("knows", "Charles Babbage")]
+    assert [(a.label, a.value) for a in card.attributes] == [("born", "1815")]

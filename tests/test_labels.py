@@ -1,0 +1,119 @@
+"""Names and kinds (kgexplorer.labels): the label a person reads and the kind of a node, on any RDF."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import KnowledgeGraph
+from kgexplorer.labels import KINDS, fetch_kinds, fetch_labels, kind_of, local_name
+from kgexplorer.namespaces import KG, KGX
+from kgexplorer.query import SelectResult, run_template
+from kgexplorer.store import DataFile, StoreRecipe, build_store
+from kgexplorer.terms import Term
+
+EX = "http://example.org/"
+
+
+class StoreBackend:
+    """The Backend protocol over an in-memory store, counting the queries it answers."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        self.queries = 0
+
+    def select(
+        self,
+        query: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        self.queries += 1
+        return run_template(self.store, query, values=values, max_rows=max_rows)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> StoreBackend:
+    path: Path = tmp_path_factory.mktemp("labels") / "names.ttl"
+    path.write_text(
+        f"@prefix ex: <{EX}> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix schema: <http://schema.org/> .\n"
+        f"@prefix kgx: <{KGX}> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        'ex:fr rdfs:label "Kétamine"@fr , "Ketamine"@en .\n'
+        'ex:pref skos:prefLabel "Preferred" ; schema:name "Schema name" .\n'
+        'ex:named schema:name "Only a schema name" .\n'
+        'ex:untagged rdfs:label "Untagged" ; skos:prefLabel "Also preferred"@en .\n'
+        'ex:foreign rdfs:label "Nur Deutsch"@de .\n'
+        "ex:thing a kgx:Dissociative , kgx:Substance .\n"
+        "ex:person a ex:Person , owl:Thing .\n"
+        "ex:classy a owl:Class .\n",
+        encoding="utf-8",
+    )
+    return StoreBackend(build_store(StoreRecipe(files=(DataFile(str(path)),), derive_edges=False)))
+
+
+@pytest.mark.parametrize(
+    ("iri", "label"),
+    [
+        ("fr", "Ketamine"),  # English before other languages
+        ("pref", "Preferred"),  # skos:prefLabel before schema:name
+        ("named", "Only a schema name"),
+        ("untagged", "Untagged"),  # rdfs:label before skos:prefLabel, untagged counts as English
+        ("foreign", "Nur Deutsch"),  # any language before the local name
+        ("no_label_here", "no label here"),  # the local name, underscores as spaces
+    ],
+)
+def test_fetch_labels_prefers_english_rdfs_labels(backend: StoreBackend, iri: str, label: str) -> None:
+    assert fetch_labels(backend, [EX + iri])[EX + iri] == label
+
+
+def test_fetch_labels_batches_and_keeps_every_iri(backend: StoreBackend) -> None:
+    iris = [f"{EX}n{i}" for i in range(25)] + [EX + "fr", EX + "fr"]
+    before = backend.queries
+    labels = fetch_labels(backend, iris, batch=10)
+    assert backend.queries - before == 3  # 26 distinct IRIs in batches of 10
+    assert len(labels) == 26
+    assert labels[EX + "n7"] == "n7"
+
+
+@pytest.mark.parametrize(
+    ("iri", "kind"),
+    [
+        ("thing", "Substance"),  # the project class wins over its subclasses
+        ("person", "Person"),  # else the type's local name, skipping OWL and RDFS classes
+        ("classy", "Resource"),
+        ("fr", "Resource"),  # untyped
+    ],
+)
+def test_fetch_kinds(backend: StoreBackend, iri: str, kind: str) -> None:
+    assert fetch_kinds(backend, [EX + iri]) == {EX + iri: kind}
+
+
+def test_kind_of_picks_the_most_specific_project_kind() -> None:
+    assert kind_of([KGX + "Study", KGX + "Substance"]) == "Substance"
+    assert kind_of([KGX + "Statistic"]) == "Real-world figure"
+    assert kind_of(["http://example.org/onto#Person"]) == "Person"
+    assert kind_of([]) == "Resource"
+    assert [name for _, name in KINDS][:2] == ["Substance", "Mechanism"]
+
+
+@pytest.mark.parametrize(
+    ("iri", "name"),
+    [
+        (KG + "alcohol_use_disorder", "alcohol use disorder"),
+        ("http://www.w3.org/2000/01/rdf-schema#label", "label"),
+        ("http://example.org/path/", "path"),
+        ("urn:isbn:0451450523", "0451450523"),
+        ("http://example.org/caf%C3%A9", "café"),
+    ],
+)
+def test_local_name(iri: str, name: str) -> None:
+    assert local_name(iri) == name
+
+
+def test_labels_of_the_bundled_graph(kg: KnowledgeGraph) -> None:
+    assert kg.label(KG + "ketamine") == "Ketamine"
+    assert kg.label(KGX + "testedFor") == "tested as a treatment for"

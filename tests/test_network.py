@@ -1,0 +1,245 @@
+"""Neighbourhoods and paths (kgexplorer.network): evidence on edges, capped expansion with "+N more"
+nodes, filters, and explained paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import KnowledgeGraph, Neighbourhood, Settings
+from kgexplorer.errors import QueryError
+from kgexplorer.network import MORE
+from kgexplorer.terms import IRI
+
+KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
+AUD = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+KG = "https://w3id.org/kgexplorer/id/"
+KGX = "https://w3id.org/kgexplorer/vocab#"
+
+
+@pytest.fixture(scope="module")
+def view(kg: KnowledgeGraph) -> Neighbourhood:
+    return kg.neighbourhood("ketamine", depth=1)
+
+
+def more_nodes(v: Neighbourhood) -> dict[tuple[str, str], dict[str, object]]:
+    return {(d["predicate"], d["direction"]): d for _, d in v.graph.nodes(data=True) if d["kind"] == MORE}
+
+
+def group_size(kg: KnowledgeGraph, predicate: str, direction: str) -> int:
+    pattern = "kg:ketamine ?p ?o" if direction == "out" else "?o ?p kg:ketamine"
+    rows = kg.select(
+        f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {pattern} FILTER(isIRI(?o)) }}", values={"p": IRI(predicate)}
+    )
+    return int(str(rows.rows[0][0]))
+
+
+def test_the_focus_is_labelled_and_at_hop_zero(view: Neighbourhood) -> None:
+    assert view.focus == KETAMINE
+    assert view.graph.nodes[KETAMINE] | {} == {"label": "Ketamine", "kind": "Substance", "hops": 0}
+    assert view.depth == 1
+
+
+def test_depth_one_holds_the_expected_neighbours(view: Neighbourhood) -> None:
+    nodes = set(view.graph.nodes)
+    for local in ("alcohol_use_disorder", "esketamine", "arketamine", "craving", "nmda_antagonism"):
+        assert KG + local in nodes
+    assert all(d["hops"] <= 1 for _, d in view.graph.nodes(data=True))
+
+
+def test_claim_edges_carry_their_evidence(view: Neighbourhood) -> None:
+    edge = view.graph.edges[KETAMINE, AUD, KGX + "testedFor"]
+    assert edge["label"] == "tested as a treatment for"
+    assert edge["level_rank"] == 2
+    assert edge["level"] == "Randomised controlled trial"
+    assert edge["direction"] == "mixed"  # one RCT claim is mixed, the review supports
+    assert len(edge["claims"]) == 2
+    assert all(c.startswith(KG + "claim_") for c in edge["claims"])
+    inbound = view.graph.edges[KG + "esketamine", KETAMINE, KGX + "enantiomerOf"]
+    assert inbound["direction"] == "supports"
+
+
+def test_structural_edges_have_no_claims(view: Neighbourhood) -> None:
+    structural = [d for s, o, k, d in view.graph.edges(keys=True, data=True) if k == KGX + "legalStatus"]
+    assert structural
+    assert all(d["claims"] == () and d["level_rank"] == 99 and d["direction"] == "" for d in structural)
+
+
+def test_per_relation_cap_gathers_the_rest_into_more_nodes(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, per_relation=2)
+    more = more_nodes(v)
+    acts_on = more[(KGX + "actsOn", "out")]
+    total = group_size(kg, KGX + "actsOn", "out")
+    assert total > 2
+    assert acts_on["count"] == total - 2
+    assert acts_on["label"] == f"+{total - 2} more"
+    assert acts_on["more_of"] == KETAMINE
+    shown = [o for _, o, k in v.graph.out_edges(KETAMINE, keys=True) if k == KGX + "actsOn" and o in kg_nodes(v)]
+    assert len(shown) == 2
+    tested = more[(KGX + "testedSubstance", "in")]  # studies that tested ketamine point at it
+    assert tested["count"] == group_size(kg, KGX + "testedSubstance", "in") - 2
+
+
+def kg_nodes(v: Neighbourhood) -> set[str]:
+    return {n for n, d in v.graph.nodes(data=True) if d["kind"] != MORE}
+
+
+def test_strongest_evidence_is_shown_before_the_rest(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, per_relation=2)
+    full = kg.neighbourhood("ketamine", depth=1, per_relation=100)
+    shown = [
+        d["level_rank"]
+        for _, o, k, d in v.graph.out_edges(KETAMINE, keys=True, data=True)
+        if k == KGX + "actsOn" and o in kg_nodes(v)
+    ]
+    every = sorted(
+        d["level_rank"] for _, _, k, d in full.graph.out_edges(KETAMINE, keys=True, data=True) if k == KGX + "actsOn"
+    )
+    assert sorted(shown) == every[:2]
+
+
+def test_expanded_opens_one_group_fully(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, per_relation=2, expanded=[(KETAMINE, KGX + "actsOn", "out")])
+    more = more_nodes(v)
+    assert (KGX + "actsOn", "out") not in more
+    assert (KGX + "affectsOutcome", "out") in more  # the other groups stay capped
+    acts_on = [o for _, o, k in v.graph.out_edges(KETAMINE, keys=True) if k == KGX + "actsOn"]
+    assert len(acts_on) == group_size(kg, KGX + "actsOn", "out")
+
+
+@pytest.mark.parametrize("max_nodes", [2, 5, 12, 30])
+def test_max_nodes_caps_the_whole_view_and_says_so(kg: KnowledgeGraph, max_nodes: int) -> None:
+    v = kg.neighbourhood("ketamine", depth=2, max_nodes=max_nodes)
+    assert v.graph.number_of_nodes() <= max_nodes  # "+N more" nodes count too
+    assert v.truncated is True
+    assert v.hidden > 0
+    assert KETAMINE in v.graph
+
+
+def test_an_uncut_view_is_not_truncated(view: Neighbourhood) -> None:
+    assert (view.truncated, view.hidden) == (False, 0)
+    assert view.graph.number_of_nodes() <= 150
+
+
+def test_max_nodes_can_lower_but_not_raise_the_setting(small_limits: Settings) -> None:
+    with KnowledgeGraph.bundled(settings=small_limits) as small:
+        v = small.neighbourhood("ketamine", depth=2, max_nodes=1000)
+    assert v.graph.number_of_nodes() <= small_limits.max_view_nodes == 12
+    assert v.truncated
+
+
+def test_kinds_filter_keeps_only_those_kinds(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, kinds=["Condition"])
+    kinds = {d["kind"] for n, d in v.graph.nodes(data=True) if n != KETAMINE}
+    assert kinds <= {"Condition", MORE}
+    assert AUD in v.graph
+
+
+def test_relations_filter_keeps_only_those_predicates(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, relations=[KGX + "testedFor"])
+    assert {k for _, _, k in v.graph.edges(keys=True)} == {KGX + "testedFor"}
+    assert AUD in v.graph
+
+
+def test_min_evidence_drops_weaker_evidence_edges(kg: KnowledgeGraph, view: Neighbourhood) -> None:
+    v = kg.neighbourhood("ketamine", depth=1, min_evidence="RCT")
+    evidence = [d for _, _, d in v.graph.edges(data=True) if d["claims"]]
+    assert evidence
+    assert all(d["level_rank"] <= 2 for d in evidence)
+    assert KG + "nmda_antagonism" in view.graph  # reference-level evidence only
+    assert KG + "nmda_antagonism" not in v.graph
+    assert AUD in v.graph
+
+
+def test_depth_two_reaches_further_and_is_capped_by_the_setting(kg: KnowledgeGraph) -> None:
+    v = kg.neighbourhood("ketamine", depth=2)
+    assert max(d["hops"] for _, d in v.graph.nodes(data=True)) == 2
+    deep = kg.neighbourhood("ketamine", depth=50, max_nodes=10)
+    assert deep.depth == kg.settings.max_depth
+
+
+def test_depth_below_one_is_an_error(kg: KnowledgeGraph) -> None:
+    with pytest.raises(QueryError, match="depth must be at least 1, got 0"):
+        kg.neighbourhood("ketamine", depth=0)
+
+
+def test_node_refs_list_the_focus_first(view: Neighbourhood) -> None:
+    refs = view.node_refs()
+    assert refs[0].iri == KETAMINE
+    assert len(refs) == view.graph.number_of_nodes()
+
+
+# ------------------------------------------------------------------------------------------------- paths
+
+
+def test_the_shortest_path_is_the_direct_claim_edge(kg: KnowledgeGraph) -> None:
+    found = kg.paths("ketamine", "alcohol_use_disorder")
+    assert (found.source.iri, found.target.iri) == (KETAMINE, AUD)
+    first = found.paths[0]
+    assert len(first) == 1
+    step = first[0]
+    assert (step.source.iri, step.predicate, step.target.iri, step.forward) == (KETAMINE, KGX + "testedFor", AUD, True)
+    assert len(step.claims) == 2
+    assert step.level == "Randomised controlled trial"
+    assert step.direction == "mixed"
+
+
+def test_paths_are_sorted_by_length_and_capped_at_k(kg: KnowledgeGraph) -> None:
+    found = kg.paths("ketamine", "alcohol_use_disorder", k=4)
+    lengths = [len(p) for p in found.paths]
+    assert len(lengths) == 4
+    assert lengths == sorted(lengths)
+    assert found.truncated is True  # there are more than four
+    assert all(len(p) <= found.max_length for p in found.paths)
+    for p in found.paths:
+        assert p[0].source.iri == KETAMINE or p[0].target.iri == KETAMINE
+        assert p[-1].target.iri == AUD or p[-1].source.iri == AUD
+
+
+def test_path_sentences_come_from_the_strongest_claim(kg: KnowledgeGraph) -> None:
+    step = kg.paths("ketamine", "alcohol_use_disorder", k=1).paths[0][0]
+    card = kg.entity("ketamine")
+    rct = next(c for c in card.claims if c.other.iri == AUD and c.level_rank == 2)
+    assert step.sentence.startswith(
+        "Ketamine tested as a treatment for Alcohol use disorder (2 claims; best evidence: randomised controlled "
+        "trial, mixed). "
+    )
+    assert step.sentence.endswith(rct.explanation)
+
+
+def test_a_step_without_claims_reads_as_a_plain_sentence(kg: KnowledgeGraph) -> None:
+    found = kg.paths("ketamine", "alcohol_use_disorder", k=10)
+    plain = [s for p in found.paths for s in p if not s.claims]
+    assert plain
+    assert all(s.sentence == f"{s.source.label} {s.relation} {s.target.label}." for s in plain)
+    assert found.explanations == tuple(tuple(s.sentence for s in p) for p in found.paths)
+
+
+def test_the_path_graph_holds_every_path(kg: KnowledgeGraph) -> None:
+    found = kg.paths("ketamine", "alcohol_use_disorder", k=3)
+    for index, p in enumerate(found.paths):
+        for s in p:
+            assert index in found.graph.edges[s.source.iri, s.target.iri, s.predicate]["paths"]
+    assert found.graph.nodes[KETAMINE]["on_path"] is True
+
+
+def test_no_path_within_the_length_is_an_empty_path_set(kg: KnowledgeGraph) -> None:
+    found = kg.paths("arketamine", "alcohol_use_disorder", max_length=1)
+    assert found.paths == ()
+    assert found.truncated is False
+    assert set(found.graph.nodes) == {KG + "arketamine", AUD}
+
+
+def test_disconnected_entities_give_an_empty_path_set(tmp_path: Path) -> None:
+    path = tmp_path / "islands.ttl"
+    path.write_text(
+        "@prefix ex: <http://example.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'ex:a ex:knows ex:b . ex:c ex:knows ex:d .\nex:a rdfs:label "A" . ex:d rdfs:label "D" .\n',
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        found = graph.paths("A", "D")
+        assert found.paths == ()
+        assert (found.source.label, found.target.label) == ("A", "D")
+        assert graph.paths("A", "http://example.org/b").paths[0][0].sentence == "A knows b."

@@ -1,0 +1,181 @@
+"""The query worker pool (kgexplorer.worker): same answers as in-process, row caps, time and memory
+limits enforced by killing the worker, and the pool answering again afterwards."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kgexplorer import (
+    AskResult,
+    GraphResult,
+    KnowledgeGraph,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    SelectResult,
+    Settings,
+)
+from kgexplorer.errors import QueryError
+from kgexplorer.namespaces import PREFIXES
+from kgexplorer.query import graph_from_oxigraph, select_from_oxigraph
+from kgexplorer.store import StoreRecipe, build_store
+from kgexplorer.worker import QueryWorkers
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+# Sorting a 34-million-row cross product needs gigabytes; the worker may use 512 MiB.
+MEMORY_HOG = "SELECT ?a ?c ?d ?f WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a ?d"
+
+
+@pytest.fixture(scope="module")
+def store() -> object:
+    return build_store(StoreRecipe.bundled())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?s ?l WHERE { ?s a kgx:Substance ; rdfs:label ?l } ORDER BY ?s",
+        "SELECT ?c ?n WHERE { ?c a kgx:Claim . OPTIONAL { ?c kgx:totalSampleSize ?n } } ORDER BY ?c",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    ],
+)
+def test_select_results_equal_the_in_process_results(kg: KnowledgeGraph, store: object, query: str) -> None:
+    result = kg.sparql(query)
+    assert isinstance(result, SelectResult)
+    expected = select_from_oxigraph(
+        store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True),  # type: ignore[attr-defined]
+        max_rows=kg.settings.max_result_rows,
+        started=0.0,
+    )
+    assert result.variables == expected.variables
+    assert result.rows == expected.rows
+    assert len(result.rows) > 0
+
+
+def test_construct_results_equal_the_in_process_results(kg: KnowledgeGraph, store: object) -> None:
+    query = "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s a kgx:Substance ; rdfs:label ?l }"
+    result = kg.sparql(query)
+    assert isinstance(result, GraphResult)
+    expected = graph_from_oxigraph(
+        store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True),  # type: ignore[attr-defined]
+        max_rows=None,
+        started=0.0,
+    )
+    assert set(result.triples) == set(expected.triples)
+    assert len(result.triples) > 5
+
+
+def test_ask_answers_true_and_false(kg: KnowledgeGraph) -> None:
+    yes = kg.sparql("ASK { kg:ketamine a kgx:Substance }")
+    no = kg.sparql("ASK { kg:ketamine a kgx:Condition }")
+    assert isinstance(yes, AskResult)
+    assert isinstance(no, AskResult)
+    assert (yes.value, no.value) == (True, False)
+
+
+def test_the_row_cap_cuts_the_result_and_says_so(kg: KnowledgeGraph) -> None:
+    result = kg.sparql("SELECT ?s WHERE { ?s ?p ?o }", max_rows=7)
+    assert isinstance(result, SelectResult)
+    assert len(result.rows) == 7
+    assert result.truncated is True
+    assert result.row_limit == 7
+    graph = kg.sparql("CONSTRUCT WHERE { ?s ?p ?o }", max_rows=4)
+    assert isinstance(graph, GraphResult)
+    assert (len(graph.triples), graph.truncated) == (4, True)
+
+
+def test_a_result_at_exactly_the_cap_is_not_marked_truncated(kg: KnowledgeGraph) -> None:
+    result = kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance } LIMIT 3", max_rows=3)
+    assert isinstance(result, SelectResult)
+    assert (len(result.rows), result.truncated) == (3, False)
+
+
+def test_max_rows_can_lower_the_setting_but_never_raise_it(small_limits: Settings) -> None:
+    with KnowledgeGraph.bundled(settings=small_limits) as kg:
+        result = kg.sparql("SELECT ?s WHERE { ?s ?p ?o }", max_rows=1000)
+        assert isinstance(result, SelectResult)
+        assert len(result.rows) == small_limits.max_result_rows == 5
+        assert result.truncated
+
+
+def test_a_runaway_query_times_out_and_the_same_pool_answers_next(kg: KnowledgeGraph) -> None:
+    workers = kg._workers
+    assert workers is not None
+    kg.sparql("ASK { ?s ?p ?o }")  # make sure a worker exists before the runaway takes it
+    before = list(workers._all)
+    with pytest.raises(QueryTimeout, match="query_time_limit_s"):
+        kg.sparql(RUNAWAY, timeout_s=1)
+    killed = [w for w in before if w not in workers._all]
+    assert len(killed) == 1
+    assert killed[0].proc.poll() is not None  # the worker that ran it is gone, not still burning CPU
+    answer = kg.sparql("ASK { kg:ketamine a kgx:Substance }")
+    assert isinstance(answer, AskResult)
+    assert answer.value is True
+
+
+@pytest.mark.slow  # each refused query costs a fresh worker process
+def test_a_query_over_the_memory_cap_is_too_large_and_the_next_is_answered() -> None:
+    # A generous time limit, so the memory cap (not the clock) is what stops the query.
+    with KnowledgeGraph.bundled(settings=Settings(worker_memory_mb=512, query_time_limit_s=120)) as kg:
+        # Twice: the worker's pipe closes a moment before the process is reaped, and the pool must wait
+        # for the exit code rather than report an unexplained failure.
+        for _ in range(2):
+            with pytest.raises(QueryTooLarge, match=r"512 MiB, the worker_memory_mb setting"):
+                kg.sparql(MEMORY_HOG)
+            answer = kg.sparql("SELECT ?l WHERE { kg:ketamine rdfs:label ?l }")
+            assert isinstance(answer, SelectResult)
+            assert [str(r["l"]) for r in answer] == ["Ketamine"]
+
+
+def test_concurrent_queries_from_two_threads_both_answer(kg: KnowledgeGraph) -> None:
+    results: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, query: str) -> None:
+        try:
+            results[name] = kg.sparql(query)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=("substances", "SELECT ?s WHERE { ?s a kgx:Substance }")),
+        threading.Thread(target=run, args=("claims", "SELECT (COUNT(?c) AS ?n) WHERE { ?c a kgx:Claim }")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    substances, claims = results["substances"], results["claims"]
+    assert isinstance(substances, SelectResult)
+    assert isinstance(claims, SelectResult)
+    assert len(substances.rows) > 5
+    assert int(str(claims.rows[0][0])) > 50
+
+
+def test_a_syntax_error_in_the_worker_is_one_line_with_a_position(kg: KnowledgeGraph) -> None:
+    # The guard's parser accepts an undeclared prefix; Oxigraph, in the worker, does not.
+    with pytest.raises(QuerySyntaxError) as info:
+        kg.sparql("SELECT * WHERE {\n  ?s foaf:name ?o\n}")
+    assert (info.value.line, info.value.column) == (2, 6)
+    assert "the prefix 'foaf:' is not declared" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_closed_pool_refuses_queries() -> None:
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    pool.close()
+    with pytest.raises(QueryError, match="closed"):
+        pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+
+
+def test_close_stops_every_worker_process() -> None:
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    pool.warm_up()
+    procs = [w.proc for w in pool._all]
+    assert procs
+    assert all(p.poll() is None for p in procs)
+    pool.close()
+    assert all(p.poll() is not None for p in procs)
