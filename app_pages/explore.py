@@ -57,7 +57,8 @@ with right:
     ui.set_params(
         e=card.iri.rsplit("/", 1)[-1], depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
     )
-    clicked = ui.network_view(view, key="explore_graph")
+    clicked = ui.network_view(view, key="explore_graph", expanded_key="explore_expanded")
     if clicked and clicked != card.iri:
         st.session_state["explore_focus"] = clicked
+        st.session_state["explore_expanded"] = set()
         st.rerun()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -35,7 +35,6 @@ __all__ = [
     "param",
     "set_params",
     "show_error",
-    "view_table",
 ]
 
 DISCLAIMER = (
@@ -203,42 +202,61 @@ def entity_card(card: EntityCard, *, on_select: Callable[[str], None] | None = N
                 st.markdown(f"- {link(s, s)}")
 
 
-def network_view(view: Neighbourhood | PathSet | Comparison, *, key: str, height: int = 540) -> str | None:
-    """Show a view's nodes and edges; returns the IRI of a node the user chose (or None).
+def network_view(
+    view: Neighbourhood | PathSet | Comparison, *, key: str, height: int = 540, expanded_key: str | None = None
+) -> str | None:
+    """Draw a view as an interactive graph, with the same nodes and edges as an accessible table.
 
-    The same nodes and edges are listed in an accessible table (screen readers, keyboard), built from the
-    same graph so the two never disagree.
+    Returns the IRI of a node the user clicked (or None). A click on a "+N more" node is handled here
+    when ``expanded_key`` names a session-state set: the group is added to it (pass that set to
+    ``KnowledgeGraph.neighbourhood(expanded=…)``) and the page reruns.
     """
-    nodes, edges = view_table(view)
-    with st.expander(f"Table of this view ({len(nodes)} nodes, {len(edges)} links)"):
-        st.dataframe(nodes, hide_index=True, width="stretch", key=f"{key}_nodes")
-        st.dataframe(edges, hide_index=True, width="stretch", key=f"{key}_edges")
-    if getattr(view, "truncated", False):
-        st.caption(
-            f"Showing part of this view: {getattr(view, 'hidden', 0)} more nodes were left out to keep it "
-            "readable (the max_view_nodes setting). Narrow the filters or click a node to move."
+    from .component import graph_view
+    from .render import render
+
+    drawing = render(view)
+    clicked_key = f"{key}__clicked"
+
+    def on_click(node_id: str) -> None:  # runs before the script body on the click's rerun
+        st.session_state[clicked_key] = node_id
+
+    st.caption(md(drawing.summary))
+    if drawing.note:
+        st.caption(md(drawing.note))
+    graph_view(drawing, key=key, height=height, on_click=on_click)
+    table = drawing.table()
+    with st.expander(f"Table of this view ({len(table.nodes)} nodes, {len(table.edges)} links)"):
+        st.dataframe(
+            [{"name": n.label, "kind": n.kind, "steps from focus": n.hops} for n in table.nodes],
+            hide_index=True,
+            width="stretch",
+            key=f"{key}_nodes",
         )
-    return None
-
-
-def view_table(view: Neighbourhood | PathSet | Comparison) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The nodes and edges of a view as rows, for an accessible table beside the graph."""
-    g = view.graph
-    nodes = [
-        {"name": d.get("label", n), "kind": d.get("kind", ""), "steps from focus": d.get("hops", "")}
-        for n, d in g.nodes(data=True)
-    ]
-    edges = [
-        {
-            "from": g.nodes[s].get("label", s),
-            "relation": d.get("label", k),
-            "to": g.nodes[o].get("label", o),
-            "evidence": d.get("level", ""),
-            "direction": d.get("direction", ""),
-            "claims": len(d.get("claims", ())),
-        }
-        for s, o, k, d in g.edges(keys=True, data=True)
-    ]
-    nodes.sort(key=lambda r: (str(r["steps from focus"]), str(r["name"]).casefold()))
-    edges.sort(key=lambda r: (str(r["from"]).casefold(), str(r["relation"]), str(r["to"]).casefold()))
-    return nodes, edges
+        st.dataframe(
+            [
+                {
+                    "from": e.source,
+                    "relation": e.relation,
+                    "to": e.target,
+                    "evidence": e.evidence,
+                    "direction": e.direction,
+                    "claims": e.claims,
+                }
+                for e in table.edges
+            ],
+            hide_index=True,
+            width="stretch",
+            key=f"{key}_edges",
+        )
+    clicked = st.session_state.pop(clicked_key, None)
+    if clicked is None:
+        return None
+    node = drawing.node(str(clicked))
+    if node is not None and node.expands is not None:
+        if expanded_key is not None:
+            groups = set(st.session_state.get(expanded_key, set()))
+            groups.add(node.expands)
+            st.session_state[expanded_key] = groups
+            st.rerun()
+        return None
+    return str(clicked) if node is not None else None

@@ -1,0 +1,313 @@
+// The kgexplorer graph component (Streamlit custom components v2): draws a GraphView with vis-network
+// and sends node clicks back to Python as the trigger "node_clicked".
+//
+// Design (measured in ../shared/notes/graph-clicks.md): one network per parentElement, redrawn with
+// setData only when the data changed; physics switched off after stabilisation; a ResizeObserver for
+// views mounted at 0x0 (hidden tabs); label colours from the Streamlit theme; keyboard access; and a
+// cleanup guarded by a generation counter. Data is only ever put into the page as text (textContent,
+// vis-network's canvas and innerText tooltips), never as HTML.
+
+import "./vis-network.min.js"; // a UMD bundle: it sets globalThis.vis
+
+const instances = new WeakMap(); // parentElement -> state
+
+function cssVar(element, name, fallback) {
+  const value = getComputedStyle(element).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+function theme(element) {
+  return {
+    text: cssVar(element, "--st-text-color", "#31333F"),
+    background: cssVar(element, "--st-background-color", "#FFFFFF"),
+    primary: cssVar(element, "--st-primary-color", "#FF4B4B"),
+  };
+}
+
+function themedOptions(options, colours) {
+  const merged = JSON.parse(JSON.stringify(options || {}));
+  merged.nodes = merged.nodes || {};
+  merged.nodes.font = { ...(merged.nodes.font || {}), color: colours.text };
+  merged.nodes.color = {
+    ...(merged.nodes.color || {}),
+    highlight: { background: "rgba(0,0,0,0)", border: colours.primary },
+    hover: { background: "rgba(0,0,0,0)", border: "rgba(0,0,0,0)" },
+  };
+  merged.edges = merged.edges || {};
+  merged.edges.font = {
+    ...(merged.edges.font || {}),
+    color: colours.text,
+    strokeColor: colours.background,
+    strokeWidth: 3,
+  };
+  for (const group of Object.values(merged.groups || {})) {
+    if (group.font) group.font = { ...group.font, color: colours.text };
+  }
+  return merged;
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function lineSample(colour, dashes, width) {
+  const svgNs = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("width", "28");
+  svg.setAttribute("height", "10");
+  svg.setAttribute("aria-hidden", "true");
+  const line = document.createElementNS(svgNs, "line");
+  line.setAttribute("x1", "1");
+  line.setAttribute("y1", "5");
+  line.setAttribute("x2", "27");
+  line.setAttribute("y2", "5");
+  line.setAttribute("stroke", colour);
+  line.setAttribute("stroke-width", String(width));
+  if (dashes && dashes.length) line.setAttribute("stroke-dasharray", dashes.join(" "));
+  svg.appendChild(line);
+  return svg;
+}
+
+function renderLegend(box, legend, groups, textColour) {
+  box.replaceChildren();
+  for (const kind of legend.kinds || []) {
+    const item = element("span", "kg-legend-item");
+    const image = (groups[kind.group] || {}).image;
+    if (image) {
+      const img = element("img", "kg-glyph");
+      img.alt = "";
+      img.src = image; // our own SVG data URI, built in render.py from fixed shapes and colours
+      item.appendChild(img);
+    } else {
+      item.appendChild(element("span", "kg-more-sample"));
+    }
+    item.appendChild(element("span", null, kind.label));
+    box.appendChild(item);
+  }
+  for (const edge of legend.edges || []) {
+    const item = element("span", "kg-legend-item");
+    item.appendChild(lineSample(edge.colour, edge.dashes, 2.5));
+    item.appendChild(element("span", null, edge.label));
+    box.appendChild(item);
+  }
+  const levels = legend.levels || [];
+  if (levels.length) {
+    const item = element("span", "kg-legend-item");
+    const strongest = levels[0];
+    const weakest = levels[levels.length - 1];
+    item.appendChild(lineSample(textColour, [], strongest.width));
+    if (levels.length > 1) item.appendChild(lineSample(textColour, [], weakest.width));
+    const text =
+      levels.length > 1
+        ? `wider line = stronger evidence (here from ${strongest.label} to ${weakest.label})`
+        : `line width = strength of evidence (here: ${strongest.label})`;
+    item.appendChild(element("span", null, text));
+    box.appendChild(item);
+  }
+}
+
+// The nearest node in the arrow's direction, favouring nodes straight ahead.
+function nextNode(network, from, key) {
+  const positions = network.getPositions();
+  const origin = positions[from];
+  if (!origin) return null;
+  const [dx, dy] = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] }[key];
+  let best = null;
+  let bestScore = Infinity;
+  for (const [id, p] of Object.entries(positions)) {
+    if (id === from) continue;
+    const ahead = (p.x - origin.x) * dx + (p.y - origin.y) * dy;
+    if (ahead <= 0) continue;
+    const aside = Math.abs((p.x - origin.x) * dy - (p.y - origin.y) * dx);
+    const score = ahead + 2 * aside;
+    if (score < bestScore) {
+      bestScore = score;
+      best = id;
+    }
+  }
+  return best;
+}
+
+function announce(state, id) {
+  const node = id === null ? null : state.nodes.get(id);
+  state.status.textContent = node
+    ? `Selected: ${node.label} (${node.kind}). Press Enter to open it.`
+    : state.summary;
+}
+
+function markDrawn(state) {
+  state.drawCount += 1;
+  state.root.dataset.drawn = String(state.drawCount);
+  state.root.__kgDrawnAt = performance.now();
+}
+
+function create(parentElement) {
+  let root = parentElement.querySelector(".kg-graph");
+  if (!root) {
+    root = element("div", "kg-graph");
+    parentElement.appendChild(root);
+  }
+  root.replaceChildren();
+  const canvasBox = element("div", "kg-canvas");
+  canvasBox.tabIndex = 0;
+  canvasBox.setAttribute("role", "application");
+  canvasBox.setAttribute("aria-roledescription", "graph");
+  const status = element("div", "kg-status");
+  status.setAttribute("aria-live", "polite");
+  const legend = element("div", "kg-legend");
+  legend.setAttribute("aria-label", "Legend");
+  root.append(canvasBox, status, legend);
+
+  const state = {
+    root,
+    canvasBox,
+    status,
+    legendBox: legend,
+    network: new globalThis.vis.Network(canvasBox, {}, {}),
+    nodes: new globalThis.vis.DataSet([]),
+    generation: 0,
+    drawCount: 0,
+    pending: false,
+    stabilising: false,
+    lastGraph: null,
+    lastOptions: null,
+    lastLegend: null,
+    focus: null,
+    summary: "",
+    setTriggerValue: null,
+    size: { width: 0, height: 0 },
+  };
+  const network = state.network;
+  root.__kgNetwork = network;
+  root.__kgState = state;
+
+  network.on("click", (params) => {
+    // Node clicks only: edges, empty canvas, drags and pans send nothing.
+    if (params.nodes.length === 1 && state.setTriggerValue) {
+      state.setTriggerValue("node_clicked", params.nodes[0]);
+    }
+  });
+  network.on("selectNode", (params) => announce(state, params.nodes[0]));
+  network.on("deselectNode", () => announce(state, null));
+  network.on("hoverNode", () => {
+    canvasBox.style.cursor = "pointer";
+  });
+  network.on("blurNode", () => {
+    canvasBox.style.cursor = "";
+  });
+  network.on("stabilizationIterationsDone", () => {
+    state.stabilising = false;
+    // Keep the settled picture still: later drags move one node, not the whole graph.
+    network.setOptions({ physics: { enabled: false } });
+  });
+  network.on("afterDrawing", () => {
+    if (state.pending && !state.stabilising) {
+      state.pending = false;
+      markDrawn(state);
+    }
+  });
+
+  canvasBox.addEventListener("keydown", (event) => {
+    const selected = network.getSelectedNodes();
+    const current = selected.length === 1 ? selected[0] : null;
+    if (event.key.startsWith("Arrow")) {
+      event.preventDefault();
+      const next = current === null ? state.focus : nextNode(network, current, event.key);
+      if (next !== null && next !== undefined && state.nodes.get(next)) {
+        network.selectNodes([next]);
+        announce(state, next);
+      }
+    } else if (event.key === "Home" && state.focus !== null) {
+      event.preventDefault();
+      network.selectNodes([state.focus]);
+      announce(state, state.focus);
+    } else if ((event.key === "Enter" || event.key === " ") && current !== null) {
+      event.preventDefault();
+      if (state.setTriggerValue) state.setTriggerValue("node_clicked", current);
+    } else if (event.key === "Escape") {
+      network.unselectAll();
+      announce(state, null);
+    }
+  });
+
+  // A view mounted while hidden (e.g. in an inactive st.tabs tab) is fitted to 0x0; fit again once it shows.
+  state.observer = new ResizeObserver((entries) => {
+    const box = entries[entries.length - 1].contentRect;
+    const wasHidden = state.size.width === 0 || state.size.height === 0;
+    state.size = { width: box.width, height: box.height };
+    if (wasHidden && box.width > 0 && box.height > 0) {
+      network.redraw();
+      network.fit({ animation: false });
+    }
+  });
+  state.observer.observe(canvasBox);
+  return state;
+}
+
+function update(state, data) {
+  const colours = theme(state.root);
+  if (data.height) state.root.style.height = `${data.height}px`;
+  state.focus = data.focus ?? null;
+  state.summary = data.summary || "";
+  state.canvasBox.setAttribute(
+    "aria-label",
+    `${state.summary} Arrow keys move between nodes, Enter opens the selected one. A table of the same nodes and links is on the page.`,
+  );
+  state.root.dataset.focus = state.focus ?? "";
+
+  const graphJson = JSON.stringify([data.nodes, data.edges]);
+  const options = themedOptions(data.options, colours);
+  const optionsJson = JSON.stringify(options);
+  const graphChanged = graphJson !== state.lastGraph;
+  if (graphChanged) {
+    // Options first: they switch physics back on for a view that needs a new layout.
+    state.network.setOptions(options);
+  } else if (optionsJson !== state.lastOptions) {
+    // Only the theme changed: recolour, but leave the settled layout (and physics) alone.
+    const { physics, layout, ...recolour } = options;
+    state.network.setOptions(recolour);
+  }
+  state.lastOptions = optionsJson;
+  if (graphChanged) {
+    state.lastGraph = graphJson;
+    state.nodes = new globalThis.vis.DataSet(data.nodes || []);
+    const physics = Boolean(options.physics && options.physics.enabled);
+    state.stabilising = physics;
+    state.pending = true;
+    state.network.setData({ nodes: state.nodes, edges: new globalThis.vis.DataSet(data.edges || []) });
+    // A tooltip open over the old drawing would describe a node of the previous view.
+    for (const tip of state.canvasBox.querySelectorAll("div.vis-tooltip")) tip.style.visibility = "hidden";
+    if (!physics) state.network.fit({ animation: false });
+    announce(state, null);
+  }
+  const legendJson = JSON.stringify([data.legend, colours.text]);
+  if (legendJson !== state.lastLegend) {
+    state.lastLegend = legendJson;
+    renderLegend(state.legendBox, data.legend || {}, options.groups || {}, colours.text);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let state = instances.get(parentElement);
+  if (!state) {
+    state = create(parentElement);
+    instances.set(parentElement, state);
+  }
+  state.generation += 1;
+  const generation = state.generation;
+  state.setTriggerValue = setTriggerValue; // always the latest: older ones belong to finished runs
+  update(state, data || {});
+
+  return () => {
+    // A call cancelled while loading may clean up after a newer call: only the newest may tear down.
+    if (instances.get(parentElement) !== state || state.generation !== generation) return;
+    state.observer.disconnect();
+    state.network.destroy();
+    state.root.replaceChildren();
+    instances.delete(parentElement);
+  };
+}
