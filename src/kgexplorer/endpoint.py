@@ -46,9 +46,9 @@ from .query import (
     GraphResult,
     QueryResult,
     SelectResult,
+    bind_values,
     graph_from_oxigraph,
     select_from_oxigraph,
-    values_clause,
 )
 from .search import LabelIndex
 from .terms import IRI, Literal, Term
@@ -56,7 +56,7 @@ from .terms import IRI, Literal, Term
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["RemoteBackend", "bind_values", "candidate_index", "check_endpoint_url"]
+__all__ = ["RemoteBackend", "candidate_index", "check_endpoint_url"]
 
 _T = TypeVar("_T")
 _RESULTS_JSON = "application/sparql-results+json"
@@ -96,21 +96,6 @@ def check_endpoint_url(url: str) -> str:
     except ValueError:
         raise EndpointError(f"{url!r} is not a SPARQL endpoint URL: its port is not a number; {example}") from None
     return text
-
-
-def bind_values(query: str, values: Mapping[str, Term | Sequence[Term]] | None) -> str:
-    """Put a VALUES block right after the first ``WHERE {``, as local templates are bound.
-
-    >>> bind_values("SELECT ?l WHERE { ?e rdfs:label ?l }", {"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
-    'SELECT ?l WHERE { VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }  ?e rdfs:label ?l }'
-    """
-    if not values:
-        return query
-    marker = query.find("WHERE {")
-    if marker < 0:
-        raise ValueError("template queries must contain 'WHERE {' so values can be bound")
-    cut = marker + len("WHERE {")
-    return query[:cut] + " " + values_clause(values) + " " + query[cut:]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -142,7 +142,7 @@ class EntityCard:
             key = c.relation if c.role == "subject" else f"{c.relation} (from)"
             groups[key].append(c)
         for items in groups.values():
-            items.sort(key=lambda c: (c.level_rank or 99, c.other.label))
+            items.sort(key=lambda c: (c.level_rank or 99, c.other.label, c.iri))
         return dict(groups)
 
 
@@ -354,4 +354,4 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
                 sources=tuple(sorted(sources.get(str(c), []))),
             )
         )
-    return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label)))
+    return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label, v.iri)))

@@ -93,15 +93,17 @@ class KnowledgeGraph:
             self._backend = _LocalBackend(self._store)
             self._workers = QueryWorkers(recipe, self.settings)
         self.load_seconds = time.perf_counter() - started
+        #: What reasoning added, when the graph was built with ``reasoning=`` (else None).
+        self.inference: Any = None
         self._lock = threading.Lock()
         self._index: LabelIndex | None = None
         self._entity_graph: nx.MultiDiGraph | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def bundled(cls, *, settings: Settings | None = None) -> KnowledgeGraph:
-        """The bundled psychedelic-therapy graph."""
-        return cls(StoreRecipe.bundled(), settings=settings)
+    def bundled(cls, *, reasoning: str | None = None, settings: Settings | None = None) -> KnowledgeGraph:
+        """The bundled psychedelic-therapy graph (``reasoning``: see :meth:`from_files`)."""
+        return cls._with_reasoning(StoreRecipe.bundled(), reasoning, settings)
 
     @classmethod
     def from_files(
@@ -110,18 +112,34 @@ class KnowledgeGraph:
         *,
         format: str | None = None,
         include_bundled: bool = False,
+        reasoning: str | None = None,
         settings: Settings | None = None,
     ) -> KnowledgeGraph:
         """Your own RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; gzip or not).
 
         ``format`` overrides the format guessed from the file extensions; ``include_bundled`` loads
-        the bundled graph beside them. Raises :class:`~kgexplorer.errors.GraphLoadError` with the file,
-        line and column of the first problem; nothing is half-loaded.
+        the bundled graph beside them. ``reasoning`` (``"rdfs"`` or ``"owl-rl"``) materialises the
+        entailments into a separate named graph (cached on disk; the asserted data stays untouched;
+        see :mod:`kgexplorer.reasoning`); queries see both. Raises
+        :class:`~kgexplorer.errors.GraphLoadError` with the file, line and column of the first problem;
+        nothing is half-loaded.
         """
         files = tuple(DataFile(str(p), format) for p in paths)
         base = StoreRecipe.bundled().files if include_bundled else ()
         label = "bundled graph + your files" if include_bundled else "your files"
-        return cls(StoreRecipe(files=(*base, *files), label=label), settings=settings)
+        return cls._with_reasoning(StoreRecipe(files=(*base, *files), label=label), reasoning, settings)
+
+    @classmethod
+    def _with_reasoning(cls, recipe: StoreRecipe, reasoning: str | None, settings: Settings | None) -> KnowledgeGraph:
+        if reasoning is None:
+            return cls(recipe, settings=settings)
+        from .reasoning import infer
+
+        limits = settings or Settings()
+        result = infer(recipe, profile=reasoning, max_triples=limits.max_reasoning_triples)  # type: ignore[arg-type]
+        kg = cls(recipe.with_extra([result.data_file]), settings=settings)
+        kg.inference = result
+        return kg
 
     @classmethod
     def open_store(cls, directory: str, *, settings: Settings | None = None) -> KnowledgeGraph:
@@ -235,7 +253,9 @@ class KnowledgeGraph:
 
     def kinds(self) -> list[str]:
         """The kinds of entity present, most common first."""
-        return list(self.stats().entities_by_kind) or list(self.stats().classes)
+        stats = self.stats()
+        counts = stats.entities_by_kind or stats.classes
+        return sorted(counts, key=lambda k: (-counts[k], k))
 
     # ------------------------------------------------------------------ exploration
     def neighbourhood(
@@ -283,7 +303,9 @@ class KnowledgeGraph:
         most = cap(k, self.settings.max_paths)
         longest = cap(max_length, self.settings.max_path_length)
         if self.endpoint is not None:
-            return find_remote_paths(self._backend, a, b, k=most, max_length=longest)
+            return find_remote_paths(
+                self._backend, a, b, k=most, max_length=longest, node_budget=self.settings.path_search_nodes
+            )
         return find_paths(self._backend, self._paths_graph(), a, b, k=most, max_length=longest)
 
     # ------------------------------------------------------------------ description

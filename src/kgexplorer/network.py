@@ -27,10 +27,12 @@ from .terms import IRI
 
 __all__ = [
     "MORE",
+    "VOCABULARIES",
     "Neighbourhood",
     "PathSet",
     "PathStep",
     "build_entity_graph",
+    "edge_filter",
     "find_paths",
     "neighbourhood",
 ]
@@ -63,7 +65,7 @@ _SKIPPED_PREDICATES = {
     RDFS + "domain",
     RDFS + "range",
 }
-_VOCABULARIES = (KGX, RDF, RDFS, SKOS, "http://www.w3.org/2002/07/owl#", "http://www.w3.org/2001/XMLSchema#")
+VOCABULARIES = (KGX, RDF, RDFS, SKOS, "http://www.w3.org/2002/07/owl#", "http://www.w3.org/2001/XMLSchema#")
 _EDGE_FILTER = (
     "FILTER(isIRI(?o)) FILTER(?p NOT IN ({skip})) "
     "FILTER NOT EXISTS {{ ?o a kgx:Claim }} FILTER NOT EXISTS {{ ?o a kgx:StudyResult }} "
@@ -71,7 +73,8 @@ _EDGE_FILTER = (
 )
 
 
-def _edge_filter(var_o: str = "?o") -> str:
+def edge_filter(var_o: str = "?o") -> str:
+    """The SPARQL FILTERs that keep only drawable edges to ``var_o`` (shared with remote path search)."""
     skip = ", ".join(f"<{p}>" for p in sorted(_SKIPPED_PREDICATES))
     return _EDGE_FILTER.format(skip=skip, kgx=KGX).replace("?o", var_o)
 
@@ -208,10 +211,10 @@ def _neighbour_groups(backend: Backend, node: str, rel_filter: set[str] | None) 
     target = IRI(node)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     out_rows = backend.select(
-        f"SELECT ?p ?o WHERE {{ ?s ?p ?o . {_edge_filter()} }}", values={"s": target}, max_rows=20_000
+        f"SELECT ?p ?o WHERE {{ ?s ?p ?o . {edge_filter()} }}", values={"s": target}, max_rows=20_000
     ).rows
     in_rows = backend.select(
-        f"SELECT ?p ?o WHERE {{ ?o ?p ?s . {_edge_filter()} FILTER(?o != ?s) }}",
+        f"SELECT ?p ?o WHERE {{ ?o ?p ?s . {edge_filter()} FILTER(?o != ?s) }}",
         values={"s": target},
         max_rows=20_000,
     ).rows
@@ -222,7 +225,7 @@ def _neighbour_groups(backend: Backend, node: str, rel_filter: set[str] | None) 
             pv, ov = str(p), str(o)
             if rel_filter is not None and pv not in rel_filter:
                 continue
-            if ov.startswith(_VOCABULARIES) or ov == node:
+            if ov.startswith(VOCABULARIES) or ov == node:
                 continue
             bucket = groups[(pv, direction)]
             if len(bucket) < 500:
@@ -329,7 +332,7 @@ def _edge_attrs(label: str, claims: list[tuple[str, str, str]]) -> dict[str, Any
 def build_entity_graph(backend: Backend, *, max_edges: int = 5_000_000) -> nx.MultiDiGraph:
     """The whole entity graph (the triples :func:`neighbourhood` would draw), for path finding."""
     rows = backend.select(
-        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o . FILTER(isIRI(?s)) {_edge_filter()} "
+        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o . FILTER(isIRI(?s)) {edge_filter()} "
         f"FILTER NOT EXISTS {{ ?s a kgx:Claim }} FILTER NOT EXISTS {{ ?s a kgx:StudyResult }} "
         f'FILTER(!STRSTARTS(STR(?s), "{KGX}")) }}',
         max_rows=max_edges,
@@ -337,7 +340,7 @@ def build_entity_graph(backend: Backend, *, max_edges: int = 5_000_000) -> nx.Mu
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
     for s, p, o in rows:
         sv, ov = str(s), str(o)
-        if sv == ov or ov.startswith(_VOCABULARIES) or sv.startswith(_VOCABULARIES):
+        if sv == ov or ov.startswith(VOCABULARIES) or sv.startswith(VOCABULARIES):
             continue
         graph.add_edge(sv, ov, key=str(p))
     return graph

@@ -34,6 +34,7 @@ __all__ = [
     "GraphResult",
     "QueryResult",
     "SelectResult",
+    "bind_values",
     "run_template",
     "values_clause",
 ]
@@ -188,6 +189,21 @@ def values_clause(values: Mapping[str, Term | Sequence[Term]]) -> str:
     return f"VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(rows)} }}"
 
 
+def bind_values(query: str, values: Mapping[str, Term | Sequence[Term]] | None) -> str:
+    """Put a VALUES block right after the first ``WHERE {`` of a template (local and remote alike).
+
+    >>> bind_values("SELECT ?l WHERE { ?e rdfs:label ?l }", {"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
+    'SELECT ?l WHERE { VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }  ?e rdfs:label ?l }'
+    """
+    if not values:
+        return query
+    marker = query.find("WHERE {")
+    if marker < 0:
+        raise ValueError("template queries must contain 'WHERE {' so values can be bound")
+    cut = marker + len("WHERE {")
+    return query[:cut] + " " + values_clause(values) + " " + query[cut:]
+
+
 def run_template(
     store: Any,
     query: str,
@@ -199,13 +215,7 @@ def run_template(
 
     The template must use ``WHERE {`` once at the top level: the VALUES block is placed right after it.
     """
-    text = query
-    if values:
-        marker = text.find("WHERE {")
-        if marker < 0:
-            raise ValueError("template queries must contain 'WHERE {' so values can be bound")
-        cut = marker + len("WHERE {")
-        text = text[:cut] + " " + values_clause(values) + " " + text[cut:]
+    text = bind_values(query, values)
     started = time.perf_counter()
     try:
         solutions = store.query(prefix_block() + text, use_default_graph_as_union=True)

@@ -21,7 +21,7 @@ import networkx as nx
 
 from .labels import Backend
 from .namespaces import KGX
-from .network import _VOCABULARIES, PathSet, _edge_filter, find_paths
+from .network import VOCABULARIES, PathSet, edge_filter, find_paths
 from .terms import IRI
 
 __all__ = ["PATH_SEARCH_NODES", "explore_between", "find_remote_paths"]
@@ -102,7 +102,7 @@ def explore_between(
 
 def _are_entities(backend: Backend, iris: tuple[str, ...]) -> bool:
     """Both ends are nodes the entity graph can hold (not claims, study results or vocabulary)."""
-    if any(i.startswith((KGX, *_VOCABULARIES)) for i in iris):
+    if any(i.startswith((KGX, *VOCABULARIES)) for i in iris):
         return False
     rows = backend.select(
         "SELECT ?n WHERE { FILTER NOT EXISTS { ?n a kgx:Claim } FILTER NOT EXISTS { ?n a kgx:StudyResult } }",
@@ -114,9 +114,9 @@ def _are_entities(backend: Backend, iris: tuple[str, ...]) -> bool:
 def _neighbour_edges(backend: Backend, nodes: list[str], *, max_rows: int) -> tuple[list[tuple[str, str, str]], bool]:
     """Entity-graph edges touching ``nodes`` (both directions) and whether the row cap cut them."""
     bound = {"n": [IRI(n) for n in nodes]}
-    out = backend.select(f"SELECT ?n ?p ?o WHERE {{ ?n ?p ?o . {_edge_filter()} }}", values=bound, max_rows=max_rows)
+    out = backend.select(f"SELECT ?n ?p ?o WHERE {{ ?n ?p ?o . {edge_filter()} }}", values=bound, max_rows=max_rows)
     into = backend.select(
-        f"SELECT ?n ?p ?s WHERE {{ ?s ?p ?n . {_edge_filter('?s')} }}", values=bound, max_rows=max_rows
+        f"SELECT ?n ?p ?s WHERE {{ ?s ?p ?n . {edge_filter('?s')} }}", values=bound, max_rows=max_rows
     )
     edges: list[tuple[str, str, str]] = []
     for rows, outgoing in ((out.rows, True), (into.rows, False)):
@@ -125,7 +125,7 @@ def _neighbour_edges(backend: Backend, nodes: list[str], *, max_rows: int) -> tu
                 continue
             s, o = (str(n), str(other)) if outgoing else (str(other), str(n))
             # The same exclusions as build_entity_graph, so both find the same paths.
-            if s == o or s.startswith(_VOCABULARIES) or o.startswith(_VOCABULARIES):
+            if s == o or s.startswith(VOCABULARIES) or o.startswith(VOCABULARIES):
                 continue
             edges.append((s, str(p), o))
     return edges, out.truncated or into.truncated

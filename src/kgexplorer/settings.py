@@ -99,6 +99,20 @@ class Settings:
         minimum=2,
         maximum=100_000,
     )
+    path_search_nodes: int = _s(
+        5_000,
+        "Most nodes one path search on a remote SPARQL endpoint explores; a search cut short says so "
+        "(remote_paths.py).",
+        minimum=10,
+        maximum=10_000_000,
+    )
+    max_reasoning_triples: int = _s(
+        2_000_000,
+        "Largest graph (in triples) that --reasoning rdfs|owl-rl will materialise; owlrl needs about a "
+        "minute per 100,000 triples (reasoning.py).",
+        minimum=1,
+        maximum=1_000_000_000,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -1,0 +1,78 @@
+"""KnowledgeGraph, the front door: resolving names, kinds, files, reasoning and lifecycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import EntityNotFound, KnowledgeGraph
+from kgexplorer.namespaces import KG
+
+KETAMINE = KG + "ketamine"
+
+
+@pytest.mark.parametrize(
+    "name", ["ketamine", "Ketamine", "kg:ketamine", KETAMINE, "Special K", "Ketalar", "  ketamine "]
+)
+def test_resolve_accepts_local_names_labels_synonyms_and_iris(kg: KnowledgeGraph, name: str) -> None:
+    """A person can name an entity by local name, label, synonym, prefixed name or IRI."""
+    assert kg.resolve(name) == KETAMINE
+
+
+def test_resolve_unknown_name_suggests_close_labels(kg: KnowledgeGraph) -> None:
+    """An unknown name raises EntityNotFound with suggestions taken from search."""
+    with pytest.raises(EntityNotFound) as info:
+        kg.resolve("ketamin")
+
+    assert "Ketamine" in info.value.suggestions
+    assert "did you mean" in str(info.value)
+
+
+def test_resolve_empty_name_says_what_to_type(kg: KnowledgeGraph) -> None:
+    with pytest.raises(EntityNotFound, match="no entity name given"):
+        kg.resolve("   ")
+
+
+def test_kinds_are_most_common_first(kg: KnowledgeGraph) -> None:
+    """kinds() lists the kinds present, the most numerous first (claims outnumber substances)."""
+    kinds = kg.kinds()
+    counts = kg.stats().entities_by_kind
+
+    assert kinds[0] == max(counts, key=lambda k: counts[k])
+    assert kinds.index("Claim") < kinds.index("Substance")
+
+
+def test_from_files_beside_the_bundled_graph(tmp_path: Path) -> None:
+    """Your own file can be loaded beside the bundled graph; both are then queryable."""
+    mine = tmp_path / "mine.ttl"
+    mine.write_text(
+        '<http://example.org/x> <http://www.w3.org/2000/01/rdf-schema#label> "My note" .\n', encoding="utf-8"
+    )
+    with KnowledgeGraph.from_files([str(mine)], include_bundled=True) as both:
+        assert both.resolve("My note") == "http://example.org/x"
+        assert both.resolve("ketamine") == KETAMINE
+        assert "your files" in repr(both)
+
+
+@pytest.mark.slow
+def test_reasoning_adds_entailments_in_a_separate_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With RDFS reasoning, ketamine is an Entity (via Substance ⊑ Entity), in the inferred named graph only."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    ask = f"ASK {{ <{KETAMINE}> a kgx:Entity }}"
+    in_inferred = f"ASK {{ GRAPH <https://w3id.org/kgexplorer/graph/inferred> {{ <{KETAMINE}> a kgx:Entity }} }}"
+    with KnowledgeGraph.bundled() as plain:
+        assert plain.sparql(ask).value is False
+        assert plain.inference is None
+    with KnowledgeGraph.bundled(reasoning="rdfs") as reasoned:
+        assert reasoned.sparql(ask).value is True
+        assert reasoned.sparql(in_inferred).value is True
+        assert reasoned.inference.new_triples > 0
+
+
+def test_context_manager_stops_the_workers() -> None:
+    """Leaving a `with` block stops the query workers; a closed graph says so instead of hanging."""
+    with KnowledgeGraph.bundled() as kg:
+        assert kg.sparql("ASK { ?s ?p ?o }").value is True
+    with pytest.raises(Exception, match="closed"):
+        kg.sparql("ASK { ?s ?p ?o }")
