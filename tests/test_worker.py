@@ -179,3 +179,21 @@ def test_close_stops_every_worker_process() -> None:
     assert all(p.poll() is None for p in procs)
     pool.close()
     assert all(p.poll() is not None for p in procs)
+
+
+def test_a_worker_that_dies_while_starting_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the worker process dies before it is ready, the caller gets a QueryError, never our internals."""
+    import sys
+
+    from kgexplorer.errors import QueryError
+    from kgexplorer.settings import Settings
+    from kgexplorer.store import StoreRecipe
+    from kgexplorer.worker import QueryWorkers
+
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # starts, then exits at once
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    try:
+        with pytest.raises(QueryError, match="could not start"):
+            pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+    finally:
+        pool.close()

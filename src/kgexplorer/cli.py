@@ -403,6 +403,41 @@ def _card_text(card: Any) -> str:
     return "\n".join(lines)
 
 
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. 127.0.0.1 accepts connections from this computer only; 0.0.0.0 accepts "
+    "them on every network this computer is on, so anyone who can reach it can run (read-only, "
+    "time-limited) queries.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=7878,
+    show_default=True,
+    help="TCP port to listen on; pick another if this one is taken.",
+)
+@click.pass_obj
+@_friendly
+def serve_cmd(obj: _Context, host: str, port: int) -> None:
+    """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
+
+    Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
+    SERVICE, FROM and FROM NAMED are refused. Ctrl+C stops the server.
+    """
+    from .server import serve as run_server
+
+    kg = obj.kg()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"SPARQL endpoint: http://{shown}:{port}/sparql  (query page: http://{shown}:{port}/)")
+    try:
+        run_server(kg, host=host, port=port)
+    finally:
+        kg.close()
+
+
 def main() -> None:
     """Entry point of the ``kgexplorer`` console script."""
     cli(prog_name="kgexplorer")

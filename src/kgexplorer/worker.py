@@ -59,8 +59,17 @@ class _Worker:
             raise QueryError("could not start the query worker (no pipes); try again")
         self._in: IO[bytes] = self.proc.stdin
         self._out: IO[bytes] = self.proc.stdout
-        _write_frame(self._in, (recipe, memory_mb))
-        reply = self._read(time.monotonic() + _STARTUP_LIMIT_S)
+        try:
+            _write_frame(self._in, (recipe, memory_mb))
+            reply = self._read(time.monotonic() + _STARTUP_LIMIT_S)
+        except (_Gone, _Deadline, OSError, EOFError, pickle.UnpicklingError):
+            # The worker died or hung while loading the data (e.g. out of memory): never leak our internals.
+            code = self.proc.poll()
+            self.kill()
+            raise QueryError(
+                f"the query worker could not start (exit code {code}); the data may be too large for "
+                f"worker_memory_mb ({memory_mb} MiB) — raise that setting or open the data as an on-disk store"
+            ) from None
         if reply[0] != "ready":
             self.kill()
             raise QueryError(f"the query worker could not load the data: {reply[1]}")

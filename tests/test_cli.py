@@ -1,0 +1,288 @@
+"""The command line (kgexplorer.cli), driven through click's CliRunner: output formats, query input from
+files and stdin, truncation notes, and one-line errors with exit status 1 and no traceback."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner, Result
+
+from kgexplorer import __version__, describe_settings
+from kgexplorer.cli import cli
+
+EX = "http://example.org/"
+TINY = (
+    f"@prefix ex: <{EX}> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    'ex:ada a ex:Person ; rdfs:label "Ada Lovelace"@en ; ex:knows ex:charles .\n'
+    'ex:charles a ex:Person ; rdfs:label "Charles Babbage"@en .\n'
+)
+SELECT = "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
+CONSTRUCT = "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l }"
+
+
+@pytest.fixture(autouse=True)
+def _reap_cli_workers() -> Iterator[None]:
+    # The CLI leaves each command's KnowledgeGraph to the garbage collector, which stops its query
+    # workers; collect now so worker processes do not pile up across tests.
+    yield
+    gc.collect()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("cli") / "people.ttl"
+    path.write_text(TINY, encoding="utf-8")
+    return str(path)
+
+
+def run(args: Sequence[str], *, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def assert_one_line_error(result: Result, starts: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Error: {starts}")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_version_names_the_package_and_data_versions() -> None:
+    result = run(["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"kgexplorer {__version__} (bundled graph data version ")
+    assert "unknown" not in result.stdout
+
+
+def test_stats_as_text_and_json() -> None:
+    text = run(["stats"])
+    assert text.exit_code == 0
+    assert text.stdout.startswith("triples: ")
+    assert "claims: " in text.stdout
+    data = json.loads(run(["stats", "--format", "json"]).stdout)
+    assert data["claims"] > 50
+    assert data["entities_by_kind"]["Substance"] > 5
+
+
+def test_search_text_and_json() -> None:
+    text = run(["search", "special K"])
+    assert text.exit_code == 0
+    assert text.stdout.splitlines()[0] == "Ketamine  [Substance]  kg:ketamine  (matched 'Special K')"
+    hits = json.loads(run(["search", "Spravato", "--format", "json", "--limit", "2"]).stdout)
+    assert len(hits) == 2
+    assert hits[0] == {
+        "iri": "https://w3id.org/kgexplorer/id/esketamine",
+        "label": "Esketamine",
+        "kind": "Substance",
+        "matched": "Spravato",
+    }
+
+
+def test_search_without_hits_says_so() -> None:
+    result = run(["search", "zzqqxx"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("No entity matches 'zzqqxx'")
+
+
+def test_show_text() -> None:
+    result = run(["show", "ketamine"])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Ketamine  [Substance]  kg:ketamine"
+    assert any(line.startswith("also called: ") and "Ketalar" in line for line in lines)
+    assert any(line.startswith("ChEBI: CHEBI:") for line in lines)
+    assert "tested as a treatment for:" in lines
+    assert lines[-1] == "Educational content, not medical advice."
+
+
+def test_show_json() -> None:
+    result = run(["show", "Spravato", "--format", "json"])
+    assert result.exit_code == 0
+    card = json.loads(result.stdout)
+    assert card["ref"] == {
+        "iri": "https://w3id.org/kgexplorer/id/esketamine",
+        "label": "Esketamine",
+        "kind": "Substance",
+    }
+    assert card["claims"]
+    assert {"level", "direction", "studies"} <= set(card["claims"][0])
+
+
+def test_show_an_unknown_entity_is_a_one_line_error() -> None:
+    assert_one_line_error(run(["show", "ketamin"]), "no entity called 'ketamin'; did you mean: Ketamine")
+
+
+def test_query_select_as_a_table_by_default(tiny: str) -> None:
+    result = run(["--data", tiny, "query", SELECT])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [c.strip() for c in lines[0].split("|")] == ["s", "l"]
+    assert "Ada Lovelace" in lines[2]
+    assert lines[-1] == "(2 rows)"
+    assert result.stderr == ""
+
+
+def test_query_select_as_sparql_json(tiny: str) -> None:
+    data = json.loads(run(["--data", tiny, "query", SELECT, "--format", "json"]).stdout)
+    assert data["head"]["vars"] == ["s", "l"]
+    assert [b["l"]["value"] for b in data["results"]["bindings"]] == ["Ada Lovelace", "Charles Babbage"]
+
+
+def test_query_select_as_csv_and_tsv(tiny: str) -> None:
+    csv_out = run(["--data", tiny, "query", SELECT, "--format", "csv"]).stdout
+    assert list(csv.reader(io.StringIO(csv_out))) == [
+        ["s", "l"],
+        [f"{EX}ada", "Ada Lovelace"],
+        [f"{EX}charles", "Charles Babbage"],
+    ]
+    tsv_out = run(["--data", tiny, "query", SELECT, "--format", "tsv"]).stdout
+    assert tsv_out.splitlines() == ["?s\t?l", f'<{EX}ada>\t"Ada Lovelace"@en', f'<{EX}charles>\t"Charles Babbage"@en']
+
+
+@pytest.mark.parametrize(("fmt", "parser"), [(None, "turtle"), ("turtle", "turtle"), ("nt", "nt")])
+def test_query_construct_as_rdf(tiny: str, fmt: str | None, parser: str) -> None:
+    args = ["--data", tiny, "query", CONSTRUCT] + (["--format", fmt] if fmt else [])
+    result = run(args)
+    assert result.exit_code == 0
+    graph = rdflib.Graph().parse(data=result.stdout, format=parser)
+    assert {str(o) for o in graph.objects()} == {"Ada Lovelace", "Charles Babbage"}
+
+
+def test_query_construct_as_jsonld(tiny: str) -> None:
+    data = json.loads(run(["--data", tiny, "query", CONSTRUCT, "--format", "jsonld"]).stdout)
+    assert {d["@id"] for d in data} == {f"{EX}ada", f"{EX}charles"}
+
+
+def test_query_ask_as_text_and_json(tiny: str) -> None:
+    assert run(["--data", tiny, "query", f"ASK {{ <{EX}ada> ?p ?o }}"]).stdout == "yes\n"
+    assert run(["--data", tiny, "query", f"ASK {{ <{EX}nobody> ?p ?o }}"]).stdout == "no\n"
+    data = json.loads(run(["--data", tiny, "query", "ASK { ?s ?p ?o }", "--format", "json"]).stdout)
+    assert data == {"head": {}, "boolean": True}
+
+
+@pytest.mark.parametrize(("query", "fmt"), [(SELECT, "turtle"), (CONSTRUCT, "csv"), ("ASK { ?s ?p ?o }", "tsv")])
+def test_a_format_that_does_not_fit_the_query_is_a_usage_error(tiny: str, query: str, fmt: str) -> None:
+    result = run(["--data", tiny, "query", query, "--format", fmt])
+    assert result.exit_code == 2
+    assert f"--format {fmt} does not apply" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_query_from_a_file(tiny: str, tmp_path: Path) -> None:
+    path = tmp_path / "labels.rq"
+    path.write_text(SELECT, encoding="utf-8")
+    result = run(["--data", tiny, "query", f"@{path}", "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1] == f"{EX}ada,Ada Lovelace"
+
+
+def test_query_from_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
+    assert_one_line_error(run(["query", f"@{tmp_path / 'absent.rq'}"]), "cannot read the query file")
+
+
+def test_query_from_stdin(tiny: str) -> None:
+    result = run(["--data", tiny, "query", "-", "--format", "csv"], stdin=SELECT)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2] == f"{EX}charles,Charles Babbage"
+
+
+def test_max_rows_cuts_the_result_and_notes_it_on_stderr() -> None:
+    result = run(["query", "SELECT ?s WHERE { ?s ?p ?o }", "--max-rows", "3", "--format", "csv"])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 1 + 3
+    assert result.stderr == (
+        "note: the result was cut at 3 rows (--max-rows / the max_result_rows setting); add LIMIT or narrow the query\n"
+    )
+
+
+def test_the_row_setting_caps_max_rows(tiny: str) -> None:
+    result = run(["--setting", "max_result_rows", "1", "--data", tiny, "query", SELECT, "--max-rows", "50"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "(1 rows, cut at the row limit)"
+    assert "cut at 1 rows" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "starts"),
+    [
+        ("DROP ALL", "DROP is not allowed"),
+        ("LOAD <http://127.0.0.1:9/x.ttl>", "LOAD is not allowed"),
+        ("INSERT DATA { <http://a> <http://b> <http://c> }", "INSERT DATA is not allowed"),
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE is not allowed"),
+        ("SELECT * FROM <http://127.0.0.1:9/x> WHERE { ?s ?p ?o }", "FROM and FROM NAMED are not allowed"),
+        ("SELECT * WHERE {\n  ?s ?p ?o ?x\n}", "SPARQL syntax error at line 2, column 12"),
+        ("SELECT * WHERE {\n  ?s foaf:name ?o\n}", "SPARQL syntax error at line 2, column 6"),
+        ("", "the query is empty"),
+    ],
+)
+def test_refused_and_broken_queries_exit_1_with_one_line(query: str, starts: str) -> None:
+    assert_one_line_error(run(["query", query]), starts)
+
+
+def test_a_bad_setting_value_is_a_one_line_error() -> None:
+    assert_one_line_error(
+        run(["--setting", "max_result_rows", "lots", "stats"]), "setting max_result_rows must be a whole number"
+    )
+
+
+def test_an_unknown_setting_is_a_one_line_error() -> None:
+    assert_one_line_error(run(["--setting", "max_rows", "5", "stats"]), "unknown setting 'max_rows'")
+
+
+def test_data_uses_the_users_file(tiny: str) -> None:
+    result = run(["--data", tiny, "stats", "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["triples"] == 5
+    assert data["classes"] == {"Person": 2}
+    assert run(["--data", tiny, "search", "ada"]).stdout.startswith("Ada Lovelace  [Person]")
+
+
+def test_a_broken_data_file_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.ttl"
+    path.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b "open .\n', encoding="utf-8")
+    assert_one_line_error(run(["--data", str(path), "stats"]), "broken.ttl is not valid Turtle at line 2")
+
+
+def test_load_then_store_round_trip(tiny: str, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    loaded = run(["load", tiny, "--store", str(store)])
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.stdout == f"stored 5 quads in {store}; use: kgexplorer --store {store} stats\n"
+    assert f"loading {tiny}" in loaded.stderr
+    result = run(["--store", str(store), "query", SELECT, "--format", "csv"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[1:] == [f"{EX}ada,Ada Lovelace", f"{EX}charles,Charles Babbage"]
+    assert json.loads(run(["--store", str(store), "stats", "--format", "json"]).stdout)["triples"] == 5
+
+
+def test_a_failed_load_is_a_one_line_error_and_keeps_the_store(tiny: str, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert run(["load", tiny, "--store", str(store)]).exit_code == 0
+    bad = tmp_path / "bad.nt"
+    bad.write_text("<http://a> <http://b> .\n", encoding="utf-8")
+    result = run(["load", tiny, str(bad), "--store", str(store)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: bad.nt is not valid N-Triples at line 1")
+    assert json.loads(run(["--store", str(store), "stats", "--format", "json"]).stdout)["triples"] == 5
+
+
+def test_data_and_store_together_is_a_usage_error(tiny: str, tmp_path: Path) -> None:
+    result = run(["--data", tiny, "--store", str(tmp_path), "stats"])
+    assert result.exit_code == 2
+    assert "use either --data or --store" in result.stderr
+
+
+def test_settings_lists_every_setting_with_its_help() -> None:
+    result = run(["settings"])
+    assert result.exit_code == 0
+    for s in describe_settings():
+        assert f"{s.name} = {s.default}\n    {s.help}\n" in result.stdout
