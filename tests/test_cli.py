@@ -4,10 +4,9 @@ files and stdin, truncation notes, and one-line errors with exit status 1 and no
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ TINY = (
 )
 SELECT = "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
 CONSTRUCT = "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l }"
-
-
-@pytest.fixture(autouse=True)
-def _reap_cli_workers() -> Iterator[None]:
-    # The CLI leaves each command's KnowledgeGraph to the garbage collector, which stops its query
-    # workers; collect now so worker processes do not pile up across tests.
-    yield
-    gc.collect()
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +269,7 @@ def test_a_failed_load_is_a_one_line_error_and_keeps_the_store(tiny: str, tmp_pa
 def test_data_and_store_together_is_a_usage_error(tiny: str, tmp_path: Path) -> None:
     result = run(["--data", tiny, "--store", str(tmp_path), "stats"])
     assert result.exit_code == 2
-    assert "use either --data or --store" in result.stderr
+    assert "use only one of --data, --store" in result.stderr
 
 
 def test_settings_lists_every_setting_with_its_help() -> None:
@@ -286,3 +277,55 @@ def test_settings_lists_every_setting_with_its_help() -> None:
     assert result.exit_code == 0
     for s in describe_settings():
         assert f"{s.name} = {s.default}\n    {s.help}\n" in result.stdout
+
+
+def test_gallery_lists_and_runs_questions_with_parameters() -> None:
+    """`gallery` lists the competency questions; `gallery NAME --param` runs one with a bound value."""
+    listing = run(["gallery"])
+    result = run(["gallery", "rct-evidence-by-condition", "--param", "condition=PTSD", "--format", "csv"])
+
+    assert listing.exit_code == 0
+    assert "rct-evidence-by-condition" in listing.stdout
+    assert "default kg:alcohol_use_disorder" in listing.stdout
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "MDMA" in (result.stdout + result.stderr)
+    assert "Ketamine" not in (result.stdout + result.stderr)
+
+
+def test_gallery_bad_parameter_is_one_line() -> None:
+    result = run(["gallery", "rct-evidence-by-condition", "--param", "condition"])
+
+    assert result.exit_code == 2
+    assert "NAME=VALUE" in (result.stdout + result.stderr)
+    assert "Traceback" not in (result.stdout + result.stderr)
+
+
+def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
+    """`validate --lessons DIR` reports a broken lesson by name and step, and exits 1."""
+    (tmp_path / "broken.yaml").write_text(
+        "title: t\naudience: a\nestimated_minutes: 1\nobjectives: [o]\n"
+        "steps:\n  - title: Missing thing\n    text: x\n    view: {focus: no_such_entity}\n",
+        encoding="utf-8",
+    )
+    result = run(["validate", "--lessons", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert "broken: step 1 (Missing thing)" in (result.stdout + result.stderr)
+    assert "no_such_entity" in (result.stdout + result.stderr)
+
+
+def test_only_one_data_source_at_a_time() -> None:
+    result = run(["--endpoint", "http://127.0.0.1:9/sparql", "--data", "x.ttl", "stats"])
+
+    assert result.exit_code == 2
+    assert "use only one of --data, --endpoint" in (result.stdout + result.stderr)
+
+
+def test_app_command_finds_the_app_script() -> None:
+    """`kgexplorer app` runs the app shipped with the package (here: the checkout's app.py)."""
+    from kgexplorer.store import bundled_app_script
+
+    script = bundled_app_script()
+
+    assert script.name == "app.py"
+    assert (script.parent / "app_pages" / "explore.py").is_file()

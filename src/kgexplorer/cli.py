@@ -33,6 +33,8 @@ class _Context:
     data_format: str | None
     with_bundled: bool
     store: str | None
+    endpoint: str | None
+    reasoning: str | None
     settings: Settings
     _kg: Any = None
 
@@ -40,19 +42,36 @@ class _Context:
         from .knowledge_graph import KnowledgeGraph
 
         if self._kg is None:
-            if self.store and self.data:
-                raise click.UsageError("use either --data or --store, not both")
-            if self.store:
+            sources = [
+                name
+                for name, given in (("--data", self.data), ("--store", self.store), ("--endpoint", self.endpoint))
+                if given
+            ]
+            if len(sources) > 1:
+                raise click.UsageError(f"use only one of {', '.join(sources)}")
+            if self.reasoning and (self.store or self.endpoint):
+                raise click.UsageError(
+                    "--reasoning works on files; for a store, build it with "
+                    "'kgexplorer load --reasoning PROFILE', which keeps the inferences"
+                )
+            if self.endpoint:
+                self._kg = KnowledgeGraph.from_endpoint(self.endpoint, settings=self.settings)
+            elif self.store:
                 self._kg = KnowledgeGraph.open_store(self.store, settings=self.settings)
             elif self.data:
                 self._kg = KnowledgeGraph.from_files(
                     self.data,
                     format=self.data_format,
                     include_bundled=self.with_bundled,
+                    reasoning=self.reasoning,
                     settings=self.settings,
                 )
             else:
-                self._kg = KnowledgeGraph.bundled(settings=self.settings)
+                self._kg = KnowledgeGraph.bundled(reasoning=self.reasoning, settings=self.settings)
+            # Stop the graph's query workers when the command ends (not at garbage collection).
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.call_on_close(self._kg.close)
         return self._kg
 
 
@@ -128,6 +147,18 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help="Open an on-disk store built by 'kgexplorer load' (read-only, opens in milliseconds).",
 )
 @click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Use a remote SPARQL 1.1 endpoint (Oxigraph, QLever, Virtuoso, GraphDB, Fuseki …) instead of local "
+    "data: search, show, query and paths work the same. Its own limits apply as well as ours.",
+)
+@click.option(
+    "--reasoning",
+    type=click.Choice(["rdfs", "owl-rl"]),
+    help="Add what RDFS or OWL 2 RL entails (materialised with owlrl into a separate graph, cached on disk; "
+    "about a minute per 100,000 triples the first time).",
+)
+@click.option(
     "--setting",
     "settings",
     multiple=True,
@@ -143,6 +174,8 @@ def cli(
     data_format: str | None,
     with_bundled: bool,
     store: str | None,
+    endpoint: str | None,
+    reasoning: str | None,
     settings: tuple[tuple[str, str], ...],
 ) -> None:
     """Explore the evidence-graded knowledge graph of psychedelic-assisted therapy and addiction.
@@ -150,7 +183,7 @@ def cli(
     Without --data or --store every command uses the bundled graph. The content is educational, not
     medical advice.
     """
-    ctx.obj = _Context(data, data_format, with_bundled, store, Settings().with_pairs(settings))
+    ctx.obj = _Context(data, data_format, with_bundled, store, endpoint, reasoning, Settings().with_pairs(settings))
 
 
 @cli.command()
@@ -178,20 +211,40 @@ def stats(obj: _Context, fmt: str) -> None:
     type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
     help="Format of FILES when their extension does not say it.",
 )
+@click.option(
+    "--lessons",
+    "lessons_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Also check the lessons in this folder against the graph (the bundled lessons are always checked "
+    "when the bundled graph is validated).",
+)
 @click.pass_obj
 @_friendly
-def validate(obj: _Context, files: tuple[str, ...], fmt: str | None) -> None:
+def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir: str | None) -> None:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
-    Without FILES the bundled graph (or the --data files) is checked. Exits 0 when the graph conforms
-    and 1 when it does not.
+    Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
+    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run.
+    Exits 0 when everything conforms and 1 when it does not.
     """
+    from .lessons import check_lesson, load_lessons
     from .validation import validate as run_validation
 
+    if obj.store or obj.endpoint:
+        raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
     targets = files or obj.data or None
     report = run_validation(targets, format=fmt or obj.data_format)
     click.echo(report.to_text())
-    if not report.conforms:
+    problems = []
+    if targets is None or lessons_dir:
+        kg = obj.kg()
+        for lesson in load_lessons(lessons_dir):
+            problems += check_lesson(kg, lesson)
+        checked = "lessons in " + lessons_dir if lessons_dir else "bundled lessons"
+        click.echo(f"The {checked} check out." if not problems else f"{len(problems)} problem(s) in the {checked}:")
+        for p in problems:
+            click.echo("  " + p.to_text())
+    if not report.conforms or problems:
         raise SystemExit(1)
 
 
@@ -250,7 +303,7 @@ def show(obj: _Context, entity: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False))
         return
-    click.echo(_card_text(card))
+    click.echo(card.to_text())
 
 
 @cli.command()
@@ -280,10 +333,14 @@ def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, time
     The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
     SERVICE, FROM and FROM NAMED are refused.
     """
+    text = _read_query(query)
+    _print_result(obj.kg().sparql(text, max_rows=max_rows, timeout_s=timeout), fmt)
+
+
+def _print_result(result: Any, fmt: str | None) -> None:
+    """Print a query result in the requested format (or the natural one for its type)."""
     from .query import AskResult, GraphResult
 
-    text = _read_query(query)
-    result = obj.kg().sparql(text, max_rows=max_rows, timeout_s=timeout)
     if isinstance(result, AskResult):
         if fmt not in (None, "table", "json"):
             raise click.UsageError(f"--format {fmt} does not apply to an ASK query; use table or json")
@@ -325,19 +382,118 @@ def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, time
     help="Format of FILES when their extension does not say it.",
 )
 @click.option("--with-bundled", is_flag=True, help="Load the bundled graph into the store as well.")
+@click.option(
+    "--reasoning",
+    type=click.Choice(["rdfs", "owl-rl"]),
+    help="Also store what RDFS or OWL 2 RL entails, in a separate named graph (computed once here, so opening "
+    "the store later costs nothing).",
+)
+@click.pass_obj
 @_friendly
-def load(files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool) -> None:
+def load(
+    obj: _Context, files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool, reasoning: str | None
+) -> None:
     """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
 
     The store is built in a temporary folder and renamed at the end, so an interrupted or failed load
-    leaves the previous store untouched.
+    leaves the previous store untouched. Progress is printed as files load.
     """
     from .store import DataFile, StoreRecipe, write_disk_store
 
     base = StoreRecipe.bundled().files if with_bundled else ()
     inputs = [*base, *(DataFile(f, fmt) for f in files)]
+    if reasoning:
+        from .reasoning import infer
+
+        click.echo(f"materialising {reasoning} entailments (cached after the first time)…", err=True)
+        result = infer(
+            StoreRecipe(files=tuple(inputs)),
+            profile=reasoning,  # type: ignore[arg-type]
+            max_triples=obj.settings.max_reasoning_triples,
+        )
+        click.echo(f"{result.new_triples:,} inferred triples in {result.seconds:.1f} s", err=True)
+        inputs.append(result.data_file)
     count = write_disk_store(inputs, directory, progress=lambda m: click.echo(m, err=True))
     click.echo(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a parameter of the question (repeatable), e.g. --param condition=AUD; the value may be a name, "
+    "label, synonym or IRI. Missing parameters use the question's default.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*_SELECT_FORMATS, *_GRAPH_FORMATS]),
+    help="Output format, as for 'kgexplorer query'.",
+)
+@click.pass_obj
+@_friendly
+def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str | None) -> None:
+    """List the competency questions of graph/queries/, or run one by NAME with its parameters bound safely."""
+    from .gallery import get_query, load_gallery
+
+    if name is None:
+        for q in load_gallery():
+            shown = ", ".join(f"{p.name} ({p.kind}, default {_short(p.default)})" for p in q.params)
+            click.echo(f"{q.name}\n    {q.title}" + (f"\n    parameters: {shown}" if shown else ""))
+        return
+    texts: dict[str, str] = {}
+    for item in params:
+        if "=" not in item:
+            raise click.UsageError(f"--param takes NAME=VALUE, got {item!r}; e.g. --param substance=ketamine")
+        key, value = item.split("=", 1)
+        texts[key.strip()] = value.strip()
+    kg = obj.kg()
+    question = get_query(name)
+    result = question.run(kg, question.resolve_values(kg, texts))
+    _print_result(result, fmt)
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="TCP port of the app; pick another if this one is taken.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 127.0.0.1 serves this computer only, 0.0.0.0 every network it is on.",
+)
+def app(port: int, host: str) -> None:
+    """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, About) in your browser."""
+    import subprocess
+
+    from .store import bundled_app_script
+
+    script = bundled_app_script()
+    click.echo(f"kgexplorer app: http://{host}:{port}  (Ctrl+C stops it)")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.headless",
+        "true",
+    ]
+    raise SystemExit(subprocess.call(command))
 
 
 @cli.command("settings")
@@ -365,42 +521,6 @@ def _short(iri: str) -> str:
     from .namespaces import shorten
 
     return shorten(iri)
-
-
-def _card_text(card: Any) -> str:
-    lines = [f"{card.label}  [{card.ref.kind}]  {_short(card.iri)}"]
-    if card.types:
-        lines.append("types: " + ", ".join(card.types))
-    if card.definition:
-        lines.append(card.definition)
-    if card.synonyms:
-        lines.append("also called: " + ", ".join(card.synonyms))
-    for ident in card.identifiers:
-        lines.append(f"{ident.scheme}: {ident.value}" + (f"  {ident.url}" if ident.url else ""))
-    for relation, claims in card.claims_by_relation().items():
-        lines.append(f"\n{relation}:")
-        for c in claims:
-            years = "-".join(dict.fromkeys((c.years[0], c.years[-1]))) if c.years else ""
-            facts = ", ".join(x for x in (c.level, c.direction, years, f"N={c.n}" if c.n else "") if x)
-            flags = (" [contested]" if c.contested else "") + (
-                f" [{c.status}]" if c.status and c.status != "verified" else ""
-            )
-            lines.append(f"  - {c.other.label} ({facts}){flags}")
-            if c.explanation:
-                lines.append(f"    {c.explanation}")
-            for s in c.studies:
-                lines.append(f"    evidence: {s.label}" + (f"  {s.url}" if s.url else ""))
-    for a in card.attributes:
-        lines.append(f"{a.label}: {a.value}")
-    if card.links:
-        lines.append("\nlinks:")
-        for lk in card.links:
-            arrow = "→" if lk.direction == "out" else "←"
-            lines.append(f"  {arrow} {lk.label}: {lk.other.label} [{lk.other.kind}]")
-    if card.sources:
-        lines.append("\nsources: " + " ".join(card.sources))
-    lines.append("\nEducational content, not medical advice.")
-    return "\n".join(lines)
 
 
 @cli.command("serve")

@@ -135,6 +135,45 @@ class EntityCard:
     def label(self) -> str:
         return self.ref.label
 
+    def to_text(self) -> str:
+        """The card as plain text for a terminal (what `kgexplorer show` prints)."""
+        from .namespaces import shorten
+
+        card = self
+        lines = [f"{card.label}  [{card.ref.kind}]  {shorten(card.iri)}"]
+        if card.types:
+            lines.append("types: " + ", ".join(card.types))
+        if card.definition:
+            lines.append(card.definition)
+        if card.synonyms:
+            lines.append("also called: " + ", ".join(card.synonyms))
+        for ident in card.identifiers:
+            lines.append(f"{ident.scheme}: {ident.value}" + (f"  {ident.url}" if ident.url else ""))
+        for relation, claims in card.claims_by_relation().items():
+            lines.append(f"\n{relation}:")
+            for c in claims:
+                years = "-".join(dict.fromkeys((c.years[0], c.years[-1]))) if c.years else ""
+                facts = ", ".join(x for x in (c.level, c.direction, years, f"N={c.n}" if c.n else "") if x)
+                flags = (" [contested]" if c.contested else "") + (
+                    f" [{c.status}]" if c.status and c.status != "verified" else ""
+                )
+                lines.append(f"  - {c.other.label} ({facts}){flags}")
+                if c.explanation:
+                    lines.append(f"    {c.explanation}")
+                for s in c.studies:
+                    lines.append(f"    evidence: {s.label}" + (f"  {s.url}" if s.url else ""))
+        for a in card.attributes:
+            lines.append(f"{a.label}: {a.value}")
+        if card.links:
+            lines.append("\nlinks:")
+            for lk in card.links:
+                arrow = "→" if lk.direction == "out" else "←"
+                lines.append(f"  {arrow} {lk.label}: {lk.other.label} [{lk.other.kind}]")
+        if card.sources:
+            lines.append("\nsources: " + " ".join(card.sources))
+        lines.append("\nEducational content, not medical advice.")
+        return "\n".join(lines)
+
     def claims_by_relation(self) -> dict[str, list[ClaimView]]:
         """Claims grouped by relation, strongest evidence first inside each group."""
         groups: dict[str, list[ClaimView]] = defaultdict(list)

@@ -34,6 +34,7 @@ __all__ = [
     "DataFile",
     "StoreRecipe",
     "build_store",
+    "bundled_app_script",
     "bundled_graph_dir",
     "derive_direct_edges",
     "detect_format",
@@ -127,6 +128,18 @@ def bundled_graph_dir() -> Path:
     raise GraphLoadError(
         "the bundled graph is missing: neither the installed package nor the checkout has "
         "graph/ontology.ttl; reinstall kgexplorer (pip install kgexplorer)"
+    )
+
+
+def bundled_app_script() -> Path:
+    """The Streamlit app's entry script: inside the installed package, or app.py of a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "app" / "app.py", here.parents[1] / "app.py"):
+        if candidate.is_file():
+            return candidate
+    raise GraphLoadError(
+        "the app is missing: neither the installed package nor the checkout has app.py; "
+        "reinstall kgexplorer (pip install kgexplorer)"
     )
 
 
