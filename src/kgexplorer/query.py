@@ -90,6 +90,27 @@ class SelectResult:
         lines += ["\t".join("" if t is None else t.n3() for t in row) for row in self.rows]
         return "\n".join(lines) + "\n"
 
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame of plain strings (IRIs shortened with the project prefixes)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [["" if t is None else _short(t) for t in row] for row in self.rows], columns=list(self.variables)
+        )
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks (every value escaped)."""
+        import html
+
+        head = "".join(f"<th>{html.escape(v)}</th>" for v in self.variables)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{'' if t is None else html.escape(_short(t))}</td>" for t in row) + "</tr>"
+            for row in self.rows[:200]
+        )
+        more = f"<p>{len(self.rows) - 200:,} more rows not shown.</p>" if len(self.rows) > 200 else ""
+        cut = "<p><b>Cut at the row limit.</b></p>" if self.truncated else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}{cut}"
+
     def to_table(self, *, max_width: int = 60) -> str:
         """A plain-text table for terminals."""
         header = list(self.variables)
@@ -113,6 +134,9 @@ class AskResult:
 
     def __bool__(self) -> bool:
         return self.value
+
+    def _repr_html_(self) -> str:
+        return f"<p>ASK: <b>{'yes' if self.value else 'no'}</b></p>"
 
     def to_json(self) -> str:
         """SPARQL 1.1 Query Results JSON."""

@@ -1,0 +1,82 @@
+"""The documentation: it builds without warnings, and every example in it runs as shown."""
+
+from __future__ import annotations
+
+import doctest
+import html
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kgexplorer.cli import cli
+from kgexplorer.settings import describe_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_python_examples_run(page: Path) -> None:
+    """Every `>>>` example in the docs gives the output shown (doctest, against the bundled graph)."""
+    result = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+
+    assert result.failed == 0
+
+
+def _console_examples() -> list[tuple[str, str, str]]:
+    examples = []
+    for page in PAGES:
+        for block in CONSOLE.findall(page.read_text(encoding="utf-8")):
+            command, expected = None, []
+            for line in [*block.splitlines(), "$ "]:
+                if line.startswith("$ "):
+                    if command:
+                        examples.append((page.name, command, "\n".join(expected)))
+                    command, expected = line[2:].strip(), []
+                else:
+                    expected.append(line)
+    return examples
+
+
+@pytest.mark.parametrize(("page", "command", "expected"), _console_examples(), ids=lambda x: str(x)[:60])
+def test_command_line_examples_print_what_the_docs_show(page: str, command: str, expected: str) -> None:
+    """Every `$ kgexplorer …` line of a console block prints the output below it (`...` matches anything)."""
+    args = shlex.split(command)
+    assert args[0] == "kgexplorer", f"{page}: console examples must run kgexplorer, got {command!r}"
+    result = CliRunner().invoke(cli, args[1:], prog_name="kgexplorer")
+    output = result.stdout + result.stderr
+    checker = doctest.OutputChecker()
+
+    assert checker.check_output(expected.strip() + "\n", output.strip() + "\n", doctest.ELLIPSIS), (
+        f"{page}: `{command}` printed:\n{output}"
+    )
+
+
+@pytest.mark.slow
+def test_the_site_builds_without_warnings_and_covers_cli_and_settings(tmp_path: Path) -> None:
+    """Sphinx builds the site with warnings as errors; the CLI and settings references are complete."""
+    out = tmp_path / "html"
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert build.returncode == 0, build.stderr
+    raw = (out / "reference" / "cli.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw))).replace("\u2019", "'")
+    for name, command in cli.commands.items():  # type: ignore[attr-defined]
+        assert f'id="kgexplorer-{name}"' in raw, f"the CLI reference lacks `kgexplorer {name}`"
+        first_line = re.sub(r"\s+", " ", (command.help or "").strip().split("\n\n")[0])
+        assert first_line[:50] in text, f"the CLI reference lacks the help of `kgexplorer {name}`"
+    settings_page = (out / "reference" / "settings.html").read_text(encoding="utf-8")
+    for s in describe_settings():
+        assert s.name in settings_page, f"the settings reference lacks {s.name}"
