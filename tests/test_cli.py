@@ -329,3 +329,30 @@ def test_app_command_finds_the_app_script() -> None:
 
     assert script.name == "app.py"
     assert (script.parent / "app_pages" / "explore.py").is_file()
+
+
+def test_render_writes_an_offline_page_and_images(tmp_path: Path) -> None:
+    """`render ENTITY` writes one offline HTML file (with its CSP); `--to --format png` writes a real image."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    page = run(["render", "ketamine", "-o", str(tmp_path / "ketamine.html")])
+    image = run(
+        ["render", "ketamine", "--to", "alcohol use disorder", "--format", "png", "-o", str(tmp_path / "p.png")]
+    )
+
+    assert page.exit_code == 0, page.stderr
+    html = (tmp_path / "ketamine.html").read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in html
+    assert "Ketamine" in html
+    assert image.exit_code == 0, image.stderr
+    assert Image.open(BytesIO((tmp_path / "p.png").read_bytes())).format == "PNG"
+
+
+def test_render_unknown_entity_is_one_line(tmp_path: Path) -> None:
+    result = run(["render", "no_such_entity", "-o", str(tmp_path / "x.html")])
+
+    assert result.exit_code == 1
+    assert "no entity called" in result.stderr
+    assert not (tmp_path / "x.html").exists()

@@ -496,6 +496,62 @@ def app(port: int, host: str) -> None:
     raise SystemExit(subprocess.call(command))
 
 
+@cli.command()
+@click.argument("entity")
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Steps out from ENTITY (capped by the max_depth setting; ignored with --to).",
+)
+@click.option("--to", "target", metavar="OTHER", help="Draw the shortest paths from ENTITY to OTHER instead.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "png", "svg"]),
+    default="html",
+    show_default=True,
+    help="html: one offline file (interactive graph, legend, sources of every edge, citation); png or "
+    "svg: a static image for slides and handouts.",
+)
+@click.option("--title", help="Title shown on the export (default: what the view shows).")
+@click.option("--caption", help="Caption shown under the title.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: a name made from the entity, in the current folder). Written to a "
+    "temporary file first and renamed, so an interrupted export leaves no half file.",
+)
+@click.pass_obj
+@_friendly
+def render(
+    obj: _Context,
+    entity: str,
+    depth: int,
+    target: str | None,
+    fmt: str,
+    title: str | None,
+    caption: str | None,
+    output: str | None,
+) -> None:
+    """Export a view — ENTITY's neighbourhood, or its paths to OTHER — as offline HTML or a PNG/SVG image."""
+    from .export import export_entity, write_export
+
+    exported = export_entity(
+        obj.kg(),
+        entity,
+        depth=depth,
+        to=target,
+        format=fmt,  # type: ignore[arg-type]
+        title=title,
+        caption=caption,
+    )
+    path = write_export(output or exported.name, exported.data)
+    click.echo(f"wrote {path} ({len(exported.data):,} bytes)")
+
+
 @cli.command("settings")
 def settings_cmd() -> None:
     """List every setting with its default and what it limits."""
