@@ -2,26 +2,39 @@
 
 import streamlit as st
 
-from kgexplorer import ui
+from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
 
-kg = ui.get_graph()
-info = kg.metadata()
-st.title("About this knowledge graph")
+source = ui.data_source()
+kg = source.kg
+ours = source.uses_project_vocabulary
+st.title("About this knowledge graph" if source.kind == "bundled" else "About this data")
 ui.disclaimer()
-st.markdown(ui.md(info.description))
-st.markdown(
-    f"**Version:** {ui.md(info.version)} · **Licence:** {ui.link(info.licence, info.licence)} · "
-    f"**Creator:** {ui.md(info.creator)} · **Issued:** {ui.md(info.issued)}"
-)
-stats = kg.stats()
+try:
+    info, stats = kg.metadata(), kg.stats()
+except KgExplorerError as exc:  # a remote endpoint can fail or time out
+    ui.show_error(exc)
+    st.stop()
+if source.kind != "bundled":
+    st.markdown(f"**This session works on:** {ui.md(source.label)} (change it on the Data page).")
+if info.description:
+    st.markdown(ui.md(info.description))
+if info.version or info.licence:
+    st.markdown(
+        f"**Version:** {ui.md(info.version)} · **Licence:** {ui.link(info.licence, info.licence)} · "
+        f"**Creator:** {ui.md(info.creator)} · **Issued:** {ui.md(info.issued)}"
+    )
 cols = st.columns(4)
 cols[0].metric("Triples", f"{stats.triples:,}")
-cols[1].metric("Claims", f"{stats.claims:,}")
-cols[2].metric("Studies", f"{stats.studies:,}")
-cols[3].metric("Studies with DOI or PMID", f"{stats.studies_with_doi_or_pmid:,}")
+if ours:
+    cols[1].metric("Claims", f"{stats.claims:,}")
+    cols[2].metric("Studies", f"{stats.studies:,}")
+    cols[3].metric("Studies with DOI or PMID", f"{stats.studies_with_doi_or_pmid:,}")
 st.markdown("#### What is in it")
-st.dataframe([{"kind": k, "count": v} for k, v in stats.entities_by_kind.items()], hide_index=True, key="about_counts")
+counts = stats.entities_by_kind or stats.classes
+st.dataframe([{"kind": k, "count": v} for k, v in counts.items()], hide_index=True, key="about_counts")
+if not ours:
+    st.stop()
 st.markdown("#### The evidence rubric")
 st.markdown(
     "Every link between two things is a *claim* with its evidence. Its level is the strongest study "
@@ -30,5 +43,6 @@ st.markdown(
     "went against it. **A finding in rats or mice is not a finding in humans.**"
 )
 st.dataframe([{"rank": lv.rank, "level": lv.label} for lv in LEVELS], hide_index=True, key="about_rubric")
-st.markdown("#### How to cite")
-st.code(info.citation or "kgexplorer contributors. kgexplorer psychedelic-therapy knowledge graph.", language=None)
+if info.citation or source.kind == "bundled":
+    st.markdown("#### How to cite")
+    st.code(info.citation or "kgexplorer contributors. kgexplorer psychedelic-therapy knowledge graph.", language=None)

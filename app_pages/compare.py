@@ -8,6 +8,7 @@ from kgexplorer.compare import compare, substance_choices
 kg = ui.get_graph()
 st.title("Compare substances")
 ui.disclaimer()
+ui.require_project_vocabulary("Compare")
 choices = substance_choices(kg)
 names = {c.iri: c.label for c in choices}
 wanted = [c.iri for c in choices if c.iri.rsplit("/", 1)[-1] in ui.param("s", "ketamine,psilocybin").split(",")]

@@ -4,28 +4,37 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 
-kg = ui.get_graph()
+data = ui.data_source()
+kg = data.kg
+ours = data.uses_project_vocabulary
 st.title("How are two things linked?")
 ui.disclaimer()
+if not ours:
+    ui.source_caption()
+hint = {} if ours else {"placeholder": "Type a name or an IRI"}
 c1, c2 = st.columns(2)
 with c1:
-    source = ui.entity_picker(kg, key="conn_from", label="From", default=ui.param("from", "ketamine"))
+    source = ui.entity_picker(
+        kg, key="conn_from", label="From", default=ui.param("from", "ketamine" if ours else ""), **hint
+    )
 with c2:
-    target = ui.entity_picker(kg, key="conn_to", label="To", default=ui.param("to", "alcohol use disorder"))
+    target = ui.entity_picker(
+        kg, key="conn_to", label="To", default=ui.param("to", "alcohol use disorder" if ours else ""), **hint
+    )
 c3, c4 = st.columns(2)
 k = c3.number_input("How many paths", 1, kg.settings.max_paths, int(ui.param("k", "3") or 3), key="conn_k")
 max_len = c4.number_input(
     "Longest path (steps)", 1, kg.settings.max_path_length, int(ui.param("len", "4") or 4), key="conn_len"
 )
 if not source or not target:
-    st.info("Pick two things to connect, for example ketamine and alcohol use disorder.")
+    st.info("Pick two things to connect" + (", for example ketamine and alcohol use disorder." if ours else "."))
     st.stop()
 try:
     result = kg.paths(source, target, k=int(k), max_length=int(max_len))
 except KgExplorerError as exc:
     ui.show_error(exc)
     st.stop()
-ui.set_params(**{"from": source.rsplit("/", 1)[-1], "to": target.rsplit("/", 1)[-1], "k": int(k), "len": int(max_len)})
+ui.set_params(**{"from": ui.short_name(source), "to": ui.short_name(target), "k": int(k), "len": int(max_len)})
 if not result.paths:
     st.info(
         f"No path of at most {int(max_len)} steps links {ui.md(result.source.label)} and "

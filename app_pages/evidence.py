@@ -8,6 +8,7 @@ from kgexplorer.claims import claim_table, evidence_matrix, studies_per_year
 kg = ui.get_graph()
 st.title("Evidence")
 ui.disclaimer()
+ui.require_project_vocabulary("The evidence tables")
 rows = claim_table(kg)
 
 c1, c2, c3 = st.columns(3)

@@ -5,20 +5,24 @@ import streamlit as st
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
 
-kg = ui.get_graph()
+source = ui.data_source()
+kg = source.kg
+ours = source.uses_project_vocabulary
 st.title("Explore")
 ui.disclaimer()
 
-picked = ui.entity_picker(kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…")
+if ours:
+    picked = ui.entity_picker(kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…")
+else:
+    ui.source_caption()
+    picked = ui.entity_picker(kg, key="explore", label="Search your data by name", placeholder="Type a name or an IRI")
 if picked and picked != st.session_state.get("explore_last_pick"):
     st.session_state["explore_last_pick"] = picked
     st.session_state["explore_focus"] = picked
 focus_name = st.session_state.get("explore_focus") or ui.param("e")
 if not focus_name:
-    st.info(
-        "Start by searching for something, for example **ketamine**, **alcohol use disorder** or **NMDA**. "
-        "Then click any node in the graph to move there."
-    )
+    examples = "for example **ketamine**, **alcohol use disorder** or **NMDA**" if ours else "by its name or IRI"
+    st.info(f"Start by searching for something, {examples}. Then click any node in the graph to move there.")
     st.stop()
 try:
     card = kg.entity(focus_name)
@@ -42,20 +46,22 @@ with right:
     level_names = ["any"] + [lv.label for lv in LEVELS]
     level_keys = {lv.label: lv.key for lv in LEVELS}
     wanted_level = next((lv.label for lv in LEVELS if lv.key == ui.param("lvl")), "any")
-    min_level = st.select_slider(
-        "Weakest evidence to show",
-        level_names,
-        value=wanted_level,
-        key="explore_level",
-        help="Hide evidence links weaker than this level (1 = strongest).",
-    )
+    min_level = "any"
+    if ours:  # evidence levels exist only in the kgexplorer vocabulary
+        min_level = st.select_slider(
+            "Weakest evidence to show",
+            level_names,
+            value=wanted_level,
+            key="explore_level",
+            help="Hide evidence links weaker than this level (1 = strongest).",
+        )
     try:
         view = kg.neighbourhood(card.iri, depth=depth, kinds=kinds or None, min_evidence=level_keys.get(min_level))
     except KgExplorerError as exc:
         ui.show_error(exc)
         st.stop()
     ui.set_params(
-        e=card.iri.rsplit("/", 1)[-1], depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
+        e=ui.short_name(card.iri), depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
     )
     clicked = ui.network_view(view, key="explore_graph", expanded_key="explore_expanded")
     if clicked and clicked != card.iri:

@@ -8,6 +8,7 @@ from kgexplorer.lessons import get_lesson, load_lessons, step_view
 kg = ui.get_graph()
 st.title("Lessons")
 ui.disclaimer()
+ui.require_project_vocabulary("Lessons")
 lessons = {lesson.slug: lesson for lesson in load_lessons()}
 wanted = ui.param("lesson")
 slug = st.selectbox(

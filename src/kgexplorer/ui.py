@@ -3,6 +3,11 @@
 Pages stay thin: they read input, call one kgexplorer function and show the result with these helpers.
 Every string that comes from the data goes through :func:`md` (Markdown-escaped) or a widget that shows
 plain text, so a label containing HTML, a script or a Markdown link shows as text.
+
+Each browser session works on one data source (:mod:`kgexplorer.datasources`): by default the bundled
+graph, loaded once per server process and shared read-only by every session; or the session's own
+uploaded files or remote SPARQL endpoint, kept in that session's state only and closed when replaced.
+Pages get it with :func:`get_graph`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from .datasources import DataSource, bundled_source
 from .errors import KgExplorerError
+from .render import GraphView
 
 if TYPE_CHECKING:
     from .compare import Comparison
@@ -24,7 +31,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DIRECTION_BADGE",
     "DISCLAIMER",
+    "bundled_graph",
     "claim_block",
+    "data_source",
     "disclaimer",
     "entity_card",
     "entity_picker",
@@ -32,9 +41,14 @@ __all__ = [
     "link",
     "md",
     "network_view",
+    "open_in_explore",
     "param",
+    "require_project_vocabulary",
+    "set_data_source",
     "set_params",
+    "short_name",
     "show_error",
+    "source_caption",
 ]
 
 DISCLAIMER = (
@@ -75,12 +89,90 @@ def link(label: object, url: str | None) -> str:
     return f"[{md(label)}]({safe})"
 
 
+_SOURCE_KEY = "kg_data_source"
+# Page state that names entities of one data source; it means nothing once the source changes.
+_PER_SOURCE_KEYS = (
+    "explore_focus",
+    "explore_last_pick",
+    "explore_expanded",
+    "wb_outcome",
+    "wb_choices",
+    "wb_graph_view",
+    "wb_graph__clicked",
+)
+
+
 @st.cache_resource(show_spinner="Loading the knowledge graph…")
-def get_graph() -> KnowledgeGraph:
+def bundled_graph() -> KnowledgeGraph:
     """The bundled graph, loaded once per server process and shared read-only by every session."""
     from .knowledge_graph import KnowledgeGraph
 
     return KnowledgeGraph.bundled()
+
+
+def data_source() -> DataSource:
+    """This session's data source: its uploaded files or endpoint, else the shared bundled graph."""
+    source = st.session_state.get(_SOURCE_KEY)
+    if isinstance(source, DataSource):
+        return source
+    return bundled_source(bundled_graph())
+
+
+def get_graph() -> KnowledgeGraph:
+    """The graph this session works on (see :func:`data_source`)."""
+    return data_source().kg
+
+
+def set_data_source(source: DataSource | None) -> None:
+    """Make ``source`` this session's data (None: back to the bundled graph); the one it replaces is closed."""
+    old = st.session_state.get(_SOURCE_KEY)
+    if source is None or source.kind == "bundled":
+        st.session_state.pop(_SOURCE_KEY, None)
+    else:
+        st.session_state[_SOURCE_KEY] = source
+    if isinstance(old, DataSource) and old is not source:
+        old.close()
+    for key in _PER_SOURCE_KEYS:
+        st.session_state.pop(key, None)
+
+
+def source_caption() -> None:
+    """One line naming the data this session works on."""
+    source = data_source()
+    icon = {"bundled": "📦", "files": "📄", "endpoint": "🌐"}[source.kind]
+    st.caption(f"{icon} Data: {md(source.label)}")
+
+
+def require_project_vocabulary(feature: str) -> None:
+    """Stop the page with a note when this session's data does not use the kgexplorer vocabulary."""
+    source = data_source()
+    if source.uses_project_vocabulary:
+        return
+    st.info(
+        f"{feature} needs data in the kgexplorer vocabulary (substances, conditions, claims with their evidence), "
+        f"and {md(source.label)} does not use it. Switch back to the bundled graph on the Data page, or use "
+        "Explore, Connections and the SPARQL workbench, which work on any RDF."
+    )
+    st.stop()
+
+
+def open_in_explore(iri: str) -> None:
+    """Go to the Explore page focused on ``iri``, in this session (so uploaded data stays in use)."""
+    st.session_state["explore_focus"] = iri
+    st.session_state["explore_expanded"] = set()
+    st.switch_page("app_pages/explore.py")
+
+
+def short_name(iri: str) -> str:
+    """How an entity is written in a page URL: its local name in the bundled namespace, else the full IRI.
+
+    >>> short_name("https://w3id.org/kgexplorer/id/ketamine"), short_name("http://example.org/a")
+    ('ketamine', 'http://example.org/a')
+    """
+    from .namespaces import KG
+
+    local = iri[len(KG) :] if iri.startswith(KG) else ""
+    return local if local and all(c.isalnum() or c in "_-." for c in local) else iri
 
 
 def disclaimer() -> None:
@@ -203,18 +295,23 @@ def entity_card(card: EntityCard, *, on_select: Callable[[str], None] | None = N
 
 
 def network_view(
-    view: Neighbourhood | PathSet | Comparison, *, key: str, height: int = 540, expanded_key: str | None = None
+    view: Neighbourhood | PathSet | Comparison | GraphView,
+    *,
+    key: str,
+    height: int = 540,
+    expanded_key: str | None = None,
 ) -> str | None:
     """Draw a view as an interactive graph, with the same nodes and edges as an accessible table.
 
     Returns the IRI of a node the user clicked (or None). A click on a "+N more" node is handled here
     when ``expanded_key`` names a session-state set: the group is added to it (pass that set to
-    ``KnowledgeGraph.neighbourhood(expanded=…)``) and the page reruns.
+    ``KnowledgeGraph.neighbourhood(expanded=…)``) and the page reruns. A ready :class:`GraphView`
+    (e.g. a query result drawn by :func:`kgexplorer.workbench.result_graph`) is drawn as it is.
     """
     from .component import graph_view
     from .render import render
 
-    drawing = render(view)
+    drawing = view if isinstance(view, GraphView) else render(view, settings=get_graph().settings)
     clicked_key = f"{key}__clicked"
 
     def on_click(node_id: str) -> None:  # runs before the script body on the click's rerun

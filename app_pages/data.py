@@ -1,0 +1,107 @@
+"""Data: choose what this session explores — the bundled graph, your own RDF files, or a SPARQL endpoint."""
+
+import streamlit as st
+
+from kgexplorer import GraphLoadError, KgExplorerError, ui
+from kgexplorer.datasources import UPLOAD_EXTENSIONS, Upload, check_uploads, open_endpoint, open_uploads
+
+st.title("Data")
+ui.disclaimer()
+current = ui.data_source()
+kg = current.kg
+st.markdown(f"**This session works on:** {ui.md(current.label)}")
+st.caption(
+    "Your files and endpoints are used in this browser session only: nobody else sees them, and they are "
+    "deleted when you switch back or close the session."
+)
+CHOICES = {"bundled": "📦 The bundled graph", "files": "📄 Your RDF files", "endpoint": "🌐 A SPARQL endpoint"}
+choice = st.segmented_control(
+    "Data source", list(CHOICES), default=current.kind, format_func=CHOICES.__getitem__, key="data_choice"
+)
+
+if choice == "bundled":
+    st.markdown("The psychedelic-therapy knowledge graph that ships with kgexplorer, with the evidence for every link.")
+    if current.kind != "bundled" and st.button("Use the bundled graph", type="primary", key="data_use_bundled"):
+        ui.set_data_source(None)
+        st.rerun()
+
+elif choice == "files":
+    max_mb = kg.settings.max_upload_mb
+    files = st.file_uploader(
+        f"RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD, N3; gzip too; at most {max_mb} MiB each)",
+        type=list(UPLOAD_EXTENSIONS),
+        accept_multiple_files=True,
+        max_upload_size=max_mb,
+        key="data_files",
+    )
+    merge = st.checkbox("Merge with the bundled graph", value=False, key="data_merge")
+    if st.button("Load these files", type="primary", disabled=not files, key="data_load"):
+        uploads = [Upload(f.name, f.getvalue()) for f in files or []]
+        try:
+            with st.spinner("Reading, checking and loading the files…"):
+                source = open_uploads(uploads, merge=merge, settings=kg.settings)
+        except GraphLoadError:
+            # Say what is wrong with every file, not only the first that failed.
+            failed = [c for c in check_uploads(uploads, settings=kg.settings) if not c.ok]
+            st.error(
+                "Nothing was loaded: "
+                + ("one file has" if len(failed) == 1 else f"{len(failed)} files have")
+                + f" a problem. You are still working on {ui.md(current.label)}."
+            )
+            for c in failed:
+                where = f" (line {c.line}, column {c.column})" if c.line else ""
+                st.markdown(f"**{ui.md(c.name)}**{ui.md(where)}: {ui.md(c.error)}")
+        except KgExplorerError as exc:
+            ui.show_error(exc)
+        else:
+            ui.set_data_source(source)
+            st.rerun()
+
+elif choice == "endpoint":
+    url = st.text_input(
+        "SPARQL endpoint URL",
+        value=current.kg.endpoint.url if current.kg.endpoint is not None else "",
+        placeholder="http://localhost:7878/query",
+        key="data_endpoint_url",
+    )
+    st.caption(
+        "Explore, Connections and the SPARQL workbench send their queries to this endpoint (time limit: "
+        f"{kg.settings.endpoint_timeout_s:g} s per request). Nothing is sent anywhere else."
+    )
+    if st.button("Connect", type="primary", disabled=not url.strip(), key="data_connect"):
+        try:
+            with st.spinner("Asking the endpoint…"):
+                source = open_endpoint(url, settings=kg.settings)
+        except KgExplorerError as exc:
+            ui.show_error(exc)
+        else:
+            ui.set_data_source(source)
+            st.rerun()
+
+report = current.report
+if report is not None:
+    st.markdown("#### What was loaded")
+    st.dataframe(
+        [{"file": c.name, "format": c.format, "bytes": c.size, "triples": c.triples} for c in report.files],
+        hide_index=True,
+        key="data_report_files",
+    )
+    st.markdown(
+        f"**{report.triples:,} triples** from your files"
+        + (" (merged with the bundled graph)." if report.merged else ".")
+    )
+    st.caption(ui.md(report.validation_note))
+    if report.validation is not None:
+        if report.validation.conforms:
+            st.success("The files conform to the kgexplorer shapes.")
+        else:
+            st.warning(f"{len(report.validation.problems)} problem(s) with the kgexplorer shapes:")
+            st.dataframe(
+                [
+                    {"node": p.node, "property": p.path, "value": p.value, "rule": p.rule, "fix": p.fix}
+                    for p in report.validation.problems
+                ],
+                hide_index=True,
+                width="stretch",
+                key="data_report_problems",
+            )

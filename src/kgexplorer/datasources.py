@@ -1,0 +1,333 @@
+"""Where a session's data comes from: the bundled graph, RDF files a person uploads, or a SPARQL endpoint.
+
+A :class:`DataSource` wraps the :class:`~kgexplorer.knowledge_graph.KnowledgeGraph` one person (one
+browser session) is working on. Uploads are checked file by file first (:func:`check_uploads`: size caps
+from the ``max_upload_mb`` and ``max_decompressed_mb`` settings, parse errors with file, line and
+column), then written to a temporary folder of their own, because the query workers rebuild the store
+from files. The folder belongs to that one data source and is deleted when it is closed (or dropped):
+nothing one person uploads is ever seen by another. When the data uses the kgexplorer vocabulary
+(kgx:), the report also holds the SHACL validation (:mod:`kgexplorer.validation`).
+
+>>> upload = Upload("tiny.ttl", b"@prefix ex: <http://example.org/> . ex:a ex:knows ex:b .")
+>>> with open_uploads([upload]) as source:
+...     source.kind, source.report.triples, source.uses_project_vocabulary
+...     source.kg.sparql("SELECT ?o WHERE { ?s ?p ?o }").rows[0][0].value
+('files', 1, False)
+'http://example.org/b'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import EndpointError, GraphLoadError, KgExplorerError
+from .knowledge_graph import KnowledgeGraph
+from .namespaces import KGX
+from .settings import Settings
+from .store import (
+    DataFile,
+    StoreRecipe,
+    build_store,
+    bundled_data_files,
+    derive_direct_edges,
+    detect_format,
+    load_bytes,
+)
+from .terms import IRI
+from .validation import ValidationReport, validate
+
+__all__ = [
+    "UPLOAD_EXTENSIONS",
+    "DataSource",
+    "FileCheck",
+    "SourceKind",
+    "Upload",
+    "UploadReport",
+    "bundled_source",
+    "check_uploads",
+    "open_endpoint",
+    "open_uploads",
+    "uses_project_vocabulary",
+]
+
+SourceKind = Literal["bundled", "files", "endpoint"]
+#: File name endings an upload may have (each also with ``.gz``), as the file picker lists them.
+UPLOAD_EXTENSIONS: tuple[str, ...] = ("ttl", "turtle", "nt", "ntriples", "nq", "nquads", "trig", "rdf", "owl", "xml")
+UPLOAD_EXTENSIONS += ("jsonld", "json", "n3", "gz")
+_MIB = 1 << 20
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# A few project classes are enough to tell "uses our vocabulary" without scanning a large endpoint.
+_PROJECT_TYPES = ("Substance", "Condition", "Claim", "Study", "Mechanism", "Therapy")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: its name (the extension gives the format, ``.gz`` means gzip) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """How one uploaded file parsed: its triples, or the error (with line and column when known)."""
+
+    name: str
+    size: int
+    format: str
+    triples: int = 0
+    error: GraphLoadError | None = None
+    uses_project_vocabulary: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the file parsed."""
+        return self.error is None
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line of the parse error, when the parser said."""
+        return self.error.line if self.error is not None else None
+
+    @property
+    def column(self) -> int | None:
+        """The 1-based column of the parse error, when the parser said."""
+        return self.error.column if self.error is not None else None
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What was loaded: each file's check, the total triples, and the SHACL validation when it applies.
+
+    ``validation`` is None when the files do not use the kgexplorer vocabulary (``validation_note`` says
+    why nothing was validated).
+    """
+
+    files: tuple[FileCheck, ...]
+    merged: bool
+    validation: ValidationReport | None
+    validation_note: str
+
+    @property
+    def triples(self) -> int:
+        """Triples in the uploaded files (the bundled graph's not counted)."""
+        return sum(f.triples for f in self.files)
+
+
+class DataSource:
+    """The graph one session works on, what it is, and how to let it go.
+
+    ``kind`` is ``"bundled"``, ``"files"`` or ``"endpoint"``; ``label`` says it in words. A data source
+    built here owns its graph: :meth:`close` stops its query workers and deletes its upload folder.
+    :func:`bundled_source` wraps a graph shared by everyone, which close() leaves open.
+    """
+
+    def __init__(
+        self,
+        kg: KnowledgeGraph,
+        *,
+        kind: SourceKind,
+        label: str,
+        uses_project_vocabulary: bool,
+        report: UploadReport | None = None,
+        folder: Path | None = None,
+        owned: bool = True,
+    ) -> None:
+        self.kg = kg
+        self.kind: SourceKind = kind
+        self.label = label
+        self.uses_project_vocabulary = uses_project_vocabulary
+        self.report = report
+        self.folder = folder
+        self.owned = owned
+        # A source dropped without close() (a session that timed out) still deletes its folder.
+        self._cleanup = weakref.finalize(self, _remove, folder) if folder is not None else None
+
+    def close(self) -> None:
+        """Stop the graph's workers and delete the uploaded files (a shared bundled graph stays open)."""
+        if self.owned:
+            self.kg.close()
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def __enter__(self) -> DataSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<DataSource {self.kind}: {self.label}>"
+
+
+def bundled_source(kg: KnowledgeGraph) -> DataSource:
+    """The bundled graph as a data source; ``kg`` is shared, so closing the source leaves it open.
+
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     bundled_source(kg).label
+    'the bundled psychedelic-therapy graph'
+    """
+    return DataSource(
+        kg, kind="bundled", label="the bundled psychedelic-therapy graph", uses_project_vocabulary=True, owned=False
+    )
+
+
+def check_uploads(uploads: Sequence[Upload], *, settings: Settings | None = None) -> tuple[FileCheck, ...]:
+    """Parse each upload on its own (size caps applied) and say how it went; raises nothing for bad files.
+
+    >>> bad = Upload("bad.ttl", b"@prefix ex: <http://example.org/> .\\nex:a ex:b .")
+    >>> check = check_uploads([bad])[0]
+    >>> check.ok, check.line, check.column
+    (False, 2, 11)
+    """
+    limits = settings or Settings()
+    return tuple(_parse(upload, limits)[0] for upload in uploads)
+
+
+def _parse(upload: Upload, limits: Settings) -> tuple[FileCheck, Any]:
+    """One upload's check, and its parsed store (None when it failed)."""
+    fmt_name = "unknown"
+    try:
+        fmt, _ = detect_format(upload.name)
+        fmt_name = str(fmt.name)
+        store = load_bytes(
+            upload.data,
+            name=upload.name,
+            max_bytes=limits.max_upload_mb * _MIB,
+            max_decompressed_bytes=limits.max_decompressed_mb * _MIB,
+        )
+    except GraphLoadError as exc:
+        return FileCheck(upload.name, len(upload.data), fmt_name, error=exc), None
+    ours = _store_uses_project_vocabulary(store)
+    return FileCheck(upload.name, len(upload.data), fmt_name, len(store), None, ours), store
+
+
+def open_uploads(
+    uploads: Sequence[Upload],
+    *,
+    merge: bool = False,
+    validate_shapes: bool = True,
+    settings: Settings | None = None,
+) -> DataSource:
+    """A data source of uploaded RDF files, optionally merged with the bundled graph.
+
+    Raises :class:`~kgexplorer.errors.GraphLoadError` for the first file that fails (file, line and
+    column in the message) and keeps nothing; use :func:`check_uploads` to see every file's problem.
+    ``validate_shapes`` runs the SHACL shapes when the files use the kgexplorer vocabulary (with the
+    bundled graph when merged, so references to its entities resolve; that takes several seconds).
+    """
+    if not uploads:
+        raise GraphLoadError("no file was uploaded; pick one or more RDF files (Turtle, N-Triples, JSON-LD …)")
+    limits = settings or Settings()
+    parsed = [_parse(upload, limits) for upload in uploads]
+    failed = next((check.error for check, _ in parsed if check.error is not None), None)
+    if failed is not None:
+        raise failed
+    checks = tuple(check for check, _ in parsed)
+    folder = Path(tempfile.mkdtemp(prefix="kgexplorer-upload-"))
+    try:
+        paths = _write(folder, uploads)
+        # The stores parsed for the check become the graph (a big file is parsed once here, not twice);
+        # the query workers rebuild the same store from the recipe's files.
+        store = parsed[0][1]
+        for _, other in parsed[1:]:
+            store.extend(other.quads_for_pattern(None, None, None, None))
+        if merge:
+            store.extend(build_store(StoreRecipe.bundled()).quads_for_pattern(None, None, None, None))
+        derive_direct_edges(store)
+        base = StoreRecipe.bundled().files if merge else ()
+        recipe = StoreRecipe(
+            files=(*base, *(DataFile(str(p)) for p in paths)),
+            label="bundled graph + your files" if merge else "your files",
+        )
+        kg = KnowledgeGraph(recipe, settings=limits, store=store)
+    except BaseException:
+        _remove(folder)
+        raise
+    ours = any(c.uses_project_vocabulary for c in checks)
+    validation: ValidationReport | None = None
+    if not ours:
+        note = "Not validated: the files do not use the kgexplorer vocabulary (kgx:), so its shapes do not apply."
+    elif not validate_shapes:
+        note = "Not validated (validation was switched off)."
+    else:
+        files = [*(str(p) for p in bundled_data_files() if merge), *(str(p) for p in paths)]
+        try:
+            validation = validate(files)
+        except KgExplorerError as exc:
+            kg.close()
+            _remove(folder)
+            raise GraphLoadError(f"the uploaded files could not be validated: {exc}") from None
+        note = "Validated against the kgexplorer shapes" + (" together with the bundled graph." if merge else ".")
+    names = ", ".join(u.name for u in uploads)
+    label = f"the bundled graph + {names}" if merge else names
+    report = UploadReport(checks, merge, validation, note)
+    return DataSource(
+        kg, kind="files", label=label, uses_project_vocabulary=ours or merge, report=report, folder=folder
+    )
+
+
+def open_endpoint(url: str, *, settings: Settings | None = None) -> DataSource:
+    """A data source behind a SPARQL 1.1 endpoint; one small query checks that it answers.
+
+    >>> open_endpoint("ftp://example.org/sparql")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.EndpointError: 'ftp://example.org/sparql' is not a SPARQL endpoint URL: it must start ...
+    """
+    kg = KnowledgeGraph.from_endpoint(url, settings=settings)
+    try:
+        kg.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
+        ours = uses_project_vocabulary(kg)
+    except KgExplorerError as exc:
+        kg.close()
+        if isinstance(exc, EndpointError):
+            raise
+        raise EndpointError(f"the SPARQL endpoint {url} did not answer a simple query: {exc}") from None
+    endpoint = kg.endpoint
+    shown = endpoint.url if endpoint is not None else url
+    return DataSource(kg, kind="endpoint", label=f"SPARQL endpoint {shown}", uses_project_vocabulary=ours)
+
+
+def uses_project_vocabulary(kg: KnowledgeGraph) -> bool:
+    """True when the graph has entities of the kgexplorer classes (Substance, Claim …).
+
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     uses_project_vocabulary(kg)
+    True
+    """
+    types = [IRI(KGX + name) for name in _PROJECT_TYPES]
+    return bool(kg.select("SELECT ?s WHERE { ?s a ?type } LIMIT 1", values={"type": types}).rows)
+
+
+def _store_uses_project_vocabulary(store: Any) -> bool:
+    """Whether parsed data mentions a kgx: term as a predicate or a type (it then falls under the shapes)."""
+    query = (
+        "ASK { { ?s ?p ?o FILTER(STRSTARTS(STR(?p), STR(kgx:))) } UNION "
+        "{ ?s a ?c FILTER(STRSTARTS(STR(?c), STR(kgx:))) } }"
+    )
+    return bool(store.query(f"PREFIX kgx: <{KGX}>\n{query}", use_default_graph_as_union=True))
+
+
+def _write(folder: Path, uploads: Sequence[Upload]) -> list[Path]:
+    """Write uploads under safe, distinct names that keep their extensions (the format comes from them)."""
+    paths: list[Path] = []
+    for index, upload in enumerate(uploads, start=1):
+        base = _UNSAFE.sub("_", os.path.basename(upload.name.replace("\\", "/"))).lstrip(".") or "upload.ttl"
+        path = folder / f"{index:02d}-{base}"
+        path.write_bytes(upload.data)
+        paths.append(path)
+    return paths
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)

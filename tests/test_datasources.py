@@ -1,0 +1,178 @@
+"""Data sources: uploads checked file by file, kept per session in their own folder, validated; endpoints."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings
+from kgexplorer.datasources import (
+    Upload,
+    bundled_source,
+    check_uploads,
+    open_endpoint,
+    open_uploads,
+    uses_project_vocabulary,
+)
+
+TTL = b"""@prefix ex: <http://example.org/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:alice rdfs:label "Alice" ; ex:knows ex:bob .
+"""
+NT = b'<http://example.org/bob> <http://www.w3.org/2000/01/rdf-schema#label> "Bob" .\n'
+JSONLD = b'{"@id": "http://example.org/carol", "http://www.w3.org/2000/01/rdf-schema#label": "Carol"}'
+RDFXML = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <rdf:Description rdf:about="http://example.org/dan"><rdfs:label>Dan</rdfs:label></rdf:Description>
+</rdf:RDF>
+"""
+OURS = b"""@prefix kg: <https://w3id.org/kgexplorer/id/> . @prefix kgx: <https://w3id.org/kgexplorer/vocab#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+kg:mystery_claim a kgx:Claim ; kgx:subject kg:ketamine ; kgx:predicate kgx:testedFor .
+"""
+NAMES = "SELECT ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temporary folders of this test go here, so the test can see what is left behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_every_format_and_gzip_load_together(scratch: Path) -> None:
+    uploads = [
+        Upload("a.ttl", TTL),
+        Upload("b.nt.gz", gzip.compress(NT)),
+        Upload("c.jsonld", JSONLD),
+        Upload("d.rdf", RDFXML),
+    ]
+    with open_uploads(uploads) as source:
+        names = [row[0].value for row in source.kg.sparql(NAMES).rows]  # type: ignore[union-attr]
+        assert source.report is not None
+        assert [f.triples for f in source.report.files] == [2, 1, 1, 1]
+        assert [f.format for f in source.report.files] == ["Turtle", "N-Triples", "JSON-LD", "RDF/XML"]
+    assert names == ["Alice", "Bob", "Carol", "Dan"]
+    assert source.report.triples == 5
+    assert source.kind == "files"
+    assert source.label == "a.ttl, b.nt.gz, c.jsonld, d.rdf"
+
+
+def test_the_upload_folder_is_private_and_deleted_on_close(scratch: Path) -> None:
+    first = open_uploads([Upload("a.ttl", TTL)])
+    second = open_uploads([Upload("a.ttl", TTL)])
+    assert first.folder is not None
+    assert second.folder is not None
+    assert first.folder != second.folder
+    assert first.folder.parent == scratch
+    assert sorted(p.name for p in first.folder.iterdir()) == ["01-a.ttl"]
+
+    first.close()
+    assert not first.folder.exists()
+    assert second.folder.exists()
+    assert len(second.kg.sparql(NAMES)) == 1  # closing one session's data leaves the other's alone
+    second.close()
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_dropped_source_still_deletes_its_folder(scratch: Path) -> None:
+    source = open_uploads([Upload("a.ttl", TTL)])
+    folder = source.folder
+    source.kg.close()
+    del source
+    gc.collect()
+
+    assert folder is not None
+    assert not folder.exists()
+
+
+def test_file_names_cannot_leave_the_folder(scratch: Path) -> None:
+    with open_uploads([Upload("../../evil name.ttl", TTL), Upload("..\\x.ttl", TTL)]) as source:
+        assert source.folder is not None
+        assert sorted(p.name for p in source.folder.iterdir()) == ["01-evil_name.ttl", "02-x.ttl"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_check_uploads_reports_each_file_with_its_position() -> None:
+    broken = b"@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:d ex:e .\n"
+    checks = check_uploads([Upload("good.ttl", TTL), Upload("broken.ttl", broken), Upload("notes.txt", TTL)])
+
+    assert [c.ok for c in checks] == [True, False, False]
+    assert (checks[1].line, checks[1].column) == (3, 11)
+    assert "broken.ttl is not valid Turtle at line 3, column 11" in str(checks[1].error)
+    assert "cannot tell the RDF format of notes.txt" in str(checks[2].error)
+    assert checks[0].triples == 2
+
+
+def test_a_failing_upload_loads_nothing_and_leaves_no_folder(scratch: Path) -> None:
+    with pytest.raises(GraphLoadError, match=r"line 1, column \d+"):
+        open_uploads([Upload("good.ttl", TTL), Upload("bad.ttl", b"this is not turtle")])
+    with pytest.raises(GraphLoadError, match="no file was uploaded"):
+        open_uploads([])
+    assert list(scratch.iterdir()) == []
+
+
+def test_size_caps_come_from_the_settings() -> None:
+    limits = Settings(max_upload_mb=1, max_decompressed_mb=1)
+    big = Upload("big.nt", NT * (1_100_000 // len(NT)))
+    bomb = Upload("bomb.nt.gz", gzip.compress(b"\n" * 2_000_000))
+    too_big, too_deep = check_uploads([big, bomb], settings=limits)
+
+    assert "max_upload_mb" in str(too_big.error)
+    assert "max_decompressed_mb" in str(too_deep.error)
+    assert all(c.ok for c in check_uploads([big, bomb]))  # the defaults allow both
+
+
+def test_our_vocabulary_is_validated_and_other_data_is_not(scratch: Path) -> None:
+    with open_uploads([Upload("a.ttl", TTL)]) as plain:
+        assert plain.report is not None
+        assert plain.report.validation is None
+        assert "do not use the kgexplorer vocabulary" in plain.report.validation_note
+        assert not plain.uses_project_vocabulary
+    with open_uploads([Upload("claim.ttl", OURS)]) as ours:
+        assert ours.report is not None
+        assert ours.report.files[0].uses_project_vocabulary
+        assert ours.report.validation is not None
+        assert not ours.report.validation.conforms
+        assert any(p.node == "kg:mystery_claim" for p in ours.report.validation.problems)
+    with open_uploads([Upload("claim.ttl", OURS)], validate_shapes=False) as skipped:
+        assert skipped.report is not None
+        assert skipped.report.validation is None
+
+
+def test_merging_adds_the_bundled_graph(scratch: Path) -> None:
+    with open_uploads([Upload("a.ttl", TTL)], merge=True, validate_shapes=False) as merged:
+        assert merged.uses_project_vocabulary
+        assert merged.label == "the bundled graph + a.ttl"
+        assert merged.kg.resolve("Alice") == "http://example.org/alice"
+        assert merged.kg.resolve("Spravato") == "https://w3id.org/kgexplorer/id/esketamine"
+
+
+def test_the_bundled_source_is_shared_and_stays_open(kg: KnowledgeGraph) -> None:
+    source = bundled_source(kg)
+    source.close()
+
+    assert source.kind == "bundled"
+    assert source.uses_project_vocabulary
+    assert kg.sparql("ASK { kg:ketamine a kgx:Substance }").value  # type: ignore[union-attr]
+
+
+def test_uses_project_vocabulary_tells_our_data_from_other_data(kg: KnowledgeGraph, scratch: Path) -> None:
+    assert uses_project_vocabulary(kg)
+    with open_uploads([Upload("a.ttl", TTL)]) as plain:
+        assert not uses_project_vocabulary(plain.kg)
+
+
+def test_endpoints_that_cannot_answer_raise_endpoint_error() -> None:
+    with pytest.raises(EndpointError, match="not a SPARQL endpoint URL"):
+        open_endpoint("localhost:7878")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound but not listening: nothing answers there
+        with pytest.raises(EndpointError, match=f"127.0.0.1:{port}"):
+            open_endpoint(f"http://127.0.0.1:{port}/query", settings=Settings(endpoint_timeout_s=2))
