@@ -24,8 +24,14 @@ def kg() -> Iterator[KnowledgeGraph]:
 @pytest.fixture(scope="session")
 def small_limits() -> Settings:
     """Settings with tiny limits, so limit tests are fast and have wide margins."""
-    return Settings(query_time_limit_s=1.0, max_result_rows=5, worker_memory_mb=512, max_view_nodes=12,
-                    neighbours_per_relation=2, max_paths=2)
+    return Settings(
+        query_time_limit_s=1.0,
+        max_result_rows=5,
+        worker_memory_mb=512,
+        max_view_nodes=12,
+        neighbours_per_relation=2,
+        max_paths=2,
+    )
 
 
 @pytest.fixture(scope="session")

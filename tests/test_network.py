@@ -243,3 +243,56 @@ def test_disconnected_entities_give_an_empty_path_set(tmp_path: Path) -> None:
         assert found.paths == ()
         assert (found.source.label, found.target.label) == ("A", "D")
         assert graph.paths("A", "http://example.org/b").paths[0][0].sentence == "A knows b."
+
+
+def test_views_show_themselves_in_notebooks_as_sandboxed_pages(
+    kg: KnowledgeGraph, view: Neighbourhood, tmp_path: Path
+) -> None:
+    """In Jupyter a view is its offline page in an iframe that may run scripts but not reach the notebook
+    (no allow-same-origin); made without the graph, the page says where the evidence is; data stays escaped."""
+    from html.parser import HTMLParser
+
+    from kgexplorer.compare import compare
+
+    class Frames(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[dict[str, str]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "iframe":
+                self.found.append({k: v or "" for k, v in attrs})
+
+    def frames(markup: str) -> list[dict[str, str]]:
+        parser = Frames()
+        parser.feed(markup)
+        return parser.found
+
+    (frame,) = frames(view._repr_html_())
+    assert set(frame) == {"srcdoc", "sandbox", "title", "style"}
+    assert frame["sandbox"] == "allow-scripts"
+    assert "width:100%" in frame["style"]
+    page = frame["srcdoc"]  # unescaped by the parser: the page itself
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-" in page
+    assert "<h1>Neighbourhood of Ketamine, 1 step deep" in page
+    assert "open in kgexplorer for the evidence" in page
+    assert '"evidence":false' in page
+    assert 'class="kg-sources"' not in page  # no claims were fetched, so no sources list
+    for other in (kg.paths("ketamine", "alcohol use disorder"), compare(kg, ["ketamine", "psilocybin"])):
+        assert [f["sandbox"] for f in frames(other._repr_html_())] == ["allow-scripts"]
+
+    hostile = '<img src=x onerror=alert(1)> x" onload="alert(2)'
+    path = tmp_path / "hostile.ttl"
+    path.write_text(
+        "@prefix ex: <http://example.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f"ex:a ex:knows ex:b .\nex:a rdfs:label '{hostile}' .\n",
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        markup = graph.neighbourhood("http://example.org/a")._repr_html_()
+    assert "<img" not in markup  # the whole page is one attribute value
+    (frame,) = frames(markup)
+    assert set(frame) == {"srcdoc", "sandbox", "title", "style"}  # the quote did not end an attribute
+    assert "<img src=x" not in frame["srcdoc"]  # the legend's own glyphs are <img class="kg-glyph">
+    assert "&lt;img src=x onerror=alert(1)&gt; x&quot; onload=&quot;alert(2)" in frame["srcdoc"]

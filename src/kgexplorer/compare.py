@@ -69,6 +69,12 @@ class Comparison:
             groups[r.aspect].append(r)
         return dict(groups)
 
+    def _repr_html_(self) -> str:
+        """Jupyter draws the view: its offline page in a sandboxed iframe (:func:`kgexplorer.export.export_iframe`)."""
+        from .export import export_iframe  # export imports this module
+
+        return export_iframe(self)
+
 
 def compare(kg: KnowledgeGraph, names: Sequence[str]) -> Comparison:
     """Compare 2 to 4 substances (names, labels, synonyms or IRIs)."""

@@ -43,8 +43,8 @@ from .settings import Settings
 
 __all__ = [
     "DIRECTION_STYLES", "KIND_STYLES", "MORE_STYLE", "OTHER_KIND", "STRUCTURAL", "EdgeRow", "EdgeStyle", "GraphEdge",
-    "GraphNode", "GraphTable", "GraphView", "KindStyle", "Legend", "LevelWidth", "NodeRow", "edge_width", "kind_style",
-    "render",
+    "GraphNode", "GraphTable", "GraphView", "KindStyle", "Legend", "LevelWidth", "NodeRow", "clean_text", "edge_width",
+    "kind_style", "render",
 ]  # fmt: skip
 
 
@@ -407,7 +407,7 @@ def render(view: Neighbourhood | PathSet | Comparison, *, settings: Settings | N
     summary += f": {len(nodes)} nodes, {len(edges)} links."
     return GraphView(
         focus=focus,
-        summary=_clean(summary),
+        summary=clean_text(summary),
         nodes=tuple(nodes),
         edges=tuple(edges),
         legend=_legend(nodes, edges),
@@ -421,8 +421,8 @@ def _nodes(graph: nx.MultiDiGraph, focus: str, anchors: tuple[str, ...], hops: d
     focus_label = _label(graph, focus)
     out: list[GraphNode] = []
     for node, data in graph.nodes(data=True):
-        kind = _clean(str(data.get("kind", "Resource")))
-        label = _clean(str(data.get("label", node)))
+        kind = clean_text(str(data.get("kind", "Resource")))
+        label = clean_text(str(data.get("label", node)))
         hop = hops.get(node, -1)
         expands = None
         if kind == MORE:
@@ -435,7 +435,7 @@ def _nodes(graph: nx.MultiDiGraph, focus: str, anchors: tuple[str, ...], hops: d
             )
         else:
             where = "The focus of this view" if node == focus else _distance(hop, focus_label)
-            title = f"{label}\nKind: {kind}\n{where}\n{_clean(node)}"
+            title = f"{label}\nKind: {kind}\n{where}\n{clean_text(node)}"
         out.append(GraphNode(node, label, kind, hop, title, kind_style(kind), node in anchors, expands=expands))
     order = {a: i for i, a in enumerate(anchors)}
     out.sort(key=lambda n: (order.get(n.id, len(order)), n.kind == MORE, n.hops < 0, n.hops, n.label.casefold(), n.id))
@@ -451,8 +451,8 @@ def _edges(graph: nx.MultiDiGraph, view: Neighbourhood | PathSet | Comparison) -
         direction = str(data.get("direction", "")) if claims else ""
         rank = int(data.get("level_rank", 99))
         style = DIRECTION_STYLES.get(direction, DIRECTION_STYLES[""]) if claims else STRUCTURAL
-        relation = _clean(str(data.get("label", key)))
-        level = _clean(str(data.get("level", "")))
+        relation = clean_text(str(data.get("label", key)))
+        level = clean_text(str(data.get("level", "")))
         lines = [f"{_label(graph, s)} → {relation} → {_label(graph, t)}"]
         if claims:
             strongest = f" (strongest of {len(claims)} claims)" if len(claims) > 1 else ""
@@ -519,13 +519,13 @@ def _group(kind: str) -> str:
 
 
 def _label(graph: nx.MultiDiGraph, node: str) -> str:
-    return _clean(str(graph.nodes[node].get("label", node))) if node in graph else _clean(node)
+    return clean_text(str(graph.nodes[node].get("label", node))) if node in graph else clean_text(node)
 
 
 def _relation_label(graph: nx.MultiDiGraph, a: str, b: str) -> str:
     for u, v in ((a, b), (b, a)):
         if graph.has_edge(u, v):
-            return _clean(str(next(iter(graph[u][v].values())).get("label", "")))
+            return clean_text(str(next(iter(graph[u][v].values())).get("label", "")))
     return "a relation"
 
 
@@ -535,8 +535,12 @@ def _distance(hops: int, focus_label: str) -> str:
     return f"{hops} step{'s' * (hops != 1)} from {focus_label}"
 
 
-def _clean(text: str) -> str:
-    """Drop control and bidi-override characters (newlines become spaces): data is shown, never obeyed."""
+def clean_text(text: str) -> str:
+    """Drop control and bidi-override characters (newlines become spaces): data is shown, never obeyed.
+
+    >>> clean_text("  Ketamine\\u202e\\nrisks\\x00 ")
+    'Ketamine risks'
+    """
     return _CONTROL.sub(lambda m: " " if m.group() in "\n\r\t" else "", text).strip()
 
 

@@ -113,6 +113,19 @@ class Settings:
         minimum=1,
         maximum=1_000_000_000,
     )
+    max_image_px: int = _s(
+        6000,
+        "Largest width or height of an exported PNG or SVG image, in pixels; a bigger request is refused (picture.py).",
+        minimum=200,
+        maximum=20_000,
+    )
+    export_query_rows: int = _s(
+        200,
+        "Most rows of a lesson query shown in an exported lesson or handout; a longer result is cut and the "
+        "table says so (lesson_export.py).",
+        minimum=1,
+        maximum=100_000,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -1,0 +1,228 @@
+"""Lessons for the classroom: a whole lesson as one offline HTML page, or as a printable handout.
+
+Both are built from the same page parts as the view exports (:mod:`kgexplorer.export`): the same
+escaping, the same Content-Security-Policy, the same sources panel and citation. A lesson's text is a
+small Markdown subset (paragraphs, **bold**, *italic*, ``code``, lists, hard line breaks) turned into
+HTML here after escaping everything, so a lesson file can never add markup, scripts or links.
+
+>>> from kgexplorer import KnowledgeGraph
+>>> from kgexplorer.lessons import get_lesson
+>>> with KnowledgeGraph.bundled() as kg:
+...     page = export_lesson_html(get_lesson("how-ketamine-works"), kg=kg)
+>>> page.startswith("<!DOCTYPE html>"), "Cite this lesson" in page
+(True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .errors import ExportError, KgExplorerError
+from .export import _cite, _data, _esc, _fetch_claims, _page, _sources, _table, _view_block
+from .labels import fetch_labels
+from .namespaces import KG, shorten
+from .picture import _figure
+from .query import AskResult, SelectResult
+from .render import GraphView, clean_text, render
+from .terms import IRI
+
+if TYPE_CHECKING:
+    from .knowledge_graph import KnowledgeGraph
+    from .lessons import Lesson, Question
+
+__all__ = ["export_lesson_handout", "export_lesson_html"]
+
+
+def export_lesson_html(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
+    """A whole lesson as one offline HTML page: every step's text, live graph, query results and question
+    (with a control that reveals the answer). Steps are shown one at a time, or all without JavaScript.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> from kgexplorer.lessons import get_lesson
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     page = export_lesson_html(get_lesson("how-ketamine-works"), kg=kg)
+    >>> page.count('<section class="kg-step"')
+    6
+    """
+    body, data = _lesson_head(lesson), {}
+    body += '<nav class="kg-steps" hidden><button type="button" id="kg-prev">Previous</button> '
+    body += (
+        '<span id="kg-step-status" aria-live="polite"></span> <button type="button" id="kg-next">Next</button></nav>\n'
+    )
+    for i, step in enumerate(lesson.steps, start=1):
+        body += (
+            f'<section class="kg-step" id="step-{i}">\n<h2>Step {i} of {len(lesson.steps)}: {_esc(step.title)}</h2>\n'
+        )
+        body += _markdown(step.text)
+        drawn = _step_view(kg, lesson, i)
+        if drawn is not None:
+            claims, key = _fetch_claims(kg, drawn), f"s{i}"
+            data[key] = _data(drawn, claims)
+            body += f"<p>{_esc(drawn.summary)}</p>\n" + _view_block(drawn, key, evidence=True)
+            body += _table(drawn, key) + _sources(drawn, claims, key)
+        body += _query(kg, lesson, i)
+        if step.question:
+            body += _question(kg, step.question, i, reveal=True)
+        body += "</section>\n"
+    body += _cite(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this lesson") + "</main>\n"
+    return _page(lesson.title, body, data=data)
+
+
+def export_lesson_handout(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
+    """A printable HTML handout of a lesson: each view as an inline SVG picture with its sources, the
+    questions, and an answer key at the end. It has no script at all.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> from kgexplorer.lessons import get_lesson
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     page = export_lesson_handout(get_lesson("how-ketamine-works"), kg=kg)
+    >>> "<script" in page, "Answer key" in page
+    (False, True)
+    """
+    body, answers = _lesson_head(lesson), []
+    for i, step in enumerate(lesson.steps, start=1):
+        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {_esc(step.title)}</h2>\n{_markdown(step.text)}'
+        drawn = _step_view(kg, lesson, i)
+        if drawn is not None:
+            svg = _figure(drawn, fmt="svg", title="", notes=[], size=(1200, 760), salt=f"step{i}")
+            svg_text = svg.decode("utf-8")
+            body += f'<figure class="kg-figure" role="img" aria-label="{_esc(drawn.summary)}">'
+            body += svg_text[svg_text.index("<svg") :] + f"<figcaption>{_esc(drawn.summary)}</figcaption></figure>\n"
+            body += _sources(drawn, _fetch_claims(kg, drawn), f"s{i}", open_=True)
+        body += _query(kg, lesson, i)
+        if step.question:
+            body += _question(kg, step.question, i, reveal=False)
+            answers.append(f"<li><p>Step {i}: {_question_answer(kg, step.question)}</p></li>")
+    if answers:
+        body += f'<section class="kg-answers"><h2>Answer key</h2><ol>{"".join(answers)}</ol></section>\n'
+    body += _cite(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this handout") + "</main>\n"
+    return _page(f"{lesson.title} (handout)", body, data=None)
+
+
+def _lesson_head(lesson: Lesson) -> str:
+    goals = "".join(f"<li>{_esc(o)}</li>" for o in lesson.objectives)
+    return (
+        f"<header><h1>{_esc(lesson.title)}</h1><p>For: {_esc(lesson.audience)} · about {lesson.minutes} minutes</p>"
+        f"{_markdown(lesson.summary)}<p>You will be able to:</p><ul>{goals}</ul></header>\n<main>\n"
+    )
+
+
+def _step_view(kg: KnowledgeGraph, lesson: Lesson, index: int) -> GraphView | None:
+    from .lessons import step_view
+
+    try:
+        view = step_view(kg, lesson.steps[index - 1])
+        return None if view is None else render(view, settings=kg.settings)
+    except KgExplorerError as exc:
+        raise ExportError(f"lesson {lesson.slug}, step {index}: its view fails ({exc}); fix the lesson file") from None
+
+
+def _query(kg: KnowledgeGraph, lesson: Lesson, index: int) -> str:
+    query = lesson.steps[index - 1].query
+    if not query:
+        return ""
+    limit = kg.settings.export_query_rows
+    try:
+        result = kg.sparql(query, max_rows=limit)
+    except KgExplorerError as exc:
+        raise ExportError(f"lesson {lesson.slug}, step {index}: its query fails ({exc}); fix the lesson file") from None
+    out = '<details class="kg-query"><summary>The query (SPARQL)</summary>'
+    out += f"<pre><code>{_esc(query)}</code></pre></details>"
+    if isinstance(result, AskResult):
+        return out + f"<p>Answer: {'yes' if result.value else 'no'}</p>\n"
+    if isinstance(result, SelectResult):
+        head, rows = result.variables, [[_cell(v) for v in r] for r in result.rows]
+    else:
+        head, rows = (
+            ("subject", "predicate", "object"),
+            [[_cell(t.subject), _cell(t.predicate), _cell(t.object)] for t in result.triples],
+        )
+    cut = f"<caption>Only the first {limit} rows are shown (setting export_query_rows).</caption>"
+    out += f'<table class="kg-results">{cut if result.truncated else ""}<thead><tr>'
+    out += "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr></thead><tbody>"
+    out += "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return out + "</tbody></table>\n"
+
+
+def _cell(term: object) -> str:
+    return "" if term is None else shorten(term.value) if isinstance(term, IRI) else clean_text(str(term))
+
+
+def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> str:
+    choices = "".join(
+        f'<li><label><input type="radio" name="q{index}"> {_esc(c)}</label></li>' if reveal else f"<li>{_esc(c)}</li>"
+        for c in q.choices
+    )
+    out = f'<div class="kg-question"><p><strong>Question:</strong> {_esc(q.prompt)}</p><ol type="A">{choices}</ol>'
+    if reveal:
+        out += (
+            f'<details class="kg-answer"><summary>Show the answer</summary><p>{_question_answer(kg, q)}</p></details>'
+        )
+    return out + "</div>\n"
+
+
+def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
+    letter = chr(ord("A") + q.answer) if 0 <= q.answer < len(q.choices) else "?"
+    chosen = q.choices[q.answer] if 0 <= q.answer < len(q.choices) else ""
+    cited = fetch_labels(kg, [KG + c for c in q.cites]) if q.cites else {}
+    cites = f'<br><span class="kg-meta">Claims cited: {_esc("; ".join(cited.values()))}</span>' if cited else ""
+    return f"<strong>Answer: {letter}. {_esc(chosen)}</strong><br>{_esc(q.explanation)}{cites}"
+
+
+_INLINE = (
+    (re.compile(r"`([^`\n]+)`"), r"<code>\1</code>"),
+    (re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.S), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])", re.S), r"<em>\1</em>"),
+)
+_ITEM = re.compile(r"^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$")
+
+
+def _markdown(text: str) -> str:
+    """A small Markdown subset: paragraphs, **bold**, *italic*, `code`, lists and hard line breaks.
+
+    Everything is escaped first, so only the tags made here exist; links stay plain text.
+
+    >>> _markdown("A **b** <i>\\n\\n- one\\n  more\\n- two")
+    '<p>A <strong>b</strong> &lt;i&gt;</p>\\n<ul><li>one more</li><li>two</li></ul>\\n'
+    """
+    out: list[str] = []
+    para: list[str] = []
+    items: list[list[str]] = []
+    ordered = False
+
+    def inline(lines: list[str]) -> str:
+        joined = re.sub(r"(  |\\)\n", "<br>", "\n".join(_esc(_clean_line(x)) for x in lines)).replace("\n", " ")
+        for pattern, repl in _INLINE:
+            joined = pattern.sub(repl, joined)
+        return joined
+
+    def flush() -> None:
+        if para:
+            out.append(f"<p>{inline(para)}</p>\n")
+            para.clear()
+        if items:
+            tag = "ol" if ordered else "ul"
+            out.append(f"<{tag}>" + "".join(f"<li>{inline(i)}</li>" for i in items) + f"</{tag}>\n")
+            items.clear()
+
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = _ITEM.match(line)
+        if not line.strip():
+            flush()
+        elif match:
+            if para or (items and ordered != bool(match.group(2))):
+                flush()
+            ordered = bool(match.group(2))
+            items.append([match.group(3)])
+        elif items:
+            items[-1].append(line.strip())
+        else:
+            para.append(line.strip() if not line.endswith("  ") else line.strip() + "  ")
+    flush()
+    return "".join(out)
+
+
+def _clean_line(line: str) -> str:
+    tail = "  " if line.endswith("  ") else ""
+    return clean_text(line) + tail  # clean_text strips, so keep a hard-break marker
