@@ -5,6 +5,13 @@ import streamlit as st
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
 
+
+def focus_on(iri: str) -> None:
+    """A click on a node in the graph: move the focus there (runs before the page redraws)."""
+    st.session_state["explore_focus"] = iri
+    st.session_state["explore_expanded"] = set()
+
+
 source = ui.data_source()
 kg = source.kg
 ours = source.uses_project_vocabulary
@@ -56,15 +63,17 @@ with right:
             help="Hide evidence links weaker than this level (1 = strongest).",
         )
     try:
-        view = kg.neighbourhood(card.iri, depth=depth, kinds=kinds or None, min_evidence=level_keys.get(min_level))
+        view = kg.neighbourhood(
+            card.iri,
+            depth=depth,
+            kinds=kinds or None,
+            min_evidence=level_keys.get(min_level),
+            expanded=st.session_state.get("explore_expanded", set()),
+        )
     except KgExplorerError as exc:
         ui.show_error(exc)
         st.stop()
     ui.set_params(
         e=ui.short_name(card.iri), depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
     )
-    clicked = ui.network_view(view, key="explore_graph", expanded_key="explore_expanded")
-    if clicked and clicked != card.iri:
-        st.session_state["explore_focus"] = clicked
-        st.session_state["explore_expanded"] = set()
-        st.rerun()
+    ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on)

@@ -56,6 +56,11 @@ state.setdefault("wb_history", History())
 state.setdefault("wb_handled", "")
 
 
+def open_node(iri: str) -> None:
+    """A click on a node of the result graph: remember it; the page opens it in Explore once drawn."""
+    state["wb_open_node"] = iri  # st.switch_page cannot run inside a widget callback
+
+
 def load_text(text: str, question: str | None = None) -> None:
     """Put a query into the editor (a new editor instance, so it shows the new text)."""
     state["wb_text"] = text
@@ -229,8 +234,8 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     if view == "graph":
         if "wb_graph_view" not in state:
             state["wb_graph_view"] = result_graph(kg, run.result)
-        clicked_node = ui.network_view(state["wb_graph_view"], key="wb_graph")
-        if clicked_node and not clicked_node.startswith("_:"):
+        ui.network_view(state["wb_graph_view"], key="wb_graph", on_select=open_node)
+        if (clicked_node := state.pop("wb_open_node", None)) and not clicked_node.startswith("_:"):
             ui.open_in_explore(clicked_node)
     elif view == "bar" and (chart := bar_chart(table)) is not None:
         st.bar_chart(list(chart.rows), x=chart.x, y=chart.y, sort=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,6 +18,8 @@ PAGES = [
     "app_pages/evidence.py",
     "app_pages/lessons.py",
     "app_pages/about.py",
+    "app_pages/workbench.py",
+    "app_pages/data.py",
 ]
 
 
@@ -33,6 +37,31 @@ def _frame(at: AppTest, column: str) -> pd.DataFrame:
             frame: pd.DataFrame = df.value
             return frame
     raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def _graph(at: AppTest) -> tuple[Any, dict[str, Any]]:
+    """The graph component on the page and the data it was sent."""
+    element = at.get("bidi_component")[0]
+    return element, json.loads(element.proto.json)
+
+
+def _click_node(at: AppTest, node_id: str) -> None:
+    """Click a node of the page's graph, as the browser component reports it.
+
+    AppTest has no public API for a custom component's trigger, so this sends the same widget state
+    the browser sends (the real click is covered by tests/e2e/test_app_browser.py).
+    """
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from kgexplorer.component import TRIGGER
+
+    element, _ = _graph(at)
+    states = at._tree.get_widget_states()
+    event = [{"event": TRIGGER, "value": node_id}]
+    states.widgets.append(
+        WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events", json_trigger_value=json.dumps(event))
+    )
+    at._run(states)
 
 
 def _text(at: AppTest) -> str:
@@ -77,6 +106,35 @@ def test_unknown_entity_in_url_gives_a_friendly_message() -> None:
 
     assert not at.exception
     assert any("no entity called" in w.value for w in at.warning)
+
+
+def test_clicking_a_node_moves_the_focus_and_the_address_in_one_run() -> None:
+    """A click on a node refocuses the graph and the card, and the URL names the new focus at once."""
+    at = _app(e="ketamine").run()
+    _, data = _graph(at)
+    aud = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+    assert any(n["id"] == aud for n in data["nodes"]), "alcohol use disorder should be one step from ketamine"
+    _click_node(at, aud)
+    _, after = _graph(at)
+
+    assert not at.exception
+    assert after["focus"] == aud
+    assert any(s.value == "Alcohol use disorder" for s in at.subheader)
+    assert at.query_params["e"] == "alcohol_use_disorder"
+
+
+def test_clicking_more_shows_the_hidden_neighbours() -> None:
+    """A click on a "+N more" node adds that group's hidden neighbours to the same focus."""
+    at = _app(e="ketamine").run()
+    _, data = _graph(at)
+    more = next(n for n in data["nodes"] if n["label"].startswith("+13 more"))
+    _click_node(at, more["id"])
+    _, after = _graph(at)
+
+    assert not at.exception
+    assert after["focus"] == data["focus"]
+    assert all(n["id"] != more["id"] for n in after["nodes"])
+    assert len(after["nodes"]) == len(data["nodes"]) - 1 + 13
 
 
 def test_kind_filter_shows_fewer_nodes() -> None:

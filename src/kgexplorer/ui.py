@@ -98,7 +98,7 @@ _PER_SOURCE_KEYS = (
     "wb_outcome",
     "wb_choices",
     "wb_graph_view",
-    "wb_graph__clicked",
+    "wb_open_node",
 )
 
 
@@ -261,7 +261,7 @@ def claim_block(c: ClaimView) -> None:
         st.caption("Note: " + md(c.note))
 
 
-def entity_card(card: EntityCard, *, on_select: Callable[[str], None] | None = None) -> None:
+def entity_card(card: EntityCard) -> None:
     """Render an entity card: type, definition, synonyms, identifiers and claims grouped by relation."""
     st.subheader(card.label)
     st.caption(" · ".join([card.ref.kind, *[t for t in card.types if t != card.ref.kind]]))
@@ -300,22 +300,36 @@ def network_view(
     key: str,
     height: int = 540,
     expanded_key: str | None = None,
-) -> str | None:
+    on_select: Callable[[str], None] | None = None,
+) -> GraphView:
     """Draw a view as an interactive graph, with the same nodes and edges as an accessible table.
 
-    Returns the IRI of a node the user clicked (or None). A click on a "+N more" node is handled here
-    when ``expanded_key`` names a session-state set: the group is added to it (pass that set to
-    ``KnowledgeGraph.neighbourhood(expanded=…)``) and the page reruns. A ready :class:`GraphView`
-    (e.g. a query result drawn by :func:`kgexplorer.workbench.result_graph`) is drawn as it is.
+    A click on an entity calls ``on_select(iri)``. A click on a "+N more" node adds its group to the
+    session-state set named by ``expanded_key`` (pass that set to
+    ``KnowledgeGraph.neighbourhood(expanded=…)``). Both run inside the component's callback, i.e. before
+    the page script reruns, so the page draws the new state in that same run: no second rerun, and the
+    address bar (set by :func:`set_params`) always matches what is shown (a ``st.rerun()`` after a
+    component click loses the query-string update: streamlit/streamlit#7961). A ready
+    :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.workbench.result_graph`) is drawn
+    as it is. Returns the drawing, e.g. for an export button.
     """
     from .component import graph_view
     from .render import render
 
     drawing = view if isinstance(view, GraphView) else render(view, settings=get_graph().settings)
-    clicked_key = f"{key}__clicked"
 
-    def on_click(node_id: str) -> None:  # runs before the script body on the click's rerun
-        st.session_state[clicked_key] = node_id
+    # The closure keeps *this* drawing: Streamlit calls the callback registered by the run that drew
+    # the graph the user clicked, so the node id is looked up in the view they saw.
+    def on_click(node_id: str) -> None:
+        node = drawing.node(node_id)
+        if node is None:
+            return
+        if node.expands is not None:
+            if expanded_key is not None:
+                st.session_state[expanded_key] = {*st.session_state.get(expanded_key, set()), node.expands}
+            return
+        if on_select is not None:
+            on_select(node_id)
 
     st.caption(md(drawing.summary))
     if drawing.note:
@@ -345,15 +359,4 @@ def network_view(
             width="stretch",
             key=f"{key}_edges",
         )
-    clicked = st.session_state.pop(clicked_key, None)
-    if clicked is None:
-        return None
-    node = drawing.node(str(clicked))
-    if node is not None and node.expands is not None:
-        if expanded_key is not None:
-            groups = set(st.session_state.get(expanded_key, set()))
-            groups.add(node.expands)
-            st.session_state[expanded_key] = groups
-            st.rerun()
-        return None
-    return str(clicked) if node is not None else None
+    return drawing

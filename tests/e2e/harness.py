@@ -1,0 +1,147 @@
+"""Shared pieces of the browser tests: start a Streamlit app on a free port, launch Debian's chromium.
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium (installed by `make test` as root).
+Every request that does not go to 127.0.0.1 is aborted and recorded by :func:`block_outside`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def streamlit_app(script: Path, logs: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``streamlit run script`` on a free loopback port until the block ends; yields its URL."""
+    port = free_port()
+    streamlit = Path(sys.executable).with_name("streamlit")
+    command = [
+        str(streamlit),
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "stdout.txt").open("wb") as out, (logs / "stderr.txt").open("wb") as err:
+        # Output goes to files: a streamlit whose unread stdout pipe closed once ignored SIGTERM.
+        proc = subprocess.Popen(
+            command, stdout=out, stderr=err, cwd=ROOT, start_new_session=True, env={**os.environ, **(env or {})}
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start; its stderr: {(logs / 'stderr.txt').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium, headless; skips (saying why) only when it is not installed."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run 'apt-get install -y chromium' (as root)")
+    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def block_outside(page: Any) -> list[str]:
+    """Abort every request that does not go to 127.0.0.1 (or is not a data:/blob: URL); returns their URLs."""
+    outside: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:", "file:")):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    return outside
+
+
+def non_blank_pixels(png: bytes) -> int:
+    """Pixels that differ clearly from the most common colour (the background)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=image.width * image.height) or []
+    background = max(colours)[1]
+    return sum(count for count, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, background, strict=True)) > 60)
+
+
+def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail saying ``what`` was awaited."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(0.1)

@@ -1,0 +1,115 @@
+"""The real app in a real browser: search, a drawn graph, a click that refocuses, a URL that reproduces it.
+
+Runs ``streamlit run app.py`` and drives Debian's chromium. Saves a screenshot of every page and the
+measured timings (cold start to first rendered page) to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .harness import ARTIFACTS, ROOT, block_outside, chromium, non_blank_pixels, streamlit_app, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("app_browser")]
+PAGES = ["explore", "connections", "compare", "evidence", "lessons", "workbench", "data", "about"]
+# A node to click in the graph component: not the focus, not "+N more", visible and on top.
+PICK_JS = """el => {
+  const net = el.__kgNetwork, box = el.querySelector('.kg-canvas').getBoundingClientRect();
+  const positions = net.getPositions();
+  for (const id of Object.keys(positions).sort()) {
+    if (id === el.dataset.focus || id.startsWith('more:')) continue;
+    const p = net.canvasToDOM(positions[id]);
+    if (p.x < 20 || p.y < 20 || p.x > box.width - 20 || p.y > box.height - 20) continue;
+    if (net.getNodeAt(p) !== id) continue;
+    return {id, x: box.left + p.x, y: box.top + p.y};
+  }
+  return null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def timings() -> Iterator[dict[str, float]]:
+    measured: dict[str, float] = {}
+    yield measured
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "app-timings.json").write_text(json.dumps(measured, indent=2), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, timings: dict[str, float]) -> Iterator[tuple[str, Any]]:
+    started = time.monotonic()
+    with streamlit_app(ROOT / "app.py", tmp_path_factory.mktemp("app")) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_role("heading", name="Explore").wait_for(timeout=60_000)
+        timings["cold_start_to_first_rendered_page_s"] = round(time.monotonic() - started, 2)
+        page.close()
+        yield url, browser
+
+
+def _heading(page: Any) -> str:
+    return str(page.locator("h3").first.inner_text())
+
+
+def test_search_draw_click_and_reload(app: tuple[str, Any], timings: dict[str, float]) -> None:
+    """Search 'ketamine', see a drawn graph, click a node: focus and URL change; reloading shows the same view."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = block_outside(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    box = page.get_by_label("Search substances, conditions, mechanisms, therapies, studies…")
+    box.fill("ketamine")
+    box.press("Enter")
+    page.get_by_role("heading", name="Ketamine", exact=True).wait_for(timeout=30_000)
+    graph = page.locator(".kg-graph").first
+    wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
+    assert non_blank_pixels(graph.screenshot()) > 2_000
+
+    target = wait_until(lambda: graph.evaluate(PICK_JS), "a clickable node")
+    clicked_at = time.monotonic()
+    page.mouse.click(target["x"], target["y"])
+    # wait_for_url, not wait_until: page.url only changes while Playwright dispatches browser events,
+    # which a time.sleep loop never lets it do.
+    page.wait_for_url(lambda u: parse_qs(urlparse(u).query).get("e", ["ketamine"])[0] != "ketamine", timeout=30_000)
+    new_focus = parse_qs(urlparse(page.url).query)["e"][0]
+    wait_until(
+        lambda: graph.evaluate("el => el.dataset.focus || ''").endswith("/" + new_focus),
+        "the graph to refocus on the clicked node",
+    )
+    timings["click_to_refocused_graph_s"] = round(time.monotonic() - clicked_at, 3)
+    heading = _heading(page)
+    assert target["id"].endswith("/" + new_focus)
+
+    page.reload()
+    page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=30_000)
+    assert parse_qs(urlparse(page.url).query)["e"][0] == new_focus
+    assert outside == []
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_in_the_browser(app: tuple[str, Any], name: str) -> None:
+    """Each page renders without an error message; a screenshot is saved as a test artifact."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = block_outside(page)
+    page.goto(url + name)
+    page.locator("h1").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let charts and the graph settle for the screenshot
+    shots = ARTIFACTS / "pages"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "Traceback" not in page.inner_text("body")
+    assert outside == []
+    page.close()
