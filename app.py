@@ -17,9 +17,12 @@ PAGES = [
     st.Page("app_pages/about.py", title="About", icon="ℹ️", url_path="about"),
 ]
 
-page = st.navigation(PAGES)
-with st.sidebar:
-    st.markdown("**kgexplorer** · psychedelic-assisted therapy and addiction, with the evidence for every link.")
-    ui.disclaimer()
-    ui.source_caption()
+# ?embed=true (an iframe in a course page): the page alone, no navigation; each page keeps its notice.
+embedded = bool(st.context.is_embedded)
+page = st.navigation(PAGES, position="hidden" if embedded else "sidebar")
+if not embedded:
+    with st.sidebar:
+        st.markdown("**kgexplorer** · psychedelic-assisted therapy and addiction, with the evidence for every link.")
+        ui.disclaimer()
+        ui.source_caption()
 page.run()

@@ -49,4 +49,4 @@ for aspect, rows in result.by_aspect().items():
         width="stretch",
         key=f"compare_{aspect}",
     )
-ui.network_view(result, key="compare_graph")
+ui.network_view(result, key="compare_graph", export=True)

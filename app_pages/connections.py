@@ -46,4 +46,4 @@ for i, steps in enumerate(result.paths, start=1):
         st.markdown(f"**Path {i}** ({len(steps)} step{'s' if len(steps) != 1 else ''})")
         for step in steps:
             st.markdown("- " + ui.md(step.sentence))
-ui.network_view(result, key="conn_graph")
+ui.network_view(result, key="conn_graph", export=True)

@@ -1,4 +1,8 @@
-"""Explore (home): find an entity, read its card and evidence, and walk its neighbourhood graph."""
+"""Explore (home): find an entity, read its card and evidence, and walk its neighbourhood graph.
+
+Opened with ``embed=true`` (an iframe in a course page) it shows only the graph of the entity in the
+address, with the notice and a link to the full app: the view an educator chose, without the controls.
+"""
 
 import streamlit as st
 
@@ -15,10 +19,15 @@ def focus_on(iri: str) -> None:
 source = ui.data_source()
 kg = source.kg
 ours = source.uses_project_vocabulary
-st.title("Explore")
+embedded = bool(st.context.is_embedded)
+if not embedded:
+    st.title("Explore")
 ui.disclaimer()
 
-if ours:
+picked = None
+if embedded:
+    pass  # the address names the entity; an embedded view has no search box
+elif ours:
     picked = ui.entity_picker(kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…")
 else:
     ui.source_caption()
@@ -38,30 +47,37 @@ except KgExplorerError as exc:
     st.stop()
 st.session_state["explore_focus"] = card.iri
 
-left, right = st.columns([2, 3], gap="large")
-with left:
-    ui.entity_card(card)
-with right:
-    depth = st.slider("Depth (steps from the focus)", 1, 3, int(ui.param("depth", "1") or 1), key="explore_depth")
-    kinds_all = kg.kinds()
-    kinds = st.multiselect(
-        "Show only these kinds",
-        [k for k in kinds_all if k not in ("Claim", "Study result")],
-        default=[k for k in ui.param("kinds").split(",") if k in kinds_all],
-        key="explore_kinds",
-    )
-    level_names = ["any"] + [lv.label for lv in LEVELS]
-    level_keys = {lv.label: lv.key for lv in LEVELS}
-    wanted_level = next((lv.label for lv in LEVELS if lv.key == ui.param("lvl")), "any")
-    min_level = "any"
-    if ours:  # evidence levels exist only in the kgexplorer vocabulary
-        min_level = st.select_slider(
-            "Weakest evidence to show",
-            level_names,
-            value=wanted_level,
-            key="explore_level",
-            help="Hide evidence links weaker than this level (1 = strongest).",
+kinds_all = kg.kinds()
+level_keys = {lv.label: lv.key for lv in LEVELS}
+wanted_depth = int(ui.param("depth", "1")) if ui.param("depth", "1").isdigit() else 1
+wanted_kinds = [k for k in ui.param("kinds").split(",") if k in kinds_all]
+wanted_level = next((lv.label for lv in LEVELS if lv.key == ui.param("lvl")), "any")
+if embedded:
+    st.subheader(card.label, anchor=False)
+    graph_area = st.container()
+    depth, kinds, min_level = min(max(wanted_depth, 1), 3), wanted_kinds, wanted_level
+else:
+    left, graph_area = st.columns([2, 3], gap="large")
+    with left:
+        ui.entity_card(card)
+    with graph_area:
+        depth = st.slider("Depth (steps from the focus)", 1, 3, min(max(wanted_depth, 1), 3), key="explore_depth")
+        kinds = st.multiselect(
+            "Show only these kinds",
+            [k for k in kinds_all if k not in ("Claim", "Study result")],
+            default=wanted_kinds,
+            key="explore_kinds",
         )
+        min_level = "any"
+        if ours:  # evidence levels exist only in the kgexplorer vocabulary
+            min_level = st.select_slider(
+                "Weakest evidence to show",
+                ["any"] + [lv.label for lv in LEVELS],
+                value=wanted_level,
+                key="explore_level",
+                help="Hide evidence links weaker than this level (1 = strongest).",
+            )
+with graph_area:
     try:
         view = kg.neighbourhood(
             card.iri,
@@ -76,4 +92,6 @@ with right:
     ui.set_params(
         e=ui.short_name(card.iri), depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
     )
-    ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on)
+    ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on, export=not embedded)
+    if embedded and (full := ui.embed_link(embedded=False)):
+        st.markdown(f"[Open in kgexplorer for the evidence behind every link]({full})")

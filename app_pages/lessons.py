@@ -79,10 +79,13 @@ if step.question is not None:
                 st.error(f"Not quite: the answer is “{q.choices[q.answer]}”. {q.explanation}")
             st.caption("Evidence: " + ", ".join(q.cites))
 
+
+def go_to(step_number: int) -> None:
+    """A step button: runs before the page redraws, so the step and its address change in one run."""
+    st.session_state[step_key] = step_number
+
+
 left, _, right = st.columns([1, 4, 1])
-if left.button("← Previous", disabled=index == 1, key="lesson_prev"):
-    st.session_state[step_key] = index - 1
-    st.rerun()
-if right.button("Next →", disabled=index == total, key="lesson_next"):
-    st.session_state[step_key] = index + 1
-    st.rerun()
+left.button("← Previous", disabled=index == 1, key="lesson_prev", on_click=go_to, args=(index - 1,))
+right.button("Next →", disabled=index == total, key="lesson_next", on_click=go_to, args=(index + 1,))
+ui.lesson_export_menu(lesson, key="lesson_export")

@@ -137,6 +137,23 @@ def test_clicking_more_shows_the_hidden_neighbours() -> None:
     assert len(after["nodes"]) == len(data["nodes"]) - 1 + 13
 
 
+@pytest.mark.parametrize(
+    ("page", "params"),
+    [
+        ("app_pages/explore.py", {"e": "ketamine"}),
+        ("app_pages/connections.py", {}),  # opens on ketamine → alcohol use disorder
+    ],
+)
+def test_graph_views_offer_html_png_and_svg_exports(page: str, params: dict[str, str]) -> None:
+    """Under a graph, the export menu offers the three files (made on click: see the browser test)."""
+    at = _app(**params).run()
+    at.switch_page(page).run()
+    labels = [b.proto.label for b in at.get("download_button")]
+
+    assert not at.exception
+    assert labels == ["Web page (.html)", "Picture (.png)", "Scalable picture (.svg)"]
+
+
 def test_kind_filter_shows_fewer_nodes() -> None:
     """Filtering the neighbourhood to one kind leaves fewer rows in the view's table."""
     at = _app(e="ketamine").run()

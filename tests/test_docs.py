@@ -80,3 +80,26 @@ def test_the_site_builds_without_warnings_and_covers_cli_and_settings(tmp_path: 
     settings_page = (out / "reference" / "settings.html").read_text(encoding="utf-8")
     for s in describe_settings():
         assert s.name in settings_page, f"the settings reference lacks {s.name}"
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs_clean() -> None:
+    """docs/notebooks/tour.ipynb executes top to bottom without an error, and its results display as HTML."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(DOCS / "notebooks" / "tour.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    html_outputs = [
+        o
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if "text/html" in o.get("data", {})
+    ]
+
+    assert not [o for cell in notebook.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert len(html_outputs) >= 4  # the query table, the entity card, the neighbourhood and the paths
+    drawn = [o["data"]["text/html"] for o in html_outputs if "<iframe" in o["data"]["text/html"]]
+    assert len(drawn) == 2, "the neighbourhood and the paths should draw as sandboxed pages"
+    assert all('sandbox="allow-scripts"' in page for page in drawn)

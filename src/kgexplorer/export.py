@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ExportFile", "export_entity", "export_html", "export_iframe", "export_image", "export_lesson_handout",
-    "export_lesson_html", "write_export",
+    "export_lesson_html", "export_view", "suggested_name", "write_export",
 ]  # fmt: skip
 
 View = Neighbourhood | PathSet | Comparison
@@ -150,6 +150,39 @@ def export_iframe(view: View, *, kg: KnowledgeGraph | None = None) -> str:
     )
 
 
+def export_view(
+    view: View,
+    *,
+    kg: KnowledgeGraph,
+    format: Literal["html", "png", "svg"] = "html",
+    title: str | None = None,
+    caption: str | None = None,
+    name: str | None = None,
+) -> ExportFile:
+    """A view as a file to save: an offline HTML page (:func:`export_html`) or a picture
+    (:func:`~kgexplorer.picture.export_image`, its size capped by ``max_image_px``), named ``name`` (letters,
+    digits and hyphens are kept) or after what the view shows.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     out = export_view(kg.neighbourhood("psilocybin", kinds=["Condition"]), kg=kg, format="png")
+    >>> out.name, out.media_type, out.data[:4]
+    ('neighbourhood-of-psilocybin-1-step-deep.png', 'image/png', b'\\x89PNG')
+    """
+    from .picture import export_image  # picture builds on this module
+
+    if format not in _MEDIA:
+        raise ExportError(f"export format must be one of {', '.join(_MEDIA)}, got {format!r}")
+    if format == "html":
+        data = export_html(view, kg=kg, title=title, caption=caption).encode("utf-8")
+    else:
+        most = kg.settings.max_image_px
+        size = {"width": min(1600, most), "height": min(1000, most)}
+        data = export_image(view, format=format, kg=kg, title=title, caption=caption, **size)
+    named = _stem(name) if name else suggested_name(title or render(view, settings=kg.settings).summary, format=format)
+    return ExportFile(named if not name else f"{named}.{format}", _MEDIA[format], data)
+
+
 def export_entity(
     kg: KnowledgeGraph,
     name: str,
@@ -169,18 +202,25 @@ def export_entity(
     >>> out.name, out.media_type, out.data.startswith(b"<?xml")
     ('ketamine-to-alcohol-use-disorder.svg', 'image/svg+xml', True)
     """
-    from .picture import export_image  # picture builds on this module
-
-    if format not in _MEDIA:
-        raise ExportError(f"export format must be one of {', '.join(_MEDIA)}, got {format!r}")
     view: View = kg.paths(name, to) if to else kg.neighbourhood(name, depth=depth)
     ends = [kg.resolve(name), *([kg.resolve(to)] if to else [])]
-    stem = "-to-".join(re.sub(r"[^a-z0-9]+", "-", kg.label(e).lower()).strip("-")[:40] or "view" for e in ends)
-    if format == "html":
-        data = export_html(view, kg=kg, title=title, caption=caption).encode("utf-8")
-    else:
-        data = export_image(view, format=format, kg=kg, title=title, caption=caption)
-    return ExportFile(f"{stem}.{format}", _MEDIA[format], data)
+    stem = "-to-".join(_stem(kg.label(e), most=40) for e in ends)
+    return export_view(view, kg=kg, format=format, title=title, caption=caption, name=stem)
+
+
+def suggested_name(summary: str, *, format: str) -> str:
+    """The file name :func:`export_view` gives a view, from its drawing's one-line summary.
+
+    >>> suggested_name("Paths from Ketamine to Alcohol use disorder: 11 nodes, 19 links.", format="svg")
+    'paths-from-ketamine-to-alcohol-use-disorder.svg'
+    """
+    return f"{_stem(summary)}.{format}"
+
+
+def _stem(text: str, *, most: int = 60) -> str:
+    """A file-name stem: lower-case letters, digits and hyphens only ("view" when nothing is left)."""
+    words = text.lower().split(":")[0]  # a summary's counts after the colon describe the view, not name it
+    return re.sub(r"[^a-z0-9]+", "-", words).strip("-")[:most].strip("-") or "view"
 
 
 def _view_page(

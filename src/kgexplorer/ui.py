@@ -12,9 +12,11 @@ Pages get it with :func:`get_graph`.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from .compare import Comparison
     from .entity import ClaimView, EntityCard
     from .knowledge_graph import KnowledgeGraph
+    from .lessons import Lesson
     from .network import Neighbourhood, PathSet
 
 __all__ = [
@@ -35,9 +38,12 @@ __all__ = [
     "claim_block",
     "data_source",
     "disclaimer",
+    "embed_link",
     "entity_card",
     "entity_picker",
+    "export_menu",
     "get_graph",
+    "lesson_export_menu",
     "link",
     "md",
     "network_view",
@@ -301,6 +307,7 @@ def network_view(
     height: int = 540,
     expanded_key: str | None = None,
     on_select: Callable[[str], None] | None = None,
+    export: bool = False,
 ) -> GraphView:
     """Draw a view as an interactive graph, with the same nodes and edges as an accessible table.
 
@@ -311,7 +318,8 @@ def network_view(
     address bar (set by :func:`set_params`) always matches what is shown (a ``st.rerun()`` after a
     component click loses the query-string update: streamlit/streamlit#7961). A ready
     :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.workbench.result_graph`) is drawn
-    as it is. Returns the drawing, e.g. for an export button.
+    as it is. With ``export`` (for a neighbourhood, paths or a comparison) an "Export / embed" menu offers
+    the view as offline HTML, PNG or SVG and the code to embed it (:func:`export_menu`). Returns the drawing.
     """
     from .component import graph_view
     from .render import render
@@ -331,7 +339,13 @@ def network_view(
         if on_select is not None:
             on_select(node_id)
 
-    st.caption(md(drawing.summary))
+    if export and not isinstance(view, GraphView):
+        summary_col, menu_col = st.columns([4, 1], vertical_alignment="center")
+        summary_col.caption(md(drawing.summary))
+        with menu_col:
+            export_menu(view, key=key, summary=drawing.summary)
+    else:
+        st.caption(md(drawing.summary))
     if drawing.note:
         st.caption(md(drawing.note))
     graph_view(drawing, key=key, height=height, on_click=on_click)
@@ -360,3 +374,92 @@ def network_view(
             key=f"{key}_edges",
         )
     return drawing
+
+
+_FORMATS: tuple[tuple[Literal["html", "png", "svg"], str, str], ...] = (
+    ("html", "Web page (.html)", "Interactive and offline: graph, legend, the sources of every link, citation."),
+    ("png", "Picture (.png)", "For slides and handouts."),
+    ("svg", "Scalable picture (.svg)", "For print and for editing in a drawing program."),
+)
+
+
+def export_menu(view: Neighbourhood | PathSet | Comparison, *, key: str, summary: str) -> None:
+    """An "Export / embed" menu: download the view as offline HTML, PNG or SVG, or copy embed code.
+
+    The files are made only when their button is pressed (Streamlit runs the callable then), so an
+    unused menu costs nothing. ``summary`` (the drawing's one-line description) names the files.
+    """
+    from .export import export_view, suggested_name
+
+    kg = get_graph()
+    with st.popover("Export / embed", icon=":material/download:", width="stretch"):
+        st.caption("Every file works offline and carries its sources and a citation. " + DISCLAIMER)
+        for fmt, label, help_text in _FORMATS:
+
+            def make(fmt: Literal["html", "png", "svg"] = fmt) -> bytes:  # made when the button is pressed
+                return export_view(view, kg=kg, format=fmt).data
+
+            st.download_button(
+                label,
+                data=make,
+                file_name=suggested_name(summary, format=fmt),
+                mime={"html": "text/html", "png": "image/png", "svg": "image/svg+xml"}[fmt],
+                help=help_text,
+                on_click="ignore",
+                key=f"{key}_export_{fmt}",
+                width="stretch",
+            )
+        html_name = suggested_name(summary, format="html")
+        st.markdown("**Embed the downloaded page** in a course page (upload it next to the page):")
+        st.code(
+            f'<iframe src="{html_name}" title="{html.escape(summary)}" style="width:100%; height:640px; border:0"\n'
+            '        sandbox="allow-scripts"></iframe>',
+            language="html",
+        )
+        live = embed_link()
+        if live:
+            st.markdown("**Or embed this live view** (it needs this app to stay online):")
+            st.code(
+                f'<iframe src="{html.escape(live)}" title="{html.escape(summary)}"\n'
+                '        style="width:100%; height:720px; border:0"></iframe>',
+                language="html",
+            )
+
+
+def lesson_export_menu(lesson: Lesson, *, key: str) -> None:
+    """Download a whole lesson: an offline page (live graphs, questions that answer in place) or a printable
+    handout (pictures instead of graphs, an answer key at the end). Made when a button is pressed."""
+    from .lesson_export import export_lesson_handout, export_lesson_html
+
+    kg = get_graph()
+    with st.popover("Export this lesson", icon=":material/download:"):
+        st.caption("Both files work offline and cite their sources. " + DISCLAIMER)
+        st.download_button(
+            "Lesson as one web page (.html)",
+            data=lambda: export_lesson_html(lesson, kg=kg),
+            file_name=f"{lesson.slug}.html",
+            mime="text/html",
+            on_click="ignore",
+            key=f"{key}_html",
+            width="stretch",
+        )
+        st.download_button(
+            "Printable handout (.html, print to PDF)",
+            data=lambda: export_lesson_handout(lesson, kg=kg),
+            file_name=f"{lesson.slug}-handout.html",
+            mime="text/html",
+            on_click="ignore",
+            key=f"{key}_handout",
+            width="stretch",
+        )
+
+
+def embed_link(*, embedded: bool = True) -> str | None:
+    """This page's address with its current parameters, plus ``embed=true`` (Streamlit's chrome-less
+    mode, for an iframe) unless ``embedded`` is false; None outside a browser session (e.g. in AppTest,
+    where there is no address)."""
+    base = st.context.url
+    if not base:
+        return None
+    params = {k: st.query_params[k] for k in st.query_params} | ({"embed": "true"} if embedded else {})
+    return f"{base}?{urlencode(params)}" if params else base

@@ -72,6 +72,7 @@ def test_search_draw_click_and_reload(app: tuple[str, Any], timings: dict[str, f
     graph = page.locator(".kg-graph").first
     wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
     assert non_blank_pixels(graph.screenshot()) > 2_000
+    assert page.locator("[data-testid='stSidebarNav']").count() == 1  # the embedded view hides it
 
     target = wait_until(lambda: graph.evaluate(PICK_JS), "a clickable node")
     clicked_at = time.monotonic()
@@ -111,5 +112,70 @@ def test_every_page_renders_in_the_browser(app: tuple[str, Any], name: str) -> N
 
     assert page.locator("[data-testid='stException']").count() == 0
     assert "Traceback" not in page.inner_text("body")
+    assert outside == []
+    page.close()
+
+
+def test_export_menu_downloads_offline_files(app: tuple[str, Any], tmp_path: Any) -> None:
+    """Explore's "Export / embed" menu downloads the view as an offline HTML page and a PNG picture."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    outside = block_outside(page)
+    page.goto(url + "?e=ketamine")
+    page.get_by_role("heading", name="Ketamine", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Export / embed").click()
+    saved = {}
+    for label in ("Web page (.html)", "Picture (.png)"):
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name=label).click()
+        target = tmp_path / download.value.suggested_filename
+        download.value.save_as(target)
+        saved[target.suffix] = target
+    html_page = saved[".html"].read_text(encoding="utf-8")
+
+    assert saved[".html"].name == "neighbourhood-of-ketamine-1-step-deep.html"
+    assert "Content-Security-Policy" in html_page
+    assert "Neighbourhood of Ketamine" in html_page
+    assert "not medical advice" in html_page
+    assert saved[".png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<iframe" in page.locator("[data-testid='stPopoverBody']").inner_text()
+    assert outside == []
+    page.close()
+
+
+def test_lesson_handout_downloads(app: tuple[str, Any], tmp_path: Any) -> None:
+    """A lesson exports as a printable handout with its answer key."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(url + "lessons?lesson=reading-the-evidence")
+    page.get_by_role("button", name="Export this lesson").click(timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Printable handout (.html, print to PDF)").click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    handout = target.read_text(encoding="utf-8")
+
+    assert target.name == "reading-the-evidence-handout.html"
+    assert "Answer key" in handout
+    assert "<script" not in handout
+    page.close()
+
+
+def test_embedded_view_shows_only_the_graph(app: tuple[str, Any]) -> None:
+    """?embed=true (an iframe in a course page): the graph, its notice and a link out; no navigation or search."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    outside = block_outside(page)
+    page.goto(url + "?e=ketamine&embed=true")
+    page.get_by_role("heading", name="Ketamine", exact=True).wait_for(timeout=60_000)
+    graph = page.locator(".kg-graph").first
+    wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
+    body = page.inner_text("body")
+    link_out = page.get_by_role("link", name="Open in kgexplorer for the evidence behind every link")
+
+    assert "not medical advice" in body
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0
+    assert page.get_by_label("Search substances, conditions, mechanisms, therapies, studies…").count() == 0
+    assert "embed" not in (link_out.get_attribute("href") or "embed")
     assert outside == []
     page.close()
