@@ -113,7 +113,7 @@ def block_outside(page: Any) -> list[str]:
 
     def route(r: Any) -> None:
         url = r.request.url
-        if url.startswith(("http://127.0.0.1", "data:", "blob:", "file:")):
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "file:")):
             r.continue_()
         else:
             outside.append(url)
@@ -135,8 +135,13 @@ def non_blank_pixels(png: bytes) -> int:
     return sum(count for count, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, background, strict=True)) > 60)
 
 
-def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0) -> Any:
-    """Poll ``condition()`` until it returns something truthy; fail saying ``what`` was awaited."""
+def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0, interval_s: float = 0.05) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail saying ``what`` was awaited.
+
+    The condition must ask the browser (``locator.evaluate``, ``inner_text`` …): Playwright only takes in
+    browser events during such calls, so a condition that reads ``page.url`` alone never sees it change
+    (use ``page.wait_for_url`` for that).
+    """
     deadline = time.monotonic() + timeout_s
     while True:
         value = condition()
@@ -144,4 +149,4 @@ def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0) -> Any:
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        time.sleep(0.1)
+        time.sleep(interval_s)

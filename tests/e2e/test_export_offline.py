@@ -9,12 +9,9 @@ for views of about 50, 500 and 1,000 nodes, into test-artifacts/export-offline.j
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +21,8 @@ from kgexplorer import KnowledgeGraph, Settings
 from kgexplorer.export import export_html, export_lesson_html, write_export
 from kgexplorer.lessons import get_lesson
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from .harness import ARTIFACTS, chromium, non_blank_pixels, wait_until
+
 PWN_IMG = "<img src=x onerror=window.__pwned=1>"
 PWN_SCRIPT = "</script><script>window.__pwned=2</script>"
 HOSTILE_TTL = f"""
@@ -86,15 +73,8 @@ class _Opened:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium, headless; the tests skip (saying why) only when it is not installed."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run 'apt-get install -y chromium' (as root)")
-    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _open(browser: Any, path: Path, *, wait: bool = True) -> _Opened:
@@ -121,23 +101,6 @@ def _open(browser: Any, path: Path, *, wait: bool = True) -> _Opened:
     return opened
 
 
-def _non_blank_pixels(png: bytes) -> int:
-    from PIL import Image
-
-    image = Image.open(BytesIO(png)).convert("RGB")
-    colours = image.getcolors(maxcolors=image.width * image.height) or []
-    background = max(colours)[1]
-    return sum(n for n, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, background, strict=True)) > 60)
-
-
-def _wait(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("exports")
@@ -150,7 +113,7 @@ def test_view_draws_offline_and_an_edge_click_shows_its_sources(kg: KnowledgeGra
     page = opened.page
     try:
         box = page.locator(".kg-view")
-        assert _non_blank_pixels(box.locator("canvas").screenshot()) > 2_000
+        assert non_blank_pixels(box.locator("canvas").screenshot()) > 2_000
         legend = page.locator(".kg-legend")
         assert legend.is_visible()
         assert "Substance" in legend.inner_text()
@@ -198,7 +161,7 @@ def test_hostile_export_never_runs_its_payload_and_the_csp_holds(browser: Any, f
         target = box.evaluate(_EDGE_JS)
         assert target is not None
         page.mouse.click(target["x"], target["y"])
-        _wait(lambda: "[x](javascript:" in panel.inner_text(), "the link's panel")
+        wait_until(lambda: "[x](javascript:" in panel.inner_text(), "the link's panel")
         assert panel.locator("a").count() == 0  # javascript: URLs never become links
         assert page.evaluate("window.__pwned") is None
         assert page.evaluate('document.querySelectorAll(\'img[src="x"], a[href^="javascript"]\').length') == 0

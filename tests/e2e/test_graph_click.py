@@ -8,35 +8,17 @@ Saves a screenshot and the click-to-redraw times to test-artifacts/.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .harness import ARTIFACTS, chromium, non_blank_pixels, streamlit_app, wait_until
+
 APP = Path(__file__).with_name("graph_app.py")
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("graph_browser")]
@@ -63,69 +45,17 @@ _ARM_CLOCK_JS = """el => { el.__kgClickAt = null;
                                                {once: true, capture: true}); }"""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run`` of the tiny app on a free loopback port; stopped by PID when the module is done."""
-    port = _free_port()
-    logs = tmp_path_factory.mktemp("streamlit")
-    streamlit = Path(sys.executable).with_name("streamlit")
-    command = [str(streamlit), "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    with (logs / "stdout.txt").open("wb") as out, (logs / "stderr.txt").open("wb") as err:
-        # Output goes to files: a streamlit whose unread stdout pipe closed once ignored SIGTERM.
-        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; its stderr: {(logs / 'stderr.txt').read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    with streamlit_app(APP, tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium, headless; the test skips (saying why) only when it is not installed."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run 'apt-get install -y chromium' (as root)")
-    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _non_blank_pixels(png: bytes) -> int:
-    """Pixels that differ clearly from the most common colour (the background)."""
-    from io import BytesIO
-
-    from PIL import Image
-
-    image = Image.open(BytesIO(png)).convert("RGB")
-    colours = image.getcolors(maxcolors=image.width * image.height) or []
-    background = max(colours)[1]
-    return sum(count for count, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, background, strict=True)) > 60)
+    with chromium() as launched:
+        yield launched
 
 
 def test_graph_draws_and_a_node_click_refocuses_the_app(app_url: str, browser: Any) -> None:
@@ -149,10 +79,10 @@ def test_graph_draws_and_a_node_click_refocuses_the_app(app_url: str, browser: A
         graph = page.locator(".kg-graph")
         graph.wait_for(timeout=60_000)
         page.locator("text=Focus: Ketamine").wait_for(timeout=60_000)
-        _wait(lambda: graph.evaluate(_STATE_JS)["drawn"] >= 1, "the first drawing")
+        wait_until(lambda: graph.evaluate(_STATE_JS)["drawn"] >= 1, "the first drawing")
         first = graph.evaluate(_STATE_JS)
         assert first["focus"] == KETAMINE
-        assert _non_blank_pixels(page.locator(".kg-canvas canvas").screenshot()) > 2_000
+        assert non_blank_pixels(page.locator(".kg-canvas canvas").screenshot()) > 2_000
 
         timings: list[float] = []
         visited = [KETAMINE]
@@ -163,7 +93,9 @@ def test_graph_draws_and_a_node_click_refocuses_the_app(app_url: str, browser: A
             before = graph.evaluate(_STATE_JS)
             graph.evaluate(_ARM_CLOCK_JS)
             page.mouse.click(target["x"], target["y"])
-            _wait(lambda n=before["drawn"]: graph.evaluate(_STATE_JS)["drawn"] > n, f"the redraw after click {click}")
+            wait_until(
+                lambda n=before["drawn"]: graph.evaluate(_STATE_JS)["drawn"] > n, f"the redraw after click {click}"
+            )
             after = graph.evaluate(_STATE_JS)
             label = graph.evaluate("(el, id) => el.__kgState.nodes.get(id).label", target["id"])
 
@@ -171,7 +103,7 @@ def test_graph_draws_and_a_node_click_refocuses_the_app(app_url: str, browser: A
             page.locator(f"text=Clicks: {click}").wait_for(timeout=10_000)
             assert page.get_by_text(f"Focus: {label}", exact=True).count() == 1
             assert "focus=" in page.url
-            assert urllib.request.unquote(page.url.split("focus=", 1)[1]) == target["id"]
+            assert urllib.parse.unquote(page.url.split("focus=", 1)[1]) == target["id"]
             stamps = graph.evaluate("el => [el.__kgClickAt, el.__kgDrawnAt]")
             if stamps[0] is not None:
                 timings.append(stamps[1] - stamps[0])
@@ -199,7 +131,7 @@ def test_keyboard_selects_a_node_and_enter_opens_it(app_url: str, browser: Any) 
         page.goto(app_url)
         graph = page.locator(".kg-graph")
         graph.wait_for(timeout=60_000)
-        _wait(lambda: graph.evaluate(_STATE_JS)["drawn"] >= 1, "the first drawing")
+        wait_until(lambda: graph.evaluate(_STATE_JS)["drawn"] >= 1, "the first drawing")
         canvas_box = page.locator(".kg-canvas")
         status = page.locator(".kg-status")
 
@@ -219,17 +151,9 @@ def test_keyboard_selects_a_node_and_enter_opens_it(app_url: str, browser: Any) 
         assert status.get_attribute("aria-live") == "polite"
 
         page.keyboard.press("Enter")
-        _wait(lambda: graph.evaluate(_STATE_JS)["drawn"] > drawn, "the redraw after Enter")
+        wait_until(lambda: graph.evaluate(_STATE_JS)["drawn"] > drawn, "the redraw after Enter")
 
         assert graph.evaluate(_STATE_JS)["focus"] == selected
         page.get_by_text(f"Focus: {label}", exact=True).wait_for(timeout=10_000)
     finally:
         page.close()
-
-
-def _wait(condition: Any, what: str, *, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.02)

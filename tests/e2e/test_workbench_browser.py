@@ -9,15 +9,7 @@ time from Ctrl+Enter to the rendered table to test-artifacts/.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +18,8 @@ import pytest
 
 from kgexplorer import KnowledgeGraph, SelectResult
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-CHROMIUM_ARGS += ["--disable-component-update", "--no-first-run", "--disable-sync"]
+from .harness import ARTIFACTS, ROOT, block_outside, chromium, streamlit_app, wait_until
+
 EDITOR = "iframe[title*='code_editor']"
 QUERY = (
     "SELECT ?substance ?label ?mechanism ?definition WHERE {\n"
@@ -50,73 +39,24 @@ ALIGNMENT_JS = """() => [
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("workbench_browser")]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free loopback port; stopped by PID when the module is done."""
-    port = _free_port()
-    logs = tmp_path_factory.mktemp("streamlit")
-    streamlit = Path(sys.executable).with_name("streamlit")
-    command = [str(streamlit), "run", str(ROOT / "app.py"), "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    command += ["--server.fileWatcherType", "none"]
-    with (logs / "stdout.txt").open("wb") as out, (logs / "stderr.txt").open("wb") as err:
-        proc = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; its stderr: {(logs / 'stderr.txt').read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+    with streamlit_app(ROOT / "app.py", tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium, headless; the test skips (saying why) only when it is not installed."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run 'apt-get install -y chromium' (as root)")
-    executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    outside: list[str] = []
+    outside = block_outside(page)
     errors: list[str] = []
-
-    def only_loopback(route: Any) -> None:
-        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route("**/*", only_loopback)
     page.goto(url + "workbench")
     page.get_by_role("heading", name="SPARQL workbench").wait_for(timeout=60_000)
     page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
@@ -149,7 +89,7 @@ def test_type_run_with_ctrl_enter_and_download_the_csv(app_url: str, browser: An
         started = time.monotonic()
         page.keyboard.press("Control+Enter")
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
-        shown = _wait(lambda: _rows_shown(page), "the row count")
+        shown = wait_until(lambda: _rows_shown(page), "the row count")
         table_s = time.monotonic() - started
         assert shown == len(expected)
 
@@ -188,7 +128,7 @@ def test_the_run_button_runs_what_was_typed_and_prefixes_are_offered(app_url: st
         gutter, lines = editor.evaluate(ALIGNMENT_JS)
         assert gutter == lines[: len(gutter)]  # each line number sits on its line
         page.get_by_role("button", name="▶ Run query").click()
-        assert _wait(lambda: _rows_shown(page) == 3, "three rows")
+        assert wait_until(lambda: _rows_shown(page) == 3, "three rows")
         page.get_by_text("This session's queries (1)").click()
         page.get_by_text("SELECT ?x WHERE { VALUES ?x { 1 2 3 } }").wait_for(timeout=10_000)
         assert not errors
@@ -202,33 +142,22 @@ def test_an_iri_in_the_table_links_into_explore(app_url: str, browser: Any) -> N
     try:
         _type_query(page, "SELECT ?x WHERE { VALUES ?x { kg:ketamine } }")
         page.keyboard.press("Control+Enter")
-        assert _wait(lambda: _rows_shown(page) == 1, "one row")
+        assert wait_until(lambda: _rows_shown(page) == 1, "one row")
         table = page.locator("[data-testid='stDataFrame']").first
         table.scroll_into_view_if_needed()
-        time.sleep(0.5)  # the grid draws on a canvas after it is laid out
+        page.wait_for_timeout(500)  # the grid draws on a canvas after it is laid out
         # Record the link instead of opening a tab (calls without a URL are the grid's own, not a link).
         page.evaluate("window.__opened = []; window.open = u => { if (u) window.__opened.push(u); return null; }")
         box = table.bounding_box()
         # The first data row, just right of the row-selection box: the drawn label "Ketamine" starts there.
         page.mouse.move(box["x"] + 55, box["y"] + 54)
         page.mouse.click(box["x"] + 55, box["y"] + 54)
-        opened = _wait(lambda: page.evaluate("window.__opened"), "the link to open")
+        opened = wait_until(lambda: page.evaluate("window.__opened"), "the link to open")
         assert opened == ["explore?e=https%3A%2F%2Fw3id.org%2Fkgexplorer%2Fid%2Fketamine#Ketamine"]
 
         page.goto(app_url + opened[0])
         page.get_by_role("heading", name="Ketamine").wait_for(timeout=60_000)
-        assert "e=ketamine" in page.url
+        page.wait_for_url(lambda u: "e=ketamine" in u, timeout=30_000)  # Explore writes the short name back
         assert not errors
     finally:
         page.close()
-
-
-def _wait(condition: Any, what: str, *, timeout_s: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(0.05)
