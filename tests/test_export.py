@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from kgexplorer import ExportError, KnowledgeGraph, Settings
-from kgexplorer.export import export_entity, export_html, write_export
+from kgexplorer.compare import compare
+from kgexplorer.export import export_entity, export_html, export_view, suggested_name, write_export
 from kgexplorer.lesson_export import export_lesson_handout, export_lesson_html
 from kgexplorer.lessons import FocusView, Lesson, Question, Step, get_lesson
 from kgexplorer.render import render
@@ -265,6 +266,39 @@ def test_export_entity_names_the_file_and_builds_each_format(kg: KnowledgeGraph)
     assert png.data.startswith(b"\x89PNG")
     with pytest.raises(ExportError, match="export format must be one of html, png, svg, got 'pdf'"):
         export_entity(kg, "ketamine", format="pdf")  # type: ignore[arg-type]
+
+
+def test_export_view_names_files_after_what_they_show(kg: KnowledgeGraph) -> None:
+    """What the app's Export menu calls: any view, each format, named from its summary (the same name the
+    menu shows before the file is made)."""
+    paths = kg.paths("ketamine", "alcohol use disorder")
+    both = compare(kg, ["ketamine", "psilocybin"])
+
+    svg = export_view(paths, kg=kg, format="svg")
+    page = export_view(both, kg=kg, format="html", name="My lesson: week 3!")
+
+    assert svg.name == "paths-from-ketamine-to-alcohol-use-disorder.svg"
+    assert svg.name == suggested_name(render(paths).summary, format="svg")
+    assert svg.data.startswith(b"<?xml")
+    assert page.name == "my-lesson-week-3.html"
+    assert b"Comparison of Ketamine, Psilocybin" in page.data
+    with pytest.raises(ExportError, match="got 'gif'"):
+        export_view(paths, kg=kg, format="gif")  # type: ignore[arg-type]
+
+
+def test_export_view_keeps_pictures_within_max_image_px(kg: KnowledgeGraph) -> None:
+    """The menu's default picture size shrinks to the max_image_px setting instead of failing."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    small = KnowledgeGraph.bundled(settings=Settings(max_image_px=600))
+    try:
+        png = export_view(small.neighbourhood("ketamine"), kg=small, format="png")
+    finally:
+        small.close()
+    with Image.open(BytesIO(png.data)) as image:
+        assert max(image.size) <= 600
 
 
 def test_lesson_export_has_every_step_view_query_and_question(kg: KnowledgeGraph) -> None:

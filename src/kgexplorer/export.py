@@ -214,13 +214,12 @@ def suggested_name(summary: str, *, format: str) -> str:
     >>> suggested_name("Paths from Ketamine to Alcohol use disorder: 11 nodes, 19 links.", format="svg")
     'paths-from-ketamine-to-alcohol-use-disorder.svg'
     """
-    return f"{_stem(summary)}.{format}"
+    return f"{_stem(summary.split(':')[0])}.{format}"  # the counts after the colon describe, not name
 
 
 def _stem(text: str, *, most: int = 60) -> str:
     """A file-name stem: lower-case letters, digits and hyphens only ("view" when nothing is left)."""
-    words = text.lower().split(":")[0]  # a summary's counts after the colon describe the view, not name it
-    return re.sub(r"[^a-z0-9]+", "-", words).strip("-")[:most].strip("-") or "view"
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:most].strip("-") or "view"
 
 
 def _view_page(

@@ -179,3 +179,34 @@ def test_embedded_view_shows_only_the_graph(app: tuple[str, Any]) -> None:
     assert "embed" not in (link_out.get_attribute("href") or "embed")
     assert outside == []
     page.close()
+
+
+def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
+    """'How ketamine works', every step by the Next button: each draws its view, has its own URL, and the
+    question answers in place."""
+    from kgexplorer.lessons import get_lesson
+
+    lesson = get_lesson("how-ketamine-works")
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = block_outside(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "lessons?lesson=how-ketamine-works")
+    for number, step in enumerate(lesson.steps, start=1):
+        page.get_by_role("heading", name=step.title, exact=True).wait_for(timeout=60_000)
+        page.wait_for_url(lambda u, n=number: f"step={n}" in u, timeout=30_000)
+        if step.view is not None:
+            graph = page.locator(".kg-graph").first
+            wait_until(lambda g=graph: g.evaluate("el => Number(el.dataset.drawn || 0)") > 0, f"step {number}'s graph")
+        if step.question is not None:
+            page.get_by_text(step.question.choices[step.question.answer], exact=True).click()
+            page.get_by_text("Right.", exact=False).first.wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        if number < len(lesson.steps):
+            page.get_by_role("button", name="Next →").click()
+
+    assert page.get_by_role("button", name="Next →").is_disabled()
+    assert outside == []
+    assert errors == []
+    page.close()
