@@ -12,12 +12,14 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench fuzz clean system-deps help
+.PHONY: run test lint typecheck pytest bench fuzz loadtest clean system-deps help
 
 help:
 	@echo "make run    - start the app on the bundled graph (http://localhost:$(PORT))"
 	@echo "make test   - ruff + mypy + pytest (installs everything first)"
 	@echo "make bench  - benchmarks side by side (not part of make test)"
+	@echo "make fuzz   - the property-based security tests with many examples (make test runs 50 each)"
+	@echo "make loadtest - 20 users on the endpoint and 20 on the app for 5 minutes (Debian's wrk)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +58,15 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Property-based tests with many examples; `make test` runs the same properties with 50 each.
+fuzz: $(STAMP)
+	KGX_FUZZ_EXAMPLES=$${KGX_FUZZ_EXAMPLES:-5000} $(BIN)/pytest -n 2 -o timeout=1800 tests/security -k property --hypothesis-show-statistics
+
+# 20 users on the endpoint and 20 on the app for 5 minutes, runaways mixed in; stops by itself (Debian's wrk).
+loadtest: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
+	$(BIN)/python -m bench.loadtest --duration $${DURATION:-300} --users $${USERS:-20}
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist

@@ -387,7 +387,7 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
                 str(s),
                 str(year) if year else None,
                 str(design) if design else None,
-                int(str(n)) if n else None,
+                _count(n),
                 url,
             )
         )
@@ -430,7 +430,7 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
                 level_rank=lv.rank if lv else None,
                 direction=_DIRECTION.get(str(d), "") if d else "",
                 design=str(design or ""),
-                n=int(str(n)) if n else None,
+                n=_count(n),
                 studies=refs("evidence"),
                 cited_in=refs("cited"),
                 species=tuple(sorted(names[s] for s in species.get(str(c), []))),
@@ -441,3 +441,11 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
             )
         )
     return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label, v.iri)))
+
+
+def _count(term: object) -> int | None:
+    """A sample size as a whole number; None when absent or not a whole number (data is not trusted)."""
+    try:
+        return int(str(term)) if term is not None else None
+    except ValueError:
+        return None

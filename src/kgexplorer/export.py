@@ -214,7 +214,7 @@ def suggested_name(summary: str, *, format: str) -> str:
     >>> suggested_name("Paths from Ketamine to Alcohol use disorder: 11 nodes, 19 links.", format="svg")
     'paths-from-ketamine-to-alcohol-use-disorder.svg'
     """
-    return f"{_stem(summary.split(':')[0])}.{format}"  # the counts after the colon describe, not name
+    return f"{_stem(summary.split(':', maxsplit=1)[0])}.{format}"  # the counts after the colon describe, not name
 
 
 def _stem(text: str, *, most: int = 60) -> str:

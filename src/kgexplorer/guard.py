@@ -17,6 +17,7 @@ kgexplorer.errors.QueryNotAllowed: SERVICE is not allowed: kgexplorer never send
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,13 @@ _OX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*(.*)", re.S)
 # Oxigraph's own explanations inside its list of expected tokens ("Prefix not found", "Duplicated …").
 _OX_SENTENCE = re.compile(r"(?:^|,\s)([A-Z][a-z]+(?: [A-Za-z]+)+)(?=,|$)")
 _SYNTAX_HINT = "check for a missing '.', '}', ')' or quote, or a misspelt keyword"
+# rdflib's own pattern for the escapes it expands before parsing (rdflib.plugins.sparql.parser).
+_ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
+# rdflib's SPARQL grammar (pyparsing) is not thread-safe: parse actions learn their arity on first use by
+# retrying on TypeError, and two threads doing so at once leave them broken for good (measured under 20
+# concurrent endpoint requests: most queries then failed with TypeError). The endpoint and the app check
+# queries from many threads, so one parse runs at a time (about 4 ms each).
+_PARSER_LOCK = threading.Lock()
 #: The default of the max_query_chars setting.
 MAX_QUERY_CHARS: int = Settings().max_query_chars
 
@@ -84,7 +92,6 @@ def check_query(text: str, *, max_chars: int | None = None) -> str:
     kgexplorer.errors.QuerySyntaxError: SPARQL syntax error at line 3, column 12 (near '?r .'): ...
     """
     from pyparsing import ParseException
-    from rdflib.plugins.sparql.parser import parseQuery
 
     if not text.strip():
         raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
@@ -95,27 +102,60 @@ def check_query(text: str, *, max_chars: int | None = None) -> str:
             "Shorten it (load large value lists as data instead)"
         )
     try:
-        tree = parseQuery(text)
+        tree = _parse_query(text)
     except ParseException as exc:
         _raise_for_unparsable(text, exc)
     except RecursionError:
         raise QueryNotAllowed("the query is nested too deeply to check; simplify it") from None
+    except ValueError as exc:  # rdflib's escape expansion: \U0011FFFF names no character
+        raise QuerySyntaxError(
+            f"SPARQL syntax error: {exc}; a \\u or \\U escape must name a Unicode character (at most \\U0010FFFF)"
+        ) from None
     form = QUERY_FORMS.get(getattr(tree[1], "name", ""), "")
     if not form:
         raise QueryNotAllowed("only SELECT, ASK, CONSTRUCT and DESCRIBE queries can run")
-    found = _walk(tree)
-    if "ServiceGraphPattern" in found.names:
+    _refuse_reaching_out(_walk(tree).names)
+    if _ESCAPES.search(text):
+        _refuse_reaching_out(_unexpanded_reading(text, form))
+    return form
+
+
+def _refuse_reaching_out(names: set[str]) -> None:
+    if "ServiceGraphPattern" in names:
         raise QueryNotAllowed(
             "SERVICE is not allowed: kgexplorer never sends a query to another server on a user's behalf. "
             "Query that endpoint directly instead, or load its data with --data or an upload"
         )
-    if "DatasetClause" in found.names:
+    if "DatasetClause" in names:
         raise QueryNotAllowed(
             "FROM and FROM NAMED are not allowed: they can make the query engine fetch or read other data. "
             "Remove them; the loaded graph (and any named graphs in it) is queried by default, and GRAPH ?g "
             "selects named graphs"
         )
-    return form
+
+
+def _unexpanded_reading(text: str, form: str) -> set[str]:
+    """The parse-tree node names of the query read without expanding its \\u escapes, as Oxigraph reads it.
+
+    SPARQL 1.1 expands ``\\uXXXX`` escapes before parsing, and so does rdflib (the guard's parser), but
+    Oxigraph reads them as one character inside strings and IRIs. So ``"a\\u005c"`` ends a string for
+    Oxigraph and escapes the next quote for rdflib, and a SERVICE that rdflib reads as part of a string
+    would run. A query with escapes is therefore also checked with each escape replaced by one plain
+    letter (the same tokens Oxigraph sees); if that reading does not parse to the same form, it is refused.
+    """
+    from pyparsing import ParseException
+
+    refusal = QueryNotAllowed(
+        "the query's \\u escapes make it read differently depending on the SPARQL parser, so the safety "
+        "check cannot be sure what it does; write the characters themselves instead of \\u escapes"
+    )
+    try:
+        tree = _parse_query(_ESCAPES.sub("x", text))
+    except (ParseException, RecursionError, ValueError):
+        raise refusal from None
+    if QUERY_FORMS.get(getattr(tree[1], "name", ""), "") != form:
+        raise refusal
+    return _walk(tree).names
 
 
 def syntax_error_from_oxigraph(message: str, query: str) -> QuerySyntaxError:
@@ -145,13 +185,26 @@ def syntax_error_from_oxigraph(message: str, query: str) -> QuerySyntaxError:
     return _syntax_error(query, line, column, reason)
 
 
-def _raise_for_unparsable(text: str, exc: Any) -> Any:
-    from pyparsing import ParseException
+def _parse_query(text: str) -> Any:
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    with _PARSER_LOCK:
+        return parseQuery(text)
+
+
+def _parse_update(text: str) -> Any:
     from rdflib.plugins.sparql.parser import parseUpdate
 
+    with _PARSER_LOCK:
+        return parseUpdate(text)
+
+
+def _raise_for_unparsable(text: str, exc: Any) -> Any:
+    from pyparsing import ParseException
+
     try:
-        update = parseUpdate(text)
-    except (ParseException, RecursionError):
+        update = _parse_update(text)
+    except (ParseException, RecursionError, ValueError):
         update = None
     if update is not None and "request" not in update:
         # Only comments, PREFIX or BASE lines: rdflib reads that as an empty update.
@@ -219,11 +272,10 @@ def _prefix_position(text: str, prefix: str) -> tuple[int, int] | None:
 def _undeclared_prefixes(text: str) -> set[str]:
     """Prefixes the query uses but neither declares nor gets from :data:`PREFIXES` (empty if it does not parse)."""
     from pyparsing import ParseException
-    from rdflib.plugins.sparql.parser import parseQuery
 
     try:
-        found = _walk(parseQuery(text))
-    except (ParseException, RecursionError):
+        found = _walk(_parse_query(text))
+    except (ParseException, RecursionError, ValueError):
         return set()
     return found.used_prefixes - found.declared_prefixes - set(PREFIXES)
 

@@ -82,9 +82,10 @@ def local_name(iri: str) -> str:
 def fetch_labels(backend: Backend, iris: Iterable[str], *, batch: int = 400) -> dict[str, str]:
     """The display label of each IRI (English or untagged first, then any language, then local name)."""
     wanted = list(dict.fromkeys(iris))
+    valid = _valid_iris(wanted)
     found: dict[str, tuple[int, str]] = {}
-    for i in range(0, len(wanted), batch):
-        chunk = [IRI(x) for x in wanted[i : i + batch]]
+    for i in range(0, len(valid), batch):
+        chunk = valid[i : i + batch]
         rows = backend.select(
             "SELECT ?n ?p ?l WHERE { ?n ?p ?l . VALUES ?p { rdfs:label skos:prefLabel schema:name } "
             "FILTER(isLiteral(?l)) }",
@@ -97,7 +98,22 @@ def fetch_labels(backend: Backend, iris: Iterable[str], *, batch: int = 400) -> 
             key = str(n)
             if key not in found or score < found[key][0]:
                 found[key] = (score, lab.value)
-    return {iri: found[iri][1] if iri in found else local_name(iri) for iri in wanted}
+    names = {node.value for node in valid}
+    return {iri: found[iri][1] if iri in found else local_name(iri) if iri in names else iri for iri in wanted}
+
+
+def _valid_iris(values: Iterable[str]) -> list[IRI]:
+    """The values that are IRIs. Data may hold a literal where an IRI is expected (a species written as
+    text); such a value cannot be looked up, and is its own label rather than a crash."""
+    out: list[IRI] = []
+    for value in values:
+        node = IRI(value)
+        try:
+            node.n3()
+        except ValueError:
+            continue
+        out.append(node)
+    return out
 
 
 def _label_score(predicate: str, lab: Literal) -> int:
@@ -110,9 +126,10 @@ def _label_score(predicate: str, lab: Literal) -> int:
 def fetch_kinds(backend: Backend, iris: Iterable[str], *, batch: int = 400) -> dict[str, str]:
     """The kind of each IRI (a project class name, else its type's local name, else 'Resource')."""
     wanted = list(dict.fromkeys(iris))
+    valid = _valid_iris(wanted)
     types: dict[str, list[str]] = {}
-    for i in range(0, len(wanted), batch):
-        chunk = [IRI(x) for x in wanted[i : i + batch]]
+    for i in range(0, len(valid), batch):
+        chunk = valid[i : i + batch]
         for n, t in backend.select("SELECT ?n ?t WHERE { ?n a ?t }", values={"n": chunk}).rows:
             if isinstance(n, IRI) and isinstance(t, IRI):
                 types.setdefault(n.value, []).append(t.value)

@@ -17,21 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraphLoadError
-from .store import bundled_data_files, bundled_graph_dir, detect_format
+from .store import DataFile, StoreRecipe, build_store, bundled_data_files, bundled_graph_dir
 
 __all__ = ["Problem", "ValidationReport", "validate"]
 
 _SH = "http://www.w3.org/ns/shacl#"
 _FIX = "https://w3id.org/kgexplorer/vocab#fix"
-_RDFLIB_FORMATS = {
-    "Turtle": "turtle",
-    "N-Triples": "nt",
-    "N-Quads": "nquads",
-    "TriG": "trig",
-    "RDF/XML": "xml",
-    "JSON-LD": "json-ld",
-    "N3": "n3",
-}
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -74,10 +66,19 @@ def validate(files: Iterable[str] | None = None, *, format: str | None = None) -
 
     data_files = [str(p) for p in files] if files is not None else [str(p) for p in bundled_data_files()]
     ontology = str(bundled_graph_dir() / "ontology.ttl")
-    data = Graph()
-    for path in dict.fromkeys([ontology, *data_files]):
-        fmt, gz = detect_format(path, format if path != ontology else None)
-        _parse(data, path, _RDFLIB_FORMATS[fmt.name], gz)
+    inputs = [DataFile(ontology), *(DataFile(p, format) for p in data_files if p != ontology)]
+    try:
+        store = build_store(StoreRecipe(files=tuple(inputs), derive_edges=False))
+    except GraphLoadError as exc:
+        if exc.path is None or not Path(exc.path).is_file():
+            raise
+        raise GraphLoadError(
+            f"{Path(exc.path).name} could not be parsed for validation: {exc}",
+            path=exc.path,
+            line=exc.line,
+            column=exc.column,
+        ) from None
+    data = _to_rdflib(store)
     shapes = Graph().parse(bundled_graph_dir() / "shapes.ttl", format="turtle")
     conforms, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
@@ -86,23 +87,33 @@ def validate(files: Iterable[str] | None = None, *, format: str | None = None) -
     return ValidationReport(bool(conforms) and not problems, tuple(problems), tuple(data_files))
 
 
-def _parse(graph: Any, path: str, fmt: str, gz: bool) -> None:
-    import gzip
+def _to_rdflib(store: Any) -> Any:
+    """The store's triples (every graph merged) as an rdflib Graph, for pyshacl.
 
-    if not Path(path).is_file():
-        raise GraphLoadError(f"cannot read {path}: no such file; check the path", path=path)
-    try:
-        if gz:
-            with gzip.open(path, "rb") as f:
-                graph.parse(data=f.read(), format=fmt)
-        else:
-            graph.parse(path, format=fmt)
-    except Exception as exc:  # rdflib raises many parser-specific types; all mean "not valid RDF"
-        raise GraphLoadError(
-            f"{Path(path).name} could not be parsed for validation: {exc}; fix the file first "
-            "(kgexplorer stats --data FILE shows the line and column)",
-            path=path,
-        ) from None
+    Files are parsed by the same loader as every other load (Oxigraph, through :func:`build_store`), never
+    by rdflib: rdflib's JSON-LD parser fetches a remote ``@context`` from the network, and its errors lack
+    the line and column the loader gives.
+    """
+    import pyoxigraph as ox
+    from rdflib import BNode, Graph, Literal, URIRef
+
+    def term(t: Any) -> Any:
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return BNode(t.value)
+        if isinstance(t, ox.Literal):
+            if t.language:
+                return Literal(t.value, lang=t.language)
+            if t.datatype.value == _XSD_STRING:  # rdflib's own parsers give plain literals here
+                return Literal(t.value)
+            return Literal(t.value, datatype=URIRef(t.datatype.value), normalize=False)
+        raise GraphLoadError(f"RDF-star triple terms cannot be validated ({t}); remove them or validate without them")
+
+    graph = Graph()
+    for q in store.quads_for_pattern(None, None, None, None):
+        graph.add((term(q.subject), term(q.predicate), term(q.object)))
+    return graph
 
 
 def _problems(results: Any, shapes: Any) -> list[Problem]:
