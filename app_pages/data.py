@@ -26,9 +26,11 @@ if choice == "bundled":
         st.rerun()
 
 elif choice == "files":
-    max_mb = kg.settings.max_upload_mb
+    limits = kg.settings
+    max_mb = limits.max_upload_mb
     files = st.file_uploader(
-        f"RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD, N3; gzip too; at most {max_mb} MiB each)",
+        "RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD, N3; gzip too; at most "
+        f"{limits.max_upload_files} files, {max_mb} MiB each and {limits.max_session_upload_mb} MiB together)",
         type=list(UPLOAD_EXTENSIONS),
         accept_multiple_files=True,
         max_upload_size=max_mb,
@@ -40,13 +42,16 @@ elif choice == "files":
         try:
             with st.spinner("Reading, checking and loading the files…"):
                 source = open_uploads(uploads, merge=merge, settings=kg.settings)
-        except GraphLoadError:
+        except GraphLoadError as exc:
             # Say what is wrong with every file, not only the first that failed.
-            failed = [c for c in check_uploads(uploads, settings=kg.settings) if not c.ok]
+            try:
+                failed = [c for c in check_uploads(uploads, settings=kg.settings) if not c.ok]
+            except GraphLoadError:  # the set itself is refused (too many files, too large together)
+                failed = []
+            problem = f"{len(failed)} files have a problem" if len(failed) > 1 else "one file has a problem"
             st.error(
-                "Nothing was loaded: "
-                + ("one file has" if len(failed) == 1 else f"{len(failed)} files have")
-                + f" a problem. You are still working on {ui.md(current.label)}."
+                f"Nothing was loaded: {ui.md(problem if failed else str(exc))}. "
+                f"You are still working on {ui.md(current.label)}."
             )
             for c in failed:
                 where = f" (line {c.line}, column {c.column})" if c.line else ""

@@ -8,20 +8,16 @@ from code_editor import code_editor
 from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError, ui
 from kgexplorer.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
+from kgexplorer.results import ResultTable, bar_chart, downloads, result_graph, result_table
 from kgexplorer.terms import IRI, Term
 from kgexplorer.workbench import (
     History,
     HistoryEntry,
     QueryRun,
-    ResultTable,
-    bar_chart,
     completions,
     decode_query,
-    downloads,
     encode_query,
     error_excerpt,
-    result_graph,
-    result_table,
     run_query,
 )
 
@@ -77,7 +73,7 @@ def declare_prefixes() -> None:
 if "wb_text" not in state:
     token, wanted = ui.param("q"), ui.param("g")
     try:
-        shared = decode_query(token) if token else ""
+        shared = decode_query(token, settings=kg.settings) if token else ""
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
@@ -194,11 +190,11 @@ if clicked or submitted:
         entry = HistoryEntry(text, source.label, f"{size} in {run.seconds:.2f} s", True)
         for key in ("wb_view", "wb_graph_view", "wb_table"):  # the last answer's view and selection
             state.pop(key, None)
-    state["wb_history"] = state["wb_history"].add(entry)
+    state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
     share: dict[str, str | None] = {"g": question.name if question else None}
     share.update({f"v_{k}": v.n3()[1:-1] if isinstance(v, IRI) else None for k, v in values.items()})
     try:
-        share["q"] = encode_query(text)
+        share["q"] = encode_query(text, settings=kg.settings)
     except KgExplorerError as exc:
         share["q"] = None
         state["wb_share_problem"] = str(exc)
@@ -219,6 +215,8 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     m3.metric("Data", {"bundled": "bundled graph", "files": "your files", "endpoint": "endpoint"}[source.kind])
     if run.notice:
         st.warning(run.notice, icon="✂️")
+    if table.note:
+        st.caption(ui.md(table.note))
     if problem := state.pop("wb_share_problem", None):
         st.caption(ui.md(problem))
     else:

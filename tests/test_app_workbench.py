@@ -23,7 +23,8 @@ from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.gallery import load_gallery
-from kgexplorer.workbench import decode_query, result_table
+from kgexplorer.results import result_table
+from kgexplorer.workbench import decode_query
 
 ROOT = Path(__file__).resolve().parents[1]
 KG = "https://w3id.org/kgexplorer/id/"
@@ -258,6 +259,25 @@ def test_a_broken_upload_shows_line_and_column_and_keeps_the_data() -> None:
     assert "Nothing was loaded" in text
     assert "broken.ttl" in text
     assert "(line 3, column 11)" in text
+    assert at.session_state["kg_data_source"].label == "people.ttl"
+
+
+def test_too_many_files_are_refused_with_the_setting_and_the_data_is_kept() -> None:
+    """More files than max_upload_files: one message naming the setting; the session keeps its previous data."""
+    at = _data_page()
+    at.segmented_control(key="data_choice").set_value("files").run()
+    at.file_uploader(key="data_files").set_value(("people.ttl", TINY, "text/turtle")).run()
+    at.button(key="data_load").click().run()
+    most = at.session_state["kg_data_source"].kg.settings.max_upload_files
+    many = [(f"p{i}.ttl", TINY, "text/turtle") for i in range(most + 1)]
+    at.file_uploader(key="data_files").set_value(many).run()
+    at.button(key="data_load").click().run()
+
+    assert not at.exception
+    text = _text(at)
+    assert f"Nothing was loaded: {most + 1} files were uploaded together; at most {most} are accepted" in text
+    assert "(the max_upload_files setting)" in text
+    assert "You are still working on people.ttl" in text
     assert at.session_state["kg_data_source"].label == "people.ttl"
 
 

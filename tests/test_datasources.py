@@ -176,3 +176,38 @@ def test_endpoints_that_cannot_answer_raise_endpoint_error() -> None:
         port = s.getsockname()[1]  # bound but not listening: nothing answers there
         with pytest.raises(EndpointError, match=f"127.0.0.1:{port}"):
             open_endpoint(f"http://127.0.0.1:{port}/query", settings=Settings(endpoint_timeout_s=2))
+
+
+def test_more_files_than_max_upload_files_are_refused_before_parsing(scratch: Path) -> None:
+    """Too many files: nothing is parsed (not even the broken one), nothing is kept, the message says the fix."""
+    limits = Settings(max_upload_files=2)
+    uploads = [Upload("a.ttl", TTL), Upload("b.nt", NT), Upload("broken.ttl", b"not turtle")]
+    with pytest.raises(GraphLoadError) as caught:
+        open_uploads(uploads, settings=limits)
+    message = str(caught.value)
+
+    assert message.startswith("3 files were uploaded together; at most 2 are accepted (the max_upload_files setting)")
+    assert "Upload fewer files" in message
+    assert list(scratch.iterdir()) == []
+    with pytest.raises(GraphLoadError, match="max_upload_files"):
+        check_uploads(uploads, settings=limits)
+    with open_uploads(uploads[:2], settings=limits) as fits:  # at the cap is fine
+        assert fits.report is not None
+        assert fits.report.triples == 3
+
+
+def test_files_larger_together_than_max_session_upload_mb_are_refused(scratch: Path) -> None:
+    """Each file is within max_upload_mb, but together they are over max_session_upload_mb: nothing is kept."""
+    limits = Settings(max_upload_mb=1, max_session_upload_mb=1)
+    half = Upload("half.nt", NT * (600_000 // len(NT)))
+    with pytest.raises(GraphLoadError) as caught:
+        open_uploads([half, Upload("other.nt", half.data)], settings=limits)
+    message = str(caught.value)
+
+    assert "the uploaded files take 1.1 MiB together" in message
+    assert "at most 1 MiB (the max_session_upload_mb setting)" in message
+    assert "Upload fewer or smaller files" in message
+    assert list(scratch.iterdir()) == []
+    assert check_uploads([half], settings=limits)[0].ok
+    with pytest.raises(GraphLoadError, match="max_session_upload_mb"):
+        check_uploads([half, half], settings=limits)

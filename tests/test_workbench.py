@@ -1,15 +1,14 @@
-"""The workbench library: running queries, choosing views, labelled tables, drawings, downloads, history, links."""
+"""The workbench library: running queries, choosing views, history, share links, editor help.
+
+What a result looks like (tables, charts, drawings, downloads) is tested in test_results.py.
+"""
 
 from __future__ import annotations
 
 import base64
-import csv
-import io
-import json
 import urllib.parse
 import zlib
 
-import pyoxigraph as ox
 import pytest
 
 from kgexplorer import (
@@ -23,24 +22,15 @@ from kgexplorer import (
     Settings,
 )
 from kgexplorer.gallery import get_query
-from kgexplorer.terms import IRI, BlankNode, Literal, Triple
+from kgexplorer.terms import IRI, Literal, Triple
 from kgexplorer.workbench import (
-    HISTORY_SIZE,
-    SHARE_MAX_CHARS,
-    Cell,
     History,
     HistoryEntry,
-    ResultTable,
-    bar_chart,
     choose_view,
     completions,
     decode_query,
-    downloads,
     encode_query,
     error_excerpt,
-    explore_link,
-    result_graph,
-    result_table,
     run_query,
 )
 
@@ -130,153 +120,31 @@ def test_a_view_asked_for_but_impossible_says_so() -> None:
     assert "does not have" in choose_view("#defaultView:Map\nSELECT *", NUMBERS).reason
 
 
-# ------------------------------------------------------------------------------------------- tables
-
-
-def test_result_table_shows_labels_numbers_and_links(kg: KnowledgeGraph) -> None:
-    result = kg.sparql(
-        'SELECT ?e ?n ?text WHERE { VALUES (?e ?n ?text) { (kg:ketamine 3 "x") (kg:no_label_here 4 "y") } }'
-    )
-    table = result_table(kg, result)
-
-    assert table.columns == ("e", "n", "text")
-    assert [r[0].text for r in table.rows] == ["Ketamine", "no label here"]  # type: ignore[union-attr]
-    assert table.link_columns() == ("e",)
-    records = table.records(links=True)
-    assert records[0]["n"] == 3.0
-    assert records[0]["text"] == "x"
-    link = str(records[0]["e"])
-    assert link.endswith("#Ketamine")
-    assert urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["e"] == [KG + "ketamine"]
-    assert table.records()[0]["e"] == "Ketamine"
-
-
-def test_result_table_of_triples_asks_and_blank_nodes(kg: KnowledgeGraph) -> None:
-    graph = result_table(kg, GraphResult((Triple(BlankNode("b1"), IRI(KG + "p"), Literal("v")),)))
-    assert graph.columns == ("subject", "predicate", "object")
-    assert graph.rows[0][0] == Cell("_:b1", "_:b1")
-    assert graph.link_columns() == ("predicate",)
-    assert result_table(kg, AskResult(False)).rows[0][0].text == "no"  # type: ignore[union-attr]
-
-
-def test_unbound_values_are_empty_cells(kg: KnowledgeGraph) -> None:
-    table = result_table(kg, kg.sparql("SELECT ?a ?b WHERE { VALUES (?a ?b) { (kg:ketamine UNDEF) } }"))
-    assert table.rows[0][1] is None
-    assert table.records()[0]["b"] is None
-
-
-def test_explore_link_escapes_the_iri_and_cleans_the_label() -> None:
-    link = explore_link("http://example.org/a#b?c=d&e", "Line\nbreak\u202e")
-
-    assert link == "explore?e=http%3A%2F%2Fexample.org%2Fa%23b%3Fc%3Dd%26e#Line break"
-    assert urllib.parse.parse_qs(link.split("?", 1)[1].split("#", 1)[0])["e"] == ["http://example.org/a#b?c=d&e"]
-
-
-def test_bar_chart_uses_the_first_number_and_label_columns() -> None:
-    table = ResultTable(
-        ("year", "label", "n"),
-        (
-            (Cell("2019", "2019"), Cell("a", "a"), Cell("3", "3", number=3.0)),
-            (Cell("2020", "2020"), Cell("b", "b"), None),
-        ),
-    )
-    chart = bar_chart(table)
-    assert chart is not None
-    assert (chart.x, chart.y, chart.rows) == ("year", "n", ({"year": "2019", "n": 3.0},))
-    only_numbers = bar_chart(ResultTable(("n",), ((Cell("3", "3", number=3.0),),)))
-    assert only_numbers is not None
-    assert only_numbers.rows == ({"row": "1", "n": 3.0},)
-    assert bar_chart(ResultTable(("x",), ((Cell("a", "a"),),))) is None
-
-
-# ------------------------------------------------------------------------------------------- graphs
-
-
-def test_result_graph_draws_construct_triples_with_labels(kg: KnowledgeGraph) -> None:
-    result = kg.sparql("CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
-    view = result_graph(kg, result)
-
-    assert view.focus == KG + "ketamine"
-    assert len(view.edges) == len(result)
-    assert {e.relation for e in view.edges} == {kg.label("https://w3id.org/kgexplorer/vocab#testedFor")}
-    assert view.node(KG + "alcohol_use_disorder").kind == "Condition"  # type: ignore[union-attr]
-    assert not view.truncated
-
-
-def test_result_graph_from_spo_rows_keeps_literals_in_the_table(kg: KnowledgeGraph) -> None:
-    result = kg.sparql("SELECT ?s ?p ?o WHERE { BIND(kg:ketamine AS ?s) ?s ?p ?o } LIMIT 40")
-    literals = sum(isinstance(r[2], Literal) for r in result.rows)  # type: ignore[union-attr]
-    view = result_graph(kg, result)
-
-    assert literals > 0
-    assert f"{literals} values that are text or numbers" in view.note
-    assert len(view.edges) == len(result) - literals - sum(r[2] == r[0] for r in result.rows)  # type: ignore[union-attr]
-
-
-def test_result_graph_is_cut_at_the_node_cap(kg: KnowledgeGraph) -> None:
-    result = kg.sparql("CONSTRUCT { ?s kgx:testedFor ?o } WHERE { ?s kgx:testedFor ?o }")
-    view = result_graph(kg, result, max_nodes=5)
-
-    assert len(view.nodes) == 5
-    assert view.truncated
-    assert "max_view_nodes" in view.note
-
-
-def test_result_graph_of_nothing_and_of_blank_nodes(kg: KnowledgeGraph) -> None:
-    empty = result_graph(kg, GraphResult(()))
-    assert len(empty.nodes) == 1
-    assert not empty.edges
-    blank = result_graph(kg, GraphResult((Triple(BlankNode("x"), IRI(KG + "p"), IRI(KG + "ketamine")),)))
-    assert blank.node("_:x").label == "blank node"  # type: ignore[union-attr]
-
-
-# ------------------------------------------------------------------------------------------- downloads
-
-
-def test_select_downloads_are_csv_tsv_and_sparql_json(kg: KnowledgeGraph) -> None:
-    result = kg.sparql('SELECT ?e ?l WHERE { VALUES (?e ?l) { (kg:ketamine "Ké, \\"K\\"") } }')
-    files = {d.label: d for d in downloads(result)}
-
-    assert [d.mime for d in files.values()] == [
-        "text/csv",
-        "text/tab-separated-values",
-        "application/sparql-results+json",
-    ]
-    rows = list(csv.reader(io.StringIO(files["CSV"].data.decode("utf-8"))))
-    assert rows == [["e", "l"], [KG + "ketamine", 'Ké, "K"']]
-    assert files["TSV"].data.decode("utf-8").splitlines()[1].startswith("<" + KG + "ketamine>\t")
-    parsed = json.loads(files["SPARQL JSON"].data)
-    assert parsed["results"]["bindings"][0]["e"] == {"type": "uri", "value": KG + "ketamine"}
-    assert files["CSV"].file_name == "query-results.csv"
-
-
-def test_graph_downloads_parse_back_to_the_same_triples(kg: KnowledgeGraph) -> None:
-    result = kg.sparql("CONSTRUCT { kg:ketamine ?p ?o } WHERE { kg:ketamine ?p ?o }")
-    formats = {"Turtle": ox.RdfFormat.TURTLE, "N-Triples": ox.RdfFormat.N_TRIPLES, "JSON-LD": ox.RdfFormat.JSON_LD}
-    for d in downloads(result, stem="ketamine"):
-        triples = list(ox.parse(d.data, format=formats[d.label]))
-        assert len(triples) == len(result), d.label
-        assert d.file_name.startswith("ketamine.")
-
-
-def test_an_ask_answer_downloads_as_sparql_json() -> None:
-    (only,) = downloads(AskResult(True))
-    assert json.loads(only.data) == {"head": {}, "boolean": True}
-
-
 # ------------------------------------------------------------------------------------------- history and links
 
 
 def test_history_is_newest_first_without_repeats_and_capped() -> None:
+    default = Settings().query_history_size
     h = History()
-    for i in range(HISTORY_SIZE + 5):
+    for i in range(default + 5):
         h = h.add(HistoryEntry(f"q{i}", "bundled", "1 row", True))
     h = h.add(HistoryEntry("q10", "bundled", "2 rows", True))
 
-    assert len(h) == HISTORY_SIZE
+    assert len(h) == default == 50
     assert h.entries[0] == HistoryEntry("q10", "bundled", "2 rows", True)
     assert [e.query for e in h.entries].count("q10") == 1
     assert h.add(HistoryEntry("q10", "other data", "", False)).entries[1].query == "q10"  # same text, other data
+
+
+def test_history_keeps_at_most_the_query_history_size_setting() -> None:
+    """With query_history_size=3 the fourth query pushes out the oldest."""
+    small = Settings(query_history_size=3)
+    h = History()
+    for i in range(4):
+        h = h.add(HistoryEntry(f"q{i}", "bundled", "1 row", True), settings=small)
+
+    assert [e.query for e in h.entries] == ["q3", "q2", "q1"]
+    assert len(h.add(HistoryEntry("q4", "bundled", "", True))) == 4  # the default allows more
 
 
 def test_share_tokens_round_trip_and_fit_in_a_url() -> None:
@@ -291,11 +159,12 @@ def test_share_tokens_round_trip_and_fit_in_a_url() -> None:
 def test_share_refuses_what_does_not_fit_and_what_is_tampered() -> None:
     import os
 
-    noise = base64.b64encode(os.urandom(SHARE_MAX_CHARS)).decode("ascii")
+    most = Settings().share_link_max_chars
+    noise = base64.b64encode(os.urandom(most)).decode("ascii")
     with pytest.raises(QueryError, match="too long to share"):
         encode_query(noise)
     token = encode_query("SELECT * WHERE { ?s ?p ?o }")
-    for broken in (token[:-3], token + "!", "A" * (SHARE_MAX_CHARS + 1), ""):
+    for broken in (token[:-3], token + "!", "A" * (most + 1), ""):
         with pytest.raises(QueryError, match="does not carry a readable query"):
             decode_query(broken)
     latin1 = base64.urlsafe_b64encode(zlib.compress("é".encode("latin-1"))).decode().rstrip("=")
@@ -303,14 +172,35 @@ def test_share_refuses_what_does_not_fit_and_what_is_tampered() -> None:
         decode_query(latin1)
 
 
+def test_a_share_link_over_the_setting_is_refused_with_the_rule_value_and_fix() -> None:
+    """share_link_max_chars caps the token encode_query makes and the token decode_query accepts."""
+    small = Settings(share_link_max_chars=100)
+    text = "SELECT * WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(60)) + " }"
+    token = encode_query(text)
+    assert len(token) > 100
+
+    with pytest.raises(QueryError) as caught:
+        encode_query(text, settings=small)
+    message = str(caught.value)
+    assert f"compressed it takes {len(token):,} characters" in message
+    assert "may carry 100 (the share_link_max_chars setting)" in message
+    assert "Download it as a file instead, or shorten it" in message
+    with pytest.raises(QueryError, match="does not carry a readable query"):
+        decode_query(token, settings=small)
+    assert decode_query(token) == text
+    assert decode_query(encode_query("ASK {}", settings=small), settings=small) == "ASK {}"
+
+
 def test_a_link_that_inflates_past_the_limit_is_refused() -> None:
     """A small token that expands to a huge text (a zip bomb) stops at the max_query_chars limit."""
     bomb = base64.urlsafe_b64encode(zlib.compress(b"#" * 5_000_000, 9)).decode().rstrip("=")
-    assert len(bomb) <= SHARE_MAX_CHARS
+    assert len(bomb) <= Settings().share_link_max_chars
     with pytest.raises(QueryError, match="max_query_chars"):
         decode_query(bomb)
     with pytest.raises(QueryError, match="max_query_chars"):
         decode_query(encode_query("x" * 500), max_chars=100)
+    with pytest.raises(QueryError, match="max_query_chars"):  # a call can lower the setting, never raise it
+        decode_query(encode_query("x" * 500), max_chars=10**9, settings=Settings(max_query_chars=100))
 
 
 # ------------------------------------------------------------------------------------------- editing

@@ -1,12 +1,13 @@
 """Where a session's data comes from: the bundled graph, RDF files a person uploads, or a SPARQL endpoint.
 
 A :class:`DataSource` wraps the :class:`~kgexplorer.knowledge_graph.KnowledgeGraph` one person (one
-browser session) is working on. Uploads are checked file by file first (:func:`check_uploads`: size caps
-from the ``max_upload_mb`` and ``max_decompressed_mb`` settings, parse errors with file, line and
-column), then written to a temporary folder of their own, because the query workers rebuild the store
-from files. The folder belongs to that one data source and is deleted when it is closed (or dropped):
-nothing one person uploads is ever seen by another. When the data uses the kgexplorer vocabulary
-(kgx:), the report also holds the SHACL validation (:mod:`kgexplorer.validation`).
+browser session) is working on. Uploads are checked as a set first (at most ``max_upload_files`` files
+and ``max_session_upload_mb`` MiB together, before anything is parsed), then file by file
+(:func:`check_uploads`: size caps from the ``max_upload_mb`` and ``max_decompressed_mb`` settings, parse
+errors with file, line and column), then written to a temporary folder of their own, because the query
+workers rebuild the store from files. The folder belongs to that one data source and is deleted when it
+is closed (or dropped): nothing one person uploads is ever seen by another. When the data uses the
+kgexplorer vocabulary (kgx:), the report also holds the SHACL validation (:mod:`kgexplorer.validation`).
 
 >>> upload = Upload("tiny.ttl", b"@prefix ex: <http://example.org/> . ex:a ex:knows ex:b .")
 >>> with open_uploads([upload]) as source:
@@ -183,13 +184,34 @@ def bundled_source(kg: KnowledgeGraph) -> DataSource:
 def check_uploads(uploads: Sequence[Upload], *, settings: Settings | None = None) -> tuple[FileCheck, ...]:
     """Parse each upload on its own (size caps applied) and say how it went; raises nothing for bad files.
 
+    Too many files, or too many bytes together, is a problem of the set, not of a file: that raises
+    :class:`~kgexplorer.errors.GraphLoadError` before any file is parsed (see :func:`open_uploads`).
+
     >>> bad = Upload("bad.ttl", b"@prefix ex: <http://example.org/> .\\nex:a ex:b .")
     >>> check = check_uploads([bad])[0]
     >>> check.ok, check.line, check.column
     (False, 2, 11)
     """
     limits = settings or Settings()
+    _check_set(uploads, limits)
     return tuple(_parse(upload, limits)[0] for upload in uploads)
+
+
+def _check_set(uploads: Sequence[Upload], limits: Settings) -> None:
+    """Refuse an upload set over the max_upload_files or max_session_upload_mb setting, before parsing it."""
+    if len(uploads) > limits.max_upload_files:
+        raise GraphLoadError(
+            f"{len(uploads)} files were uploaded together; at most {limits.max_upload_files} are accepted (the "
+            "max_upload_files setting). Upload fewer files, or combine them into one file first"
+        )
+    total = sum(len(u.data) for u in uploads)
+    if total > limits.max_session_upload_mb * _MIB:
+        raise GraphLoadError(
+            f"the uploaded files take {total / _MIB:,.1f} MiB together; one session may upload at most "
+            f"{limits.max_session_upload_mb:,} MiB (the max_session_upload_mb setting). Upload fewer or smaller "
+            "files (gzip-compressed files count at their compressed size), or build an on-disk store with "
+            "kgexplorer load"
+        )
 
 
 def _parse(upload: Upload, limits: Settings) -> tuple[FileCheck, Any]:
@@ -219,14 +241,17 @@ def open_uploads(
 ) -> DataSource:
     """A data source of uploaded RDF files, optionally merged with the bundled graph.
 
-    Raises :class:`~kgexplorer.errors.GraphLoadError` for the first file that fails (file, line and
-    column in the message) and keeps nothing; use :func:`check_uploads` to see every file's problem.
+    Raises :class:`~kgexplorer.errors.GraphLoadError` when the set is too large (more files than
+    ``max_upload_files``, more MiB together than ``max_session_upload_mb``: nothing is parsed), or for
+    the first file that fails (file, line and column in the message), and keeps nothing; use
+    :func:`check_uploads` to see every file's problem.
     ``validate_shapes`` runs the SHACL shapes when the files use the kgexplorer vocabulary (with the
     bundled graph when merged, so references to its entities resolve; that takes several seconds).
     """
     if not uploads:
         raise GraphLoadError("no file was uploaded; pick one or more RDF files (Turtle, N-Triples, JSON-LD …)")
     limits = settings or Settings()
+    _check_set(uploads, limits)
     parsed = [_parse(upload, limits) for upload in uploads]
     failed = next((check.error for check, _ in parsed if check.error is not None), None)
     if failed is not None:

@@ -80,6 +80,20 @@ class Settings:
     max_upload_mb: int = _s(
         50, "Largest RDF file accepted for upload or --data, in MiB (store.py).", minimum=1, maximum=102_400
     )
+    max_session_upload_mb: int = _s(
+        200,
+        "Largest total size of the RDF files one session uploads together, in MiB; a bigger set is refused "
+        "before any file is read, and the session keeps its data (datasources.py).",
+        minimum=1,
+        maximum=1_048_576,
+    )
+    max_upload_files: int = _s(
+        20,
+        "Most RDF files one session uploads together; more are refused before any file is read, and the "
+        "session keeps its data (datasources.py).",
+        minimum=1,
+        maximum=10_000,
+    )
     max_decompressed_mb: int = _s(
         500,
         "Largest size a gzip-compressed RDF file may expand to, in MiB; protects against gzip bombs (store.py).",
@@ -125,6 +139,27 @@ class Settings:
         "table says so (lesson_export.py).",
         minimum=1,
         maximum=100_000,
+    )
+    query_history_size: int = _s(
+        50,
+        "Most queries the SPARQL workbench keeps in one session's history; the oldest go first (workbench.py).",
+        minimum=1,
+        maximum=10_000,
+    )
+    share_link_max_chars: int = _s(
+        8_000,
+        "Longest share token (the compressed query) the SPARQL workbench puts into a link, in characters; many "
+        "web servers refuse much longer addresses. A longer query is not shared and the page says so; a longer "
+        "token in a link is refused (workbench.py).",
+        minimum=100,
+        maximum=1_000_000,
+    )
+    result_label_lookups: int = _s(
+        2_000,
+        "Most distinct IRIs of one query result whose labels are looked up for its table; the others show "
+        "the last part of their IRI and the table says so (results.py).",
+        minimum=0,
+        maximum=1_000_000,
     )
 
     def __post_init__(self) -> None:
