@@ -22,9 +22,12 @@ with c2:
         kg, key="conn_to", label="To", default=ui.param("to", "alcohol use disorder" if ours else ""), **hint
     )
 c3, c4 = st.columns(2)
-k = c3.number_input("How many paths", 1, kg.settings.max_paths, int(ui.param("k", "3") or 3), key="conn_k")
+most_paths, longest = kg.settings.max_paths, kg.settings.max_path_length
+k = c3.number_input(
+    "How many paths", 1, most_paths, ui.int_param("k", min(3, most_paths), lowest=1, highest=most_paths), key="conn_k"
+)
 max_len = c4.number_input(
-    "Longest path (steps)", 1, kg.settings.max_path_length, int(ui.param("len", "4") or 4), key="conn_len"
+    "Longest path (steps)", 1, longest, ui.int_param("len", min(4, longest), lowest=1, highest=longest), key="conn_len"
 )
 if not source or not target:
     st.info("Pick two things to connect" + (", for example ketamine and alcohol use disorder." if ours else "."))

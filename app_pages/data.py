@@ -14,14 +14,31 @@ st.caption(
     "Your files and endpoints are used in this browser session only: nobody else sees them, and they are "
     "deleted when you switch back or close the session."
 )
-CHOICES = {"bundled": "📦 The bundled graph", "files": "📄 Your RDF files", "endpoint": "🌐 A SPARQL endpoint"}
+shared = ui.default_source()  # what this app was started with: the bundled graph unless told otherwise
+bundled = shared.kind == "bundled"
+CHOICES = {
+    "default": "📦 The bundled graph" if bundled else "🗄️ This app's data",
+    "files": "📄 Your RDF files",
+    "endpoint": "🌐 A SPARQL endpoint",
+}
 choice = st.segmented_control(
-    "Data source", list(CHOICES), default=current.kind, format_func=CHOICES.__getitem__, key="data_choice"
+    "Data source",
+    list(CHOICES),
+    default="default" if current.shared else current.kind,
+    format_func=CHOICES.__getitem__,
+    key="data_choice",
 )
 
-if choice == "bundled":
-    st.markdown("The psychedelic-therapy knowledge graph that ships with kgexplorer, with the evidence for every link.")
-    if current.kind != "bundled" and st.button("Use the bundled graph", type="primary", key="data_use_bundled"):
+if choice == "default":
+    if bundled:
+        st.markdown(
+            "The psychedelic-therapy knowledge graph that ships with kgexplorer, with the evidence for every link."
+        )
+    else:
+        st.markdown(f"This app was started with {ui.md(shared.label)}, shared by everyone who opens it.")
+    if not current.shared and st.button(
+        f"Use {CHOICES['default'][2:].lower()}", type="primary", key="data_use_bundled"
+    ):
         ui.set_data_source(None)
         st.rerun()
 

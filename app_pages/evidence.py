@@ -31,7 +31,11 @@ species = c5.multiselect(
     "Species", sorted({s for r in rows for s in r.species.split(", ") if s}), key="evidence_species"
 )
 years = [y for r in rows for y in (r.first_year, r.last_year) if y]
-year_range = c6.slider("Study years", min(years), max(years), (min(years), max(years)), key="evidence_years")
+if years and min(years) < max(years):
+    year_range = c6.slider("Study years", min(years), max(years), (min(years), max(years)), key="evidence_years")
+else:  # one year or none: nothing to choose between (a slider needs two ends)
+    year_range = (min(years, default=0), max(years, default=9999))
+    c6.caption(f"Study years: {years[0]}" if years else "Study years: none recorded")
 
 shown = [
     r

@@ -26,8 +26,7 @@ except KgExplorerError as exc:
 total = len(lesson.steps)
 step_key = f"lesson_step_{slug}"
 if step_key not in st.session_state:
-    wanted_step = ui.param("step", "1")
-    st.session_state[step_key] = min(max(int(wanted_step) if wanted_step.isdigit() else 1, 1), total)
+    st.session_state[step_key] = ui.int_param("step", 1, lowest=1, highest=total)
 index = st.session_state[step_key]
 ui.set_params(lesson=slug, step=index)
 

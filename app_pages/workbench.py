@@ -212,7 +212,10 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     m1, m2, m3 = st.columns(3)
     m1.metric("Triples" if isinstance(run.result, GraphResult) else "Rows", f"{len(table.rows):,}")
     m2.metric("Time", f"{run.seconds:.2f} s")
-    m3.metric("Data", {"bundled": "bundled graph", "files": "your files", "endpoint": "endpoint"}[source.kind])
+    m3.metric(
+        "Data",
+        {"bundled": "bundled graph", "files": "files", "store": "on-disk store", "endpoint": "endpoint"}[source.kind],
+    )
     if run.notice:
         st.warning(run.notice, icon="✂️")
     if table.note:
@@ -240,7 +243,7 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     else:
         if isinstance(run.result, AskResult):
             st.markdown(f"### Answer: {'yes' if run.result.value else 'no'}")
-        links = source.kind == "bundled"
+        links = source.shared  # a link opens a new tab, which sees the app's shared data, not this session's
         config = {c: st.column_config.LinkColumn(c, display_text=r"^[^#]*#(.*)$") for c in table.link_columns()}
         picked_rows = st.dataframe(
             table.records(links=links),

@@ -356,3 +356,41 @@ def test_render_unknown_entity_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "no entity called" in result.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_app_passes_its_data_and_settings_to_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kgexplorer --store DIR --setting … app` hands the store and the limits to the Streamlit process."""
+    import os
+    import subprocess
+
+    from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
+
+    launched: list[list[str]] = []
+    monkeypatch.setenv(APP_SOURCE_VARIABLE, "")  # restored after the test: app() writes it
+    monkeypatch.setattr(subprocess, "call", lambda command: launched.append(command) or 0)
+    (tmp_path / "store").mkdir()
+    result = CliRunner().invoke(
+        cli, ["--store", str(tmp_path / "store"), "--setting", "max_view_nodes", "60", "app", "--port", "8765"]
+    )
+    spec = AppSource.from_json(os.environ[APP_SOURCE_VARIABLE])
+
+    assert result.exit_code == 0, result.output
+    assert launched
+    assert launched[0][launched[0].index("--server.port") + 1] == "8765"
+    assert spec.store == str((tmp_path / "store").resolve())
+    assert spec.settings == (("max_view_nodes", "60"),)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--store", "no/such/store", "app"], "no/such/store does not exist"),
+        (["--data", "a.ttl", "--endpoint", "http://127.0.0.1:9/sparql", "app"], "use only one of --data, --endpoint"),
+        (["--setting", "max_view_nodes", "lots", "app"], "setting max_view_nodes must be a whole number"),
+    ],
+)
+def test_app_refuses_data_it_cannot_open_before_starting(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code != 0
+    assert message in result.output

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings
+from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings, SettingError
 from kgexplorer.datasources import (
+    AppSource,
     Upload,
     bundled_source,
     check_uploads,
+    open_app_source,
     open_endpoint,
     open_uploads,
     uses_project_vocabulary,
@@ -211,3 +213,47 @@ def test_files_larger_together_than_max_session_upload_mb_are_refused(scratch: P
     assert check_uploads([half], settings=limits)[0].ok
     with pytest.raises(GraphLoadError, match="max_session_upload_mb"):
         check_uploads([half, half], settings=limits)
+
+
+def test_the_app_source_travels_as_json_and_refuses_garbage() -> None:
+    """`kgexplorer app` describes its data in an environment variable; a broken one says how to start."""
+    spec = AppSource(data=("/a.ttl", "/b.nt"), with_bundled=True, reasoning="rdfs", settings=(("max_depth", "2"),))
+
+    assert AppSource.from_json(spec.to_json()) == spec
+    assert AppSource.from_json(None) == AppSource() == AppSource.from_json("")
+    with pytest.raises(SettingError, match="start the app with 'kgexplorer app'"):
+        AppSource.from_json('["not", "an", "object"]')
+
+
+def test_the_app_opens_an_on_disk_store_for_everyone_with_its_settings(tmp_path: Path) -> None:
+    """--store DIR: every session shares the store (sessions cannot close it) with the --setting limits."""
+    from kgexplorer.store import DataFile, write_disk_store
+
+    data = tmp_path / "people.ttl"
+    data.write_bytes(TTL)
+    write_disk_store([DataFile(str(data))], str(tmp_path / "store"))
+    source = open_app_source(AppSource(store=str(tmp_path / "store"), settings=(("max_view_nodes", "40"),)))
+    try:
+        source.close()  # what a session does when it switches away: the shared graph stays open
+        names = source.kg.sparql(NAMES)
+
+        assert (source.kind, source.shared, source.uses_project_vocabulary) == ("store", True, False)
+        assert source.label == "the on-disk store store"
+        assert source.kg.settings.max_view_nodes == 40
+        assert [str(row["l"]) for row in names] == ["Alice"]
+    finally:
+        source.kg.close()
+
+
+def test_the_app_opens_files_merged_with_the_bundled_graph(tmp_path: Path) -> None:
+    """--data FILE --with-bundled: the project vocabulary is there, so every page works."""
+    data = tmp_path / "people.ttl"
+    data.write_bytes(TTL)
+    source = open_app_source(AppSource(data=(str(data),), with_bundled=True))
+    try:
+        assert (source.kind, source.shared, source.uses_project_vocabulary) == ("files", True, True)
+        assert source.label == "the bundled graph + people.ttl"
+        assert source.kg.search("Alice")[0].label == "Alice"
+        assert source.kg.search("ketamine")
+    finally:
+        source.kg.close()

@@ -80,7 +80,7 @@ def claim_table(kg: KnowledgeGraph) -> tuple[ClaimRow, ...]:
     species_rows = kg.select(_SPECIES, max_rows=None).rows
     studies: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for c, study, year in study_rows:
-        studies[str(c)].append((str(study), int(str(year)[:4]) if year else None))
+        studies[str(c)].append((str(study), _whole(year, digits=4)))
     species: dict[str, list[str]] = defaultdict(list)
     for c, sp in species_rows:
         species[str(c)].append(str(sp))
@@ -114,7 +114,7 @@ def claim_table(kg: KnowledgeGraph) -> tuple[ClaimRow, ...]:
                 direction=str(d).rsplit("#", 1)[-1].lower() if d else "",
                 species=", ".join(sorted(names[x] for x in species.get(str(c), []))),
                 design=str(design or ""),
-                n=int(str(n)) if n else None,
+                n=_whole(n),
                 first_year=min(years) if years else None,
                 last_year=max(years) if years else None,
                 studies="; ".join(sorted(names[x] for x, _ in studies.get(str(c), []))),
@@ -136,7 +136,8 @@ def studies_per_year(kg: KnowledgeGraph) -> dict[int, dict[str, int]]:
     table: dict[int, Counter[str]] = defaultdict(Counter)
     for _, year, lev in rows:
         lv = level_by_iri(str(lev)) if lev else None
-        table[int(str(year)[:4])][lv.label if lv else "not graded"] += 1
+        if (whole_year := _whole(year, digits=4)) is not None:  # a year that is not a number is not counted
+            table[whole_year][lv.label if lv else "not graded"] += 1
     return {y: dict(c) for y, c in sorted(table.items())}
 
 
@@ -171,3 +172,16 @@ class _AsBackend:
         self, query: str, *, values: Mapping[str, Term | Sequence[Term]] | None = None, max_rows: int | None = None
     ) -> SelectResult:
         return self._kg.select(query, values=values, max_rows=max_rows)
+
+
+def _whole(value: object, *, digits: int | None = None) -> int | None:
+    """A literal as a whole number (its first ``digits`` characters, e.g. the year of a date), or None when
+    it is not one: data from a user's upload may say "lots" where a number belongs.
+
+    >>> _whole("2019-05-01", digits=4), _whole("120"), _whole("lots"), _whole(None)
+    (2019, 120, None, None)
+    """
+    if value is None:
+        return None
+    text = str(value).strip()[:digits] if digits else str(value).strip()
+    return int(text) if text.isdigit() else None

@@ -36,6 +36,7 @@ class _Context:
     endpoint: str | None
     reasoning: str | None
     settings: Settings
+    setting_pairs: tuple[tuple[str, str], ...] = ()
     _kg: Any = None
 
     def kg(self) -> Any:
@@ -183,7 +184,9 @@ def cli(
     Without --data or --store every command uses the bundled graph. The content is educational, not
     medical advice.
     """
-    ctx.obj = _Context(data, data_format, with_bundled, store, endpoint, reasoning, Settings().with_pairs(settings))
+    ctx.obj = _Context(
+        data, data_format, with_bundled, store, endpoint, reasoning, Settings().with_pairs(settings), settings
+    )
 
 
 @cli.command()
@@ -470,12 +473,38 @@ def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str |
     show_default=True,
     help="Address to listen on; 127.0.0.1 serves this computer only, 0.0.0.0 every network it is on.",
 )
-def app(port: int, host: str) -> None:
-    """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, About) in your browser."""
+@click.pass_obj
+@_friendly
+def app(obj: _Context, port: int, host: str) -> None:
+    """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, SPARQL workbench, Data,
+    About) in your browser.
+
+    It opens what the global options name for every visitor: the bundled graph, or --data FILES, --store
+    DIR (the way to explore millions of triples) or --endpoint URL; --setting limits apply in the app too.
+    """
+    import os
     import subprocess
 
+    from .datasources import APP_SOURCE_VARIABLE, AppSource
     from .store import bundled_app_script
 
+    given = [
+        name for name, value in (("--data", obj.data), ("--store", obj.store), ("--endpoint", obj.endpoint)) if value
+    ]
+    if len(given) > 1:
+        raise click.UsageError(f"use only one of {', '.join(given)}")
+    for path in [*obj.data, *([obj.store] if obj.store else [])]:
+        if not Path(path).exists():
+            raise click.UsageError(f"{path} does not exist; give the path of an RDF file or of a store folder")
+    spec = AppSource(
+        data=tuple(str(Path(d).resolve()) for d in obj.data),
+        data_format=obj.data_format,
+        with_bundled=obj.with_bundled,
+        store=str(Path(obj.store).resolve()) if obj.store else None,
+        endpoint=obj.endpoint,
+        reasoning=obj.reasoning,
+        settings=obj.setting_pairs,
+    )
     script = bundled_app_script()
     click.echo(f"kgexplorer app: http://{host}:{port}  (Ctrl+C stops it)")
     command = [
@@ -493,6 +522,7 @@ def app(port: int, host: str) -> None:
         "--server.headless",
         "true",
     ]
+    os.environ[APP_SOURCE_VARIABLE] = spec.to_json()
     raise SystemExit(subprocess.call(command))
 
 

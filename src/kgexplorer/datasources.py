@@ -19,6 +19,8 @@ kgexplorer vocabulary (kgx:), the report also holds the SHACL validation (:mod:`
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 import shutil
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import EndpointError, GraphLoadError, KgExplorerError
+from .errors import EndpointError, GraphLoadError, KgExplorerError, SettingError
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import KGX
 from .settings import Settings
@@ -46,7 +48,9 @@ from .terms import IRI
 from .validation import ValidationReport, validate
 
 __all__ = [
+    "APP_SOURCE_VARIABLE",
     "UPLOAD_EXTENSIONS",
+    "AppSource",
     "DataSource",
     "FileCheck",
     "SourceKind",
@@ -54,12 +58,15 @@ __all__ = [
     "UploadReport",
     "bundled_source",
     "check_uploads",
+    "open_app_source",
     "open_endpoint",
     "open_uploads",
     "uses_project_vocabulary",
 ]
 
-SourceKind = Literal["bundled", "files", "endpoint"]
+SourceKind = Literal["bundled", "files", "store", "endpoint"]
+#: The environment variable through which ``kgexplorer app`` tells the app what to open (:class:`AppSource`).
+APP_SOURCE_VARIABLE = "KGEXPLORER_APP_SOURCE"
 #: File name endings an upload may have (each also with ``.gz``), as the file picker lists them.
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("ttl", "turtle", "nt", "ntriples", "nq", "nquads", "trig", "rdf", "owl", "xml")
 UPLOAD_EXTENSIONS += ("jsonld", "json", "n3", "gz")
@@ -126,9 +133,10 @@ class UploadReport:
 class DataSource:
     """The graph one session works on, what it is, and how to let it go.
 
-    ``kind`` is ``"bundled"``, ``"files"`` or ``"endpoint"``; ``label`` says it in words. A data source
-    built here owns its graph: :meth:`close` stops its query workers and deletes its upload folder.
-    :func:`bundled_source` wraps a graph shared by everyone, which close() leaves open.
+    ``kind`` is ``"bundled"``, ``"files"``, ``"store"`` or ``"endpoint"``; ``label`` says it in words. A
+    data source built here owns its graph: :meth:`close` stops its query workers and deletes its upload
+    folder. The app's default data (:func:`bundled_source`, :func:`open_app_source`) is shared by every
+    session (``shared`` is True) and close() leaves it open.
     """
 
     def __init__(
@@ -151,6 +159,11 @@ class DataSource:
         self.owned = owned
         # A source dropped without close() (a session that timed out) still deletes its folder.
         self._cleanup = weakref.finalize(self, _remove, folder) if folder is not None else None
+
+    @property
+    def shared(self) -> bool:
+        """True for the app's default data, which every session sees (a link to a page opens it too)."""
+        return not self.owned
 
     def close(self) -> None:
         """Stop the graph's workers and delete the uploaded files (a shared bundled graph stays open)."""
@@ -179,6 +192,90 @@ def bundled_source(kg: KnowledgeGraph) -> DataSource:
     return DataSource(
         kg, kind="bundled", label="the bundled psychedelic-therapy graph", uses_project_vocabulary=True, owned=False
     )
+
+
+@dataclass(frozen=True)
+class AppSource:
+    """What the app opens for every session: the bundled graph unless ``kgexplorer app`` was given
+    ``--data``, ``--store`` or ``--endpoint`` (and ``--setting`` pairs, ``--reasoning``).
+
+    It travels to the Streamlit process as JSON in :data:`APP_SOURCE_VARIABLE`:
+
+    >>> spec = AppSource(store="/data/hetionet-store", settings=(("max_view_nodes", "300"),))
+    >>> AppSource.from_json(spec.to_json()) == spec
+    True
+    >>> AppSource.from_json("{not json")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.SettingError: the app's data description (KGEXPLORER_APP_SOURCE) is not valid JSON: ...
+    """
+
+    data: tuple[str, ...] = ()
+    data_format: str | None = None
+    with_bundled: bool = False
+    store: str | None = None
+    endpoint: str | None = None
+    reasoning: str | None = None
+    settings: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> str:
+        """The description as JSON (lists for tuples)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> AppSource:
+        """Read :meth:`to_json`'s output; an empty or missing value means the bundled graph."""
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+            return cls(
+                data=tuple(str(d) for d in raw.get("data", ())),
+                data_format=raw.get("data_format"),
+                with_bundled=bool(raw.get("with_bundled", False)),
+                store=raw.get("store"),
+                endpoint=raw.get("endpoint"),
+                reasoning=raw.get("reasoning"),
+                settings=tuple((str(k), str(v)) for k, v in raw.get("settings", ())),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise SettingError(
+                f"the app's data description ({APP_SOURCE_VARIABLE}) is not valid JSON: {exc}; start the app "
+                "with 'kgexplorer app' (its --data, --store, --endpoint and --setting options write it)"
+            ) from None
+
+
+def open_app_source(spec: AppSource) -> DataSource:
+    """Open what the app shows every session (see :class:`AppSource`), shared: sessions cannot close it.
+
+    >>> source = open_app_source(AppSource(settings=(("max_view_nodes", "80"),)))
+    >>> source.kind, source.shared, source.kg.settings.max_view_nodes
+    ('bundled', True, 80)
+    >>> source.kg.close()
+    """
+    settings = Settings().with_pairs(spec.settings)
+    if spec.endpoint:
+        remote = open_endpoint(spec.endpoint, settings=settings)
+        ours = remote.uses_project_vocabulary
+        return DataSource(remote.kg, kind="endpoint", label=remote.label, uses_project_vocabulary=ours, owned=False)
+    kind: SourceKind
+    if spec.store:
+        kg = KnowledgeGraph.open_store(spec.store, settings=settings)
+        label, kind = f"the on-disk store {Path(spec.store).name}", "store"
+    elif spec.data:
+        kg = KnowledgeGraph.from_files(
+            spec.data,
+            format=spec.data_format,
+            include_bundled=spec.with_bundled,
+            reasoning=spec.reasoning,
+            settings=settings,
+        )
+        names = ", ".join(Path(d).name for d in spec.data)
+        label, kind = (f"the bundled graph + {names}" if spec.with_bundled else names), "files"
+    else:
+        return bundled_source(KnowledgeGraph.bundled(reasoning=spec.reasoning, settings=settings))
+    ours = spec.with_bundled or uses_project_vocabulary(kg)
+    return DataSource(kg, kind=kind, label=label, uses_project_vocabulary=ours, owned=False)
 
 
 def check_uploads(uploads: Sequence[Upload], *, settings: Settings | None = None) -> tuple[FileCheck, ...]:

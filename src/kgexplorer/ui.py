@@ -13,6 +13,7 @@ Pages get it with :func:`get_graph`.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
@@ -20,7 +21,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .datasources import DataSource, bundled_source
+from .datasources import APP_SOURCE_VARIABLE, AppSource, DataSource, open_app_source
 from .errors import KgExplorerError
 from .render import GraphView
 
@@ -37,12 +38,14 @@ __all__ = [
     "bundled_graph",
     "claim_block",
     "data_source",
+    "default_source",
     "disclaimer",
     "embed_link",
     "entity_card",
     "entity_picker",
     "export_menu",
     "get_graph",
+    "int_param",
     "lesson_export_menu",
     "link",
     "md",
@@ -109,19 +112,24 @@ _PER_SOURCE_KEYS = (
 
 
 @st.cache_resource(show_spinner="Loading the knowledge graph…")
-def bundled_graph() -> KnowledgeGraph:
-    """The bundled graph, loaded once per server process and shared read-only by every session."""
-    from .knowledge_graph import KnowledgeGraph
+def default_source() -> DataSource:
+    """The app's data for every session, opened once per server process and shared read-only: the bundled
+    graph, or what ``kgexplorer app --data/--store/--endpoint`` named (:class:`~kgexplorer.datasources.AppSource`).
+    """
+    return open_app_source(AppSource.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
 
-    return KnowledgeGraph.bundled()
+
+def bundled_graph() -> KnowledgeGraph:
+    """The graph of :func:`default_source` (the bundled graph unless the app was started with other data)."""
+    return default_source().kg
 
 
 def data_source() -> DataSource:
-    """This session's data source: its uploaded files or endpoint, else the shared bundled graph."""
+    """This session's data source: its uploaded files or endpoint, else the app's shared default data."""
     source = st.session_state.get(_SOURCE_KEY)
     if isinstance(source, DataSource):
         return source
-    return bundled_source(bundled_graph())
+    return default_source()
 
 
 def get_graph() -> KnowledgeGraph:
@@ -132,7 +140,7 @@ def get_graph() -> KnowledgeGraph:
 def set_data_source(source: DataSource | None) -> None:
     """Make ``source`` this session's data (None: back to the bundled graph); the one it replaces is closed."""
     old = st.session_state.get(_SOURCE_KEY)
-    if source is None or source.kind == "bundled":
+    if source is None or source.shared:
         st.session_state.pop(_SOURCE_KEY, None)
     else:
         st.session_state[_SOURCE_KEY] = source
@@ -145,7 +153,7 @@ def set_data_source(source: DataSource | None) -> None:
 def source_caption() -> None:
     """One line naming the data this session works on."""
     source = data_source()
-    icon = {"bundled": "📦", "files": "📄", "endpoint": "🌐"}[source.kind]
+    icon = {"bundled": "📦", "files": "📄", "store": "🗄️", "endpoint": "🌐"}[source.kind]
     st.caption(f"{icon} Data: {md(source.label)}")
 
 
@@ -188,13 +196,21 @@ def disclaimer() -> None:
 
 def show_error(exc: KgExplorerError) -> None:
     """A friendly message instead of a traceback."""
-    st.warning(str(exc), icon="⚠️")
+    st.warning(md(str(exc)), icon="⚠️")  # messages quote what the user typed or put in the URL
 
 
 def param(name: str, default: str = "") -> str:
     """A value from the page URL (so links reproduce views)."""
     value = st.query_params.get(name, default)
     return str(value)
+
+
+def int_param(name: str, default: int, *, lowest: int, highest: int) -> int:
+    """A whole number from the page URL, kept within ``lowest`` … ``highest``; ``default`` when the URL's
+    value is missing or not a number (a hand-edited or old link never breaks the page)."""
+    text = param(name).strip()
+    value = int(text) if text.lstrip("-").isdigit() and len(text) < 12 else default
+    return min(max(value, lowest), highest)
 
 
 def set_params(**values: str | int | Sequence[str] | None) -> None:
@@ -269,8 +285,8 @@ def claim_block(c: ClaimView) -> None:
 
 def entity_card(card: EntityCard) -> None:
     """Render an entity card: type, definition, synonyms, identifiers and claims grouped by relation."""
-    st.subheader(card.label)
-    st.caption(" · ".join([card.ref.kind, *[t for t in card.types if t != card.ref.kind]]))
+    st.subheader(md(card.label), anchor=False)
+    st.caption(md(" · ".join([card.ref.kind, *[t for t in card.types if t != card.ref.kind]])))
     if card.definition:
         st.markdown(md(card.definition))
     if card.synonyms:
@@ -282,7 +298,7 @@ def entity_card(card: EntityCard) -> None:
     if groups:
         st.markdown("#### What the evidence says")
         for relation, claims in groups.items():
-            with st.expander(f"{relation} ({len(claims)})", expanded=len(groups) <= 3):
+            with st.expander(f"{md(relation)} ({len(claims)})", expanded=len(groups) <= 3):
                 for c in claims:
                     claim_block(c)
     if card.attributes:
@@ -317,7 +333,7 @@ def network_view(
     the page script reruns, so the page draws the new state in that same run: no second rerun, and the
     address bar (set by :func:`set_params`) always matches what is shown (a ``st.rerun()`` after a
     component click loses the query-string update: streamlit/streamlit#7961). A ready
-    :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.workbench.result_graph`) is drawn
+    :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.results.result_graph`) is drawn
     as it is. With ``export`` (for a neighbourhood, paths or a comparison) an "Export / embed" menu offers
     the view as offline HTML, PNG or SVG and the code to embed it (:func:`export_menu`). Returns the drawing.
     """

@@ -210,3 +210,34 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
     assert outside == []
     assert errors == []
     page.close()
+
+
+def test_the_app_started_on_an_on_disk_store_explores_it(tmp_path: Any) -> None:
+    """`kgexplorer --store DIR app`: every page works on that store (generic RDF: names from rdfs:label)."""
+    from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
+    from kgexplorer.store import DataFile, write_disk_store
+
+    data = tmp_path / "people.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'ex:alice rdfs:label "Alice Example" ; ex:knows ex:bob . ex:bob rdfs:label "Bob Example" .\n',
+        encoding="utf-8",
+    )
+    write_disk_store([DataFile(str(data))], str(tmp_path / "store"))
+    env = {APP_SOURCE_VARIABLE: AppSource(store=str(tmp_path / "store")).to_json()}
+    with streamlit_app(ROOT / "app.py", tmp_path / "logs", env=env) as url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        outside = block_outside(page)
+        page.goto(url)
+        box = page.get_by_label("Search your data by name")
+        box.fill("Alice")
+        box.press("Enter")
+        page.get_by_role("heading", name="Alice Example", exact=True).wait_for(timeout=60_000)
+        graph = page.locator(".kg-graph").first
+        wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
+        caption = page.get_by_text("Data: the on-disk store store").first.inner_text()
+
+        assert "🗄️" in caption
+        assert graph.evaluate("el => el.dataset.focus") == "http://example.org/alice"
+        assert outside == []
+        page.close()

@@ -145,21 +145,8 @@ def hostile_app(source: DataSource, page: str, **params: str) -> AppTest:
     return at
 
 
-# Known escaping bugs in src/kgexplorer/ui.py (reported to its owner): entity_card() shows card.label as a
-# heading and each relation's name as an expander label unescaped, and show_error() shows an error message
-# (which quotes the name typed or put in the URL) unescaped. They are set aside here so that every other
-# element is still checked; test_the_known_ui_escaping_bugs_are_fixed (strict xfail) fails once they are
-# fixed, as a reminder to delete this list.
-def _known_ui_bug(kind: str, text: str) -> bool:
-    return (
-        kind == "Subheader"
-        or (kind == "Expander" and "relation" in text)
-        or (kind == "Warning" and text.startswith("no entity called"))
-    )
-
-
 def _unknown(problems: list[tuple[str, str, str]]) -> list[str]:
-    return [f"{kind}: {problem} in {text[:80]!r}" for kind, text, problem in problems if not _known_ui_bug(kind, text)]
+    return [f"{kind}: {problem} in {text[:80]!r}" for kind, text, problem in problems]
 
 
 @pytest.mark.parametrize(
@@ -191,13 +178,7 @@ def test_every_page_escapes_the_hostile_graph(hostile_source: DataSource, page: 
     [
         "about",
         "data",
-        pytest.param(
-            "evidence",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="app_pages/evidence.py: a graph whose studies share one year crashes st.slider (reported)",
-            ),
-        ),
+        "evidence",
         "workbench",
     ],
 )
@@ -215,11 +196,13 @@ def test_error_messages_quoting_the_url_are_escaped(hostile_source: DataSource) 
     assert _unknown(problems_on_page(at)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="ui.py: entity_card heading/caption and show_error are not escaped (reported)")
-def test_the_known_ui_escaping_bugs_are_fixed(hostile_source: DataSource) -> None:
+def test_entity_headings_and_relation_names_are_escaped(hostile_source: DataSource) -> None:
+    """The card's heading, its kinds caption and each relation's expander show hostile names as text."""
     at = hostile_app(hostile_source, "explore", e="hostile_typed")
-    warned = hostile_app(hostile_source, "explore", e="[click url](https://evil.example/url)")
-    assert [p for p in problems_on_page(at) + problems_on_page(warned) if _known_ui_bug(p[0], p[1])] == []
+    shown = [(kind, text) for kind, text, _ in rendered_texts(at) if kind in ("Subheader", "Expander", "Caption")]
+
+    assert any("pwned" in text for _, text in shown), shown[:20]
+    assert _unknown(problems_on_page(at)) == []
 
 
 def test_graph_data_carries_texts_as_data_only(hostile_file: Path) -> None:
