@@ -235,7 +235,13 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     if view == "graph":
         if "wb_graph_view" not in state:
             state["wb_graph_view"] = result_graph(kg, run.result)
-        ui.network_view(state["wb_graph_view"], key="wb_graph", on_select=open_node)
+        ui.network_view(
+            state["wb_graph_view"],
+            key="wb_graph",
+            on_select=open_node,
+            export=True,
+            export_parameters={"Query": run.text, "Data": source.label},
+        )
         if (clicked_node := state.pop("wb_open_node", None)) and not clicked_node.startswith("_:"):
             ui.open_in_explore(clicked_node)
     elif view == "bar" and (chart := bar_chart(table)) is not None:

@@ -164,6 +164,8 @@ def test_views_table_bar_and_graph() -> None:
     _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
     assert at.segmented_control(key="wb_view").value == "graph"
     assert "Query result as a graph" in _text(at)
+    exports = [d.proto.label for d in at.get("download_button")]
+    assert exports[:3] == ["Web page (.html)", "Picture (.png)", "Scalable picture (.svg)"]  # the graph's export menu
     at.segmented_control(key="wb_view").set_value("table").run()
     assert list(_table(at).columns) == ["subject", "predicate", "object"]
     assert [d.proto.label for d in at.get("download_button")] == ["⬇ Turtle", "⬇ N-Triples", "⬇ JSON-LD"]

@@ -413,3 +413,19 @@ def test_comparison_views_export_with_their_parameters(kg: KnowledgeGraph) -> No
     _check_csp_and_urls(page)
     assert "<dt>Substances</dt><dd>Ketamine, Psilocybin</dd>" in page
     assert "<h1>Comparison of Ketamine, Psilocybin" in page
+
+
+def test_a_query_result_graph_exports_with_its_query(kg: KnowledgeGraph) -> None:
+    """A CONSTRUCT result drawn in the workbench exports like any view; the citation carries the query."""
+    from kgexplorer.results import result_graph
+
+    query = "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }"
+    drawn = result_graph(kg, kg.sparql(query))
+    page = export_view(drawn, kg=kg, parameters={"Query": query}).data.decode()
+    svg = export_view(drawn, kg=kg, format="svg")
+
+    assert export_view(drawn, kg=kg).name == "query-result-as-a-graph.html"
+    assert "Query result as a graph" in page
+    assert "kgx:testedFor ?c" in page
+    assert "Alcohol use disorder" in page
+    assert b"Alcohol use disorder" in svg.data

@@ -57,7 +57,8 @@ __all__ = [
     "export_lesson_html", "export_view", "suggested_name", "write_export",
 ]  # fmt: skip
 
-View = Neighbourhood | PathSet | Comparison
+#: What exports: a neighbourhood, paths, a comparison, or a drawn view such as a query result's graph.
+View = Neighbourhood | PathSet | Comparison | GraphView
 _MEDIA = {"html": "text/html; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
 _NOTICE = "Educational content, not medical advice."
 _NO_EVIDENCE = "This page was made without its knowledge graph: open in kgexplorer for the evidence."
@@ -158,10 +159,12 @@ def export_view(
     title: str | None = None,
     caption: str | None = None,
     name: str | None = None,
+    parameters: Mapping[str, str] | None = None,
 ) -> ExportFile:
     """A view as a file to save: an offline HTML page (:func:`export_html`) or a picture
     (:func:`~kgexplorer.picture.export_image`, its size capped by ``max_image_px``), named ``name`` (letters,
-    digits and hyphens are kept) or after what the view shows.
+    digits and hyphens are kept) or after what the view shows. ``parameters`` add to what the page's
+    citation lists (e.g. the query that made a result graph).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -174,7 +177,7 @@ def export_view(
     if format not in _MEDIA:
         raise ExportError(f"export format must be one of {', '.join(_MEDIA)}, got {format!r}")
     if format == "html":
-        data = export_html(view, kg=kg, title=title, caption=caption).encode("utf-8")
+        data = export_html(view, kg=kg, title=title, caption=caption, parameters=parameters).encode("utf-8")
     else:
         most = kg.settings.max_image_px
         size = {"width": min(1600, most), "height": min(1000, most)}
@@ -481,6 +484,8 @@ def _view_parameters(view: View, drawn: GraphView) -> dict[str, str]:
     if isinstance(view, PathSet):
         ends = {"From": f"{view.source.label} <{view.source.iri}>", "To": f"{view.target.label} <{view.target.iri}>"}
         return {"View": "paths", **ends, "Longest path allowed": str(view.max_length), "Size": size}
+    if isinstance(view, GraphView):
+        return {"View": "drawn view", "Shows": view.summary, "Size": size}
     return {"View": "comparison", "Substances": ", ".join(s.label for s in view.substances), "Size": size}
 
 

@@ -361,8 +361,9 @@ class GraphView:
         return GraphTable(tuple(NodeRow(n.label, n.kind, n.hops, n.id) for n in self.nodes), edges)
 
 
-def render(view: Neighbourhood | PathSet | Comparison, *, settings: Settings | None = None) -> GraphView:
-    """Style a neighbourhood or a set of paths for drawing (see the module docstring).
+def render(view: Neighbourhood | PathSet | Comparison | GraphView, *, settings: Settings | None = None) -> GraphView:
+    """Style a neighbourhood or a set of paths for drawing (see the module docstring). A view that is
+    already drawn (e.g. a query result from :func:`kgexplorer.results.result_graph`) is returned as it is.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -370,6 +371,8 @@ def render(view: Neighbourhood | PathSet | Comparison, *, settings: Settings | N
     >>> [n.label for n in paths.nodes if n.anchor]
     ['Ketamine', 'Alcohol use disorder']
     """
+    if isinstance(view, GraphView):
+        return view
     threshold = (settings or Settings()).layout_threshold_nodes
     graph = view.graph
     anchors: tuple[str, ...]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
 
@@ -324,6 +324,7 @@ def network_view(
     expanded_key: str | None = None,
     on_select: Callable[[str], None] | None = None,
     export: bool = False,
+    export_parameters: Mapping[str, str] | None = None,
 ) -> GraphView:
     """Draw a view as an interactive graph, with the same nodes and edges as an accessible table.
 
@@ -335,7 +336,8 @@ def network_view(
     component click loses the query-string update: streamlit/streamlit#7961). A ready
     :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.results.result_graph`) is drawn
     as it is. With ``export`` (for a neighbourhood, paths or a comparison) an "Export / embed" menu offers
-    the view as offline HTML, PNG or SVG and the code to embed it (:func:`export_menu`). Returns the drawing.
+    the view as offline HTML, PNG or SVG and the code to embed it (:func:`export_menu`;
+    ``export_parameters`` go into the page's citation). Returns the drawing.
     """
     from .component import graph_view
     from .render import render
@@ -355,11 +357,11 @@ def network_view(
         if on_select is not None:
             on_select(node_id)
 
-    if export and not isinstance(view, GraphView):
+    if export:
         summary_col, menu_col = st.columns([4, 1], vertical_alignment="center")
         summary_col.caption(md(drawing.summary))
         with menu_col:
-            export_menu(view, key=key, summary=drawing.summary)
+            export_menu(view, key=key, summary=drawing.summary, parameters=export_parameters)
     else:
         st.caption(md(drawing.summary))
     if drawing.note:
@@ -399,7 +401,13 @@ _FORMATS: tuple[tuple[Literal["html", "png", "svg"], str, str], ...] = (
 )
 
 
-def export_menu(view: Neighbourhood | PathSet | Comparison, *, key: str, summary: str) -> None:
+def export_menu(
+    view: Neighbourhood | PathSet | Comparison | GraphView,
+    *,
+    key: str,
+    summary: str,
+    parameters: Mapping[str, str] | None = None,
+) -> None:
     """An "Export / embed" menu: download the view as offline HTML, PNG or SVG, or copy embed code.
 
     The files are made only when their button is pressed (Streamlit runs the callable then), so an
@@ -413,7 +421,7 @@ def export_menu(view: Neighbourhood | PathSet | Comparison, *, key: str, summary
         for fmt, label, help_text in _FORMATS:
 
             def make(fmt: Literal["html", "png", "svg"] = fmt) -> bytes:  # made when the button is pressed
-                return export_view(view, kg=kg, format=fmt).data
+                return export_view(view, kg=kg, format=fmt, parameters=parameters).data
 
             st.download_button(
                 label,
