@@ -35,7 +35,12 @@ else:
 if picked and picked != st.session_state.get("explore_last_pick"):
     st.session_state["explore_last_pick"] = picked
     st.session_state["explore_focus"] = picked
-focus_name = st.session_state.get("explore_focus") or ui.param("e")
+url_focus = ui.param("e")
+if url_focus and url_focus != st.session_state.get("explore_written_e"):
+    # The address changed from outside (back/forward button, a pasted link): it wins over the session.
+    st.session_state["explore_focus"] = url_focus
+    st.session_state["explore_expanded"] = set()
+focus_name = st.session_state.get("explore_focus") or url_focus
 if not focus_name:
     examples = "for example **ketamine**, **alcohol use disorder** or **NMDA**" if ours else "by its name or IRI"
     st.info(f"Start by searching for something, {examples}. Then click any node in the graph to move there.")
@@ -89,8 +94,12 @@ with graph_area:
     except KgExplorerError as exc:
         ui.show_error(exc)
         st.stop()
+    st.session_state["explore_written_e"] = ui.short_name(card.iri)
     ui.set_params(
-        e=ui.short_name(card.iri), depth=depth if depth != 1 else None, kinds=kinds, lvl=level_keys.get(min_level)
+        e=st.session_state["explore_written_e"],
+        depth=depth if depth != 1 else None,
+        kinds=kinds,
+        lvl=level_keys.get(min_level),
     )
     ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on, export=not embedded)
     if embedded and (full := ui.embed_link(embedded=False)):

@@ -103,6 +103,7 @@ _SOURCE_KEY = "kg_data_source"
 _PER_SOURCE_KEYS = (
     "explore_focus",
     "explore_last_pick",
+    "explore_written_e",
     "explore_expanded",
     "wb_outcome",
     "wb_choices",

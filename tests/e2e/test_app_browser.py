@@ -58,7 +58,8 @@ def _heading(page: Any) -> str:
 
 
 def test_search_draw_click_and_reload(app: tuple[str, Any], timings: dict[str, float]) -> None:
-    """Search 'ketamine', see a drawn graph, click a node: focus and URL change; reloading shows the same view."""
+    """Search 'ketamine', see a drawn graph, click a node: focus and URL change; reloading shows the same
+    view; the back button returns to ketamine."""
     url, browser = app
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     outside = block_outside(page)
@@ -92,6 +93,11 @@ def test_search_draw_click_and_reload(app: tuple[str, Any], timings: dict[str, f
     page.reload()
     page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=30_000)
     assert parse_qs(urlparse(page.url).query)["e"][0] == new_focus
+    page.go_back()  # the browser's back button returns to the view before the click
+    page.get_by_role("heading", name="Ketamine", exact=True).wait_for(timeout=30_000)
+    back_on_ketamine = "the graph back on ketamine"
+    wait_until(lambda: graph.evaluate("el => el.dataset.focus || ''").endswith("/ketamine"), back_on_ketamine)
+    assert parse_qs(urlparse(page.url).query)["e"][0] == "ketamine"
     assert outside == []
     assert errors == []
     page.close()
