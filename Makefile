@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench fuzz loadtest clean system-deps help
+.PHONY: run test lint typecheck pytest bench fuzz loadtest docs clean system-deps help
 
 help:
 	@echo "make run    - start the app on the bundled graph (http://localhost:$(PORT))"
 	@echo "make test   - ruff + mypy + pytest (installs everything first)"
+	@echo "make docs   - build the documentation site into docs/_build/html"
 	@echo "make bench  - benchmarks side by side (not part of make test)"
 	@echo "make fuzz   - the property-based security tests with many examples (make test runs 50 each)"
 	@echo "make loadtest - 20 users on the endpoint and 20 on the app for 5 minutes (Debian's wrk)"
@@ -55,6 +56,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
