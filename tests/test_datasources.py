@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings, SettingError
+from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, SettingError, Settings
 from kgexplorer.datasources import (
     AppSource,
     Upload,
