@@ -218,8 +218,9 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
     page.close()
 
 
-def test_the_app_started_on_an_on_disk_store_explores_it(tmp_path: Any) -> None:
+def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], tmp_path: Any) -> None:
     """`kgexplorer --store DIR app`: every page works on that store (generic RDF: names from rdfs:label)."""
+    browser = app[1]  # one Playwright per process: a second sync_playwright() inside the first one fails
     from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
     from kgexplorer.store import DataFile, write_disk_store
 
@@ -231,7 +232,7 @@ def test_the_app_started_on_an_on_disk_store_explores_it(tmp_path: Any) -> None:
     )
     write_disk_store([DataFile(str(data))], str(tmp_path / "store"))
     env = {APP_SOURCE_VARIABLE: AppSource(store=str(tmp_path / "store")).to_json()}
-    with streamlit_app(ROOT / "app.py", tmp_path / "logs", env=env) as url, chromium() as browser:
+    with streamlit_app(ROOT / "app.py", tmp_path / "logs", env=env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         outside = block_outside(page)
         page.goto(url)
