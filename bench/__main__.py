@@ -15,7 +15,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_tasks
+from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
 from .report import machine_info, write_report
 
 __all__ = ["main"]
@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
             print(message, file=sys.stderr, flush=True)
 
         progress(f"bench: {len(steps)} steps, {len(tasks)} probes, budget {args.budget_min:g} min")
+        bundled = run_bundled(budget, progress=progress)
         results = run_tasks(tasks, budget, progress=progress)
+        results["bundled"] = bundled
         results["settings"] = BENCH_SETTINGS
         results["expected_rows"] = {s.name: s.expected_rows for s in steps}
         results["meta"] = {

@@ -162,3 +162,22 @@ def test_a_card_works_on_generic_rdf(tmp_path: Path) -> None:
     assert card.claims == ()
     assert [(lk.label, lk.other.label) for lk in card.links] == [("knows", "Charles Babbage")]
     assert [(a.label, a.value) for a in card.attributes] == [("born", "1815")]
+
+
+def test_a_card_lists_at_most_max_card_links_and_says_how_many_there_are(ketamine: EntityCard) -> None:
+    from kgexplorer import Settings
+
+    every = len(ketamine.links)
+    assert every > 10
+    assert (ketamine.links_total, ketamine.links_truncated) == (every, False)
+    assert ketamine.links_note() == f"{every} links"
+    with KnowledgeGraph.bundled(settings=Settings(max_card_links=6)) as small:
+        card = small.entity("ketamine")
+    assert len(card.links) == 6
+    assert card.links_total == every  # counted, not fetched
+    assert card.links_truncated
+    assert card.links_note() == f"first 6 of {every} links (the max_card_links setting)"
+    assert f"links (first 6 of {every} links" in card.to_text()
+    assert {lk.direction for lk in card.links} == {"in", "out"}  # both directions keep a share
+    assert set(card.links) <= set(ketamine.links)
+    assert card.claims == ketamine.claims  # claims are not links: the cap leaves them alone

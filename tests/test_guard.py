@@ -326,3 +326,52 @@ def test_property_junk_gives_only_typed_errors_or_a_form(text: str) -> None:
         assert str(outcome)
     else:
         assert outcome in QUERY_FORMS.values()
+
+
+# ------------------------------------------------------------------------------------------ verdict cache
+
+
+def test_a_repeated_query_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgexplorer import guard
+
+    parses: list[str] = []
+    real = guard._parse_query
+
+    def counting(text: str) -> object:
+        parses.append(text)
+        return real(text)
+
+    monkeypatch.setattr(guard, "_parse_query", counting)
+    query = "SELECT ?cached WHERE { ?cached ?p ?o } LIMIT 7"
+    assert check_query(query) == check_query(query) == "SELECT"
+    assert len(parses) == 1
+    assert check_query(query, remember=0) == "SELECT"  # the setting at 0 remembers nothing
+    assert len(parses) == 2
+
+
+def test_the_cache_never_lets_a_refused_query_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgexplorer import guard
+
+    parses: list[str] = []
+    real = guard._parse_query
+    monkeypatch.setattr(guard, "_parse_query", lambda text: parses.append(text) or real(text))
+    service = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    for _ in range(2):
+        with pytest.raises(QueryNotAllowed, match="SERVICE is not allowed"):
+            check_query(service)
+    assert len(parses) == 2  # refusals are decided afresh every time
+
+
+def test_the_cache_does_not_leak_across_length_limits() -> None:
+    query = "SELECT ?leak WHERE { ?leak ?p ?o } LIMIT 1" + " " * 200
+    assert check_query(query, max_chars=1000) == "SELECT"  # remembered as allowed …
+    with pytest.raises(QueryNotAllowed, match="the limit is 100 "):
+        check_query(query, max_chars=100)  # … yet a caller with a lower limit still refuses it
+
+
+def test_the_cache_keeps_at_most_remember_verdicts() -> None:
+    from kgexplorer import guard
+
+    for i in range(5):
+        check_query(f"SELECT ?few{i} WHERE {{ ?few{i} ?p ?o }}", remember=3)
+    assert len(guard._VERDICTS) <= 3

@@ -76,3 +76,27 @@ def test_context_manager_stops_the_workers() -> None:
         assert kg.sparql("ASK { ?s ?p ?o }").value is True
     with pytest.raises(Exception, match="closed"):
         kg.sparql("ASK { ?s ?p ?o }")
+
+
+def test_local_paths_are_found_from_both_ends_never_from_the_whole_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    with KnowledgeGraph.bundled() as graph:
+        asked: list[tuple[str, bool]] = []
+        real = graph._backend.select
+
+        def recording(query: str, **kwargs: object) -> object:
+            asked.append((query, bool(kwargs.get("values")) or "VALUES" in query))
+            return real(query, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(graph._backend, "select", recording)
+        found = graph.paths(KETAMINE, KG + "alcohol_use_disorder", k=3)
+        assert len(found.paths) == 3
+        assert asked
+        assert all(bound for _, bound in asked)  # every query is about given nodes
+
+
+def test_the_path_search_budget_cuts_a_local_search_and_says_so() -> None:
+    from kgexplorer import Settings
+
+    with KnowledgeGraph.bundled(settings=Settings(path_search_nodes=10)) as graph:
+        found = graph.paths("ketamine", "psilocybin", k=5)
+    assert found.truncated

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kgexplorer import KnowledgeGraph
-from kgexplorer.labels import KINDS, fetch_kinds, fetch_labels, kind_of, local_name
+from kgexplorer.labels import KINDS, LABEL_PREDICATES, fetch_kinds, fetch_labels, is_name_predicate, kind_of, local_name
 from kgexplorer.namespaces import KG, KGX
 from kgexplorer.query import SelectResult, run_template
 from kgexplorer.store import DataFile, StoreRecipe, build_store
@@ -49,7 +49,11 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> StoreBackend:
         'ex:foreign rdfs:label "Nur Deutsch"@de .\n'
         "ex:thing a kgx:Dissociative , kgx:Substance .\n"
         "ex:person a ex:Person , owl:Thing .\n"
-        "ex:classy a owl:Class .\n",
+        "ex:classy a owl:Class .\n"
+        '<http://example.org/onto#student> <http://example.org/onto#name> "Student Name" .\n'
+        '<http://example.org/onto#titled> <http://example.org/onto/title> "A title" ; ex:nickname "Nick" .\n'
+        'ex:both rdfs:label "Proper label"@de ; <http://example.org/onto#name> "Generic name" .\n'
+        'ex:foaf <http://xmlns.com/foaf/0.1/name> "Foaf name" ; <http://purl.org/dc/terms/title> "DC title" .\n',
         encoding="utf-8",
     )
     return StoreBackend(build_store(StoreRecipe(files=(DataFile(str(path)),), derive_edges=False)))
@@ -64,6 +68,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> StoreBackend:
         ("untagged", "Untagged"),  # rdfs:label before skos:prefLabel, untagged counts as English
         ("foreign", "Nur Deutsch"),  # any language before the local name
         ("no_label_here", "no label here"),  # the local name, underscores as spaces
+        ("foaf", "Foaf name"),  # foaf:name before dcterms:title
     ],
 )
 def test_fetch_labels_prefers_english_rdfs_labels(backend: StoreBackend, iri: str, label: str) -> None:
@@ -74,7 +79,8 @@ def test_fetch_labels_batches_and_keeps_every_iri(backend: StoreBackend) -> None
     iris = [f"{EX}n{i}" for i in range(25)] + [EX + "fr", EX + "fr"]
     before = backend.queries
     labels = fetch_labels(backend, iris, batch=10)
-    assert backend.queries - before == 3  # 26 distinct IRIs in batches of 10
+    # 26 distinct IRIs in batches of 10, then the 25 without a label again, asked for a name or title
+    assert backend.queries - before == 3 + 3
     assert len(labels) == 26
     assert labels[EX + "n7"] == "n7"
 
@@ -117,3 +123,23 @@ def test_local_name(iri: str, name: str) -> None:
 def test_labels_of_the_bundled_graph(kg: KnowledgeGraph) -> None:
     assert kg.label(KG + "ketamine") == "Ketamine"
     assert kg.label(KGX + "testedFor") == "tested as a treatment for"
+
+
+@pytest.mark.parametrize(
+    ("iri", "label"),
+    [
+        ("http://example.org/onto#student", "Student Name"),  # LUBM's ub:name: a predicate named "name"
+        ("http://example.org/onto#titled", "A title"),  # ".../title"; "nickname" is not a name predicate
+        (EX + "both", "Proper label"),  # a generic name only when none of LABEL_PREDICATES is there
+    ],
+)
+def test_any_name_or_title_predicate_labels_a_node_without_a_label(backend: StoreBackend, iri: str, label: str) -> None:
+    assert fetch_labels(backend, [iri])[iri] == label
+
+
+def test_name_predicates() -> None:
+    assert is_name_predicate("http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#name")
+    assert is_name_predicate("http://purl.org/dc/elements/1.1/title")
+    assert is_name_predicate(LABEL_PREDICATES[0])
+    assert not is_name_predicate("http://example.org/surname")
+    assert not is_name_predicate("http://example.org/name/of")

@@ -296,3 +296,38 @@ def test_views_show_themselves_in_notebooks_as_sandboxed_pages(
     assert set(frame) == {"srcdoc", "sandbox", "title", "style"}  # the quote did not end an attribute
     assert "<img src=x" not in frame["srcdoc"]  # the legend's own glyphs are <img class="kg-glyph">
     assert "&lt;img src=x onerror=alert(1)&gt; x&quot; onload=&quot;alert(2)" in frame["srcdoc"]
+
+
+class _Watching:
+    """A backend that remembers every IRI any query returned."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.seen: set[str] = set()
+
+    def select(self, query: str, **kwargs: object) -> object:
+        result = self.inner.select(query, **kwargs)  # type: ignore[attr-defined]
+        self.seen.update(str(t) for row in result.rows for t in row if isinstance(t, IRI))
+        return result
+
+
+def test_a_full_view_counts_what_it_could_not_expand_without_fetching_it(tmp_path: Path) -> None:
+    from kgexplorer.network import neighbourhood
+
+    leaves = [f"ex:a{i}_leaf{j}" for i in range(1, 4) for j in range(5)]
+    path = tmp_path / "star.ttl"
+    path.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "ex:f ex:r ex:a1 , ex:a2 , ex:a3 .\nex:a1 ex:r ex:a2 .\n"
+        + "".join(f"ex:a{leaf[4]} ex:r {leaf} .\n" for leaf in leaves)
+        + 'ex:a1 ex:name "not a neighbour" .\nex:a2 a ex:Thing .\n',
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        watching = _Watching(graph._backend)
+        view = neighbourhood(watching, "http://example.org/f", depth=2, per_relation=12, max_nodes=4)  # type: ignore[arg-type]
+    ex = "http://example.org/"
+    assert set(view.graph.nodes) == {ex + "f", ex + "a1", ex + "a2", ex + "a3"}
+    assert view.graph.has_edge(ex + "a1", ex + "a2")  # edges among drawn nodes are still drawn
+    assert (view.truncated, view.hidden) == (True, 15)  # the 15 leaves, counted
+    assert not any(leaf.replace("ex:", ex) in watching.seen for leaf in leaves)  # … and never fetched

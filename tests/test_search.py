@@ -96,3 +96,27 @@ def test_each_entity_appears_once_with_its_best_match() -> None:
     assert hits[0].label == "Esketamine"
     assert idx.exact("SPRAVATO") == ["kg:a"]
     assert idx.label("kg:a") == "Esketamine"
+
+
+def test_entities_named_only_by_a_name_predicate_are_found(tmp_path: object) -> None:
+    """LUBM names entities with ub:name only; any predicate whose local name is 'name' or 'title' counts."""
+    from pathlib import Path
+
+    ub = "http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#"
+    path = Path(str(tmp_path)) / "lubm.ttl"
+    path.write_text(
+        f"@prefix ub: <{ub}> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix ex: <http://example.org/> .\n"
+        'ex:student1 a ub:GraduateStudent ; ub:name "GraduateStudent1" ; ub:emailAddress "gs1@example.org" .\n'
+        'ex:course a ub:Course ; rdfs:label "Course label" ; ub:name "Course name" .\n',
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        hits = graph.search("GraduateStudent1")
+        assert [(h.iri, h.label, h.kind) for h in hits] == [
+            ("http://example.org/student1", "GraduateStudent1", "GraduateStudent")
+        ]
+        assert graph.search("gs1@example.org") == []  # only names, never any literal
+        assert [h.label for h in graph.search("course")] == ["Course label"]  # rdfs:label wins
+        assert graph.search("Course name") == []  # a name predicate is read only without a label
+        assert graph.entity("GraduateStudent1").label == "GraduateStudent1"

@@ -95,3 +95,19 @@ def test_stats_work_on_generic_rdf(tmp_path: Path) -> None:
     assert "classes (instances):\n  Person: 2\n  Machine: 1" in stats.to_text()
     assert info.title == ""
     assert kinds == ["Person", "Machine"]
+
+
+def test_a_local_graph_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    with KnowledgeGraph.bundled() as graph:
+        first = graph.stats()
+        calls: list[str] = []
+        real = graph._backend.select
+
+        def counting(query: str, **kwargs: object) -> object:
+            calls.append(query)
+            return real(query, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(graph._backend, "select", counting)
+        assert graph.stats() is first
+        assert calls == []
+        assert first.triples == len(graph)

@@ -197,3 +197,30 @@ def test_a_worker_that_dies_while_starting_gives_a_clear_error(monkeypatch: pyte
             pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
     finally:
         pool.close()
+
+
+def test_every_kind_of_term_crosses_the_worker_and_equal_values_share_one_object(kg: KnowledgeGraph) -> None:
+    from kgexplorer.terms import IRI, BlankNode, Literal
+
+    result = kg.sparql(
+        "SELECT ?i ?plain ?typed ?lang ?none ?b WHERE { VALUES (?i ?plain ?typed ?lang) { "
+        '(kg:ketamine "plain" 40 "Kétamine"@fr) (kg:ketamine "plain" 41 "Ketamine"@en) } BIND(BNODE("x") AS ?b) }'
+    )
+    assert isinstance(result, SelectResult)
+    first, second = result.rows
+    assert first[:5] == (
+        IRI(KG_KETAMINE),
+        Literal("plain"),
+        Literal("40", datatype="http://www.w3.org/2001/XMLSchema#integer"),
+        Literal("Kétamine", language="fr"),
+        None,
+    )
+    assert isinstance(first[5], BlankNode)
+    assert first[0] is second[0]  # one term object per distinct value
+    assert first[1] is second[1]
+    graph = kg.sparql("CONSTRUCT { _:b rdfs:label ?l } WHERE { kg:ketamine rdfs:label ?l }")
+    assert isinstance(graph, GraphResult)
+    assert [(type(t.subject), t.object) for t in graph.triples] == [(BlankNode, Literal("Ketamine", language="en"))]
+
+
+KG_KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"

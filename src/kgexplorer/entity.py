@@ -126,10 +126,29 @@ class EntityCard:
     attributes: tuple[Attribute, ...]
     links: tuple[Link, ...]
     sources: tuple[str, ...]
+    #: How many links the entity has in all; more than ``len(links)`` when the max_card_links setting cut them.
+    links_total: int = 0
 
     @property
     def iri(self) -> str:
         return self.ref.iri
+
+    @property
+    def links_truncated(self) -> bool:
+        """True when the card lists only the first ``len(links)`` of ``links_total`` links."""
+        return self.links_total > len(self.links)
+
+    def links_note(self) -> str:
+        """What the card lists of the entity's links, e.g. ``"first 200 of 8,802 links"``.
+
+        >>> from kgexplorer import KnowledgeGraph
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     kg.entity("ketamine").links_note()
+        '72 links'
+        """
+        if self.links_truncated:
+            return f"first {len(self.links):,} of {self.links_total:,} links (the max_card_links setting)"
+        return f"{len(self.links):,} link{'' if len(self.links) == 1 else 's'}"
 
     @property
     def label(self) -> str:
@@ -165,7 +184,7 @@ class EntityCard:
         for a in card.attributes:
             lines.append(f"{a.label}: {a.value}")
         if card.links:
-            lines.append("\nlinks:")
+            lines.append(f"\nlinks ({card.links_note()}):")
             for lk in card.links:
                 arrow = "→" if lk.direction == "out" else "←"
                 lines.append(f"  {arrow} {lk.label}: {lk.other.label} [{lk.other.kind}]")
@@ -268,17 +287,23 @@ def _sort_triples(rows: tuple[tuple[Term | None, ...], ...]) -> _Parts:
     return parts
 
 
-def build_card(backend: Backend, iri: str, *, kind: str | None = None) -> EntityCard:
-    """Build the card of one entity (which must exist)."""
+def build_card(backend: Backend, iri: str, *, kind: str | None = None, max_links: int = 200) -> EntityCard:
+    """Build the card of one entity (which must exist), listing at most ``max_links`` links.
+
+    Links are taken in the store's order (no ORDER BY: Oxigraph sorts about 10,000 rows a second, which
+    made a hub's card slow), outgoing and incoming sharing the cap (each direction keeps at least half of
+    it when it has that many); a cut card counts the rest with COUNT queries (``links_total``).
+    """
     target = IRI(iri)
-    parts = _sort_triples(backend.select("SELECT ?p ?o WHERE { ?s ?p ?o }", values={"s": target}, max_rows=5000).rows)
-    in_rows = backend.select(
-        "SELECT ?s ?p WHERE { ?s ?p ?o . FILTER(isIRI(?s)) FILTER NOT EXISTS { ?s a kgx:Claim } "
-        "FILTER NOT EXISTS { ?s a kgx:StudyResult } FILTER(?p NOT IN (kgx:subject, kgx:object)) }",
-        values={"o": target},
-        max_rows=2000,
-    ).rows
-    in_links = [(str(pred), str(subj)) for subj, pred in in_rows if subj is not None and pred is not None]
+    parts = _sort_triples(
+        backend.select(
+            f"SELECT ?p ?o WHERE {{ ?s ?p ?o . FILTER(!isIRI(?o) || ?p IN ({_NOT_LINKS})) }}",
+            values={"s": target},
+            max_rows=5000,
+        ).rows
+    )
+    out_links, in_links, links_total = _links(backend, target, max_links)
+    parts.iris += out_links
 
     id_meta = _identifier_schemes(backend, {p for p, _ in parts.literals} | {p for p, _ in parts.iris})
     identifiers: list[Identifier] = []
@@ -318,7 +343,24 @@ def build_card(backend: Backend, iri: str, *, kind: str | None = None) -> Entity
         attributes=tuple(sorted(attributes, key=lambda a: (a.label, a.value))),
         links=tuple(sorted(links, key=lambda lk: (lk.direction, lk.label, lk.other.label))),
         sources=tuple(sorted(set(parts.sources))),
+        links_total=links_total,
     )
+
+
+def _links(backend: Backend, target: IRI, max_links: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]], int]:
+    """The first links out and in (as (predicate, other) pairs) within ``max_links``, and how many there are."""
+    out_rows = backend.select(f"SELECT ?p ?o WHERE {{ {_OUT_LINK} }}", values={"s": target}, max_rows=max_links)
+    in_rows = backend.select(f"SELECT ?p ?s WHERE {{ {_IN_LINK} }}", values={"o": target}, max_rows=max_links)
+    out = [(str(p), str(o)) for p, o in out_rows.rows if p is not None and o is not None]
+    into = [(str(p), str(s)) for p, s in in_rows.rows if p is not None and s is not None]
+    keep_out = min(len(out), max(max_links - len(into), max_links // 2))
+    keep_in = min(len(into), max_links - keep_out)
+    total = len(out) + len(into)
+    if out_rows.truncated:
+        total += _count(backend, f"SELECT (COUNT(*) AS ?n) WHERE {{ {_OUT_LINK} }}", {"s": target}) - len(out)
+    if in_rows.truncated:
+        total += _count(backend, f"SELECT (COUNT(*) AS ?n) WHERE {{ {_IN_LINK} }}", {"o": target}) - len(into)
+    return out[:keep_out], into[:keep_in], total
 
 
 # Properties whose IRI values are controlled values (rubric levels, species…) rather than neighbours.
@@ -330,6 +372,18 @@ _VALUE_PROPERTIES = {
     "primaryOutcomeResult",
     "evidenceKind",
 }
+
+# Outgoing IRI values that are never links: the card files them as types, sources, identifiers or values.
+_NOT_LINKS = ", ".join(
+    f"<{p}>" for p in sorted({RDF + "type", KGX + "doi", *_HIDDEN, *(KGX + v for v in _VALUE_PROPERTIES)})
+)
+
+
+_IN_LINK = (
+    "?s ?p ?o . FILTER(isIRI(?s)) FILTER NOT EXISTS { ?s a kgx:Claim } "
+    "FILTER NOT EXISTS { ?s a kgx:StudyResult } FILTER(?p NOT IN (kgx:subject, kgx:object))"
+)
+_OUT_LINK = f"?s ?p ?o . FILTER(isIRI(?o) && ?p NOT IN ({_NOT_LINKS}))"
 
 
 def _identifier_schemes(backend: Backend, properties: set[str]) -> dict[str, tuple[str, str | None]]:
@@ -387,7 +441,7 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
                 str(s),
                 str(year) if year else None,
                 str(design) if design else None,
-                _count(n),
+                _whole(n),
                 url,
             )
         )
@@ -430,7 +484,7 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
                 level_rank=lv.rank if lv else None,
                 direction=_DIRECTION.get(str(d), "") if d else "",
                 design=str(design or ""),
-                n=_count(n),
+                n=_whole(n),
                 studies=refs("evidence"),
                 cited_in=refs("cited"),
                 species=tuple(sorted(names[s] for s in species.get(str(c), []))),
@@ -443,7 +497,12 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
     return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label, v.iri)))
 
 
-def _count(term: object) -> int | None:
+def _count(backend: Backend, query: str, values: dict[str, IRI]) -> int:
+    rows = backend.select(query, values=values).rows
+    return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
+
+
+def _whole(term: object) -> int | None:
     """A sample size as a whole number; None when absent or not a whole number (data is not trusted)."""
     try:
         return int(str(term)) if term is not None else None

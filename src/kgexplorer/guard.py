@@ -16,8 +16,10 @@ kgexplorer.errors.QueryNotAllowed: SERVICE is not allowed: kgexplorer never send
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,12 +77,22 @@ _ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
 _PARSER_LOCK = threading.Lock()
 #: The default of the max_query_chars setting.
 MAX_QUERY_CHARS: int = Settings().max_query_chars
+#: The default of the guard_cache_queries setting.
+GUARD_CACHE_QUERIES: int = Settings().guard_cache_queries
+# Verdicts of queries that passed, by a 256-bit digest of their text (the texts themselves are not kept: up to
+# max_query_chars each). Parsing takes 1–4 ms, far more than running a small query, and the app and the
+# endpoint send the same queries again and again. Only the parse is remembered: the length limit, which
+# depends on the caller's settings, is checked on every call, and a refused query is parsed again.
+_VERDICTS: OrderedDict[bytes, str] = OrderedDict()
+_VERDICTS_LOCK = threading.Lock()
 
 
-def check_query(text: str, *, max_chars: int | None = None) -> str:
+def check_query(text: str, *, max_chars: int | None = None, remember: int | None = None) -> str:
     """Return the query form (SELECT, ASK, CONSTRUCT or DESCRIBE), or raise why the query cannot run.
 
-    ``max_chars`` can lower the max_query_chars setting, never raise it.
+    ``max_chars`` can lower the max_query_chars setting, never raise it. The verdicts of the last
+    ``remember`` allowed queries (the guard_cache_queries setting; 0 remembers none) are kept, so a
+    repeated query is not parsed again.
 
     Raises:
         QuerySyntaxError: the query does not parse (with line and column).
@@ -91,8 +103,6 @@ def check_query(text: str, *, max_chars: int | None = None) -> str:
     ...
     kgexplorer.errors.QuerySyntaxError: SPARQL syntax error at line 3, column 12 (near '?r .'): ...
     """
-    from pyparsing import ParseException
-
     if not text.strip():
         raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
     limit = cap(max_chars, MAX_QUERY_CHARS)
@@ -101,6 +111,27 @@ def check_query(text: str, *, max_chars: int | None = None) -> str:
             f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
             "Shorten it (load large value lists as data instead)"
         )
+    size = GUARD_CACHE_QUERIES if remember is None else remember
+    if size <= 0:
+        return _check(text)
+    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
+    with _VERDICTS_LOCK:
+        form = _VERDICTS.get(key)
+        if form is not None:
+            _VERDICTS.move_to_end(key)
+            return form
+    form = _check(text)
+    with _VERDICTS_LOCK:
+        _VERDICTS[key] = form
+        while len(_VERDICTS) > size:
+            _VERDICTS.popitem(last=False)
+    return form
+
+
+def _check(text: str) -> str:
+    """The guard's verdict on a query within the length limit (the form, or an exception)."""
+    from pyparsing import ParseException
+
     try:
         tree = _parse_query(text)
     except ParseException as exc:

@@ -207,9 +207,18 @@ def values_clause(values: Mapping[str, Term | Sequence[Term]]) -> str:
     n = max(len(c) for c in columns) if columns else 0
     if any(len(c) not in (1, n) for c in columns):
         raise ValueError("every bound variable needs one value or the same number of values")
+    # n3() validates each IRI through Oxigraph; a term repeated across rows (pairs of nodes) is written once.
+    written: dict[Term, str] = {}
+
+    def n3(term: Term) -> str:
+        text = written.get(term)
+        if text is None:
+            text = written[term] = term.n3()
+        return text
+
     rows = []
     for i in range(n):
-        rows.append("(" + " ".join((c[i] if len(c) > 1 else c[0]).n3() for c in columns) + ")")
+        rows.append("(" + " ".join(n3(c[i] if len(c) > 1 else c[0]) for c in columns) + ")")
     return f"VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(rows)} }}"
 
 

@@ -15,10 +15,16 @@ domain entities beat studies and records, and shorter names win.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from .labels import LABEL_PREDICATES, Backend, is_name_predicate, kind_of, label_pattern, label_score
+from .namespaces import SKOS
+from .terms import IRI, Literal
 
 __all__ = ["LabelIndex", "SearchHit", "normalize"]
 
@@ -77,11 +83,22 @@ class _Entry:
 
 
 class LabelIndex:
-    """An in-memory index of labels and synonyms."""
+    """An in-memory index of labels and synonyms.
+
+    Every match tier needs the normalised text inside the normalised label, so a search first finds the
+    labels that contain it with ``str.find`` over all of them joined into one string (C speed), and
+    ranks only those: on LUBM10's 200,000 names that took a search from 280 ms to a few.
+    """
 
     def __init__(self, entries: list[_Entry], labels: dict[str, str]) -> None:
         self._entries = entries
         self._labels = labels
+        self._starts: list[int] = []
+        offset = 0
+        for e in entries:
+            self._starts.append(offset)
+            offset += len(e.norm) + 1
+        self._blob = "\n".join(e.norm for e in entries)  # normalised text never holds a line break
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, bool, str]]) -> LabelIndex:
@@ -101,6 +118,54 @@ class LabelIndex:
                 labels[iri] = text
         return cls(entries, labels)
 
+    @classmethod
+    def from_backend(cls, backend: Backend, *, max_rows: int | None = None) -> LabelIndex:
+        """Index every entity's labels (rdfs:label, skos:prefLabel, schema:name) and synonyms (skos:altLabel).
+
+        One query reads them with the entities' types (their kinds); Oxigraph answers a UNION of one
+        branch per predicate from its index, where ``VALUES ?p {…}`` made it scan the whole store.
+        Entities with none of those labels are indexed by the other names :func:`~kgexplorer.labels.fetch_labels`
+        reads (foaf:name, dcterms:title, dc:title, or any predicate whose local name is ``name`` or
+        ``title``, such as LUBM's ``ub:name``), found with one DISTINCT query over the predicates.
+        Each entity's label is the one :func:`~kgexplorer.labels.fetch_labels` shows.
+
+        >>> from kgexplorer import KnowledgeGraph
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     [h.label for h in LabelIndex.from_backend(kg).search("special K")]
+        ['Ketamine']
+        """
+        alt = f"{{ ?e <{SKOS}altLabel> ?l . BIND(<{SKOS}altLabel> AS ?p) }}"
+        main = LABEL_PREDICATES[:3]
+        rows = backend.select(
+            f"SELECT ?e ?p ?l ?t WHERE {{ {{ {label_pattern('?e', main)} UNION {alt} }} OPTIONAL {{ ?e a ?t }} }}",
+            max_rows=max_rows,
+        ).rows
+        others = [
+            p.value
+            for (p,) in backend.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }").rows
+            if isinstance(p, IRI) and is_name_predicate(p.value) and p.value not in main
+        ]
+        if others:
+            named = backend.select(
+                f"SELECT ?e ?p ?l ?t WHERE {{ {{ {label_pattern('?e', others)} }} OPTIONAL {{ ?e a ?t }} }}",
+                max_rows=max_rows,
+            ).rows
+            labelled = {r[0] for r in rows if r[1] is not None and str(r[1]) in main}
+            rows += tuple(r for r in named if r[0] not in labelled)
+        types: dict[str, set[str]] = defaultdict(set)
+        texts: dict[tuple[str, str, bool], int] = {}
+        for e, p, lab, t in rows:
+            if not isinstance(e, IRI) or not isinstance(lab, Literal) or p is None:
+                continue
+            if isinstance(t, IRI):
+                types[e.value].add(t.value)
+            preferred = not str(p).endswith("altLabel")
+            texts[(e.value, lab.value, preferred)] = label_score(str(p), lab) if preferred else 0
+        kinds = {e: kind_of(sorted(ts)) for e, ts in types.items()}
+        # The best label of each entity first: from_rows takes an entity's first preferred text as its label.
+        ordered = sorted(texts, key=lambda k: (k[0], texts[k], k[1]))
+        return cls.from_rows((e, text, preferred, kinds.get(e, "Resource")) for e, text, preferred in ordered)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -115,7 +180,7 @@ class LabelIndex:
             return []
         wanted = set(kinds) if kinds else None
         best: dict[str, SearchHit] = {}
-        for e in self._entries:
+        for e in self._containing(q):
             if wanted is not None and e.kind not in wanted:
                 continue
             tier = _tier(q, e)
@@ -130,7 +195,17 @@ class LabelIndex:
     def exact(self, text: str) -> list[str]:
         """IRIs whose label or synonym equals ``text`` (after normalising)."""
         q = normalize(text)
-        return list(dict.fromkeys(e.iri for e in self._entries if e.norm == q))
+        return list(dict.fromkeys(e.iri for e in self._containing(q) if e.norm == q)) if q else []
+
+    def _containing(self, q: str) -> Iterable[_Entry]:
+        """The entries whose normalised text contains ``q``, in index order."""
+        blob, starts = self._blob, self._starts
+        at = blob.find(q)
+        while at != -1:
+            index = bisect.bisect_right(starts, at) - 1
+            yield self._entries[index]
+            following = starts[index + 1] if index + 1 < len(starts) else len(blob)
+            at = blob.find(q, following)
 
 
 def _tier(q: str, e: _Entry) -> int | None:

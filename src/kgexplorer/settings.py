@@ -161,6 +161,20 @@ class Settings:
         minimum=0,
         maximum=1_000_000,
     )
+    max_card_links: int = _s(
+        200,
+        "Most links (to and from other entities) one entity card lists; a card of a hub lists the first ones "
+        "and says 'first N of M links' (entity.py).",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    guard_cache_queries: int = _s(
+        512,
+        "How many distinct query texts the SPARQL guard remembers its verdict for, so a repeated query is not "
+        "parsed again; the length limit is still checked on every call (guard.py).",
+        minimum=0,
+        maximum=100_000,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

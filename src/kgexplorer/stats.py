@@ -71,9 +71,14 @@ def _count(backend: Backend, query: str) -> int:
     return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
 
 
-def graph_stats(backend: Backend) -> GraphStats:
-    """Count triples, entities by kind, classes, claims by level and direction, and studies."""
-    triples = _count(backend, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+def graph_stats(backend: Backend, *, triples: int | None = None) -> GraphStats:
+    """Count triples, entities by kind, classes, claims by level and direction, and studies.
+
+    ``triples`` is the number of triples when the caller knows it already (a local store counts itself
+    without a query that reads every triple).
+    """
+    if triples is None:
+        triples = _count(backend, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     by_kind: dict[str, int] = {}
     for local, name in KINDS:
         n = _count(backend, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a/rdfs:subClassOf* <{KGX}{local}> }}")
