@@ -8,6 +8,7 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
+from kgexplorer.relations import relation_iri, relation_key
 
 
 def focus_on(iri: str) -> None:
@@ -57,10 +58,12 @@ level_keys = {lv.label: lv.key for lv in LEVELS}
 wanted_depth = int(ui.param("depth", "1")) if ui.param("depth", "1").isdigit() else 1
 wanted_kinds = [k for k in ui.param("kinds").split(",") if k in kinds_all]
 wanted_level = next((lv.label for lv in LEVELS if lv.key == ui.param("lvl")), "any")
+wanted_relations = list(dict.fromkeys(i for k in ui.param("rel").split(",") if (i := relation_iri(k))))
 if embedded:
     st.subheader(card.label, anchor=False)
     graph_area = st.container()
     depth, kinds, min_level = min(max(wanted_depth, 1), 3), wanted_kinds, wanted_level
+    relations = wanted_relations
 else:
     left, graph_area = st.columns([2, 3], gap="large")
     with left:
@@ -72,6 +75,22 @@ else:
             [k for k in kinds_all if k not in ("Claim", "Study result")],
             default=wanted_kinds,
             key="explore_kinds",
+        )
+        # A relation picked for another focus stays picked (and in the address) until it is cleared.
+        picked_before = [*st.session_state.get("explore_relations", []), *wanted_relations]
+        try:
+            offered = {r.iri: f"{r.label} ({r.total})" for r in kg.relations(card.iri)}
+            offered |= {i: f"{kg.label(i)} (0)" for i in dict.fromkeys(picked_before) if i not in offered}
+        except KgExplorerError as exc:
+            ui.show_error(exc)
+            offered = {i: i for i in dict.fromkeys(picked_before)}
+        relations = st.multiselect(
+            "Show only these relations",
+            list(offered),
+            default=wanted_relations,
+            format_func=offered.__getitem__,
+            key="explore_relations",
+            help="Links of the focus by relation, with how many it has (both directions).",
         )
         min_level = "any"
         if ours:  # evidence levels exist only in the kgexplorer vocabulary
@@ -88,6 +107,7 @@ with graph_area:
             card.iri,
             depth=depth,
             kinds=kinds or None,
+            relations=relations or None,
             min_evidence=level_keys.get(min_level),
             expanded=st.session_state.get("explore_expanded", set()),
         )
@@ -100,7 +120,13 @@ with graph_area:
         depth=depth if depth != 1 else None,
         kinds=kinds,
         lvl=level_keys.get(min_level),
+        rel=[relation_key(i) for i in relations],
     )
+    if relations and view.graph.number_of_nodes() == 1:
+        st.info(
+            f"{ui.md(card.label)} has no links of the chosen relations within these filters: "
+            "clear “Show only these relations” to see all its links."
+        )
     ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on, export=not embedded)
     if embedded and (full := ui.embed_link(embedded=False)):
         st.markdown(f"[Open in kgexplorer for the evidence behind every link]({full})")

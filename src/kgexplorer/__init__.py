@@ -27,6 +27,7 @@ from .knowledge_graph import KnowledgeGraph
 from .labels import EntityRef
 from .network import Neighbourhood, PathSet, PathStep
 from .query import AskResult, GraphResult, QueryResult, SelectResult
+from .relations import RelationCount
 from .search import SearchHit
 from .settings import Settings, describe_settings
 from .stats import DatasetInfo, GraphStats
@@ -63,6 +64,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "QueryTooLarge",
+    "RelationCount",
     "SearchHit",
     "SelectResult",
     "SettingError",

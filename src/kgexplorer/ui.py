@@ -105,6 +105,8 @@ _PER_SOURCE_KEYS = (
     "explore_last_pick",
     "explore_written_e",
     "explore_expanded",
+    "explore_kinds",
+    "explore_relations",
     "wb_outcome",
     "wb_choices",
     "wb_graph_view",
