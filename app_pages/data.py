@@ -16,18 +16,22 @@ st.caption(
 )
 shared = ui.default_source()  # what this app was started with: the bundled graph unless told otherwise
 bundled = shared.kind == "bundled"
+remote = kg.settings.remote_endpoints  # 0: the operator switched remote endpoints off (settings.py)
 CHOICES = {
     "default": "📦 The bundled graph" if bundled else "🗄️ This app's data",
     "files": "📄 Your RDF files",
-    "endpoint": "🌐 A SPARQL endpoint",
 }
+if remote:
+    CHOICES["endpoint"] = "🌐 A SPARQL endpoint"
 choice = st.segmented_control(
     "Data source",
     list(CHOICES),
-    default="default" if current.shared else current.kind,
+    default="default" if current.shared or current.kind not in CHOICES else current.kind,
     format_func=CHOICES.__getitem__,
     key="data_choice",
 )
+if not remote:
+    st.caption("Remote SPARQL endpoints are switched off on this server by whoever runs it.")
 
 if choice == "default":
     if bundled:
@@ -86,9 +90,10 @@ elif choice == "endpoint":
         placeholder="http://localhost:7878/query",
         key="data_endpoint_url",
     )
+    public_only = " Only endpoints on the public internet can be used on this server." if remote == 1 else ""
     st.caption(
         "Explore, Connections and the SPARQL workbench send their queries to this endpoint (time limit: "
-        f"{kg.settings.endpoint_timeout_s:g} s per request). Nothing is sent anywhere else."
+        f"{kg.settings.endpoint_timeout_s:g} s per request). Nothing is sent anywhere else.{public_only}"
     )
     if st.button("Connect", type="primary", disabled=not url.strip(), key="data_connect"):
         try:

@@ -6,6 +6,9 @@ import gc
 import gzip
 import socket
 import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -255,5 +258,87 @@ def test_the_app_opens_files_merged_with_the_bundled_graph(tmp_path: Path) -> No
         assert source.label == "the bundled graph + people.ttl"
         assert source.kg.search("Alice")[0].label == "Alice"
         assert source.kg.search("ketamine")
+    finally:
+        source.kg.close()
+
+
+class CountingEndpoint:
+    """A SPARQL endpoint stub on 127.0.0.1 that answers every POST with no rows and counts the requests."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                endpoint.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/query"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def local_endpoint() -> Iterator[CountingEndpoint]:
+    server = CountingEndpoint()
+    yield server
+    server.close()
+
+
+def test_open_endpoint_obeys_the_remote_endpoints_setting(local_endpoint: CountingEndpoint) -> None:
+    """2 (the default) reaches a local endpoint; 1 and 0 refuse it and send nothing."""
+    with open_endpoint(local_endpoint.url) as reached:
+        assert reached.kind == "endpoint"
+    sent = local_endpoint.requests
+    assert sent >= 1
+
+    with pytest.raises(EndpointError, match=r"was not contacted: its address 127\.0\.0\.1 is a loopback address"):
+        open_endpoint(local_endpoint.url, settings=Settings(remote_endpoints=1))
+    by_name = local_endpoint.url.replace("127.0.0.1", "localhost")
+    with pytest.raises(EndpointError, match="remote_endpoints setting at 1"):
+        open_endpoint(by_name, settings=Settings(remote_endpoints=1))
+    with pytest.raises(EndpointError, match=r"switched off here \(the remote_endpoints setting is 0\)"):
+        open_endpoint(local_endpoint.url, settings=Settings(remote_endpoints=0))
+    assert local_endpoint.requests == sent
+
+
+def test_the_app_takes_remote_endpoints_from_its_settings(local_endpoint: CountingEndpoint) -> None:
+    """`kgexplorer --setting remote_endpoints 0 app` reaches the app as a setting pair of its AppSource."""
+    source = open_app_source(AppSource(settings=(("remote_endpoints", "0"),)))
+    try:
+        assert source.kg.settings.remote_endpoints == 0
+        with pytest.raises(EndpointError, match="remote_endpoints setting is 0"):
+            open_endpoint(local_endpoint.url, settings=source.kg.settings)
+    finally:
+        source.kg.close()
+    assert local_endpoint.requests == 0
+
+
+def test_the_apps_own_endpoint_is_opened_whatever_remote_endpoints_says(local_endpoint: CountingEndpoint) -> None:
+    """`kgexplorer --endpoint URL --setting remote_endpoints 0 app`: the operator's endpoint is theirs to choose
+    (like --data files); the setting still keeps visitors from opening endpoints of their own."""
+    source = open_app_source(AppSource(endpoint=local_endpoint.url, settings=(("remote_endpoints", "0"),)))
+    try:
+        assert (source.kind, source.shared) == ("endpoint", True)
+        assert local_endpoint.requests >= 1
+        assert source.kg.settings.remote_endpoints == 0  # what the Data page reads for the session
+        with pytest.raises(EndpointError, match="remote_endpoints setting is 0"):
+            open_endpoint(local_endpoint.url, settings=source.kg.settings)
     finally:
         source.kg.close()

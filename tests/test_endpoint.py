@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import re
 import shutil
 import socket
 import subprocess
@@ -31,8 +32,10 @@ from kgexplorer import (
     KnowledgeGraph,
     QueryNotAllowed,
     SelectResult,
+    SettingError,
     Settings,
 )
+from kgexplorer import addresses as addresses_module
 from kgexplorer.endpoint import RemoteBackend, check_endpoint_url
 from kgexplorer.namespaces import KG
 from kgexplorer.query import SelectResult as _Select
@@ -487,3 +490,249 @@ def test_query_length_limit_applies_before_sending(stub: Callable[..., Stub]) ->
     assert isinstance(short, SelectResult)
     assert (short.variables, short.rows) == (("e",), ())
     assert len(watched.requests) == 1
+
+
+# ------------------------------------------------------------------------------ which addresses may be reached
+
+#: Public addresses the fake resolver hands out; the fake "network" delivers them to loopback stubs, so no
+#: packet leaves the machine (nothing routes these to the internet in a test).
+PUBLIC = "1.2.3.4"
+OTHER_PUBLIC = "5.6.7.8"
+SAFE_FIX = "kgexplorer --setting remote_endpoints 2 app"
+
+
+@dataclass
+class FakeNet:
+    """Fake name resolution: names answer the addresses given (a list per lookup, the last one repeats),
+    and an address in ``routes`` is delivered to that port on 127.0.0.1. Other lookups go to the real resolver."""
+
+    names: dict[str, list[list[str]]] = field(default_factory=dict)
+    routes: dict[str, int] = field(default_factory=dict)
+    lookups: list[str] = field(default_factory=list)
+
+    def name(self, host: str, *answers: list[str]) -> None:
+        self.names[host] = list(answers)
+
+    def route(self, address: str, to: Stub) -> None:
+        self.routes[address] = _port(to)
+
+
+@pytest.fixture
+def fake_net(monkeypatch: pytest.MonkeyPatch) -> FakeNet:
+    net = FakeNet()
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        text = host.decode() if isinstance(host, bytes) else str(host)
+        if text in net.names:
+            net.lookups.append(text)
+            answers = net.names[text]
+            ips = answers.pop(0) if len(answers) > 1 else answers[0]
+            return [
+                (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (ip, int(port), 0, 0))
+                if ":" in ip
+                else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, int(port)))
+                for ip in ips
+            ]
+        if text in net.routes:
+            return real("127.0.0.1", net.routes[text], *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return net
+
+
+def _port(spec: Stub) -> int:
+    return int(spec.url.split(":")[2].split("/")[0])
+
+
+def _backend(url: str, level: int) -> RemoteBackend:
+    return RemoteBackend(url, timeout_s=5, remote_endpoints=level)
+
+
+ASK = "ASK { ?s ?p ?o }"
+
+
+def _yes(backend: RemoteBackend) -> bool:
+    """Whether ASK on the backend answered yes (the stubs answer yes)."""
+    result = backend.query(ASK, max_rows=10, timeout_s=5)
+    return isinstance(result, AskResult) and result.value
+
+
+def test_the_setting_defaults_to_any_address_and_is_0_to_2() -> None:
+    assert Settings().remote_endpoints == 2
+    assert Settings().with_pairs([("remote_endpoints", "1")]).remote_endpoints == 1
+    with pytest.raises(SettingError, match="must be at most 2"):
+        Settings(remote_endpoints=3)
+    with pytest.raises(SettingError, match="must be 0, 1 or 2"):
+        RemoteBackend("http://localhost:7878/query", timeout_s=5, remote_endpoints=7)
+
+
+def test_at_0_no_endpoint_is_opened(stub: Callable[..., Stub]) -> None:
+    watched = stub(body=b"true", content_type="application/sparql-results+json")
+    with pytest.raises(EndpointError) as info:
+        _backend(watched.url, 0)
+    message = str(info.value)
+    assert "switched off" in message
+    assert "the remote_endpoints setting is 0" in message
+    assert watched.url in message
+    assert "--setting remote_endpoints 1" in message
+    assert watched.requests == []
+
+
+def test_at_2_a_loopback_endpoint_is_reached_and_at_1_it_is_refused_without_a_request(
+    stub: Callable[..., Stub],
+) -> None:
+    local = stub(body=b'{"head":{},"boolean":true}')
+    assert _yes(_backend(local.url, 2))
+    assert len(local.requests) == 1
+
+    with pytest.raises(EndpointError) as info:  # an address in the URL is refused at once
+        _backend(local.url, 1)
+    by_name = _backend(local.url.replace("127.0.0.1", "localhost"), 1)  # a name: refused when connecting
+    with pytest.raises(EndpointError) as by_name_info:
+        by_name.query(ASK, max_rows=10, timeout_s=5)
+
+    assert len(local.requests) == 1
+    assert f"{local.url} was not contacted: its address 127.0.0.1 is a loopback address" in str(info.value)
+    loopback = r"was not contacted: localhost resolves to (127\.0\.0\.1|::1), a loopback address"
+    assert re.search(loopback, str(by_name_info.value))
+    for message in (str(info.value), str(by_name_info.value)):
+        assert "remote_endpoints setting at 1" in message
+        assert SAFE_FIX in message
+    assert str(by_name_info.value).startswith(f"the SPARQL endpoint {by_name.url} was not contacted: localhost")
+
+
+def test_at_1_a_public_address_is_reached(stub: Callable[..., Stub], fake_net: FakeNet) -> None:
+    """The control for the refusals below: the same path works when the name resolves to a public address."""
+    public = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("sparql.example.org", [PUBLIC])
+    fake_net.route(PUBLIC, public)
+    backend = _backend(f"http://sparql.example.org:{_port(public)}/sparql", 1)
+
+    assert _yes(backend)
+    assert len(public.requests) == 1
+    assert public.requests[0]["headers"]["Host"] == f"sparql.example.org:{_port(public)}"
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("169.254.169.254", "a link-local address"),  # cloud metadata
+        ("10.0.0.5", "a private or special-purpose address"),
+        ("192.168.1.1", "a private or special-purpose address"),
+        ("172.16.0.1", "a private or special-purpose address"),
+        ("100.64.0.1", "not a public internet address"),  # carrier-grade NAT
+        ("127.0.0.2", "a loopback address"),
+        ("0.0.0.0", "the unspecified address"),
+        ("224.0.0.1", "a multicast address"),  # Python 3.11 calls this one global
+        ("240.0.0.1", "a reserved address"),
+        ("::1", "a loopback address"),
+        ("::", "the unspecified address"),
+        ("fe80::1", "a link-local address"),
+        ("fd00:ec2::254", "a private or special-purpose address"),  # AWS metadata over IPv6
+        ("fec0::1", "a site-local address"),
+        ("ff0e::1", "a multicast address"),
+        ("::ffff:127.0.0.1", "an IPv6 form of 127.0.0.1, which is a loopback address"),
+        ("::ffff:169.254.169.254", "an IPv6 form of 169.254.169.254, which is a link-local address"),
+        ("2002:7f00:1::", "an IPv6 form of 127.0.0.1, which is a loopback address"),  # 6to4
+        ("64:ff9b::a00:1", "an IPv6 form of 10.0.0.1, which is a private"),  # NAT64
+        ("::7f00:1", "a reserved address"),  # IPv4-compatible, deprecated
+    ],
+)
+def test_at_1_internal_addresses_are_refused_without_a_request(
+    stub: Callable[..., Stub], fake_net: FakeNet, monkeypatch: pytest.MonkeyPatch, address: str, kind: str
+) -> None:
+    trap = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("internal.example.org", [address])
+    fake_net.route(address, trap)  # were the check skipped, the request would land here
+    url = f"http://internal.example.org:{_port(trap)}/sparql"
+
+    with pytest.raises(EndpointError) as info:
+        _backend(url, 1).query(ASK, max_rows=10, timeout_s=5)
+
+    message = str(info.value)
+    assert message.startswith(f"the SPARQL endpoint {url} was not contacted: internal.example.org resolves to")
+    assert f"{address}, {kind}" in message
+    assert SAFE_FIX in message
+    assert trap.requests == []
+    monkeypatch.setattr(addresses_module, "address_problem", lambda text: None)
+    assert _yes(_backend(url, 1))
+    assert len(trap.requests) == 1  # the control: without the check the request lands in the trap
+
+
+def test_at_1_every_address_of_a_name_must_be_public(stub: Callable[..., Stub], fake_net: FakeNet) -> None:
+    trap = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("mixed.example.org", [PUBLIC, "10.1.2.3"])
+    fake_net.route(PUBLIC, trap)
+    fake_net.route("10.1.2.3", trap)
+
+    with pytest.raises(EndpointError, match=r"resolves to 10\.1\.2\.3, a private"):
+        _backend(f"http://mixed.example.org:{_port(trap)}/sparql", 1).query(ASK, max_rows=10, timeout_s=5)
+    assert trap.requests == []
+
+
+def test_at_1_the_address_is_checked_on_every_connection(stub: Callable[..., Stub], fake_net: FakeNet) -> None:
+    """DNS rebinding: a name that was public when first used answers 127.0.0.1 later; that request is refused."""
+    public = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("rebind.example.org", [PUBLIC], ["127.0.0.1"])
+    fake_net.route(PUBLIC, public)
+    backend = _backend(f"http://rebind.example.org:{_port(public)}/sparql", 1)
+
+    assert _yes(backend)
+    with pytest.raises(EndpointError, match=r"resolves to 127\.0\.0\.1, a loopback address"):
+        backend.query(ASK, max_rows=10, timeout_s=5)
+
+    # Had the second request been sent, it would have gone to 127.0.0.1 on the same port: this stub.
+    assert len(public.requests) == 1
+    assert fake_net.lookups == ["rebind.example.org", "rebind.example.org"]  # one lookup per connection
+
+
+def test_at_1_the_checked_address_is_the_one_connected_to(stub: Callable[..., Stub], fake_net: FakeNet) -> None:
+    """The name is looked up once per connection: a second lookup (which would answer loopback) never happens."""
+    public = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("once.example.org", [PUBLIC], ["127.0.0.1"])
+    fake_net.route(PUBLIC, public)
+
+    assert _yes(_backend(f"http://once.example.org:{_port(public)}/sparql", 1))
+    assert fake_net.lookups == ["once.example.org"]
+    assert len(public.requests) == 1
+
+
+def test_at_1_a_redirect_to_an_internal_address_reaches_nothing(stub: Callable[..., Stub], fake_net: FakeNet) -> None:
+    internal = stub(body=b'{"head":{},"boolean":true}')
+    for status in (301, 302, 303, 307, 308):
+        public = stub(status=status, headers={"Location": internal.url}, content_type="text/plain")
+        fake_net.name(f"moved{status}.example.org", [PUBLIC])
+        fake_net.route(PUBLIC, public)
+        with pytest.raises(EndpointError, match="moved to"):
+            _backend(f"http://moved{status}.example.org:{_port(public)}/sparql", 1).query(ASK, max_rows=10, timeout_s=5)
+        assert len(public.requests) == 1
+    assert internal.requests == []
+    with pytest.raises(EndpointError, match=r"its address 127\.0\.0\.1 is a loopback address"):
+        _backend(internal.url, 1)  # and typing the new URL in is refused
+
+
+def test_at_1_environment_proxies_are_not_used(
+    stub: Callable[..., Stub], fake_net: FakeNet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a proxy the check would judge the proxy's address, and the proxy could reach anything."""
+    public = stub(body=b'{"head":{},"boolean":true}')
+    proxy = stub(body=b'{"head":{},"boolean":true}')
+    fake_net.name("sparql.example.org", [OTHER_PUBLIC])
+    fake_net.route(OTHER_PUBLIC, public)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{_port(proxy)}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert _yes(_backend(f"http://sparql.example.org:{_port(public)}/sparql", 1))
+    assert (len(public.requests), proxy.requests) == (1, [])
+    assert _yes(_backend(f"http://sparql.example.org:{_port(public)}/sparql", 2))
+    assert len(proxy.requests) == 1  # the control: at 2 the environment's proxy is used, as before
+
+
+def test_at_1_https_is_checked_before_any_tls(fake_net: FakeNet) -> None:
+    fake_net.name("secure.example.org", ["169.254.169.254"])
+    with pytest.raises(EndpointError, match=r"resolves to 169\.254\.169\.254, a link-local address"):
+        _backend("https://secure.example.org/sparql", 1).query(ASK, max_rows=10, timeout_s=5)

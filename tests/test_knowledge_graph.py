@@ -100,3 +100,22 @@ def test_the_path_search_budget_cuts_a_local_search_and_says_so() -> None:
     with KnowledgeGraph.bundled(settings=Settings(path_search_nodes=10)) as graph:
         found = graph.paths("ketamine", "psilocybin", k=5)
     assert found.truncated
+
+
+@pytest.mark.parametrize(
+    ("level", "url", "refusal"),
+    [
+        (0, "http://example.org/sparql", "remote_endpoints setting is 0"),
+        (1, "http://127.0.0.1:9/sparql", "remote_endpoints"),
+    ],
+)
+def test_from_endpoint_obeys_the_remote_endpoints_setting(level: int, url: str, refusal: str) -> None:
+    """`KnowledgeGraph.from_endpoint` (and so `--endpoint`) is held to the setting like the app's Data page."""
+    from kgexplorer import EndpointError, Settings
+
+    def first_query() -> None:
+        with KnowledgeGraph.from_endpoint(url, settings=Settings(remote_endpoints=level)) as kg:
+            kg.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
+
+    with pytest.raises(EndpointError, match=refusal):
+        first_query()

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     assert s.search_limit == 20
     assert s.max_view_nodes == 150
     assert s.neighbours_per_relation == 12
+    assert s.remote_endpoints == 2  # any address: a researcher's Fuseki on localhost keeps working
 
 
 def test_settings_are_frozen() -> None:
@@ -55,6 +56,8 @@ def test_with_overrides_returns_a_changed_copy() -> None:
         ({"query_time_limit_s": 0.01}, r"^setting query_time_limit_s must be at least 0\.05, got 0\.01"),
         ({"max_depth": 7}, r"^setting max_depth must be at most 6, got 7; the default is 3$"),
         ({"query_time_limit_s": math.inf}, r"^setting query_time_limit_s must be at most 3600, got inf"),
+        ({"remote_endpoints": 3}, r"^setting remote_endpoints must be at most 2, got 3; the default is 2$"),
+        ({"remote_endpoints": -1}, r"^setting remote_endpoints must be at least 0, got -1; the default is 2$"),
     ],
 )
 def test_with_overrides_validates_type_and_range(changes: dict[str, object], expected: str) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .endpoint import RemoteBackend
 from .errors import EndpointError, GraphLoadError, KgExplorerError, SettingError
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import KGX
@@ -255,7 +256,9 @@ def open_app_source(spec: AppSource) -> DataSource:
     """
     settings = Settings().with_pairs(spec.settings)
     if spec.endpoint:
-        remote = open_endpoint(spec.endpoint, settings=settings)
+        # The operator's own --endpoint is trusted like their --data files: remote_endpoints governs the URLs
+        # visitors type on the Data page (which reads it from these settings), not this one.
+        remote = _endpoint_source(spec.endpoint, settings, remote_endpoints=2)
         ours = remote.uses_project_vocabulary
         return DataSource(remote.kg, kind="endpoint", label=remote.label, uses_project_vocabulary=ours, owned=False)
     kind: SourceKind
@@ -400,12 +403,27 @@ def open_uploads(
 def open_endpoint(url: str, *, settings: Settings | None = None) -> DataSource:
     """A data source behind a SPARQL 1.1 endpoint; one small query checks that it answers.
 
+    The ``remote_endpoints`` setting decides which endpoints may be reached (see
+    :class:`~kgexplorer.endpoint.RemoteBackend`): at 0 none, at 1 public internet addresses only.
+
     >>> open_endpoint("ftp://example.org/sparql")
     Traceback (most recent call last):
     ...
     kgexplorer.errors.EndpointError: 'ftp://example.org/sparql' is not a SPARQL endpoint URL: it must start ...
+    >>> open_endpoint("http://localhost:7878/query", settings=Settings(remote_endpoints=0))
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.EndpointError: remote SPARQL endpoints are switched off here (the remote_endpoints setting ...
     """
-    kg = KnowledgeGraph.from_endpoint(url, settings=settings)
+    limits = settings or Settings()
+    return _endpoint_source(url, limits, remote_endpoints=limits.remote_endpoints)
+
+
+def _endpoint_source(url: str, limits: Settings, *, remote_endpoints: int) -> DataSource:
+    """The endpoint data source, its backend held to ``remote_endpoints``; the graph keeps ``limits``."""
+    backend = RemoteBackend(url, timeout_s=limits.endpoint_timeout_s, remote_endpoints=remote_endpoints)
+    recipe = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
+    kg = KnowledgeGraph(recipe, endpoint=backend, settings=limits)
     try:
         kg.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")
         ours = uses_project_vocabulary(kg)
@@ -414,9 +432,7 @@ def open_endpoint(url: str, *, settings: Settings | None = None) -> DataSource:
         if isinstance(exc, EndpointError):
             raise
         raise EndpointError(f"the SPARQL endpoint {url} did not answer a simple query: {exc}") from None
-    endpoint = kg.endpoint
-    shown = endpoint.url if endpoint is not None else url
-    return DataSource(kg, kind="endpoint", label=f"SPARQL endpoint {shown}", uses_project_vocabulary=ours)
+    return DataSource(kg, kind="endpoint", label=f"SPARQL endpoint {backend.url}", uses_project_vocabulary=ours)
 
 
 def uses_project_vocabulary(kg: KnowledgeGraph) -> bool:

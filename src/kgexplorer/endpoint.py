@@ -12,6 +12,14 @@ Search cannot download every label of a large endpoint, so :func:`candidate_inde
 containing the words typed (bound as literals with :func:`~kgexplorer.query.values_clause`, never pasted
 into the query) and ranks only those, exactly as the local index ranks them.
 
+Which endpoints may be reached is the ``remote_endpoints`` setting, enforced here and nowhere else: 0
+refuses every endpoint; 1 reaches public internet addresses only, so that visitors of a hosted app cannot
+make the server request its own network (cloud metadata at 169.254.169.254, services on 127.0.0.1 or
+10.x): every connection resolves the host name once, refuses it unless every address is public, and
+connects to the address it checked, so a name that resolves differently later (DNS rebinding) gains
+nothing; 2 reaches any address. Redirects are never followed (each is an error naming the new URL), so
+no request goes anywhere but the checked address.
+
 Nothing here contacts the network until a query runs:
 
 >>> backend = RemoteBackend("http://localhost:7878/query", timeout_s=30)
@@ -37,7 +45,8 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
-from .errors import EndpointError
+from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
+from .errors import EndpointError, SettingError
 from .guard import check_query
 from .labels import Backend, fetch_kinds
 from .namespaces import prefix_block
@@ -65,6 +74,8 @@ _WEB_PAGE = {"text/html", "application/xhtml+xml"}
 _USER_AGENT = "kgexplorer (https://w3id.org/kgexplorer)"
 _ERROR_BODY_CHARS = 300
 _LABEL_VALUES = "VALUES ?p { rdfs:label skos:prefLabel schema:name skos:altLabel }"
+# The values of the remote_endpoints setting.
+_OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
 
 
 def check_endpoint_url(url: str) -> str:
@@ -133,14 +144,40 @@ class RemoteBackend:
     """Queries on a remote SPARQL 1.1 endpoint; implements :class:`kgexplorer.labels.Backend`.
 
     ``timeout_s`` (the ``endpoint_timeout_s`` setting) limits the library's own template queries; user
-    queries (:meth:`query`) bring their own limit. Safe to share between threads: each request opens
-    its own connection.
+    queries (:meth:`query`) bring their own limit. ``remote_endpoints`` (the setting of that name) says
+    which addresses may be reached: 0 refuses the endpoint here, 1 refuses an address that is not public
+    when it connects (an IP address in the URL at once), 2 allows any. Safe to share between threads:
+    each request opens its own connection.
+
+    >>> RemoteBackend("http://169.254.169.254/latest/meta-data", timeout_s=30, remote_endpoints=1)
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.EndpointError: the SPARQL endpoint http://169.254.169.254/latest/meta-data was not contacted: ...
     """
 
-    def __init__(self, url: str, *, timeout_s: float) -> None:
+    def __init__(self, url: str, *, timeout_s: float, remote_endpoints: int = _ANY_ADDRESS) -> None:
+        if remote_endpoints not in (_OFF, _PUBLIC_ONLY, _ANY_ADDRESS):
+            raise SettingError(f"remote_endpoints must be 0, 1 or 2, got {remote_endpoints!r}; the default is 2")
+        if remote_endpoints == _OFF:
+            raise EndpointError(
+                f"remote SPARQL endpoints are switched off here (the remote_endpoints setting is 0), so {url!r} "
+                "was not contacted; use the bundled graph or your own files, or, where you run kgexplorer, allow "
+                "endpoints with --setting remote_endpoints 1 (public addresses only) or 2 (any address), for "
+                "example kgexplorer --setting remote_endpoints 1 app"
+            )
         self.url = check_endpoint_url(url)
         self.timeout_s = timeout_s
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self.remote_endpoints = remote_endpoints
+        if remote_endpoints == _PUBLIC_ONLY:
+            host = urllib.parse.urlsplit(self.url).hostname or ""
+            problem = address_problem(host)
+            if problem not in (None, NOT_AN_ADDRESS):  # a host name is checked each time it is connected to
+                raise self._refused(Refused(host, host, str(problem)))
+            # No proxy from the environment: the check must see the endpoint's address, not the proxy's.
+            no_proxy = urllib.request.ProxyHandler({})
+            self._opener = urllib.request.build_opener(_NoRedirect, no_proxy, *PUBLIC_ONLY_HANDLERS)
+        else:
+            self._opener = urllib.request.build_opener(_NoRedirect)
 
     def __repr__(self) -> str:
         return f"<RemoteBackend {self.url}>"
@@ -220,6 +257,8 @@ class RemoteBackend:
         )
         try:
             response = self._opener.open(request, timeout=timeout_s)
+        except Refused as exc:
+            raise self._refused(exc) from None
         except urllib.error.HTTPError as exc:
             raise self._http_error(exc) from None
         except urllib.error.URLError as exc:
@@ -278,6 +317,18 @@ class RemoteBackend:
             fix = "check the endpoint URL and the server's log"
         said = f": {snippet!r}" if snippet else ""
         return EndpointError(f"the SPARQL endpoint {self.url} answered HTTP {code} {exc.reason}{said}; {fix}")
+
+    def _refused(self, exc: Refused) -> EndpointError:
+        if exc.host == exc.address:
+            what = f"its address {exc.address} is {exc.problem}"
+        else:
+            what = f"{exc.host} resolves to {exc.address}, {exc.problem}"
+        return EndpointError(
+            f"the SPARQL endpoint {self.url} was not contacted: {what}. With the "
+            "remote_endpoints setting at 1 only public internet addresses are reached, so that nobody can make "
+            "this server reach its own network. Use an endpoint on the public internet; to allow internal "
+            "endpoints, whoever runs kgexplorer can set it to 2: kgexplorer --setting remote_endpoints 2 app"
+        )
 
     def _timeout(self, timeout_s: float, limit_name: str) -> EndpointError:
         return EndpointError(

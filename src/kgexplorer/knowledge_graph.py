@@ -155,13 +155,14 @@ class KnowledgeGraph:
 
         Nothing is sent until the first query; the library's own queries are limited by the
         ``endpoint_timeout_s`` setting. Raises :class:`~kgexplorer.errors.EndpointError` for a URL that
-        is not http(s); later calls raise it when the endpoint cannot be reached or fails.
+        is not http(s) or that the ``remote_endpoints`` setting forbids (0: none; 1: public addresses
+        only); later calls raise it when the endpoint cannot be reached or fails.
 
         >>> KnowledgeGraph.from_endpoint("http://localhost:7878/query")
         <KnowledgeGraph SPARQL endpoint http://localhost:7878/query>
         """
         chosen = settings or Settings()
-        backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s)
+        backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints)
         label = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
         return cls(label, endpoint=backend, settings=chosen)
 

@@ -106,6 +106,17 @@ class Settings:
         minimum=0.1,
         maximum=3600,
     )
+    remote_endpoints: int = _s(
+        2,
+        "Which remote SPARQL endpoints may be queried. 0 = none: the app's Data page does not offer them, and "
+        "--endpoint and KnowledgeGraph.from_endpoint refuse. 1 = public internet addresses only: every address "
+        "the endpoint's host name resolves to must be public, not loopback, private, link-local, multicast or "
+        "reserved, checked on every connection, so visitors of a hosted app cannot make the server reach its own "
+        "network; environment proxies are not used. 2 = any address, e.g. a Fuseki on localhost. Use 0 or 1 for "
+        "an app that people you do not trust can reach (endpoint.py).",
+        minimum=0,
+        maximum=2,
+    )
     layout_threshold_nodes: int = _s(
         150,
         "Graph views with more nodes than this are laid out on the server (networkx, fixed seed) and drawn "

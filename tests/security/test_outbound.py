@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from kgexplorer import GraphLoadError, KnowledgeGraph, QueryNotAllowed
+from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, QueryNotAllowed, Settings
 from kgexplorer.cli import cli
-from kgexplorer.datasources import Upload, check_uploads
+from kgexplorer.datasources import Upload, check_uploads, open_endpoint
 from kgexplorer.server import create_app
 from kgexplorer.store import DataFile, load_bytes, write_disk_store
 from kgexplorer.validation import validate
@@ -223,4 +223,18 @@ def test_the_workbench_refuses_queries_that_reach_out(kg: KnowledgeGraph, listen
     ):
         with pytest.raises(QueryNotAllowed):
             run_query(kg, query)
+    assert listener.requests == []
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_a_hosted_app_cannot_be_pointed_at_its_own_network(listener: Listener, level: int) -> None:
+    """The Data page's endpoint source with remote_endpoints at 0 or 1: a visitor's URL naming this machine,
+    by address or by name, or the cloud metadata address, sends nothing (the listener hears no request)."""
+    port = listener.base.rsplit(":", 1)[1]
+    urls = [f"{listener.base}/sparql", f"http://localhost:{port}/sparql", f"http://[::ffff:127.0.0.1]:{port}/sparql"]
+    urls += [f"http://2130706433:{port}/sparql", "http://169.254.169.254/latest/meta-data/"]  # 2130706433 = 127.0.0.1
+    for url in urls:
+        with pytest.raises(EndpointError, match="remote_endpoints setting") as info:
+            open_endpoint(url, settings=Settings(remote_endpoints=level))
+        assert "kgexplorer --setting remote_endpoints" in str(info.value)
     assert listener.requests == []
