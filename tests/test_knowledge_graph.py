@@ -119,3 +119,21 @@ def test_from_endpoint_obeys_the_remote_endpoints_setting(level: int, url: str, 
 
     with pytest.raises(EndpointError, match=refusal):
         first_query()
+
+
+def test_warm_up_builds_the_search_index_and_starts_a_worker() -> None:
+    with KnowledgeGraph.bundled() as kg:
+        assert kg._index is None
+        assert kg._workers is not None
+        assert not kg._workers._all
+        kg.warm_up()
+        assert kg._index is not None
+        assert [w.alive() for w in kg._workers._all] == [True]
+        kg.warm_up()  # again: nothing more
+        assert len(kg._workers._all) == 1
+
+
+def test_warm_up_of_an_endpoint_sends_nothing() -> None:
+    # Port 9 (discard) on loopback: a request would fail with EndpointError; warm_up must not send one.
+    with KnowledgeGraph.from_endpoint("http://127.0.0.1:9/sparql") as kg:
+        kg.warm_up()

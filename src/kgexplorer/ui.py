@@ -12,9 +12,11 @@ Pages get it with :func:`get_graph`.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlencode
@@ -119,7 +121,17 @@ def default_source() -> DataSource:
     """The app's data for every session, opened once per server process and shared read-only: the bundled
     graph, or what ``kgexplorer app --data/--store/--endpoint`` named (:class:`~kgexplorer.datasources.AppSource`).
     """
-    return open_app_source(AppSource.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
+    source = open_app_source(AppSource.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
+    # The search index and a query worker get ready while the first page draws (on Hetionet the index
+    # takes about 2 s); a search that comes sooner waits for it instead of building its own.
+    threading.Thread(target=_warm_up, args=(source.kg,), name="kgexplorer-warm-up", daemon=True).start()
+    return source
+
+
+def _warm_up(kg: KnowledgeGraph) -> None:
+    # Best effort: if this fails, the same work fails again in the page that needs it, which shows the error.
+    with contextlib.suppress(Exception):
+        kg.warm_up()
 
 
 def bundled_graph() -> KnowledgeGraph:
