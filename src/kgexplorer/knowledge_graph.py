@@ -23,9 +23,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .endpoint import RemoteBackend, candidate_index
 from .entity import EntityCard, build_card
 from .errors import EntityNotFound, QueryError
 from .evidence import level
@@ -43,6 +42,9 @@ from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .store import DataFile, StoreRecipe, build_store
 from .terms import IRI, Term
 from .worker import QueryWorkers
+
+if TYPE_CHECKING:
+    from .endpoint import RemoteBackend
 
 __all__ = ["KnowledgeGraph"]
 
@@ -162,6 +164,8 @@ class KnowledgeGraph:
         <KnowledgeGraph SPARQL endpoint http://localhost:7878/query>
         """
         chosen = settings or Settings()
+        from .endpoint import RemoteBackend  # only now: urllib and http.client cost 10 MiB and 25 ms at import
+
         backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints)
         label = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
         return cls(label, endpoint=backend, settings=chosen)
@@ -395,6 +399,8 @@ class KnowledgeGraph:
     def _index_for(self, text: str) -> LabelIndex:
         """The labels to rank for ``text``: all of them locally, only the candidates on an endpoint."""
         if self.endpoint is not None:
+            from .endpoint import candidate_index
+
             return candidate_index(self._backend, text, max_rows=self.settings.max_result_rows)
         return self._label_index()
 
