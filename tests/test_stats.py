@@ -111,3 +111,11 @@ def test_a_local_graph_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
         assert graph.stats() is first
         assert calls == []
         assert first.triples == len(graph)
+
+
+def test_stats_of_untyped_data_say_there_are_no_classes(tmp_path: Path) -> None:
+    path = tmp_path / "links.nt"
+    path.write_text("<http://example.org/a> <http://example.org/knows> <http://example.org/b> .\n", encoding="utf-8")
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        text = graph.stats().to_text()
+    assert text.splitlines() == ["triples: 1", "classes: none (no rdf:type triples)"]

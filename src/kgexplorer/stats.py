@@ -47,9 +47,11 @@ class GraphStats:
             lines += [f"  {k}: {v:,}" for k, v in self.claims_by_direction.items()]
         if self.studies:
             lines.append(f"studies: {self.studies:,} ({self.studies_with_doi_or_pmid:,} with a DOI or PMID)")
-        if not self.entities_by_kind:
+        if not self.entities_by_kind and self.classes:
             lines.append("classes (instances):")
             lines += [f"  {k}: {v:,}" for k, v in list(self.classes.items())[:25]]
+        elif not self.entities_by_kind:
+            lines.append("classes: none (no rdf:type triples)")
         return "\n".join(lines)
 
 
