@@ -187,6 +187,22 @@ def test_embedded_view_shows_only_the_graph(app: tuple[str, Any]) -> None:
     page.close()
 
 
+def test_an_embedded_view_keeps_its_relation_filter(app: tuple[str, Any]) -> None:
+    """An educator's `?e=ketamine&rel=actsOn&embed=true`: only ketamine's mechanisms are drawn in the browser."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    outside = block_outside(page)
+    page.goto(url + "?e=ketamine&rel=actsOn&embed=true")
+    page.get_by_role("heading", name="Ketamine", exact=True).wait_for(timeout=60_000)
+    graph = page.locator(".kg-graph").first
+    wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
+    described = str(page.locator("[aria-roledescription='graph']").first.get_attribute("aria-label"))
+
+    assert described.startswith("Neighbourhood of Ketamine, 1 step deep: 11 nodes, 10 links.")
+    assert outside == []
+    page.close()
+
+
 def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
     """'How ketamine works', every step by the Next button: each draws its view, has its own URL, and the
     question answers in place."""
