@@ -3,7 +3,7 @@
 Each page is opened from a file:// URL in Debian's chromium (through Playwright; never a downloaded
 browser). Every request is routed: all but the file itself are aborted and recorded, and so is every
 request the page merely starts. Also measures (never asserts) file size and time to a settled drawing
-for views of about 50, 500 and 1,000 nodes, into test-artifacts/export-offline.json.
+for views of about 50, 100, 500 and 1,000 nodes, into test-artifacts/export-offline.json.
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def test_measure_export_size_and_time_to_drawn(browser: Any, folder: Path) -> No
     """Measured, not asserted: HTML size and time from navigation to a settled drawing, by view size."""
     report: dict[str, dict[str, float]] = {}
     limits = Settings(max_view_nodes=2_000, neighbours_per_relation=2_000)
-    for size in (50, 500, 1_000):
+    for size in (50, 100, 500, 1_000):
         data = folder / f"hub-{size}.ttl"
         _hub_graph(data, size)
         with KnowledgeGraph.from_files([str(data)], settings=limits) as graph:
