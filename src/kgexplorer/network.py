@@ -13,7 +13,7 @@ standing for the rest; a whole view never exceeds ``max_view_nodes`` and says wh
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from .evidence import combine_directions, level_by_iri
 from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
 from .namespaces import KGX, RDF, RDFS, SKOS
 from .query import values_clause
-from .terms import IRI
+from .terms import IRI, Term
 
 if TYPE_CHECKING:  # networkx is imported when a view is built: it is a third of `import kgexplorer`'s memory
     import networkx as nx
@@ -376,11 +376,7 @@ def _edge_evidence(
         rows = backend.select(
             "SELECT ?s ?p ?o ?level WHERE { ?c a kgx:Claim ; kgx:subject ?s ; kgx:predicate ?p ; kgx:object ?o ; "
             "kgx:evidenceLevel ?level }",
-            values={
-                "s": [IRI(t[0]) for t in chunk],
-                "p": [IRI(t[1]) for t in chunk],
-                "o": [IRI(t[2]) for t in chunk],
-            },
+            values=_edge_values(chunk),
             max_rows=20_000,
         ).rows
         for s, p, o, lev in rows:
@@ -392,6 +388,11 @@ def _edge_evidence(
     return out
 
 
+def _edge_values(chunk: list[tuple[str, str, str]]) -> dict[str, Term | Sequence[Term]]:
+    """Edges (subject, predicate, object) as VALUES rows bound to ?s ?p ?o."""
+    return {"s": [IRI(t[0]) for t in chunk], "p": [IRI(t[1]) for t in chunk], "o": [IRI(t[2]) for t in chunk]}
+
+
 def _claims_for(
     backend: Backend, triples: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], list[tuple[str, str, str]]]:
@@ -401,11 +402,7 @@ def _claims_for(
         rows = backend.select(
             "SELECT ?s ?p ?o ?c ?level ?dir WHERE { ?c a kgx:Claim ; kgx:subject ?s ; kgx:predicate ?p ; "
             "kgx:object ?o . OPTIONAL { ?c kgx:evidenceLevel ?level } OPTIONAL { ?c kgx:resultDirection ?dir } }",
-            values={
-                "s": [IRI(t[0]) for t in chunk],
-                "p": [IRI(t[1]) for t in chunk],
-                "o": [IRI(t[2]) for t in chunk],
-            },
+            values=_edge_values(chunk),
             max_rows=20_000,
         ).rows
         for s, p, o, c, lev, d in rows:
