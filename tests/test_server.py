@@ -15,7 +15,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +31,7 @@ from kgexplorer import KnowledgeGraph, QueryError, Settings
 from kgexplorer.errors import QuerySyntaxError
 from kgexplorer.guard import MAX_QUERY_CHARS, check_query
 from kgexplorer.query import GraphResult, SelectResult
-from kgexplorer.server import create_app, to_sparql_xml
+from kgexplorer.server import create_app
 from kgexplorer.terms import IRI, BlankNode, Literal, Term, Triple, from_oxigraph
 
 SELECT = (
@@ -360,6 +359,12 @@ def test_protocol_errors_are_json(client: TestClient, send: Any, status: int, ki
     _assert_error(send(client), status, kind)
 
 
+def test_a_wrong_method_names_the_allowed_ones_in_a_stable_order(client: TestClient) -> None:
+    r = client.put("/sparql", content=b"ASK {}")
+    assert r.headers["Allow"] == "GET, HEAD, POST"
+    assert r.json()["error"] == "PUT is not supported at /sparql; use GET, HEAD, POST"
+
+
 def test_oversized_body_is_413_before_any_query_runs(client: TestClient) -> None:
     """A body larger than any query the guard accepts is refused as too large."""
     body = b"#" * (12 * MAX_QUERY_CHARS + 1)
@@ -498,19 +503,6 @@ def test_a_server_side_query_error_is_a_500_with_its_message() -> None:
     app = create_app(_BrokenGraph(QueryError("the query worker could not load the data")))  # type: ignore[arg-type]
     body = _assert_error(TestClient(app).get("/sparql", params={"query": ASK}), 500, "QueryError")
     assert "could not load" in body["error"]
-
-
-def test_xml_results_escape_and_refuse_what_xml_cannot_carry() -> None:
-    """Markup in values is escaped, blank nodes are written as bnode, and a control character is refused."""
-    from kgexplorer.errors import ExportError
-
-    result = SelectResult(("a", "b"), ((Literal('<b>&"x"</b>'), BlankNode("n1")),))
-    root = ET.fromstring(to_sparql_xml(result))
-    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
-    assert root.find(".//r:binding[@name='a']/r:literal", ns).text == '<b>&"x"</b>'  # type: ignore[union-attr]
-    assert root.find(".//r:binding[@name='b']/r:bnode", ns).text == "n1"  # type: ignore[union-attr]
-    with pytest.raises(ExportError, match="U\\+0001"):
-        to_sparql_xml(SelectResult(("a",), ((Literal("bad\x01"),),)))
 
 
 # ----------------------------------------------------------------------------------- loopback listener
