@@ -1,31 +1,19 @@
-"""render.py: styles, legend, caps, server-side layout, escaping and the table twin of a drawing."""
+"""render.py: styled nodes and edges, legend, caps, server-side layout, escaping and the table twin of a drawing."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from urllib.parse import unquote
 
 import networkx as nx
 import pytest
 
 from kgexplorer import KnowledgeGraph, Neighbourhood, SettingError, Settings
 from kgexplorer.evidence import LEVELS
-from kgexplorer.labels import KINDS
 from kgexplorer.network import MORE
-from kgexplorer.render import (
-    DIRECTION_STYLES,
-    KIND_STYLES,
-    MORE_STYLE,
-    OTHER_KIND,
-    STRUCTURAL,
-    GraphView,
-    edge_width,
-    kind_style,
-    render,
-)
+from kgexplorer.render import GraphView, render
+from kgexplorer.style import DIRECTION_STYLES, MORE_STYLE, OTHER_KIND, STRUCTURAL, edge_width, kind_style
 
-OKABE_ITO = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
 KG = "https://w3id.org/kgexplorer/id/"
 
 
@@ -33,31 +21,6 @@ KG = "https://w3id.org/kgexplorer/id/"
 def ketamine(kg: KnowledgeGraph) -> tuple[Neighbourhood, GraphView]:
     view = kg.neighbourhood("ketamine", depth=2)
     return view, render(view)
-
-
-def test_every_kind_has_its_own_shape_and_an_okabe_ito_colour() -> None:
-    """No two kinds share a shape, so colour is never the only cue; project colours are Okabe–Ito."""
-    styles = [*KIND_STYLES.values(), OTHER_KIND, MORE_STYLE]
-    shapes = [s.shape for s in styles]
-
-    assert len(set(shapes)) == len(shapes), Counter(shapes).most_common(3)
-    assert {name for _, name in KINDS} <= set(KIND_STYLES)
-    assert {s.colour for s in KIND_STYLES.values()} <= OKABE_ITO
-    assert kind_style("SomethingElse") is OTHER_KIND
-    assert kind_style(MORE) is MORE_STYLE
-
-
-def test_glyphs_are_svg_data_uris_in_their_kind_colour() -> None:
-    """Each kind's glyph is its own SVG image, filled with the kind's colour."""
-    images = {s.kind: s.image for s in [*KIND_STYLES.values(), OTHER_KIND]}
-
-    assert len(set(images.values())) == len(images)
-    for kind, image in images.items():
-        svg = unquote(image.split(",", 1)[1])
-        assert image.startswith("data:image/svg+xml")
-        assert svg.startswith("<svg")
-        assert svg.endswith("</svg>")
-        assert f'fill="{kind_style(kind).colour}"' in svg
 
 
 def test_nodes_take_their_kind_style_and_more_nodes_are_dashed_boxes(ketamine: tuple[Neighbourhood, GraphView]) -> None:
@@ -79,15 +42,6 @@ def test_nodes_take_their_kind_style_and_more_nodes_are_dashed_boxes(ketamine: t
     for node in more:
         attrs = hood.graph.nodes[node.id]
         assert node.expands == (attrs["more_of"], attrs["predicate"], attrs["direction"])
-
-
-def test_edge_width_grows_with_evidence_strength() -> None:
-    """A meta-analysis edge is widest, each weaker level thinner, and structural links thinnest."""
-    widths = [edge_width(lv.rank) for lv in LEVELS]
-
-    assert widths == sorted(widths, reverse=True)
-    assert len(set(widths)) == len(widths)
-    assert edge_width(99, has_claims=False) < min(widths)
 
 
 def test_edges_are_styled_by_direction_and_level(ketamine: tuple[Neighbourhood, GraphView]) -> None:

@@ -1,17 +1,14 @@
 """Exports for educators: views as offline HTML pages (also shown in notebooks), and atomic file writes.
 
 Every export draws the same :class:`~kgexplorer.render.GraphView` as the app, so they never disagree.
-This module holds the views' pages and the parts every page is built from; lessons are exported by
-:mod:`kgexplorer.lesson_export` and pictures (PNG, SVG) by :mod:`kgexplorer.picture`, from the same
-parts. The HTML files work when opened from disk with no network at all, and are safe with any data
-(../shared/notes/stack-measurements.md, section 4, measured pyvis's pitfalls; we write the page ourselves):
+This module holds the views' pages; the parts every page is built from are in :mod:`kgexplorer.page`,
+lessons are exported by :mod:`kgexplorer.lesson_export` and pictures (PNG, SVG) by
+:mod:`kgexplorer.picture`, from the same parts. The HTML files work when opened from disk with no
+network at all, and are safe with any data:
 
-* vis-network is inlined and nothing is ever fetched (no CDN, fonts or remote images: glyphs are
-  ``data:`` URIs); a Content-Security-Policy allows only the page's own scripts, by the SHA-256 hashes
-  of the very text inlined (the page's own code and style are assets/export/page.js and page.css);
-* every data string is HTML-escaped; a view's data travels as JSON in a ``<script type="application/json">``
-  block with ``<``, ``>`` and ``&`` escaped, and the page's script shows it with ``textContent`` only;
-* links are made only to ``https://`` URLs (studies and sources), with ``rel="noopener noreferrer"``.
+* vis-network is inlined and nothing is ever fetched; a Content-Security-Policy allows only the page's
+  own scripts; every data string is escaped; links are made only to ``https://`` URLs (the page's
+  shell and blocks, and why they are safe: :mod:`kgexplorer.page`).
 
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
@@ -22,30 +19,30 @@ parts. The HTML files work when opened from disk with no network at all, and are
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import datetime
-import hashlib
-import html
-import json
 import os
 import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._assets import VIS_NETWORK, ensure_vis_network
 from .compare import Comparison
 from .errors import ExportError
-from .evidence import level_by_iri
-from .labels import fetch_labels
-from .network import MORE, Neighbourhood, PathSet
-from .render import DIRECTION_STYLES, GraphView, clean_text, render
-from .terms import IRI
+from .network import Neighbourhood, PathSet
+from .page import (
+    about_block,
+    cite_block,
+    escape,
+    fetch_claims,
+    html_page,
+    sources_block,
+    table_block,
+    view_block,
+    view_data,
+)
+from .render import GraphView, clean_text, render
 
 if TYPE_CHECKING:
     from .knowledge_graph import KnowledgeGraph
@@ -60,10 +57,9 @@ __all__ = [
 #: What exports: a neighbourhood, paths, a comparison, or a drawn view such as a query result's graph.
 View = Neighbourhood | PathSet | Comparison | GraphView
 _MEDIA = {"html": "text/html; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
-_NOTICE = "Educational content, not medical advice."
-_NO_EVIDENCE = "This page was made without its knowledge graph: open in kgexplorer for the evidence."
 _FRAME_HEIGHT_PX = 620  # about a laptop screen's worth of notebook, the graph and its legend in view
-# Moved to their own modules; still importable from here, lazily (both import this module).
+# Moved to their own modules; still importable from here, lazily: picture imports this module, and
+# lesson_export imports picture, so importing them at the top would be circular.
 _MOVED = {"export_image": "picture", "export_lesson_html": "lesson_export", "export_lesson_handout": "lesson_export"}
 
 
@@ -82,24 +78,6 @@ class ExportFile:
     name: str
     media_type: str
     data: bytes
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """What the sources panel shows for one claim (all text already cleaned of control characters)."""
-
-    text: str
-    level: str
-    direction: str
-    design: str
-    n: str
-    studies: tuple[tuple[str, str, str], ...]  # (label, year, https URL or "")
-    sources: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        studies = [{"label": label, "year": year, "url": url} for label, year, url in self.studies]
-        keys = {"text": self.text, "level": self.level, "direction": self.direction, "design": self.design}
-        return {**keys, "n": self.n, "studies": studies, "sources": list(self.sources)}
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -146,7 +124,7 @@ def export_iframe(view: View, *, kg: KnowledgeGraph | None = None) -> str:
     """
     page, heading = _view_page(view, kg=kg, title=None, caption=None, parameters=None)
     return (
-        f'<iframe srcdoc="{_esc(page)}" sandbox="allow-scripts" title="{_esc(heading)}" '
+        f'<iframe srcdoc="{escape(page)}" sandbox="allow-scripts" title="{escape(heading)}" '
         f'style="width:100%;height:{_FRAME_HEIGHT_PX}px;border:1px solid #ccc"></iframe>'
     )
 
@@ -235,18 +213,18 @@ def _view_page(
 ) -> tuple[str, str]:
     """The page of :func:`export_html`, and its heading."""
     drawn = render(view, settings=kg.settings if kg is not None else None)
-    claims = _fetch_claims(kg, drawn) if kg is not None else None
+    claims = fetch_claims(kg, drawn) if kg is not None else None
     heading = title or drawn.summary
-    lead = f"<p>{_esc(drawn.summary)}</p>" if title else ""
-    body = f"<header><h1>{_esc(heading)}</h1>{lead}</header>\n<main>\n"
-    body += _view_block(drawn, "v", evidence=claims is not None)
+    lead = f"<p>{escape(drawn.summary)}</p>" if title else ""
+    body = f"<header><h1>{escape(heading)}</h1>{lead}</header>\n<main>\n"
+    body += view_block(drawn, "v", evidence=claims is not None)
     if caption:
-        body += f'<p class="kg-caption">{_esc(caption)}</p>\n'
+        body += f'<p class="kg-caption">{escape(caption)}</p>\n'
     described = {**_view_parameters(view, drawn), **(parameters or {})}
-    body += _cite(kg, described, "Cite this view") if kg is not None else _about(described)
-    body += _table(drawn, "v", linked=claims is not None)
-    body += (_sources(drawn, claims, "v") if claims is not None else "") + "</main>\n"
-    return _page(heading, body, data={"v": _data(drawn, claims)}), heading
+    body += cite_block(kg, described, "Cite this view") if kg is not None else about_block(described)
+    body += table_block(drawn, "v", linked=claims is not None)
+    body += (sources_block(drawn, claims, "v") if claims is not None else "") + "</main>\n"
+    return html_page(heading, body, data={"v": view_data(drawn, claims)}), heading
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -306,176 +284,6 @@ def write_export(
     return target
 
 
-# ---------------------------------------------------------------------------------------------- page parts
-
-
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _link(url: str, text: str) -> str:
-    if url.startswith("https://"):
-        return f'<a href="{_esc(url)}" rel="noopener noreferrer" target="_blank">{_esc(text)}</a>'
-    return _esc(text)
-
-
-def _fetch_claims(kg: KnowledgeGraph, view: GraphView) -> dict[str, _Claim]:
-    """The claims behind the view's edges, with their studies and sources (the library's own queries)."""
-    iris = sorted({c for e in view.edges for c in e.claims})
-    if not iris:
-        return {}
-    values = {"c": [IRI(c) for c in iris]}
-    rows = kg.select(
-        "SELECT ?c ?statement ?explanation ?level ?dir ?design ?n WHERE { ?c a kgx:Claim . "
-        "OPTIONAL { ?c kgx:statement ?statement } OPTIONAL { ?c kgx:explanation ?explanation } "
-        "OPTIONAL { ?c kgx:evidenceLevel ?level } OPTIONAL { ?c kgx:resultDirection ?dir } "
-        "OPTIONAL { ?c kgx:studyDesign ?design } OPTIONAL { ?c kgx:totalSampleSize ?n } }",
-        values=values,
-    ).rows
-    study_rows = kg.select(
-        "SELECT ?c ?s ?year ?doi ?pmid WHERE { ?c kgx:supportedBy ?s . OPTIONAL { ?s kgx:year ?year } "
-        "OPTIONAL { ?s kgx:doi ?doi } OPTIONAL { ?s kgx:pmid ?pmid } } ORDER BY ?c ?year ?s",
-        values=values,
-    ).rows
-    source_rows = kg.select("SELECT ?c ?src WHERE { ?c dcterms:source ?src } ORDER BY ?c ?src", values=values).rows
-    names = fetch_labels(kg, {str(r[1]) for r in study_rows} | {str(r[3]) for r in rows if r[3]})
-    studies: dict[str, dict[str, tuple[str, str, str]]] = {}
-    for c, s, year, doi, pmid in study_rows:
-        url = str(doi) if doi else f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if str(pmid or "").isdigit() else ""
-        entry = (clean_text(names[str(s)]), clean_text(str(year or ""))[:4], url if url.startswith("https://") else "")
-        studies.setdefault(str(c), {}).setdefault(str(s), entry)
-    sources: dict[str, list[str]] = {}
-    for c, src in source_rows:
-        sources.setdefault(str(c), []).append(clean_text(str(src)))
-    out: dict[str, _Claim] = {}
-    for c, statement, explanation, lev, d, design, n in rows:
-        if str(c) in out:  # a second language of a text: the first is enough for the panel
-            continue
-        lv = level_by_iri(str(lev)) if lev else None
-        direction = str(d).rsplit("#", 1)[-1].lower() if d else ""
-        style = DIRECTION_STYLES.get(direction)
-        out[str(c)] = _Claim(
-            text=clean_text(str(explanation or statement or "")),
-            level=lv.label if lv else clean_text(names.get(str(lev), "")) if lev else "",
-            direction=style.label if style else clean_text(direction),
-            design=clean_text(str(design or "")),
-            n=clean_text(str(n or "")),
-            studies=tuple(studies.get(str(c), {}).values()),
-            sources=tuple(sources.get(str(c), ())),
-        )
-    return out
-
-
-def _data(view: GraphView, claims: Mapping[str, _Claim] | None) -> dict[str, Any]:
-    """The JSON the page's script draws; ``evidence`` is false when the page was made without claims."""
-    data = view.to_data()
-    if claims is None:
-        return {**data, "links": {}, "claims": {}, "evidence": False}
-    links = {e.id: [c for c in e.claims if c in claims] for e in view.edges if e.claims}
-    used = {c for cs in links.values() for c in cs}
-    return {**data, "links": links, "claims": {c: claims[c].to_json() for c in sorted(used)}, "evidence": True}
-
-
-def _view_block(view: GraphView, key: str, *, evidence: bool) -> str:
-    note = f'<p class="kg-note">{_esc(view.note)}</p>' if view.note else ""
-    hint = (
-        "Click a link to see its evidence and sources, or a node to see what it is. "
-        "Without JavaScript, read the table and sources below."
-        if evidence
-        else f"Click a link or a node to see what it is. {_NO_EVIDENCE}"
-    )
-    return (
-        f'<div class="kg-view" data-source="kg-data-{key}" role="region" aria-label="{_esc(view.summary)}">'
-        '<div class="kg-canvas"></div><aside class="kg-panel" aria-live="polite" hidden></aside></div>\n'
-        f'<p class="kg-meta">{hint}</p>{note}\n{_legend(view)}'
-    )
-
-
-def _line(colour: str, dashes: tuple[int, ...] | list[int], width: float) -> str:
-    dash = f' stroke-dasharray="{_esc(" ".join(map(str, dashes)))}"' if dashes else ""
-    return (
-        '<svg width="28" height="10" aria-hidden="true"><line x1="1" y1="5" x2="27" y2="5" '
-        f'stroke="{_esc(colour)}" stroke-width="{width}"{dash}/></svg>'
-    )
-
-
-def _legend(view: GraphView) -> str:
-    items = []
-    for k in view.legend.kinds:
-        sample = (
-            '<span class="kg-more"></span>'
-            if k.kind == MORE
-            else f'<img class="kg-glyph" alt="" src="{_esc(k.image)}">'
-        )
-        items.append(f"<li>{sample}{_esc(k.kind)}</li>")
-    items += [f"<li>{_line(s.colour, s.dashes, 2.5)}{_esc(s.label)}</li>" for s in view.legend.edges]
-    levels = view.legend.levels
-    if levels:
-        first, last = levels[0], levels[-1]
-        text = (
-            f"wider line = stronger evidence (here from {first.label} to {last.label})"
-            if len(levels) > 1
-            else f"line width = strength of evidence (here: {first.label})"
-        )
-        samples = _line("#222222", (), first.width) + (_line("#222222", (), last.width) if len(levels) > 1 else "")
-        items.append(f"<li>{samples}{_esc(text)}</li>")
-    return f'<ul class="kg-legend" aria-label="Legend">{"".join(items)}</ul>\n'
-
-
-def _table(view: GraphView, key: str, *, linked: bool = True) -> str:
-    """The view as tables; ``linked``: each link's claim count points to its entry in the sources list."""
-    rows = view.table()
-    nodes = "".join(
-        f"<tr><td>{_esc(r.label)}</td><td>{_esc(r.kind)}</td><td>{r.hops if r.hops >= 0 else '—'}</td>"
-        f"<td><code>{_esc(r.iri)}</code></td></tr>"
-        for r in rows.nodes
-    )
-    edges = "".join(
-        f"<tr><td>{_esc(r.source)}</td><td>{_esc(r.relation)}</td><td>{_esc(r.target)}</td><td>{_esc(r.evidence)}</td>"
-        f"<td>{_esc(r.direction)}</td><td>"
-        + (f'<a href="#{key}-src-{e.id}">{r.claims}</a>' if r.claims and linked else str(r.claims))
-        + "</td></tr>"
-        for r, e in zip(rows.edges, view.edges, strict=True)
-    )
-    return (
-        f'<details class="kg-table"><summary>The same {len(rows.nodes)} nodes and {len(rows.edges)} links as tables'
-        '</summary><table class="kg-nodes"><caption>Nodes</caption><thead><tr><th>Label</th><th>Kind</th>'
-        f"<th>Steps from the focus</th><th>IRI</th></tr></thead><tbody>{nodes}</tbody></table>"
-        '<table class="kg-edges"><caption>Links</caption><thead><tr><th>From</th><th>Relation</th><th>To</th>'
-        f"<th>Evidence</th><th>Direction</th><th>Claims</th></tr></thead><tbody>{edges}</tbody></table></details>\n"
-    )
-
-
-def _sources(view: GraphView, claims: Mapping[str, _Claim], key: str, *, open_: bool = False) -> str:
-    labels = {n.id: n.label for n in view.nodes}
-    items = []
-    for e in view.edges:
-        found = [claims[c] for c in e.claims if c in claims]
-        if not found:
-            continue
-        parts = []
-        for c in found:
-            facts = " · ".join(x for x in (c.level, c.direction, c.design, f"N = {c.n}" if c.n else "") if x)
-            studies = "; ".join(
-                _link(url, label) + (f" ({_esc(year)})" if year and year not in label else "")
-                for label, year, url in c.studies
-            )
-            srcs = " ".join(_link(s, s) for s in c.sources)
-            parts.append(
-                f'<li><p>{_esc(c.text)}</p><p class="kg-meta">{_esc(facts)}</p>'
-                + (f"<p>Studies: {studies}</p>" if studies else "")
-                + (f'<p class="kg-meta">Sources: {srcs}</p>' if srcs else "")
-                + "</li>"
-            )
-        head = f"{labels.get(e.source, '')} → {e.relation} → {labels.get(e.target, '')}"
-        items.append(f'<li id="{key}-src-{e.id}"><p><strong>{_esc(head)}</strong></p><ul>{"".join(parts)}</ul></li>')
-    if not items:
-        return ""
-    summary = f"Evidence and sources of the {len(items)} links that rest on claims"
-    opened = " open" if open_ else ""
-    return f'<details class="kg-sources"{opened}><summary>{summary}</summary><ul>{"".join(items)}</ul></details>\n'
-
-
 def _view_parameters(view: View, drawn: GraphView) -> dict[str, str]:
     size = f"{len(drawn.nodes)} nodes, {len(drawn.edges)} links" + (" (cut: see the note)" if drawn.truncated else "")
     if isinstance(view, Neighbourhood):
@@ -487,90 +295,3 @@ def _view_parameters(view: View, drawn: GraphView) -> dict[str, str]:
     if isinstance(view, GraphView):
         return {"View": "drawn view", "Shows": view.summary, "Size": size}
     return {"View": "comparison", "Substances": ", ".join(s.label for s in view.substances), "Size": size}
-
-
-def _cite(kg: KnowledgeGraph, parameters: Mapping[str, str], heading: str) -> str:
-    meta = kg.metadata()
-    version = meta.version or "not stated"
-    citation = meta.citation or f"{meta.title or kg.recipe.label}, version {version}."
-    licence = _link(meta.licence, meta.licence) if meta.licence else "not stated in the dataset's description"
-    rows = [("Dataset", meta.title or kg.recipe.label), ("Version", version), *parameters.items()]
-    rows.append(("Exported", f"{datetime.date.today().isoformat()} with kgexplorer {_version()}"))
-    items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in rows)
-    return (
-        f'<section class="kg-cite"><h2>{_esc(heading)}</h2><p>{_esc(citation)}</p><dl>{items}'
-        f"<dt>Licence</dt><dd>{licence}</dd></dl><p>{_NOTICE}</p></section>\n"
-    )
-
-
-def _about(parameters: Mapping[str, str]) -> str:
-    """The citation block of a page made without its knowledge graph: the view, but no dataset."""
-    items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in parameters.items())
-    return (
-        f'<section class="kg-cite"><h2>About this view</h2><p>{_esc(_NO_EVIDENCE)}</p><dl>{items}'
-        f"<dt>Exported</dt><dd>{datetime.date.today().isoformat()} with kgexplorer {_esc(_version())}</dd></dl>"
-        f"<p>{_NOTICE}</p></section>\n"
-    )
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("kgexplorer")
-    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
-        return "(development)"
-
-
-# ---------------------------------------------------------------------------------------------- the page
-
-
-@cache
-def _vis_network() -> str:
-    if not VIS_NETWORK.is_file():
-        ensure_vis_network()
-    text = VIS_NETWORK.read_text(encoding="utf-8")
-    # The map file is not shipped; left in, devtools would request it (graph-clicks.md, section 1).
-    return re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", text)
-
-
-@cache
-def _asset(name: str) -> str:
-    """One of the page's own files (assets/export/), shipped inside the package."""
-    return (resources.files(__package__) / "assets" / "export" / name).read_text(encoding="utf-8")
-
-
-def _sha256(script: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-def _json_block(key: str, data: Mapping[str, Any]) -> str:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    # Escaped, "</script>" or "<!--" in the data can never end or confuse the block.
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="kg-data-{key}">{text}</script>\n'
-
-
-@cache
-def _scripts() -> tuple[str, ...]:
-    """The page's inline scripts, exactly as inlined (their hashes are the CSP's script-src)."""
-    scripts = {"vis-network.min.js": _vis_network(), "page.js": _asset("page.js")}
-    for name, script in scripts.items():
-        if "</script" in script.lower():  # it would end its block early, and the rest would run unhashed
-            raise ExportError(f"an inline script must not contain '</script', but {name} does; remove it there")
-    return tuple(scripts.values())
-
-
-def _page(title: str, body: str, *, data: Mapping[str, Mapping[str, Any]] | None) -> str:
-    scripts = _scripts() if data is not None else ()
-    allowed = f"; script-src {' '.join(_sha256(s) for s in scripts)}" if scripts else ""
-    csp = f"default-src 'none'{allowed}; style-src 'unsafe-inline'; img-src data:; font-src data:"
-    csp += "; base-uri 'none'; form-action 'none'"  # these two do not fall back to default-src
-    blocks = "".join(_json_block(k, v) for k, v in (data or {}).items())
-    code = "".join(f"<script>{s}</script>\n" for s in scripts)
-    return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n<meta name="referrer" content="no-referrer">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{_esc(title)}</title>\n'
-        f"<style>{_asset('page.css')}</style>\n</head>\n<body>\n{body}{blocks}{code}</body>\n</html>\n"
-    )

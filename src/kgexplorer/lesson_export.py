@@ -1,6 +1,6 @@
 """Lessons for the classroom: a whole lesson as one offline HTML page, or as a printable handout.
 
-Both are built from the same page parts as the view exports (:mod:`kgexplorer.export`): the same
+Both are built from the same page parts as the view exports (:mod:`kgexplorer.page`): the same
 escaping, the same Content-Security-Policy, the same sources panel and citation. A lesson's text is a
 small Markdown subset (paragraphs, **bold**, *italic*, ``code``, lists, hard line breaks) turned into
 HTML here after escaping everything, so a lesson file can never add markup, scripts or links.
@@ -19,9 +19,9 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import ExportError, KgExplorerError
-from .export import _cite, _data, _esc, _fetch_claims, _page, _sources, _table, _view_block
 from .labels import fetch_labels
 from .namespaces import KG, shorten
+from .page import cite_block, escape, fetch_claims, html_page, sources_block, table_block, view_block, view_data
 from .picture import _figure
 from .query import AskResult, SelectResult
 from .render import GraphView, clean_text, render
@@ -52,21 +52,21 @@ def export_lesson_html(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     )
     for i, step in enumerate(lesson.steps, start=1):
         body += (
-            f'<section class="kg-step" id="step-{i}">\n<h2>Step {i} of {len(lesson.steps)}: {_esc(step.title)}</h2>\n'
+            f'<section class="kg-step" id="step-{i}">\n<h2>Step {i} of {len(lesson.steps)}: {escape(step.title)}</h2>\n'
         )
         body += _markdown(step.text)
         drawn = _step_view(kg, lesson, i)
         if drawn is not None:
-            claims, key = _fetch_claims(kg, drawn), f"s{i}"
-            data[key] = _data(drawn, claims)
-            body += f"<p>{_esc(drawn.summary)}</p>\n" + _view_block(drawn, key, evidence=True)
-            body += _table(drawn, key) + _sources(drawn, claims, key)
+            claims, key = fetch_claims(kg, drawn), f"s{i}"
+            data[key] = view_data(drawn, claims)
+            body += f"<p>{escape(drawn.summary)}</p>\n" + view_block(drawn, key, evidence=True)
+            body += table_block(drawn, key) + sources_block(drawn, claims, key)
         body += _query(kg, lesson, i)
         if step.question:
             body += _question(kg, step.question, i, reveal=True)
         body += "</section>\n"
-    body += _cite(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this lesson") + "</main>\n"
-    return _page(lesson.title, body, data=data)
+    body += cite_block(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this lesson") + "</main>\n"
+    return html_page(lesson.title, body, data=data)
 
 
 def export_lesson_handout(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
@@ -82,28 +82,28 @@ def export_lesson_handout(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     """
     body, answers = _lesson_head(lesson), []
     for i, step in enumerate(lesson.steps, start=1):
-        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {_esc(step.title)}</h2>\n{_markdown(step.text)}'
+        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {escape(step.title)}</h2>\n{_markdown(step.text)}'
         drawn = _step_view(kg, lesson, i)
         if drawn is not None:
             svg = _figure(drawn, fmt="svg", title="", notes=[], size=(1200, 760), salt=f"step{i}")
             svg_text = svg.decode("utf-8")
-            body += f'<figure class="kg-figure" role="img" aria-label="{_esc(drawn.summary)}">'
-            body += svg_text[svg_text.index("<svg") :] + f"<figcaption>{_esc(drawn.summary)}</figcaption></figure>\n"
-            body += _sources(drawn, _fetch_claims(kg, drawn), f"s{i}", open_=True)
+            body += f'<figure class="kg-figure" role="img" aria-label="{escape(drawn.summary)}">'
+            body += svg_text[svg_text.index("<svg") :] + f"<figcaption>{escape(drawn.summary)}</figcaption></figure>\n"
+            body += sources_block(drawn, fetch_claims(kg, drawn), f"s{i}", open_=True)
         body += _query(kg, lesson, i)
         if step.question:
             body += _question(kg, step.question, i, reveal=False)
             answers.append(f"<li><p>Step {i}: {_question_answer(kg, step.question)}</p></li>")
     if answers:
         body += f'<section class="kg-answers"><h2>Answer key</h2><ol>{"".join(answers)}</ol></section>\n'
-    body += _cite(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this handout") + "</main>\n"
-    return _page(f"{lesson.title} (handout)", body, data=None)
+    body += cite_block(kg, {"Lesson": f"{lesson.title} ({lesson.slug})"}, "Cite this handout") + "</main>\n"
+    return html_page(f"{lesson.title} (handout)", body, data=None)
 
 
 def _lesson_head(lesson: Lesson) -> str:
-    goals = "".join(f"<li>{_esc(o)}</li>" for o in lesson.objectives)
+    goals = "".join(f"<li>{escape(o)}</li>" for o in lesson.objectives)
     return (
-        f"<header><h1>{_esc(lesson.title)}</h1><p>For: {_esc(lesson.audience)} · about {lesson.minutes} minutes</p>"
+        f"<header><h1>{escape(lesson.title)}</h1><p>For: {escape(lesson.audience)} · about {lesson.minutes} minutes</p>"
         f"{_markdown(lesson.summary)}<p>You will be able to:</p><ul>{goals}</ul></header>\n<main>\n"
     )
 
@@ -128,7 +128,7 @@ def _query(kg: KnowledgeGraph, lesson: Lesson, index: int) -> str:
     except KgExplorerError as exc:
         raise ExportError(f"lesson {lesson.slug}, step {index}: its query fails ({exc}); fix the lesson file") from None
     out = '<details class="kg-query"><summary>The query (SPARQL)</summary>'
-    out += f"<pre><code>{_esc(query)}</code></pre></details>"
+    out += f"<pre><code>{escape(query)}</code></pre></details>"
     if isinstance(result, AskResult):
         return out + f"<p>Answer: {'yes' if result.value else 'no'}</p>\n"
     if isinstance(result, SelectResult):
@@ -140,8 +140,8 @@ def _query(kg: KnowledgeGraph, lesson: Lesson, index: int) -> str:
         )
     cut = f"<caption>Only the first {limit} rows are shown (setting export_query_rows).</caption>"
     out += f'<table class="kg-results">{cut if result.truncated else ""}<thead><tr>'
-    out += "".join(f"<th>{_esc(h)}</th>" for h in head) + "</tr></thead><tbody>"
-    out += "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    out += "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"
+    out += "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
     return out + "</tbody></table>\n"
 
 
@@ -151,10 +151,12 @@ def _cell(term: object) -> str:
 
 def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> str:
     choices = "".join(
-        f'<li><label><input type="radio" name="q{index}"> {_esc(c)}</label></li>' if reveal else f"<li>{_esc(c)}</li>"
+        f'<li><label><input type="radio" name="q{index}"> {escape(c)}</label></li>'
+        if reveal
+        else f"<li>{escape(c)}</li>"
         for c in q.choices
     )
-    out = f'<div class="kg-question"><p><strong>Question:</strong> {_esc(q.prompt)}</p><ol type="A">{choices}</ol>'
+    out = f'<div class="kg-question"><p><strong>Question:</strong> {escape(q.prompt)}</p><ol type="A">{choices}</ol>'
     if reveal:
         out += (
             f'<details class="kg-answer"><summary>Show the answer</summary><p>{_question_answer(kg, q)}</p></details>'
@@ -166,8 +168,8 @@ def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
     letter = chr(ord("A") + q.answer) if 0 <= q.answer < len(q.choices) else "?"
     chosen = q.choices[q.answer] if 0 <= q.answer < len(q.choices) else ""
     cited = fetch_labels(kg, [KG + c for c in q.cites]) if q.cites else {}
-    cites = f'<br><span class="kg-meta">Claims cited: {_esc("; ".join(cited.values()))}</span>' if cited else ""
-    return f"<strong>Answer: {letter}. {_esc(chosen)}</strong><br>{_esc(q.explanation)}{cites}"
+    cites = f'<br><span class="kg-meta">Claims cited: {escape("; ".join(cited.values()))}</span>' if cited else ""
+    return f"<strong>Answer: {letter}. {escape(chosen)}</strong><br>{escape(q.explanation)}{cites}"
 
 
 _INLINE = (
@@ -192,7 +194,7 @@ def _markdown(text: str) -> str:
     ordered = False
 
     def inline(lines: list[str]) -> str:
-        joined = re.sub(r"(  |\\)\n", "<br>", "\n".join(_esc(_clean_line(x)) for x in lines)).replace("\n", " ")
+        joined = re.sub(r"(  |\\)\n", "<br>", "\n".join(escape(_clean_line(x)) for x in lines)).replace("\n", " ")
         for pattern, repl in _INLINE:
             joined = pattern.sub(repl, joined)
         return joined

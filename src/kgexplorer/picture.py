@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 
 from .errors import ExportError
-from .export import _NOTICE, View
+from .export import View
 from .network import MORE
+from .page import NOTICE
 from .render import GraphView, clean_text, render
 
 if TYPE_CHECKING:
@@ -78,11 +79,11 @@ def _footer(kg: KnowledgeGraph) -> str:
     meta = kg.metadata()
     what = f"{meta.title or kg.recipe.label}" + (f", version {meta.version}" if meta.version else "")
     licence = f" ({meta.licence})" if meta.licence else ""
-    return f"Data: {what}{licence}. Exported {datetime.date.today().isoformat()}. {_NOTICE}"
+    return f"Data: {what}{licence}. Exported {datetime.date.today().isoformat()}. {NOTICE}"
 
 
 _MPL_LOCK = threading.Lock()  # rc_context changes matplotlib's global settings: one figure at a time
-# Glyph outlines of render.py's shapes on its 100 x 100 box (y down), as matplotlib marker vertices.
+# Glyph outlines of style.py's shapes on its 100 x 100 box (y down), as matplotlib marker vertices.
 _BOX: dict[str, list[tuple[float, float]]] = {
     "document": [(16, 4), (64, 4), (84, 24), (84, 96), (16, 96)],
     "hourglass": [(12, 6), (88, 6), (56, 50), (88, 94), (12, 94), (44, 50)],
