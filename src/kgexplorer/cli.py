@@ -7,78 +7,64 @@ wrong usage); no traceback is printed.
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
-from . import __version__
+from . import terminal
+from .bulk_load import bulk_load
+from .data_options import DataOptions
 from .errors import KgExplorerError
-from .settings import Settings, describe_settings
+from .launcher import launch_app
+from .settings import Settings
 
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_SELECT_FORMATS = ("table", "json", "csv", "tsv")
-_GRAPH_FORMATS = ("turtle", "nt", "jsonld")
+_RDF_FORMATS = ("turtle", "nt", "nq", "trig", "xml", "json-ld", "n3")
+# The --format option of the commands that print for people or for scripts.
+_text_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+_files_format = click.option(
+    "--format", "fmt", type=click.Choice(_RDF_FORMATS), help="Format of FILES when their extension does not say it."
+)
+
+
+def _result_format(help_text: str) -> Callable[[F], F]:
+    """The --format option of the commands that print a query result."""
+    return click.option(
+        "--format", "fmt", type=click.Choice([*terminal.SELECT_FORMATS, *terminal.GRAPH_FORMATS]), help=help_text
+    )
 
 
 @dataclasses.dataclass
 class _Context:
-    data: tuple[str, ...]
-    data_format: str | None
-    with_bundled: bool
-    store: str | None
-    endpoint: str | None
-    reasoning: str | None
+    options: DataOptions
     settings: Settings
     setting_pairs: tuple[tuple[str, str], ...] = ()
     _kg: Any = None
 
     def kg(self) -> Any:
-        from .knowledge_graph import KnowledgeGraph
-
         if self._kg is None:
-            sources = [
-                name
-                for name, given in (("--data", self.data), ("--store", self.store), ("--endpoint", self.endpoint))
-                if given
-            ]
-            if len(sources) > 1:
-                raise click.UsageError(f"use only one of {', '.join(sources)}")
-            if self.reasoning and (self.store or self.endpoint):
-                raise click.UsageError(
-                    "--reasoning works on files; for a store, build it with "
-                    "'kgexplorer load --reasoning PROFILE', which keeps the inferences"
-                )
-            if self.endpoint:
-                self._kg = KnowledgeGraph.from_endpoint(self.endpoint, settings=self.settings)
-            elif self.store:
-                self._kg = KnowledgeGraph.open_store(self.store, settings=self.settings)
-            elif self.data:
-                self._kg = KnowledgeGraph.from_files(
-                    self.data,
-                    format=self.data_format,
-                    include_bundled=self.with_bundled,
-                    reasoning=self.reasoning,
-                    settings=self.settings,
-                )
-            else:
-                self._kg = KnowledgeGraph.bundled(reasoning=self.reasoning, settings=self.settings)
+            if problem := self.options.open_problem():
+                raise click.UsageError(problem)
             # Stop the graph's query workers when the command ends (not at garbage collection).
-            ctx = click.get_current_context(silent=True)
-            if ctx is not None:
-                ctx.call_on_close(self._kg.close)
+            self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
         return self._kg
 
 
 def _friendly(func: F) -> F:
     """Turn library errors into one-line messages (exit 1) instead of tracebacks."""
-    import functools
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -93,24 +79,14 @@ def _friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _settings_help() -> str:
-    return "; ".join(f"{s.name} (default {s.default})" for s in describe_settings())
-
-
-def _version_text() -> str:
-    try:
-        from .knowledge_graph import KnowledgeGraph
-
-        with KnowledgeGraph.bundled() as kg:
-            data = kg.metadata().version or "unknown"
-    except KgExplorerError:
-        data = "missing"
-    return f"kgexplorer {__version__} (bundled graph data version {data})"
+def _with_context(func: F) -> F:
+    """Hand the command the shared :class:`_Context` and make its errors one-line messages."""
+    return click.pass_obj(_friendly(func))  # type: ignore[return-value]
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
-        click.echo(_version_text())
+        click.echo(terminal.version_text())
         ctx.exit()
 
 
@@ -125,7 +101,6 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 @click.option(
     "--data",
-    "data",
     multiple=True,
     type=click.Path(dir_okay=False),
     help="Use your own RDF file instead of the bundled graph (repeat for several files). Turtle, "
@@ -134,13 +109,11 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 @click.option(
     "--data-format",
-    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
+    type=click.Choice(_RDF_FORMATS),
     help="Format of the --data files when their extension does not say it.",
 )
 @click.option(
-    "--with-bundled",
-    is_flag=True,
-    help="Load the bundled graph beside the --data files instead of replacing it.",
+    "--with-bundled", is_flag=True, help="Load the bundled graph beside the --data files instead of replacing it."
 )
 @click.option(
     "--store",
@@ -165,41 +138,24 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     multiple=True,
     nargs=2,
     metavar="NAME VALUE",
-    help=f"Change a limit for this run (repeatable). Settings: {_settings_help()}.",
+    help=f"Change a limit for this run (repeatable). Settings: {terminal.settings_summary()}.",
 )
 @click.pass_context
 @_friendly
-def cli(
-    ctx: click.Context,
-    data: tuple[str, ...],
-    data_format: str | None,
-    with_bundled: bool,
-    store: str | None,
-    endpoint: str | None,
-    reasoning: str | None,
-    settings: tuple[tuple[str, str], ...],
-) -> None:
+def cli(ctx: click.Context, /, settings: tuple[tuple[str, str], ...], **data_options: Any) -> None:
     """Explore the evidence-graded knowledge graph of psychedelic-assisted therapy and addiction.
 
     Without --data or --store every command uses the bundled graph. The content is educational, not
     medical advice.
     """
-    ctx.obj = _Context(
-        data, data_format, with_bundled, store, endpoint, reasoning, Settings().with_pairs(settings), settings
-    )
+    # The data options (--data, --data-format, --with-bundled, --store, --endpoint, --reasoning) are named
+    # as DataOptions' fields.
+    ctx.obj = _Context(DataOptions(**data_options), Settings().with_pairs(settings), settings)
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
-@click.pass_obj
-@_friendly
+@_text_or_json
+@_with_context
 def stats(obj: _Context, fmt: str) -> None:
     """Count triples, entities by kind, claims by evidence level and direction, and studies."""
     result = obj.kg().stats()
@@ -208,12 +164,7 @@ def stats(obj: _Context, fmt: str) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
-    help="Format of FILES when their extension does not say it.",
-)
+@_files_format
 @click.option(
     "--lessons",
     "lessons_dir",
@@ -221,8 +172,7 @@ def stats(obj: _Context, fmt: str) -> None:
     help="Also check the lessons in this folder against the graph (the bundled lessons are always checked "
     "when the bundled graph is validated).",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir: str | None) -> None:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
@@ -233,20 +183,16 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
     from .lessons import check_lesson, load_lessons
     from .validation import validate as run_validation
 
-    if obj.store or obj.endpoint:
+    if obj.options.store or obj.options.endpoint:
         raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
-    targets = files or obj.data or None
-    report = run_validation(targets, format=fmt or obj.data_format)
+    targets = files or obj.options.data or None
+    report = run_validation(targets, format=fmt or obj.options.data_format)
     click.echo(report.to_text())
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
-        for lesson in load_lessons(lessons_dir):
-            problems += check_lesson(kg, lesson)
-        checked = "lessons in " + lessons_dir if lessons_dir else "bundled lessons"
-        click.echo(f"The {checked} check out." if not problems else f"{len(problems)} problem(s) in the {checked}:")
-        for p in problems:
-            click.echo("  " + p.to_text())
+        problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
+        click.echo(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)
 
@@ -254,48 +200,18 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
 @cli.command()
 @click.argument("text")
 @click.option("--limit", type=click.IntRange(1, 1000), help="Most results to show (default: the search_limit setting).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
-@click.pass_obj
-@_friendly
+@_text_or_json
+@_with_context
 def search(obj: _Context, text: str, limit: int | None, fmt: str) -> None:
     """Find entities by label or synonym (case- and accent-insensitive; 'special K' finds ketamine)."""
     hits = obj.kg().search(text, limit=limit)
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched} for h in hits],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return
-    if not hits:
-        click.echo(f"No entity matches {text!r}. Try a shorter or different word.")
-        return
-    for h in hits:
-        also = f"  (matched {h.matched!r})" if h.matched != h.label else ""
-        click.echo(f"{h.label}  [{h.kind}]  {_short(h.iri)}{also}")
+    click.echo(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
 
 
 @cli.command()
 @click.argument("entity")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
-@click.pass_obj
-@_friendly
+@_text_or_json
+@_with_context
 def show(obj: _Context, entity: str, fmt: str) -> None:
     """Show one entity: what it is, its identifiers, and every claim about it with its evidence.
 
@@ -303,20 +219,14 @@ def show(obj: _Context, entity: str, fmt: str) -> None:
     a full IRI.
     """
     card = obj.kg().entity(entity)
-    if fmt == "json":
-        click.echo(json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False))
-        return
-    click.echo(card.to_text())
+    click.echo(terminal.card_json(card) if fmt == "json" else card.to_text())
 
 
 @cli.command()
 @click.argument("query")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([*_SELECT_FORMATS, *_GRAPH_FORMATS]),
-    help="Output format. SELECT: table (default), json (SPARQL 1.1 JSON), csv, tsv. ASK: table or "
-    "json. CONSTRUCT/DESCRIBE: turtle (default), nt, jsonld.",
+@_result_format(
+    "Output format. SELECT: table (default), json (SPARQL 1.1 JSON), csv, tsv. ASK: table or "
+    "json. CONSTRUCT/DESCRIBE: turtle (default), nt, jsonld."
 )
 @click.option(
     "--max-rows",
@@ -328,45 +238,24 @@ def show(obj: _Context, entity: str, fmt: str) -> None:
     type=click.FloatRange(min=0.05),
     help="Stop after this many seconds (cannot exceed the query_time_limit_s setting).",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, timeout: float | None) -> None:
     """Run a read-only SPARQL query. QUERY is the text, @file.rq to read a file, or - to read stdin.
 
     The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
     SERVICE, FROM and FROM NAMED are refused.
     """
-    text = _read_query(query)
-    _print_result(obj.kg().sparql(text, max_rows=max_rows, timeout_s=timeout), fmt)
+    _print_result(obj.kg().sparql(terminal.read_query(query), max_rows=max_rows, timeout_s=timeout), fmt)
 
 
 def _print_result(result: Any, fmt: str | None) -> None:
     """Print a query result in the requested format (or the natural one for its type)."""
-    from .query import AskResult, GraphResult
-
-    if isinstance(result, AskResult):
-        if fmt not in (None, "table", "json"):
-            raise click.UsageError(f"--format {fmt} does not apply to an ASK query; use table or json")
-        click.echo(result.to_json() if fmt == "json" else ("yes" if result.value else "no"))
-        return
-    if isinstance(result, GraphResult):
-        if fmt not in (None, *_GRAPH_FORMATS):
-            raise click.UsageError(f"--format {fmt} does not apply to CONSTRUCT/DESCRIBE; use turtle, nt or jsonld")
-        out = {"nt": result.to_ntriples, "jsonld": result.to_jsonld}.get(fmt or "turtle", result.to_turtle)()
-        click.echo(out, nl=False)
-    else:
-        if fmt not in (None, *_SELECT_FORMATS):
-            raise click.UsageError(f"--format {fmt} does not apply to a SELECT query; use table, json, csv or tsv")
-        writer = {"json": result.to_json, "csv": result.to_csv, "tsv": result.to_tsv}.get(
-            fmt or "table", result.to_table
-        )
-        click.echo(writer(), nl=(fmt in (None, "table", "json")))
-    if result.truncated:
-        click.echo(
-            f"note: the result was cut at {result.row_limit:,} rows (--max-rows / the max_result_rows "
-            "setting); add LIMIT or narrow the query",
-            err=True,
-        )
+    if problem := terminal.format_mismatch(result, format=fmt):
+        raise click.UsageError(problem)
+    printout = terminal.result_printout(result, format=fmt)
+    click.echo(printout.text, nl=False)
+    if printout.note:
+        click.echo(printout.note, err=True)
 
 
 @cli.command()
@@ -378,12 +267,7 @@ def _print_result(result: Any, fmt: str | None) -> None:
     type=click.Path(file_okay=False),
     help="Folder of the on-disk store to build (replaced only when the load succeeds).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["turtle", "nt", "nq", "trig", "xml", "json-ld", "n3"]),
-    help="Format of FILES when their extension does not say it.",
-)
+@_files_format
 @click.option("--with-bundled", is_flag=True, help="Load the bundled graph into the store as well.")
 @click.option(
     "--reasoning",
@@ -391,8 +275,7 @@ def _print_result(result: Any, fmt: str | None) -> None:
     help="Also store what RDFS or OWL 2 RL entails, in a separate named graph (computed once here, so opening "
     "the store later costs nothing).",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def load(
     obj: _Context, files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool, reasoning: str | None
 ) -> None:
@@ -401,22 +284,15 @@ def load(
     The store is built in a temporary folder and renamed at the end, so an interrupted or failed load
     leaves the previous store untouched. Progress is printed as files load.
     """
-    from .store import DataFile, StoreRecipe, write_disk_store
-
-    base = StoreRecipe.bundled().files if with_bundled else ()
-    inputs = [*base, *(DataFile(f, fmt) for f in files)]
-    if reasoning:
-        from .reasoning import infer
-
-        click.echo(f"materialising {reasoning} entailments (cached after the first time)…", err=True)
-        result = infer(
-            StoreRecipe(files=tuple(inputs)),
-            profile=reasoning,  # type: ignore[arg-type]
-            max_triples=obj.settings.max_reasoning_triples,
-        )
-        click.echo(f"{result.new_triples:,} inferred triples in {result.seconds:.1f} s", err=True)
-        inputs.append(result.data_file)
-    count = write_disk_store(inputs, directory, progress=lambda m: click.echo(m, err=True))
+    count = bulk_load(
+        files,
+        directory,
+        format=fmt,
+        with_bundled=with_bundled,
+        reasoning=reasoning,
+        settings=obj.settings,
+        progress=lambda message: click.echo(message, err=True),
+    )
     click.echo(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
 
@@ -430,33 +306,19 @@ def load(
     help="Give a parameter of the question (repeatable), e.g. --param condition=AUD; the value may be a name, "
     "label, synonym or IRI. Missing parameters use the question's default.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([*_SELECT_FORMATS, *_GRAPH_FORMATS]),
-    help="Output format, as for 'kgexplorer query'.",
-)
-@click.pass_obj
-@_friendly
+@_result_format("Output format, as for 'kgexplorer query'.")
+@_with_context
 def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str | None) -> None:
     """List the competency questions of graph/queries/, or run one by NAME with its parameters bound safely."""
     from .gallery import get_query, load_gallery
 
     if name is None:
-        for q in load_gallery():
-            shown = ", ".join(f"{p.name} ({p.kind}, default {_short(p.default)})" for p in q.params)
-            click.echo(f"{q.name}\n    {q.title}" + (f"\n    parameters: {shown}" if shown else ""))
+        click.echo(terminal.gallery_listing(load_gallery()))
         return
-    texts: dict[str, str] = {}
-    for item in params:
-        if "=" not in item:
-            raise click.UsageError(f"--param takes NAME=VALUE, got {item!r}; e.g. --param substance=ketamine")
-        key, value = item.split("=", 1)
-        texts[key.strip()] = value.strip()
-    kg = obj.kg()
-    question = get_query(name)
-    result = question.run(kg, question.resolve_values(kg, texts))
-    _print_result(result, fmt)
+    if problem := terminal.malformed_param(params):
+        raise click.UsageError(problem)
+    kg, question = obj.kg(), get_query(name)
+    _print_result(question.run(kg, question.resolve_values(kg, terminal.param_texts(params))), fmt)
 
 
 @cli.command()
@@ -473,8 +335,7 @@ def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str |
     show_default=True,
     help="Address to listen on; 127.0.0.1 serves this computer only, 0.0.0.0 every network it is on.",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def app(obj: _Context, port: int, host: str) -> None:
     """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, SPARQL workbench, Data,
     About) in your browser.
@@ -482,48 +343,10 @@ def app(obj: _Context, port: int, host: str) -> None:
     It opens what the global options name for every visitor: the bundled graph, or --data FILES, --store
     DIR (the way to explore millions of triples) or --endpoint URL; --setting limits apply in the app too.
     """
-    import os
-    import subprocess
-
-    from .datasources import APP_SOURCE_VARIABLE, AppSource
-    from .store import bundled_app_script
-
-    given = [
-        name for name, value in (("--data", obj.data), ("--store", obj.store), ("--endpoint", obj.endpoint)) if value
-    ]
-    if len(given) > 1:
-        raise click.UsageError(f"use only one of {', '.join(given)}")
-    for path in [*obj.data, *([obj.store] if obj.store else [])]:
-        if not Path(path).exists():
-            raise click.UsageError(f"{path} does not exist; give the path of an RDF file or of a store folder")
-    spec = AppSource(
-        data=tuple(str(Path(d).resolve()) for d in obj.data),
-        data_format=obj.data_format,
-        with_bundled=obj.with_bundled,
-        store=str(Path(obj.store).resolve()) if obj.store else None,
-        endpoint=obj.endpoint,
-        reasoning=obj.reasoning,
-        settings=obj.setting_pairs,
-    )
-    script = bundled_app_script()
-    click.echo(f"kgexplorer app: http://{host}:{port}  (Ctrl+C stops it)")
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
-        "--server.port",
-        str(port),
-        "--server.address",
-        host,
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.headless",
-        "true",
-    ]
-    os.environ[APP_SOURCE_VARIABLE] = spec.to_json()
-    raise SystemExit(subprocess.call(command))
+    if problem := obj.options.app_problem():
+        raise click.UsageError(problem)
+    source = obj.options.app_source(settings=obj.setting_pairs)
+    raise SystemExit(launch_app(source, host=host, port=port, announce=click.echo))
 
 
 @cli.command()
@@ -554,14 +377,13 @@ def app(obj: _Context, port: int, host: str) -> None:
     help="File to write (default: a name made from the entity, in the current folder). Written to a "
     "temporary file first and renamed, so an interrupted export leaves no half file.",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def render(
     obj: _Context,
     entity: str,
     depth: int,
     target: str | None,
-    fmt: str,
+    fmt: Literal["html", "png", "svg"],
     title: str | None,
     caption: str | None,
     output: str | None,
@@ -569,15 +391,7 @@ def render(
     """Export a view — ENTITY's neighbourhood, or its paths to OTHER — as offline HTML or a PNG/SVG image."""
     from .export import export_entity, write_export
 
-    exported = export_entity(
-        obj.kg(),
-        entity,
-        depth=depth,
-        to=target,
-        format=fmt,  # type: ignore[arg-type]
-        title=title,
-        caption=caption,
-    )
+    exported = export_entity(obj.kg(), entity, depth=depth, to=target, format=fmt, title=title, caption=caption)
     path = write_export(output or exported.name, exported.data)
     click.echo(f"wrote {path} ({len(exported.data):,} bytes)")
 
@@ -585,28 +399,7 @@ def render(
 @cli.command("settings")
 def settings_cmd() -> None:
     """List every setting with its default and what it limits."""
-    for s in describe_settings():
-        click.echo(f"{s.name} = {s.default}\n    {s.help}")
-
-
-def _read_query(arg: str) -> str:
-    if arg == "-":
-        return sys.stdin.read()
-    if arg.startswith("@"):
-        path = Path(arg[1:])
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise click.ClickException(f"cannot read the query file {path}: {exc.strerror}; check the path") from None
-        except UnicodeDecodeError:
-            raise click.ClickException(f"the query file {path} is not UTF-8 text; save it as UTF-8") from None
-    return arg
-
-
-def _short(iri: str) -> str:
-    from .namespaces import shorten
-
-    return shorten(iri)
+    click.echo(terminal.settings_listing())
 
 
 @cli.command("serve")
@@ -625,8 +418,7 @@ def _short(iri: str) -> str:
     show_default=True,
     help="TCP port to listen on; pick another if this one is taken.",
 )
-@click.pass_obj
-@_friendly
+@_with_context
 def serve_cmd(obj: _Context, host: str, port: int) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
 
@@ -636,8 +428,7 @@ def serve_cmd(obj: _Context, host: str, port: int) -> None:
     from .server import serve as run_server
 
     kg = obj.kg()
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"SPARQL endpoint: http://{shown}:{port}/sparql  (query page: http://{shown}:{port}/)")
+    click.echo(terminal.endpoint_banner(host=host, port=port))
     try:
         run_server(kg, host=host, port=port)
     finally:
