@@ -150,3 +150,13 @@ def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0, interval_s
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def wait_for_idle(page: Any, *, timeout_s: float = 30.0) -> None:
+    """Wait until the app's script run has finished, so that a click lands on the page it will keep.
+
+    While a rerun draws, Streamlit may show the previous run's (stale) elements beside the new ones, and a
+    click on one of those is lost. ``data-test-script-state`` on the app root is ``notRunning`` when idle.
+    """
+    page.wait_for_timeout(100)  # let a rerun that a click has just asked for begin
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_s * 1000)

@@ -14,7 +14,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .harness import ARTIFACTS, ROOT, block_outside, chromium, non_blank_pixels, streamlit_app, wait_until
+from .harness import (
+    ARTIFACTS,
+    ROOT,
+    block_outside,
+    chromium,
+    non_blank_pixels,
+    streamlit_app,
+    wait_for_idle,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("app_browser")]
 PAGES = ["explore", "connections", "compare", "evidence", "lessons", "workbench", "data", "about"]
@@ -226,6 +235,7 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
             page.get_by_text("Right.", exact=False).first.wait_for(timeout=30_000)
         assert page.locator("[data-testid='stException']").count() == 0
         if number < len(lesson.steps):
+            wait_for_idle(page)  # the answer's rerun must end first, or the click may land on a stale button
             page.get_by_role("button", name="Next →").click()
 
     assert page.get_by_role("button", name="Next →").is_disabled()
