@@ -1,4 +1,4 @@
-"""Hetionet v1.0 (the 16-metaedge subset in /work/shared/data/hetionet) converted to N-Triples.
+"""Hetionet v1.0 (the 16-metaedge subset in ../shared/data/hetionet) converted to N-Triples.
 
 The mapping is the one measured in ``hetionet/README.md``: node IRIs from the Biolink prefix map,
 Biolink classes and predicates, per node ``rdf:type`` + ``rdfs:label``, per edge one triple. Pathways
@@ -178,7 +178,9 @@ def _check(what: str, got: Counter[str], expected: dict[str, int], *, exact_keys
 
 
 if __name__ == "__main__":
+    from .ladder import HETIONET
+
     out = Path(__file__).resolve().parent / "out" / "data" / "hetionet.nt.gz"
-    result = convert(Path("/work/shared/data/hetionet"), out)
+    result = convert(HETIONET, out)
     print(out)
     print(json.dumps(asdict(result), indent=2))

@@ -42,7 +42,7 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-SHARED = Path(os.environ.get("KGEXPLORER_SHARED", "/work/shared"))
+SHARED = Path(os.environ.get("KGEXPLORER_SHARED", ROOT.parent / "shared"))  # ../shared beside the checkout
 LUBM = SHARED / "data" / "lubm"
 HETIONET = SHARED / "data" / "hetionet"
 
