@@ -7,13 +7,12 @@ the session's graph.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.loopback import Listener
 
 from kgexplorer import Settings, ui
 from kgexplorer.datasources import DataSource, Upload, open_uploads
@@ -24,32 +23,16 @@ ENDPOINT_CHOICE = "A SPARQL endpoint"  # AppTest shows the label without its lea
 SWITCHED_OFF = "Remote SPARQL endpoints are switched off on this server"
 
 
-class CountingEndpoint:
+class CountingEndpoint(Listener):
     """An HTTP server on 127.0.0.1 that counts the requests it receives (and answers none usefully)."""
 
     def __init__(self) -> None:
-        self.requests = 0
-        counter = self
+        super().__init__(lambda path: (500, "text/plain", b""))
+        self.url = self.base + "/query"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                counter.requests += 1
-                self.send_response(500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/query"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+    @property
+    def requests(self) -> int:
+        return len(self.received)
 
 
 @pytest.fixture

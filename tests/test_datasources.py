@@ -6,12 +6,11 @@ import gc
 import gzip
 import socket
 import tempfile
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests.loopback import Listener
 
 from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, SettingError, Settings
 from kgexplorer.datasources import (
@@ -262,36 +261,19 @@ def test_the_app_opens_files_merged_with_the_bundled_graph(tmp_path: Path) -> No
         source.kg.close()
 
 
-class CountingEndpoint:
-    """A SPARQL endpoint stub on 127.0.0.1 that answers every POST with no rows and counts the requests."""
+NO_ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+
+
+class CountingEndpoint(Listener):
+    """A SPARQL endpoint stub on 127.0.0.1 that answers every request with no rows and counts the requests."""
 
     def __init__(self) -> None:
-        self.requests = 0
-        endpoint = self
+        super().__init__(lambda path: (200, "application/sparql-results+json", NO_ROWS))
+        self.url = self.base + "/query"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                endpoint.requests += 1
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/sparql-results+json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/query"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+    @property
+    def requests(self) -> int:
+        return len(self.received)
 
 
 @pytest.fixture

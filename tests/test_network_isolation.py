@@ -5,14 +5,13 @@ SERVICE query run on a bare Oxigraph store without the guard."""
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from tests.loopback import Listener as _Listener
 
 from kgexplorer import KnowledgeGraph, QueryNotAllowed
 from kgexplorer.cli import cli
@@ -20,39 +19,15 @@ from kgexplorer.cli import cli
 EMPTY_RESULTS = b'{"head": {"vars": []}, "results": {"bindings": []}}'
 
 
-class Listener:
-    """A loopback HTTP server in a thread that records every request it receives."""
+class Listener(_Listener):
+    """The recording listener, answering every request with an empty SPARQL result."""
 
     def __init__(self) -> None:
-        self.requests: list[str] = []
-        listener = self
+        super().__init__(lambda path: (200, "application/sparql-results+json", EMPTY_RESULTS))
 
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                listener.requests.append(f"{self.command} {self.path}")
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/sparql-results+json")
-                self.send_header("Content-Length", str(len(EMPTY_RESULTS)))
-                self.end_headers()
-                self.wfile.write(EMPTY_RESULTS)
-
-            do_GET = do_POST = do_HEAD = do_PUT = _record  # noqa: N815
-
-            def log_message(self, format: str, *args: object) -> None:  # quiet test output
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+    @property
+    def requests(self) -> list[str]:
+        return self.received
 
 
 @pytest.fixture

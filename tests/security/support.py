@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.loopback import Answer
+from tests.loopback import Listener as _Listener
 
 __all__ = ["CONTEXT_BODY", "HOSTILE_TTL", "PAYLOAD", "ROOT", "SECRET_BODY", "Listener", "digest", "payload"]
 
@@ -15,40 +16,21 @@ CONTEXT_BODY = b'{"@context": {"name": "http://example.org/name"}}'
 SECRET_BODY = b"LEAKED-BY-A-FETCH"
 
 
-class Listener:
-    """A 127.0.0.1 HTTP server in a thread that records every request (any method) it receives."""
+class Listener(_Listener):
+    """The recording listener, answering a JSON-LD context for any path with "ctx" in it, else SECRET_BODY."""
 
     def __init__(self) -> None:
-        self.requests: list[str] = []
-        listener = self
+        super().__init__(_context_or_secret)
 
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                listener.requests.append(f"{self.command} {self.path}")
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                body = CONTEXT_BODY if "ctx" in self.path else SECRET_BODY
-                self.send_response(200)
-                self.send_header("Content-Type", "application/ld+json" if "ctx" in self.path else "text/plain")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    @property
+    def requests(self) -> list[str]:
+        return self.received
 
-            do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_OPTIONS = _record  # noqa: N815
 
-            def log_message(self, format: str, *args: object) -> None:  # quiet test output
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+def _context_or_secret(path: str) -> Answer:
+    if "ctx" in path:
+        return 200, "application/ld+json", CONTEXT_BODY
+    return 200, "text/plain", SECRET_BODY
 
 
 # ------------------------------------------------------------------------------------ hostile data
