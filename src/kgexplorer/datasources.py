@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .data_options import DataOptions
 from .endpoint import RemoteBackend
 from .errors import EndpointError, GraphLoadError, KgExplorerError, SettingError
 from .knowledge_graph import KnowledgeGraph
@@ -261,22 +262,22 @@ def open_app_source(spec: AppSource) -> DataSource:
         remote = _endpoint_source(spec.endpoint, settings, remote_endpoints=2)
         ours = remote.uses_project_vocabulary
         return DataSource(remote.kg, kind="endpoint", label=remote.label, uses_project_vocabulary=ours, owned=False)
+    options = DataOptions(
+        data=spec.data,
+        data_format=spec.data_format,
+        with_bundled=spec.with_bundled,
+        store=spec.store,
+        reasoning=spec.reasoning,
+    )
+    kg = options.open(settings=settings)
     kind: SourceKind
     if spec.store:
-        kg = KnowledgeGraph.open_store(spec.store, settings=settings)
         label, kind = f"the on-disk store {Path(spec.store).name}", "store"
     elif spec.data:
-        kg = KnowledgeGraph.from_files(
-            spec.data,
-            format=spec.data_format,
-            include_bundled=spec.with_bundled,
-            reasoning=spec.reasoning,
-            settings=settings,
-        )
         names = ", ".join(Path(d).name for d in spec.data)
         label, kind = (f"the bundled graph + {names}" if spec.with_bundled else names), "files"
     else:
-        return bundled_source(KnowledgeGraph.bundled(reasoning=spec.reasoning, settings=settings))
+        return bundled_source(kg)
     ours = spec.with_bundled or uses_project_vocabulary(kg)
     return DataSource(kg, kind=kind, label=label, uses_project_vocabulary=ours, owned=False)
 
