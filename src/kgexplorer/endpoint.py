@@ -48,8 +48,8 @@ import pyoxigraph as ox
 from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
 from .errors import EndpointError, SettingError
 from .guard import check_query
-from .labels import Backend, fetch_kinds
-from .namespaces import prefix_block
+from .labels import LABEL_PREDICATES, Backend, fetch_kinds, label_pattern
+from .namespaces import SKOS, prefix_block
 from .query import (
     AskResult,
     GraphResult,
@@ -73,7 +73,9 @@ _NTRIPLES = "application/n-triples"
 _WEB_PAGE = {"text/html", "application/xhtml+xml"}
 _USER_AGENT = "kgexplorer (https://w3id.org/kgexplorer)"
 _ERROR_BODY_CHARS = 300
-_LABEL_VALUES = "VALUES ?p { rdfs:label skos:prefLabel schema:name skos:altLabel }"
+# What a remote search reads, as the local index does (search.LabelIndex.from_backend): the three main label
+# predicates and skos:altLabel, one UNION branch each (labels.label_pattern).
+_SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], SKOS + "altLabel"))
 # The values of the remote_endpoints setting.
 _OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
 
@@ -403,7 +405,7 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
     words = _words(text)
     if not words:
         return LabelIndex.from_rows([])
-    base = f"SELECT DISTINCT ?e WHERE {{ ?e ?p ?l . {_LABEL_VALUES} FILTER(isIRI(?e) && isLiteral(?l)) "
+    base = f"SELECT DISTINCT ?e WHERE {{ {_SEARCHED} FILTER(isIRI(?e) && isLiteral(?l)) "
     starts = backend.select(
         base + "FILTER(STRSTARTS(LCASE(STR(?l)), ?q)) }",
         values={"q": Literal(" ".join(text.lower().split()))},
@@ -420,9 +422,7 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
     kinds = fetch_kinds(backend, iris, batch=batch)
     for i in range(0, len(iris), batch):
         chunk = [IRI(x) for x in iris[i : i + batch]]
-        found = backend.select(
-            f"SELECT ?e ?p ?l WHERE {{ ?e ?p ?l . {_LABEL_VALUES} FILTER(isLiteral(?l)) }}", values={"e": chunk}
-        )
+        found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {_SEARCHED} FILTER(isLiteral(?l)) }}", values={"e": chunk})
         rows += [
             (str(e), str(lab), not str(p).endswith("altLabel"), kinds.get(str(e), "Resource"))
             for e, p, lab in found.rows
