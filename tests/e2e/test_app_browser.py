@@ -16,6 +16,7 @@ import pytest
 
 from .harness import (
     ARTIFACTS,
+    PICK_NODE_JS,
     ROOT,
     block_outside,
     chromium,
@@ -27,19 +28,6 @@ from .harness import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("app_browser")]
 PAGES = ["explore", "connections", "compare", "evidence", "lessons", "workbench", "data", "about"]
-# A node to click in the graph component: not the focus, not "+N more", visible and on top.
-PICK_JS = """el => {
-  const net = el.__kgNetwork, box = el.querySelector('.kg-canvas').getBoundingClientRect();
-  const positions = net.getPositions();
-  for (const id of Object.keys(positions).sort()) {
-    if (id === el.dataset.focus || id.startsWith('more:')) continue;
-    const p = net.canvasToDOM(positions[id]);
-    if (p.x < 20 || p.y < 20 || p.x > box.width - 20 || p.y > box.height - 20) continue;
-    if (net.getNodeAt(p) !== id) continue;
-    return {id, x: box.left + p.x, y: box.top + p.y};
-  }
-  return null;
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +72,7 @@ def test_search_draw_click_and_reload(app: tuple[str, Any], timings: dict[str, f
     assert non_blank_pixels(graph.screenshot()) > 2_000
     assert page.locator("[data-testid='stSidebarNav']").count() == 1  # the embedded view hides it
 
-    target = wait_until(lambda: graph.evaluate(PICK_JS), "a clickable node")
+    target = wait_until(lambda: graph.evaluate(PICK_NODE_JS, []), "a clickable node")
     clicked_at = time.monotonic()
     page.mouse.click(target["x"], target["y"])
     # wait_for_url, not wait_until: page.url only changes while Playwright dispatches browser events,

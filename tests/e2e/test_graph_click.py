@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS, chromium, non_blank_pixels, streamlit_app, wait_until
+from .harness import ARTIFACTS, PICK_NODE_JS, chromium, non_blank_pixels, streamlit_app, wait_until
 
 APP = Path(__file__).with_name("graph_app.py")
 KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
@@ -25,20 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("gr
 
 # Reads the component's state from inside its shadow root (Playwright's locators pierce it).
 _STATE_JS = "el => ({drawn: Number(el.dataset.drawn || 0), focus: el.dataset.focus || ''})"
-# A node the app can refocus on (not the focus, not "+N more"), whose centre is on screen and on top.
-_PICK_JS = """(el, avoid) => {
-  const net = el.__kgNetwork, box = el.querySelector('.kg-canvas').getBoundingClientRect();
-  const positions = net.getPositions();
-  const ids = Object.keys(positions).sort()
-    .filter(id => id !== el.dataset.focus && !id.startsWith('more:') && !avoid.includes(id));
-  for (const id of ids) {
-    const p = net.canvasToDOM(positions[id]);
-    if (p.x < 20 || p.y < 20 || p.x > box.width - 20 || p.y > box.height - 20) continue;
-    if (net.getNodeAt(p) !== id) continue;
-    return {id, x: box.left + p.x, y: box.top + p.y};
-  }
-  return null;
-}"""
 # Time the click from the pointer press itself, on the page's clock (the redraw is stamped on the same clock).
 _ARM_CLOCK_JS = """el => { el.__kgClickAt = null;
   el.querySelector('canvas').addEventListener('pointerdown', () => { el.__kgClickAt = performance.now(); },
@@ -88,7 +74,7 @@ def test_graph_draws_and_a_node_click_refocuses_the_app(app_url: str, browser: A
         visited = [KETAMINE]
         for click in range(1, 11):
             # Prefer a node not seen yet; a small neighbourhood may only lead back.
-            target = graph.evaluate(_PICK_JS, visited) or graph.evaluate(_PICK_JS, [])
+            target = graph.evaluate(PICK_NODE_JS, visited) or graph.evaluate(PICK_NODE_JS, [])
             assert target is not None, f"no clickable node in view at click {click}: {graph.evaluate(_STATE_JS)}"
             before = graph.evaluate(_STATE_JS)
             graph.evaluate(_ARM_CLOCK_JS)
