@@ -13,6 +13,7 @@ The tree (catch ``KgExplorerError`` to handle them all)::
     │   └── QueryTooLarge       the query needed more memory than the worker may use
     ├── EndpointError           a remote SPARQL endpoint failed or could not be reached
     ├── ValidationFailed        the graph does not conform to the shapes (with the problems)
+    ├── RecordError             an evidence record (graph/records/*.yaml) does not follow the format
     └── ExportError             a view could not be exported
 
 The CLI and the app translate these into one-line messages; no traceback reaches a user.
@@ -31,6 +32,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "QueryTooLarge",
+    "RecordError",
     "SettingError",
     "ValidationFailed",
 ]
@@ -100,3 +102,7 @@ class ValidationFailed(KgExplorerError):
 
 class ExportError(KgExplorerError):
     """A view could not be exported."""
+
+
+class RecordError(KgExplorerError):
+    """An evidence record (``graph/records/…/*.yaml``) does not parse or does not follow the format."""
