@@ -211,10 +211,10 @@ def _check_identifiers(src: SourceRecord, add: _Add, seen: dict[tuple[str, str],
         ("doi", ids.doi),
         ("pmid", ids.pmid),
         ("pmcid", ids.pmcid),
-        ("isrctn", ids.isrctn),
-        ("eudract", ids.eudract),
     ]
     values += [("nct", n) for n in ids.nct]
+    values += [("isrctn", n) for n in ids.isrctn]
+    values += [("eudract", n) for n in ids.eudract]
     for name, value in values:
         if value is None:
             continue

@@ -111,6 +111,40 @@ _OFFICIAL_SUFFIXES = (
     ".who.int",
     ".nhs.uk",
 )
+# Journal publishers: the paper itself on its publisher's site is canonical when no DOI was shown.
+_PUBLISHERS = (
+    "jamanetwork.com",
+    "psychiatrist.com",
+    "nature.com",
+    "thelancet.com",
+    "nejm.org",
+    "psychiatryonline.org",
+    "sciencedirect.com",
+    "springer.com",
+    "wiley.com",
+    "tandfonline.com",
+    "sagepub.com",
+    "cambridge.org",
+    "bmj.com",
+    "frontiersin.org",
+    "biomedcentral.com",
+    "plos.org",
+    "academic.oup.com",
+    "cell.com",
+    "mdpi.com",
+    "hkmj.org",
+    "jsatjournal.com",
+    "karger.com",
+    "lww.com",
+    "jneurosci.org",
+    "pnas.org",
+    "science.org",
+    "elifesciences.org",
+    "ahajournals.org",
+    "acpjournals.org",
+    "thieme-connect.com",
+    "liebertpub.com",
+)
 _OFFICIAL_HOSTS = (
     "canada.ca",
     "europa.eu",
@@ -158,15 +192,12 @@ def canonical_problem(url: str) -> str | None:
         return f"{host} is {kind}, never the evidence: cite the DOI, PubMed, registry or regulator page"
     if any(p.match(url) for p in _CANONICAL):
         return None
-    if not url.startswith("https://"):
-        return f"{url!r} is not an https address of the document"
-    if (
-        host in _OFFICIAL_HOSTS
-        or host.endswith(_OFFICIAL_SUFFIXES)
-        or any(host.endswith("." + h) for h in _OFFICIAL_HOSTS)
-    ):
+    if not url.startswith(("https://", "http://")) or not host:
+        return f"{url!r} is not a web address of the document"
+    known = (*_OFFICIAL_HOSTS, *_PUBLISHERS)
+    if host in known or any(host.endswith("." + h) for h in known) or host.endswith(_OFFICIAL_SUFFIXES):
         return None
     return (
         f"{host} is not a canonical source: use https://doi.org/<DOI>, https://pubmed.ncbi.nlm.nih.gov/<PMID>/, "
-        "https://clinicaltrials.gov/study/<NCT>, or the regulator's or labeler's own page"
+        "https://clinicaltrials.gov/study/<NCT>, the publisher's article page, or the regulator's or labeler's own page"
     )

@@ -118,12 +118,14 @@ class Identifiers:
     pmid: str | None = None
     pmcid: str | None = None
     nct: tuple[str, ...] = ()
-    isrctn: str | None = None
-    eudract: str | None = None
-    euctr: str | None = None
-    anzctr: str | None = None
-    chictr: str | None = None
-    drks: str | None = None
+    isrctn: tuple[str, ...] = ()
+    eudract: tuple[str, ...] = ()
+    euctr: tuple[str, ...] = ()
+    anzctr: tuple[str, ...] = ()
+    chictr: tuple[str, ...] = ()
+    drks: tuple[str, ...] = ()
+    nda: str | None = None
+    dailymed_setid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -501,12 +503,14 @@ def _source(path: Path, f: _Fields) -> SourceRecord:
             pmid=idf.opt_text("pmid"),
             pmcid=idf.opt_text("pmcid"),
             nct=idf.texts("nct"),
-            isrctn=idf.opt_text("isrctn"),
-            eudract=idf.opt_text("eudract"),
-            euctr=idf.opt_text("euctr"),
-            anzctr=idf.opt_text("anzctr"),
-            chictr=idf.opt_text("chictr"),
-            drks=idf.opt_text("drks"),
+            isrctn=idf.texts("isrctn"),
+            eudract=idf.texts("eudract"),
+            euctr=idf.texts("euctr"),
+            anzctr=idf.texts("anzctr"),
+            chictr=idf.texts("chictr"),
+            drks=idf.texts("drks"),
+            nda=idf.opt_text("nda"),
+            dailymed_setid=idf.opt_text("dailymed_setid"),
         )
         idf.done()
     df = f.sub("design")
