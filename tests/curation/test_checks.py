@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kgexplorer.curation.checks import check_records, numbers_in
-from kgexplorer.curation.records import load_records
+from kgexplorer.curation.reader import load_records
 
 from .records_factory import CLAIM, SOURCE, write_records
 

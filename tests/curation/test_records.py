@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kgexplorer.curation.records import load_records
+from kgexplorer.curation.reader import load_records
 from kgexplorer.errors import RecordError
 
 from .records_factory import CLAIM, SOURCE, write_records

@@ -9,7 +9,7 @@ from typing import Any
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import XSD
 
-from kgexplorer.curation.records import load_records
+from kgexplorer.curation.reader import load_records
 from kgexplorer.curation.turtle import build_turtle, derive_claim
 
 from .records_factory import CLAIM, SOURCE, write_records

@@ -20,7 +20,8 @@ from rdflib.namespace import RDF, RDFS
 from kgexplorer.namespaces import KG, KGX
 
 from .checks import Problem, check_records
-from .records import Records, load_records
+from .reader import load_records
+from .records import Records
 from .turtle import GENERATED_FILES, build_turtle, write_turtle
 
 __all__ = ["GENERATED_FILES", "Problem", "build_graph", "check_graph", "graph_vocabulary", "stale_files"]

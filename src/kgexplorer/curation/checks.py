@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from .hosts import canonical_problem, host_kind
 from .records import DESIGN_LEVELS, Finding, Records, SourceRecord
@@ -117,6 +118,9 @@ def check_records(records: Records, *, entities: Iterable[str] = ()) -> list[Pro
         checker.source(records.sources[sid])
     checker.claims()
     checker.events()
+    checker.legal_and_statistics()
+    checker.lay_names()
+    checker.unused_sources()
     return checker.problems
 
 
@@ -180,8 +184,6 @@ class _Checker:
             self.add(src.path, "findings", "a retracted paper is never evidence", "remove its findings")
         if listed and not src.retracted:
             self.add(src.path, "retracted", "this paper is on the retraction list", "set retracted: true")
-        if not src.findings and not src.retracted:
-            self.add(src.path, "findings", "the source backs no claim", "add the finding it supports, or delete it")
 
     def claims(self) -> None:
         for cid in sorted(self.records.claims):
@@ -195,6 +197,51 @@ class _Checker:
         for cid in sorted(set(self.backed) - set(self.records.claims)):
             src = self.backed[cid][0][0]
             self.add(src.path, f"findings[{cid}]", "names a claim with no claim record", f"add claims/{cid}.yaml")
+
+    def unused_sources(self) -> None:
+        records = self.records
+        used = {s.id for s, _ in records.findings()}
+        used |= {e.source for e in records.events.values()}
+        used |= {x.source for x in records.legal.values()} | {a for x in records.legal.values() for a in x.also}
+        used |= {x.source for x in records.statistics.values()}
+        for sid in sorted(set(records.sources) - used):
+            src = records.sources[sid]
+            if not src.retracted:
+                self.add(
+                    src.path, "findings", "the source backs no claim, event, legal status or figure", "add it or delete"
+                )
+
+    def legal_and_statistics(self) -> None:
+        records = self.records
+        refs: list[tuple[Path, str]] = [(x.path, r) for x in records.legal.values() for r in (x.source, *x.also)]
+        refs += [(x.path, x.source) for x in records.statistics.values()]
+        for path, ref in refs:
+            if ref not in records.sources:
+                self.add(path, "source", f"{ref!r} is not a source record", "add the source record")
+        for legal in records.legal.values():
+            self.entities(legal.path, "substance/jurisdiction", (legal.substance, legal.jurisdiction))
+            if legal.established_by and legal.established_by not in records.events:
+                self.add(
+                    legal.path, "established_by", f"{legal.established_by!r} is not an event record", "use an event id"
+                )
+        for stat in records.statistics.values():
+            where = (*stat.concerns, *([stat.jurisdiction] if stat.jurisdiction else []))
+            self.entities(stat.path, "concerns/jurisdiction", where)
+
+    def lay_names(self) -> None:
+        seen: set[tuple[str, str]] = set()
+        for i, lay in enumerate(self.records.lay_names, start=1):
+            where = f"lay-names.yaml item {i} ({lay.name!r})"
+            self.entities(where, "entity", (lay.entity,))
+            problem = canonical_problem(lay.source)
+            if problem:
+                self.add(where, "source", problem, "cite the agency's own page")
+            if not lay.checked_by:
+                self.add(where, "checked_by", "no second reader has checked this name", "have it checked")
+            key = (lay.entity, lay.name.casefold())
+            if key in seen:
+                self.add(where, "name", "this name is listed twice for the entity", "keep one entry")
+            seen.add(key)
 
     def events(self) -> None:
         for eid in sorted(self.records.events):

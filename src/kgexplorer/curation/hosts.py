@@ -160,6 +160,9 @@ _OFFICIAL_HOSTS = (
     "dailymed.nlm.nih.gov",
     "nlm.nih.gov",
     "cochranelibrary.com",
+    "talktofrank.com",
+    "euda.europa.eu",
+    "emcdda.europa.eu",
 )
 
 

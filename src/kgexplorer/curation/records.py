@@ -3,8 +3,7 @@
 One file per source document (``sources/<id>.yaml``: a paper, a registry record, a drug label, a regulator's
 decision), one per claim (``claims/<id>.yaml``: a subject, relation, object and population) and one per dated
 event (``events/<id>.yaml``). The format is documented in ``docs/decisions/evidence-records.md``; this
-module reads it strictly: an unknown key, a missing required field or a value of the wrong kind is a
-:class:`~kgexplorer.errors.RecordError` naming the file, the field and the fix, so a typo never disappears.
+module holds the record types, and :mod:`kgexplorer.curation.reader` reads the files strictly.
 
 >>> from kgexplorer.curation.records import DIRECTIONS, RELATIONS
 >>> "unclear" in DIRECTIONS and "hasAdverseEffect" in RELATIONS
@@ -13,16 +12,9 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
-
-from kgexplorer.errors import RecordError
 
 __all__ = [
     "DESIGN_LEVELS",
@@ -39,12 +31,14 @@ __all__ = [
     "FollowUp",
     "GroupResult",
     "Identifiers",
+    "LayName",
+    "LegalStatusRecord",
     "Provenance",
     "Records",
     "Retraction",
     "Review",
     "SourceRecord",
-    "load_records",
+    "StatisticRecord",
 ]
 
 #: Source kinds and the graph class each becomes.
@@ -100,14 +94,7 @@ EVENT_KINDS: dict[str, str] = {
     "historical": "HistoricalEvent",
     "publication": "PublicationEvent",
 }
-_TIERS = ("primary", "secondary")
-_VERDICTS = ("confirmed", "corrected")
-_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-_CLAIM_ID = re.compile(r"^[a-z0-9_]+__[A-Za-z]+__[a-z0-9_]+(?:__[a-z0-9_]+)?$")
-_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
-
 Number = int | float
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -292,6 +279,50 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class LegalStatusRecord:
+    """How one substance is controlled in one jurisdiction (``legal/<id>.yaml``), in the law's own terms."""
+
+    id: str
+    path: Path
+    substance: str
+    jurisdiction: str
+    control_status: str
+    source: str
+    established_by: str | None = None
+    also: tuple[str, ...] = ()
+    note: str | None = None
+    replaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatisticRecord:
+    """A real-world figure (``statistics/<id>.yaml``): use or harm in a population, from a release or paper."""
+
+    id: str
+    path: Path
+    label: str
+    value: str
+    period: str
+    source: str
+    concerns: tuple[str, ...] = ()
+    jurisdiction: str | None = None
+    note: str | None = None
+    replaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayName:
+    """A street or lay name of an entity, from a public-health or drug-information agency (``lay-names.yaml``)."""
+
+    entity: str
+    name: str
+    source: str
+    read_at: str
+    checked_by: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Retraction:
     """A retracted paper met during research, with its notice (``retractions.yaml``): never evidence."""
 
@@ -314,6 +345,9 @@ class Records:
     sources: Mapping[str, SourceRecord]
     claims: Mapping[str, ClaimRecord]
     events: Mapping[str, EventRecord]
+    legal: Mapping[str, LegalStatusRecord] = field(default_factory=dict)
+    statistics: Mapping[str, StatisticRecord] = field(default_factory=dict)
+    lay_names: tuple[LayName, ...] = ()
     retractions: tuple[Retraction, ...] = ()
 
     def findings(self) -> Iterator[tuple[SourceRecord, Finding]]:
@@ -326,400 +360,3 @@ class Records:
     def evidence(self, claim_id: str) -> list[tuple[SourceRecord, Finding]]:
         """The findings that bear on one claim."""
         return [(s, f) for s, f in self.findings() if f.claim == claim_id]
-
-
-def load_records(folder: Path) -> Records:
-    """Read every record under ``folder`` (``sources/``, ``claims/``, ``events/``, ``retractions.yaml``).
-
-    Raises:
-        RecordError: a file does not parse or does not follow the format; the message names the file,
-            the field and what to write instead.
-
-    >>> from pathlib import Path
-    >>> recs = load_records(Path("graph/records"))
-    >>> all(c.id == c.path.stem for c in recs.claims.values())
-    True
-    """
-    sources = {r.id: r for r in _each(folder / "sources", _source)}
-    claims = {r.id: r for r in _each(folder / "claims", _claim)}
-    events = {r.id: r for r in _each(folder / "events", _event)}
-    retractions: tuple[Retraction, ...] = ()
-    path = folder / "retractions.yaml"
-    if path.exists():
-        data = _yaml(path)
-        if data is None:
-            data = []
-        if not isinstance(data, list):
-            raise RecordError(f"{path}: the file must be a list of retracted papers (- title: …, notice: …)")
-        retractions = tuple(_retraction(_Fields(path, f"item {i + 1}", d)) for i, d in enumerate(data))
-    return Records(sources=sources, claims=claims, events=events, retractions=retractions)
-
-
-def _each(folder: Path, make: Callable[[Path, _Fields], T]) -> Iterator[T]:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.yaml")):
-        data = _yaml(path)
-        if not isinstance(data, dict):
-            raise RecordError(
-                f"{path}: a record is a mapping of fields (id: …, …); this file holds {type(data).__name__}"
-            )
-        rec = _Fields(path, "", data)
-        made = make(path, rec)
-        rec.done()
-        if getattr(made, "id", None) != path.stem:
-            raise RecordError(
-                f"{path}: the id {getattr(made, 'id', None)!r} differs from the file name; name the file "
-                f"{getattr(made, 'id', None)}.yaml or change the id to {path.stem!r}"
-            )
-        yield made
-
-
-def _yaml(path: Path) -> Any:
-    try:
-        # BaseLoader-like safety with YAML's usual types: safe_load never builds arbitrary objects.
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise RecordError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
-
-
-class _Fields:
-    """Reads one mapping strictly: every key must be taken, or ``done`` reports it as unknown."""
-
-    def __init__(self, path: Path, where: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise RecordError(f"{path}: {where or 'the record'} must be a mapping of fields, not {data!r}")
-        self.path = path
-        self.where = where
-        self.data: dict[str, Any] = data
-        self.taken: set[str] = set()
-
-    def _name(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, rule: str) -> RecordError:
-        return RecordError(f"{self.path}: field {self._name(key)!r}: {rule}")
-
-    def raw(self, key: str) -> Any:
-        self.taken.add(key)
-        return self.data.get(key)
-
-    def text(self, key: str) -> str:
-        value = self.opt_text(key)
-        if value is None:
-            raise self.fail(key, "is required; write it as text")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, (bool, dict | list)):
-            raise self.fail(key, f"must be text, not {value!r}")
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        text = str(value).strip()
-        if not text:
-            raise self.fail(key, "is empty; leave the field out instead of writing an empty value")
-        return text
-
-    def choice(self, key: str, options: tuple[str, ...] | Mapping[str, str]) -> str:
-        value = self.text(key)
-        if value not in options:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
-        return value
-
-    def opt_int(self, key: str) -> int | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number, not {value!r}")
-        return value
-
-    def opt_number(self, key: str) -> Number | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"must be a number, not {value!r}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, not {value!r}")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-            raise self.fail(key, f"must be a list of texts, not {value!r}")
-        return tuple(str(v).strip() for v in value)
-
-    def sub(self, key: str) -> _Fields | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        return _Fields(self.path, self._name(key), value)
-
-    def items(self, key: str) -> list[_Fields]:
-        value = self.raw(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
-        return [_Fields(self.path, f"{self._name(key)}[{i}]", v) for i, v in enumerate(value)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.taken)
-        if unknown:
-            raise self.fail(unknown[0], "is not a field of this record; check its spelling against the format")
-
-
-def _ident(f: _Fields, key: str = "id") -> str:
-    value = f.text(key)
-    if not _ID.match(value):
-        raise f.fail(key, f"{value!r} must be lowercase letters, digits and underscores")
-    return value
-
-
-def _source(path: Path, f: _Fields) -> SourceRecord:
-    sid = _ident(f)
-    kind = f.choice("kind", SOURCE_KINDS)
-    ids = Identifiers()
-    idf = f.sub("identifiers")
-    if idf is not None:
-        ids = Identifiers(
-            doi=idf.opt_text("doi"),
-            pmid=idf.opt_text("pmid"),
-            pmcid=idf.opt_text("pmcid"),
-            nct=idf.texts("nct"),
-            isrctn=idf.texts("isrctn"),
-            eudract=idf.texts("eudract"),
-            euctr=idf.texts("euctr"),
-            anzctr=idf.texts("anzctr"),
-            chictr=idf.texts("chictr"),
-            drks=idf.texts("drks"),
-            nda=idf.opt_text("nda"),
-            dailymed_setid=idf.opt_text("dailymed_setid"),
-        )
-        idf.done()
-    df = f.sub("design")
-    if df is None:
-        raise f.fail("design", "is required (level, text, and species for preclinical work)")
-    design = Design(
-        level=df.choice("level", DESIGN_LEVELS),
-        text=df.text("text"),
-        phase=df.opt_text("phase"),
-        species=df.opt_text("species"),
-        sample_size=df.opt_int("sample_size"),
-        sponsor=df.opt_text("sponsor"),
-        comparator=df.opt_text("comparator"),
-    )
-    df.done()
-    pf = f.sub("source")
-    if pf is None:
-        raise f.fail("source", "is required (canonical, read_at, read_on, section, tier)")
-    prov = Provenance(
-        canonical=pf.text("canonical"),
-        read_at=pf.text("read_at"),
-        read_on=pf.text("read_on"),
-        section=pf.text("section"),
-        tier=pf.choice("tier", _TIERS),
-        # An address may carry a note after it ("https://… (label brief summary)"): the address is the first word.
-        seen_in=tuple(item.split()[0] for item in pf.texts("seen_in")),
-    )
-    pf.done()
-    findings = tuple(_finding(ff) for ff in f.items("findings"))
-    review = None
-    rf = f.sub("review")
-    if rf is not None:
-        review = Review(
-            researched_by=rf.text("researched_by"),
-            checked_by=rf.text("checked_by"),
-            checked_on=rf.text("checked_on"),
-            verdict=rf.choice("verdict", _VERDICTS),
-            checked_at=rf.opt_text("checked_at"),
-            notes=rf.opt_text("notes"),
-        )
-        rf.done()
-    return SourceRecord(
-        id=sid,
-        path=path,
-        kind=kind,
-        label=f.text("label"),
-        design=design,
-        source=prov,
-        findings=findings,
-        review=review,
-        title=f.opt_text("title"),
-        first_author=f.opt_text("first_author"),
-        year=f.opt_int("year"),
-        journal=f.opt_text("journal"),
-        volume=f.opt_text("volume"),
-        issue=f.opt_text("issue"),
-        pages=f.opt_text("pages"),
-        identifiers=ids,
-        population=f.opt_text("population"),
-        substances=f.texts("substances"),
-        conditions=f.texts("conditions"),
-        therapies=f.texts("therapies"),
-        retracted=f.flag("retracted"),
-        follow_up_of=f.opt_text("follow_up_of"),
-        replaces=f.texts("replaces"),
-    )
-
-
-def _finding(f: _Fields) -> Finding:
-    effect = None
-    ef = f.sub("effect")
-    if ef is not None:
-        interval = _interval(ef)
-        value = ef.opt_number("value")
-        if value is None:
-            raise ef.fail("value", "is required in an effect (or leave the whole effect out)")
-        effect = Effect(
-            measure=ef.text("measure"),
-            value=value,
-            unit=ef.opt_text("unit"),
-            ci=interval,
-            ci_level=ef.opt_number("ci_level"),
-        )
-        ef.done()
-    dose = None
-    dfs = f.sub("dose")
-    if dfs is not None:
-        raw = dfs.raw("value")
-        if raw is None or isinstance(raw, bool) or not isinstance(raw, int | float | str):
-            raise dfs.fail("value", f"must be a number or a range such as '56-84', not {raw!r}")
-        dose = Dose(value=raw, unit=dfs.text("unit"), route=dfs.opt_text("route"), note=dfs.opt_text("note"))
-        dfs.done()
-    follow = None
-    ff = f.sub("follow_up")
-    if ff is not None:
-        value = ff.opt_number("value")
-        if value is None:
-            raise ff.fail("value", "is required in a follow-up")
-        follow = FollowUp(
-            value=value, unit=ff.choice("unit", ("hours", "days", "weeks", "months", "years")), note=ff.opt_text("note")
-        )
-        ff.done()
-    groups = []
-    for gf in f.items("groups"):
-        groups.append(
-            GroupResult(
-                group=gf.text("group"),
-                value=gf.opt_number("value"),
-                unit=gf.opt_text("unit"),
-                n=gf.opt_int("n"),
-                ci=_interval(gf),
-                note=gf.opt_text("note"),
-            )
-        )
-        gf.done()
-    p = f.raw("p")
-    if p is not None and (isinstance(p, bool) or not isinstance(p, int | float | str)):
-        raise f.fail("p", f"must be a number or text such as '<0.001', not {p!r}")
-    claim = f.text("claim")
-    if not _CLAIM_ID.match(claim):
-        raise f.fail("claim", f"{claim!r} is not a claim id (<subject>__<relation>__<object>[__<population>])")
-    found = Finding(
-        claim=claim,
-        direction=f.choice("direction", DIRECTIONS),
-        section=f.text("section"),
-        reported_result=" ".join(f.text("reported_result").split()),
-        outcome=f.opt_text("outcome"),
-        comparator=f.opt_text("comparator"),
-        effect=effect,
-        p=p,
-        n=f.opt_int("n"),
-        dose=dose,
-        sessions=f.opt_int("sessions"),
-        follow_up=follow,
-        groups=tuple(groups),
-        note=f.opt_text("note"),
-    )
-    f.done()
-    return found
-
-
-def _interval(f: _Fields) -> tuple[Number, Number] | None:
-    ci = f.raw("ci")
-    if ci is None:
-        return None
-    if (
-        not isinstance(ci, list)
-        or len(ci) != 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in ci)
-    ):
-        raise f.fail("ci", f"must be [lower, upper] as two numbers, not {ci!r}")
-    return (ci[0], ci[1])
-
-
-def _claim(path: Path, f: _Fields) -> ClaimRecord:
-    cid = f.text("id")
-    if not _CLAIM_ID.match(cid):
-        raise f.fail("id", f"{cid!r} must read <subject>__<relation>__<object>[__<population>]")
-    rec = ClaimRecord(
-        id=cid,
-        path=path,
-        subject=f.text("subject"),
-        relation=f.choice("relation", RELATIONS),
-        object=f.text("object"),
-        explanation=" ".join(f.text("explanation").split()),
-        population=f.opt_text("population"),
-        statement=f.opt_text("statement"),
-        contested=f.flag("contested"),
-        contested_by=f.texts("contested_by"),
-        cited_in=f.texts("cited_in"),
-        replaces=f.texts("replaces"),
-        note=f.opt_text("note"),
-    )
-    expected = f"{rec.subject}__{rec.relation}__{rec.object}"
-    if not (cid == expected or cid.startswith(expected + "__")):
-        raise f.fail("id", f"{cid!r} must start with subject__relation__object ({expected!r})")
-    return rec
-
-
-def _event(path: Path, f: _Fields) -> EventRecord:
-    date = f.text("date")
-    if not _DATE.match(date):
-        raise f.fail("date", f"{date!r} must be YYYY, YYYY-MM or YYYY-MM-DD (quoted)")
-    return EventRecord(
-        id=_ident(f),
-        path=path,
-        kind=f.choice("kind", EVENT_KINDS),
-        date=date,
-        label=f.text("label"),
-        description=" ".join(f.text("description").split()),
-        source=f.text("source"),
-        concerns=f.texts("concerns"),
-        jurisdiction=f.opt_text("jurisdiction"),
-        replaces=f.texts("replaces"),
-    )
-
-
-def _retraction(f: _Fields) -> Retraction:
-    rec = Retraction(
-        title=f.text("title"),
-        notice=f.opt_text("notice"),
-        doi=f.opt_text("doi"),
-        pmid=f.opt_text("pmid"),
-        pmcid=f.opt_text("pmcid"),
-        journal=f.opt_text("journal"),
-        year=f.opt_int("year"),
-        notice_seen_as=f.opt_text("notice_seen_as"),
-        read_at=f.opt_text("read_at"),
-        read_on=f.opt_text("read_on"),
-    )
-    f.done()
-    return rec

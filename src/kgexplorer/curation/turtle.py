@@ -1,4 +1,4 @@
-"""Build the shipped Turtle from the evidence records: ``claims.ttl``, ``sources.ttl`` and ``events.ttl``.
+"""Build the shipped Turtle from the evidence records: claims, sources, events, legal statuses, figures, lay names.
 
 The build is deterministic (the same records give the same bytes), so the generated files stay committed
 (the app, the wheel and ``make run`` read Turtle with no build step) and a test rebuilds them and compares.
@@ -11,13 +11,14 @@ reported result, the section it came from, where it was read, and its structured
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from kgexplorer.evidence import level as rubric_level
 from kgexplorer.namespaces import KG, KGX
@@ -27,7 +28,14 @@ from .records import DESIGN_LEVELS, EVENT_KINDS, SOURCE_KINDS, ClaimRecord, Find
 __all__ = ["GENERATED_FILES", "DerivedClaim", "build_turtle", "derive_claim", "write_turtle"]
 
 #: The files the build writes into graph/ (and nothing else writes).
-GENERATED_FILES: tuple[str, ...] = ("claims.ttl", "sources.ttl", "events.ttl")
+GENERATED_FILES: tuple[str, ...] = (
+    "claims.ttl",
+    "sources.ttl",
+    "events.ttl",
+    "legal-status.ttl",
+    "statistics.ttl",
+    "lay-names.ttl",
+)
 
 _K = Namespace(KG)
 _X = Namespace(KGX)
@@ -74,7 +82,7 @@ class DerivedClaim:
 def derive_claim(evidence: Iterable[tuple[SourceRecord, Finding]]) -> DerivedClaim:
     """The claim's level (strongest design), direction at that level, species, N and source tier.
 
-    >>> from kgexplorer.curation.records import load_records
+    >>> from kgexplorer.curation.reader import load_records
     >>> from pathlib import Path
     >>> recs = load_records(Path("graph/records"))
     >>> all(derive_claim(recs.evidence(c)).level in DESIGN_LEVELS for c in recs.claims)
@@ -110,6 +118,9 @@ def build_turtle(records: Records, *, labels: Mapping[str, str]) -> dict[str, st
         "claims.ttl": _HEADER.format(what="claims/ and sources/") + _serialise(_claims_graph(records, labels)),
         "sources.ttl": _HEADER.format(what="sources/") + _serialise(_sources_graph(records)),
         "events.ttl": _HEADER.format(what="events/") + _serialise(_events_graph(records)),
+        "legal-status.ttl": _HEADER.format(what="legal/") + _serialise(_legal_graph(records, labels)),
+        "statistics.ttl": _HEADER.format(what="statistics/") + _serialise(_statistics_graph(records)),
+        "lay-names.ttl": _HEADER.format(what="lay-names.yaml") + _serialise(_lay_names_graph(records)),
     }
 
 
@@ -384,16 +395,100 @@ def _events_graph(records: Records) -> Graph:
         g.add((node, DCTERMS.description, _text(event.description)))
         g.add((node, _X.date, _date(event.date)))
         g.add((node, _X.year, Literal(event.date[:4], datatype=XSD.gYear)))
-        src = records.sources.get(event.source)
-        g.add((node, _X.recordedIn, _K[event.source]))
-        if src is not None:
-            g.add((node, DCTERMS.source, URIRef(src.source.canonical)))
-            g.add((node, _X.sourceTier, _X["Primary" if src.source.tier == "primary" else "Secondary"]))
+        _evidence(g, node, records, (event.source,))
         for name in event.concerns:
             g.add((node, _X.concerns, _K[name]))
         if event.jurisdiction:
             g.add((node, _X.jurisdiction, _K[event.jurisdiction]))
         g.add((node, _X.status, _X.Verified))
+    return g
+
+
+def _evidence(g: Graph, node: URIRef, records: Records, refs: Iterable[str]) -> None:
+    """The canonical links and tier of the source records a node rests on."""
+    tiers = []
+    for ref in refs:
+        src = records.sources.get(ref)
+        g.add((node, _X.recordedIn, _K[ref]))
+        if src is not None:
+            g.add((node, DCTERMS.source, URIRef(src.source.canonical)))
+            tiers.append(src.source.tier)
+    if tiers:
+        g.add((node, _X.sourceTier, _X["Primary" if all(t == "primary" for t in tiers) else "Secondary"]))
+
+
+def _legal_graph(records: Records, labels: Mapping[str, str]) -> Graph:
+    g = _graph()
+    for lid in sorted(records.legal):
+        rec = records.legal[lid]
+        node = _K[lid]
+        g.add((_K[rec.substance], _X.legalStatus, node))
+        g.add((node, RDF.type, _X.LegalStatus))
+        where = labels.get(rec.jurisdiction, rec.jurisdiction).split(" (")[0]
+        label = f"{labels.get(rec.substance, rec.substance)} in {where}: {rec.control_status}"
+        _put(
+            g,
+            node,
+            [
+                (RDFS.label, _text(label)),
+                (_X.concerns, _K[rec.substance]),
+                (_X.jurisdiction, _K[rec.jurisdiction]),
+                (_X.controlStatus, rec.control_status),
+                (_X.establishedBy, _K[rec.established_by] if rec.established_by else None),
+                (_X.note, _text(rec.note) if rec.note else None),
+                (_X.status, _X.Verified),
+            ],
+        )
+        _evidence(g, node, records, (rec.source, *rec.also))
+    return g
+
+
+def _statistics_graph(records: Records) -> Graph:
+    g = _graph()
+    for sid in sorted(records.statistics):
+        rec = records.statistics[sid]
+        node = _K[sid]
+        g.add((node, RDF.type, _X.Statistic))
+        years = re.findall(r"\d{4}", rec.period)
+        _put(
+            g,
+            node,
+            [
+                (RDFS.label, _text(rec.label)),
+                (_X.value, _text(rec.value)),
+                (_X.period, rec.period),
+                (_X.year, Literal(years[-1], datatype=XSD.gYear) if years else None),
+                *[(_X.concerns, _K[name]) for name in rec.concerns],
+                (_X.jurisdiction, _K[rec.jurisdiction] if rec.jurisdiction else None),
+                (_X.note, _text(rec.note) if rec.note else None),
+                (_X.status, _X.Verified),
+            ],
+        )
+        _evidence(g, node, records, (rec.source,))
+    return g
+
+
+def _lay_names_graph(records: Records) -> Graph:
+    g = _graph()
+    g.bind("skos", str(SKOS), override=True, replace=True)
+    for lay in records.lay_names:
+        slug = re.sub(r"[^a-z0-9]+", "_", lay.name.casefold()).strip("_")
+        node = _K[f"layname_{lay.entity}__{slug}"]
+        # The hidden label is what search reads; the node says where the name comes from.
+        g.add((_K[lay.entity], SKOS.hiddenLabel, _text(lay.name)))
+        g.add((node, RDF.type, _X.LayName))
+        _put(
+            g,
+            node,
+            [
+                (_X.layName, _text(lay.name)),
+                (_X.nameOf, _K[lay.entity]),
+                (DCTERMS.source, URIRef(lay.source)),
+                (_X.readAt, URIRef(lay.read_at)),
+                (_X.note, _text(lay.note) if lay.note else None),
+                (_X.checkedBy, lay.checked_by),
+            ],
+        )
     return g
 
 
