@@ -476,7 +476,9 @@ def _lay_name(f: _Fields) -> LayName:
         source=f.text("source"),
         read_at=f.text("read_at"),
         checked_by=f.opt_text("checked_by"),
+        verdict=f.opt_text("verdict"),
         note=f.opt_text("note"),
+        notes=f.opt_text("notes"),
     )
 
 

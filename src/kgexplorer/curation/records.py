@@ -319,7 +319,9 @@ class LayName:
     source: str
     read_at: str
     checked_by: str | None = None
+    verdict: str | None = None
     note: str | None = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
