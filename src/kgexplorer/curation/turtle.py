@@ -85,7 +85,7 @@ def derive_claim(evidence: Iterable[tuple[SourceRecord, Finding]]) -> DerivedCla
     >>> from kgexplorer.curation.reader import load_records
     >>> from pathlib import Path
     >>> recs = load_records(Path("graph/records"))
-    >>> all(derive_claim(recs.evidence(c)).level in DESIGN_LEVELS for c in recs.claims)
+    >>> all(derive_claim(recs.evidence(c)).level in DESIGN_LEVELS for c in recs.claims if recs.evidence(c))
     True
     """
     items = list(evidence)
