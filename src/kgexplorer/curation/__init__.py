@@ -18,9 +18,10 @@ from rdflib.namespace import RDF, RDFS
 from kgexplorer.namespaces import KG, KGX
 
 from .checks import Problem, check_records
+from .dataset import dataset_counts, with_counts
 from .reader import load_records
 from .records import Records
-from .turtle import GENERATED_FILES, build_turtle, write_turtle
+from .turtle import GENERATED_FILES, build_turtle
 
 __all__ = ["GENERATED_FILES", "Problem", "build_graph", "check_graph", "graph_vocabulary", "stale_files"]
 
@@ -70,12 +71,21 @@ def stale_files(graph_dir: Path, *, records: Records | None = None, labels: dict
     """The generated files whose committed bytes differ from a fresh build."""
     if records is None or labels is None:
         records, _, labels = _load(graph_dir)
-    built = build_turtle(records, labels=labels)
+    built = _built(graph_dir, records, labels)
     return [
         name
         for name, text in built.items()
         if not (graph_dir / name).exists() or (graph_dir / name).read_text(encoding="utf-8") != text
     ]
+
+
+def _built(graph_dir: Path, records: Records, labels: dict[str, str]) -> dict[str, str]:
+    """Every generated file's text, dataset.ttl's counts included (they count the freshly built files)."""
+    built = build_turtle(records, labels=labels)
+    dataset = graph_dir / "dataset.ttl"
+    if dataset.exists():
+        built["dataset.ttl"] = with_counts(dataset.read_text(encoding="utf-8"), dataset_counts(graph_dir, files=built))
+    return built
 
 
 def build_graph(graph_dir: Path) -> list[Path]:
@@ -85,4 +95,10 @@ def build_graph(graph_dir: Path) -> list[Path]:
         RecordError: a record does not follow the format (the build stops before writing anything).
     """
     records, _, labels = _load(graph_dir)
-    return write_turtle(records, graph_dir, labels=labels)
+    changed = []
+    for name, text in _built(graph_dir, records, labels).items():
+        path = graph_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
