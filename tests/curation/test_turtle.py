@@ -110,6 +110,7 @@ def test_sources_carry_identifiers_provenance_and_review(tmp_path: Path) -> None
     s = K.smith_2020
     assert (s, X.doi, URIRef("https://doi.org/10.1000/example.2020.1")) in g
     assert (s, X.registryId, Literal("NCT01234567")) in g
+    assert set(g.objects(s, X.registryId)) == {Literal("NCT01234567")}, "empty registries add nothing"
     assert (s, X.readAt, URIRef("https://pubmed.ncbi.nlm.nih.gov/12345678/")) in g
     assert (s, X.checkedBy, Literal("checker-b")) in g
     assert (s, X.phase, Literal("2")) in g

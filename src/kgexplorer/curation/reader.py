@@ -20,6 +20,7 @@ from .records import (
     EVENT_KINDS,
     RELATIONS,
     SOURCE_KINDS,
+    SPECIES,
     ClaimRecord,
     Design,
     Dose,
@@ -251,7 +252,7 @@ def _source(path: Path, f: _Fields) -> SourceRecord:
         level=df.choice("level", DESIGN_LEVELS),
         text=df.text("text"),
         phase=df.opt_text("phase"),
-        species=df.opt_text("species"),
+        species=_species(df),
         sample_size=df.opt_int("sample_size"),
         sponsor=df.opt_text("sponsor"),
         comparator=df.opt_text("comparator"),
@@ -260,6 +261,7 @@ def _source(path: Path, f: _Fields) -> SourceRecord:
     pf = f.sub("source")
     if pf is None:
         raise f.fail("source", "is required (canonical, read_at, read_on, section, tier)")
+    seen = pf.texts("seen_in")
     prov = Provenance(
         canonical=pf.text("canonical"),
         read_at=pf.text("read_at"),
@@ -267,7 +269,9 @@ def _source(path: Path, f: _Fields) -> SourceRecord:
         section=pf.text("section"),
         tier=pf.choice("tier", _TIERS),
         # An address may carry a note after it ("https://… (label brief summary)"): the address is the first word.
-        seen_in=tuple(item.split()[0] for item in pf.texts("seen_in")),
+        # An item that is not an address is a note on how the source was read.
+        seen_in=tuple(item.split()[0] for item in seen if item.startswith(("http://", "https://"))),
+        reading_notes=tuple(item for item in seen if not item.startswith(("http://", "https://"))),
     )
     pf.done()
     findings = tuple(_finding(ff) for ff in f.items("findings"))
@@ -381,6 +385,14 @@ def _finding(f: _Fields) -> Finding:
     )
     f.done()
     return found
+
+
+def _species(f: _Fields) -> tuple[str, ...]:
+    names = f.texts("species")
+    for name in names:
+        if name not in SPECIES:
+            raise f.fail("species", f"{name!r} is not one of {', '.join(SPECIES)} (a list when there are several)")
+    return names
 
 
 def _interval(f: _Fields) -> tuple[Number, Number] | None:

@@ -22,6 +22,7 @@ __all__ = [
     "EVENT_KINDS",
     "RELATIONS",
     "SOURCE_KINDS",
+    "SPECIES",
     "ClaimRecord",
     "Design",
     "Dose",
@@ -89,6 +90,15 @@ RELATIONS: tuple[str, ...] = (
     "associatedWith",
     "comparedWith",
 )
+#: Species a source's work was done in, and the graph individual each becomes.
+SPECIES: dict[str, str] = {
+    "human": "Human",
+    "rat": "Rat",
+    "mouse": "Mouse",
+    "non-human-primate": "NonHumanPrimate",
+    "animals": "Animal",
+    "in-vitro": "InVitro",
+}
 EVENT_KINDS: dict[str, str] = {
     "regulatory": "RegulatoryEvent",
     "historical": "HistoricalEvent",
@@ -122,7 +132,7 @@ class Design:
     level: str
     text: str
     phase: str | None = None
-    species: str | None = None
+    species: tuple[str, ...] = ()
     sample_size: int | None = None
     sponsor: str | None = None
     comparator: str | None = None
@@ -138,6 +148,7 @@ class Provenance:
     section: str
     tier: str
     seen_in: tuple[str, ...] = ()
+    reading_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from kgexplorer.evidence import level as rubric_level
 from kgexplorer.namespaces import KG, KGX
 
-from .records import DESIGN_LEVELS, EVENT_KINDS, SOURCE_KINDS, ClaimRecord, Finding, Records, SourceRecord
+from .records import DESIGN_LEVELS, EVENT_KINDS, SOURCE_KINDS, SPECIES, ClaimRecord, Finding, Records, SourceRecord
 
 __all__ = ["GENERATED_FILES", "DerivedClaim", "build_turtle", "derive_claim", "write_turtle"]
 
@@ -45,13 +45,6 @@ _HEADER = (
     "# records (one YAML file per source, claim or event) and rebuild. docs/decisions/evidence-records.md\n"
     "# describes the format; `kgexplorer records check` runs the machine checks.\n\n"
 )
-_SPECIES = {
-    "human": "Human",
-    "rat": "Rat",
-    "mouse": "Mouse",
-    "in-vitro": "InVitro",
-    "non-human-primate": "NonHumanPrimate",
-}
 _DIRECTION = {"supports": "Supports", "null": "Null", "mixed": "Mixed", "against": "Against", "unclear": "Unclear"}
 _KIND_OF_LEVEL = {
     "meta-analysis": "Clinical",
@@ -96,7 +89,7 @@ def derive_claim(evidence: Iterable[tuple[SourceRecord, Finding]]) -> DerivedCla
     directions = {f.direction for _, f in top}
     direction = directions.pop() if len(directions) == 1 else "mixed"
     level = next(s.design.level for s, _ in top)
-    species = tuple(sorted({s.design.species for s, _ in items if s.design.species}))
+    species = tuple(sorted({sp for s, _ in items for sp in s.design.species}))
     # Distinct participants: follow-ups of a source in the same claim are the same people.
     ids = {s.id for s, _ in items}
     counted = {s.id: s for s, _ in items if not (s.follow_up_of and s.follow_up_of in ids)}
@@ -203,7 +196,7 @@ def _claim_triples(
     g.add((node, _X.sourceTier, _X["Primary" if derived.tier == "primary" else "Secondary"]))
     g.add((node, _X.status, _X.Verified))
     for sp in derived.species:
-        g.add((node, _X.species, _X[_SPECIES.get(sp, sp)]))
+        g.add((node, _X.species, _X[SPECIES[sp]]))
     if derived.total_sample_size is not None:
         g.add((node, _X.totalSampleSize, Literal(derived.total_sample_size, datatype=XSD.integer)))
     if claim.population:
@@ -232,6 +225,8 @@ def _put(g: Graph, node: URIRef, values: Iterable[tuple[URIRef, object]]) -> Non
     for prop, value in values:
         if value is None or value == "":
             continue
+        if isinstance(value, tuple | list | dict):
+            raise TypeError(f"{prop}: a collection is not one value ({value!r})")
         if isinstance(value, URIRef | Literal):
             g.add((node, prop, value))
         elif isinstance(value, bool):
@@ -349,14 +344,14 @@ def _source_triples(g: Graph, src: SourceRecord) -> None:
             (_X.pmcid, ids.pmcid),
             *[
                 (_X.registryId, v)
-                for v in (*ids.nct, ids.isrctn, ids.eudract, ids.euctr, ids.anzctr, ids.chictr, ids.drks)
+                for v in (*ids.nct, *ids.isrctn, *ids.eudract, *ids.euctr, *ids.anzctr, *ids.chictr, *ids.drks)
             ],
             (_X.evidenceLevel, _X[DESIGN_LEVELS[d.level]]),
             (_X.studyDesign, d.text),
             (_X.phase, d.phase),
             (_X.sponsor, d.sponsor),
             (_X.comparator, d.comparator),
-            (_X.species, _X[_SPECIES.get(d.species, d.species)] if d.species else None),
+            *[(_X.species, _X[SPECIES[sp]]) for sp in d.species],
             (_X.sampleSize, d.sample_size),
             *[(_X.testedSubstance, _K[name]) for name in src.substances],
             *[(_X.studiedCondition, _K[name]) for name in src.conditions],
@@ -367,6 +362,7 @@ def _source_triples(g: Graph, src: SourceRecord) -> None:
             (_X.sourceSection, p.section),
             (_X.sourceTier, _X["Primary" if p.tier == "primary" else "Secondary"]),
             *[(_X.seenIn, URIRef(url)) for url in p.seen_in],
+            *[(_X.readingNote, note) for note in p.reading_notes],
             (_X.retracted, True if src.retracted else None),
             (_X.followUpOf, _K[src.follow_up_of] if src.follow_up_of else None),
         ],
