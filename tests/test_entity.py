@@ -98,7 +98,7 @@ def test_the_alcohol_use_disorder_claims(ketamine: EntityCard) -> None:
     assert rct.other.kind == "Condition"
     assert rct.n is not None
     assert rct.n > 0
-    assert {s.iri for s in rct.studies} >= {KG + "dakwar_2020", KG + "grabski_2022"}
+    assert {s.iri for s in rct.studies} >= {KG + "dakwar_2020", KG + "grabski_2022_kare"}
     assert all(s.url and s.url.startswith("https://doi.org/10.") for s in rct.studies)
     assert rct.explanation
 

@@ -606,7 +606,7 @@ def test_withheld_identifiers_are_absent(graph: Graph, facts: dict[str, object])
 @pytest.mark.shared
 def test_null_primary_outcomes_match_the_fact_base(graph: Graph, facts: dict[str, object]) -> None:
     want = {s["id"] for s in _section(facts, "studies") if s.get("primary_outcome_result") == "null"}
-    assert {"carhart_harris_2021", "pcn101_phase2a_2023"} <= want
+    assert {"carhart_harris_2021", "nct05414422"} <= want
     got = {
         n[len(KG) :] for n in graph.instances(KGX + "Study") if "Null" in graph.terms(n, KGX + "primaryOutcomeResult")
     }

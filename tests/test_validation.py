@@ -25,7 +25,7 @@ DCT = Namespace("http://purl.org/dc/terms/")
 
 # breakage -> (node the report names, the rule it states)
 EXPECTED = {
-    "claim without a source": ("kg:claim_ketamine_aud_rct", "every claim has at least one source"),
+    "claim without a source": ("kg:claim_ketamine__testedFor__alcohol_use_disorder", "every claim has at least one source"),
     "malformed DOI": ("kg:dakwar_2019", "a DOI is an https://doi.org/10.… IRI"),
     "dangling kg: IRI": (
         "kg:no_such_condition",
@@ -35,9 +35,9 @@ EXPECTED = {
         "kg:lsd kgx:testedFor kg:ptsd",
         "direct edges are derived from claims, never written by hand",
     ),
-    "retracted study as evidence": ("kg:claim_mdma_ptsd_pilot", "a retracted paper is never evidence"),
+    "retracted study as evidence": ("kg:claim_mdma__testedFor__ptsd", "a retracted paper is never evidence"),
     "preclinical claim without species": (
-        "kg:claim_ketamine_mtor",
+        "kg:claim_ketamine__actsOn__mtor",
         "a claim about an animal or cell model must say so: preclinical evidence needs a species or model",
     ),
 }
@@ -45,13 +45,13 @@ EXPECTED = {
 
 def _break(graph: Graph) -> None:
     """Apply every breakage of EXPECTED to a copy of the bundled graph."""
-    graph.remove((KG.claim_ketamine_aud_rct, DCT.source, None))
+    graph.remove((KG.claim_ketamine__testedFor__alcohol_use_disorder, DCT.source, None))
     graph.remove((KG.dakwar_2019, KGX.doi, None))
     graph.add((KG.dakwar_2019, KGX.doi, Literal("10.1176/appi.ajp.2019.18101123")))  # a string, not a doi.org IRI
     graph.add((KG.ketamine, KGX.relatedCondition, KG.no_such_condition))
     graph.add((KG.lsd, KGX.testedFor, KG.ptsd))
     graph.add((KG.mithoefer_2011, KGX.retracted, Literal(True)))
-    graph.remove((KG.claim_ketamine_mtor, KGX.species, None))
+    graph.remove((KG.claim_ketamine__actsOn__mtor, KGX.species, None))
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,8 @@ def broken_report(tmp_path_factory: pytest.TempPathFactory) -> ValidationReport:
     for path in bundled_data_files():
         graph.parse(path, format="turtle")
     # the breakages must start from a graph that really has what they take away
-    assert (KG.claim_ketamine_mtor, KGX.species, KGX.Rat) in graph
-    assert (KG.claim_mdma_ptsd_pilot, KGX.supportedBy, KG.mithoefer_2011) in graph
+    assert (KG.claim_ketamine__actsOn__mtor, KGX.species, KGX.Rat) in graph
+    assert (KG.claim_mdma__testedFor__ptsd, KGX.supportedBy, KG.mithoefer_2011) in graph
     _break(graph)
     path = tmp_path_factory.mktemp("broken") / "broken-graph.ttl"
     graph.serialize(path, format="turtle")

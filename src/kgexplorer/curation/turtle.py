@@ -23,7 +23,17 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 from kgexplorer.evidence import level as rubric_level
 from kgexplorer.namespaces import KG, KGX
 
-from .records import DESIGN_LEVELS, EVENT_KINDS, SOURCE_KINDS, SPECIES, ClaimRecord, Finding, Records, SourceRecord
+from .records import (
+    DESIGN_LEVELS,
+    EVENT_KINDS,
+    SOURCE_KINDS,
+    SPECIES,
+    ClaimRecord,
+    Finding,
+    Records,
+    Retraction,
+    SourceRecord,
+)
 
 __all__ = ["GENERATED_FILES", "DerivedClaim", "build_turtle", "derive_claim", "write_turtle"]
 
@@ -58,6 +68,7 @@ _KIND_OF_LEVEL = {
     "preclinical": "PreclinicalKind",
     "reference": "ReferenceKind",
 }
+_DOCUMENTS = ("label", "regulatory-document", "guideline")
 _DURATION = {"hours": "PT{}H", "days": "P{}D", "weeks": "P{}D", "months": "P{}M", "years": "P{}Y"}
 
 
@@ -303,7 +314,7 @@ def _finding_triples(g: Graph, claim_node: URIRef, claim: ClaimRecord, src: Sour
             g,
             gnode,
             [
-                (RDFS.label, group.group),
+                (_X.group, group.group),
                 (_X.value, group.value),
                 (_X.unit, group.unit),
                 (_X.sampleSize, group.n),
@@ -318,7 +329,35 @@ def _sources_graph(records: Records) -> Graph:
     g = _graph()
     for sid in sorted(records.sources):
         _source_triples(g, records.sources[sid])
+    for paper in records.retractions:
+        _retraction_triples(g, paper)
     return g
+
+
+def _retraction_triples(g: Graph, paper: Retraction) -> None:
+    """A retracted paper whose notice was seen, so readers and the shapes can see it is never evidence."""
+    if not paper.notice or not (paper.doi or paper.pmid):
+        return  # reported but not confirmed: it stays on the list (kept out of evidence) without a node
+    key = paper.pmid or re.sub(r"[^a-z0-9]+", "_", (paper.doi or "").lower())
+    node = _K[f"retracted_{key}"]
+    g.add((node, RDF.type, _X.Study))
+    _put(
+        g,
+        node,
+        [
+            (RDFS.label, _text(f"{paper.title} (retracted)")),
+            (DCTERMS.title, paper.title),
+            (_X.journal, paper.journal),
+            (_X.year, Literal(str(paper.year), datatype=XSD.gYear) if paper.year else None),
+            (_X.doi, URIRef("https://doi.org/" + paper.doi) if paper.doi else None),
+            (_X.pmid, paper.pmid),
+            (_X.pmcid, paper.pmcid),
+            (_X.retracted, True),
+            (_X.retractionNotice, URIRef(paper.notice)),
+            (DCTERMS.source, URIRef(paper.notice)),
+            (_X.note, _text(paper.notice_seen_as) if paper.notice_seen_as else None),
+        ],
+    )
 
 
 def _source_triples(g: Graph, src: SourceRecord) -> None:
@@ -364,6 +403,12 @@ def _source_triples(g: Graph, src: SourceRecord) -> None:
             *[(_X.seenIn, URIRef(url)) for url in p.seen_in],
             *[(_X.readingNote, note) for note in p.reading_notes],
             (_X.retracted, True if src.retracted else None),
+            # A field no page showed is named, never guessed (graph/shapes.ttl reads these).
+            (_X.unverifiedField, "year" if src.year is None and src.kind not in _DOCUMENTS else None),
+            (
+                _X.unverifiedField,
+                "doi" if not (ids.doi or ids.pmid or ids.pmcid or ids.nct) and src.kind not in _DOCUMENTS else None,
+            ),
             (_X.followUpOf, _K[src.follow_up_of] if src.follow_up_of else None),
         ],
     )
