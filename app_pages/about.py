@@ -40,7 +40,8 @@ st.markdown(
     "Every link between two things is a *claim* with its evidence. Its level is the strongest study "
     "design behind it (1 = strongest for showing a treatment causes an effect in people); its "
     "direction says whether the results supported it, showed no difference (null), were mixed, or "
-    "went against it. **A finding in rats or mice is not a finding in humans.**"
+    "went against it, or is unclear (the source itself calls it uncertain or not established: never "
+    "support). **A finding in rats or mice is not a finding in humans.**"
 )
 st.dataframe([{"rank": lv.rank, "level": lv.label} for lv in LEVELS], hide_index=True, key="about_rubric")
 if info.citation or source.kind == "bundled":

@@ -4,6 +4,7 @@ import streamlit as st
 
 from kgexplorer import ui
 from kgexplorer.claims import claim_table, evidence_matrix, studies_per_year
+from kgexplorer.evidence import DIRECTIONS
 
 kg = ui.get_graph()
 st.title("Evidence")
@@ -26,7 +27,7 @@ levels = c3.multiselect(
     key="evidence_levels",
 )
 c4, c5, c6 = st.columns(3)
-directions = c4.multiselect("Result direction", ["supports", "mixed", "null", "against"], key="evidence_directions")
+directions = c4.multiselect("Result direction", list(DIRECTIONS), key="evidence_directions")
 species = c5.multiselect(
     "Species", sorted({s for r in rows for s in r.species.split(", ") if s}), key="evidence_species"
 )

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from kgexplorer import KnowledgeGraph, Settings
+from kgexplorer.curation.reader import load_records
+from kgexplorer.curation.records import Records
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -19,6 +21,13 @@ def kg() -> Iterator[KnowledgeGraph]:
     graph = KnowledgeGraph.bundled()
     yield graph
     graph.close()
+
+
+@pytest.fixture(scope="session")
+def records() -> Records:
+    """The evidence records the bundled graph is built from (graph/records/), read once: the source of truth
+    that tests compare the graph's answers with."""
+    return load_records(ROOT / "graph" / "records")
 
 
 @pytest.fixture(scope="session")

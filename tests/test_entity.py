@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from kgexplorer import EntityCard, EntityNotFound, KnowledgeGraph
-from kgexplorer.evidence import DIRECTIONS, LEVELS
+from kgexplorer.curation.records import DESIGN_LEVELS, Records
+from kgexplorer.curation.turtle import derive_claim
+from kgexplorer.evidence import DIRECTIONS, LEVELS, level
 from kgexplorer.namespaces import KG, KGX
 
 
@@ -90,17 +92,39 @@ def test_each_claim_carries_level_direction_and_studies(ketamine: EntityCard) ->
         assert list(claim.years) == sorted(claim.years)
 
 
-def test_the_alcohol_use_disorder_claims(ketamine: EntityCard) -> None:
+def test_the_alcohol_use_disorder_claims(ketamine: EntityCard, records: Records) -> None:
+    """The card shows what the records derive: level, direction, N, and each source's own finding."""
     aud = [c for c in ketamine.claims if c.other.iri == KG + "alcohol_use_disorder"]
     assert {c.relation for c in aud} == {"tested as a treatment for"}
-    rct = next(c for c in aud if c.level == "Randomised controlled trial")
-    assert rct.direction == "mixed"  # more abstinence, but relapse did not differ (KARE)
-    assert rct.other.kind == "Condition"
-    assert rct.n is not None
-    assert rct.n > 0
-    assert {s.iri for s in rct.studies} >= {KG + "dakwar_2020", KG + "grabski_2022_kare"}
-    assert all(s.url and s.url.startswith("https://doi.org/10.") for s in rct.studies)
-    assert rct.explanation
+    (claim,) = aud  # one claim per subject, relation, object and population; several sources are its evidence
+    evidence = records.evidence("ketamine__testedFor__alcohol_use_disorder")
+    derived = derive_claim(evidence)
+    assert claim.level == level(DESIGN_LEVELS[derived.level]).label == "Randomised controlled trial"
+    assert claim.direction == derived.direction == "mixed"  # more abstinence, but relapse did not differ (KARE)
+    assert claim.other.kind == "Condition"
+    assert claim.n == derived.total_sample_size  # None unless every source gives its N
+    assert {s.iri for s in claim.studies} == {KG + src.id for src, _ in evidence}
+    assert {KG + "dakwar_2020", KG + "grabski_2022_kare"} <= {s.iri for s in claim.studies}
+    findings = {KG + src.id: f for src, f in evidence}
+    for study in claim.studies:
+        assert study.url and study.url.startswith("https://"), study
+        assert study.direction == findings[study.iri].direction
+        assert study.result == findings[study.iri].reported_result
+    assert claim.explanation
+
+
+def test_a_source_without_doi_or_pmid_links_to_its_canonical_page(kg: KnowledgeGraph, records: Records) -> None:
+    """A label or a regulator's page is linked by its canonical address, never left without a link."""
+    documents = [
+        s for s in records.sources.values() if s.kind == "label" and not (s.identifiers.doi or s.identifiers.pmid)
+    ]
+    assert documents
+    src = documents[0]
+    claim_id = src.findings[0].claim
+    card = kg.entity(records.claims[claim_id].subject)
+    (view,) = [c for c in card.claims if c.iri == KG + "claim_" + claim_id]
+    (ref,) = [s for s in view.studies if s.iri == KG + src.id]
+    assert ref.url == src.source.canonical
 
 
 def test_a_study_card_shows_its_doi_as_an_identifier(kg: KnowledgeGraph) -> None:

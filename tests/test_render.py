@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 
 from kgexplorer import KnowledgeGraph, Neighbourhood, SettingError, Settings
-from kgexplorer.evidence import LEVELS
+from kgexplorer.evidence import DIRECTIONS, LEVELS
 from kgexplorer.network import MORE
 from kgexplorer.render import GraphView, render
 from kgexplorer.style import DIRECTION_STYLES, MORE_STYLE, OTHER_KIND, STRUCTURAL, edge_width, kind_style
@@ -45,14 +45,16 @@ def test_nodes_take_their_kind_style_and_more_nodes_are_dashed_boxes(ketamine: t
 
 
 def test_edges_are_styled_by_direction_and_level(ketamine: tuple[Neighbourhood, GraphView]) -> None:
-    """Supports is solid; mixed, null and against are dashed, each in its own colour and pattern."""
+    """Supports is solid; mixed, null, against and unclear are dashed, each in its own colour and pattern."""
     hood, view = ketamine
-    dashed = [DIRECTION_STYLES[d] for d in ("mixed", "null", "against")]
+    dashed = [DIRECTION_STYLES[d] for d in DIRECTIONS if d != "supports"]
 
+    assert set(DIRECTIONS) <= set(DIRECTION_STYLES), "every result direction has its own look"
     assert DIRECTION_STYLES["supports"].dashes == ()
     assert all(s.dashes for s in dashed)
-    assert len({s.dashes for s in dashed}) == 3
-    assert len({s.colour for s in [*dashed, DIRECTION_STYLES["supports"], STRUCTURAL]}) == 5
+    assert len({s.dashes for s in dashed}) == len(dashed) == 4
+    assert len({s.colour for s in [*dashed, DIRECTION_STYLES["supports"], STRUCTURAL]}) == 6
+    assert "unclear" in {attrs["direction"] for *_, attrs in hood.graph.edges(data=True)}, "the view shows one"
     for edge in view.edges:
         attrs = hood.graph.edges[edge.source, edge.target, edge.predicate]
         if attrs["claims"]:

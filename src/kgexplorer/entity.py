@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .evidence import level_by_iri
+from .evidence import DIRECTIONS, level_by_iri
 from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
 from .namespaces import KGX, RDF, RDFS, SKOS
 from .terms import IRI, Literal, Term
@@ -34,12 +34,7 @@ _HIDDEN = {
     "http://purl.org/dc/terms/source",
     "http://purl.org/dc/terms/provenance",
 }
-_DIRECTION = {
-    KGX + "Supports": "supports",
-    KGX + "Null": "null",
-    KGX + "Mixed": "mixed",
-    KGX + "Against": "against",
-}
+_DIRECTION = {KGX + d.capitalize(): d for d in DIRECTIONS}
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,12 @@ class Identifier:
 
 @dataclass(frozen=True)
 class StudyRef:
-    """A study cited by a claim."""
+    """A study or document cited by a claim, with what it reported about the claim when it is evidence.
+
+    ``url`` is the canonical link: the DOI, else the PubMed record, else the source's own ``dcterms:source``
+    (a label or a regulator's page). ``direction`` and ``result`` are this source's own finding (its result
+    direction and the result as it reports it), which may differ from the claim's combined direction.
+    """
 
     iri: str
     label: str
@@ -61,6 +61,8 @@ class StudyRef:
     design: str | None
     n: int | None
     url: str | None
+    direction: str = ""
+    result: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,10 @@ class EntityCard:
                 if c.explanation:
                     lines.append(f"    {c.explanation}")
                 for s in c.studies:
-                    lines.append(f"    evidence: {s.label}" + (f"  {s.url}" if s.url else ""))
+                    own = f" [{s.direction}]" if s.direction else ""
+                    lines.append(f"    evidence: {s.label}{own}" + (f"  {s.url}" if s.url else ""))
+                    if s.result:
+                        lines.append(f"      {s.result}")
         for a in card.attributes:
             lines.append(f"{a.label}: {a.value}")
         if card.links:
@@ -417,10 +422,14 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
         return ()
     claim_iris = [str(r[0]) for r in rows]
     study_rows = backend.select(
-        """SELECT ?c ?rel ?s ?year ?design ?n ?doi ?pmid WHERE {
-             { ?c kgx:supportedBy ?s . BIND("evidence" AS ?rel) } UNION { ?c kgx:citedIn ?s . BIND("cited" AS ?rel) }
+        """SELECT ?c ?rel ?s ?year ?design ?n ?doi ?pmid ?canonical ?dir ?result WHERE {
+             { ?c kgx:supportedBy ?s . BIND("evidence" AS ?rel)
+               OPTIONAL { ?c kgx:resultForStudy ?r . ?r kgx:study ?s .
+                          OPTIONAL { ?r kgx:resultDirection ?dir } OPTIONAL { ?r kgx:reportedResult ?result } } }
+             UNION { ?c kgx:citedIn ?s . BIND("cited" AS ?rel) }
              OPTIONAL { ?s kgx:year ?year } OPTIONAL { ?s kgx:studyDesign ?design }
-             OPTIONAL { ?s kgx:sampleSize ?n } OPTIONAL { ?s kgx:doi ?doi } OPTIONAL { ?s kgx:pmid ?pmid } }""",
+             OPTIONAL { ?s kgx:sampleSize ?n } OPTIONAL { ?s kgx:doi ?doi } OPTIONAL { ?s kgx:pmid ?pmid }
+             OPTIONAL { ?s dcterms:source ?canonical } }""",
         values={"c": [IRI(c) for c in claim_iris]},
         max_rows=10_000,
     ).rows
@@ -431,19 +440,24 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
         values={"c": [IRI(c) for c in claim_iris]},
         max_rows=10_000,
     ).rows
-    studies: dict[str, dict[str, list[tuple[str, str | None, str | None, int | None, str | None]]]] = defaultdict(
-        lambda: defaultdict(list)
+    # One entry per (claim, role, study): a study with two canonical links or a text in two languages
+    # answers several rows, and the first is enough.
+    studies: dict[str, dict[str, dict[str, tuple[str | None, str | None, int | None, str | None, str, str]]]] = (
+        defaultdict(lambda: defaultdict(dict))
     )
-    for c, rel, s, year, design, n, doi, pmid in study_rows:
+    for c, rel, s, year, design, n, doi, pmid, canonical, d, result in study_rows:
         url = str(doi) if doi else (f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None)
-        studies[str(c)][str(rel)].append(
+        url = url or (str(canonical) if isinstance(canonical, IRI) else None)
+        studies[str(c)][str(rel)].setdefault(
+            str(s),
             (
-                str(s),
                 str(year) if year else None,
                 str(design) if design else None,
                 _whole(n),
                 url,
-            )
+                _DIRECTION.get(str(d), "") if d else "",
+                str(result or ""),
+            ),
         )
     species: dict[str, list[str]] = defaultdict(list)
     sources: dict[str, list[str]] = defaultdict(list)
@@ -453,7 +467,7 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
         backend,
         {str(r[3]) for r in rows}
         | {str(r[2]) for r in rows}
-        | {s[0] for d in studies.values() for lst in d.values() for s in lst}
+        | {s for d in studies.values() for found in d.values() for s in found}
         | {s for lst in species.values() for s in lst}
         | {str(r[11]) for r in rows if r[11]},
     )
@@ -463,10 +477,10 @@ def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
         lv = level_by_iri(str(lev)) if lev else None
 
         def refs(rel: str, c: object = c) -> tuple[StudyRef, ...]:
-            items = studies.get(str(c), {}).get(rel, [])
+            items = studies.get(str(c), {}).get(rel, {})
             return tuple(
                 sorted(
-                    (StudyRef(s, names[s], y, dz, nn, u) for s, y, dz, nn, u in items),
+                    (StudyRef(s, names[s], *values) for s, values in items.items()),
                     key=lambda r: (r.year or "", r.label),
                 )
             )

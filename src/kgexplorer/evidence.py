@@ -53,8 +53,9 @@ LEVELS: tuple[EvidenceLevel, ...] = (
 _BY_KEY = {lv.key: lv for lv in LEVELS}
 _BY_IRI = {lv.iri: lv for lv in LEVELS}
 
-#: Result directions, in the order they are shown.
-DIRECTIONS: tuple[str, ...] = ("supports", "mixed", "null", "against")
+#: Result directions, in the order they are shown. ``unclear``: the source itself calls the relation uncertain,
+#: hypothesised or not established; it is never support.
+DIRECTIONS: tuple[str, ...] = ("supports", "mixed", "null", "against", "unclear")
 
 
 def level(key: str) -> EvidenceLevel:

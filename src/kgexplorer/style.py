@@ -78,9 +78,12 @@ KIND_STYLES: dict[str, KindStyle] = {
         KindStyle("Acute effect", "triangle-down", _SKY),
         KindStyle("Risk", "triangle", _VERMILLION),
         KindStyle("Access barrier", "octagon", _ORANGE),
+        KindStyle("Adverse event", "cross", _ORANGE),
+        KindStyle("Drug class", "heptagon", _BLUE),
         KindStyle("Topic", "pill", _SKY),
         KindStyle("Jurisdiction", "pentagon", _GREEN),
         KindStyle("Study", "document", _YELLOW),
+        KindStyle("Source document", "tag", _YELLOW),
         KindStyle("Regulatory event", "plus", _PURPLE),
         KindStyle("Historical event", "hourglass", _YELLOW),
         KindStyle("Publication event", "trapezoid", _BLUE),
@@ -103,6 +106,8 @@ DIRECTION_STYLES: dict[str, EdgeStyle] = {
         EdgeStyle("mixed", "mixed results", _ORANGE, (10, 5)),
         EdgeStyle("null", "no effect found", _BLUE, (3, 5)),
         EdgeStyle("against", "against", _VERMILLION, (10, 4, 2, 4)),
+        # Hedged or not established: dotted and never green, so it cannot be read as support.
+        EdgeStyle("unclear", "unclear (not established)", _SKY, (2, 6)),
         EdgeStyle("", "claims, direction not stated", _PURPLE, ()),
     )
 }
@@ -160,6 +165,9 @@ _SHAPES: dict[str, str] = {
     "pentagon": _polygon(5),
     "hexagon": _polygon(6, start=0),
     "octagon": _polygon(8, start=22.5),
+    "heptagon": _polygon(7),
+    "cross": '<polygon fill="{c}" points="22,6 50,34 78,6 94,22 66,50 94,78 78,94 50,66 22,94 6,78 34,50 6,22"/>',
+    "tag": '<polygon fill="{c}" points="4,18 68,18 96,50 68,82 4,82"/>',
     "star": _polygon(5, radius=47, inner=20),
     "plus": '<polygon fill="{c}" points="36,6 64,6 64,36 94,36 94,64 64,64 64,94 36,94 36,64 6,64 6,36 36,36"/>',
     "star4": _polygon(4, radius=47, start=-90, inner=16),

@@ -71,6 +71,7 @@ DIRECTION_BADGE = {
     "mixed": "🟧 mixed",
     "null": "⬜ null (no difference)",
     "against": "🟥 against",
+    "unclear": "❔ unclear (not established)",
     "": "",
 }
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -289,9 +290,15 @@ def claim_block(c: ClaimView) -> None:
     st.markdown(f"**{md(c.other.label)}** — {md(facts)}{flags}")
     if c.explanation:
         st.markdown(md(c.explanation))
-    studies = [link(s.label, s.url) for s in c.studies]
-    if studies:
-        st.caption("Evidence: " + "; ".join(studies))
+    if c.studies:
+        # Each source's own finding: a claim that is mixed overall may rest on a null trial and a positive one.
+        lines = [
+            link(s.label, s.url)
+            + (f" — {md(DIRECTION_BADGE.get(s.direction, s.direction))}" if s.direction else "")
+            + (f": {md(s.result)}" if s.result else "")
+            for s in c.studies
+        ]
+        st.caption("Evidence:  \n" + "  \n".join(lines))
     if c.cited_in:
         st.caption("Restated (not tested) in: " + "; ".join(md(s.label) for s in c.cited_in))
     if c.note:
