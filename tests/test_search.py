@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kgexplorer import KnowledgeGraph
+from kgexplorer.curation.records import Records
 from kgexplorer.namespaces import KG
 from kgexplorer.search import LabelIndex, normalize
 
@@ -120,3 +121,13 @@ def test_entities_named_only_by_a_name_predicate_are_found(tmp_path: object) -> 
         assert [h.label for h in graph.search("course")] == ["Course label"]  # rdfs:label wins
         assert graph.search("Course name") == []  # a name predicate is read only without a label
         assert graph.entity("GraduateStudent1").label == "GraduateStudent1"
+
+
+def test_every_lay_name_of_the_records_finds_its_entity_first(kg: KnowledgeGraph, records: Records) -> None:
+    """Street and lay names (skos:hiddenLabel) find their entity, which keeps its own name."""
+    assert records.lay_names
+    for lay in records.lay_names:
+        hits = kg.search(lay.name, kinds=["Substance"])
+        assert hits, lay.name
+        assert hits[0].iri == KG + lay.entity, (lay.name, hits[0])
+        assert hits[0].label != lay.name, "a lay name is never shown as the entity's name"

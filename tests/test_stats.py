@@ -4,11 +4,15 @@ bundled graph and on generic RDF."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from kgexplorer import GraphStats, KnowledgeGraph
+from kgexplorer.curation.records import DESIGN_LEVELS, SOURCE_KINDS, Records
+from kgexplorer.curation.turtle import derive_claim
+from kgexplorer.evidence import DIRECTIONS, LEVELS, level
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +49,30 @@ def test_claims_by_level_and_direction_add_up(stats: GraphStats) -> None:
     assert sum(stats.claims_by_direction.values()) == stats.claims
     assert "Randomised controlled trial" in stats.claims_by_level
     assert "other" not in stats.claims_by_level
-    assert set(stats.claims_by_direction) <= {"supports", "mixed", "null", "against"}
+    assert set(stats.claims_by_direction) <= set(DIRECTIONS)
 
 
-def test_studies_and_their_identifiers(kg: KnowledgeGraph, stats: GraphStats) -> None:
+def test_claims_by_level_and_direction_are_what_the_records_derive(stats: GraphStats, records: Records) -> None:
+    derived = [derive_claim(records.evidence(c)) for c in records.claims if records.evidence(c)]
+    assert stats.claims == len(derived)
+    assert stats.claims_by_direction == dict(Counter(d.direction for d in derived))
+    levels = Counter(level(DESIGN_LEVELS[d.level]).label for d in derived)
+    assert stats.claims_by_level == {lv.label: levels[lv.label] for lv in LEVELS if levels[lv.label]}
+
+
+def test_studies_and_their_identifiers(kg: KnowledgeGraph, stats: GraphStats, records: Records) -> None:
     assert stats.studies == count(kg, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a kgx:Study }")
     assert 0 < stats.studies_with_doi_or_pmid <= stats.studies
+    trials = [s for s in records.sources.values() if s.identifiers.nct and SOURCE_KINDS[s.kind] == "Study"]
+    assert stats.registered_trials == len(trials) > 0
+    assert stats.registered_trials_with_phase == len([s for s in trials if s.design.phase])
+    assert f"registered trials (NCT id): {len(trials):,}" in stats.to_text()
+
+
+def test_adverse_events_drug_classes_and_source_documents_are_counted(kg: KnowledgeGraph, stats: GraphStats) -> None:
+    for kind, cls in (("Adverse event", "AdverseEvent"), ("Drug class", "DrugClass"), ("Source document", "Source")):
+        n = count(kg, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a/rdfs:subClassOf* kgx:{cls} }}")
+        assert stats.entities_by_kind[kind] == n > 0, kind
 
 
 def test_entities_by_kind_cover_the_domain(stats: GraphStats) -> None:

@@ -48,8 +48,8 @@ import pyoxigraph as ox
 from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
 from .errors import EndpointError, SettingError
 from .guard import check_query
-from .labels import LABEL_PREDICATES, Backend, fetch_kinds, label_pattern
-from .namespaces import SKOS, prefix_block
+from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, Backend, fetch_kinds, label_pattern
+from .namespaces import prefix_block
 from .query import (
     AskResult,
     GraphResult,
@@ -74,8 +74,8 @@ _WEB_PAGE = {"text/html", "application/xhtml+xml"}
 _USER_AGENT = "kgexplorer (https://w3id.org/kgexplorer)"
 _ERROR_BODY_CHARS = 300
 # What a remote search reads, as the local index does (search.LabelIndex.from_backend): the three main label
-# predicates and skos:altLabel, one UNION branch each (labels.label_pattern).
-_SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], SKOS + "altLabel"))
+# predicates and the synonym predicates (labels.SYNONYM_PREDICATES), one UNION branch each (labels.label_pattern).
+_SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], *SYNONYM_PREDICATES))
 # The values of the remote_endpoints setting.
 _OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
 
@@ -399,8 +399,8 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
     ...     index = candidate_index(kg, "special K", max_rows=100)
-    >>> [(h.label, h.matched) for h in index.search("special K")]
-    [('Ketamine', 'Special K')]
+    >>> [(h.label, h.matched) for h in index.search("special K")][0]
+    ('Ketamine', 'Special K')
     """
     words = _words(text)
     if not words:
@@ -424,7 +424,7 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
         chunk = [IRI(x) for x in iris[i : i + batch]]
         found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {_SEARCHED} FILTER(isLiteral(?l)) }}", values={"e": chunk})
         rows += [
-            (str(e), str(lab), not str(p).endswith("altLabel"), kinds.get(str(e), "Resource"))
+            (str(e), str(lab), str(p) not in SYNONYM_PREDICATES, kinds.get(str(e), "Resource"))
             for e, p, lab in found.rows
             if e is not None and p is not None and lab is not None
         ]

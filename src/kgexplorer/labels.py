@@ -27,6 +27,7 @@ __all__ = [
     "KINDS",
     "LABEL_PREDICATES",
     "NAME_LOCAL_NAMES",
+    "SYNONYM_PREDICATES",
     "Backend",
     "EntityRef",
     "fetch_kinds",
@@ -70,9 +71,12 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("AcuteEffect", "Acute effect"),
     ("Risk", "Risk"),
     ("AccessBarrier", "Access barrier"),
+    ("AdverseEvent", "Adverse event"),
+    ("DrugClass", "Drug class"),
     ("Topic", "Topic"),
     ("Jurisdiction", "Jurisdiction"),
     ("Study", "Study"),
+    ("Source", "Source document"),
     ("RegulatoryEvent", "Regulatory event"),
     ("HistoricalEvent", "Historical event"),
     ("PublicationEvent", "Publication event"),
@@ -81,7 +85,10 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("Claim", "Claim"),
     ("StudyResult", "Study result"),
 )
-_KIND_BY_CLASS = {KGX + local: name for local, name in KINDS}
+# The kinds of source document (graph/ontology.ttl: subclasses of kgx:Source) are one kind on screen.
+_KIND_BY_CLASS = {KGX + local: name for local, name in KINDS} | {
+    KGX + local: "Source document" for local in ("DrugLabel", "RegulatoryDocument", "Guideline")
+}
 _KIND_RANK = {name: i for i, (_, name) in enumerate(KINDS)}
 #: Predicates read as a node's label, best first.
 LABEL_PREDICATES: tuple[str, ...] = (
@@ -92,6 +99,9 @@ LABEL_PREDICATES: tuple[str, ...] = (
     "http://purl.org/dc/terms/title",
     "http://purl.org/dc/elements/1.1/title",
 )
+#: Predicates whose values search finds but never shows as the node's name: synonyms, and hidden labels
+#: (street and lay names such as "magic mushrooms", each from a public-health agency's page).
+SYNONYM_PREDICATES: tuple[str, ...] = (SKOS + "altLabel", SKOS + "hiddenLabel")
 #: Local names of other predicates read as a label when a node has none of :data:`LABEL_PREDICATES`.
 NAME_LOCAL_NAMES: tuple[str, ...] = ("name", "title")
 _GENERIC_RANK = 100  # any label of LABEL_PREDICATES, in any language, beats a generic name

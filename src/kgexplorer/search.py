@@ -22,8 +22,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .labels import LABEL_PREDICATES, Backend, is_name_predicate, kind_of, label_pattern, label_score
-from .namespaces import SKOS
+from .labels import (
+    LABEL_PREDICATES,
+    SYNONYM_PREDICATES,
+    Backend,
+    is_name_predicate,
+    kind_of,
+    label_pattern,
+    label_score,
+)
 from .terms import IRI, Literal
 
 __all__ = ["LabelIndex", "SearchHit", "normalize"]
@@ -38,9 +45,12 @@ _KIND_PRIORITY = {
     "Acute effect": 1,
     "Risk": 1,
     "Access barrier": 1,
+    "Adverse event": 1,
+    "Drug class": 1,
     "Topic": 2,
     "Jurisdiction": 2,
     "Study": 3,
+    "Source document": 3,
     "Regulatory event": 4,
     "Historical event": 4,
     "Publication event": 4,
@@ -120,7 +130,8 @@ class LabelIndex:
 
     @classmethod
     def from_backend(cls, backend: Backend, *, max_rows: int | None = None) -> LabelIndex:
-        """Index every entity's labels (rdfs:label, skos:prefLabel, schema:name) and synonyms (skos:altLabel).
+        """Index every entity's labels (rdfs:label, skos:prefLabel, schema:name) and synonyms (skos:altLabel,
+        and skos:hiddenLabel: lay names that find the entity but are never shown as its name).
 
         One query reads them with the entities' types (their kinds); Oxigraph answers a UNION of one
         branch per predicate from its index, where ``VALUES ?p {…}`` made it scan the whole store.
@@ -131,13 +142,16 @@ class LabelIndex:
 
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
-        ...     [h.label for h in LabelIndex.from_backend(kg).search("special K")]
-        ['Ketamine']
+        ...     index = LabelIndex.from_backend(kg)
+        >>> [(h.label, h.matched) for h in index.search("special K", kinds=["Substance"])]
+        [('Ketamine', 'Special K')]
+        >>> [(h.label, h.matched) for h in index.search("magic mushrooms", kinds=["Substance"])]
+        [('Psilocybin', 'Magic Mushrooms')]
         """
-        alt = f"{{ ?e <{SKOS}altLabel> ?l . BIND(<{SKOS}altLabel> AS ?p) }}"
         main = LABEL_PREDICATES[:3]
         rows = backend.select(
-            f"SELECT ?e ?p ?l ?t WHERE {{ {{ {label_pattern('?e', main)} UNION {alt} }} OPTIONAL {{ ?e a ?t }} }}",
+            f"SELECT ?e ?p ?l ?t WHERE {{ {{ {label_pattern('?e', (*main, *SYNONYM_PREDICATES))} }} "
+            "OPTIONAL { ?e a ?t } }",
             max_rows=max_rows,
         ).rows
         others = [
@@ -159,7 +173,7 @@ class LabelIndex:
                 continue
             if isinstance(t, IRI):
                 types[e.value].add(t.value)
-            preferred = not str(p).endswith("altLabel")
+            preferred = str(p) not in SYNONYM_PREDICATES
             texts[(e.value, lab.value, preferred)] = label_score(str(p), lab) if preferred else 0
         kinds = {e: kind_of(sorted(ts)) for e, ts in types.items()}
         # The best label of each entity first: from_rows takes an entity's first preferred text as its label.

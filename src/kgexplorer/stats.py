@@ -28,6 +28,9 @@ class GraphStats:
     direct_edges: int
     studies: int
     studies_with_doi_or_pmid: int
+    #: Studies with a ClinicalTrials.gov id (NCT number), and how many of them state the trial's phase.
+    registered_trials: int = 0
+    registered_trials_with_phase: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -47,6 +50,11 @@ class GraphStats:
             lines += [f"  {k}: {v:,}" for k, v in self.claims_by_direction.items()]
         if self.studies:
             lines.append(f"studies: {self.studies:,} ({self.studies_with_doi_or_pmid:,} with a DOI or PMID)")
+        if self.registered_trials:
+            lines.append(
+                f"registered trials (NCT id): {self.registered_trials:,} "
+                f"({self.registered_trials_with_phase:,} with their phase)"
+            )
         if not self.entities_by_kind and self.classes:
             lines.append("classes (instances):")
             lines += [f"  {k}: {v:,}" for k, v in list(self.classes.items())[:25]]
@@ -126,7 +134,14 @@ def graph_stats(backend: Backend, *, triples: int | None = None) -> GraphStats:
         if studies
         else 0
     )
-    return GraphStats(triples, by_kind, classes, claims, levels, directions, direct, studies, with_id)
+    trials = with_phase = 0
+    if studies:
+        registered = '?s a kgx:Study ; kgx:registryId ?id . FILTER(STRSTARTS(STR(?id), "NCT"))'
+        trials = _count(backend, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {registered} }}")
+        with_phase = _count(backend, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {registered} ?s kgx:phase ?ph }}")
+    return GraphStats(
+        triples, by_kind, classes, claims, levels, directions, direct, studies, with_id, trials, with_phase
+    )
 
 
 def dataset_info(backend: Backend) -> DatasetInfo:
