@@ -107,7 +107,8 @@ def test_the_alcohol_use_disorder_claims(ketamine: EntityCard, records: Records)
     assert {KG + "dakwar_2020", KG + "grabski_2022_kare"} <= {s.iri for s in claim.studies}
     findings = {KG + src.id: f for src, f in evidence}
     for study in claim.studies:
-        assert study.url and study.url.startswith("https://"), study
+        assert study.url, study
+        assert study.url.startswith("https://"), study
         assert study.direction == findings[study.iri].direction
         assert study.result == findings[study.iri].reported_result
     assert claim.explanation

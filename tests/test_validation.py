@@ -25,7 +25,10 @@ DCT = Namespace("http://purl.org/dc/terms/")
 
 # breakage -> (node the report names, the rule it states)
 EXPECTED = {
-    "claim without a source": ("kg:claim_ketamine__testedFor__alcohol_use_disorder", "every claim has at least one source"),
+    "claim without a source": (
+        "kg:claim_ketamine__testedFor__alcohol_use_disorder",
+        "every claim has at least one source",
+    ),
     "malformed DOI": ("kg:dakwar_2019", "a DOI is an https://doi.org/10.… IRI"),
     "dangling kg: IRI": (
         "kg:no_such_condition",
@@ -37,7 +40,7 @@ EXPECTED = {
     ),
     "retracted study as evidence": ("kg:claim_mdma__testedFor__ptsd", "a retracted paper is never evidence"),
     "preclinical claim without species": (
-        "kg:claim_ketamine__actsOn__mtor",
+        "kg:claim_ketamine__actsOn__glutamate_surge",
         "a claim about an animal or cell model must say so: preclinical evidence needs a species or model",
     ),
 }
@@ -51,7 +54,7 @@ def _break(graph: Graph) -> None:
     graph.add((KG.ketamine, KGX.relatedCondition, KG.no_such_condition))
     graph.add((KG.lsd, KGX.testedFor, KG.ptsd))
     graph.add((KG.mithoefer_2011, KGX.retracted, Literal(True)))
-    graph.remove((KG.claim_ketamine__actsOn__mtor, KGX.species, None))
+    graph.remove((KG.claim_ketamine__actsOn__glutamate_surge, KGX.species, None))
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +62,9 @@ def broken_report(tmp_path_factory: pytest.TempPathFactory) -> ValidationReport:
     graph = Graph()
     for path in bundled_data_files():
         graph.parse(path, format="turtle")
-    # the breakages must start from a graph that really has what they take away
-    assert (KG.claim_ketamine__actsOn__mtor, KGX.species, KGX.Rat) in graph
+    # the breakages must start from a graph that really has what they take away (a rat-only claim)
+    assert (KG.claim_ketamine__actsOn__glutamate_surge, KGX.evidenceKind, KGX.PreclinicalKind) in graph
+    assert (KG.claim_ketamine__actsOn__glutamate_surge, KGX.species, KGX.Rat) in graph
     assert (KG.claim_mdma__testedFor__ptsd, KGX.supportedBy, KG.mithoefer_2011) in graph
     _break(graph)
     path = tmp_path_factory.mktemp("broken") / "broken-graph.ttl"
