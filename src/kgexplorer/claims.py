@@ -5,8 +5,8 @@
 ...     rows = claim_table(kg)
 ...     aud = [r for r in rows if r.subject == "Ketamine" and r.object == "Alcohol use disorder"
 ...            and r.relation == "tested as a treatment for"]
->>> sorted({r.level for r in aud})
-['Randomised controlled trial', 'Review']
+>>> [(r.level, r.direction) for r in aud]
+[('Randomised controlled trial', 'mixed')]
 """
 
 from __future__ import annotations

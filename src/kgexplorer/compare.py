@@ -7,7 +7,7 @@
 ['Ketamine', 'Psilocybin']
 >>> row = next(r for r in c.rows if r.item == "Alcohol use disorder")
 >>> row.shared, row.cells["Ketamine"]
-(True, 'Randomised controlled trial · mixed (+1 more)')
+(True, 'Randomised controlled trial · mixed')
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def substance_choices(kg: KnowledgeGraph) -> list[EntityRef]:
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
     ...     [s.label for s in substance_choices(kg)][:3]
-    ['5-MeO-DMT', 'Arketamine', 'Ayahuasca']
+    ['5-MeO-DMT', 'Acamprosate', 'Arketamine']
     """
     rows = kg.select("SELECT DISTINCT ?s WHERE { ?s a/rdfs:subClassOf* kgx:Substance }").rows
     iris = [str(r[0]) for r in rows if r[0] is not None]

@@ -145,8 +145,9 @@ class EntityCard:
 
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
-        ...     kg.entity("ketamine").links_note()
-        '72 links'
+        ...     card = kg.entity("ketamine")
+        >>> card.links_truncated, card.links_note() == f"{len(card.links)} links"
+        (False, True)
         """
         if self.links_truncated:
             return f"first {len(self.links):,} of {self.links_total:,} links (the max_card_links setting)"
