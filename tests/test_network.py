@@ -3,12 +3,16 @@ nodes, filters, and explained paths."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from kgexplorer import KnowledgeGraph, Neighbourhood, Settings
+from kgexplorer.curation.records import DESIGN_LEVELS, Records
+from kgexplorer.curation.turtle import derive_claim
 from kgexplorer.errors import QueryError
+from kgexplorer.evidence import combine_directions, level
 from kgexplorer.network import MORE
 from kgexplorer.terms import IRI
 
@@ -48,16 +52,45 @@ def test_depth_one_holds_the_expected_neighbours(view: Neighbourhood) -> None:
     assert all(d["hops"] <= 1 for _, d in view.graph.nodes(data=True))
 
 
-def test_claim_edges_carry_their_evidence(view: Neighbourhood) -> None:
+def _derived(records: Records, claim_id: str) -> tuple[int, str]:
+    """The rubric rank and direction the records derive for one claim."""
+    d = derive_claim(records.evidence(claim_id))
+    return level(DESIGN_LEVELS[d.level]).rank, d.direction
+
+
+def _claims_of_one_edge(records: Records) -> dict[tuple[str, str, str], list[str]]:
+    """Edges (subject, relation, object) that several claims state (they differ by population)."""
+    by_edge: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for c in sorted(records.claims.values(), key=lambda c: c.id):
+        by_edge[(c.subject, c.relation, c.object)].append(c.id)
+    return {edge: ids for edge, ids in by_edge.items() if len(ids) > 1}
+
+
+def test_claim_edges_carry_their_evidence(view: Neighbourhood, records: Records) -> None:
     edge = view.graph.edges[KETAMINE, AUD, KGX + "testedFor"]
     assert edge["label"] == "tested as a treatment for"
-    assert edge["level_rank"] == 2
+    assert edge["claims"] == (KG + "claim_ketamine__testedFor__alcohol_use_disorder",)
+    rank, direction = _derived(records, "ketamine__testedFor__alcohol_use_disorder")
+    assert edge["level_rank"] == rank == 2
     assert edge["level"] == "Randomised controlled trial"
-    assert edge["direction"] == "mixed"  # one RCT claim is mixed, the review supports
-    assert len(edge["claims"]) == 2
-    assert all(c.startswith(KG + "claim_") for c in edge["claims"])
+    assert edge["direction"] == direction == "mixed"  # more days abstinent, but relapse did not differ (KARE)
     inbound = view.graph.edges[KG + "esketamine", KETAMINE, KGX + "enantiomerOf"]
     assert inbound["direction"] == "supports"
+
+
+def test_an_edge_of_several_claims_shows_the_strongest_level_and_their_combined_direction(
+    kg: KnowledgeGraph, records: Records
+) -> None:
+    """Claims that differ only by population are one edge: best level, directions combined."""
+    shared = _claims_of_one_edge(records)
+    assert shared, "the records have claims that differ only by population"
+    for (subject, relation, obj), ids in shared.items():
+        v = kg.neighbourhood(subject, depth=1, per_relation=500)
+        edge = v.graph.edges[KG + subject, KG + obj, KGX + relation]
+        assert set(edge["claims"]) == {KG + "claim_" + c for c in ids}
+        derived = [_derived(records, c) for c in ids]
+        assert edge["level_rank"] == min(rank for rank, _ in derived)
+        assert edge["direction"] == combine_directions(d for _, d in derived)
 
 
 def test_structural_edges_have_no_claims(view: Neighbourhood) -> None:
@@ -173,16 +206,16 @@ def test_node_refs_list_the_focus_first(view: Neighbourhood) -> None:
 # ------------------------------------------------------------------------------------------------- paths
 
 
-def test_the_shortest_path_is_the_direct_claim_edge(kg: KnowledgeGraph) -> None:
+def test_the_shortest_path_is_the_direct_claim_edge(kg: KnowledgeGraph, records: Records) -> None:
     found = kg.paths("ketamine", "alcohol_use_disorder")
     assert (found.source.iri, found.target.iri) == (KETAMINE, AUD)
     first = found.paths[0]
     assert len(first) == 1
     step = first[0]
     assert (step.source.iri, step.predicate, step.target.iri, step.forward) == (KETAMINE, KGX + "testedFor", AUD, True)
-    assert len(step.claims) == 2
+    assert step.claims == (KG + "claim_ketamine__testedFor__alcohol_use_disorder",)
     assert step.level == "Randomised controlled trial"
-    assert step.direction == "mixed"
+    assert step.direction == _derived(records, "ketamine__testedFor__alcohol_use_disorder")[1] == "mixed"
 
 
 def test_paths_are_sorted_by_length_and_capped_at_k(kg: KnowledgeGraph) -> None:
@@ -201,11 +234,26 @@ def test_path_sentences_come_from_the_strongest_claim(kg: KnowledgeGraph) -> Non
     step = kg.paths("ketamine", "alcohol_use_disorder", k=1).paths[0][0]
     card = kg.entity("ketamine")
     rct = next(c for c in card.claims if c.other.iri == AUD and c.level_rank == 2)
-    assert step.sentence.startswith(
-        "Ketamine tested as a treatment for Alcohol use disorder (2 claims; best evidence: randomised controlled "
-        "trial, mixed). "
+    assert step.sentence == (
+        "Ketamine tested as a treatment for Alcohol use disorder (1 claim; best evidence: randomised controlled "
+        f"trial, mixed). {rct.explanation}"
     )
-    assert step.sentence.endswith(rct.explanation)
+
+
+def test_a_step_of_several_claims_counts_them_and_explains_the_strongest(kg: KnowledgeGraph, records: Records) -> None:
+    # A path step names one relation per pair of nodes, so take an edge whose two ends no other claim links.
+    pairs = [(c.subject, c.object) for c in records.claims.values()]
+    (subject, relation, obj), ids = next(
+        (edge, ids) for edge, ids in _claims_of_one_edge(records).items() if pairs.count((edge[0], edge[2])) == len(ids)
+    )
+    step = kg.paths(subject, obj, k=1).paths[0][0]
+    assert step.predicate == KGX + relation
+    assert len(step.claims) == len(ids)
+    ranked = sorted(ids, key=lambda c: (_derived(records, c)[0], KG + "claim_" + c))
+    assert step.sentence.startswith(
+        f"{kg.label(KG + subject)} {step.relation} {kg.label(KG + obj)} ({len(ids)} claims;"
+    )
+    assert step.sentence.endswith(records.claims[ranked[0]].explanation)
 
 
 def test_a_step_without_claims_reads_as_a_plain_sentence(kg: KnowledgeGraph) -> None:
