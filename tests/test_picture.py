@@ -84,3 +84,29 @@ def test_export_image_refuses_bad_formats_and_sizes(
 ) -> None:
     with pytest.raises(ExportError, match=message):
         export_image(kg.neighbourhood("ketamine"), kg=kg, **kwargs)  # type: ignore[arg-type]
+
+
+def test_every_kind_can_be_drawn(tmp_path: object) -> None:
+    """A picture holding one node of every project kind draws (each kind's shape has a matplotlib marker).
+
+    One relation per node, so no "+N more" node stands in for any of them.
+    """
+    from pathlib import Path
+
+    from kgexplorer.labels import KINDS
+
+    path = Path(str(tmp_path)) / "kinds.ttl"
+    nodes = "\n".join(
+        f'ex:n{i} a kgx:{local} ; rdfs:label "{name}" . ex:hub ex:link{i} ex:n{i} .'
+        for i, (local, name) in enumerate(KINDS)
+    )
+    path.write_text(
+        "PREFIX kgx: <https://w3id.org/kgexplorer/vocab#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        f'PREFIX ex: <{EX}>\nex:hub a kgx:Topic ; rdfs:label "hub" .\n{nodes}\n',
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)]) as graph:
+        view = graph.neighbourhood(EX + "hub", depth=1)
+        kinds = {d["kind"] for _, d in view.graph.nodes(data=True)}
+        assert {name for _, name in KINDS} - {"Claim", "Study result"} <= kinds  # those two are never nodes
+        assert export_image(view, format="svg", kg=graph, width=800, height=500).startswith(b"<?xml")

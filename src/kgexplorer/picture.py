@@ -90,6 +90,11 @@ _BOX: dict[str, list[tuple[float, float]]] = {
     "trapezoid": [(28, 18), (72, 18), (96, 82), (4, 82)],
     "parallelogram": [(30, 18), (96, 18), (70, 82), (4, 82)],
     "chevron": [(6, 14), (50, 46), (94, 14), (94, 54), (50, 86), (6, 54)],
+    "cross": [(22, 6), (50, 34), (78, 6), (94, 22), (66, 50), (94, 78), (78, 94), (50, 66), (22, 94), (6, 78),
+              (34, 50), (6, 22)],
+    "tag": [(4, 18), (68, 18), (96, 50), (68, 82), (4, 82)],
+    "heptagon": [(50 + 44 * math.cos(a), 50 + 44 * math.sin(a))
+                 for a in (math.radians(-90 + 360 * i / 7) for i in range(7))],
     "pill": [(50 + 22 * math.cos(a) + (24 if math.cos(a) >= 0 else -24), 50 + 26 * math.sin(a))
              for a in (math.radians(d) for d in range(-90, 270, 20))],
     "half-disc": [(50 + 46 * math.cos(math.radians(d)), 72 - 46 * math.sin(math.radians(d)))
