@@ -135,8 +135,9 @@ class GalleryQuery:
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
         ...     result = get_query("rct-evidence-by-condition").run(kg)
-        >>> sorted({row["substance"].value.rsplit("/", 1)[-1] for row in result})[:2]
-        ['ketamine', 'lsd']
+        >>> [(str(r["substanceLabel"]), str(r["level"]), str(r["direction"]), str(r["n"]))
+        ...  for r in result if r["study"].value.endswith("/grabski_2022_kare")]
+        [('Ketamine', 'Randomised controlled trial', 'mixed', '96')]
         """
         given = dict(values or {})
         self._check_kinds(kg, given)
