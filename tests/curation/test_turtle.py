@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import XSD
 
+from kgexplorer.curation import GENERATED_FILES, stale_files
 from kgexplorer.curation.reader import load_records
 from kgexplorer.curation.turtle import build_turtle, derive_claim
 
@@ -123,3 +125,24 @@ def test_weeks_become_days_in_the_duration(tmp_path: Path) -> None:
     g = _built(tmp_path, [src])
     result = K["claim_ketamine__testedFor__alcohol_use_disorder__smith_2020"]
     assert g.value(result, X.followUp) == Literal("P84D", datatype=XSD.duration)
+
+
+def test_the_committed_turtle_is_byte_for_byte_what_the_records_build() -> None:
+    """graph/claims.ttl, sources.ttl … and dataset.ttl's counts are the build of graph/records/, unedited.
+
+    Fix a failure with `kgexplorer records build` (or `make graph`), never by editing the generated files.
+    """
+    graph_dir = Path(__file__).resolve().parents[2] / "graph"
+    assert stale_files(graph_dir) == []
+    assert {*GENERATED_FILES, "dataset.ttl"} <= {p.name for p in graph_dir.glob("*.ttl")}
+
+
+def test_a_hand_edit_of_a_generated_file_is_found(tmp_path: Path) -> None:
+    graph_dir = Path(__file__).resolve().parents[2] / "graph"
+    copy_dir = tmp_path / "graph"
+    shutil.copytree(graph_dir, copy_dir)
+    claims = copy_dir / "claims.ttl"
+    claims.write_text(
+        claims.read_text(encoding="utf-8").replace("result: mixed", "result: supports", 1), encoding="utf-8"
+    )
+    assert stale_files(copy_dir) == ["claims.ttl"]

@@ -34,6 +34,12 @@ DENIED_HOSTS: dict[str, tuple[str, ...]] = {
         "nutritiontheory.org",
         "ihr.stoynev.us",
         "homsy-staging.cambridgecore.org",
+        "scribd.com",
+        "docslib.org",
+        "docplayer.net",
+        "docksci.com",
+        "issuu.com",
+        "elogim.com",
     ),
     "wiki": (
         "wikipedia.org",
@@ -46,6 +52,11 @@ DENIED_HOSTS: dict[str, tuple[str, ...]] = {
         "erowid.org",
         "fandom.com",
         "wikiwand.com",
+        "wikimili.com",
+        "askwikinow.com",
+        "owiki.org",
+        "clateway.com",
+        "cnmilf.com",
     ),
     "news": (
         "theguardian.com",
@@ -75,6 +86,9 @@ DENIED_HOSTS: dict[str, tuple[str, ...]] = {
         "npr.org",
         "axios.com",
         "forbes.com",
+        "benzinga.com",
+        "ktvz.com",
+        "crainsnewyork.com",
     ),
     "press release": ("prnewswire.com", "businesswire.com", "globenewswire.com", "accesswire.com"),
     "social media": ("reddit.com", "safereddit.com", "lemmy.eco.br", "x.com", "twitter.com", "facebook.com"),
@@ -177,6 +191,8 @@ def host_kind(url: str) -> str | None:
     'wiki'
     >>> host_kind("https://pubmed.ncbi.nlm.nih.gov/34933885/") is None
     True
+    >>> host_kind("https://blog.example.com/ketamine"), host_kind("https://www.scribd.com/document/1")
+    ('blog', 'a copy or summary site (a mirror)')
     """
     host = _host(url)
     parts = host.split(".")
@@ -184,6 +200,8 @@ def host_kind(url: str) -> str | None:
         kind = _DENIED.get(".".join(parts[i:]))
         if kind is not None:
             return kind
+    if parts[0] == "blog" and len(parts) > 2:  # a company's or journal's blog: blog.example.com
+        return "blog"
     return None
 
 
