@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench fuzz loadtest docs clean system-deps help
+.PHONY: run test lint typecheck pytest graph bench fuzz loadtest docs clean system-deps help
 
 help:
 	@echo "make run    - start the app on the bundled graph (http://localhost:$(PORT))"
 	@echo "make test   - ruff + mypy + pytest (installs everything first)"
+	@echo "make graph  - check the evidence records (graph/records/) and rebuild the Turtle generated from them"
 	@echo "make docs   - build the documentation site into docs/_build/html"
 	@echo "make bench  - benchmarks side by side (not part of make test)"
 	@echo "make fuzz   - the property-based security tests with many examples (make test runs 50 each)"
@@ -56,6 +57,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The Turtle built from the evidence records (claims.ttl, sources.ttl, events.ttl …), after their checks.
+graph: $(STAMP)
+	$(BIN)/kgexplorer records build
 
 docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html

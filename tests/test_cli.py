@@ -405,3 +405,76 @@ def test_app_refuses_data_it_cannot_open_before_starting(args: list[str], messag
 
     assert result.exit_code != 0
     assert message in result.output
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+
+@pytest.fixture
+def graph_copy(tmp_path: Path) -> Path:
+    """A copy of the bundled graph folder (records, generated and hand-written Turtle) to break or rebuild."""
+    import shutil
+
+    copy = tmp_path / "graph"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "graph", copy)
+    return copy
+
+
+def test_records_check_passes_on_the_bundled_records() -> None:
+    result = run(["records", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "The records check out, and the generated Turtle is what they build.\n"
+
+
+def test_records_check_lists_each_problem_with_file_field_and_fix(graph_copy: Path) -> None:
+    dakwar = graph_copy / "records" / "sources" / "dakwar_2020.yaml"
+    dakwar.write_text(dakwar.read_text(encoding="utf-8").replace("    n: 40\n", "    n: 41\n", 1), encoding="utf-8")
+    claims = graph_copy / "claims.ttl"
+    claims.write_text(claims.read_text(encoding="utf-8") + "\n# a hand edit\n", encoding="utf-8")
+
+    result = run(["records", "check", "--graph", str(graph_copy)])
+
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("1 problem(s) in the records:\n  ")
+    assert "dakwar_2020.yaml: findings" in result.stdout
+    assert "41" in result.stdout
+    assert "Traceback" not in result.output
+    dakwar.write_text(dakwar.read_text(encoding="utf-8").replace("    n: 41\n", "    n: 40\n", 1), encoding="utf-8")
+    stale = run(["records", "check", "--graph", str(graph_copy)])
+    assert stale.exit_code == 1
+    assert f"{graph_copy / 'claims.ttl'}: differs from what the records build — run `kgexplorer records build`" in (
+        stale.stdout
+    )
+
+
+def test_records_build_writes_what_changed_and_refuses_broken_records(graph_copy: Path) -> None:
+    claim = graph_copy / "records" / "claims" / "ketamine__testedFor__alcohol_use_disorder.yaml"
+    text = claim.read_text(encoding="utf-8")
+    claim.write_text(text.replace("Two small randomised trials", "Two small randomized trials", 1), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in graph_copy.glob("*.ttl")}
+
+    built = run(["records", "build", "--graph", str(graph_copy)])
+
+    assert built.exit_code == 0, built.output
+    assert built.stdout == f"Built the Turtle from the records: 1 file changed ({graph_copy / 'claims.ttl'}).\n"
+    assert "Two small randomized trials" in (graph_copy / "claims.ttl").read_text(encoding="utf-8")
+    assert {p.name for p in graph_copy.glob("*.ttl") if p.read_bytes() != before[p.name]} == {"claims.ttl"}
+    assert run(["records", "check", "--graph", str(graph_copy)]).exit_code == 0
+
+    # A figure in the structured fields that the reported result does not give: nothing is written.
+    claim.write_text(text, encoding="utf-8")
+    dakwar = graph_copy / "records" / "sources" / "dakwar_2020.yaml"
+    dakwar.write_text(dakwar.read_text(encoding="utf-8").replace("    n: 40\n", "    n: 41\n", 1), encoding="utf-8")
+    after_first = {p.name: p.read_bytes() for p in graph_copy.glob("*.ttl")}
+    refused = run(["records", "build", "--graph", str(graph_copy)])
+    assert refused.exit_code == 1
+    assert refused.stdout.startswith("1 problem(s) in the records: nothing was written.\n")
+    assert "dakwar_2020.yaml" in refused.stdout
+    assert {p.name: p.read_bytes() for p in graph_copy.glob("*.ttl")} == after_first
+
+
+def test_a_record_that_breaks_the_format_is_a_one_line_error(graph_copy: Path) -> None:
+    (graph_copy / "records" / "claims" / "broken.yaml").write_text("id: [unclosed\n", encoding="utf-8")
+    result = run(["records", "check", "--graph", str(graph_copy)])
+    assert_one_line_error(result, f"{graph_copy / 'records' / 'claims' / 'broken.yaml'}:")
+    assert "not valid YAML" in result.stderr

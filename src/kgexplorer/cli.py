@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import click
@@ -20,6 +21,7 @@ from .data_options import DataOptions
 from .errors import KgExplorerError
 from .launcher import launch_app
 from .settings import Settings
+from .store import bundled_graph_dir
 
 __all__ = ["main"]
 
@@ -394,6 +396,58 @@ def render(
     exported = export_entity(obj.kg(), entity, depth=depth, to=target, format=fmt, title=title, caption=caption)
     path = write_export(output or exported.name, exported.data)
     click.echo(f"wrote {path} ({len(exported.data):,} bytes)")
+
+
+@cli.group()
+def records() -> None:
+    """Check the evidence records (graph/records/) and build the shipped Turtle from them.
+
+    One YAML file per source, claim and event (docs/decisions/evidence-records.md): 'records check' runs the
+    machine checks, 'records build' writes graph/claims.ttl, sources.ttl, events.ttl … from them.
+    """
+
+
+_graph_option = click.option(
+    "--graph",
+    "graph_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The graph folder holding records/ (default: the bundled graph, graph/ of a checkout).",
+)
+
+
+@records.command("check")
+@_graph_option
+@_friendly
+def records_check(graph_dir: Path | None) -> None:
+    """List every problem of the records, and any generated file that differs from their build.
+
+    Exits 0 when the records may ship and 1 when they may not.
+    """
+    from .curation import check_graph
+
+    problems = check_graph(graph_dir or bundled_graph_dir())
+    click.echo(terminal.records_report(problems, built=False))
+    if problems:
+        raise SystemExit(1)
+
+
+@records.command("build")
+@_graph_option
+@_friendly
+def records_build(graph_dir: Path | None) -> None:
+    """Check the records, then write the Turtle they build (only the files whose bytes change).
+
+    Nothing is written when a record has a problem: the problems are listed and the exit status is 1.
+    """
+    from .curation import build_graph, check_graph
+
+    folder = graph_dir or bundled_graph_dir()
+    problems = check_graph(folder, stale=False)
+    if problems:
+        click.echo(terminal.records_report(problems, built=True))
+        raise SystemExit(1)
+    changed = build_graph(folder)
+    click.echo(terminal.records_report([], built=True, changed=changed))
 
 
 @cli.command("settings")

@@ -24,6 +24,7 @@ from .errors import KgExplorerError, QueryError
 from .settings import describe_settings
 
 if TYPE_CHECKING:
+    from .curation import Problem
     from .entity import EntityCard
     from .gallery import GalleryQuery
     from .lessons import LessonProblem
@@ -44,6 +45,7 @@ __all__ = [
     "malformed_param",
     "param_texts",
     "read_query",
+    "records_report",
     "result_printout",
     "settings_listing",
     "settings_summary",
@@ -247,6 +249,25 @@ def lessons_report(problems: Sequence[LessonProblem], *, directory: str | None) 
     if not problems:
         return f"The {checked} check out."
     return "\n".join([f"{len(problems)} problem(s) in the {checked}:", *("  " + p.to_text() for p in problems)])
+
+
+def records_report(problems: Sequence[Problem], *, built: bool, changed: Sequence[Path] = ()) -> str:
+    """What ``kgexplorer records check`` or ``records build`` found (no final newline).
+
+    >>> records_report([], built=False)
+    'The records check out, and the generated Turtle is what they build.'
+    >>> records_report([], built=True, changed=[Path("graph/claims.ttl")])
+    'Built the Turtle from the records: 1 file changed (graph/claims.ttl).'
+    """
+    if problems:
+        head = f"{len(problems)} problem(s) in the records" + (": nothing was written." if built else ":")
+        return "\n".join([head, *(f"  {p}" for p in problems)])
+    if not built:
+        return "The records check out, and the generated Turtle is what they build."
+    if not changed:
+        return "Built the Turtle from the records: every file was already up to date."
+    names = ", ".join(str(path) for path in changed)
+    return f"Built the Turtle from the records: {len(changed)} file{'s' if len(changed) > 1 else ''} changed ({names})."
 
 
 def malformed_param(items: Sequence[str]) -> str | None:

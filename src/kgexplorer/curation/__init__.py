@@ -53,11 +53,20 @@ def _load(graph_dir: Path) -> tuple[Records, set[str], dict[str, str]]:
     return records, entities, labels
 
 
-def check_graph(graph_dir: Path) -> list[Problem]:
-    """Every problem of the records in ``graph_dir/records`` (empty when they may ship), and stale output."""
+def check_graph(graph_dir: Path, *, stale: bool = True) -> list[Problem]:
+    """Every problem of the records in ``graph_dir/records`` (empty when they may ship), and stale output.
+
+    Args:
+        graph_dir: the graph folder (``graph/`` of a checkout).
+        stale: also report each generated file whose committed bytes differ from a fresh build (only when
+            the records themselves have no problem: a build from broken records is not worth comparing).
+
+    Raises:
+        RecordError: a record does not follow the format (the message names the file and the field).
+    """
     records, entities, labels = _load(graph_dir)
     problems = check_records(records, entities=entities)
-    if not problems:
+    if stale and not problems:
         for name in stale_files(graph_dir, records=records, labels=labels):
             problems.append(
                 Problem(

@@ -58,7 +58,8 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.field}: {self.rule} — {self.fix}"
+        where = f"{self.path}: {self.field}" if self.field else self.path
+        return f"{where}: {self.rule} — {self.fix}"
 
 
 def numbers_in(text: str) -> list[Decimal]:
