@@ -206,3 +206,19 @@ def test_a_card_lists_at_most_max_card_links_and_says_how_many_there_are(ketamin
     assert {lk.direction for lk in card.links} == {"in", "out"}  # both directions keep a share
     assert set(card.links) <= set(ketamine.links)
     assert card.claims == ketamine.claims  # claims are not links: the cap leaves them alone
+
+
+def test_a_study_card_shows_where_it_was_read_and_a_substance_its_lay_names(
+    kg: KnowledgeGraph, records: Records
+) -> None:
+    src = records.sources["grabski_2022_kare"]
+    card = kg.entity("grabski_2022_kare")
+    shown = {(a.label, a.value) for a in card.attributes}
+    assert ("read at", src.source.read_at) in shown
+    assert {("also seen in", url) for url in src.source.seen_in} <= shown
+    assert not [lk for lk in card.links if lk.other.iri.startswith("http") and not lk.other.iri.startswith(KG)]
+    psilocybin = kg.entity("psilocybin")
+    lay = {a.value for a in psilocybin.attributes if a.label == "street or lay name"}
+    assert lay == {n.name for n in records.lay_names if n.entity == "psilocybin"}
+    assert psilocybin.label == "Psilocybin"
+    assert not [lk for lk in psilocybin.links if lk.label == "name of"]

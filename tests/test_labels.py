@@ -143,3 +143,25 @@ def test_name_predicates() -> None:
     assert is_name_predicate(LABEL_PREDICATES[0])
     assert not is_name_predicate("http://example.org/surname")
     assert not is_name_predicate("http://example.org/name/of")
+
+
+def test_subclass_kinds_follow_the_ontology() -> None:
+    """Every subclass of a kind in graph/ontology.ttl maps to that kind, so a node typed only with a subclass
+    (a care model, a drug label) is shown as a therapy or a source document, not as an unknown kind."""
+    from rdflib import Graph
+    from rdflib.namespace import RDFS as RDFS_NS
+
+    from kgexplorer.labels import SUBCLASS_KINDS
+    from kgexplorer.store import bundled_graph_dir
+
+    g = Graph()
+    g.parse(bundled_graph_dir() / "ontology.ttl", format="turtle")
+    kinds = dict(KINDS)
+    expected = {}
+    for sub, sup in g.subject_objects(RDFS_NS.subClassOf):
+        local, parent = str(sub).rsplit("#", 1)[-1], str(sup).rsplit("#", 1)[-1]
+        if local not in kinds and parent in kinds and parent != "Entity":
+            expected[local] = kinds[parent]
+    assert expected == SUBCLASS_KINDS
+    assert kind_of([KGX + "CareModel"]) == "Therapy"
+    assert kind_of([KGX + "DrugLabel"]) == "Source document"

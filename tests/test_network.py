@@ -379,3 +379,18 @@ def test_a_full_view_counts_what_it_could_not_expand_without_fetching_it(tmp_pat
     assert view.graph.has_edge(ex + "a1", ex + "a2")  # edges among drawn nodes are still drawn
     assert (view.truncated, view.hidden) == (True, 15)  # the 15 leaves, counted
     assert not any(leaf.replace("ex:", ex) in watching.seen for leaf in leaves)  # … and never fetched
+
+
+def test_where_a_record_was_read_and_lay_name_nodes_are_not_drawn(kg: KnowledgeGraph) -> None:
+    """A study's view links its substance, condition and therapies, not the web pages it was read on; a
+    substance's view shows no lay-name bookkeeping nodes (its lay names are on its card)."""
+    study = kg.neighbourhood("grabski_2022_kare", depth=1)
+    assert {k for _, _, k in study.graph.edges(keys=True)} <= {
+        KGX + p for p in ("testedSubstance", "studiedCondition", "usedTherapy")
+    }
+    assert all(n.startswith(KG) for n in study.graph.nodes)
+    psilocybin = kg.neighbourhood("psilocybin", depth=1, per_relation=500)
+    kinds = {d["kind"] for _, d in psilocybin.graph.nodes(data=True)}
+    assert "LayName" not in kinds
+    assert "CareModel" not in kinds, "a node typed only as a care model is a therapy"
+    assert {"Adverse event", "Drug class"} <= kinds

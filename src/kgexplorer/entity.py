@@ -332,13 +332,15 @@ def build_card(backend: Backend, iri: str, *, kind: str | None = None, max_links
     claims = _claims(backend, iri)
     others = {o for _, o in links_out} | {s for _, s in in_links} | set(parts.types)
     props = {p for p, _, _ in attrs_kept} | {p for p, _ in links_out} | {p for p, _ in in_links}
-    value_iris = {v for _, v, link in attrs_kept if link}
+    value_iris = {v for p, v, link in attrs_kept if link and p not in _ADDRESSES}
     labels = fetch_labels(backend, [iri, *others, *props, *value_iris])
     kinds = fetch_kinds(backend, [iri, *{o for _, o in links_out}, *{s for _, s in in_links}])
     ref = EntityRef(iri, labels[iri], kind or kinds[iri])
     links = [Link(p, labels[p], "out", EntityRef(o, labels[o], kinds[o])) for p, o in links_out]
     links += [Link(p, labels[p], "in", EntityRef(s, labels[s], kinds[s])) for p, s in in_links]
-    attributes = [Attribute(p, labels[p], labels[v] if link else v, link) for p, v, link in attrs_kept]
+    attributes = [
+        Attribute(p, labels[p], v if p in _ADDRESSES else labels[v] if link else v, link) for p, v, link in attrs_kept
+    ]
     return EntityCard(
         ref=ref,
         types=tuple(sorted({labels[t] for t in parts.types})),
@@ -377,7 +379,9 @@ _VALUE_PROPERTIES = {
     "sourceTier",
     "primaryOutcomeResult",
     "evidenceKind",
+    *("readAt", "seenIn", "retractionNotice"),  # web pages, shown as their address
 }
+_ADDRESSES = {KGX + p for p in ("readAt", "seenIn", "retractionNotice")}
 
 # Outgoing IRI values that are never links: the card files them as types, sources, identifiers or values.
 _NOT_LINKS = ", ".join(
@@ -387,7 +391,7 @@ _NOT_LINKS = ", ".join(
 
 _IN_LINK = (
     "?s ?p ?o . FILTER(isIRI(?s)) FILTER NOT EXISTS { ?s a kgx:Claim } "
-    "FILTER NOT EXISTS { ?s a kgx:StudyResult } FILTER(?p NOT IN (kgx:subject, kgx:object))"
+    "FILTER NOT EXISTS { ?s a kgx:StudyResult } FILTER(?p NOT IN (kgx:subject, kgx:object, kgx:nameOf))"
 )
 _OUT_LINK = f"?s ?p ?o . FILTER(isIRI(?o) && ?p NOT IN ({_NOT_LINKS}))"
 

@@ -27,6 +27,7 @@ __all__ = [
     "KINDS",
     "LABEL_PREDICATES",
     "NAME_LOCAL_NAMES",
+    "SUBCLASS_KINDS",
     "SYNONYM_PREDICATES",
     "Backend",
     "EntityRef",
@@ -85,10 +86,22 @@ KINDS: tuple[tuple[str, str], ...] = (
     ("Claim", "Claim"),
     ("StudyResult", "Study result"),
 )
-# The kinds of source document (graph/ontology.ttl: subclasses of kgx:Source) are one kind on screen.
-_KIND_BY_CLASS = {KGX + local: name for local, name in KINDS} | {
-    KGX + local: "Source document" for local in ("DrugLabel", "RegulatoryDocument", "Guideline")
+#: Subclasses of the kinds (graph/ontology.ttl, rdfs:subClassOf), so a node typed only with a subclass, such as
+#: a care model or a drug label, still has its kind (a test keeps this equal to the ontology).
+SUBCLASS_KINDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("Dissociative", "SerotonergicPsychedelic", "Entactogen", "Oneirogen", "Metabolite", "Preparation"),
+        "Substance",
+    ),
+    **dict.fromkeys(
+        ("MolecularTarget", "NeurochemicalEffect", "IntracellularSignalling", "NeuralProcess", "PsychologicalProcess"),
+        "Mechanism",
+    ),
+    **dict.fromkeys(("SubstanceUseDisorder", "MoodDisorder", "AnxietyDisorder", "TraumaRelatedDisorder"), "Condition"),
+    **dict.fromkeys(("Psychotherapy", "DrugAssistedTherapy", "CareModel"), "Therapy"),
+    **dict.fromkeys(("DrugLabel", "RegulatoryDocument", "Guideline"), "Source document"),
 }
+_KIND_BY_CLASS = {KGX + local: name for local, name in KINDS} | {KGX + c: k for c, k in SUBCLASS_KINDS.items()}
 _KIND_RANK = {name: i for i, (_, name) in enumerate(KINDS)}
 #: Predicates read as a node's label, best first.
 LABEL_PREDICATES: tuple[str, ...] = (

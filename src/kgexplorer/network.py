@@ -62,6 +62,11 @@ _SKIPPED_PREDICATES = {
     KGX + "object",
     KGX + "resultForStudy",
     KGX + "regulatoryContext",
+    # Where a record was read, and lay names' own nodes: bookkeeping, not links between things.
+    KGX + "readAt",
+    KGX + "seenIn",
+    KGX + "retractionNotice",
+    KGX + "nameOf",
     "http://www.w3.org/2002/07/owl#sameAs",
     RDFS + "subClassOf",
     RDFS + "domain",
