@@ -18,6 +18,7 @@ from kgexplorer import (
     Settings,
 )
 from kgexplorer.errors import QueryError
+from kgexplorer.guard import prepare_query
 from kgexplorer.namespaces import PREFIXES
 from kgexplorer.query import graph_from_oxigraph, select_from_oxigraph
 from kgexplorer.store import StoreRecipe, build_store
@@ -168,7 +169,7 @@ def test_a_closed_pool_refuses_queries() -> None:
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     pool.close()
     with pytest.raises(QueryError, match="closed"):
-        pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+        pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
 
 
 def test_close_stops_every_worker_process() -> None:
@@ -194,7 +195,7 @@ def test_a_worker_that_dies_while_starting_gives_a_clear_error(monkeypatch: pyte
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     try:
         with pytest.raises(QueryError, match="could not start"):
-            pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+            pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
     finally:
         pool.close()
 

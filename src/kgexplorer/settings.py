@@ -53,6 +53,17 @@ class Settings:
         minimum=256,
         maximum=1_048_576,
     )
+    require_sandbox: int = _s(
+        0,
+        "Whether queries may run without the network sandbox. Each query worker asks the kernel (a seccomp "
+        "filter) to refuse it every network socket, so a query that got past the guard still reaches nothing. "
+        "Where the kernel refuses (not Linux x86-64 or aarch64, or a container profile that forbids seccomp), "
+        "0 = run queries anyway, checked by the guard alone, with a warning in the log; 1 = refuse to run "
+        "queries (SandboxUnavailable). Use 1 for a server people you do not trust can reach; see sandbox.py "
+        "for the filter (worker.py).",
+        minimum=0,
+        maximum=1,
+    )
     max_query_chars: int = _s(
         100_000,
         "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
