@@ -4,6 +4,7 @@ limits enforced by killing the worker, and the pool answering again afterwards."
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +226,33 @@ def test_every_kind_of_term_crosses_the_worker_and_equal_values_share_one_object
 
 
 KG_KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
+
+
+def test_the_pool_runs_only_a_prepared_query_and_mypy_says_so(tmp_path: Path) -> None:
+    """One text, by type: a plain string is a type error (mypy --strict), and only the guard makes the types."""
+    from mypy import api
+
+    from kgexplorer.guard import CheckedQuery, QueryText
+
+    snippet = tmp_path / "caller.py"
+    snippet.write_text(
+        "from kgexplorer.guard import prepare_query\n"
+        "from kgexplorer.settings import Settings\n"
+        "from kgexplorer.store import StoreRecipe\n"
+        "from kgexplorer.worker import QueryWorkers\n"
+        "pool = QueryWorkers(StoreRecipe.bundled(), Settings())\n"
+        'pool.run("ASK {}", max_rows=1, timeout_s=1)\n'
+        'pool.run(prepare_query("ASK {}"), max_rows=1, timeout_s=1)\n',
+        encoding="utf-8",
+    )
+    report, _, status = api.run(["--strict", "--follow-imports=silent", "--cache-dir=/dev/null", str(snippet)])
+    assert status == 1
+    assert (
+        'caller.py:6: error: Argument 1 to "run" of "QueryWorkers" has incompatible type "str"; expected "QueryText"'
+        in report
+    )
+    assert "Found 1 error" in report  # the prepared query on line 7 type-checks
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.prepare_query only"):
+        QueryText("ASK {}")
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.check_query only"):
+        CheckedQuery("ASK {}", "ASK")

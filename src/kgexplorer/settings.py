@@ -190,6 +190,15 @@ class Settings:
         minimum=1,
         maximum=1_000_000,
     )
+    allowed_hosts: str = _s(
+        "",
+        "Host names (comma-separated) that kgexplorer serve answers to besides its own address, such as the "
+        "name people use to reach it. A request whose Host header names anything else gets 400, so that a web "
+        "page cannot reach the endpoint through a name it controls (DNS rebinding). Bound to a loopback "
+        "address, the endpoint also answers to localhost, 127.0.0.1 and [::1]; bound to another address, to "
+        "that address and the names given here. '*' turns the check off (behind a proxy that checks Host "
+        "itself) (server.py).",
+    )
     guard_cache_queries: int = _s(
         512,
         "How many distinct query texts the SPARQL guard remembers its verdict for, so a repeated query is not "
@@ -217,7 +226,8 @@ class Settings:
         for name, text in pairs:
             if name not in fields:
                 raise SettingError(_unknown_message(name))
-            kind = int if isinstance(fields[name].default, int) else float
+            default = fields[name].default
+            kind: type = str if isinstance(default, str) else int if isinstance(default, int) else float
             try:
                 changes[name] = kind(text)
             except ValueError:
@@ -233,7 +243,7 @@ class Setting:
     """One setting as documented: its name, default and help text."""
 
     name: str
-    default: int | float
+    default: int | float | str
     help: str
 
 
@@ -244,7 +254,7 @@ def describe_settings() -> tuple[Setting, ...]:
     ['query_time_limit_s', 'max_result_rows']
     """
     return tuple(
-        Setting(f.name, cast(int | float, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
+        Setting(f.name, cast(int | float | str, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
     )
 
 
@@ -262,6 +272,12 @@ def cap(requested: int | float | None, limit: int | float) -> Any:
 
 def _check(f: dataclasses.Field[Any], value: Any) -> None:
     meta: Mapping[str, Any] = f.metadata
+    if isinstance(f.default, str):
+        if not isinstance(value, str) or any(ord(c) < 32 for c in value):
+            raise SettingError(
+                f"setting {f.name} must be text on one line, got {value!r}; the default is {f.default!r}"
+            )
+        return
     expected = int if isinstance(f.default, int) else float
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (expected is int and isinstance(value, float)):
         raise SettingError(

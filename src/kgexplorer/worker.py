@@ -327,9 +327,11 @@ class QueryWorkers:
         if not status.on and status.detail not in _WARNED:
             _WARNED.add(status.detail)
             _log.warning(
-                "the query workers run WITHOUT the network sandbox (%s). Every query is still checked by the "
-                "guard, but a query that got past it could make this machine send requests; set require_sandbox "
-                "to 1 to refuse to run queries without the sandbox (see docs/security.md)",
+                "the query workers run WITHOUT the network sandbox (%s). The guard still checks every query, but "
+                "if it ever missed a SERVICE or FROM, the query engine could send requests from this machine to "
+                "any address it can reach (services on localhost or the local network, cloud metadata) and pass "
+                "the answers back. Set require_sandbox to 1 to refuse to run queries without the sandbox; see "
+                "docs/security.md",
                 status.detail,
             )
 

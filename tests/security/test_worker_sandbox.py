@@ -1,7 +1,7 @@
 """Defence in depth by the kernel (issue 12, point 1): a query worker cannot open a network connection, even
 for a query the guard never refused.
 
-These tests start workers without their guard (tests/unguarded_worker.py) and send them a SERVICE aimed at
+These tests start workers without their guard (tests/altered_worker.py --no-guard) and send them a SERVICE aimed at
 a recording loopback listener. Sandboxed, the worker reaches nothing and says why; the control, the same
 worker with its sandbox switched off, reaches the listener exactly once. Every worker a pool starts,
 including the one started after a runaway was killed, runs under the filter (``Seccomp: 2``).
@@ -28,7 +28,7 @@ from .support import Listener
 
 pytestmark = pytest.mark.xdist_group("security_outbound")
 
-UNGUARDED = str(Path(__file__).resolve().parents[1] / "unguarded_worker.py")
+ALTERED = str(Path(__file__).resolve().parents[1] / "altered_worker.py")
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 EMPTY = StoreRecipe(label="an empty store")
 
@@ -46,7 +46,7 @@ def service_to(listener: Listener) -> QueryText:
 def unguarded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Make pools start workers without their guard; append "--no-sandbox" to the list to drop the sandbox."""
     flags: list[str] = []
-    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, UNGUARDED, *flags])
+    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, ALTERED, "--no-guard", *flags])
     return flags
 
 
@@ -97,6 +97,7 @@ def test_control_the_same_worker_without_its_sandbox_reaches_the_listener_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "WITHOUT the network sandbox (switched off by the test" in warnings[0]
+    assert "could send requests from this machine" in warnings[0]
     assert "require_sandbox" in warnings[0]
 
 
