@@ -377,3 +377,73 @@ def test_the_cache_keeps_at_most_remember_verdicts() -> None:
     for i in range(5):
         check_query(f"SELECT ?few{i} WHERE {{ ?few{i} ?p ?o }}", remember=3)
     assert len(guard._VERDICTS) <= 3
+
+
+# ------------------------------------------------------------------------------------------ normalising, screening
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("SELECT * WHERE {\r\n  ?s ?p ?o\r\n}", "SELECT * WHERE {\n  ?s ?p ?o\n}"),
+        ("SELECT * WHERE { # c\r?s ?p ?o }", "SELECT * WHERE { # c\n?s ?p ?o }"),
+        ("\ufeff\ufeffASK {}", "ASK {}"),
+        ("ASK { ?s ?p '''a\u2028b\x85c\vd\fe''' }", "ASK { ?s ?p '''a\u2028b\x85c\vd\fe''' }"),  # read alike
+    ],
+)
+def test_normalising_changes_line_breaks_and_a_leading_bom_only(raw: str, normalised: str) -> None:
+    from kgexplorer.guard import normalise_query
+
+    assert normalise_query(raw) == normalised
+    assert normalise_query(normalised) == normalised  # once is enough: the worker normalises again
+    assert check_query(raw).text == normalised
+
+
+def test_crlf_line_breaks_keep_syntax_error_positions() -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        check_query("SELECT ?s WHERE {\r\n  ?s ?p ?o .\r\n  ?s ?p ?q ?r .\r\n}")
+    assert (info.value.line, info.value.column) == (3, 12)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { } }",
+        "SELECT*FROM<http://127.0.0.1:9/x>WHERE{?s ?p ?o}",
+        "SELECT * WHERE { ?s ?p ?o }SERVICE <x> {}",
+        "SELECT * WHERE { FILTER(true)SERVICE <http://127.0.0.1:9/> { } }",
+    ],
+)
+def test_the_screen_refuses_a_bare_keyword_before_any_parse(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgexplorer import guard
+
+    monkeypatch.setattr(guard, "_parse_query", lambda text: pytest.fail("the screen should have refused first"))
+    with pytest.raises(QueryNotAllowed, match=r"^(SERVICE is|FROM and FROM NAMED are) not allowed"):
+        guard.prepare_query(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?service ?from WHERE { ?service ?from $SERVICE }",
+        "PREFIX service: <http://example.org/> SELECT * WHERE { ?s service:FROM ?o }",
+        'SELECT * WHERE { ?s <http://example.org/SERVICE> \'FROM\' . ?s ?p """SERVICE""" } # FROM',
+        'SELECT * WHERE { ?s ?p "x"@service . ?s ex:a\\)SERVICE ?o . ?s ex:b\\*FROM ?o . ?s ex:c.SERVICE ?o }',
+        "SELECT * WHERE { _:service ?p ?o . ?s ex:x-from ?o }",
+    ],
+)
+def test_the_screen_never_refuses_keywords_that_are_names(query: str) -> None:
+    from kgexplorer.guard import prepare_query
+
+    assert prepare_query(query).text == query
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*"\"'<>#\\\n ab{}", '"""', "'''"]), max_size=200).map("".join))
+def test_property_the_scanner_covers_the_text_and_masks_in_place(text: str) -> None:
+    from kgexplorer.guard import _TOKENS, _mask
+
+    assert "".join(m.group(0) for m in _TOKENS.finditer(text)) == text
+    masked = _mask(text)
+    assert len(masked) == len(text)
+    assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]

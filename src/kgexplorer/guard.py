@@ -202,8 +202,6 @@ def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:
     ...
     kgexplorer.errors.QueryNotAllowed: FROM and FROM NAMED are not allowed: they can make the query engine ...
     """
-    if not text.strip():
-        raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
     limit = cap(max_chars, MAX_QUERY_CHARS)
     if len(text) > limit:
         raise QueryNotAllowed(
@@ -211,6 +209,8 @@ def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:
             "Shorten it (load large value lists as data instead)"
         )
     normalised = normalise_query(text)
+    if not normalised.strip():
+        raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
     _refuse_reaching_out({_KEYWORD_NODES[m.group(1).upper()] for m in _BARE_KEYWORD.finditer(_mask(normalised))})
     return QueryText(normalised, _SEAL)
 

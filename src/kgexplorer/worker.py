@@ -471,12 +471,12 @@ def _child_main() -> None:  # pragma: no cover - runs in the worker process (cov
         _write_frame(frames_out, ("error", str(exc)))
         return
     _write_frame(frames_out, ("ready", status))
+    say = functools.partial(_write_frame, frames_out)
     while True:
         try:
             request = _read_child(frames_in)
         except EOFError:
             return
-        say = functools.partial(_write_frame, frames_out)
         _write_frame(frames_out, _answer(store, request, start, say, sandboxed=status.on))
 
 
