@@ -3,6 +3,7 @@ real ``kgexplorer serve`` process queried with SPARQLWrapper."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -720,8 +721,17 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
             assert code in (400, 403)
             assert json.loads(reply)["type"] == "QueryNotAllowed"
         assert listener.requests == []
+        # DNS rebinding: a request naming another host reaches the real server but is not answered.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": ASK}), headers={"Host": "evil.test"})
+        rebound = connection.getresponse()
+        assert rebound.status == 400
+        assert json.loads(rebound.read())["type"] == "HostNotAllowed"
+        connection.close()
         workers = _children(proc.pid)
         assert workers, "the server should run its queries in worker processes"
+        for pid in workers:  # every query worker runs under the network sandbox
+            assert "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text(), f"worker {pid} is not sandboxed"
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -737,3 +747,83 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in workers), "worker processes outlived the server"
+
+
+# ----------------------------------------------------------------------------------- host names (DNS rebinding)
+
+ALTERED_WORKER = str(Path(__file__).resolve().parent / "altered_worker.py")
+
+
+@pytest.mark.parametrize(
+    ("bind", "setting", "answered", "refused"),
+    [
+        (
+            "127.0.0.1",
+            "",
+            ["localhost:7878", "127.0.0.1:7878", "[::1]:7878", "LOCALHOST", "localhost."],
+            ["evil.test:7878", "localhost.evil.test", "127.0.0.1.nip.io:7878", "10.0.0.5:7878", ""],
+        ),
+        ("::1", "kg.local", ["[::1]:7878", "localhost", "kg.local:7878"], ["evil.test", "[::2]:7878"]),
+        ("192.168.1.5", "kg.example.org", ["192.168.1.5:7878", "kg.example.org"], ["localhost:7878", "evil.test"]),
+        (
+            "0.0.0.0",
+            "kg.example.org",
+            ["10.1.2.3:7878", "[2001:db8::1]:7878", "localhost", "kg.example.org"],
+            ["evil.test:7878", "kg.example.org.evil.test"],
+        ),
+        ("127.0.0.1", "*", ["evil.test:7878", "anything"], []),
+    ],
+)
+def test_the_endpoint_answers_only_the_host_names_it_is_reached_by(
+    kg: KnowledgeGraph, bind: str, setting: str, answered: list[str], refused: list[str]
+) -> None:
+    """A web page that points a name of its own at 127.0.0.1 (DNS rebinding) gets 400, naming the setting."""
+    from kgexplorer.server import host_names
+
+    client = TestClient(create_app(kg, allowed_hosts=host_names(bind, setting)))
+    for host in answered:
+        r = client.get("/sparql", params={"query": ASK}, headers={"Host": host})
+        assert r.status_code == 200, (host, r.text)
+    for host in refused:
+        r = client.get("/sparql", params={"query": ASK}, headers={"Host": host})
+        assert r.status_code == 400, (host, r.text)
+        body = r.json()
+        assert body["type"] == "HostNotAllowed"
+        assert body["setting"] == "allowed_hosts"
+        assert "kgexplorer --setting allowed_hosts NAME serve" in body["error"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert client.get("/", headers={"Host": host}).status_code == 400  # every route, also the page
+
+
+def test_a_bad_allowed_hosts_setting_is_refused_with_the_fix() -> None:
+    from kgexplorer.errors import SettingError
+    from kgexplorer.server import host_names
+
+    with pytest.raises(SettingError, match=r"allowed_hosts must list host names.*'http://kg\.example\.org/'"):
+        host_names("127.0.0.1", "http://kg.example.org/")
+    assert Settings().with_pairs([("allowed_hosts", "kg.example.org")]).allowed_hosts == "kg.example.org"
+
+
+def test_serve_says_at_start_when_the_kernel_refuses_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before the server starts, its query workers start; without the sandbox that is a loud warning, and
+    with require_sandbox at 1 an error (the server never starts)."""
+    import uvicorn
+
+    from kgexplorer import SandboxUnavailable
+    from kgexplorer import worker as worker_module
+    from kgexplorer.server import serve
+
+    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, ALTERED_WORKER, "--no-sandbox"])
+    monkeypatch.setattr(worker_module, "_WARNED", set())
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(app))
+    with KnowledgeGraph.bundled() as kg, caplog.at_level("WARNING", logger="kgexplorer.worker"):
+        serve(kg, port=7878)
+    assert len(started) == 1
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "the query workers run WITHOUT the network sandbox (switched off by the test" in warning
+    with KnowledgeGraph.bundled(settings=Settings(require_sandbox=1)) as kg, pytest.raises(SandboxUnavailable):
+        serve(kg, port=7878)
+    assert len(started) == 1

@@ -4,6 +4,7 @@ limits enforced by killing the worker, and the pool answering again afterwards."
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from kgexplorer import (
     Settings,
 )
 from kgexplorer.errors import QueryError
+from kgexplorer.guard import prepare_query
 from kgexplorer.namespaces import PREFIXES
 from kgexplorer.query import graph_from_oxigraph, select_from_oxigraph
 from kgexplorer.store import StoreRecipe, build_store
@@ -168,7 +170,7 @@ def test_a_closed_pool_refuses_queries() -> None:
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     pool.close()
     with pytest.raises(QueryError, match="closed"):
-        pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+        pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
 
 
 def test_close_stops_every_worker_process() -> None:
@@ -194,7 +196,7 @@ def test_a_worker_that_dies_while_starting_gives_a_clear_error(monkeypatch: pyte
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     try:
         with pytest.raises(QueryError, match="could not start"):
-            pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+            pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
     finally:
         pool.close()
 
@@ -224,3 +226,33 @@ def test_every_kind_of_term_crosses_the_worker_and_equal_values_share_one_object
 
 
 KG_KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
+
+
+def test_the_pool_runs_only_a_prepared_query_and_mypy_says_so(tmp_path: Path) -> None:
+    """One text, by type: a plain string is a type error (mypy --strict), and only the guard makes the types."""
+    from mypy import api
+
+    from kgexplorer.guard import CheckedQuery, QueryText
+
+    snippet = tmp_path / "caller.py"
+    snippet.write_text(
+        "from kgexplorer.guard import prepare_query\n"
+        "from kgexplorer.settings import Settings\n"
+        "from kgexplorer.store import StoreRecipe\n"
+        "from kgexplorer.worker import QueryWorkers\n"
+        "pool = QueryWorkers(StoreRecipe.bundled(), Settings())\n"
+        'pool.run("ASK {}", max_rows=1, timeout_s=1)\n'
+        'pool.run(prepare_query("ASK {}"), max_rows=1, timeout_s=1)\n',
+        encoding="utf-8",
+    )
+    report, _, status = api.run(["--strict", "--follow-imports=silent", "--cache-dir=/dev/null", str(snippet)])
+    assert status == 1
+    assert (
+        'caller.py:6: error: Argument 1 to "run" of "QueryWorkers" has incompatible type "str"; expected "QueryText"'
+        in report
+    )
+    assert "Found 1 error" in report  # the prepared query on line 7 type-checks
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.prepare_query only"):
+        QueryText("ASK {}")
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.check_query only"):
+        CheckedQuery("ASK {}", "ASK")

@@ -18,6 +18,7 @@ from .errors import (
     QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
+    SandboxUnavailable,
     SettingError,
     ValidationFailed,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "QueryTimeout",
     "QueryTooLarge",
     "RelationCount",
+    "SandboxUnavailable",
     "SearchHit",
     "SelectResult",
     "SettingError",

@@ -422,7 +422,9 @@ def open_endpoint(url: str, *, settings: Settings | None = None) -> DataSource:
 
 def _endpoint_source(url: str, limits: Settings, *, remote_endpoints: int) -> DataSource:
     """The endpoint data source, its backend held to ``remote_endpoints``; the graph keeps ``limits``."""
-    backend = RemoteBackend(url, timeout_s=limits.endpoint_timeout_s, remote_endpoints=remote_endpoints)
+    backend = RemoteBackend(
+        url, timeout_s=limits.endpoint_timeout_s, remote_endpoints=remote_endpoints, settings=limits
+    )
     recipe = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
     kg = KnowledgeGraph(recipe, endpoint=backend, settings=limits)
     try:

@@ -10,7 +10,8 @@ The tree (catch ``KgExplorerError`` to handle them all)::
     │   ├── QuerySyntaxError    the SPARQL does not parse (line, column)
     │   ├── QueryNotAllowed     the query would write, or reach outside (UPDATE, LOAD, SERVICE, FROM)
     │   ├── QueryTimeout        the query ran longer than the time limit
-    │   └── QueryTooLarge       the query needed more memory than the worker may use
+    │   ├── QueryTooLarge       the query needed more memory than the worker may use
+    │   └── SandboxUnavailable  require_sandbox is 1 but the kernel would not sandbox the query worker
     ├── EndpointError           a remote SPARQL endpoint failed or could not be reached
     ├── ValidationFailed        the graph does not conform to the shapes (with the problems)
     └── ExportError             a view could not be exported
@@ -31,6 +32,7 @@ __all__ = [
     "QuerySyntaxError",
     "QueryTimeout",
     "QueryTooLarge",
+    "SandboxUnavailable",
     "SettingError",
     "ValidationFailed",
 ]
@@ -88,6 +90,10 @@ class QueryTimeout(QueryError):
 
 class QueryTooLarge(QueryError):
     """The query needed more memory than the query worker may use and was stopped."""
+
+
+class SandboxUnavailable(QueryError):
+    """The require_sandbox setting is 1, but the kernel would not refuse the query worker the network."""
 
 
 class EndpointError(KgExplorerError):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .entity import EntityCard, build_card
 from .errors import EntityNotFound, QueryError
 from .evidence import level
-from .guard import check_query
+from .guard import prepare_query
 from .labels import Backend
 from .namespaces import KG, PREFIXES
 from .network import Neighbourhood, PathSet, neighbourhood
@@ -36,6 +36,7 @@ from .query import QueryResult, SelectResult, run_template
 from .relations import RelationCount
 from .relations import relations as relations_of
 from .remote_paths import find_remote_paths
+from .sandbox import SandboxStatus
 from .search import LabelIndex, SearchHit
 from .settings import Settings, cap
 from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
@@ -166,7 +167,9 @@ class KnowledgeGraph:
         chosen = settings or Settings()
         from .endpoint import RemoteBackend  # only now: urllib and http.client cost 10 MiB and 25 ms at import
 
-        backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints)
+        backend = RemoteBackend(
+            url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints, settings=chosen
+        )
         label = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
         return cls(label, endpoint=backend, settings=chosen)
 
@@ -179,10 +182,12 @@ class KnowledgeGraph:
     def sparql(self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
-        The query is checked first (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or
-        FROM), then runs in a worker process under the time and memory limits, or on the endpoint with
-        the time limit as its HTTP timeout. ``max_rows`` and ``timeout_s`` can lower the settings, never
-        raise them. The project prefixes (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
+        The query is normalised and screened here (:func:`kgexplorer.guard.prepare_query`), then checked
+        by the full guard (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or FROM) in a
+        worker process under the time and memory limits, and runs there, the worker sandboxed from the
+        network; or, on an endpoint, the checked text is sent with the time limit as its HTTP timeout.
+        ``max_rows`` and ``timeout_s`` can lower the settings, never raise them. The project prefixes
+        (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
 
         >>> with KnowledgeGraph.bundled() as kg:
         ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
@@ -193,10 +198,20 @@ class KnowledgeGraph:
         chars = self.settings.max_query_chars
         if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
             return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars)
-        check_query(query, max_chars=chars, remember=self.settings.guard_cache_queries)
+        prepared = prepare_query(query, max_chars=chars)
         if self._workers is None:  # pragma: no cover - a local graph always has workers
             raise QueryError("this knowledge graph has no query workers; open it again")
-        return self._workers.run(query, max_rows=rows, timeout_s=limit)
+        return self._workers.run(prepared, max_rows=rows, timeout_s=limit)
+
+    def query_sandbox(self) -> SandboxStatus | None:
+        """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.sandbox`).
+
+        Starts a worker to find out if none has started. None for a graph behind an endpoint, whose
+        queries run on the remote engine: no sandbox here can stop what that engine does.
+        """
+        if self._workers is None:
+            return None
+        return self._workers.sandbox_status()
 
     def select(
         self,

@@ -24,6 +24,7 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
   LOAD sent as a query, ``default-graph-uri``, ``named-graph-uri``); ``BadRequest`` (no query, two
   queries, a body that is not UTF-8, an unknown ``format``).
 * 403 ``QueryNotAllowed`` for an update (``update=`` or ``application/sparql-update``): read-only.
+* 400 ``HostNotAllowed``: the Host header names a host the endpoint does not answer to (see below).
 * 404 ``NotFound``; 405 ``MethodNotAllowed`` (only GET and POST); 406 ``NotAcceptable`` (no accepted
   format fits the result; ``formats`` lists those that do); 413 ``RequestTooLarge`` (a body larger than
   any query the guard accepts); 415 ``UnsupportedMediaType`` (a POST body of another type or charset).
@@ -35,6 +36,12 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
 A runaway query is killed with its worker process at the time limit; meanwhile the pool's other worker
 keeps answering, and the next request gets a fresh worker.
 
+Host names (:func:`host_names`): ``kgexplorer serve`` answers only requests whose Host header names it, so
+that a web page cannot reach an endpoint on someone's machine by pointing a name of its own at 127.0.0.1
+(DNS rebinding). Bound to loopback it answers to localhost, 127.0.0.1 and [::1]; bound to another address,
+to that address; plus the names of the ``allowed_hosts`` setting. :func:`create_app` checks only when given
+the names (``allowed_hosts``), so an app mounted in another server keeps that server's rules.
+
 >>> from starlette.testclient import TestClient
 >>> with KnowledgeGraph.bundled() as kg:
 ...     client = TestClient(create_app(kg))
@@ -45,10 +52,12 @@ keeps answering, and the next request gets a fresh worker.
 from __future__ import annotations
 
 import html
+import ipaddress
 import logging
+import re
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,7 +68,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge
+from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge, SettingError
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import PREFIXES, RDF, RDFS
 from .protocol import (
@@ -82,7 +91,7 @@ from .settings import Settings, cap
 from .terms import IRI, BlankNode, Literal, Triple
 
 # to_sparql_xml lives in kgexplorer.protocol; it stays importable from here, where it was first exported.
-__all__ = ["create_app", "serve", "to_sparql_xml"]
+__all__ = ["create_app", "host_names", "serve", "to_sparql_xml"]
 
 _log = logging.getLogger(__name__)
 
@@ -236,10 +245,101 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, "HTTPError", str(detail), headers=headers)
 
 
-def create_app(kg: KnowledgeGraph, *, settings: Settings | None = None) -> Starlette:
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+#: What :func:`host_names` allows besides names: every IP address (written as an address, a Host header
+#: involves no DNS, so no rebinding); used when bound to every interface (0.0.0.0 or ::).
+ANY_ADDRESS = "<any IP address>"
+
+
+def host_names(bind: str, allowed: str = "") -> frozenset[str] | None:
+    """The host names an endpoint bound to ``bind`` answers to, with the ``allowed_hosts`` setting's names.
+
+    None when the setting is ``*`` (no check). Bound to every interface (``0.0.0.0`` or ``::``), any IP
+    address written as such is also allowed (:data:`ANY_ADDRESS`), and the loopback names.
+
+    >>> sorted(host_names("127.0.0.1"))
+    ['127.0.0.1', '::1', 'localhost']
+    >>> sorted(host_names("192.168.1.5", "kg.example.org, KG2.example.org."))
+    ['192.168.1.5', 'kg.example.org', 'kg2.example.org']
+    >>> host_names("0.0.0.0", "*") is None
+    True
+    """
+    names = {_host_key(n) for n in allowed.split(",") if n.strip()}
+    if "*" in names:
+        return None
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|[0-9a-f:.]+", name):
+            raise SettingError(
+                f"setting allowed_hosts must list host names or addresses separated by commas, got {name!r}; for "
+                "example --setting allowed_hosts kg.example.org,kg.local"
+            )
+    bound = _host_key(bind)
+    address = _address(bound)
+    if bound == "localhost" or (address is not None and address.is_loopback):
+        return frozenset({*_LOOPBACK_NAMES, bound, *names})
+    if address is not None and address.is_unspecified:
+        return frozenset({*_LOOPBACK_NAMES, ANY_ADDRESS, *names})
+    return frozenset({bound, *names})
+
+
+def _host_key(host: str) -> str:
+    """A host name as compared: lower case, no brackets around an IPv6 address, no final dot."""
+    return host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _host_of(header: str) -> str:
+    """The host part of a Host header (``name``, ``name:port``, ``[v6]`` or ``[v6]:port``)."""
+    if header.startswith("["):
+        return _host_key(header.split("]", 1)[0] + "]")
+    return _host_key(header.rsplit(":", 1)[0] if header.count(":") == 1 else header)
+
+
+class _HostCheck:
+    """ASGI middleware: a request whose Host header names a host not in ``allowed`` gets 400."""
+
+    def __init__(self, app: Any, allowed: Collection[str]) -> None:
+        self.app = app
+        self.allowed = allowed
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
+            host = _host_of(header)
+            address = _address(host)
+            if host not in self.allowed and not (address is not None and ANY_ADDRESS in self.allowed):
+                shown = sorted("[::1]" if n == "::1" else n for n in self.allowed if n != ANY_ADDRESS)
+                if ANY_ADDRESS in self.allowed:
+                    shown.append("any IP address")
+                said = repr(header[:100]) if header else "nothing (no Host header)"
+                response = error_response(
+                    400,
+                    "HostNotAllowed",
+                    f"this SPARQL endpoint does not answer to the host named in the request ({said}); it answers to "
+                    f"{', '.join(shown)}. A web page may be trying to reach it through a name of its own (DNS "
+                    "rebinding). If that is the name people use to reach this server, whoever runs it can add it: "
+                    "kgexplorer --setting allowed_hosts NAME serve (several names: comma-separated)",
+                    setting="allowed_hosts",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    kg: KnowledgeGraph, *, settings: Settings | None = None, allowed_hosts: Collection[str] | None = None
+) -> Starlette:
     """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description`` and the page ``/``).
 
     ``settings`` can lower the graph's own time and row limits for this endpoint, never raise them.
+    ``allowed_hosts`` (from :func:`host_names`) makes it answer only requests whose Host header names one
+    of them (400 ``HostNotAllowed`` otherwise); None checks nothing.
 
     >>> from starlette.testclient import TestClient
     >>> with KnowledgeGraph.bundled() as kg:
@@ -254,22 +354,30 @@ def create_app(kg: KnowledgeGraph, *, settings: Settings | None = None) -> Starl
         Route("/sparql", _answering(endpoint.sparql), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
+    if allowed_hosts is not None:
+        app.add_middleware(_HostCheck, allowed=frozenset(allowed_hosts))
+    return app
 
 
 def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> None:
     """Serve ``kg`` at ``http://HOST:PORT/sparql`` until interrupted (Ctrl+C); blocks.
 
-    The default host, 127.0.0.1, accepts connections from this computer only. Example (it blocks until
-    Ctrl+C, so it is not run as a doctest; the module's doctest queries the same app in-process)::
+    The default host, 127.0.0.1, accepts connections from this computer only. Only requests naming an
+    allowed host are answered (:func:`host_names`: the ``allowed_hosts`` setting). The query workers start
+    before the server does; if the kernel would not sandbox them, their warning is logged then (and with
+    ``require_sandbox`` at 1, :class:`~kgexplorer.errors.SandboxUnavailable` is raised instead). Example (it
+    blocks until Ctrl+C, so it is not run as a doctest; the module's doctest queries the same app in-process)::
 
         with KnowledgeGraph.bundled() as kg:
             serve(kg, port=7878)
     """
     import uvicorn
 
+    names = host_names(host, kg.settings.allowed_hosts)
     # Start both query workers now (two queries at once make the pool start two), so neither the first
     # visitor nor one who arrives while a runaway query holds the other worker waits for a worker to load.
+    # Their sandbox is known from here on: a warning when it is off is the first thing the server says.
     with ThreadPoolExecutor(2) as warm:
         list(warm.map(lambda _: kg.sparql("ASK {}"), range(2)))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal, which would end the
@@ -277,7 +385,7 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
     try:
-        uvicorn.run(create_app(kg), host=host, port=port, log_level="info", server_header=False)
+        uvicorn.run(create_app(kg, allowed_hosts=names), host=host, port=port, log_level="info", server_header=False)
     except (_Stopped, KeyboardInterrupt):
         pass
     finally:

@@ -53,6 +53,17 @@ class Settings:
         minimum=256,
         maximum=1_048_576,
     )
+    require_sandbox: int = _s(
+        0,
+        "Whether queries may run without the network sandbox. Each query worker asks the kernel (a seccomp "
+        "filter) to refuse it every network socket, so a query that got past the guard still reaches nothing. "
+        "Where the kernel refuses (not Linux x86-64 or aarch64, or a container profile that forbids seccomp), "
+        "0 = run queries anyway, checked by the guard alone, with a warning in the log; 1 = refuse to run "
+        "queries (SandboxUnavailable). Use 1 for a server people you do not trust can reach; see sandbox.py "
+        "for the filter (worker.py).",
+        minimum=0,
+        maximum=1,
+    )
     max_query_chars: int = _s(
         100_000,
         "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
@@ -179,6 +190,15 @@ class Settings:
         minimum=1,
         maximum=1_000_000,
     )
+    allowed_hosts: str = _s(
+        "",
+        "Host names (comma-separated) that kgexplorer serve answers to besides its own address, such as the "
+        "name people use to reach it. A request whose Host header names anything else gets 400, so that a web "
+        "page cannot reach the endpoint through a name it controls (DNS rebinding). Bound to a loopback "
+        "address, the endpoint also answers to localhost, 127.0.0.1 and [::1]; bound to another address, to "
+        "that address and the names given here. '*' turns the check off (behind a proxy that checks Host "
+        "itself) (server.py).",
+    )
     guard_cache_queries: int = _s(
         512,
         "How many distinct query texts the SPARQL guard remembers its verdict for, so a repeated query is not "
@@ -206,7 +226,8 @@ class Settings:
         for name, text in pairs:
             if name not in fields:
                 raise SettingError(_unknown_message(name))
-            kind = int if isinstance(fields[name].default, int) else float
+            default = fields[name].default
+            kind: type = str if isinstance(default, str) else int if isinstance(default, int) else float
             try:
                 changes[name] = kind(text)
             except ValueError:
@@ -222,7 +243,7 @@ class Setting:
     """One setting as documented: its name, default and help text."""
 
     name: str
-    default: int | float
+    default: int | float | str
     help: str
 
 
@@ -233,7 +254,7 @@ def describe_settings() -> tuple[Setting, ...]:
     ['query_time_limit_s', 'max_result_rows']
     """
     return tuple(
-        Setting(f.name, cast(int | float, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
+        Setting(f.name, cast(int | float | str, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
     )
 
 
@@ -251,6 +272,12 @@ def cap(requested: int | float | None, limit: int | float) -> Any:
 
 def _check(f: dataclasses.Field[Any], value: Any) -> None:
     meta: Mapping[str, Any] = f.metadata
+    if isinstance(f.default, str):
+        if not isinstance(value, str) or any(ord(c) < 32 for c in value):
+            raise SettingError(
+                f"setting {f.name} must be text on one line, got {value!r}; the default is {f.default!r}"
+            )
+        return
     expected = int if isinstance(f.default, int) else float
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (expected is int and isinstance(value, float)):
         raise SettingError(
