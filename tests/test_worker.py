@@ -6,16 +6,21 @@ from __future__ import annotations
 import threading
 
 import pytest
+from tests.answers import big_rows
 
 from kgexplorer import (
     AskResult,
     GraphResult,
     KnowledgeGraph,
+    QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
+    ResultTooLarge,
     SelectResult,
+    ServerBusy,
     Settings,
+    TooManyQueries,
 )
 from kgexplorer.errors import QueryError
 from kgexplorer.namespaces import PREFIXES
@@ -224,3 +229,120 @@ def test_every_kind_of_term_crosses_the_worker_and_equal_values_share_one_object
 
 
 KG_KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
+
+
+# ----------------------------------------------------------------------------------- sharing and caps
+
+
+def test_a_result_over_max_result_mb_is_refused_naming_the_setting(kg: KnowledgeGraph) -> None:
+    """Bytes are capped, not only rows: 40 rows of 256 KiB are 10 MiB, over a 1 MiB cap, and nothing comes back."""
+    with KnowledgeGraph.bundled(settings=Settings(max_result_mb=1)) as small:
+        with pytest.raises(ResultTooLarge, match=r"1 MiB \(the max_result_mb setting\)"):
+            small.sparql(big_rows(40, 64, 2))
+        answer = small.sparql("ASK { kg:ketamine a kgx:Substance }")  # the same worker answers next
+        assert isinstance(answer, AskResult)
+    assert isinstance(kg.sparql(big_rows(3, 64, 2)), SelectResult)  # 768 KiB: under the default cap
+
+
+@pytest.mark.slow  # a worker of 700 MiB fills up
+def test_a_worker_that_dies_on_huge_rows_is_a_client_error() -> None:
+    """40 rows of 5 MiB in a 700 MiB worker: it runs out of memory while handing them over. That was a bare
+    QueryError (a 500 at the endpoint); it is a limit error now, and the pool answers next."""
+    settings = Settings(worker_memory_mb=700, max_result_mb=1024)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        with pytest.raises((QueryTooLarge, QueryFailed, ResultTooLarge)) as info:
+            kg.sparql(big_rows(40, 5, 10))
+        assert "worker_memory_mb" in str(info.value) or "max_result_mb" in str(info.value)
+        assert isinstance(kg.sparql("ASK { kg:ketamine a kgx:Substance }"), AskResult)
+
+
+def test_a_failing_service_is_a_query_failure_not_a_server_fault() -> None:
+    """The guard refuses SERVICE before a worker sees it; called directly, as a guard miss would, the worker
+    cannot reach port 9 (Oxigraph refuses it) and the engine's error is the client's QueryFailed."""
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    try:
+        with pytest.raises(QueryFailed, match="the query failed"):
+            pool.run("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", max_rows=5, timeout_s=30)
+        assert pool.counts()["failed"] == 1
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_while_running_is_a_client_error_saying_so() -> None:
+    import os
+    import signal
+    import time
+
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    try:
+        pool.warm_up()
+        (worker,) = pool._all
+        threading.Timer(0.5, os.kill, (worker.proc.pid, signal.SIGTERM)).start()
+        started = time.monotonic()
+        with pytest.raises(QueryFailed, match="stopped by signal 15"):
+            pool.run(RUNAWAY, max_rows=5, timeout_s=30)
+        assert time.monotonic() - started < 20
+        assert isinstance(pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=30), AskResult)
+    finally:
+        pool.close()
+
+
+def _runaway_in_thread(kg: KnowledgeGraph, client: str, outcomes: list[str]) -> threading.Thread:
+    """Start RUNAWAY as ``client`` in a thread that records the name of what it ended with."""
+
+    def run() -> None:
+        try:
+            kg.sparql(RUNAWAY, client=client)
+            outcomes.append("answered")
+        except Exception as exc:  # recorded and asserted by the test
+            outcomes.append(type(exc).__name__)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_one_client_cannot_take_every_worker_while_others_are_answered() -> None:
+    """Three workers; a client with a runaway holds its one worker, its next query waits in line and is
+    refused (429 semantics) while other clients are answered at once; the program itself is not limited."""
+    import time
+
+    settings = Settings(query_time_limit_s=3, max_queue_wait_s=0.5)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        outcomes: list[str] = []
+        runaway = _runaway_in_thread(kg, "mallory", outcomes)
+        time.sleep(0.5)
+        with pytest.raises(TooManyQueries, match="client_query_workers") as refused:
+            kg.sparql("ASK { ?s ?p ?o }", client="mallory")
+        assert refused.value.retry_after_s >= 1
+        for client in ("alice", "bob", None):
+            started = time.monotonic()
+            assert isinstance(kg.sparql("ASK { kg:ketamine a kgx:Substance }", client=client), AskResult)
+            assert time.monotonic() - started < 2.5, f"{client} waited for the runaway"
+        assert runaway.is_alive()
+        runaway.join(timeout=60)
+        assert outcomes == ["QueryTimeout"]
+        counts = kg.query_counts()
+        assert counts["refused_client_share"] == 1
+        assert counts["timeout"] == 1
+        assert len(kg._workers._all) <= 3  # type: ignore[union-attr]
+
+
+def test_a_full_pool_refuses_after_the_wait_limit_with_a_retry_time() -> None:
+    import time
+
+    settings = Settings(query_time_limit_s=4, max_queue_wait_s=0.5)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        kg.sparql("ASK {}")
+        outcomes: list[str] = []
+        runaways = [_runaway_in_thread(kg, c, outcomes) for c in ("a", "b", "c")]
+        time.sleep(1.0)  # the three runaways hold the three workers
+        started = time.monotonic()
+        with pytest.raises(ServerBusy, match="max_queue_wait_s") as busy:
+            kg.sparql("ASK { ?s ?p ?o }", client="d")
+        assert 0.4 < time.monotonic() - started < 2.5
+        assert 1 <= busy.value.retry_after_s <= 4
+        for t in runaways:
+            t.join(timeout=60)
+        assert outcomes == ["QueryTimeout"] * 3
+        assert isinstance(kg.sparql("ASK { ?s ?p ?o }", client="d"), AskResult)
