@@ -44,10 +44,12 @@ keeps answering, and the next request gets a fresh worker.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -56,10 +58,21 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge
+from .client import client_key, trusted_networks
+from .errors import (
+    KgExplorerError,
+    QueryFailed,
+    QueryNotAllowed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    ResultTooLarge,
+    ServerBusy,
+)
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import PREFIXES, RDF, RDFS
 from .protocol import (
@@ -80,6 +93,7 @@ from .protocol import (
 from .query import GraphResult, QueryResult
 from .settings import Settings, cap
 from .terms import IRI, BlankNode, Literal, Triple
+from .worker import Answer
 
 # to_sparql_xml lives in kgexplorer.protocol; it stays importable from here, where it was first exported.
 __all__ = ["create_app", "serve", "to_sparql_xml"]
@@ -102,9 +116,14 @@ class _Endpoint:
         self.kg = kg
         self.max_rows = int(cap(settings.max_result_rows, kg.settings.max_result_rows))
         self.time_limit = float(cap(settings.query_time_limit_s, kg.settings.query_time_limit_s))
+        self.max_result_mb = int(cap(settings.max_result_mb, kg.settings.max_result_mb))
         self.memory_mb = kg.settings.worker_memory_mb
+        self.stall_s = float(settings.client_stall_s)
+        self.proxies = trusted_networks(settings.trusted_proxies)
         self.title = kg.metadata().title or kg.recipe.label
         self.triples = len(kg)
+        #: Responses of /sparql by status and error type, for /metrics (every refusal counts).
+        self.responses: Counter[tuple[int, str]] = Counter()
 
     async def sparql(self, request: Request) -> Response:
         wanted = await read_request(request)
@@ -112,22 +131,64 @@ class _Endpoint:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
         if choose_format(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
             raise not_acceptable(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
-        return result_response(await self.run(wanted.query), wanted.accept)
+        if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
+            return result_response(await self.run(wanted.query), wanted.accept)
+        answer = await self.answer(wanted.query, wanted.accept, self.client(request))
+        return self.answer_response(answer, wanted.accept)
+
+    def client(self, request: Request) -> str:
+        """Who sent ``request``: its address, or a trusted proxy's X-Forwarded-For (kgexplorer.client)."""
+        forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
+        return client_key(request.client.host if request.client else None, forwarded, self.proxies)
+
+    async def answer(self, text: str, accept: str | None, client: str) -> Answer:
+        select, graph = choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS)
+        with _refusals():
+            return await self.kg.answer(
+                text,
+                select_format=select.name if select else None,
+                graph_format=graph.name if graph else None,
+                max_rows=self.max_rows,
+                timeout_s=self.time_limit,
+                max_result_mb=self.max_result_mb,
+                client=client,
+            )
+
+    def answer_response(self, answer: Answer, accept: str | None) -> Response:
+        offered = GRAPH_FORMATS if answer.kind == "graph" else RESULT_FORMATS
+        fmt = next((f for f in offered if f.name == answer.format), None)
+        if fmt is None or answer.problem is not None:
+            answer.close()
+            if fmt is None:
+                what = "a CONSTRUCT or DESCRIBE result (RDF)" if answer.kind == "graph" else "a SELECT or ASK result"
+                raise not_acceptable(accept, offered, what)
+            raise Refusal(406, "NotAcceptable", answer.problem or "")
+        headers = {"Vary": "Accept", **SECURITY_HEADERS}
+        if answer.truncated:
+            headers["X-Kgexplorer-Truncated"] = "true"
+            headers["X-Kgexplorer-Row-Limit"] = str(answer.row_limit)
+        return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
     async def run(self, text: str) -> QueryResult:
-        try:
+        with _refusals():
             return await run_in_threadpool(self.kg.sparql, text, max_rows=self.max_rows, timeout_s=self.time_limit)
-        except QuerySyntaxError as exc:
-            raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
-        except QueryNotAllowed as exc:
-            raise Refusal(400, "QueryNotAllowed", str(exc)) from None
-        except QueryTimeout as exc:
-            raise Refusal(422, "QueryTimeout", str(exc), setting="query_time_limit_s") from None
-        except QueryTooLarge as exc:
-            raise Refusal(422, "QueryTooLarge", str(exc), setting="worker_memory_mb") from None
-        except KgExplorerError as exc:
-            _log.error("a query could not be answered: %s", exc)
-            raise Refusal(500, type(exc).__name__, str(exc)) from None
+        raise AssertionError("unreachable")  # pragma: no cover - _refusals() raises or the query returns
+
+    async def metrics(self, request: Request) -> Response:
+        """Counts in the Prometheus text format: responses by status and type, and what the query workers did."""
+        lines = [
+            "# HELP kgexplorer_responses_total Responses to /sparql, by HTTP status and error type.",
+            "# TYPE kgexplorer_responses_total counter",
+        ]
+        for (status, kind), n in sorted(self.responses.items()):
+            lines.append(f'kgexplorer_responses_total{{status="{status}",type="{kind}"}} {n}')
+        lines += [
+            "# HELP kgexplorer_queries What the query workers did (counters) and hold now (gauges).",
+            "# TYPE kgexplorer_queries untyped",
+        ]
+        for name, n in sorted(self.kg.query_counts().items()):
+            lines.append(f'kgexplorer_queries{{what="{name}"}} {n}')
+        return PlainTextResponse("\n".join(lines) + "\n", headers=SECURITY_HEADERS)
 
     async def description(self, request: Request) -> Response:
         return self.description_response(request, request.headers.get("accept"), GRAPH_FORMATS)
@@ -205,17 +266,96 @@ the <a href="service-description">service description</a> says what it supports.
         return HTMLResponse(body, headers={"Content-Security-Policy": _PAGE_POLICY, **SECURITY_HEADERS})
 
 
-def _answering(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Turn refusals into JSON errors, and anything unexpected into a 500 without a traceback."""
+class _refusals:  # noqa: N801 - used as a context manager, like contextlib's lower-case ones
+    """Turn the library's errors about a query into the endpoint's refusals (client errors are 4xx)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None or not isinstance(exc, KgExplorerError):
+            return
+        if isinstance(exc, QuerySyntaxError):
+            raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
+        if isinstance(exc, QueryNotAllowed):
+            raise Refusal(400, "QueryNotAllowed", str(exc)) from None
+        if isinstance(exc, QueryRefused):
+            status = 503 if isinstance(exc, ServerBusy) else 429
+            retry = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+            raise Refusal(status, type(exc).__name__, str(exc), setting=exc.setting, headers=retry) from None
+        limits = {
+            QueryTimeout: "query_time_limit_s",
+            QueryTooLarge: "worker_memory_mb",
+            ResultTooLarge: "max_result_mb",
+            QueryFailed: None,
+        }
+        for error, setting in limits.items():
+            if isinstance(exc, error):
+                raise Refusal(422, error.__name__, str(exc), setting=setting) from None
+        _log.error("a query could not be answered: %s", exc)
+        raise Refusal(500, type(exc).__name__, str(exc)) from None
+
+
+class _AnswerResponse(Response):
+    """An answer sent as the worker wrote it, one chunk at a time as the client takes them.
+
+    The bytes are already whole (at most max_result_mb), so the status line can be honest. Each chunk is
+    handed on only when the client has taken the one before (the server's flow control), and dropped
+    once sent; a client that takes nothing for ``stall_s`` is disconnected, so a client that never reads
+    holds one chunk in the server's send buffer, not its answer. The client's request ends (its
+    client_queries count drops) when the answer is sent or dropped.
+    """
+
+    def __init__(self, answer: Answer, media_type: str, headers: dict[str, str], stall_s: float) -> None:
+        self.answer = answer
+        self.stall_s = stall_s
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.body = b""
+        self.init_headers({**headers, "Content-Length": str(answer.size)})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        answer = self.answer
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            if scope.get("method") == "HEAD" or not answer.chunks:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            answer.chunks.reverse()  # pop() from the end, dropping each chunk once it is handed on
+            while answer.chunks:
+                chunk = answer.chunks.pop()
+                message = {"type": "http.response.body", "body": chunk, "more_body": bool(answer.chunks)}
+                del chunk
+                try:
+                    await asyncio.wait_for(send(message), self.stall_s)
+                except TimeoutError:
+                    _log.warning(
+                        "a client read nothing for %g s (client_stall_s); its answer was dropped", self.stall_s
+                    )
+                    return
+        finally:
+            answer.close()
+
+
+def _answering(
+    handler: Callable[[Request], Awaitable[Response]], responses: Counter[tuple[int, str]] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Turn refusals into JSON errors, and anything unexpected into a 500 without a traceback; count each."""
 
     async def endpoint(request: Request) -> Response:
+        kind = ""
         try:
-            return await handler(request)
+            response = await handler(request)
         except Refusal as refusal:
-            return refusal.response
+            response, kind = refusal.response, refusal.kind
         except Exception as exc:  # the last line of defence: no traceback may reach a client
             _log.error("internal error answering %s: %s: %s", request.url.path, type(exc).__name__, exc)
-            return error_response(500, "InternalError", "the server failed while answering this request; try again")
+            response = error_response(500, "InternalError", "the server failed while answering this request; try again")
+            kind = "InternalError"
+        if responses is not None:
+            responses[(response.status_code, kind)] += 1
+        return response
 
     return endpoint
 
@@ -251,8 +391,9 @@ def create_app(kg: KnowledgeGraph, *, settings: Settings | None = None) -> Starl
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
-        Route("/sparql", _answering(endpoint.sparql), methods=["GET", "POST"], name="sparql"),
+        Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
+        Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
 
@@ -268,16 +409,20 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     """
     import uvicorn
 
-    # Start both query workers now (two queries at once make the pool start two), so neither the first
-    # visitor nor one who arrives while a runaway query holds the other worker waits for a worker to load.
-    with ThreadPoolExecutor(2) as warm:
-        list(warm.map(lambda _: kg.sparql("ASK {}"), range(2)))
+    # Start every query worker now (as many queries at once make the pool start as many), so neither the
+    # first visitor nor one who arrives while runaway queries hold other workers waits for a worker to load.
+    size = kg.settings.query_workers
+    with ThreadPoolExecutor(size) as warm:
+        list(warm.map(lambda _: kg.sparql("ASK {}"), range(size)))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal, which would end the
     # process before the caller can stop its query workers; turn that into a normal return.
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
     try:
-        uvicorn.run(create_app(kg), host=host, port=port, log_level="info", server_header=False)
+        # proxy_headers=False: the client is the connecting address unless the trusted_proxies setting says
+        # otherwise (kgexplorer.client); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+        app = create_app(kg)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     except (_Stopped, KeyboardInterrupt):
         pass
     finally:
