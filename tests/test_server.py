@@ -272,6 +272,14 @@ def test_unusable_formats_are_client_errors(client: TestClient) -> None:
     assert "image/png" in nothing["error"]
 
 
+def test_xml_cannot_carry_a_control_character_and_says_so(client: TestClient) -> None:
+    """The worker writes XML natively; a value XML 1.0 cannot carry is a 406 naming it, JSON carries it."""
+    query = r'SELECT ?o WHERE { VALUES ?o { "bell\u0007" } }'
+    body = _assert_error(client.get("/sparql", params={"query": query, "format": "xml"}), 406, "NotAcceptable")
+    assert "U+0007" in body["error"]
+    assert client.get("/sparql", params={"query": query}).json()["results"]["bindings"][0]["o"]["value"] == "bell\a"
+
+
 # ----------------------------------------------------------------------------------- refusals
 
 

@@ -2,10 +2,17 @@
 
 ``/sparql`` implements the query part of the SPARQL 1.1 Protocol: GET with ``query=``, POST form-encoded
 ``query=``, or POST with ``Content-Type: application/sparql-query``. Every query goes through
-:meth:`KnowledgeGraph.sparql`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
-(time, memory, rows) apply exactly as in the library. ``GET /sparql`` without a query and
-``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a query page for
-people (plain HTML: no script, no external asset).
+:meth:`KnowledgeGraph.answer`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
+(time, memory, rows, bytes) apply exactly as in the library; the worker writes the answer in the format
+asked for (:mod:`kgexplorer.serialization`) and the endpoint passes the bytes through. ``GET /sparql``
+without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a
+query page for people (plain HTML: no script, no external asset); ``GET /metrics`` counts the responses
+by status and type and what the query workers did (Prometheus text format).
+
+The query workers are shared per client (:mod:`kgexplorer.scheduler`): the client is the address that
+connected, or the one a trusted proxy names (:mod:`kgexplorer.client`, the ``trusted_proxies`` setting).
+An answer is held whole (at most ``max_result_mb``) before its status line, then sent one chunk at a
+time as the client takes them; a client that takes nothing for ``client_stall_s`` is disconnected.
 
 The Accept header picks the format; ``format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``,
 ``jsonld`` or a media type) replaces it. SELECT/ASK: application/sparql-results+json (default; also for
@@ -27,13 +34,19 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
 * 404 ``NotFound``; 405 ``MethodNotAllowed`` (only GET and POST); 406 ``NotAcceptable`` (no accepted
   format fits the result; ``formats`` lists those that do); 413 ``RequestTooLarge`` (a body larger than
   any query the guard accepts); 415 ``UnsupportedMediaType`` (a POST body of another type or charset).
-* 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s) or
-  ``QueryTooLarge`` (worker_memory_mb), with ``setting`` naming the limit. Not 408 (that means the
-  *request* arrived too slowly, and browsers resend it), not 503/504 (those say the server is broken).
+* 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s),
+  ``QueryTooLarge`` (worker_memory_mb, also when the worker died of it) or ``ResultTooLarge``
+  (max_result_mb), with ``setting`` naming the limit; ``QueryFailed``: the engine stopped with an error
+  on this query (a SERVICE that fails, a worker that died running it), with the reason. Not 408 (that
+  means the *request* arrived too slowly, and browsers resend it).
+* 429 ``TooManyQueries``: this client already has ``client_queries`` requests in progress, or its own
+  queries held its share of the workers (``client_query_workers``) for as long as a query may wait;
+  503 ``ServerBusy``: other clients' queries held every worker for ``max_queue_wait_s``. Both carry
+  ``Retry-After`` (when the soonest running query must end) and ``setting``.
 * 500 a fault of the server itself (a query worker could not start …); never with a traceback.
 
-A runaway query is killed with its worker process at the time limit; meanwhile the pool's other worker
-keeps answering, and the next request gets a fresh worker.
+A runaway query is killed with its worker process at the time limit; meanwhile the pool's other workers
+keep answering other clients, and the next request gets a fresh worker.
 
 >>> from starlette.testclient import TestClient
 >>> with KnowledgeGraph.bundled() as kg:
