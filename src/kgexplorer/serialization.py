@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Written", "write_answer"]
+if TYPE_CHECKING:
+    from .scheduler import Visit
+
+__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Answer", "Written", "write_answer"]
 
 #: The formats of a SELECT or ASK answer, by ``format=`` name.
 RESULT_FORMAT_NAMES = ("json", "xml", "csv", "tsv")
@@ -58,6 +61,32 @@ class Written:
     def size(self) -> int:
         """The answer's length in bytes."""
         return sum(len(c) for c in self.chunks)
+
+
+@dataclass
+class Answer:
+    """A query's answer as a worker wrote it (:class:`Written`), back in the caller, to send as it is.
+
+    ``kind`` is ``select``, ``ask`` or ``graph``; ``format`` the ``format=`` name it is written in (None:
+    the client accepts no format of this kind); ``chunks`` the bytes (taken from the front as they are
+    sent); ``problem`` why the chosen format could not carry it. :meth:`close` ends the client's request.
+    """
+
+    kind: str
+    format: str | None
+    chunks: list[bytes]
+    size: int
+    truncated: bool
+    row_limit: int
+    elapsed_s: float
+    problem: str | None = None
+    visit: Visit | None = None
+
+    def close(self) -> None:
+        """Drop the bytes and end the client's request (it no longer counts against the client)."""
+        self.chunks = []
+        if self.visit is not None:
+            self.visit.leave()
 
 
 class _Enough(Exception):

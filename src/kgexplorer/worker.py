@@ -6,11 +6,11 @@ is a separate ``python -m kgexplorer.worker`` process that caps its own address 
 builds the same store as the caller from a :class:`~kgexplorer.store.StoreRecipe`, and answers queries
 sent over its stdin/stdout as length-prefixed pickles. A query that outlives its time limit is killed
 with its worker; the caller gets :class:`~kgexplorer.errors.QueryTimeout` and the next query gets a
-fresh worker. Several workers serve at once, so one runaway does not block other users.
+fresh worker. Several workers serve at once, shared between clients by :mod:`kgexplorer.scheduler`,
+so runaways hold only their own clients' workers.
 
-Results cross the pipe as plain tuples and strings (an IRI is its string, a literal a tuple, a blank
-node bytes), which pickle in C, and the caller rebuilds the terms once per distinct value: pickling
-the term objects themselves made a 5,916-row result cost 4× the query (LUBM Q14, measured).
+Results cross the pipe packed (:mod:`kgexplorer.packing`) for the library, or written in the endpoint's
+format by the worker itself (:mod:`kgexplorer.serialization`), at most ``max_result_mb`` either way.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .errors import QueryError, QueryFailed, QuerySyntaxError, QueryTimeout, QueryTooLarge, ResultTooLarge
+from .packing import pack_rows, unpack_rows, unpack_triples
 from .query import AskResult, GraphResult, QueryResult, SelectResult
 from .scheduler import Scheduler, Visit
+from .serialization import Answer
 from .store import StoreRecipe
-from .terms import IRI, BlankNode, Literal, Term, Triple
 
 __all__ = ["Answer", "QueryWorkers"]
 
@@ -300,10 +301,10 @@ class QueryWorkers:
             return _with_elapsed(result, elapsed)
         if kind == "rows":
             _, variables, packed, truncated = reply
-            return SelectResult(tuple(variables), _unpack_rows(packed), truncated, elapsed, max_rows)
+            return SelectResult(tuple(variables), unpack_rows(packed), truncated, elapsed, max_rows)
         if kind == "triples":
             _, packed, truncated = reply
-            return GraphResult(_unpack_triples(packed), truncated, elapsed, max_rows)
+            return GraphResult(unpack_triples(packed), truncated, elapsed, max_rows)
         if kind == "too_large":
             self.scheduler.count("too_large")
             raise QueryTooLarge(
@@ -348,32 +349,6 @@ class QueryWorkers:
                 self._idle.append(worker)
 
 
-@dataclass
-class Answer:
-    """A query's answer as the worker wrote it, for the endpoint to send as it is.
-
-    ``kind`` is ``select``, ``ask`` or ``graph``; ``format`` the ``format=`` name it is written in (None:
-    the client accepts no format of this kind); ``chunks`` the bytes (taken from the front as they are
-    sent); ``problem`` why the chosen format could not carry it. :meth:`close` ends the client's request.
-    """
-
-    kind: str
-    format: str | None
-    chunks: list[bytes]
-    size: int
-    truncated: bool
-    row_limit: int
-    elapsed_s: float
-    problem: str | None = None
-    visit: Visit | None = None
-
-    def close(self) -> None:
-        """Drop the bytes and end the client's request (it no longer counts against the client)."""
-        self.chunks = []
-        if self.visit is not None:
-            self.visit.leave()
-
-
 def _exit_code(proc: subprocess.Popen[bytes], *, grace_s: float = 5.0) -> int | None:
     """The exit code of a worker whose pipe just closed (negative: killed by a signal).
 
@@ -397,43 +372,6 @@ def _with_elapsed(result: QueryResult, elapsed: float) -> QueryResult:
     import dataclasses
 
     return dataclasses.replace(result, elapsed_s=elapsed)
-
-
-Packed = str | tuple[str] | tuple[str, str] | tuple[str, None, str] | bytes
-
-
-def _unpack_rows(rows: list[tuple[Packed | None, ...]]) -> tuple[tuple[Term | None, ...], ...]:
-    """Rebuild the terms of packed rows; each distinct value becomes one term object, shared by its rows."""
-    memo: dict[Packed, Term] = {}
-    out: list[tuple[Term | None, ...]] = []
-    for row in rows:
-        cells: list[Term | None] = []
-        for cell in row:
-            if cell is None:
-                cells.append(None)
-                continue
-            term = memo.get(cell)
-            if term is None:
-                term = memo[cell] = _unpack(cell)
-            cells.append(term)
-        out.append(tuple(cells))
-    return tuple(out)
-
-
-def _unpack_triples(rows: list[tuple[Packed, Packed, Packed]]) -> tuple[Triple, ...]:
-    return tuple(Triple(s, p, o) for s, p, o in _unpack_rows(rows))  # type: ignore[arg-type]
-
-
-def _unpack(cell: Packed) -> Term:
-    if isinstance(cell, str):
-        return IRI(cell)
-    if isinstance(cell, bytes):
-        return BlankNode(cell.decode("utf-8"))
-    if len(cell) == 1:
-        return Literal(cell[0])
-    if len(cell) == 2:
-        return Literal(cell[0], datatype=cell[1])
-    return Literal(cell[0], language=cell[2])
 
 
 def _widen_pipe(stream: IO[bytes]) -> None:
@@ -587,45 +525,12 @@ def _answer(store: Any, request: _Request) -> tuple[Any, ...]:  # pragma: no cov
             return ("ok", AskResult(bool(result), time.perf_counter() - started))
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
-            rows, truncated = _pack_rows(result, request.max_rows, lambda sol: sol)
+            rows, truncated = pack_rows(result, request.max_rows, lambda sol: sol)
             return ("rows", variables, rows, truncated)
-        triples, truncated = _pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
+        triples, truncated = pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
         return ("triples", triples, truncated)
     except (MemoryError, SyntaxError, OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star
         return _failure(exc, request)
-
-
-def _pack_rows(  # pragma: no cover - child side (the caller's tests cover it through the worker)
-    items: Any, max_rows: int, terms: Any
-) -> tuple[list[tuple[Packed | None, ...]], bool]:
-    """Solutions (or triples) as tuples of packed terms, stopping one past the cap."""
-    import pyoxigraph as ox
-
-    from .terms import XSD_STRING
-
-    named, literal, blank = ox.NamedNode, ox.Literal, ox.BlankNode
-
-    def pack(term: Any) -> Packed | None:
-        kind = type(term)
-        if kind is named:
-            return str(term.value)
-        if term is None:
-            return None
-        if kind is literal:
-            if term.language:
-                return (term.value, None, term.language)
-            datatype = term.datatype.value
-            return (term.value,) if datatype == XSD_STRING else (term.value, datatype)
-        if kind is blank:
-            return str(term.value).encode("utf-8")
-        raise TypeError(f"unsupported RDF term {term!r} (RDF-star triple terms are not supported)")
-
-    rows: list[tuple[Packed | None, ...]] = []
-    for item in items:
-        if len(rows) >= max_rows:
-            return rows, True
-        rows.append(tuple([t.value if type(t) is named else pack(t) for t in terms(item)]))
-    return rows, False
 
 
 def _read_child(stream: IO[bytes]) -> Any:  # pragma: no cover - child side
