@@ -58,12 +58,13 @@ keep answering other clients, and the next request gets a fresh worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import signal
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -116,6 +117,7 @@ _log = logging.getLogger(__name__)
 _SD = "http://www.w3.org/ns/sparql-service-description#"
 _FORMATS_NS = "http://www.w3.org/ns/formats/"
 _XSD_INTEGER = PREFIXES["xsd"] + "integer"
+_COUNTING = threading.Lock()
 _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
 
@@ -193,7 +195,9 @@ class _Endpoint:
             "# HELP kgexplorer_responses_total Responses to /sparql, by HTTP status and error type.",
             "# TYPE kgexplorer_responses_total counter",
         ]
-        for (status, kind), n in sorted(self.responses.items()):
+        with _COUNTING:
+            responses = sorted(self.responses.items())
+        for (status, kind), n in responses:
             lines.append(f'kgexplorer_responses_total{{status="{status}",type="{kind}"}} {n}')
         lines += [
             "# HELP kgexplorer_queries What the query workers did (counters) and hold now (gauges).",
@@ -279,32 +283,27 @@ the <a href="service-description">service description</a> says what it supports.
         return HTMLResponse(body, headers={"Content-Security-Policy": _PAGE_POLICY, **SECURITY_HEADERS})
 
 
-class _refusals:  # noqa: N801 - used as a context manager, like contextlib's lower-case ones
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
     """Turn the library's errors about a query into the endpoint's refusals (client errors are 4xx)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-        if exc is None or not isinstance(exc, KgExplorerError):
-            return
-        if isinstance(exc, QuerySyntaxError):
-            raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
-        if isinstance(exc, QueryNotAllowed):
-            raise Refusal(400, "QueryNotAllowed", str(exc)) from None
-        if isinstance(exc, QueryRefused):
-            status = 503 if isinstance(exc, ServerBusy) else 429
-            retry = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
-            raise Refusal(status, type(exc).__name__, str(exc), setting=exc.setting, headers=retry) from None
-        limits = {
+    try:
+        yield
+    except QuerySyntaxError as exc:
+        raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
+    except QueryNotAllowed as exc:
+        raise Refusal(400, "QueryNotAllowed", str(exc)) from None
+    except QueryRefused as exc:
+        status = 503 if isinstance(exc, ServerBusy) else 429
+        retry = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+        raise Refusal(status, type(exc).__name__, str(exc), setting=exc.setting, headers=retry) from None
+    except (QueryTimeout, QueryTooLarge, ResultTooLarge, QueryFailed) as exc:
+        settings = {
             QueryTimeout: "query_time_limit_s",
             QueryTooLarge: "worker_memory_mb",
             ResultTooLarge: "max_result_mb",
-            QueryFailed: None,
         }
-        for error, setting in limits.items():
-            if isinstance(exc, error):
-                raise Refusal(422, error.__name__, str(exc), setting=setting) from None
+        raise Refusal(422, type(exc).__name__, str(exc), setting=settings.get(type(exc))) from None
+    except KgExplorerError as exc:
         _log.error("a query could not be answered: %s", exc)
         raise Refusal(500, type(exc).__name__, str(exc)) from None
 
@@ -367,7 +366,8 @@ def _answering(
             response = error_response(500, "InternalError", "the server failed while answering this request; try again")
             kind = "InternalError"
         if responses is not None:
-            responses[(response.status_code, kind)] += 1
+            with _COUNTING:  # the app may run in several event loops (threads) at once, as in tests
+                responses[(response.status_code, kind)] += 1
         return response
 
     return endpoint
