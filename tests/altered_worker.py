@@ -2,17 +2,17 @@
 guard that missed something would do); ``--no-sandbox`` reports the network sandbox off instead of installing
 it (what a kernel that refuses seccomp would do).
 
-Tests start it in place of ``python -m kgexplorer.worker`` (by replacing ``kgexplorer.worker._worker_command``
-in the test process); it changes only its own process, then runs the real worker: the same start, the same
-sandbox unless switched off, the same engine. Used by tests/security/test_worker_sandbox.py and
-tests/test_server.py.
+Tests start it in place of ``python -m kgexplorer.worker_process`` (by replacing
+``kgexplorer.worker._worker_command`` in the test process); it changes only its own process, then runs the
+real worker: the same start, the same sandbox unless switched off, the same engine. Used by
+tests/security/test_worker_sandbox.py, tests/test_server.py and tests/test_worker.py.
 """
 
 from __future__ import annotations
 
 import sys
 
-from kgexplorer import guard, sandbox, worker
+from kgexplorer import guard, sandbox, worker_process
 from kgexplorer.sandbox import SandboxStatus
 
 #: What the worker reports when the test switches its sandbox off.
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
         guard.check_query = _unguarded  # type: ignore[assignment]
     if "--no-sandbox" in argv:
         sandbox.install_network_sandbox = lambda: SWITCHED_OFF
-    worker._child_main()
+    worker_process.child_main()
 
 
 if __name__ == "__main__":

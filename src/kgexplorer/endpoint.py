@@ -85,7 +85,7 @@ _OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
 # The guard's workers for queries sent to endpoints: workers without a store that only check queries, one
 # pool per combination of the settings they obey, shared by every RemoteBackend of the process (an app
 # opens one backend per visitor who picks an endpoint) and stopped when the process exits.
-_GUARD_POOLS: dict[tuple[int, int, int, int], QueryWorkers] = {}
+_GUARD_POOLS: dict[tuple[int | float, ...], QueryWorkers] = {}
 _GUARD_POOLS_LOCK = threading.Lock()
 
 
@@ -221,7 +221,9 @@ class RemoteBackend:
             )
         return result
 
-    def query(self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None) -> QueryResult:
+    def query(
+        self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None, client: str | None = None
+    ) -> QueryResult:
         """Run a user-written query remotely: checked by the guard first, rows capped, time limited.
 
         The guard refuses updates, SERVICE and FROM before anything is sent: the text is normalised and
@@ -230,9 +232,13 @@ class RemoteBackend:
         ``timeout_s`` and worker_memory_mb like a local query. No sandbox can help here (the remote engine
         would run a SERVICE itself), so the guard always runs in full, and what is sent is exactly the
         text it checked, after the project's PREFIX lines. ``max_rows`` cuts the answer (``truncated``
-        says so); ``timeout_s`` is also the HTTP time limit (the ``query_time_limit_s`` setting).
+        says so); ``timeout_s`` is also the HTTP time limit (the ``query_time_limit_s`` setting). The
+        guard's workers are shared between clients like the query workers (:mod:`kgexplorer.scheduler`):
+        ``client`` (an app session) waits in line for one and may be refused
+        (:class:`~kgexplorer.errors.QueryRefused`).
         """
-        checked = _guard_pool(self.settings).check(prepare_query(text, max_chars=max_chars), timeout_s=timeout_s)
+        prepared = prepare_query(text, max_chars=max_chars)
+        checked = _guard_pool(self.settings).check(prepared, timeout_s=timeout_s, client=client)
         return self._send(checked, max_rows=max_rows, timeout_s=timeout_s)
 
     def _send(self, checked: CheckedQuery, *, max_rows: int, timeout_s: float) -> QueryResult:
@@ -376,6 +382,10 @@ def _guard_pool(settings: Settings) -> QueryWorkers:
         settings.max_query_chars,
         settings.guard_cache_queries,
         settings.require_sandbox,
+        settings.query_workers,
+        settings.client_query_workers,
+        settings.client_queries,
+        settings.max_queue_wait_s,
     )
     with _GUARD_POOLS_LOCK:
         pool = _GUARD_POOLS.get(key)

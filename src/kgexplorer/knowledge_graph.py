@@ -42,7 +42,7 @@ from .settings import Settings, cap
 from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .store import DataFile, StoreRecipe, build_store
 from .terms import IRI, Term
-from .worker import QueryWorkers
+from .worker import Answer, QueryWorkers
 
 if TYPE_CHECKING:
     from .endpoint import RemoteBackend
@@ -179,7 +179,14 @@ class KnowledgeGraph:
         return self.endpoint is not None
 
     # ------------------------------------------------------------------ SPARQL
-    def sparql(self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None) -> QueryResult:
+    def sparql(
+        self,
+        query: str,
+        *,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        client: str | None = None,
+    ) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
         The query is normalised and screened here (:func:`kgexplorer.guard.prepare_query`), then checked
@@ -189,6 +196,11 @@ class KnowledgeGraph:
         ``max_rows`` and ``timeout_s`` can lower the settings, never raise them. The project prefixes
         (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
 
+        ``client`` names who asks (an app session, a web client), so that the query workers (behind an
+        endpoint: the guard's workers) are shared fairly (:mod:`kgexplorer.scheduler`): a client over its share gets
+        :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
+        :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself.
+
         >>> with KnowledgeGraph.bundled() as kg:
         ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
         True
@@ -197,11 +209,60 @@ class KnowledgeGraph:
         limit = cap(timeout_s, self.settings.query_time_limit_s)
         chars = self.settings.max_query_chars
         if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
-            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars)
-        prepared = prepare_query(query, max_chars=chars)
-        if self._workers is None:  # pragma: no cover - a local graph always has workers
-            raise QueryError("this knowledge graph has no query workers; open it again")
-        return self._workers.run(prepared, max_rows=rows, timeout_s=limit)
+            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars, client=client)
+        workers = self._local_workers()
+        with workers.visit(client) as visit:  # a client over its share is refused before anything else
+            prepared = prepare_query(query, max_chars=chars)
+            return workers.run(prepared, max_rows=rows, timeout_s=limit, visit=visit)
+
+    async def answer(
+        self,
+        query: str,
+        *,
+        select_format: str | None,
+        graph_format: str | None,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        max_result_mb: int | None = None,
+        client: str | None = None,
+    ) -> Answer:
+        """Run a user-written query like :meth:`sparql`, with the answer written in a format, for the endpoint.
+
+        The query is normalised and screened here (cheap, linear), then checked by the full guard and run
+        in a worker, which writes the answer natively (:mod:`kgexplorer.serialization`) in
+        ``select_format`` (for SELECT and ASK) or ``graph_format`` (CONSTRUCT, DESCRIBE), the endpoint's
+        ``format=`` names; the bytes come back as they are. An answer larger than ``max_result_mb`` (which,
+        like the other limits, can lower the setting) is :class:`~kgexplorer.errors.ResultTooLarge`. Waiting
+        for a worker holds no thread. The client's request lasts until
+        :meth:`~kgexplorer.worker.Answer.close` (call it once the answer is sent). A graph behind a remote
+        endpoint cannot answer so: use :meth:`sparql`.
+        """
+        rows = cap(max_rows, self.settings.max_result_rows)
+        limit = cap(timeout_s, self.settings.query_time_limit_s)
+        chars = self.settings.max_query_chars
+        max_bytes = int(cap(max_result_mb, self.settings.max_result_mb)) << 20
+        workers = self._local_workers()
+        visit = workers.visit(client)
+        try:
+            prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
+            found = await workers.answer(
+                prepared,
+                visit=visit,
+                select_format=select_format,
+                graph_format=graph_format,
+                max_rows=rows,
+                timeout_s=limit,
+                max_bytes=max_bytes,
+            )
+        except BaseException:
+            visit.leave()
+            raise
+        found.visit = visit
+        return found
+
+    def query_counts(self) -> dict[str, int]:
+        """What the query workers did so far: answered, refused and why, stopped at a limit (empty if remote)."""
+        return {} if self._workers is None else self._workers.counts()
 
     def query_sandbox(self) -> SandboxStatus | None:
         """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.sandbox`).
@@ -212,6 +273,11 @@ class KnowledgeGraph:
         if self._workers is None:
             return None
         return self._workers.sandbox_status()
+
+    def _local_workers(self) -> QueryWorkers:
+        if self._workers is None:  # pragma: no cover - a local graph always has workers
+            raise QueryError("this knowledge graph has no query workers; open it again")
+        return self._workers
 
     def select(
         self,

@@ -2,10 +2,17 @@
 
 ``/sparql`` implements the query part of the SPARQL 1.1 Protocol: GET with ``query=``, POST form-encoded
 ``query=``, or POST with ``Content-Type: application/sparql-query``. Every query goes through
-:meth:`KnowledgeGraph.sparql`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
-(time, memory, rows) apply exactly as in the library. ``GET /sparql`` without a query and
-``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a query page for
-people (plain HTML: no script, no external asset).
+:meth:`KnowledgeGraph.answer`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
+(time, memory, rows, bytes) apply exactly as in the library; the worker writes the answer in the format
+asked for (:mod:`kgexplorer.serialization`) and the endpoint passes the bytes through. ``GET /sparql``
+without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a
+query page for people (plain HTML: no script, no external asset); ``GET /metrics`` counts the responses
+by status and type and what the query workers did (Prometheus text format).
+
+The query workers are shared per client (:mod:`kgexplorer.scheduler`): the client is the address that
+connected, or the one a trusted proxy names (:mod:`kgexplorer.client`, the ``trusted_proxies`` setting).
+An answer is held whole (at most ``max_result_mb``) before its status line, then sent one chunk at a
+time as the client takes them; a client that takes nothing for ``client_stall_s`` is disconnected.
 
 The Accept header picks the format; ``format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``,
 ``jsonld`` or a media type) replaces it. SELECT/ASK: application/sparql-results+json (default; also for
@@ -28,19 +35,26 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
 * 404 ``NotFound``; 405 ``MethodNotAllowed`` (only GET and POST); 406 ``NotAcceptable`` (no accepted
   format fits the result; ``formats`` lists those that do); 413 ``RequestTooLarge`` (a body larger than
   any query the guard accepts); 415 ``UnsupportedMediaType`` (a POST body of another type or charset).
-* 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s) or
-  ``QueryTooLarge`` (worker_memory_mb), with ``setting`` naming the limit. Not 408 (that means the
-  *request* arrived too slowly, and browsers resend it), not 503/504 (those say the server is broken).
+* 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s),
+  ``QueryTooLarge`` (worker_memory_mb, also when the worker died of it) or ``ResultTooLarge``
+  (max_result_mb), with ``setting`` naming the limit; ``QueryFailed``: the engine stopped with an error
+  on this query (a SERVICE that fails, a worker that died running it), with the reason. Not 408 (that
+  means the *request* arrived too slowly, and browsers resend it).
+* 429 ``TooManyQueries``: this client already has ``client_queries`` requests in progress, or its own
+  queries held its share of the workers (``client_query_workers``) for as long as a query may wait;
+  503 ``ServerBusy``: other clients' queries held every worker for ``max_queue_wait_s``. Both carry
+  ``Retry-After`` (when the soonest running query must end) and ``setting``.
 * 500 a fault of the server itself (a query worker could not start …); never with a traceback.
 
-A runaway query is killed with its worker process at the time limit; meanwhile the pool's other worker
-keeps answering, and the next request gets a fresh worker.
+A runaway query is killed with its worker process at the time limit; meanwhile the pool's other workers
+keep answering other clients, and the next request gets a fresh worker.
 
-Host names (:func:`host_names`): ``kgexplorer serve`` answers only requests whose Host header names it, so
-that a web page cannot reach an endpoint on someone's machine by pointing a name of its own at 127.0.0.1
-(DNS rebinding). Bound to loopback it answers to localhost, 127.0.0.1 and [::1]; bound to another address,
-to that address; plus the names of the ``allowed_hosts`` setting. :func:`create_app` checks only when given
-the names (``allowed_hosts``), so an app mounted in another server keeps that server's rules.
+Host names (:func:`host_names`, :mod:`kgexplorer.hosts`): ``kgexplorer serve`` answers only requests whose
+Host header names it, so that a web page cannot reach an endpoint on someone's machine by pointing a name of
+its own at 127.0.0.1 (DNS rebinding). Bound to loopback it answers to localhost, 127.0.0.1 and [::1]; bound
+to another address, to that address; plus the names of the ``allowed_hosts`` setting. :func:`create_app`
+checks only when given the names (``allowed_hosts``), so an app mounted in another server keeps that
+server's rules. Each such refusal is counted at /metrics.
 
 >>> from starlette.testclient import TestClient
 >>> with KnowledgeGraph.bundled() as kg:
@@ -51,13 +65,14 @@ the names (``allowed_hosts``), so an app mounted in another server keeps that se
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
-import ipaddress
 import logging
-import re
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,10 +80,22 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge, SettingError
+from .client import client_key, trusted_networks
+from .errors import (
+    KgExplorerError,
+    QueryFailed,
+    QueryNotAllowed,
+    QueryRefused,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    ResultTooLarge,
+    ServerBusy,
+)
+from .hosts import HostCheck, host_names
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import PREFIXES, RDF, RDFS
 from .protocol import (
@@ -89,8 +116,10 @@ from .protocol import (
 from .query import GraphResult, QueryResult
 from .settings import Settings, cap
 from .terms import IRI, BlankNode, Literal, Triple
+from .worker import Answer
 
-# to_sparql_xml lives in kgexplorer.protocol; it stays importable from here, where it was first exported.
+# to_sparql_xml lives in kgexplorer.protocol, host_names in kgexplorer.hosts; both are importable from here,
+# where they were first exported.
 __all__ = ["create_app", "host_names", "serve", "to_sparql_xml"]
 
 _log = logging.getLogger(__name__)
@@ -98,6 +127,7 @@ _log = logging.getLogger(__name__)
 _SD = "http://www.w3.org/ns/sparql-service-description#"
 _FORMATS_NS = "http://www.w3.org/ns/formats/"
 _XSD_INTEGER = PREFIXES["xsd"] + "integer"
+_COUNTING = threading.Lock()
 _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
 
@@ -111,9 +141,19 @@ class _Endpoint:
         self.kg = kg
         self.max_rows = int(cap(settings.max_result_rows, kg.settings.max_result_rows))
         self.time_limit = float(cap(settings.query_time_limit_s, kg.settings.query_time_limit_s))
+        self.max_result_mb = int(cap(settings.max_result_mb, kg.settings.max_result_mb))
         self.memory_mb = kg.settings.worker_memory_mb
+        self.stall_s = float(settings.client_stall_s)
+        self.proxies = trusted_networks(settings.trusted_proxies)
         self.title = kg.metadata().title or kg.recipe.label
         self.triples = len(kg)
+        #: Responses of /sparql by status and error type, for /metrics (every refusal counts).
+        self.responses: Counter[tuple[int, str]] = Counter()
+
+    def count(self, status: int, kind: str) -> None:
+        """Count one response that never reached /sparql's handler (a Host the endpoint does not answer to)."""
+        with _COUNTING:
+            self.responses[(status, kind)] += 1
 
     async def sparql(self, request: Request) -> Response:
         wanted = await read_request(request)
@@ -121,22 +161,69 @@ class _Endpoint:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
         if choose_format(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
             raise not_acceptable(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
-        return result_response(await self.run(wanted.query), wanted.accept)
+        client = self.client(request)
+        if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
+            return result_response(await self.run(wanted.query, client), wanted.accept)
+        answer = await self.answer(wanted.query, wanted.accept, client)
+        return self.answer_response(answer, wanted.accept)
 
-    async def run(self, text: str) -> QueryResult:
-        try:
-            return await run_in_threadpool(self.kg.sparql, text, max_rows=self.max_rows, timeout_s=self.time_limit)
-        except QuerySyntaxError as exc:
-            raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
-        except QueryNotAllowed as exc:
-            raise Refusal(400, "QueryNotAllowed", str(exc)) from None
-        except QueryTimeout as exc:
-            raise Refusal(422, "QueryTimeout", str(exc), setting="query_time_limit_s") from None
-        except QueryTooLarge as exc:
-            raise Refusal(422, "QueryTooLarge", str(exc), setting="worker_memory_mb") from None
-        except KgExplorerError as exc:
-            _log.error("a query could not be answered: %s", exc)
-            raise Refusal(500, type(exc).__name__, str(exc)) from None
+    def client(self, request: Request) -> str:
+        """Who sent ``request``: its address, or a trusted proxy's X-Forwarded-For (kgexplorer.client)."""
+        forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
+        return client_key(request.client.host if request.client else None, forwarded, self.proxies)
+
+    async def answer(self, text: str, accept: str | None, client: str) -> Answer:
+        select, graph = choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS)
+        with _refusals():
+            return await self.kg.answer(
+                text,
+                select_format=select.name if select else None,
+                graph_format=graph.name if graph else None,
+                max_rows=self.max_rows,
+                timeout_s=self.time_limit,
+                max_result_mb=self.max_result_mb,
+                client=client,
+            )
+
+    def answer_response(self, answer: Answer, accept: str | None) -> Response:
+        offered = GRAPH_FORMATS if answer.kind == "graph" else RESULT_FORMATS
+        fmt = next((f for f in offered if f.name == answer.format), None)
+        if fmt is None or answer.problem is not None:
+            answer.close()
+            if fmt is None:
+                what = "a CONSTRUCT or DESCRIBE result (RDF)" if answer.kind == "graph" else "a SELECT or ASK result"
+                raise not_acceptable(accept, offered, what)
+            raise Refusal(406, "NotAcceptable", answer.problem or "")
+        headers = {"Vary": "Accept", **SECURITY_HEADERS}
+        if answer.truncated:
+            headers["X-Kgexplorer-Truncated"] = "true"
+            headers["X-Kgexplorer-Row-Limit"] = str(answer.row_limit)
+        return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
+
+    async def run(self, text: str, client: str) -> QueryResult:
+        with _refusals():
+            return await run_in_threadpool(
+                self.kg.sparql, text, max_rows=self.max_rows, timeout_s=self.time_limit, client=client
+            )
+        raise AssertionError("unreachable")  # pragma: no cover - _refusals() raises or the query returns
+
+    async def metrics(self, request: Request) -> Response:
+        """Counts in the Prometheus text format: responses by status and type, and what the query workers did."""
+        lines = [
+            "# HELP kgexplorer_responses_total Responses to /sparql and Host refusals, by HTTP status and error type.",
+            "# TYPE kgexplorer_responses_total counter",
+        ]
+        with _COUNTING:
+            responses = sorted(self.responses.items())
+        for (status, kind), n in responses:
+            lines.append(f'kgexplorer_responses_total{{status="{status}",type="{kind}"}} {n}')
+        lines += [
+            "# HELP kgexplorer_queries What the query workers did (counters) and hold now (gauges).",
+            "# TYPE kgexplorer_queries untyped",
+        ]
+        for name, n in sorted(self.kg.query_counts().items()):
+            lines.append(f'kgexplorer_queries{{what="{name}"}} {n}')
+        return PlainTextResponse("\n".join(lines) + "\n", headers=SECURITY_HEADERS)
 
     async def description(self, request: Request) -> Response:
         return self.description_response(request, request.headers.get("accept"), GRAPH_FORMATS)
@@ -214,17 +301,92 @@ the <a href="service-description">service description</a> says what it supports.
         return HTMLResponse(body, headers={"Content-Security-Policy": _PAGE_POLICY, **SECURITY_HEADERS})
 
 
-def _answering(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Turn refusals into JSON errors, and anything unexpected into a 500 without a traceback."""
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn the library's errors about a query into the endpoint's refusals (client errors are 4xx)."""
+    try:
+        yield
+    except QuerySyntaxError as exc:
+        raise Refusal(400, "QuerySyntaxError", str(exc), line=exc.line, column=exc.column) from None
+    except QueryNotAllowed as exc:
+        raise Refusal(400, "QueryNotAllowed", str(exc)) from None
+    except QueryRefused as exc:
+        status = 503 if isinstance(exc, ServerBusy) else 429
+        retry = {"Retry-After": str(max(1, round(exc.retry_after_s)))}
+        raise Refusal(status, type(exc).__name__, str(exc), setting=exc.setting, headers=retry) from None
+    except (QueryTimeout, QueryTooLarge, ResultTooLarge, QueryFailed) as exc:
+        settings = {
+            QueryTimeout: "query_time_limit_s",
+            QueryTooLarge: "worker_memory_mb",
+            ResultTooLarge: "max_result_mb",
+        }
+        raise Refusal(422, type(exc).__name__, str(exc), setting=settings.get(type(exc))) from None
+    except KgExplorerError as exc:
+        _log.error("a query could not be answered: %s", exc)
+        raise Refusal(500, type(exc).__name__, str(exc)) from None
+
+
+class _AnswerResponse(Response):
+    """An answer sent as the worker wrote it, one chunk at a time as the client takes them.
+
+    The bytes are already whole (at most max_result_mb), so the status line can be honest. Each chunk is
+    handed on only when the client has taken the one before (the server's flow control), and dropped
+    once sent; a client that takes nothing for ``stall_s`` is disconnected, so a client that never reads
+    holds one chunk in the server's send buffer, not its answer. The client's request ends (its
+    client_queries count drops) when the answer is sent or dropped.
+    """
+
+    def __init__(self, answer: Answer, media_type: str, headers: dict[str, str], stall_s: float) -> None:
+        self.answer = answer
+        self.stall_s = stall_s
+        self.status_code = 200
+        self.media_type = media_type
+        self.background = None
+        self.body = b""
+        self.init_headers({**headers, "Content-Length": str(answer.size)})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        answer = self.answer
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            if scope.get("method") == "HEAD" or not answer.chunks:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            answer.chunks.reverse()  # pop() from the end, dropping each chunk once it is handed on
+            while answer.chunks:
+                chunk = answer.chunks.pop()
+                message = {"type": "http.response.body", "body": chunk, "more_body": bool(answer.chunks)}
+                del chunk
+                try:
+                    await asyncio.wait_for(send(message), self.stall_s)
+                except TimeoutError:
+                    _log.warning(
+                        "a client read nothing for %g s (client_stall_s); its answer was dropped", self.stall_s
+                    )
+                    return
+        finally:
+            answer.close()
+
+
+def _answering(
+    handler: Callable[[Request], Awaitable[Response]], responses: Counter[tuple[int, str]] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """Turn refusals into JSON errors, and anything unexpected into a 500 without a traceback; count each."""
 
     async def endpoint(request: Request) -> Response:
+        kind = ""
         try:
-            return await handler(request)
+            response = await handler(request)
         except Refusal as refusal:
-            return refusal.response
+            response, kind = refusal.response, refusal.kind
         except Exception as exc:  # the last line of defence: no traceback may reach a client
             _log.error("internal error answering %s: %s: %s", request.url.path, type(exc).__name__, exc)
-            return error_response(500, "InternalError", "the server failed while answering this request; try again")
+            response = error_response(500, "InternalError", "the server failed while answering this request; try again")
+            kind = "InternalError"
+        if responses is not None:
+            with _COUNTING:  # the app may run in several event loops (threads) at once, as in tests
+                responses[(response.status_code, kind)] += 1
+        return response
 
     return endpoint
 
@@ -243,93 +405,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error_response(405, "MethodNotAllowed", message, headers=headers)
     detail = exc.detail if isinstance(exc, HTTPException) else "the server failed while answering this request"
     return error_response(status, "HTTPError", str(detail), headers=headers)
-
-
-_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-#: What :func:`host_names` allows besides names: every IP address (written as an address, a Host header
-#: involves no DNS, so no rebinding); used when bound to every interface (0.0.0.0 or ::).
-ANY_ADDRESS = "<any IP address>"
-
-
-def host_names(bind: str, allowed: str = "") -> frozenset[str] | None:
-    """The host names an endpoint bound to ``bind`` answers to, with the ``allowed_hosts`` setting's names.
-
-    None when the setting is ``*`` (no check). Bound to every interface (``0.0.0.0`` or ``::``), any IP
-    address written as such is also allowed (:data:`ANY_ADDRESS`), and the loopback names.
-
-    >>> sorted(host_names("127.0.0.1"))
-    ['127.0.0.1', '::1', 'localhost']
-    >>> sorted(host_names("192.168.1.5", "kg.example.org, KG2.example.org."))
-    ['192.168.1.5', 'kg.example.org', 'kg2.example.org']
-    >>> host_names("0.0.0.0", "*") is None
-    True
-    """
-    names = {_host_key(n) for n in allowed.split(",") if n.strip()}
-    if "*" in names:
-        return None
-    for name in names:
-        if not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|[0-9a-f:.]+", name):
-            raise SettingError(
-                f"setting allowed_hosts must list host names or addresses separated by commas, got {name!r}; for "
-                "example --setting allowed_hosts kg.example.org,kg.local"
-            )
-    bound = _host_key(bind)
-    address = _address(bound)
-    if bound == "localhost" or (address is not None and address.is_loopback):
-        return frozenset({*_LOOPBACK_NAMES, bound, *names})
-    if address is not None and address.is_unspecified:
-        return frozenset({*_LOOPBACK_NAMES, ANY_ADDRESS, *names})
-    return frozenset({bound, *names})
-
-
-def _host_key(host: str) -> str:
-    """A host name as compared: lower case, no brackets around an IPv6 address, no final dot."""
-    return host.strip().lower().removeprefix("[").removesuffix("]").rstrip(".")
-
-
-def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _host_of(header: str) -> str:
-    """The host part of a Host header (``name``, ``name:port``, ``[v6]`` or ``[v6]:port``)."""
-    if header.startswith("["):
-        return _host_key(header.split("]", 1)[0] + "]")
-    return _host_key(header.rsplit(":", 1)[0] if header.count(":") == 1 else header)
-
-
-class _HostCheck:
-    """ASGI middleware: a request whose Host header names a host not in ``allowed`` gets 400."""
-
-    def __init__(self, app: Any, allowed: Collection[str]) -> None:
-        self.app = app
-        self.allowed = allowed
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket"):
-            header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), "")
-            host = _host_of(header)
-            address = _address(host)
-            if host not in self.allowed and not (address is not None and ANY_ADDRESS in self.allowed):
-                shown = sorted("[::1]" if n == "::1" else n for n in self.allowed if n != ANY_ADDRESS)
-                if ANY_ADDRESS in self.allowed:
-                    shown.append("any IP address")
-                said = repr(header[:100]) if header else "nothing (no Host header)"
-                response = error_response(
-                    400,
-                    "HostNotAllowed",
-                    f"this SPARQL endpoint does not answer to the host named in the request ({said}); it answers to "
-                    f"{', '.join(shown)}. A web page may be trying to reach it through a name of its own (DNS "
-                    "rebinding). If that is the name people use to reach this server, whoever runs it can add it: "
-                    "kgexplorer --setting allowed_hosts NAME serve (several names: comma-separated)",
-                    setting="allowed_hosts",
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -351,12 +426,13 @@ def create_app(
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
-        Route("/sparql", _answering(endpoint.sparql), methods=["GET", "POST"], name="sparql"),
+        Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
+        Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
     if allowed_hosts is not None:
-        app.add_middleware(_HostCheck, allowed=frozenset(allowed_hosts))
+        app.add_middleware(HostCheck, allowed=frozenset(allowed_hosts), counted=endpoint.count)
     return app
 
 
@@ -375,17 +451,21 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     import uvicorn
 
     names = host_names(host, kg.settings.allowed_hosts)
-    # Start both query workers now (two queries at once make the pool start two), so neither the first
-    # visitor nor one who arrives while a runaway query holds the other worker waits for a worker to load.
+    # Start every query worker now (as many queries at once make the pool start as many), so neither the
+    # first visitor nor one who arrives while runaway queries hold other workers waits for a worker to load.
     # Their sandbox is known from here on: a warning when it is off is the first thing the server says.
-    with ThreadPoolExecutor(2) as warm:
-        list(warm.map(lambda _: kg.sparql("ASK {}"), range(2)))
+    size = kg.settings.query_workers
+    with ThreadPoolExecutor(size) as warm:
+        list(warm.map(lambda _: kg.sparql("ASK {}"), range(size)))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal, which would end the
     # process before the caller can stop its query workers; turn that into a normal return.
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
     try:
-        uvicorn.run(create_app(kg, allowed_hosts=names), host=host, port=port, log_level="info", server_header=False)
+        # proxy_headers=False: the client is the connecting address unless the trusted_proxies setting says
+        # otherwise (kgexplorer.client); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+        app = create_app(kg, allowed_hosts=names)
+        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     except (_Stopped, KeyboardInterrupt):
         pass
     finally:

@@ -64,6 +64,57 @@ class Settings:
         minimum=0,
         maximum=1,
     )
+    max_result_mb: int = _s(
+        32,
+        "Largest answer one query may give, in MiB: the bytes the endpoint sends, or the values handed to the "
+        "app and the library. A larger answer is refused with ResultTooLarge (422 at the endpoint) as soon as "
+        "the worker has written this much, never cut in the middle (worker.py).",
+        minimum=1,
+        maximum=65_536,
+    )
+    query_workers: int = _s(
+        3,
+        "Query worker processes one graph may run at once; each starts when first needed. At least 3, so that "
+        "two clients with runaway queries still leave one for everyone else (scheduler.py).",
+        minimum=3,
+        maximum=256,
+    )
+    client_query_workers: int = _s(
+        1,
+        "Most query workers one client (an endpoint client's address, an app session) uses at once; never more "
+        "than query_workers - 1, so no client takes them all. Its further queries wait in line (scheduler.py).",
+        minimum=1,
+        maximum=255,
+    )
+    client_queries: int = _s(
+        4,
+        "Most requests one client may have in progress at once (waiting for a worker, running, or still being "
+        "sent); one more is refused at once with TooManyQueries (HTTP 429 and Retry-After) (scheduler.py).",
+        minimum=1,
+        maximum=10_000,
+    )
+    max_queue_wait_s: float = _s(
+        5.0,
+        "Longest a query waits in line for a query worker, in seconds. Then it is refused: ServerBusy (HTTP 503 "
+        "and Retry-After) when other clients' queries held every worker, TooManyQueries (429) when its own "
+        "client's did (scheduler.py).",
+        minimum=0.01,
+        maximum=3600,
+    )
+    client_stall_s: float = _s(
+        30.0,
+        "Longest the endpoint waits for a client to take the next part of an answer, in seconds; a client that "
+        "reads nothing for longer is disconnected and its answer dropped, so a client that never reads holds "
+        "little memory and no worker (server.py).",
+        minimum=0.1,
+        maximum=3600,
+    )
+    trusted_proxies: str = _s(
+        "",
+        "Addresses of the reverse proxies in front of kgexplorer serve, separated by commas. Only a request "
+        "from one of them may name its client in X-Forwarded-For; otherwise the client is the address that "
+        "connected. Empty (the default): the header is never believed (server.py).",
+    )
     max_query_chars: int = _s(
         100_000,
         "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
@@ -273,9 +324,12 @@ def cap(requested: int | float | None, limit: int | float) -> Any:
 def _check(f: dataclasses.Field[Any], value: Any) -> None:
     meta: Mapping[str, Any] = f.metadata
     if isinstance(f.default, str):
-        if not isinstance(value, str) or any(ord(c) < 32 for c in value):
+        if not isinstance(value, str):
+            raise SettingError(f"setting {f.name} must be text, got {value!r}; the default is {f.default!r}")
+        if any(ord(c) < 32 for c in value):
             raise SettingError(
-                f"setting {f.name} must be text on one line, got {value!r}; the default is {f.default!r}"
+                f"setting {f.name} must be text on one line (no control characters), got {value!r}; "
+                f"the default is {f.default!r}"
             )
         return
     expected = int if isinstance(f.default, int) else float
