@@ -28,10 +28,11 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 
 from .errors import GraphLoadError
+from .rdfxml import CleanXml
+from .settings import Settings
 
 __all__ = [
     "FORMATS",
-    "MAX_XML_DEPTH",
     "DataFile",
     "StoreRecipe",
     "build_store",
@@ -77,11 +78,6 @@ _EXTENSIONS: dict[str, str] = {
     ".n3": "n3",
 }
 _DIRECT_EDGE_RULE = "rules/direct-edges.rq"
-# Oxigraph's RDF/XML parser takes time quadratic in the element depth (measured: 20,000 levels, 2.8 s;
-# 100,000 levels in a 5 MB file, 3 minutes) and expands nested entities without limit ("billion
-# laughs": 30 s and gigabytes for a 1 KB file). So RDF/XML is read by expat first, which stops entity
-# amplification itself, and refused beyond this depth (real RDF/XML nests a few dozen levels).
-MAX_XML_DEPTH = 1_000
 # Oxigraph refuses a single token (literal or IRI) longer than its 16 MiB buffer with MemoryError.
 _PARSER_BUFFER = "Reached the buffer maximal size"
 # Files in graph/ that are not part of the data graph.
@@ -188,8 +184,13 @@ def detect_format(path: str, explicit: str | None = None) -> tuple[Any, bool]:
     return FORMATS[_EXTENSIONS[ext]], gz
 
 
-def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None = None) -> Any:
-    """Build the store a recipe describes (in memory, or an on-disk store opened read-only)."""
+def build_store(
+    recipe: StoreRecipe, *, progress: Callable[[str], None] | None = None, settings: Settings | None = None
+) -> Any:
+    """Build the store a recipe describes (in memory, or an on-disk store opened read-only).
+
+    ``settings`` gives the parsing limits (``max_xml_depth``, ``max_xml_expansion``).
+    """
     if recipe.store_dir:
         store = _open_read_only(recipe.store_dir)
         if recipe.files or recipe.extra:
@@ -202,7 +203,7 @@ def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None =
     for df in (*recipe.files, *recipe.extra):
         if progress:
             progress(f"loading {df.path}")
-        _load_file(store, df)
+        _load_file(store, df, settings or Settings())
     if recipe.derive_edges:
         derive_direct_edges(store)
     return store
@@ -215,11 +216,13 @@ def load_bytes(
     format: str | None = None,
     max_bytes: int | None = None,
     max_decompressed_bytes: int | None = None,
+    settings: Settings | None = None,
 ) -> Any:
     """Parse RDF bytes (e.g. an upload) into a new in-memory store; gzip is detected by the name.
 
     ``max_bytes`` caps the upload itself (the max_upload_mb setting) and ``max_decompressed_bytes`` what
-    a gzip file may expand to (the max_decompressed_mb setting: a gzip bomb stops with an error).
+    a gzip file may expand to (the max_decompressed_mb setting: a gzip bomb stops with an error);
+    ``settings`` gives the other parsing limits (``max_xml_depth``, ``max_xml_expansion``).
 
     >>> len(load_bytes(b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .", name="x.nt"))
     1
@@ -233,10 +236,8 @@ def load_bytes(
     fmt, gz = detect_format(name, format)
     if gz:
         data = _gunzip(data, name=name, limit=max_decompressed_bytes)
-    if fmt == ox.RdfFormat.RDF_XML:
-        _check_xml(io.BytesIO(data), name)
     store = ox.Store()
-    _parse_into(store, io.BytesIO(data), fmt, name)
+    _parse_into(store, _readable(io.BytesIO(data), fmt, name, settings or Settings()), fmt, name)
     return store
 
 
@@ -259,7 +260,15 @@ def _gunzip(data: bytes, *, name: str, limit: int | None) -> bytes:
     return bytes(out)
 
 
-def _load_file(store: Any, df: DataFile) -> None:
+def _readable(stream: IO[bytes], fmt: Any, name: str, settings: Settings) -> IO[bytes]:
+    """What Oxigraph reads of a file: the bytes themselves, or for RDF/XML the text expat read (see rdfxml.py)."""
+    if fmt != ox.RdfFormat.RDF_XML:
+        return stream
+    xml = CleanXml(stream, name, max_depth=settings.max_xml_depth, max_expansion=settings.max_xml_expansion)
+    return cast(IO[bytes], xml)
+
+
+def _load_file(store: Any, df: DataFile, settings: Settings) -> None:
     path = df.path
     fmt, gz = detect_format(path, df.format)
     if not os.path.isfile(path):
@@ -269,10 +278,7 @@ def _load_file(store: Any, df: DataFile) -> None:
     except OSError as exc:
         raise GraphLoadError(f"cannot read {path}: {exc.strerror}; check the path and permissions", path=path) from None
     with stream:
-        if fmt == ox.RdfFormat.RDF_XML:
-            _check_xml(stream, path)
-            stream.seek(0)
-        _parse_into(store, stream, fmt, path)
+        _parse_into(store, _readable(stream, fmt, path, settings), fmt, path)
 
 
 def _open_binary(path: str, gz: bool) -> IO[bytes]:
@@ -317,74 +323,6 @@ def _too_large(exc: MemoryError, name: str) -> GraphLoadError:
         "build an on-disk store with kgexplorer load",
         path=name,
     )
-
-
-def _check_xml(stream: IO[bytes], name: str) -> None:
-    """Refuse RDF/XML that declares external entities, expands entities explosively ("billion laughs") or
-    nests deeper than :data:`MAX_XML_DEPTH`. expat never fetches anything (no external-entity handler is
-    set). Other XML errors are left to Oxigraph, which reports them in RDF terms.
-    """
-    import pyexpat
-
-    parser = pyexpat.ParserCreate()
-    depth = 0
-
-    def start(_name: str, _attrs: Any) -> None:
-        nonlocal depth
-        depth += 1
-        if depth > MAX_XML_DEPTH:
-            raise _TooDeep
-
-    def end(_name: str) -> None:
-        nonlocal depth
-        depth -= 1
-
-    def entity(name: str, _param: int, _value: Any, _base: Any, system_id: Any, public_id: Any, _notation: Any) -> None:
-        if system_id is not None or public_id is not None:
-            raise _External(f"{name} = {system_id or public_id}")
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.EntityDeclHandler = entity
-    short = os.path.basename(name)
-    try:
-        parser.ParseFile(stream)
-    except _External as exc:
-        raise GraphLoadError(
-            f"{short} declares an external XML entity ({exc}), which kgexplorer never reads: it would fetch "
-            "a URL or read a local file. Put the text into the file itself, or remove the <!ENTITY> declaration",
-            path=name,
-            line=parser.CurrentLineNumber,
-            column=parser.CurrentColumnNumber + 1,
-        ) from None
-    except _TooDeep:
-        raise GraphLoadError(
-            f"{short} nests XML elements more than {MAX_XML_DEPTH:,} levels deep, more than kgexplorer reads; "
-            "flatten the RDF/XML (give nested resources their own rdf:Description) or convert it to Turtle",
-            path=name,
-            line=parser.CurrentLineNumber,
-            column=parser.CurrentColumnNumber + 1,
-        ) from None
-    except pyexpat.ExpatError as exc:
-        if exc.code == pyexpat.errors.codes[pyexpat.errors.XML_ERROR_AMPLIFICATION_LIMIT_BREACH]:
-            raise GraphLoadError(
-                f"{short} declares XML entities that expand to far more text than the file holds (an entity "
-                f"expansion or 'billion laughs' attack) at line {exc.lineno}; it is not loaded. Remove the "
-                "nested <!ENTITY> declarations",
-                path=name,
-                line=exc.lineno,
-                column=exc.offset + 1,
-            ) from None
-    except (OSError, EOFError, zlib.error):
-        pass  # the parse that follows reports an unreadable file with its own message
-
-
-class _TooDeep(Exception):
-    """Raised from expat's handler to stop at MAX_XML_DEPTH."""
-
-
-class _External(Exception):
-    """Raised from expat's handler at an external entity declaration (SYSTEM or PUBLIC)."""
 
 
 def _syntax_error(exc: SyntaxError, fmt: Any, name: str) -> GraphLoadError:
@@ -439,6 +377,7 @@ def write_disk_store(
     derive_edges: bool = True,
     extra_quads: Iterable[Any] = (),
     progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Bulk-load files into a new on-disk store at ``directory``; returns the number of quads.
 
@@ -446,6 +385,7 @@ def write_disk_store(
     a bad file leaves either the old store or the new one, never half of one. An existing ``directory``
     is replaced only when it is an earlier store (or empty).
     """
+    limits = settings or Settings()
     target = Path(directory).resolve()
     if target.exists() and not (target.is_dir() and _looks_like_store(target)):
         # A load replaces the folder it writes to; never let a typo replace someone's documents.
@@ -465,14 +405,11 @@ def write_disk_store(
             started = time.perf_counter()
             if progress:
                 progress(f"loading {df.path}")
-            if fmt == ox.RdfFormat.RDF_XML:
-                with _open_binary(df.path, gz) as stream:
-                    _check_xml(stream, df.path)
             # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
             # temporary folder, with whatever was written, is deleted below: a half store is never kept.
             # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
             with _open_binary(df.path, gz) as stream:
-                _parse_into(store, stream, fmt, df.path, bulk=True)
+                _parse_into(store, _readable(stream, fmt, df.path, limits), fmt, df.path, bulk=True)
             if progress:
                 progress(f"loaded {df.path} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
         store.bulk_extend(extra_quads)
