@@ -60,6 +60,8 @@ class _Context:
                 raise click.UsageError(problem)
             # Stop the graph's query workers when the command ends (not at garbage collection).
             self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
+            for note in terminal.opening_notes(self._kg):  # what opening a store tidied up after a killed load
+                click.echo(note, err=True)
         return self._kg
 
 
@@ -186,7 +188,7 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
     if obj.options.store or obj.options.endpoint:
         raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
     targets = files or obj.options.data or None
-    report = run_validation(targets, format=fmt or obj.options.data_format)
+    report = run_validation(targets, format=fmt or obj.options.data_format, settings=obj.settings)
     click.echo(report.to_text())
     problems = []
     if targets is None or lessons_dir:

@@ -20,11 +20,13 @@ bounded search (:mod:`kgexplorer.remote_paths`) instead of loading the whole gra
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .disk_store import Generation, open_generation
 from .entity import EntityCard, build_card
 from .errors import EntityNotFound, QueryError
 from .evidence import level
@@ -32,6 +34,7 @@ from .guard import check_query
 from .labels import Backend
 from .namespaces import KG, PREFIXES
 from .network import Neighbourhood, PathSet, neighbourhood
+from .parse_worker import ParsedFiles, parse_recipe
 from .query import QueryResult, SelectResult, run_template
 from .relations import RelationCount
 from .relations import relations as relations_of
@@ -71,6 +74,9 @@ class KnowledgeGraph:
     Build one with :meth:`bundled`, :meth:`from_files`, :meth:`open_store` or :meth:`from_endpoint`.
     It is safe to share between threads (the Streamlit app shares one): nothing mutates it after loading.
     With an ``endpoint`` nothing is loaded: the recipe then only names the source (``recipe.label``).
+    The recipe's files other than the bundled graph's are parsed in the parse worker first
+    (:mod:`kgexplorer.parse_worker`: no network, capped memory and time), never in this process; this
+    process and the query workers load the N-Quads it wrote, kept until :meth:`close`.
     """
 
     def __init__(
@@ -86,14 +92,30 @@ class KnowledgeGraph:
         self.endpoint = endpoint
         self._store: Any = None
         self._workers: QueryWorkers | None = None
+        self._parsed: ParsedFiles | None = None
+        #: The generation of the on-disk store this graph reads (``recipe.store_dir``), held open (so no load
+        #: deletes it) until :meth:`close`; its ``notes`` say what opening it tidied up. None for other data.
+        self.generation: Generation | None = None
         self._backend: Backend
         started = time.perf_counter()
         if endpoint is not None:
             self._backend = endpoint
         else:
-            self._store = store if store is not None else build_store(recipe)
-            self._backend = _LocalBackend(self._store)
-            self._workers = QueryWorkers(recipe, self.settings)
+            if store is None and recipe.store_dir:
+                # Pin the generation `current` names now: this process and every query worker read that one.
+                self.generation = open_generation(recipe.store_dir)
+                recipe = dataclasses.replace(recipe, store_dir=str(self.generation.path))
+                self.recipe = recipe
+            elif store is None:
+                recipe, self._parsed = parse_recipe(recipe, settings=self.settings)
+                self.recipe = recipe
+            try:
+                self._store = store if store is not None else build_store(recipe, settings=self.settings)
+                self._backend = _LocalBackend(self._store)
+                self._workers = QueryWorkers(recipe, self.settings)
+            except BaseException:
+                self._forget_parsed()
+                raise
         self.load_seconds = time.perf_counter() - started
         #: What reasoning added, when the graph was built with ``reasoning=`` (else None).
         self.inference: Any = None
@@ -138,14 +160,26 @@ class KnowledgeGraph:
         from .reasoning import infer
 
         limits = settings or Settings()
-        result = infer(recipe, profile=reasoning, max_triples=limits.max_reasoning_triples)  # type: ignore[arg-type]
-        kg = cls(recipe.with_extra([result.data_file]), settings=settings)
+        recipe, parsed = parse_recipe(recipe, settings=limits)  # the reasoner reads what the worker parsed
+        try:
+            result = infer(recipe, profile=reasoning, max_triples=limits.max_reasoning_triples)  # type: ignore[arg-type]
+            kg = cls(recipe.with_extra([result.data_file]), settings=settings)
+        except BaseException:
+            if parsed is not None:
+                parsed.close()
+            raise
+        kg._parsed = parsed
         kg.inference = result
         return kg
 
     @classmethod
     def open_store(cls, directory: str, *, settings: Settings | None = None) -> KnowledgeGraph:
-        """An on-disk store built by ``kgexplorer load``, opened read-only."""
+        """An on-disk store built by ``kgexplorer load``, opened read-only.
+
+        The graph reads the generation the store's ``current`` link names when it opens (a later load does
+        not change it; :class:`~kgexplorer.current_graph.CurrentGraph` follows loads), and
+        :attr:`generation` ``.notes`` says what opening tidied up after an interrupted load.
+        """
         return cls(
             StoreRecipe(store_dir=str(directory), derive_edges=False, label=f"store {directory}"),
             settings=settings,
@@ -364,9 +398,11 @@ class KnowledgeGraph:
         return dataset_info(self._backend)
 
     def close(self) -> None:
-        """Stop the query workers (the store itself, or an endpoint, needs no closing)."""
+        """Stop the query workers and delete the parsed files (the store itself, or an endpoint, needs no
+        closing)."""
         if self._workers is not None:
             self._workers.close()
+        self._forget_parsed()
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -387,6 +423,12 @@ class KnowledgeGraph:
         return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
 
     # ------------------------------------------------------------------ internals
+    def _forget_parsed(self) -> None:
+        if self._parsed is not None:
+            self._parsed.close()
+        if self.generation is not None:
+            self.generation.close()
+
     def _exists(self, iri: str) -> bool:
         try:
             node = IRI(iri)

@@ -100,6 +100,20 @@ class Settings:
         minimum=1,
         maximum=1_048_576,
     )
+    parse_memory_mb: int = _s(
+        2048,
+        "Memory cap (RLIMIT_AS) of the process that parses uploaded and --data files, in MiB; a file that needs "
+        "more is refused with GraphLoadError (parse_worker.py).",
+        minimum=256,
+        maximum=1_048_576,
+    )
+    parse_time_limit_s: float = _s(
+        300.0,
+        "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds; the parsing process "
+        "is then killed and the load refused (parse_worker.py). Raise it for files of many gigabytes.",
+        minimum=1,
+        maximum=86_400,
+    )
     max_xml_depth: int = _s(
         1_000,
         "Deepest nesting of XML elements read in an RDF/XML file; a deeper file is refused (Oxigraph's RDF/XML "

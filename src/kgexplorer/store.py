@@ -13,11 +13,10 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
-import shutil
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +26,7 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from .disk_store import Build, building, current_name, is_store_folder
 from .errors import GraphLoadError
 from .rdfxml import CleanXml
 from .settings import Settings
@@ -42,6 +42,8 @@ __all__ = [
     "detect_format",
     "load_bytes",
     "write_disk_store",
+    "write_generation",
+    "write_nquads",
 ]
 
 #: Format names accepted by ``--format`` / ``format=``, mapped to Oxigraph's formats.
@@ -86,10 +88,16 @@ _NOT_DATA = {"shapes.ttl"}
 
 @dataclass(frozen=True)
 class DataFile:
-    """One RDF file to load, with an optional explicit format name (else from its extension)."""
+    """One RDF file to load, with an optional explicit format name (else from its extension).
+
+    ``origin`` is set on files kgexplorer wrote itself from another file: the N-Quads the parse worker
+    makes of a person's file (:mod:`kgexplorer.parse_worker`), or inferred triples. It names that source
+    in messages, and such a file is loaded in-process without being parsed in the worker again.
+    """
 
     path: str
     format: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -299,18 +307,122 @@ def _parse_into(store: Any, stream: IO[bytes], fmt: Any, name: str, *, bulk: boo
             store.bulk_load(stream, format=fmt)
         else:
             store.load(stream, format=fmt)
-    except SyntaxError as exc:
-        raise _syntax_error(exc, fmt, name) from None
-    except MemoryError as exc:
-        raise _too_large(exc, name) from None
-    except (OSError, EOFError, ValueError, zlib.error) as exc:
-        raise GraphLoadError(
-            f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file",
-            path=name,
-        ) from None
+    except (SyntaxError, MemoryError, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise _load_error(exc, fmt, name) from None
 
 
-def _too_large(exc: MemoryError, name: str) -> GraphLoadError:
+def _load_error(exc: BaseException, fmt: Any, name: str, *, memory_note: str = "") -> GraphLoadError:
+    """The GraphLoadError for what a parser raised: a syntax error, no room, or an unreadable file."""
+    if isinstance(exc, SyntaxError):
+        return _syntax_error(exc, fmt, name)
+    if isinstance(exc, MemoryError):
+        return _too_large(exc, name, memory_note=memory_note)
+    return GraphLoadError(
+        f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file", path=name
+    )
+
+
+def write_nquads(
+    df: DataFile,
+    target: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    settings: Settings | None = None,
+    max_decompressed_bytes: int | None = None,
+    memory_note: str = "",
+) -> int:
+    """Parse one RDF file and write what it holds to ``target`` as N-Quads; returns the number of quads.
+
+    The file streams through (the parser's quads go straight to the file), so memory stays small however
+    large the file is. ``name`` is the file's name in messages (an upload's own name; default its path).
+    ``max_decompressed_bytes`` caps what a gzip file may expand to; ``memory_note`` is added to the message of
+    a file that needs more memory than there is (which limit that was). Raises
+    :class:`~kgexplorer.errors.GraphLoadError` like every loader, and then ``target`` is removed: nothing of
+    a file that fails is ever kept. Blank nodes are numbered in order (every load renames them anyway), so
+    the same file always gives the same N-Quads.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     source = Path(folder) / "a.ttl"
+    ...     _ = source.write_text("[] <http://example.org/p> 1 .")
+    ...     write_nquads(DataFile(str(source)), Path(folder) / "a.nq")
+    ...     (Path(folder) / "a.nq").read_text()
+    1
+    '_:b0 <http://example.org/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\\n'
+    """
+    shown = name or df.path
+    fmt, gz = detect_format(shown if df.format is None and name else df.path, df.format)
+    if not os.path.exists(df.path) or os.path.isdir(df.path):  # a named pipe is fine: it streams
+        raise GraphLoadError(f"cannot read {shown}: no such file; check the path", path=shown)
+    limits = settings or Settings()
+    count = 0
+    try:
+        with _open_binary(df.path, gz) as raw, open(target, "wb") as out:
+            stream: IO[bytes] = raw
+            if gz and max_decompressed_bytes is not None:
+                stream = cast(IO[bytes], _Capped(raw, max_decompressed_bytes, shown))
+            quads = ox.parse(_readable(stream, fmt, shown, limits), format=fmt)
+
+            def numbered() -> Iterable[Any]:
+                # Blank nodes are numbered in order of appearance (b0, b1 …), so the same file always gives
+                # the same N-Quads (parsers name anonymous nodes at random): caches keyed by content work.
+                nonlocal count
+                blank, quad_type = ox.BlankNode, ox.Quad
+                ids: dict[Any, Any] = {}
+
+                def renamed(node: Any) -> Any:
+                    new = ids.get(node)
+                    if new is None:
+                        new = ids[node] = blank(f"b{len(ids)}")
+                    return new
+
+                for quad in quads:
+                    count += 1
+                    s, o, g = quad.subject, quad.object, quad.graph_name
+                    if type(s) is blank or type(o) is blank or type(g) is blank:
+                        yield quad_type(
+                            renamed(s) if type(s) is blank else s,
+                            quad.predicate,
+                            renamed(o) if type(o) is blank else o,
+                            renamed(g) if type(g) is blank else g,
+                        )
+                    else:
+                        yield quad
+
+            ox.serialize(numbered(), out, format=ox.RdfFormat.N_QUADS)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        if isinstance(exc, (SyntaxError, MemoryError, OSError, EOFError, ValueError, zlib.error)):
+            if isinstance(exc, OSError) and exc.filename == os.fspath(target):
+                raise GraphLoadError(f"cannot write the parsed {shown} to {target}: {exc.strerror}") from None
+            raise _load_error(exc, fmt, shown, memory_note=memory_note) from None
+        raise
+    return count
+
+
+class _Capped:
+    """A decompressing stream that raises GraphLoadError past ``limit`` bytes (a gzip bomb)."""
+
+    def __init__(self, stream: IO[bytes], limit: int, name: str) -> None:
+        self._stream = stream
+        self._left = limit
+        self._limit = limit
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise GraphLoadError(
+                f"{self._name} expands to more than {_size(self._limit)} when decompressed (the "
+                "max_decompressed_mb setting); upload a smaller file or raise the setting",
+                path=self._name,
+            )
+        return data
+
+
+def _too_large(exc: MemoryError, name: str, *, memory_note: str = "") -> GraphLoadError:
     """The GraphLoadError for a parser that ran out of room: one huge term, or the whole file."""
     if _PARSER_BUFFER in str(exc):
         return GraphLoadError(
@@ -319,8 +431,8 @@ def _too_large(exc: MemoryError, name: str) -> GraphLoadError:
             path=name,
         )
     return GraphLoadError(
-        f"{os.path.basename(name)} needs more memory than is available to load it; load a smaller file, or "
-        "build an on-disk store with kgexplorer load",
+        f"{os.path.basename(name)} needs more memory than is available to load it{memory_note}; load a smaller "
+        "file, or build an on-disk store with kgexplorer load",
         path=name,
     )
 
@@ -359,10 +471,13 @@ def derive_direct_edges(store: Any) -> int:
 
 
 def _open_read_only(path: str) -> Any:
-    if not os.path.isdir(path):
+    folder = Path(path)
+    name = current_name(folder)  # a store folder names its current generation; an earlier-layout one does not
+    target = folder / name if name else folder
+    if not target.is_dir() or not is_store_folder(folder):
         raise GraphLoadError(f"no store at {path}; build one with: kgexplorer load FILES --store {path}", path=path)
     try:
-        return ox.Store.read_only(path)
+        return ox.Store.read_only(str(target))
     except OSError as exc:
         raise GraphLoadError(
             f"{path} is not a readable kgexplorer store ({exc}); rebuild it with kgexplorer load FILES --store {path}",
@@ -379,65 +494,64 @@ def write_disk_store(
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
 ) -> int:
-    """Bulk-load files into a new on-disk store at ``directory``; returns the number of quads.
+    """Bulk-load files, parsed in this process, into a new generation of the store at ``directory``;
+    returns the number of quads.
 
-    The store is written to a temporary folder beside the target and renamed at the end, so a crash or
-    a bad file leaves either the old store or the new one, never half of one. An existing ``directory``
-    is replaced only when it is an earlier store (or empty).
+    The generation is built beside the current one and switched to in one atomic step
+    (:mod:`kgexplorer.disk_store`), so a crash or a bad file leaves the old store or the new one, never half
+    of one. ``directory`` must be a store, an empty folder or a new name. ``kgexplorer load`` parses its
+    files in the parse worker instead (:func:`kgexplorer.bulk_load.bulk_load`).
     """
-    limits = settings or Settings()
-    target = Path(directory).resolve()
-    if target.exists() and not (target.is_dir() and _looks_like_store(target)):
-        # A load replaces the folder it writes to; never let a typo replace someone's documents.
-        raise GraphLoadError(
-            f"{directory} already exists and is not a kgexplorer store, so it was left alone; give a new "
-            "folder name (or an existing store to replace) to --store",
-            path=str(directory),
+    with building(directory) as build:
+        for note in build.notes:
+            if progress:
+                progress(note)
+        return write_generation(
+            build, files, derive_edges=derive_edges, extra_quads=extra_quads, progress=progress, settings=settings
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.loading-", dir=target.parent))
-    try:
-        store = ox.Store(str(tmp))
-        for df in files:
-            fmt, gz = detect_format(df.path, df.format)
-            if not os.path.isfile(df.path):
-                raise GraphLoadError(f"cannot read {df.path}: no such file; check the path", path=df.path)
-            started = time.perf_counter()
-            if progress:
-                progress(f"loading {df.path}")
-            # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
-            # temporary folder, with whatever was written, is deleted below: a half store is never kept.
-            # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
-            with _open_binary(df.path, gz) as stream:
-                _parse_into(store, _readable(stream, fmt, df.path, limits), fmt, df.path, bulk=True)
-            if progress:
-                progress(f"loaded {df.path} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
-        store.bulk_extend(extra_quads)
-        if derive_edges:
-            derived = derive_direct_edges(store)
-            if progress and derived:
-                progress(f"derived {derived:,} direct edges from claims")
-        store.flush()
-        store.optimize()
-        count = len(store)
-        del store
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            tmp.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            tmp.rename(target)
-        return count
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _looks_like_store(path: Path) -> bool:
-    """True for an Oxigraph (RocksDB) store folder, or an empty folder: the only folders a load may replace."""
-    names = {p.name for p in path.iterdir()}
-    return not names or ({"CURRENT", "IDENTITY"} <= names and any(n.startswith("MANIFEST-") for n in names))
+def write_generation(
+    build: Build,
+    files: Sequence[DataFile],
+    *,
+    derive_edges: bool = True,
+    extra_quads: Iterable[Any] = (),
+    progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Bulk-load ``files`` into the generation being built, then make it the store's current one; returns
+    the number of quads. See :func:`write_disk_store` and :func:`kgexplorer.disk_store.building`."""
+    limits = settings or Settings()
+    store = ox.Store(str(build.path))
+    for df in files:
+        name = df.origin or df.path
+        fmt, gz = detect_format(df.path, df.format)
+        if not os.path.isfile(df.path):
+            raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
+        started = time.perf_counter()
+        if progress:
+            progress(f"loading {name}")
+        # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
+        # unfinished generation, with whatever was written, is deleted: a half store is never used.
+        # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
+        with _open_binary(df.path, gz) as stream:
+            _parse_into(store, _readable(stream, fmt, name, limits), fmt, name, bulk=True)
+        if progress:
+            progress(f"loaded {name} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
+    store.bulk_extend(extra_quads)
+    if derive_edges:
+        derived = derive_direct_edges(store)
+        if progress and derived:
+            progress(f"derived {derived:,} direct edges from claims")
+    store.flush()
+    store.optimize()
+    count = len(store)
+    del store
+    build.commit()
+    if progress:
+        progress(f"switched {build.directory} to {build.name}")
+    return count
 
 
 def _size(n: int) -> str:

@@ -26,6 +26,7 @@ from .settings import describe_settings
 if TYPE_CHECKING:
     from .entity import EntityCard
     from .gallery import GalleryQuery
+    from .knowledge_graph import KnowledgeGraph
     from .lessons import LessonProblem
     from .query import QueryResult
     from .search import SearchHit
@@ -42,6 +43,7 @@ __all__ = [
     "hits_text",
     "lessons_report",
     "malformed_param",
+    "opening_notes",
     "param_texts",
     "read_query",
     "result_printout",
@@ -63,6 +65,17 @@ class Printout:
 
     text: str
     note: str | None = None
+
+
+def opening_notes(kg: KnowledgeGraph) -> list[str]:
+    """The ``note:`` lines saying what opening an on-disk store tidied up after an interrupted load.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     opening_notes(kg)
+    []
+    """
+    return [f"note: {note}" for note in (kg.generation.notes if kg.generation else ())]
 
 
 def version_text() -> str:
