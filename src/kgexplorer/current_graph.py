@@ -6,8 +6,9 @@ worker, so all its answers come from one version of the data. When ``kgexplorer 
 :class:`CurrentGraph` opens the new generation beside the old one, starts its query workers, and then
 switches every new request to it in one step: the label index, statistics and any cache belong to the
 graph of one generation, so nothing read from the old data is served with the new. The old graph answers
-the requests that already have it and is closed after ``query_time_limit_s`` plus a minute, which lets
-the next tidy-up delete its generation.
+the requests that already have it and is closed after ``query_time_limit_s`` plus a minute (a graph it
+was given is closed only with ``owned=True``; else its owner closes it), which lets the next tidy-up
+delete its generation.
 
 Other data (the bundled graph, files, an endpoint) never changes under a running server: the graph is
 served as it is.
@@ -39,7 +40,10 @@ _GRACE_S = 60.0  # added to query_time_limit_s before a replaced graph is closed
 
 
 class CurrentGraph:
-    """Hands out the graph of the store's current generation; takes charge of ``kg`` (closes it when replaced).
+    """Hands out the graph of the store's current generation, starting from ``kg``.
+
+    The graphs it opens are its own: it closes them when they are replaced and in :meth:`close`. ``kg``
+    is closed the same way only when ``owned`` is True.
 
     ``warm`` prepares a new graph before requests reach it (default: start both query workers);
     ``grace_s`` is how long a replaced graph stays open for the requests that have it (default: the
@@ -52,8 +56,10 @@ class CurrentGraph:
         *,
         warm: Callable[[KnowledgeGraph], None] | None = None,
         grace_s: float | None = None,
+        owned: bool = False,
     ) -> None:
         self._kg = kg
+        self._owned: set[int] = {id(kg)} if owned else set()
         self._warm = warm or _start_workers
         self._grace_s = grace_s
         self._lock = threading.Lock()
@@ -65,7 +71,7 @@ class CurrentGraph:
     def get(self) -> KnowledgeGraph:
         """The graph to answer from now (after a load, the new generation's once it is ready)."""
         kg = self._kg
-        generation = kg.generation
+        generation = getattr(kg, "generation", None)  # a graph of a store has one; stand-ins may not
         now = time.monotonic()
         if generation is None or now < self._next_check or self._closed:
             return kg
@@ -80,13 +86,15 @@ class CurrentGraph:
         return kg
 
     def close(self) -> None:
-        """Close the current graph and every replaced one."""
+        """Close the graphs it owns (the current one and those it replaced)."""
         self._closed = True
         with self._lock:
             graphs = [kg for _, kg in self._retired] + [self._kg]
             self._retired.clear()
         for kg in graphs:
-            kg.close()
+            if id(kg) in self._owned:
+                self._owned.discard(id(kg))
+                kg.close()
 
     def __enter__(self) -> CurrentGraph:
         return self
@@ -115,6 +123,7 @@ class CurrentGraph:
                 new.close()
                 return
             self._kg = new
+            self._owned.add(id(new))
             grace = self._grace_s if self._grace_s is not None else old.settings.query_time_limit_s + _GRACE_S
             self._retired.append((time.monotonic() + grace, old))
             self._switching = False
@@ -130,6 +139,9 @@ class CurrentGraph:
             due = [kg for when, kg in self._retired if when <= now]
             self._retired = [(when, kg) for when, kg in self._retired if when > now]
         for kg in due:
+            if id(kg) not in self._owned:
+                continue  # its owner closes it
+            self._owned.discard(id(kg))
             kg.close()
             if kg.generation is not None:
                 for note in tidy(kg.generation.directory):

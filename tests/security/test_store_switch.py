@@ -214,7 +214,7 @@ def test_a_server_switches_to_a_new_generation_at_once(tmp_path: Path) -> None:
 def test_current_graph_closes_the_replaced_graph_and_its_generation_goes(tmp_path: Path) -> None:
     store = tmp_path / "store"
     write_disk_store([DataFile(str(version_file(tmp_path, "v1")))], str(store), derive_edges=False)
-    with CurrentGraph(KnowledgeGraph.open_store(str(store)), warm=lambda kg: None, grace_s=0) as graphs:
+    with CurrentGraph(KnowledgeGraph.open_store(str(store)), warm=lambda kg: None, grace_s=0, owned=True) as graphs:
         first = graphs.get()
         write_disk_store([DataFile(str(version_file(tmp_path, "v2")))], str(store), derive_edges=False)
         assert (store / "gen-000001").is_dir()  # still open here, so the load kept it
