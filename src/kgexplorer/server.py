@@ -44,11 +44,12 @@ keeps answering, and the next request gets a fresh worker.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,6 +60,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from .current_graph import CurrentGraph
 from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import PREFIXES, RDF, RDFS
@@ -99,12 +101,32 @@ class _Endpoint:
     """The routes' behaviour, bound to one graph and its effective limits."""
 
     def __init__(self, kg: KnowledgeGraph, settings: Settings) -> None:
-        self.kg = kg
+        # An on-disk store replaced by a load is served from its new generation, all at once.
+        self.graphs = CurrentGraph(kg)
         self.max_rows = int(cap(settings.max_result_rows, kg.settings.max_result_rows))
         self.time_limit = float(cap(settings.query_time_limit_s, kg.settings.query_time_limit_s))
         self.memory_mb = kg.settings.worker_memory_mb
-        self.title = kg.metadata().title or kg.recipe.label
-        self.triples = len(kg)
+        self._about: tuple[KnowledgeGraph, str, int] | None = None
+
+    @property
+    def kg(self) -> KnowledgeGraph:
+        """The graph to answer from now (kgexplorer.current_graph)."""
+        return self.graphs.get()
+
+    @property
+    def title(self) -> str:
+        return self.about()[0]
+
+    @property
+    def triples(self) -> int:
+        return self.about()[1]
+
+    def about(self) -> tuple[str, int]:
+        """The dataset's title and triple count, read once per graph (per generation of a store)."""
+        kg, about = self.kg, self._about
+        if about is None or about[0] is not kg:
+            about = self._about = (kg, kg.metadata().title or kg.recipe.label, len(kg))
+        return about[1], about[2]
 
     async def sparql(self, request: Request) -> Response:
         wanted = await read_request(request)
@@ -254,7 +276,15 @@ def create_app(kg: KnowledgeGraph, *, settings: Settings | None = None) -> Starl
         Route("/sparql", _answering(endpoint.sparql), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        endpoint.graphs.close()  # the graphs it opened for newer generations of a store
+
+    return Starlette(
+        routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error}, lifespan=lifespan
+    )
 
 
 def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> None:
