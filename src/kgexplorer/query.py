@@ -112,9 +112,12 @@ class SelectResult:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}{cut}"
 
     def to_table(self, *, max_width: int = 60) -> str:
-        """A plain-text table for terminals."""
+        """A plain-text table for terminals (control and invisible characters in the data shown escaped)."""
+        from .control_chars import printable
+
         header = list(self.variables)
-        body = [["" if t is None else _short(t) for t in row] for row in self.rows]
+        # Line breaks and tabs become spaces (one line per row, _clip); other control characters show escaped.
+        body = [["" if t is None else printable(_short(t), keep="\t\n\r") for t in row] for row in self.rows]
         widths = [min(max_width, max([len(h)] + [len(r[i]) for r in body])) for i, h in enumerate(header)]
 
         def fmt(cells: Sequence[str]) -> str:
