@@ -60,6 +60,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from .control_chars import escape_log_records
 from .current_graph import CurrentGraph
 from .errors import KgExplorerError, QueryNotAllowed, QuerySyntaxError, QueryTimeout, QueryTooLarge
 from .knowledge_graph import KnowledgeGraph
@@ -298,6 +299,7 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     """
     import uvicorn
 
+    escape_log_records()  # a path or query a client sent reaches log lines shown escaped, never raw
     # Start both query workers now (two queries at once make the pool start two), so neither the first
     # visitor nor one who arrives while a runaway query holds the other worker waits for a worker to load.
     with ThreadPoolExecutor(2) as warm:
