@@ -209,15 +209,18 @@ def _run(
         current: int | None = None
         started = time.monotonic()
         try:
+            lines = _lines(proc.stdout, deadline)
+            # The worker says first whether the kernel refuses it the network; it reads no file before the
+            # request, which is sent only after that answer.
+            first = next(lines, {})
+            sandbox = str(first.get("sandbox", sandbox))
+            if not first.get("on"):
+                _log.warning("parsing files without the network sandbox (%s)", sandbox)
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.write(json.dumps(request).encode("utf-8"))
                 proc.stdin.close()
-            for message in _lines(proc.stdout, deadline):
-                if "sandbox" in message:
-                    sandbox = str(message["sandbox"])
-                    if not message.get("on"):
-                        _log.warning("parsing files without the network sandbox (%s)", sandbox)
-                elif "start" in message:
+            for message in lines:
+                if "start" in message:
                     current, started = int(message["start"]), time.monotonic()
                     if progress:
                         progress(f"parsing {names[current]}")
