@@ -230,7 +230,8 @@ def test_the_app_source_travels_as_json_and_refuses_garbage() -> None:
 
 def test_the_app_opens_an_on_disk_store_for_everyone_with_its_settings(tmp_path: Path) -> None:
     """--store DIR: every session shares the store (sessions cannot close it) with the --setting limits."""
-    from kgexplorer.store import DataFile, write_disk_store
+    from kgexplorer.bulk_load import write_disk_store
+    from kgexplorer.store import DataFile
 
     data = tmp_path / "people.ttl"
     data.write_bytes(TTL)

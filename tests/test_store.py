@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.namespaces import KGX
 from kgexplorer.store import (
     DataFile,
@@ -20,7 +21,6 @@ from kgexplorer.store import (
     derive_direct_edges,
     detect_format,
     load_bytes,
-    write_disk_store,
 )
 
 EX = "http://example.org/"

@@ -46,10 +46,20 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import GraphLoadError
 
-__all__ = ["Build", "Generation", "building", "current_name", "is_store_folder", "open_generation", "tidy"]
+__all__ = [
+    "Build",
+    "Generation",
+    "building",
+    "current_name",
+    "is_store_folder",
+    "open_generation",
+    "open_read_only",
+    "tidy",
+]
 
 CURRENT = "current"
 _LOCK = ".lock"
@@ -283,6 +293,26 @@ def _no_load_running(folder: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def open_read_only(path: str) -> Any:
+    """The Oxigraph store at ``path`` opened read-only: its current generation, or an earlier-layout store.
+
+    This opens without the shared lock; :func:`open_generation` is what a long-lived reader uses."""
+    import pyoxigraph as ox
+
+    folder = Path(path)
+    name = current_name(folder)  # a store folder names its current generation; an earlier-layout one does not
+    target = folder / name if name else folder
+    if not target.is_dir() or not is_store_folder(folder):
+        raise GraphLoadError(f"no store at {path}; build one with: kgexplorer load FILES --store {path}", path=path)
+    try:
+        return ox.Store.read_only(str(target))
+    except OSError as exc:
+        raise GraphLoadError(
+            f"{path} is not a readable kgexplorer store ({exc}); rebuild it with kgexplorer load FILES --store {path}",
+            path=path,
+        ) from None
 
 
 def _lock(path: Path, how: int) -> int:

@@ -17,16 +17,15 @@ import contextlib
 import gzip
 import io
 import os
-import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from .disk_store import Build, building, current_name, is_store_folder
+from .disk_store import open_read_only
 from .errors import GraphLoadError
 from .rdfxml import CleanXml
 from .settings import Settings
@@ -41,8 +40,7 @@ __all__ = [
     "derive_direct_edges",
     "detect_format",
     "load_bytes",
-    "write_disk_store",
-    "write_generation",
+    "load_file",
     "write_nquads",
 ]
 
@@ -200,7 +198,7 @@ def build_store(
     ``settings`` gives the parsing limits (``max_xml_depth``, ``max_xml_expansion``).
     """
     if recipe.store_dir:
-        store = _open_read_only(recipe.store_dir)
+        store = open_read_only(recipe.store_dir)
         if recipe.files or recipe.extra:
             raise GraphLoadError(
                 "an on-disk store cannot be combined with extra files; build a new store with "
@@ -211,7 +209,7 @@ def build_store(
     for df in (*recipe.files, *recipe.extra):
         if progress:
             progress(f"loading {df.path}")
-        _load_file(store, df, settings or Settings())
+        load_file(store, df, settings=settings)
     if recipe.derive_edges:
         derive_direct_edges(store)
     return store
@@ -276,17 +274,20 @@ def _readable(stream: IO[bytes], fmt: Any, name: str, settings: Settings) -> IO[
     return cast(IO[bytes], xml)
 
 
-def _load_file(store: Any, df: DataFile, settings: Settings) -> None:
-    path = df.path
+def load_file(store: Any, df: DataFile, *, settings: Settings | None = None, bulk: bool = False) -> None:
+    """Parse one file into ``store`` in this process (``bulk``: with Oxigraph's bulk loader, for an on-disk
+    store being built). Raises :class:`~kgexplorer.errors.GraphLoadError` naming the file (its ``origin``
+    when it has one); the caller drops the store then."""
+    path, name = df.path, df.origin or df.path
     fmt, gz = detect_format(path, df.format)
     if not os.path.isfile(path):
-        raise GraphLoadError(f"cannot read {path}: no such file; check the path", path=path)
+        raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
     try:
         stream = _open_binary(path, gz)
     except OSError as exc:
-        raise GraphLoadError(f"cannot read {path}: {exc.strerror}; check the path and permissions", path=path) from None
+        raise GraphLoadError(f"cannot read {name}: {exc.strerror}; check the path and permissions", path=name) from None
     with stream:
-        _parse_into(store, _readable(stream, fmt, path, settings), fmt, path)
+        _parse_into(store, _readable(stream, fmt, name, settings or Settings()), fmt, name, bulk=bulk)
 
 
 def _open_binary(path: str, gz: bool) -> IO[bytes]:
@@ -468,90 +469,6 @@ def derive_direct_edges(store: Any) -> int:
     triples = list(store.query(rule, use_default_graph_as_union=True))
     store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     return len(store) - before
-
-
-def _open_read_only(path: str) -> Any:
-    folder = Path(path)
-    name = current_name(folder)  # a store folder names its current generation; an earlier-layout one does not
-    target = folder / name if name else folder
-    if not target.is_dir() or not is_store_folder(folder):
-        raise GraphLoadError(f"no store at {path}; build one with: kgexplorer load FILES --store {path}", path=path)
-    try:
-        return ox.Store.read_only(str(target))
-    except OSError as exc:
-        raise GraphLoadError(
-            f"{path} is not a readable kgexplorer store ({exc}); rebuild it with kgexplorer load FILES --store {path}",
-            path=path,
-        ) from None
-
-
-def write_disk_store(
-    files: Sequence[DataFile],
-    directory: str,
-    *,
-    derive_edges: bool = True,
-    extra_quads: Iterable[Any] = (),
-    progress: Callable[[str], None] | None = None,
-    settings: Settings | None = None,
-) -> int:
-    """Bulk-load files, parsed in this process, into a new generation of the store at ``directory``;
-    returns the number of quads.
-
-    The generation is built beside the current one and switched to in one atomic step
-    (:mod:`kgexplorer.disk_store`), so a crash or a bad file leaves the old store or the new one, never half
-    of one. ``directory`` must be a store, an empty folder or a new name. ``kgexplorer load`` parses its
-    files in the parse worker instead (:func:`kgexplorer.bulk_load.bulk_load`).
-    """
-    with building(directory) as build:
-        for note in build.notes:
-            if progress:
-                progress(note)
-        return write_generation(
-            build, files, derive_edges=derive_edges, extra_quads=extra_quads, progress=progress, settings=settings
-        )
-
-
-def write_generation(
-    build: Build,
-    files: Sequence[DataFile],
-    *,
-    derive_edges: bool = True,
-    extra_quads: Iterable[Any] = (),
-    progress: Callable[[str], None] | None = None,
-    settings: Settings | None = None,
-) -> int:
-    """Bulk-load ``files`` into the generation being built, then make it the store's current one; returns
-    the number of quads. See :func:`write_disk_store` and :func:`kgexplorer.disk_store.building`."""
-    limits = settings or Settings()
-    store = ox.Store(str(build.path))
-    for df in files:
-        name = df.origin or df.path
-        fmt, gz = detect_format(df.path, df.format)
-        if not os.path.isfile(df.path):
-            raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
-        started = time.perf_counter()
-        if progress:
-            progress(f"loading {name}")
-        # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
-        # unfinished generation, with whatever was written, is deleted: a half store is never used.
-        # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
-        with _open_binary(df.path, gz) as stream:
-            _parse_into(store, _readable(stream, fmt, name, limits), fmt, name, bulk=True)
-        if progress:
-            progress(f"loaded {name} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
-    store.bulk_extend(extra_quads)
-    if derive_edges:
-        derived = derive_direct_edges(store)
-        if progress and derived:
-            progress(f"derived {derived:,} direct edges from claims")
-    store.flush()
-    store.optimize()
-    count = len(store)
-    del store
-    build.commit()
-    if progress:
-        progress(f"switched {build.directory} to {build.name}")
-    return count
 
 
 def _size(n: int) -> str:

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph, QueryTimeout, QueryTooLarge, Settings
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.search import LabelIndex
-from kgexplorer.store import DataFile, load_bytes, write_disk_store
+from kgexplorer.store import DataFile, load_bytes
 from kgexplorer.validation import validate
 
 pytestmark = pytest.mark.xdist_group("security_exhaustion")

@@ -19,10 +19,11 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph, ui
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.datasources import DataSource, Upload, open_uploads
 from kgexplorer.export import write_export
 from kgexplorer.server import create_app
-from kgexplorer.store import DataFile, write_disk_store
+from kgexplorer.store import DataFile
 
 from .support import ROOT, digest
 

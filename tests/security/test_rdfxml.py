@@ -26,10 +26,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kgexplorer import GraphLoadError, KnowledgeGraph, Settings
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.cli import cli
 from kgexplorer.datasources import Upload, check_uploads
 from kgexplorer.rdfxml import CleanXml
-from kgexplorer.store import DataFile, load_bytes, write_disk_store
+from kgexplorer.store import DataFile, load_bytes
 from kgexplorer.validation import validate
 
 pytestmark = pytest.mark.xdist_group("security_rdfxml")
