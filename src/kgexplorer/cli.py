@@ -288,8 +288,10 @@ def load(
 ) -> None:
     """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
 
-    The store is built in a temporary folder and renamed at the end, so an interrupted or failed load
-    leaves the previous store untouched. Progress is printed as files load.
+    The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
+    settings), and the new store is built beside the old one and switched to in one step at the end, so an
+    interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
+    the new one. Progress is printed as files load.
     """
     count = bulk_load(
         files,

@@ -109,8 +109,8 @@ class Settings:
     )
     parse_time_limit_s: float = _s(
         300.0,
-        "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds; the parsing process "
-        "is then killed and the load refused (parse_worker.py). Raise it for files of many gigabytes.",
+        "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds (raise it for files "
+        "of many gigabytes); the parsing process is then killed and the load refused (parse_worker.py).",
         minimum=1,
         maximum=86_400,
     )
