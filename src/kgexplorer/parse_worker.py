@@ -50,6 +50,7 @@ __all__ = ["ParsedFile", "ParsedFiles", "needs_parsing", "parse_files", "parse_r
 
 _log = logging.getLogger(__name__)
 _MIB = 1 << 20
+_warned: list[str] = []  # the sandbox's state when a parse worker first ran without it
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ def _run(
             # request, which is sent only after that answer.
             first = next(lines, {})
             sandbox = str(first.get("sandbox", sandbox))
-            if not first.get("on"):
+            if not first.get("on") and not _warned:
+                _warned.append(sandbox)  # once per process, like the query workers' warning
                 _log.warning("parsing files without the network sandbox (%s)", sandbox)
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.write(json.dumps(request).encode("utf-8"))
