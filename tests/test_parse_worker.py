@@ -221,3 +221,33 @@ def test_the_same_file_gives_the_same_n_quads(tmp_path: Path) -> None:
             texts.append(Path(parsed.files[0].data_file.path).read_text(encoding="utf-8"))
     assert texts[0] == texts[1]
     assert "_:b0 " in texts[0]
+
+
+# Runs the parse worker with the kernel's refusal simulated: install_network_sandbox changes nothing and says why.
+_WITHOUT_SANDBOX = """
+import kgexplorer.sandbox as sandbox
+sandbox.install_network_sandbox = lambda: sandbox.SandboxStatus(False, "switched off by the test")
+from kgexplorer.parse_worker import _child_main
+_child_main()
+"""
+
+
+def test_without_the_sandbox_it_still_parses_and_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import sys
+
+    import kgexplorer.parse_worker as parse_worker_module
+
+    monkeypatch.setattr(parse_worker_module, "_worker_command", lambda: [sys.executable, "-c", _WITHOUT_SANDBOX])
+    monkeypatch.setattr(parse_worker_module, "_warned", [])
+    path = tmp_path / "a.nt"
+    path.write_text(TRIPLE, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="kgexplorer.parse_worker"):
+        for _ in range(2):
+            with parse_files([DataFile(str(path))]) as parsed:
+                assert parsed.files[0].quads == 1
+                assert parsed.sandbox == "network sandbox off: switched off by the test"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["parsing files without the network sandbox (network sandbox off: switched off by the test)"]

@@ -196,7 +196,7 @@ def _run(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kgexplorer.parse_worker"],
+            _worker_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -254,6 +254,11 @@ def _run(
             errors.seek(0)
             raise _died(code, what, limits, errors.read()[-2000:].decode("utf-8", "replace"))
     return outcomes, sandbox
+
+
+def _worker_command() -> list[str]:
+    """How the parse worker is started (tests start one without its sandbox through this)."""
+    return [sys.executable, "-m", "kgexplorer.parse_worker"]
 
 
 def _expected(request: dict[str, Any], outcomes: dict[int, dict[str, Any]]) -> int:
