@@ -251,3 +251,21 @@ def test_without_the_sandbox_it_still_parses_and_warns_once(
                 assert parsed.sandbox == "network sandbox off: switched off by the test"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["parsing files without the network sandbox (network sandbox off: switched off by the test)"]
+
+
+@pytest.mark.parametrize("name", ["big.nt.gz", "big.rdf.gz"])
+def test_an_upload_past_max_decompressed_mb_is_refused_in_the_worker_with_the_setting_named(name: str) -> None:
+    """The parse worker streams the gzip file and stops past the setting (RDF/XML through expat too)."""
+    import gzip
+
+    body = (
+        RDF_XML.replace("<ex:p>x</ex:p>", "<ex:p>" + "x" * (3 << 20) + "</ex:p>")
+        if name.endswith(".rdf.gz")
+        else f'<{EX}a> <{EX}p> "{"x" * (3 << 20)}" .\n'
+    )
+    (check,) = check_uploads([Upload(name, gzip.compress(body.encode()))], settings=Settings(max_decompressed_mb=1))
+    assert check.error is not None
+    assert str(check.error) == (
+        f"{name} expands to more than 1.0 MiB when decompressed (the max_decompressed_mb setting); upload a smaller "
+        "file or raise the setting"
+    )

@@ -127,6 +127,8 @@ class CleanXml:
 
         try:
             chunk = self._source.read(_CHUNK)
+        except GraphLoadError:
+            raise  # e.g. a gzip file past max_decompressed_mb: its own message
         except (OSError, EOFError, ValueError) as exc:
             raise GraphLoadError(
                 f"cannot read {self._short}: {exc}; check that it is a complete file", path=self._name
