@@ -141,7 +141,13 @@ def open_generation(directory: str | os.PathLike[str]) -> Generation:
         path = folder / name
         try:
             fd = _lock(path, fcntl.LOCK_SH)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            if current_name(folder) == name:  # not a load switching it: the link names nothing
+                raise GraphLoadError(
+                    f"the store at {directory} is damaged: its current link names {name}, which is not there; "
+                    f"rebuild it with kgexplorer load FILES --store {directory}",
+                    path=str(directory),
+                ) from None
             continue
         if current_name(folder) != name:
             os.close(fd)

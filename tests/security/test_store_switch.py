@@ -229,3 +229,15 @@ def test_current_graph_closes_the_replaced_graph_and_its_generation_goes(tmp_pat
         graphs.get()  # past the grace time: the old graph is closed and its generation deleted
         assert not (store / "gen-000001").exists()
     assert digest(store, "gen-000002/*")
+
+
+def test_a_current_link_that_names_nothing_is_a_clear_error(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    write_disk_store([DataFile(str(version_file(tmp_path, "old")))], str(store), derive_edges=False)
+    shutil.rmtree(store / "gen-000001")
+    result = CliRunner().invoke(cli, ["--store", str(store), "stats"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"Error: the store at {store} is damaged: its current link names gen-000001, which is not there; "
+        f"rebuild it with kgexplorer load FILES --store {store}"
+    )
