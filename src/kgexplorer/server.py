@@ -67,12 +67,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import signal
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -80,10 +79,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from .client import client_key, trusted_networks
+from .control_chars import escape_log_records
+from .current_graph import CurrentGraph
 from .errors import (
     KgExplorerError,
     QueryFailed,
@@ -97,7 +98,6 @@ from .errors import (
 )
 from .hosts import HostCheck, host_names
 from .knowledge_graph import KnowledgeGraph
-from .namespaces import PREFIXES, RDF, RDFS
 from .protocol import (
     GRAPH_FORMATS,
     PAGE_FORMAT,
@@ -114,8 +114,8 @@ from .protocol import (
     to_sparql_xml,
 )
 from .query import GraphResult, QueryResult
+from .service_description import description_graph, limits_text, page_response
 from .settings import Settings, cap
-from .terms import IRI, BlankNode, Literal, Triple
 from .worker import Answer
 
 # to_sparql_xml lives in kgexplorer.protocol, host_names in kgexplorer.hosts; both are importable from here,
@@ -124,11 +124,7 @@ __all__ = ["create_app", "host_names", "serve", "to_sparql_xml"]
 
 _log = logging.getLogger(__name__)
 
-_SD = "http://www.w3.org/ns/sparql-service-description#"
-_FORMATS_NS = "http://www.w3.org/ns/formats/"
-_XSD_INTEGER = PREFIXES["xsd"] + "integer"
 _COUNTING = threading.Lock()
-_PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
 
 # ------------------------------------------------------------------------------------- the app
@@ -138,17 +134,37 @@ class _Endpoint:
     """The routes' behaviour, bound to one graph and its effective limits."""
 
     def __init__(self, kg: KnowledgeGraph, settings: Settings) -> None:
-        self.kg = kg
+        # An on-disk store replaced by a load is served from its new generation, all at once.
+        self.graphs = CurrentGraph(kg)
         self.max_rows = int(cap(settings.max_result_rows, kg.settings.max_result_rows))
         self.time_limit = float(cap(settings.query_time_limit_s, kg.settings.query_time_limit_s))
         self.max_result_mb = int(cap(settings.max_result_mb, kg.settings.max_result_mb))
         self.memory_mb = kg.settings.worker_memory_mb
         self.stall_s = float(settings.client_stall_s)
         self.proxies = trusted_networks(settings.trusted_proxies)
-        self.title = kg.metadata().title or kg.recipe.label
-        self.triples = len(kg)
         #: Responses of /sparql by status and error type, for /metrics (every refusal counts).
         self.responses: Counter[tuple[int, str]] = Counter()
+        self._about: tuple[KnowledgeGraph, str, int] | None = None
+
+    @property
+    def kg(self) -> KnowledgeGraph:
+        """The graph to answer from now (kgexplorer.current_graph)."""
+        return self.graphs.get()
+
+    @property
+    def title(self) -> str:
+        return self.about()[0]
+
+    @property
+    def triples(self) -> int:
+        return self.about()[1]
+
+    def about(self) -> tuple[str, int]:
+        """The dataset's title and triple count, read once per graph (per generation of a store)."""
+        kg, about = self.kg, self._about
+        if about is None or about[0] is not kg:
+            about = self._about = (kg, kg.metadata().title or kg.recipe.label, len(kg))
+        return about[1], about[2]
 
     def count(self, status: int, kind: str) -> None:
         """Count one response that never reached /sparql's handler (a Host the endpoint does not answer to)."""
@@ -238,67 +254,16 @@ class _Endpoint:
         return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept", **SECURITY_HEADERS})
 
     def description_graph(self, endpoint: str) -> GraphResult:
-        sd, service, dataset, graph = _SD, BlankNode("service"), BlankNode("dataset"), BlankNode("defaultGraph")
-        rdf_type = IRI(RDF + "type")
-        triples = [
-            Triple(service, rdf_type, IRI(sd + "Service")),
-            Triple(service, IRI(sd + "supportedLanguage"), IRI(sd + "SPARQL11Query")),
-            Triple(service, IRI(sd + "feature"), IRI(sd + "UnionDefaultGraph")),
-            *(
-                Triple(service, IRI(sd + "resultFormat"), IRI(_FORMATS_NS + f.sd_format))
-                for f in (*RESULT_FORMATS, *GRAPH_FORMATS)
-            ),
-            Triple(service, IRI(RDFS + "comment"), Literal(self.limits_text(), language="en")),
-            Triple(service, IRI(sd + "defaultDataset"), dataset),
-            Triple(dataset, rdf_type, IRI(sd + "Dataset")),
-            Triple(dataset, IRI(PREFIXES["dcterms"] + "title"), Literal(self.title)),
-            Triple(dataset, IRI(sd + "defaultGraph"), graph),
-            Triple(graph, rdf_type, IRI(sd + "Graph")),
-            Triple(graph, IRI(PREFIXES["void"] + "triples"), Literal(str(self.triples), datatype=_XSD_INTEGER)),
-        ]
-        try:
-            IRI(endpoint).n3()
-            triples.insert(1, Triple(service, IRI(sd + "endpoint"), IRI(endpoint)))
-        except ValueError:  # a Host header that makes no valid IRI: describe the service without it
-            pass
-        return GraphResult(tuple(triples), prefixes={**PREFIXES, "sd": _SD, "formats": _FORMATS_NS})
+        return description_graph(endpoint, title=self.title, triples=self.triples, limits=self.limits_text())
 
     def limits_text(self) -> str:
-        return (
-            f"Read-only SPARQL 1.1 queries. Each query may run {self.time_limit:g} s (query_time_limit_s) and use "
-            f"{self.memory_mb} MiB (worker_memory_mb); results are cut at {self.max_rows:,} rows "
-            "(max_result_rows). Updates, LOAD, SERVICE, FROM and FROM NAMED are refused."
-        )
+        return limits_text(time_limit_s=self.time_limit, memory_mb=self.memory_mb, max_rows=self.max_rows)
 
     async def page(self, request: Request) -> Response:
         return self.page_response()
 
     def page_response(self) -> Response:
-        example = "SELECT ?substance ?label WHERE {\n  ?substance a kgx:Substance ; rdfs:label ?label .\n}\n"
-        example += "ORDER BY ?label\nLIMIT 20"
-        prefixes = "".join(f"<li><code>{html.escape(p)}:</code> {html.escape(iri)}</li>" for p, iri in PREFIXES.items())
-        options = "".join(
-            f'<option value="{f.name}">{f.name} ({html.escape(f.media_type)})</option>'
-            for f in (*RESULT_FORMATS, *GRAPH_FORMATS)
-        )
-        body = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(self.title)}: SPARQL</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}
-textarea{{width:100%;font-family:monospace}}</style></head>
-<body><h1>SPARQL query: {html.escape(self.title)}</h1>
-<p>{html.escape(self.limits_text())} {self.triples:,} triples.</p>
-<form method="get" action="sparql">
-<p><label for="query">Query</label></p>
-<textarea id="query" name="query" rows="12">{html.escape(example)}</textarea>
-<p><label for="format">Result format</label> <select id="format" name="format">
-<option value="">automatic (JSON for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE)</option>{options}</select>
-<button type="submit">Run query</button></p></form>
-<p>These prefixes need no PREFIX line:</p><ul>{prefixes}</ul>
-<p>Machines: the endpoint is <code>/sparql</code> (SPARQL 1.1 Protocol, GET or POST);
-the <a href="service-description">service description</a> says what it supports.</p>
-<p>Educational content, not medical advice.</p></body></html>
-"""
-        return HTMLResponse(body, headers={"Content-Security-Policy": _PAGE_POLICY, **SECURITY_HEADERS})
+        return page_response(title=self.title, triples=self.triples, limits=self.limits_text())
 
 
 @contextlib.contextmanager
@@ -430,7 +395,15 @@ def create_app(
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        endpoint.graphs.close()  # the graphs it opened for newer generations of a store
+
+    app = Starlette(
+        routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error}, lifespan=lifespan
+    )
     if allowed_hosts is not None:
         app.add_middleware(HostCheck, allowed=frozenset(allowed_hosts), counted=endpoint.count)
     return app
@@ -450,6 +423,7 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     """
     import uvicorn
 
+    escape_log_records()  # a path or query a client sent reaches log lines shown escaped, never raw
     names = host_names(host, kg.settings.allowed_hosts)
     # Start every query worker now (as many queries at once make the pool start as many), so neither the
     # first visitor nor one who arrives while runaway queries hold other workers waits for a worker to load.

@@ -162,6 +162,35 @@ class Settings:
         minimum=1,
         maximum=1_048_576,
     )
+    parse_memory_mb: int = _s(
+        2048,
+        "Memory cap (RLIMIT_AS) of the process that parses uploaded and --data files, in MiB; a file that needs "
+        "more is refused with GraphLoadError (parse_worker.py).",
+        minimum=256,
+        maximum=1_048_576,
+    )
+    parse_time_limit_s: float = _s(
+        300.0,
+        "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds (raise it for files "
+        "of many gigabytes); the parsing process is then killed and the load refused (parse_worker.py).",
+        minimum=1,
+        maximum=86_400,
+    )
+    max_xml_depth: int = _s(
+        1_000,
+        "Deepest nesting of XML elements read in an RDF/XML file; a deeper file is refused (Oxigraph's RDF/XML "
+        "parser takes time quadratic in the depth: 30,000 levels took 16 s) (rdfxml.py).",
+        minimum=10,
+        maximum=1_000_000,
+    )
+    max_xml_expansion: int = _s(
+        10,
+        "How many times its own size an RDF/XML file may grow when its XML entities are expanded (files under "
+        "1 MiB count as 1 MiB); a file that grows more, an entity bomb or 'billion laughs', is refused "
+        "(rdfxml.py).",
+        minimum=1,
+        maximum=10_000,
+    )
     endpoint_timeout_s: float = _s(
         30.0,
         "Time limit for one request to a remote SPARQL endpoint, in seconds (endpoint.py).",
