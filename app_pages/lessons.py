@@ -50,7 +50,7 @@ if step.query:
     with st.expander("The SPARQL query behind this step", expanded=False):
         st.code(step.query, language="sparql")
     try:
-        result = kg.sparql(step.query)
+        result = kg.sparql(step.query, client=ui.session_client())
     except KgExplorerError as exc:
         ui.show_error(exc)
     else:

@@ -179,7 +179,7 @@ if clicked or submitted:
         if texts and question is not None:
             values.update(question.resolve_values(kg, {k: v for k, v in texts.items() if v.strip()}))
         with st.spinner("Running the query…"):
-            run = run_query(kg, text, question=question, values=values or None)
+            run = run_query(kg, text, question=question, values=values or None, client=ui.session_client())
             table = result_table(kg, run.result)
     except KgExplorerError as exc:
         state["wb_outcome"] = Outcome(text, error=exc)

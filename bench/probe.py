@@ -12,7 +12,7 @@ sends a JSON spec on stdin; the probe answers with JSON lines on stdout:
 
 Systems: ``rdflib`` (Graph with the Memory store), ``pyox-mem`` (``Store.bulk_load``), ``pyox-disk``
 (``Store(dir).bulk_load`` then ``Store.read_only``), ``kg-mem`` (``KnowledgeGraph.from_files``),
-``kg-disk-build`` (``kgexplorer.store.write_disk_store``), ``kg-disk`` (``KnowledgeGraph.open_store``) and
+``kg-disk-build`` (``kgexplorer.bulk_load.write_disk_store``), ``kg-disk`` (``KnowledgeGraph.open_store``) and
 ``kg-bundled`` (``KnowledgeGraph.bundled()``: the Explore page's interactions on the bundled graph).
 kgexplorer queries go through ``kg.sparql()``: the guard, then the worker process.
 """
@@ -251,7 +251,8 @@ def _kg_mem(spec: Spec) -> None:
 
 
 def _kg_disk_build(spec: Spec) -> None:
-    from kgexplorer.store import DataFile, write_disk_store
+    from kgexplorer.bulk_load import write_disk_store
+    from kgexplorer.store import DataFile
 
     base = maxrss_mib()
     t0 = time.perf_counter()

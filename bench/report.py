@@ -149,7 +149,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         "* Every load runs in a **fresh process** (`python -m bench.probe`), and its peak RSS "
         "(`resource.getrusage(...).ru_maxrss`) is read right after the load, so each memory figure belongs to "
         "one system and one load. Queries then run in that same process.",
-        "* **(a) kgexplorer**: `KnowledgeGraph.from_files([file])` in memory; `kgexplorer.store.write_disk_store` "
+        "* **(a) kgexplorer**: `KnowledgeGraph.from_files([file])` in memory; `kgexplorer.bulk_load.write_disk_store` "
         "then `KnowledgeGraph.open_store` on disk. Queries go through `kg.sparql()` — the guard, then the "
         "worker process — exactly as users' queries do. The worker rebuilds the graph from the same recipe on "
         "the first query: that is the *worker start* column, and the worker's own peak RSS is reported apart. "

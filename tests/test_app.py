@@ -250,3 +250,24 @@ def test_every_lesson_step_renders(slug: str) -> None:
         at = _app(lesson=slug, step=str(step)).run()
         at.switch_page("app_pages/lessons.py").run()
         assert not at.exception, (slug, step, at.exception)
+
+
+def test_the_app_says_at_start_when_the_kernel_refuses_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app warms its graph up when it opens it (ui.default_source starts a query worker): a worker without
+    the network sandbox is logged then, in the terminal that started the app, before any visitor's query."""
+    import sys
+
+    from kgexplorer import KnowledgeGraph, ui
+    from kgexplorer import worker as worker_module
+
+    altered = str(Path(__file__).resolve().parent / "altered_worker.py")
+    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, altered, "--no-sandbox"])
+    monkeypatch.setattr(worker_module, "_WARNED", set())
+    with KnowledgeGraph.bundled() as kg, caplog.at_level("WARNING", logger="kgexplorer.worker"):
+        ui._warm_up(kg)
+        status = kg.query_sandbox()
+    assert status is not None
+    assert not status.on
+    assert any("WITHOUT the network sandbox" in r.getMessage() for r in caplog.records)

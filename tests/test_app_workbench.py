@@ -419,3 +419,21 @@ def test_every_gallery_question_runs_in_the_workbench(capsys: pytest.CaptureFixt
         print("\nRun → rendered page (AppTest), per gallery question:")
         for name, seconds in timings:
             print(f"  {seconds * 1000:7.0f} ms  {name}")
+
+
+def test_each_session_runs_its_queries_as_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query workers are shared per client; in the app a client is a browser session, so one
+    student's runaway holds one worker of the shared graph, not all of them."""
+    seen: list[str | None] = []
+    original = KnowledgeGraph.sparql
+
+    def recording(self: KnowledgeGraph, query: str, **options: object) -> object:
+        seen.append(options.get("client"))  # type: ignore[arg-type]
+        return original(self, query, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(KnowledgeGraph, "sparql", recording)
+    for _ in range(2):
+        at = _run(_workbench(), "ASK { kg:ketamine a kgx:Substance }")
+        assert at.session_state["wb_outcome"].error is None
+    # AppTest gives every session the id "test session id", so two sessions cannot be told apart here.
+    assert seen == ["session:test session id"] * 2

@@ -28,7 +28,11 @@ def test_bulk_load_stores_the_files_and_reports_progress(tiny: Path, tmp_path: P
     count = bulk_load([str(tiny)], str(tmp_path / "store"), format="turtle", progress=messages.append)
 
     assert count == 2
-    assert messages[0] == f"loading {tiny}"
+    assert messages[0] == f"parsing {tiny}"  # in the parse worker
+    assert messages[1].startswith(f"parsed {tiny} in ")
+    assert messages[1].endswith(" s (2 quads)")
+    assert messages[2] == f"loading {tiny}"  # its N-Quads, into the new generation
+    assert messages[-1] == f"switched {tmp_path / 'store'} to gen-000001"
     with KnowledgeGraph.open_store(str(tmp_path / "store")) as kg:
         assert kg.stats().triples == 2
 
@@ -42,8 +46,8 @@ def test_bulk_load_with_reasoning_stores_the_entailments(
     count = bulk_load([str(tiny)], str(tmp_path / "store"), format="turtle", reasoning="rdfs", progress=messages.append)
 
     assert count > 2
-    assert messages[0] == "materialising rdfs entailments (cached after the first time)…"
-    assert " inferred triples in " in messages[1]
+    assert messages[2] == "materialising rdfs entailments (cached after the first time)…"
+    assert " inferred triples in " in messages[3]
     with KnowledgeGraph.open_store(str(tmp_path / "store")) as kg:
         assert kg.sparql("ASK { <http://example.org/ada> a <http://example.org/Agent> }")
 

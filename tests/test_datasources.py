@@ -74,7 +74,8 @@ def test_the_upload_folder_is_private_and_deleted_on_close(scratch: Path) -> Non
     assert second.folder is not None
     assert first.folder != second.folder
     assert first.folder.parent == scratch
-    assert sorted(p.name for p in first.folder.iterdir()) == ["01-a.ttl"]
+    # What the parse worker wrote (the uploaded bytes are deleted once parsed).
+    assert sorted(p.name for p in first.folder.iterdir()) == ["000-a.ttl.nq"]
 
     first.close()
     assert not first.folder.exists()
@@ -98,7 +99,7 @@ def test_a_dropped_source_still_deletes_its_folder(scratch: Path) -> None:
 def test_file_names_cannot_leave_the_folder(scratch: Path) -> None:
     with open_uploads([Upload("../../evil name.ttl", TTL), Upload("..\\x.ttl", TTL)]) as source:
         assert source.folder is not None
-        assert sorted(p.name for p in source.folder.iterdir()) == ["01-evil_name.ttl", "02-x.ttl"]
+        assert sorted(p.name for p in source.folder.iterdir()) == ["000-evil_name.ttl.nq", "001-_x.ttl.nq"]
     assert list(scratch.iterdir()) == []
 
 
@@ -229,7 +230,8 @@ def test_the_app_source_travels_as_json_and_refuses_garbage() -> None:
 
 def test_the_app_opens_an_on_disk_store_for_everyone_with_its_settings(tmp_path: Path) -> None:
     """--store DIR: every session shares the store (sessions cannot close it) with the --setting limits."""
-    from kgexplorer.store import DataFile, write_disk_store
+    from kgexplorer.bulk_load import write_disk_store
+    from kgexplorer.store import DataFile
 
     data = tmp_path / "people.ttl"
     data.write_bytes(TTL)

@@ -31,13 +31,15 @@ from kgexplorer import (
     GraphResult,
     KnowledgeGraph,
     QueryNotAllowed,
+    QuerySyntaxError,
+    QueryTimeout,
     SelectResult,
     SettingError,
     Settings,
 )
 from kgexplorer import addresses as addresses_module
 from kgexplorer.endpoint import RemoteBackend, check_endpoint_url
-from kgexplorer.namespaces import KG
+from kgexplorer.namespaces import KG, prefix_block
 from kgexplorer.query import SelectResult as _Select
 from kgexplorer.remote_paths import find_remote_paths
 from kgexplorer.store import StoreRecipe, build_store
@@ -443,6 +445,32 @@ def test_refused_queries_send_nothing(stub: Callable[..., Stub], query: str) -> 
         with pytest.raises(QueryNotAllowed):
             graph.endpoint.query(query, max_rows=10, timeout_s=1)
     assert watched.requests == []
+
+
+def test_the_full_guard_checks_queries_for_an_endpoint_and_the_checked_text_is_sent(stub: Callable[..., Stub]) -> None:
+    """No sandbox protects a remote endpoint (it would run a SERVICE itself), so the full guard runs, in a
+    store-less worker, and what is sent is exactly the normalised text it checked (issue 12)."""
+    watched = stub(body=EMPTY_SELECT)
+    with KnowledgeGraph.from_endpoint(watched.url) as graph:
+        graph.sparql("SELECT * WHERE {\r\n  ?s ?p ?o # a comment\r}")
+        for refused in (
+            "SELECT * WHERE { # c\rSERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } \n}",  # the \r bypass
+            "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }",  # past the cheap screen
+            "SELECT * WHERE { ?s ?p ?o } ; DROP ALL",
+        ):
+            with pytest.raises((QueryNotAllowed, QuerySyntaxError)):
+                graph.sparql(refused)
+    assert watched.bodies() == [prefix_block() + "SELECT * WHERE {\n  ?s ?p ?o # a comment\n}"]
+
+
+def test_a_query_too_costly_to_check_is_stopped_at_the_time_limit_before_sending(stub: Callable[..., Stub]) -> None:
+    watched = stub(body=EMPTY_SELECT)
+    costly = "SELECT * WHERE { FILTER(1 IN (" + ",".join(["1"] * 30_000) + ")) }"  # ~30 s for rdflib
+    with KnowledgeGraph.from_endpoint(watched.url, settings=Settings(query_time_limit_s=2)) as graph:
+        with pytest.raises(QueryTimeout, match=r"could not be checked within 2 s .*query_time_limit_s"):
+            graph.sparql(costly)
+        assert isinstance(graph.sparql("SELECT * WHERE { ?s ?p ?o }"), SelectResult)  # the guard answers again
+    assert len(watched.requests) == 1
 
 
 def test_requests_follow_the_protocol_and_bind_user_text_as_a_literal(stub: Callable[..., Stub]) -> None:

@@ -29,7 +29,9 @@ from kgexplorer.namespaces import PREFIXES
     ],
 )
 def test_read_only_query_forms_are_allowed(query: str, form: str) -> None:
-    assert check_query(query) == form
+    checked = check_query(query)
+    assert checked.form == form
+    assert checked.text == query
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,7 @@ def test_from_and_from_named_are_refused(query: str) -> None:
     ],
 )
 def test_words_inside_literals_iris_and_comments_are_not_syntax(query: str) -> None:
-    assert check_query(query) == "SELECT"
+    assert check_query(query).form == "SELECT"
 
 
 def test_a_syntax_error_gives_line_and_column_of_the_bad_token() -> None:
@@ -184,7 +186,7 @@ def test_max_chars_lowers_the_limit_but_never_raises_it() -> None:
     query = "SELECT * WHERE { ?s ?p ?o }"
     with pytest.raises(QueryNotAllowed, match="the limit is 10 "):
         check_query(query, max_chars=10)
-    assert check_query(query, max_chars=len(query)) == "SELECT"
+    assert check_query(query, max_chars=len(query)).form == "SELECT"
     with pytest.raises(QueryNotAllowed, match="the limit is 100,000 "):
         check_query(query + " " * MAX_QUERY_CHARS, max_chars=10 * MAX_QUERY_CHARS)
 
@@ -311,7 +313,7 @@ _JUNK = st.one_of(
 def test_property_junk_gives_only_typed_errors_or_a_form(text: str) -> None:
     outcome: str | QuerySyntaxError | QueryNotAllowed
     try:
-        outcome = check_query(text)
+        outcome = check_query(text).form
     except (QuerySyntaxError, QueryNotAllowed) as exc:
         outcome = exc
     if isinstance(outcome, QuerySyntaxError):
@@ -343,9 +345,9 @@ def test_a_repeated_query_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(guard, "_parse_query", counting)
     query = "SELECT ?cached WHERE { ?cached ?p ?o } LIMIT 7"
-    assert check_query(query) == check_query(query) == "SELECT"
+    assert check_query(query).form == check_query(query).form == "SELECT"
     assert len(parses) == 1
-    assert check_query(query, remember=0) == "SELECT"  # the setting at 0 remembers nothing
+    assert check_query(query, remember=0).form == "SELECT"  # the setting at 0 remembers nothing
     assert len(parses) == 2
 
 
@@ -355,7 +357,7 @@ def test_the_cache_never_lets_a_refused_query_through(monkeypatch: pytest.Monkey
     parses: list[str] = []
     real = guard._parse_query
     monkeypatch.setattr(guard, "_parse_query", lambda text: parses.append(text) or real(text))
-    service = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    service = "SELECT * WHERE { \\u0053ERVICE <http://example.org/sparql> { ?s ?p ?o } }"  # past the screen
     for _ in range(2):
         with pytest.raises(QueryNotAllowed, match="SERVICE is not allowed"):
             check_query(service)
@@ -364,7 +366,7 @@ def test_the_cache_never_lets_a_refused_query_through(monkeypatch: pytest.Monkey
 
 def test_the_cache_does_not_leak_across_length_limits() -> None:
     query = "SELECT ?leak WHERE { ?leak ?p ?o } LIMIT 1" + " " * 200
-    assert check_query(query, max_chars=1000) == "SELECT"  # remembered as allowed …
+    assert check_query(query, max_chars=1000).form == "SELECT"  # remembered as allowed …
     with pytest.raises(QueryNotAllowed, match="the limit is 100 "):
         check_query(query, max_chars=100)  # … yet a caller with a lower limit still refuses it
 
@@ -375,3 +377,73 @@ def test_the_cache_keeps_at_most_remember_verdicts() -> None:
     for i in range(5):
         check_query(f"SELECT ?few{i} WHERE {{ ?few{i} ?p ?o }}", remember=3)
     assert len(guard._VERDICTS) <= 3
+
+
+# ------------------------------------------------------------------------------------------ normalising, screening
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("SELECT * WHERE {\r\n  ?s ?p ?o\r\n}", "SELECT * WHERE {\n  ?s ?p ?o\n}"),
+        ("SELECT * WHERE { # c\r?s ?p ?o }", "SELECT * WHERE { # c\n?s ?p ?o }"),
+        ("\ufeff\ufeffASK {}", "ASK {}"),
+        ("ASK { ?s ?p '''a\u2028b\x85c\vd\fe''' }", "ASK { ?s ?p '''a\u2028b\x85c\vd\fe''' }"),  # read alike
+    ],
+)
+def test_normalising_changes_line_breaks_and_a_leading_bom_only(raw: str, normalised: str) -> None:
+    from kgexplorer.guard import normalise_query
+
+    assert normalise_query(raw) == normalised
+    assert normalise_query(normalised) == normalised  # once is enough: the worker normalises again
+    assert check_query(raw).text == normalised
+
+
+def test_crlf_line_breaks_keep_syntax_error_positions() -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        check_query("SELECT ?s WHERE {\r\n  ?s ?p ?o .\r\n  ?s ?p ?q ?r .\r\n}")
+    assert (info.value.line, info.value.column) == (3, 12)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { } }",
+        "SELECT*FROM<http://127.0.0.1:9/x>WHERE{?s ?p ?o}",
+        "SELECT * WHERE { ?s ?p ?o }SERVICE <x> {}",
+        "SELECT * WHERE { FILTER(true)SERVICE <http://127.0.0.1:9/> { } }",
+    ],
+)
+def test_the_screen_refuses_a_bare_keyword_before_any_parse(query: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgexplorer import guard
+
+    monkeypatch.setattr(guard, "_parse_query", lambda text: pytest.fail("the screen should have refused first"))
+    with pytest.raises(QueryNotAllowed, match=r"^(SERVICE is|FROM and FROM NAMED are) not allowed"):
+        guard.prepare_query(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?service ?from WHERE { ?service ?from $SERVICE }",
+        "PREFIX service: <http://example.org/> SELECT * WHERE { ?s service:FROM ?o }",
+        'SELECT * WHERE { ?s <http://example.org/SERVICE> \'FROM\' . ?s ?p """SERVICE""" } # FROM',
+        'SELECT * WHERE { ?s ?p "x"@service . ?s ex:a\\)SERVICE ?o . ?s ex:b\\*FROM ?o . ?s ex:c.SERVICE ?o }',
+        "SELECT * WHERE { _:service ?p ?o . ?s ex:x-from ?o }",
+    ],
+)
+def test_the_screen_never_refuses_keywords_that_are_names(query: str) -> None:
+    from kgexplorer.guard import prepare_query
+
+    assert prepare_query(query).text == query
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*"\"'<>#\\\n ab{}", '"""', "'''"]), max_size=200).map("".join))
+def test_property_the_scanner_covers_the_text_and_masks_in_place(text: str) -> None:
+    from kgexplorer.guard import _TOKENS, _mask
+
+    assert "".join(m.group(0) for m in _TOKENS.finditer(text)) == text
+    masked = _mask(text)
+    assert len(masked) == len(text)
+    assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]

@@ -3,6 +3,7 @@ real ``kgexplorer serve`` process queried with SPARQLWrapper."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -26,8 +27,9 @@ import rdflib
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 from starlette.testclient import TestClient
+from tests.answers import big_rows
 
-from kgexplorer import KnowledgeGraph, QueryError, Settings
+from kgexplorer import KnowledgeGraph, QueryError, QueryFailed, Settings
 from kgexplorer.errors import QuerySyntaxError
 from kgexplorer.guard import MAX_QUERY_CHARS, check_query
 from kgexplorer.query import GraphResult, SelectResult
@@ -170,7 +172,7 @@ def test_select_csv_is_the_values_only_table(client: TestClient, kg: KnowledgeGr
 @pytest.mark.parametrize(
     ("accept", "body"),
     [
-        ("application/sparql-results+json", '{"head": {}, "boolean": true}'),
+        ("application/sparql-results+json", '{"head":{},"boolean":true}'),
         ("text/csv", "true"),
         ("text/tab-separated-values", "true"),
     ],
@@ -268,6 +270,14 @@ def test_unusable_formats_are_client_errors(client: TestClient) -> None:
         client.get("/sparql", params={"query": ASK}, headers={"Accept": "image/png"}), 406, "NotAcceptable"
     )
     assert "image/png" in nothing["error"]
+
+
+def test_xml_cannot_carry_a_control_character_and_says_so(client: TestClient) -> None:
+    """The worker writes XML natively; a value XML 1.0 cannot carry is a 406 naming it, JSON carries it."""
+    query = r'SELECT ?o WHERE { VALUES ?o { "bell\u0007" } }'
+    body = _assert_error(client.get("/sparql", params={"query": query, "format": "xml"}), 406, "NotAcceptable")
+    assert "U+0007" in body["error"]
+    assert client.get("/sparql", params={"query": query}).json()["results"]["bindings"][0]["o"]["value"] == "bell\a"
 
 
 # ----------------------------------------------------------------------------------- refusals
@@ -407,6 +417,155 @@ def test_endpoint_settings_lower_but_never_raise_the_graph_limits(kg: KnowledgeG
     assert "cut at 9 rows" in text
 
 
+# ----------------------------------------------------------------------------------- sharing the workers
+
+
+@pytest.fixture(scope="module")
+def shared_kg() -> Iterator[KnowledgeGraph]:
+    """A graph of its own for the sharing tests: 3 workers, 3 s per query, 0.5 s in line, 2 requests a client."""
+    settings = Settings(query_time_limit_s=3, max_queue_wait_s=0.5, client_queries=2)
+    with KnowledgeGraph.bundled(settings=settings) as graph:
+        yield graph
+
+
+def _as(app: Any, address: str, **headers: str) -> TestClient:
+    """A test client connecting from ``address`` (the endpoint's clients are addresses)."""
+    return TestClient(app, client=(address, 50000), headers=headers or None)
+
+
+def _runaway_from(client: TestClient) -> tuple[threading.Thread, dict[str, Any]]:
+    reply: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: reply.update(r=client.get("/sparql", params={"query": RUNAWAY})))
+    thread.start()
+    return thread, reply
+
+
+def _wait_busy(kg: KnowledgeGraph, workers: int) -> None:
+    deadline = time.monotonic() + 30
+    while kg.query_counts().get("workers_busy", 0) < workers:
+        assert time.monotonic() < deadline, kg.query_counts()
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_a_client_over_its_share_gets_429_while_another_client_is_served(shared_kg: KnowledgeGraph) -> None:
+    """Mallory's runaway holds her one worker; her next query waits in line and gets 429 with Retry-After,
+    while Alice, from another address, is answered at once. Before, both of Mallory's queries ran."""
+    app = create_app(shared_kg)
+    mallory, alice = _as(app, "203.0.113.66"), _as(app, "198.51.100.7")
+    thread, runaway = _runaway_from(mallory)
+    _wait_busy(shared_kg, 1)
+    started = time.monotonic()
+    answer = alice.get("/sparql", params={"query": ASK})
+    assert (answer.status_code, answer.json()["boolean"]) == (200, True)
+    assert time.monotonic() - started < 2.5
+    refused = mallory.get("/sparql", params={"query": ASK})
+    body = _assert_error(refused, 429, "TooManyQueries")
+    assert body["setting"] == "client_query_workers"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3
+    assert thread.is_alive()
+    thread.join(timeout=60)
+    _assert_error(runaway["r"], 422, "QueryTimeout")
+    metrics = alice.get("/metrics").text
+    assert 'kgexplorer_responses_total{status="429",type="TooManyQueries"} 1' in metrics
+    assert 'kgexplorer_queries{what="refused_client_share"} 1' in metrics
+
+
+@pytest.mark.slow
+def test_one_request_over_client_queries_is_429_at_once(shared_kg: KnowledgeGraph) -> None:
+    app = create_app(shared_kg)
+    mallory = _as(app, "203.0.113.67")
+    threads = [_runaway_from(mallory) for _ in range(2)]  # one runs, one waits in line: her 2 requests
+    _wait_busy(shared_kg, 1)
+    time.sleep(0.1)
+    started = time.monotonic()
+    body = _assert_error(mallory.get("/sparql", params={"query": ASK}), 429, "TooManyQueries")
+    assert time.monotonic() - started < 0.5
+    assert body["setting"] == "client_queries"
+    for thread, _ in threads:
+        thread.join(timeout=60)
+    assert sorted(r["r"].status_code for _, r in threads) == [422, 429]
+    assert mallory.get("/sparql", params={"query": ASK}).status_code == 200  # her requests are done
+
+
+@pytest.mark.slow
+def test_a_full_pool_is_503_with_retry_after_at_the_wait_limit(shared_kg: KnowledgeGraph) -> None:
+    """Three clients' runaways hold the three workers; a fourth client waits 0.5 s, then gets 503."""
+    app = create_app(shared_kg)
+    threads = [_runaway_from(_as(app, f"203.0.113.{n}")) for n in (1, 2, 3)]
+    _wait_busy(shared_kg, 3)
+    started = time.monotonic()
+    busy = _as(app, "198.51.100.8").get("/sparql", params={"query": ASK})
+    assert 0.4 < time.monotonic() - started < 2.5
+    body = _assert_error(busy, 503, "ServerBusy")
+    assert body["setting"] == "max_queue_wait_s"
+    assert 1 <= int(busy.headers["Retry-After"]) <= 3
+    for thread, reply in threads:
+        thread.join(timeout=60)
+        assert reply["r"].status_code == 422
+    assert _as(app, "198.51.100.8").get("/sparql", params={"query": ASK}).status_code == 200
+
+
+@pytest.mark.slow
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(shared_kg: KnowledgeGraph) -> None:
+    """Mallory cannot pass as two clients by writing the header; a trusted proxy's header names the client."""
+    plain = create_app(shared_kg)
+    behind = create_app(shared_kg, settings=shared_kg.settings.with_overrides(trusted_proxies="127.0.0.1"))
+    thread, _ = _runaway_from(_as(plain, "127.0.0.1", **{"X-Forwarded-For": "203.0.113.9"}))
+    _wait_busy(shared_kg, 1)
+    again = _as(plain, "127.0.0.1", **{"X-Forwarded-For": "203.0.113.10"}).get("/sparql", params={"query": ASK})
+    _assert_error(again, 429, "TooManyQueries")  # the header is ignored: the same client, over its share
+    other = _as(behind, "127.0.0.1", **{"X-Forwarded-For": "203.0.113.10"}).get("/sparql", params={"query": ASK})
+    assert other.status_code == 200  # through a trusted proxy it is another client
+    thread.join(timeout=60)
+
+
+def test_an_answer_over_max_result_mb_is_422_naming_the_setting(kg: KnowledgeGraph) -> None:
+    """Bytes are capped, not only rows: 40 rows of 256 KiB (10 MiB) over a 1 MiB cap are refused whole."""
+    app = create_app(kg, settings=kg.settings.with_overrides(max_result_mb=1))
+    client = TestClient(app)
+    body = _assert_error(client.post("/sparql", data={"query": big_rows(40, 64, 2)}), 422, "ResultTooLarge")
+    assert body["setting"] == "max_result_mb"
+    assert "max_result_mb" in body["error"]
+    fits = client.post("/sparql", data={"query": big_rows(3, 64, 1), "format": "csv"})
+    assert fits.status_code == 200
+    assert len(fits.content) == int(fits.headers["Content-Length"]) > 3 * 128 * 1024
+
+
+@pytest.mark.slow  # a worker of 700 MiB fills up
+def test_a_worker_killed_by_huge_rows_is_a_4xx() -> None:
+    """40 rows of 5 MiB in a 700 MiB worker: a 500 ("the query worker stopped unexpectedly") before."""
+    with KnowledgeGraph.bundled(settings=Settings(worker_memory_mb=700, max_result_mb=1024)) as big:
+        r = TestClient(create_app(big)).post("/sparql", data={"query": big_rows(40, 5, 10)})
+        assert 400 <= r.status_code < 500, r.text
+        assert r.json()["setting"] in ("worker_memory_mb", "max_result_mb")
+
+
+def test_a_service_the_guard_misses_is_a_4xx_not_a_500(client: TestClient) -> None:
+    """A SERVICE hidden behind a carriage return in a comment: a 500 before; a 4xx whichever layer stops it
+    (the guard as QueryNotAllowed, or the engine failing to reach the address as QueryFailed)."""
+    query = "SELECT * WHERE { # c\rSERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } \n}"
+    r = client.get("/sparql", params={"query": query})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["type"] in ("QueryNotAllowed", "QueryFailed")
+
+
+def test_a_query_failure_is_422_with_its_reason() -> None:
+    app = create_app(_BrokenGraph(QueryFailed("the query failed: SERVICE could not connect")))  # type: ignore[arg-type]
+    body = _assert_error(TestClient(app).get("/sparql", params={"query": ASK}), 422, "QueryFailed")
+    assert "SERVICE" in body["error"]
+
+
+def test_metrics_count_every_response_by_status(kg: KnowledgeGraph) -> None:
+    client = TestClient(create_app(kg))
+    client.get("/sparql", params={"query": ASK})
+    client.get("/sparql", params={"query": "SELECT"})
+    text = client.get("/metrics").text
+    assert 'kgexplorer_responses_total{status="200",type=""} 1' in text
+    assert 'kgexplorer_responses_total{status="400",type="QuerySyntaxError"} 1' in text
+    assert 'kgexplorer_queries{what="answered"}' in text
+
+
 # ----------------------------------------------------------------------------------- description and page
 
 
@@ -475,9 +634,16 @@ class _BrokenGraph:
 
     settings = Settings()
     recipe = SimpleNamespace(label="broken")
+    is_remote = False
 
     def __init__(self, error: Exception) -> None:
         self.error = error
+
+    async def answer(self, query: str, **_: Any) -> Any:
+        raise self.error
+
+    def query_counts(self) -> dict[str, int]:
+        return {}
 
     def metadata(self) -> Any:
         return SimpleNamespace(title="broken")
@@ -600,7 +766,18 @@ def _free_port() -> int:
         return port
 
 
-def _post(url: str, data: dict[str, str]) -> tuple[int, bytes]:
+def _post(url: str, data: dict[str, str], *, source: str | None = None) -> tuple[int, bytes]:
+    """POST a form; from the loopback address ``source`` when given (the endpoint's clients are addresses)."""
+    if source is not None:
+        parts = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120, source_address=(source, 0))
+        try:
+            body = urllib.parse.urlencode(data)
+            conn.request("POST", parts.path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            reply = conn.getresponse()
+            return reply.status, reply.read()
+        finally:
+            conn.close()
     request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode("ascii"), method="POST")
     try:
         with urllib.request.urlopen(request, timeout=120) as r:
@@ -697,11 +874,12 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
         turtle = _wrapper_query(endpoint, CONSTRUCT, TURTLE)
         assert _triples(turtle, "turtle") == set(kg.sparql(CONSTRUCT).triples)  # type: ignore[union-attr]
 
-        # A runaway holds one worker; the other keeps answering meanwhile.
+        # A runaway holds one worker; another client (another address) is answered meanwhile.
         runaway: dict[str, Any] = {}
         thread = threading.Thread(target=lambda: runaway.update(reply=_post(endpoint, {"query": RUNAWAY})))
         thread.start()
-        assert _wrapper_query(endpoint, ASK, JSON)["boolean"] is True
+        status, body = _post(endpoint, {"query": ASK}, source="127.0.0.2")
+        assert (status, json.loads(body)["boolean"]) == (200, True)
         assert thread.is_alive(), "the quick query was answered only after the runaway ended"
         thread.join(timeout=120)
         status, body = runaway["reply"]
@@ -720,8 +898,17 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
             assert code in (400, 403)
             assert json.loads(reply)["type"] == "QueryNotAllowed"
         assert listener.requests == []
+        # DNS rebinding: a request naming another host reaches the real server but is not answered.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": ASK}), headers={"Host": "evil.test"})
+        rebound = connection.getresponse()
+        assert rebound.status == 400
+        assert json.loads(rebound.read())["type"] == "HostNotAllowed"
+        connection.close()
         workers = _children(proc.pid)
         assert workers, "the server should run its queries in worker processes"
+        for pid in workers:  # every query worker runs under the network sandbox
+            assert "Seccomp:\t2" in Path(f"/proc/{pid}/status").read_text(), f"worker {pid} is not sandboxed"
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -737,3 +924,86 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in workers), "worker processes outlived the server"
+
+
+# ----------------------------------------------------------------------------------- host names (DNS rebinding)
+
+ALTERED_WORKER = str(Path(__file__).resolve().parent / "altered_worker.py")
+
+
+@pytest.mark.parametrize(
+    ("bind", "setting", "answered", "refused"),
+    [
+        (
+            "127.0.0.1",
+            "",
+            ["localhost:7878", "127.0.0.1:7878", "[::1]:7878", "LOCALHOST", "localhost."],
+            ["evil.test:7878", "localhost.evil.test", "127.0.0.1.nip.io:7878", "10.0.0.5:7878", ""],
+        ),
+        ("::1", "kg.local", ["[::1]:7878", "localhost", "kg.local:7878"], ["evil.test", "[::2]:7878"]),
+        ("192.168.1.5", "kg.example.org", ["192.168.1.5:7878", "kg.example.org"], ["localhost:7878", "evil.test"]),
+        (
+            "0.0.0.0",
+            "kg.example.org",
+            ["10.1.2.3:7878", "[2001:db8::1]:7878", "localhost", "kg.example.org"],
+            ["evil.test:7878", "kg.example.org.evil.test"],
+        ),
+        ("127.0.0.1", "*", ["evil.test:7878", "anything"], []),
+    ],
+)
+def test_the_endpoint_answers_only_the_host_names_it_is_reached_by(
+    kg: KnowledgeGraph, bind: str, setting: str, answered: list[str], refused: list[str]
+) -> None:
+    """A web page that points a name of its own at 127.0.0.1 (DNS rebinding) gets 400, naming the setting."""
+    from kgexplorer.server import host_names
+
+    client = TestClient(create_app(kg, allowed_hosts=host_names(bind, setting)))
+    for host in answered:
+        r = client.get("/sparql", params={"query": ASK}, headers={"Host": host})
+        assert r.status_code == 200, (host, r.text)
+    for host in refused:
+        r = client.get("/sparql", params={"query": ASK}, headers={"Host": host})
+        assert r.status_code == 400, (host, r.text)
+        body = r.json()
+        assert body["type"] == "HostNotAllowed"
+        assert body["setting"] == "allowed_hosts"
+        assert "kgexplorer --setting allowed_hosts NAME serve" in body["error"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert client.get("/", headers={"Host": host}).status_code == 400  # every route, also the page
+    if refused:  # each refusal is counted, like every other response
+        metrics = client.get("/metrics", headers={"Host": answered[0]}).text
+        assert f'kgexplorer_responses_total{{status="400",type="HostNotAllowed"}} {2 * len(refused)}' in metrics
+
+
+def test_a_bad_allowed_hosts_setting_is_refused_with_the_fix() -> None:
+    from kgexplorer.errors import SettingError
+    from kgexplorer.server import host_names
+
+    with pytest.raises(SettingError, match=r"allowed_hosts must list host names.*'http://kg\.example\.org/'"):
+        host_names("127.0.0.1", "http://kg.example.org/")
+    assert Settings().with_pairs([("allowed_hosts", "kg.example.org")]).allowed_hosts == "kg.example.org"
+
+
+def test_serve_says_at_start_when_the_kernel_refuses_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before the server starts, its query workers start; without the sandbox that is a loud warning, and
+    with require_sandbox at 1 an error (the server never starts)."""
+    import uvicorn
+
+    from kgexplorer import SandboxUnavailable
+    from kgexplorer import worker as worker_module
+    from kgexplorer.server import serve
+
+    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, ALTERED_WORKER, "--no-sandbox"])
+    monkeypatch.setattr(worker_module, "_WARNED", set())
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append(app))
+    with KnowledgeGraph.bundled() as kg, caplog.at_level("WARNING", logger="kgexplorer.worker"):
+        serve(kg, port=7878)
+    assert len(started) == 1
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert "the query workers run WITHOUT the network sandbox (switched off by the test" in warning
+    with KnowledgeGraph.bundled(settings=Settings(require_sandbox=1)) as kg, pytest.raises(SandboxUnavailable):
+        serve(kg, port=7878)
+    assert len(started) == 1

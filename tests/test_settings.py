@@ -138,3 +138,11 @@ def test_each_help_text_names_a_module_that_exists() -> None:
     for s in describe_settings():
         module = s.help.rsplit("(", 1)[1].split(")")[0]
         assert (SOURCE / module).is_file(), f"{s.name}: its help names {module}, which does not exist"
+
+
+def test_a_text_setting_takes_text_from_the_command_line_and_refuses_a_number() -> None:
+    changed = Settings().with_pairs([("trusted_proxies", "127.0.0.1, 10.0.0.0/8")])
+    assert changed.trusted_proxies == "127.0.0.1, 10.0.0.0/8"
+    assert Settings().trusted_proxies == ""
+    with pytest.raises(SettingError, match=r"^setting trusted_proxies must be text, got 5; the default is ''$"):
+        Settings(trusted_proxies=5)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.namespaces import KGX
 from kgexplorer.store import (
     DataFile,
@@ -20,7 +21,6 @@ from kgexplorer.store import (
     derive_direct_edges,
     detect_format,
     load_bytes,
-    write_disk_store,
 )
 
 EX = "http://example.org/"
@@ -256,8 +256,9 @@ def test_a_failed_write_keeps_the_old_store_and_leaves_no_temporary_folder(tmp_p
     assert "Parser error" not in str(info.value)
 
     assert sorted(p.name for p in tmp_path.iterdir()) == before
-    store = ox.Store.read_only(str(target))
+    store = ox.Store.read_only(str(target / "current"))
     assert triples(store) == EXPECTED
+    assert sorted(p.name for p in target.iterdir()) == [".lock", "current", "gen-000001"]
 
 
 def test_a_write_replaces_an_existing_store(tmp_path: Path) -> None:
@@ -267,8 +268,9 @@ def test_a_write_replaces_an_existing_store(tmp_path: Path) -> None:
     target = tmp_path / "store"
     write_disk_store([DataFile(str(first))], str(target))
     assert write_disk_store([DataFile(str(second))], str(target)) == 1
-    assert triples(ox.Store.read_only(str(target))) == {(f"<{EX}a>", f"<{EX}p>", f"<{EX}b>")}
+    assert triples(ox.Store.read_only(str(target / "current"))) == {(f"<{EX}a>", f"<{EX}p>", f"<{EX}b>")}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.ttl", "second.ttl", "store"]
+    assert sorted(p.name for p in target.iterdir()) == [".lock", "current", "gen-000002"]  # the first one deleted
 
 
 def test_a_write_never_replaces_a_folder_that_is_not_a_store(tmp_path: Path) -> None:

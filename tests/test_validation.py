@@ -77,8 +77,8 @@ def test_bundled_graph_conforms_through_the_library_and_the_cli(monkeypatch: pyt
     calls: list[tuple[Any, ValidationReport]] = []
     real = validation.validate
 
-    def spy(files: Any = None, *, format: str | None = None) -> ValidationReport:
-        report = real(files, format=format)
+    def spy(files: Any = None, *, format: str | None = None, settings: Any = None) -> ValidationReport:
+        report = real(files, format=format, settings=settings)
         calls.append((files, report))
         return report
 

@@ -178,8 +178,8 @@ def _iri(path: str) -> str:
 
 def run_in_process(text: str, store: ox.Store) -> QueryResult:
     """What KnowledgeGraph.sparql does, without the worker process: guard, then Oxigraph as the worker runs it."""
-    check_query(text)
-    result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    checked = check_query(text)  # the engine gets the text the guard checked, as in the worker
+    result = store.query(checked.text, prefixes=PREFIXES, use_default_graph_as_union=True)
     if isinstance(result, ox.QueryBoolean):
         return AskResult(bool(result))
     if isinstance(result, ox.QuerySolutions):

@@ -3,26 +3,36 @@ limits enforced by killing the worker, and the pool answering again afterwards."
 
 from __future__ import annotations
 
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+from tests.answers import big_rows
 
 from kgexplorer import (
     AskResult,
     GraphResult,
     KnowledgeGraph,
+    QueryFailed,
     QuerySyntaxError,
     QueryTimeout,
     QueryTooLarge,
+    ResultTooLarge,
     SelectResult,
+    ServerBusy,
     Settings,
+    TooManyQueries,
 )
+from kgexplorer import worker as worker_module
 from kgexplorer.errors import QueryError
+from kgexplorer.guard import _SEAL, QueryText, prepare_query
 from kgexplorer.namespaces import PREFIXES
 from kgexplorer.query import graph_from_oxigraph, select_from_oxigraph
 from kgexplorer.store import StoreRecipe, build_store
 from kgexplorer.worker import QueryWorkers
 
+ALTERED = str(Path(__file__).resolve().parent / "altered_worker.py")
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Sorting a 34-million-row cross product needs gigabytes; the worker may use 512 MiB.
 MEMORY_HOG = "SELECT ?a ?c ?d ?f WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a ?d"
@@ -168,7 +178,7 @@ def test_a_closed_pool_refuses_queries() -> None:
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     pool.close()
     with pytest.raises(QueryError, match="closed"):
-        pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+        pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
 
 
 def test_close_stops_every_worker_process() -> None:
@@ -194,7 +204,7 @@ def test_a_worker_that_dies_while_starting_gives_a_clear_error(monkeypatch: pyte
     pool = QueryWorkers(StoreRecipe.bundled(), Settings())
     try:
         with pytest.raises(QueryError, match="could not start"):
-            pool.run("ASK { ?s ?p ?o }", max_rows=1, timeout_s=5)
+            pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=5)
     finally:
         pool.close()
 
@@ -224,3 +234,192 @@ def test_every_kind_of_term_crosses_the_worker_and_equal_values_share_one_object
 
 
 KG_KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
+
+
+def test_the_pool_runs_only_a_prepared_query_and_mypy_says_so(tmp_path: Path) -> None:
+    """One text, by type: a plain string is a type error (mypy --strict), and only the guard makes the types."""
+    from mypy import api
+
+    from kgexplorer.guard import CheckedQuery
+
+    snippet = tmp_path / "caller.py"
+    snippet.write_text(
+        "from kgexplorer.guard import prepare_query\n"
+        "from kgexplorer.settings import Settings\n"
+        "from kgexplorer.store import StoreRecipe\n"
+        "from kgexplorer.worker import QueryWorkers\n"
+        "pool = QueryWorkers(StoreRecipe.bundled(), Settings())\n"
+        'pool.run("ASK {}", max_rows=1, timeout_s=1)\n'
+        'pool.run(prepare_query("ASK {}"), max_rows=1, timeout_s=1)\n',
+        encoding="utf-8",
+    )
+    report, _, status = api.run(["--strict", "--follow-imports=silent", "--cache-dir=/dev/null", str(snippet)])
+    assert status == 1
+    assert (
+        'caller.py:6: error: Argument 1 to "run" of "QueryWorkers" has incompatible type "str"; expected "QueryText"'
+        in report
+    )
+    assert "Found 1 error" in report  # the prepared query on line 7 type-checks
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.prepare_query only"):
+        QueryText("ASK {}")
+    with pytest.raises(TypeError, match=r"made by kgexplorer\.guard\.check_query only"):
+        CheckedQuery("ASK {}", "ASK")
+
+
+# ----------------------------------------------------------------------------------- sharing and caps
+
+
+def test_a_result_over_max_result_mb_is_refused_naming_the_setting(kg: KnowledgeGraph) -> None:
+    """Bytes are capped, not only rows: 40 rows of 256 KiB are 10 MiB, over a 1 MiB cap, and nothing comes back."""
+    with KnowledgeGraph.bundled(settings=Settings(max_result_mb=1)) as small:
+        with pytest.raises(ResultTooLarge, match=r"1 MiB \(the max_result_mb setting\)"):
+            small.sparql(big_rows(40, 64, 2))
+        answer = small.sparql("ASK { kg:ketamine a kgx:Substance }")  # the same worker answers next
+        assert isinstance(answer, AskResult)
+    assert isinstance(kg.sparql(big_rows(3, 64, 2)), SelectResult)  # 768 KiB: under the default cap
+
+
+@pytest.mark.slow  # a worker of 700 MiB fills up
+def test_a_worker_that_dies_on_huge_rows_is_a_client_error() -> None:
+    """40 rows of 5 MiB in a 700 MiB worker: it runs out of memory while handing them over. That was a bare
+    QueryError (a 500 at the endpoint); it is a limit error now, and the pool answers next."""
+    settings = Settings(worker_memory_mb=700, max_result_mb=1024)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        with pytest.raises((QueryTooLarge, QueryFailed, ResultTooLarge)) as info:
+            kg.sparql(big_rows(40, 5, 10))
+        assert "worker_memory_mb" in str(info.value) or "max_result_mb" in str(info.value)
+        assert isinstance(kg.sparql("ASK { kg:ketamine a kgx:Substance }"), AskResult)
+
+
+def test_a_failing_service_is_a_query_failure_not_a_server_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guard (the caller's screen, then the worker's parse) and the sandbox each refuse SERVICE. With both
+    taken away (tests/altered_worker.py), as a guard miss on a kernel without seccomp would leave it, the
+    worker cannot reach port 9 (nothing listens there) and the engine's error is the client's QueryFailed."""
+    monkeypatch.setattr(
+        worker_module, "_worker_command", lambda: [sys.executable, ALTERED, "--no-guard", "--no-sandbox"]
+    )
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    try:
+        unscreened = QueryText("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", _SEAL)
+        with pytest.raises(QueryFailed, match="the query failed"):
+            pool.run(unscreened, max_rows=5, timeout_s=30)
+        assert pool.counts()["failed"] == 1
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_while_running_is_a_client_error_saying_so() -> None:
+    import os
+    import signal
+    import time
+
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    try:
+        pool.warm_up()
+        (worker,) = pool._all
+        threading.Timer(0.5, os.kill, (worker.proc.pid, signal.SIGTERM)).start()
+        started = time.monotonic()
+        with pytest.raises(QueryFailed, match="stopped by signal 15"):
+            pool.run(prepare_query(RUNAWAY), max_rows=5, timeout_s=30)
+        assert time.monotonic() - started < 20
+        assert isinstance(pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=1, timeout_s=30), AskResult)
+    finally:
+        pool.close()
+
+
+def _runaway_in_thread(kg: KnowledgeGraph, client: str, outcomes: list[str]) -> threading.Thread:
+    """Start RUNAWAY as ``client`` in a thread that records the name of what it ended with."""
+
+    def run() -> None:
+        try:
+            kg.sparql(RUNAWAY, client=client)
+            outcomes.append("answered")
+        except Exception as exc:  # recorded and asserted by the test
+            outcomes.append(type(exc).__name__)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_one_client_cannot_take_every_worker_while_others_are_answered() -> None:
+    """Three workers; a client with a runaway holds its one worker, its next query waits in line and is
+    refused (429 semantics) while other clients are answered at once; the program itself is not limited."""
+    import time
+
+    settings = Settings(query_time_limit_s=3, max_queue_wait_s=0.5)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        outcomes: list[str] = []
+        runaway = _runaway_in_thread(kg, "mallory", outcomes)
+        time.sleep(0.5)
+        with pytest.raises(TooManyQueries, match="client_query_workers") as refused:
+            kg.sparql("ASK { ?s ?p ?o }", client="mallory")
+        assert refused.value.retry_after_s >= 1
+        for client in ("alice", "bob", None):
+            started = time.monotonic()
+            assert isinstance(kg.sparql("ASK { kg:ketamine a kgx:Substance }", client=client), AskResult)
+            assert time.monotonic() - started < 2.5, f"{client} waited for the runaway"
+        assert runaway.is_alive()
+        runaway.join(timeout=60)
+        assert outcomes == ["QueryTimeout"]
+        counts = kg.query_counts()
+        assert counts["refused_client_share"] == 1
+        assert counts["timeout"] == 1
+        assert len(kg._workers._all) <= 3  # type: ignore[union-attr]
+
+
+def test_a_full_pool_refuses_after_the_wait_limit_with_a_retry_time() -> None:
+    import time
+
+    settings = Settings(query_time_limit_s=4, max_queue_wait_s=0.5)
+    with KnowledgeGraph.bundled(settings=settings) as kg:
+        kg.sparql("ASK {}")
+        outcomes: list[str] = []
+        runaways = [_runaway_in_thread(kg, c, outcomes) for c in ("a", "b", "c")]
+        time.sleep(1.0)  # the three runaways hold the three workers
+        started = time.monotonic()
+        with pytest.raises(ServerBusy, match="max_queue_wait_s") as busy:
+            kg.sparql("ASK { ?s ?p ?o }", client="d")
+        assert 0.4 < time.monotonic() - started < 2.5
+        assert 1 <= busy.value.retry_after_s <= 4
+        for t in runaways:
+            t.join(timeout=60)
+        assert outcomes == ["QueryTimeout"] * 3
+        assert isinstance(kg.sparql("ASK { ?s ?p ?o }", client="d"), AskResult)
+
+
+def test_the_guard_workers_are_shared_between_clients_like_the_query_workers() -> None:
+    """The store-less workers that check queries for remote endpoints (QueryWorkers.check) obey the same
+    scheduler: a client whose query is being checked holds its one worker, its next check waits in line and
+    is refused (429 semantics), while another client's check is answered at once."""
+    import time
+
+    costly = prepare_query("SELECT * WHERE { FILTER(1 IN (" + ",".join(["1"] * 30_000) + ")) }")
+    pool = QueryWorkers(None, Settings(max_queue_wait_s=0.5))
+    try:
+        pool.warm_up(2)
+        outcomes: list[str] = []
+
+        def check_costly() -> None:
+            try:
+                pool.check(costly, timeout_s=3, client="mallory")
+                outcomes.append("checked")
+            except QueryTimeout:
+                outcomes.append("QueryTimeout")
+
+        hog = threading.Thread(target=check_costly)
+        hog.start()
+        time.sleep(0.5)
+        with pytest.raises(TooManyQueries, match="client_query_workers"):
+            pool.check(prepare_query("ASK {}"), timeout_s=5, client="mallory")
+        started = time.monotonic()
+        assert pool.check(prepare_query("ASK { ?s ?p ?o }"), timeout_s=5, client="alice").form == "ASK"
+        assert time.monotonic() - started < 2.5, "another client waited for mallory's check"
+        hog.join(timeout=60)
+        assert outcomes == ["QueryTimeout"]
+        counts = pool.counts()
+        assert counts["refused_client_share"] == 1
+        assert counts["checked"] == 1
+        assert counts["timeout"] == 1
+    finally:
+        pool.close()

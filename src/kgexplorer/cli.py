@@ -59,9 +59,11 @@ class _Context:
     def kg(self) -> Any:
         if self._kg is None:
             if problem := self.options.open_problem():
-                raise click.UsageError(problem)
+                raise click.UsageError(terminal.one_line(problem))
             # Stop the graph's query workers when the command ends (not at garbage collection).
             self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
+            for note in terminal.opening_notes(self._kg):  # what opening a store tidied up after a killed load
+                _say(note, err=True)
         return self._kg
 
 
@@ -72,13 +74,18 @@ def _friendly(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except KgExplorerError as exc:
-            raise click.ClickException(str(exc)) from None
+        except KgExplorerError as exc:  # one line; what it quotes from data or paths shown escaped
+            raise click.ClickException(terminal.one_line(str(exc))) from None
         except BrokenPipeError:  # e.g. `kgexplorer query … | head`
             sys.stderr.close()
             return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print text for people: control and invisible characters from data are shown escaped."""
+    click.echo(terminal.for_people(text), err=err, nl=nl)
 
 
 def _with_context(func: F) -> F:
@@ -161,7 +168,7 @@ def cli(ctx: click.Context, /, settings: tuple[tuple[str, str], ...], **data_opt
 def stats(obj: _Context, fmt: str) -> None:
     """Count triples, entities by kind, claims by evidence level and direction, and studies."""
     result = obj.kg().stats()
-    click.echo(result.to_json() if fmt == "json" else result.to_text())
+    _say(terminal.for_json(result.to_json()) if fmt == "json" else result.to_text())
 
 
 @cli.command()
@@ -188,13 +195,13 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
     if obj.options.store or obj.options.endpoint:
         raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
     targets = files or obj.options.data or None
-    report = run_validation(targets, format=fmt or obj.options.data_format)
-    click.echo(report.to_text())
+    report = run_validation(targets, format=fmt or obj.options.data_format, settings=obj.settings)
+    _say(report.to_text())
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
         problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
-        click.echo(terminal.lessons_report(problems, directory=lessons_dir))
+        _say(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)
 
@@ -207,7 +214,7 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
 def search(obj: _Context, text: str, limit: int | None, fmt: str) -> None:
     """Find entities by label or synonym (case- and accent-insensitive; 'special K' finds ketamine)."""
     hits = obj.kg().search(text, limit=limit)
-    click.echo(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
+    _say(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
 
 
 @cli.command()
@@ -221,7 +228,7 @@ def show(obj: _Context, entity: str, fmt: str) -> None:
     a full IRI.
     """
     card = obj.kg().entity(entity)
-    click.echo(terminal.card_json(card) if fmt == "json" else card.to_text())
+    _say(terminal.card_json(card) if fmt == "json" else card.to_text())
 
 
 @cli.command()
@@ -254,10 +261,10 @@ def _print_result(result: Any, fmt: str | None) -> None:
     """Print a query result in the requested format (or the natural one for its type)."""
     if problem := terminal.format_mismatch(result, format=fmt):
         raise click.UsageError(problem)
-    printout = terminal.result_printout(result, format=fmt)
-    click.echo(printout.text, nl=False)
+    printout = terminal.result_printout(result, format=fmt, terminal=sys.stdout.isatty())
+    click.echo(printout.text, nl=False)  # made safe for its format by result_printout
     if printout.note:
-        click.echo(printout.note, err=True)
+        _say(printout.note, err=True)
 
 
 @cli.command()
@@ -283,8 +290,10 @@ def load(
 ) -> None:
     """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
 
-    The store is built in a temporary folder and renamed at the end, so an interrupted or failed load
-    leaves the previous store untouched. Progress is printed as files load.
+    The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
+    settings), and the new store is built beside the old one and switched to in one step at the end, so an
+    interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
+    the new one. Progress is printed as files load.
     """
     count = bulk_load(
         files,
@@ -293,9 +302,9 @@ def load(
         with_bundled=with_bundled,
         reasoning=reasoning,
         settings=obj.settings,
-        progress=lambda message: click.echo(message, err=True),
+        progress=lambda message: _say(message, err=True),
     )
-    click.echo(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
+    _say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
 
 @cli.command()
@@ -315,10 +324,10 @@ def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str |
     from .gallery import get_query, load_gallery
 
     if name is None:
-        click.echo(terminal.gallery_listing(load_gallery()))
+        _say(terminal.gallery_listing(load_gallery()))
         return
     if problem := terminal.malformed_param(params):
-        raise click.UsageError(problem)
+        raise click.UsageError(terminal.one_line(problem))
     kg, question = obj.kg(), get_query(name)
     _print_result(question.run(kg, question.resolve_values(kg, terminal.param_texts(params))), fmt)
 
@@ -346,7 +355,7 @@ def app(obj: _Context, port: int, host: str) -> None:
     DIR (the way to explore millions of triples) or --endpoint URL; --setting limits apply in the app too.
     """
     if problem := obj.options.app_problem():
-        raise click.UsageError(problem)
+        raise click.UsageError(terminal.one_line(problem))
     source = obj.options.app_source(settings=obj.setting_pairs)
     raise SystemExit(launch_app(source, host=host, port=port, announce=click.echo))
 
@@ -395,7 +404,7 @@ def render(
 
     exported = export_entity(obj.kg(), entity, depth=depth, to=target, format=fmt, title=title, caption=caption)
     path = write_export(output or exported.name, exported.data)
-    click.echo(f"wrote {path} ({len(exported.data):,} bytes)")
+    _say(f"wrote {path} ({len(exported.data):,} bytes)")
 
 
 @cli.group()
@@ -482,7 +491,7 @@ def serve_cmd(obj: _Context, host: str, port: int) -> None:
     from .server import serve as run_server
 
     kg = obj.kg()
-    click.echo(terminal.endpoint_banner(host=host, port=port))
+    _say(terminal.endpoint_banner(host=host, port=port))
     try:
         run_server(kg, host=host, port=port)
     finally:

@@ -4,8 +4,10 @@ A :class:`DataSource` wraps the :class:`~kgexplorer.knowledge_graph.KnowledgeGra
 browser session) is working on. Uploads are checked as a set first (at most ``max_upload_files`` files
 and ``max_session_upload_mb`` MiB together, before anything is parsed), then file by file
 (:func:`check_uploads`: size caps from the ``max_upload_mb`` and ``max_decompressed_mb`` settings, parse
-errors with file, line and column), then written to a temporary folder of their own, because the query
-workers rebuild the store from files. The folder belongs to that one data source and is deleted when it
+errors with file, line and column). They are written to a temporary folder of their own and parsed there by
+the parse worker (:mod:`kgexplorer.parse_worker`: a separate process without network, with the
+``parse_memory_mb`` and ``parse_time_limit_s`` limits), never in the app's process; the app and the query
+workers load the N-Quads it writes. The folder belongs to that one data source and is deleted when it
 is closed (or dropped): nothing one person uploads is ever seen by another. When the data uses the
 kgexplorer vocabulary (kgx:), the report also holds the SHACL validation (:mod:`kgexplorer.validation`).
 
@@ -36,6 +38,7 @@ from .endpoint import RemoteBackend
 from .errors import EndpointError, GraphLoadError, KgExplorerError, SettingError
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import KGX
+from .parse_worker import parse_files
 from .settings import Settings
 from .store import (
     DataFile,
@@ -44,7 +47,6 @@ from .store import (
     bundled_data_files,
     derive_direct_edges,
     detect_format,
-    load_bytes,
 )
 from .terms import IRI
 from .validation import ValidationReport, validate
@@ -295,7 +297,11 @@ def check_uploads(uploads: Sequence[Upload], *, settings: Settings | None = None
     """
     limits = settings or Settings()
     _check_set(uploads, limits)
-    return tuple(_parse(upload, limits)[0] for upload in uploads)
+    folder = Path(tempfile.mkdtemp(prefix="kgexplorer-upload-"))
+    try:
+        return tuple(check for check, _ in _parse(uploads, limits, folder, stop_at_first_error=False))
+    finally:
+        _remove(folder)
 
 
 def _check_set(uploads: Sequence[Upload], limits: Settings) -> None:
@@ -315,22 +321,65 @@ def _check_set(uploads: Sequence[Upload], limits: Settings) -> None:
         )
 
 
-def _parse(upload: Upload, limits: Settings) -> tuple[FileCheck, Any]:
-    """One upload's check, and its parsed store (None when it failed)."""
-    fmt_name = "unknown"
+def _parse(
+    uploads: Sequence[Upload], limits: Settings, folder: Path, *, stop_at_first_error: bool
+) -> list[tuple[FileCheck, tuple[DataFile, Any] | None]]:
+    """Each upload's check, with its N-Quads (in ``folder``) and the store loaded from them when it parsed.
+
+    Sizes and formats are checked here; the files are parsed in the parse worker, and the uploaded bytes
+    are deleted once it has written their N-Quads.
+    """
+    checks: dict[int, FileCheck] = {}
+    todo: list[int] = []
+    for i, upload in enumerate(uploads):
+        try:
+            fmt, _ = detect_format(upload.name)
+        except GraphLoadError as exc:
+            checks[i] = FileCheck(upload.name, len(upload.data), "unknown", error=exc)
+            continue
+        if len(upload.data) > limits.max_upload_mb * _MIB:
+            error = GraphLoadError(
+                f"{upload.name} is {_size(len(upload.data))}; the largest file accepted is "
+                f"{_size(limits.max_upload_mb * _MIB)} (the max_upload_mb setting). Load a smaller file, or build "
+                "an on-disk store with kgexplorer load",
+                path=upload.name,
+            )
+            checks[i] = FileCheck(upload.name, len(upload.data), str(fmt.name), error=error)
+            continue
+        todo.append(i)
+    if stop_at_first_error and checks:
+        todo = []
+    raw = _write(folder, [uploads[i] for i in todo])
     try:
-        fmt, _ = detect_format(upload.name)
-        fmt_name = str(fmt.name)
-        store = load_bytes(
-            upload.data,
-            name=upload.name,
-            max_bytes=limits.max_upload_mb * _MIB,
-            max_decompressed_bytes=limits.max_decompressed_mb * _MIB,
+        parsed = (
+            parse_files(
+                [DataFile(str(p)) for p in raw],
+                names=[uploads[i].name for i in todo],
+                settings=limits,
+                folder=folder,
+                max_decompressed_bytes=limits.max_decompressed_mb * _MIB,
+                stop_at_first_error=stop_at_first_error,
+            ).files
+            if todo
+            else ()
         )
-    except GraphLoadError as exc:
-        return FileCheck(upload.name, len(upload.data), fmt_name, error=exc), None
-    ours = _store_uses_project_vocabulary(store)
-    return FileCheck(upload.name, len(upload.data), fmt_name, len(store), None, ours), store
+    finally:
+        for path in raw:
+            path.unlink(missing_ok=True)
+    results: dict[int, tuple[FileCheck, tuple[DataFile, Any] | None]] = {}
+    for i, outcome in zip(todo, parsed, strict=False):  # parsed may stop short at the first error
+        upload = uploads[i]
+        fmt_name = str(detect_format(upload.name)[0].name)
+        if outcome.error is not None or outcome.data_file is None:
+            results[i] = (FileCheck(upload.name, len(upload.data), fmt_name, error=outcome.error), None)
+            continue
+        store = build_store(StoreRecipe(files=(outcome.data_file,), derive_edges=False))
+        ours = _store_uses_project_vocabulary(store)
+        check = FileCheck(upload.name, len(upload.data), fmt_name, len(store), None, ours)
+        results[i] = (check, (outcome.data_file, store))
+    for i, check in checks.items():
+        results[i] = (check, None)
+    return [results[i] for i in sorted(results)]
 
 
 def open_uploads(
@@ -353,25 +402,25 @@ def open_uploads(
         raise GraphLoadError("no file was uploaded; pick one or more RDF files (Turtle, N-Triples, JSON-LD …)")
     limits = settings or Settings()
     _check_set(uploads, limits)
-    parsed = [_parse(upload, limits) for upload in uploads]
-    failed = next((check.error for check, _ in parsed if check.error is not None), None)
-    if failed is not None:
-        raise failed
-    checks = tuple(check for check, _ in parsed)
     folder = Path(tempfile.mkdtemp(prefix="kgexplorer-upload-"))
     try:
-        paths = _write(folder, uploads)
-        # The stores parsed for the check become the graph (a big file is parsed once here, not twice);
-        # the query workers rebuild the same store from the recipe's files.
-        store = parsed[0][1]
-        for _, other in parsed[1:]:
+        parsed = _parse(uploads, limits, folder, stop_at_first_error=True)
+        failed = next((check.error for check, _ in parsed if check.error is not None), None)
+        if failed is not None:
+            raise failed
+        checks = tuple(check for check, _ in parsed)
+        files = [loaded for _, loaded in parsed if loaded is not None]
+        # The stores loaded for the checks become the graph (each file is loaded once here, not twice);
+        # the query workers load the same N-Quads from the recipe.
+        store = files[0][1]
+        for _, other in files[1:]:
             store.extend(other.quads_for_pattern(None, None, None, None))
         if merge:
             store.extend(build_store(StoreRecipe.bundled()).quads_for_pattern(None, None, None, None))
         derive_direct_edges(store)
         base = StoreRecipe.bundled().files if merge else ()
         recipe = StoreRecipe(
-            files=(*base, *(DataFile(str(p)) for p in paths)),
+            files=(*base, *(data_file for data_file, _ in files)),
             label="bundled graph + your files" if merge else "your files",
         )
         kg = KnowledgeGraph(recipe, settings=limits, store=store)
@@ -385,9 +434,9 @@ def open_uploads(
     elif not validate_shapes:
         note = "Not validated (validation was switched off)."
     else:
-        files = [*(str(p) for p in bundled_data_files() if merge), *(str(p) for p in paths)]
+        shapes_input = [*(DataFile(str(p)) for p in bundled_data_files() if merge), *(f for f, _ in files)]
         try:
-            validation = validate(files)
+            validation = validate(shapes_input, settings=limits)
         except KgExplorerError as exc:
             kg.close()
             _remove(folder)
@@ -422,7 +471,9 @@ def open_endpoint(url: str, *, settings: Settings | None = None) -> DataSource:
 
 def _endpoint_source(url: str, limits: Settings, *, remote_endpoints: int) -> DataSource:
     """The endpoint data source, its backend held to ``remote_endpoints``; the graph keeps ``limits``."""
-    backend = RemoteBackend(url, timeout_s=limits.endpoint_timeout_s, remote_endpoints=remote_endpoints)
+    backend = RemoteBackend(
+        url, timeout_s=limits.endpoint_timeout_s, remote_endpoints=remote_endpoints, settings=limits
+    )
     recipe = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
     kg = KnowledgeGraph(recipe, endpoint=backend, settings=limits)
     try:
@@ -465,6 +516,10 @@ def _write(folder: Path, uploads: Sequence[Upload]) -> list[Path]:
         path.write_bytes(upload.data)
         paths.append(path)
     return paths
+
+
+def _size(n: int) -> str:
+    return f"{n / _MIB:.1f} MiB" if n >= _MIB else f"{n:,} bytes"
 
 
 def _remove(folder: Path | None) -> None:

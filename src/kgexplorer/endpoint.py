@@ -36,6 +36,7 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -47,7 +48,7 @@ import pyoxigraph as ox
 
 from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
 from .errors import EndpointError, SettingError
-from .guard import check_query
+from .guard import CheckedQuery, prepare_query
 from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, Backend, fetch_kinds, label_pattern
 from .namespaces import prefix_block
 from .query import (
@@ -60,10 +61,13 @@ from .query import (
     select_from_oxigraph,
 )
 from .search import LabelIndex
+from .settings import Settings
 from .terms import IRI, Literal, Term
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
+
+    from .worker import QueryWorkers
 
 __all__ = ["RemoteBackend", "candidate_index", "check_endpoint_url"]
 
@@ -78,6 +82,11 @@ _ERROR_BODY_CHARS = 300
 _SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], *SYNONYM_PREDICATES))
 # The values of the remote_endpoints setting.
 _OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
+# The guard's workers for queries sent to endpoints: workers without a store that only check queries, one
+# pool per combination of the settings they obey, shared by every RemoteBackend of the process (an app
+# opens one backend per visitor who picks an endpoint) and stopped when the process exits.
+_GUARD_POOLS: dict[tuple[int | float, ...], QueryWorkers] = {}
+_GUARD_POOLS_LOCK = threading.Lock()
 
 
 def check_endpoint_url(url: str) -> str:
@@ -157,7 +166,9 @@ class RemoteBackend:
     kgexplorer.errors.EndpointError: the SPARQL endpoint http://169.254.169.254/latest/meta-data was not contacted: ...
     """
 
-    def __init__(self, url: str, *, timeout_s: float, remote_endpoints: int = _ANY_ADDRESS) -> None:
+    def __init__(
+        self, url: str, *, timeout_s: float, remote_endpoints: int = _ANY_ADDRESS, settings: Settings | None = None
+    ) -> None:
         if remote_endpoints not in (_OFF, _PUBLIC_ONLY, _ANY_ADDRESS):
             raise SettingError(f"remote_endpoints must be 0, 1 or 2, got {remote_endpoints!r}; the default is 2")
         if remote_endpoints == _OFF:
@@ -170,6 +181,9 @@ class RemoteBackend:
         self.url = check_endpoint_url(url)
         self.timeout_s = timeout_s
         self.remote_endpoints = remote_endpoints
+        #: The limits of the guard's workers (worker_memory_mb, max_query_chars, guard_cache_queries,
+        #: require_sandbox) for the user queries sent through :meth:`query`.
+        self.settings = settings or Settings()
         if remote_endpoints == _PUBLIC_ONLY:
             host = urllib.parse.urlsplit(self.url).hostname or ""
             problem = address_problem(host)
@@ -207,16 +221,30 @@ class RemoteBackend:
             )
         return result
 
-    def query(self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None) -> QueryResult:
+    def query(
+        self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None, client: str | None = None
+    ) -> QueryResult:
         """Run a user-written query remotely: checked by the guard first, rows capped, time limited.
 
-        The guard (:func:`kgexplorer.guard.check_query`, given ``max_chars``) refuses updates, SERVICE
-        and FROM before anything is sent. The project prefixes are declared for the query. ``max_rows``
-        cuts the answer (``truncated`` says so); ``timeout_s`` is the HTTP time limit (the
-        ``query_time_limit_s`` setting).
+        The guard refuses updates, SERVICE and FROM before anything is sent: the text is normalised and
+        screened here (:func:`kgexplorer.guard.prepare_query`, given ``max_chars``), and parsed by the
+        full guard in a worker process (:meth:`kgexplorer.worker.QueryWorkers.check`), bounded by
+        ``timeout_s`` and worker_memory_mb like a local query. No sandbox can help here (the remote engine
+        would run a SERVICE itself), so the guard always runs in full, and what is sent is exactly the
+        text it checked, after the project's PREFIX lines. ``max_rows`` cuts the answer (``truncated``
+        says so); ``timeout_s`` is also the HTTP time limit (the ``query_time_limit_s`` setting). The
+        guard's workers are shared between clients like the query workers (:mod:`kgexplorer.scheduler`):
+        ``client`` (an app session) waits in line for one and may be refused
+        (:class:`~kgexplorer.errors.QueryRefused`).
         """
-        form = check_query(text, max_chars=max_chars)
-        full = prefix_block() + text
+        prepared = prepare_query(text, max_chars=max_chars)
+        checked = _guard_pool(self.settings).check(prepared, timeout_s=timeout_s, client=client)
+        return self._send(checked, max_rows=max_rows, timeout_s=timeout_s)
+
+    def _send(self, checked: CheckedQuery, *, max_rows: int, timeout_s: float) -> QueryResult:
+        """Send a checked query, the project's PREFIX lines first (whole lines: they cannot change its tokens)."""
+        form = checked.form
+        full = prefix_block() + checked.text
         if form in ("CONSTRUCT", "DESCRIBE"):
             return self._exchange(
                 full,
@@ -343,6 +371,27 @@ class RemoteBackend:
             f"the connection to the SPARQL endpoint {self.url} broke while {phase} ({_reason(exc)}); "
             "try again, and check the server's log"
         )
+
+
+def _guard_pool(settings: Settings) -> QueryWorkers:
+    """The store-less workers that check queries for endpoints, under these settings' limits."""
+    from .worker import QueryWorkers  # only now: a graph that never queries an endpoint starts no guard worker
+
+    key = (
+        settings.worker_memory_mb,
+        settings.max_query_chars,
+        settings.guard_cache_queries,
+        settings.require_sandbox,
+        settings.query_workers,
+        settings.client_query_workers,
+        settings.client_queries,
+        settings.max_queue_wait_s,
+    )
+    with _GUARD_POOLS_LOCK:
+        pool = _GUARD_POOLS.get(key)
+        if pool is None:
+            pool = _GUARD_POOLS[key] = QueryWorkers(None, settings)
+        return pool
 
 
 def _reason(reason: object) -> str:

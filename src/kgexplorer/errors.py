@@ -10,7 +10,13 @@ The tree (catch ``KgExplorerError`` to handle them all)::
     │   ├── QuerySyntaxError    the SPARQL does not parse (line, column)
     │   ├── QueryNotAllowed     the query would write, or reach outside (UPDATE, LOAD, SERVICE, FROM)
     │   ├── QueryTimeout        the query ran longer than the time limit
-    │   └── QueryTooLarge       the query needed more memory than the worker may use
+    │   ├── QueryTooLarge       the query needed more memory than the worker may use
+    │   ├── SandboxUnavailable  require_sandbox is 1 but the kernel would not sandbox the query worker
+    │   ├── ResultTooLarge      the answer is larger than max_result_mb
+    │   ├── QueryFailed         the engine stopped with an error while running the query
+    │   └── QueryRefused        the query was not run now: too many at once (retry_after_s says when to retry)
+    │       ├── TooManyQueries  this client already has its share of the query workers
+    │       └── ServerBusy      every query worker stayed busy for as long as a query may wait
     ├── EndpointError           a remote SPARQL endpoint failed or could not be reached
     ├── ValidationFailed        the graph does not conform to the shapes (with the problems)
     ├── RecordError             an evidence record (graph/records/*.yaml) does not follow the format
@@ -28,12 +34,18 @@ __all__ = [
     "GraphLoadError",
     "KgExplorerError",
     "QueryError",
+    "QueryFailed",
     "QueryNotAllowed",
+    "QueryRefused",
     "QuerySyntaxError",
     "QueryTimeout",
     "QueryTooLarge",
     "RecordError",
+    "ResultTooLarge",
+    "SandboxUnavailable",
+    "ServerBusy",
     "SettingError",
+    "TooManyQueries",
     "ValidationFailed",
 ]
 
@@ -90,6 +102,38 @@ class QueryTimeout(QueryError):
 
 class QueryTooLarge(QueryError):
     """The query needed more memory than the query worker may use and was stopped."""
+
+
+class SandboxUnavailable(QueryError):
+    """The require_sandbox setting is 1, but the kernel would not refuse the query worker the network."""
+
+
+class ResultTooLarge(QueryError):
+    """The query's answer is larger than the ``max_result_mb`` setting; nothing of it is returned."""
+
+
+class QueryFailed(QueryError):
+    """The engine stopped with an error while running the query (a failing SERVICE, a worker that died on it)."""
+
+
+class QueryRefused(QueryError):
+    """The query was not run, because too many queries are running; ``retry_after_s`` says when to try again.
+
+    ``setting`` names the limit that refused it.
+    """
+
+    def __init__(self, message: str, *, retry_after_s: float, setting: str) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.setting = setting
+
+
+class TooManyQueries(QueryRefused):
+    """This client already has as many queries running or waiting as one client may (HTTP 429)."""
+
+
+class ServerBusy(QueryRefused):
+    """Every query worker stayed busy with other clients' queries for as long as a query may wait (HTTP 503)."""
 
 
 class EndpointError(KgExplorerError):

@@ -129,8 +129,10 @@ class GalleryQuery:
             raise QueryError(f"the gallery question {self.name!r} has no top-level 'WHERE {{' to bind values in")
         return self.text[:cut] + "\n  " + values_clause(bound) + "\n" + self.text[cut:]
 
-    def run(self, kg: KnowledgeGraph, values: Mapping[str, Term] | None = None) -> QueryResult:
-        """Bind the values (checking each is an entity of the parameter's kind) and run the query.
+    def run(
+        self, kg: KnowledgeGraph, values: Mapping[str, Term] | None = None, *, client: str | None = None
+    ) -> QueryResult:
+        """Bind the values (checking each is an entity of the parameter's kind) and run the query (as ``client``).
 
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
@@ -141,7 +143,7 @@ class GalleryQuery:
         """
         given = dict(values or {})
         self._check_kinds(kg, given)
-        return kg.sparql(self.bind(given))
+        return kg.sparql(self.bind(given), client=client)
 
     def resolve_values(self, kg: KnowledgeGraph, texts: Mapping[str, str]) -> dict[str, Term]:
         """Turn names a person typed (labels, synonyms, prefixed names, IRIs) into checked parameter values.

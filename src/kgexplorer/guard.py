@@ -6,7 +6,24 @@ fetch. So every query is parsed first, and refused unless it is a SELECT, ASK, C
 without SERVICE, FROM or FROM NAMED anywhere (subqueries included). The guard fails closed: a query the
 guard's parser cannot read is never run.
 
->>> check_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 3")
+One text for both parsers. The guard's parser (rdflib) and the engine's (Oxigraph) are different
+programs, and where they tokenise a text differently a query can mean one thing to the guard and
+another to the engine: rdflib ends a ``#`` comment only at ``\n``, Oxigraph also at ``\r``, so a
+SERVICE after ``# c\r`` ran unseen (issue 12). So a query is first *normalised*
+(:func:`normalise_query`), and the normalised text is the only one that goes on: :func:`prepare_query`
+returns it as a :class:`QueryText`, :func:`check_query` returns a :class:`CheckedQuery` carrying that
+very text and its form, and the query worker runs nothing else (the types say so, mypy checks it).
+tests/security/test_fuzz.py compares the guard's verdict with what an unguarded Oxigraph does with the
+normalised text, for every line terminator, control character, BOM, escape and space character.
+
+Two costs, two places. :func:`prepare_query` is cheap and linear (normalising, the length limit, and a
+lexical screen that refuses a bare SERVICE or FROM at once); it runs in the caller. The full parse is
+not: rdflib took 28 s for a 60 KB ``FILTER(1 IN (1,1,…))``, holding a process-wide lock. So the query
+worker (:mod:`kgexplorer.worker`) runs :func:`check_query` itself, under the query's time and memory
+limits, before it runs the query; workers parse in parallel, and a query too costly to check is
+stopped at ``query_time_limit_s`` like one too costly to run.
+
+>>> check_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 3").form
 'SELECT'
 >>> check_query("SELECT * WHERE { OPTIONAL { SELECT ?s WHERE { sErViCe <http://x> { ?s ?p ?o } } } }")
 Traceback (most recent call last):
@@ -27,7 +44,17 @@ from .errors import QueryNotAllowed, QuerySyntaxError
 from .namespaces import PREFIXES
 from .settings import Settings, cap
 
-__all__ = ["MAX_QUERY_CHARS", "QUERY_FORMS", "check_query", "syntax_error_from_oxigraph"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "QUERY_FORMS",
+    "CheckedQuery",
+    "QueryText",
+    "check_query",
+    "normalise_query",
+    "prepare_query",
+    "receive_verdict",
+    "syntax_error_from_oxigraph",
+]
 
 QUERY_FORMS = {
     "SelectQuery": "SELECT",
@@ -49,15 +76,26 @@ _UPDATE_NAMES = {
     "Modify": "INSERT/DELETE",
 }
 # Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
-# literal such as "<<" or "foo:" is never mistaken for syntax.
-_OPAQUE = re.compile(
-    r'"""[\s\S]*?"""'
-    r"|'''[\s\S]*?'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+# literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
+# at most once per position before the next one takes the character, and an unterminated string runs to
+# the end of its line (or of the text, for a long string) instead of failing, so the scan is linear in the
+# length of the text: a 100,000-character line of '"\\"\\"…' costs no more than any other.
+_TOKENS = re.compile(
+    r"""[^"'<#]+"""
+    r'''|"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\\?\Z)'''
+    r"""|'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|\\?\Z)"""
+    r"""|"(?:[^"\\\n]|\\[^\n])*(?:"|\\?(?=\n)|\\?\Z)"""
+    r"""|'(?:[^'\\\n]|\\[^\n])*(?:'|\\?(?=\n)|\\?\Z)"""
+    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
     r"|#[^\n]*"
+    r"|[\s\S]",
 )
+# A bare SERVICE or FROM keyword in the masked text: the lexical screen refuses it without parsing. Only
+# a character that can stand before the keyword in valid SPARQL may precede it (never one of a variable,
+# prefixed name or language tag, nor an escaped ')' or '*' of a prefixed name), so the screen never
+# refuses a query the parser would allow; what it misses (say '.SERVICE') the full parse still refuses.
+_KEYWORD_NODES = {"SERVICE": "ServiceGraphPattern", "FROM": "DatasetClause"}
+_BARE_KEYWORD = re.compile(r"(?:(?<![^\s{}\]])|(?<=[^\\][)*]))(SERVICE|FROM)(?![\w:\-])", re.IGNORECASE)
 # SPARQL 1.2 / RDF-star syntax, which the guard's parser (rdflib: SPARQL 1.1) cannot read.
 _NEWER_SYNTAX = re.compile(
     r"<<|\{\||\|\}|~|\bVERSION\b|\b(?:TRIPLE|isTRIPLE|SUBJECT|PREDICATE|OBJECT|LANGDIR|hasLANG|hasLANGDIR|"
@@ -72,27 +110,118 @@ _SYNTAX_HINT = "check for a missing '.', '}', ')' or quote, or a misspelt keywor
 _ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
 # rdflib's SPARQL grammar (pyparsing) is not thread-safe: parse actions learn their arity on first use by
 # retrying on TypeError, and two threads doing so at once leave them broken for good (measured under 20
-# concurrent endpoint requests: most queries then failed with TypeError). The endpoint and the app check
-# queries from many threads, so one parse runs at a time (about 4 ms each).
+# concurrent endpoint requests: most queries then failed with TypeError). So a process parses one query
+# at a time. Query workers are single-threaded and each has its own lock, so workers parse in parallel;
+# only a caller that checks in-process (tests, doctests) waits here.
 _PARSER_LOCK = threading.Lock()
 #: The default of the max_query_chars setting.
 MAX_QUERY_CHARS: int = Settings().max_query_chars
 #: The default of the guard_cache_queries setting.
 GUARD_CACHE_QUERIES: int = Settings().guard_cache_queries
-# Verdicts of queries that passed, by a 256-bit digest of their text (the texts themselves are not kept: up to
-# max_query_chars each). Parsing takes 1–4 ms, far more than running a small query, and the app and the
-# endpoint send the same queries again and again. Only the parse is remembered: the length limit, which
-# depends on the caller's settings, is checked on every call, and a refused query is parsed again.
+# Verdicts of queries that passed, by a 256-bit digest of their normalised text (the texts themselves are
+# not kept: up to max_query_chars each). Parsing takes 1–4 ms, far more than running a small query, and the
+# app and the endpoint send the same queries again and again. Only the parse is remembered: the length
+# limit, which depends on the caller's settings, is checked on every call, and a refused query is parsed
+# again. Each query worker keeps its own.
 _VERDICTS: OrderedDict[bytes, str] = OrderedDict()
 _VERDICTS_LOCK = threading.Lock()
+# Only this module makes QueryText and CheckedQuery values (see their __post_init__).
+_SEAL = object()
 
 
-def check_query(text: str, *, max_chars: int | None = None, remember: int | None = None) -> str:
-    """Return the query form (SELECT, ASK, CONSTRUCT or DESCRIBE), or raise why the query cannot run.
+@dataclass(frozen=True)
+class QueryText:
+    """A user's query as every parser will read it: normalised, within the length limit, screened.
+
+    Made only by :func:`prepare_query`; it is what a query worker accepts
+    (:meth:`kgexplorer.worker.QueryWorkers.run`), which then runs the full guard on ``text`` itself.
+    """
+
+    text: str
+    _seal: object = field(repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self._seal is not _SEAL:
+            raise TypeError("a QueryText is made by kgexplorer.guard.prepare_query only")
+
+    @property
+    def digest(self) -> bytes:
+        """A 256-bit digest of the text, naming this exact text across processes."""
+        return _digest(self.text)
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A query the full guard accepted: ``text``, the exact normalised text it parsed, and its ``form``
+    (SELECT, ASK, CONSTRUCT or DESCRIBE). Made only by :func:`check_query` (or :func:`receive_verdict`
+    for a verdict a worker reached on a :class:`QueryText`); the only thing a query engine is given.
+    """
+
+    text: str
+    form: str
+    _seal: object = field(repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self._seal is not _SEAL:
+            raise TypeError("a CheckedQuery is made by kgexplorer.guard.check_query only")
+
+    @property
+    def digest(self) -> bytes:
+        """A 256-bit digest of the text, naming this exact text across processes."""
+        return _digest(self.text)
+
+
+def normalise_query(text: str) -> str:
+    """The one text both parsers read: every line break as ``\\n``, and no byte-order mark before it.
+
+    ``\\r\\n`` and a lone ``\\r`` become ``\\n`` (as in XML, and as every editor shows them): rdflib ends a
+    ``#`` comment only at ``\\n``, Oxigraph at ``\\r`` as well, so a ``\\r`` let text be a comment to one
+    parser and a SERVICE to the other. Inside a long string a raw carriage return becomes a line feed
+    (write ``\\r`` as the escape to keep one). A leading BOM, which editors on Windows save and both parsers
+    refuse, is dropped. Nothing else changes: the other line and paragraph separators, control and space
+    characters are read the same way by both parsers (tests/security/test_fuzz.py checks each of them).
+
+    >>> normalise_query("\\ufeffSELECT * WHERE {\\r\\n  # c\\r  ?s ?p ?o }")
+    'SELECT * WHERE {\\n  # c\\n  ?s ?p ?o }'
+    """
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:
+    """The cheap part of the guard, linear in the length of the text: normalise, limit, screen.
+
+    Raises :class:`~kgexplorer.errors.QuerySyntaxError` for an empty query and
+    :class:`~kgexplorer.errors.QueryNotAllowed` for one longer than ``max_chars`` (which can lower the
+    max_query_chars setting, never raise it) or with a bare SERVICE, FROM or FROM NAMED keyword outside
+    strings, IRIs and comments. What it lets through still needs :func:`check_query`.
+
+    >>> prepare_query("ASK {\\r\\n}")
+    QueryText(text='ASK {\\n}')
+    >>> prepare_query("SELECT * FROM <http://127.0.0.1:9/g> WHERE { ?s ?p ?o }")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.QueryNotAllowed: FROM and FROM NAMED are not allowed: they can make the query engine ...
+    """
+    limit = cap(max_chars, MAX_QUERY_CHARS)
+    if len(text) > limit:
+        raise QueryNotAllowed(
+            f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
+            "Shorten it (load large value lists as data instead)"
+        )
+    normalised = normalise_query(text)
+    if not normalised.strip():
+        raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
+    _refuse_reaching_out({_KEYWORD_NODES[m.group(1).upper()] for m in _BARE_KEYWORD.finditer(_mask(normalised))})
+    return QueryText(normalised, _SEAL)
+
+
+def check_query(query: str | QueryText, *, max_chars: int | None = None, remember: int | None = None) -> CheckedQuery:
+    """The full guard: parse the (normalised) query and return it checked, or raise why it cannot run.
 
     ``max_chars`` can lower the max_query_chars setting, never raise it. The verdicts of the last
     ``remember`` allowed queries (the guard_cache_queries setting; 0 remembers none) are kept, so a
-    repeated query is not parsed again.
+    repeated query is not parsed again. Parsing is the costly part (seconds for a long value list):
+    the query workers call this, under the query's limits; see the module's description.
 
     Raises:
         QuerySyntaxError: the query does not parse (with line and column).
@@ -103,29 +232,36 @@ def check_query(text: str, *, max_chars: int | None = None, remember: int | None
     ...
     kgexplorer.errors.QuerySyntaxError: SPARQL syntax error at line 3, column 12 (near '?r .'): ...
     """
-    if not text.strip():
-        raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
-    limit = cap(max_chars, MAX_QUERY_CHARS)
-    if len(text) > limit:
-        raise QueryNotAllowed(
-            f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
-            "Shorten it (load large value lists as data instead)"
-        )
+    text = prepare_query(query.text if isinstance(query, QueryText) else query, max_chars=max_chars).text
     size = GUARD_CACHE_QUERIES if remember is None else remember
     if size <= 0:
-        return _check(text)
-    key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
+        return CheckedQuery(text, _check(text), _SEAL)
+    key = _digest(text)
     with _VERDICTS_LOCK:
         form = _VERDICTS.get(key)
         if form is not None:
             _VERDICTS.move_to_end(key)
-            return form
+            return CheckedQuery(text, form, _SEAL)
     form = _check(text)
     with _VERDICTS_LOCK:
         _VERDICTS[key] = form
         while len(_VERDICTS) > size:
             _VERDICTS.popitem(last=False)
-    return form
+    return CheckedQuery(text, form, _SEAL)
+
+
+def receive_verdict(query: QueryText, *, form: str, digest: bytes) -> CheckedQuery:
+    """The :class:`CheckedQuery` for a verdict :func:`check_query` reached in another process (a worker).
+
+    The worker names the text it checked by its digest: a verdict on any other text is refused.
+    """
+    if digest != query.digest or form not in QUERY_FORMS.values():
+        raise QueryNotAllowed("the guard's verdict does not match the query sent to it; the query was not run")
+    return CheckedQuery(query.text, form, _SEAL)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).digest()
 
 
 def _check(text: str) -> str:
@@ -285,8 +421,11 @@ def _clip(text: str, width: int) -> str:
 
 
 def _mask(text: str) -> str:
-    """The query with strings, IRIs and comments blanked out (same length, same line breaks)."""
-    return _OPAQUE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    """The query with strings, IRIs and comments blanked out (same length, same line breaks); linear time."""
+    return "".join(
+        token if token[0] not in "\"'<#" or token == "<" else re.sub(r"[^\n]", " ", token)
+        for token in (m.group(0) for m in _TOKENS.finditer(text))
+    )
 
 
 def _prefix_position(text: str, prefix: str) -> tuple[int, int] | None:

@@ -20,49 +20,36 @@ bounded search (:mod:`kgexplorer.remote_paths`) instead of loading the whole gra
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .disk_store import Generation, open_generation
 from .entity import EntityCard, build_card
-from .errors import EntityNotFound, QueryError
+from .errors import QueryError
 from .evidence import level
-from .guard import check_query
+from .guard import prepare_query
 from .labels import Backend
-from .namespaces import KG, PREFIXES
 from .network import Neighbourhood, PathSet, neighbourhood
-from .query import QueryResult, SelectResult, run_template
+from .parse_worker import ParsedFiles, parse_recipe
+from .query import LocalBackend, QueryResult, SelectResult
 from .relations import RelationCount
 from .relations import relations as relations_of
 from .remote_paths import find_remote_paths
-from .search import LabelIndex, SearchHit
+from .sandbox import SandboxStatus
+from .search import LabelIndex, SearchHit, resolve_name
 from .settings import Settings, cap
 from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .store import DataFile, StoreRecipe, build_store
-from .terms import IRI, Term
-from .worker import QueryWorkers
+from .terms import Term
+from .worker import Answer, QueryWorkers
 
 if TYPE_CHECKING:
     from .endpoint import RemoteBackend
 
 __all__ = ["KnowledgeGraph"]
-
-
-class _LocalBackend:
-    """Template queries against the embedded store, in-process."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-    def select(
-        self,
-        query: str,
-        *,
-        values: Mapping[str, Term | Sequence[Term]] | None = None,
-        max_rows: int | None = None,
-    ) -> SelectResult:
-        return run_template(self.store, query, values=values, max_rows=max_rows)
 
 
 class KnowledgeGraph:
@@ -71,6 +58,9 @@ class KnowledgeGraph:
     Build one with :meth:`bundled`, :meth:`from_files`, :meth:`open_store` or :meth:`from_endpoint`.
     It is safe to share between threads (the Streamlit app shares one): nothing mutates it after loading.
     With an ``endpoint`` nothing is loaded: the recipe then only names the source (``recipe.label``).
+    The recipe's files other than the bundled graph's are parsed in the parse worker first
+    (:mod:`kgexplorer.parse_worker`: no network, capped memory and time), never in this process; this
+    process and the query workers load the N-Quads it wrote, kept until :meth:`close`.
     """
 
     def __init__(
@@ -86,14 +76,30 @@ class KnowledgeGraph:
         self.endpoint = endpoint
         self._store: Any = None
         self._workers: QueryWorkers | None = None
+        self._parsed: ParsedFiles | None = None
+        #: The generation of the on-disk store this graph reads (``recipe.store_dir``), held open (so no load
+        #: deletes it) until :meth:`close`; its ``notes`` say what opening it tidied up. None for other data.
+        self.generation: Generation | None = None
         self._backend: Backend
         started = time.perf_counter()
         if endpoint is not None:
             self._backend = endpoint
         else:
-            self._store = store if store is not None else build_store(recipe)
-            self._backend = _LocalBackend(self._store)
-            self._workers = QueryWorkers(recipe, self.settings)
+            if store is None and recipe.store_dir:
+                # Pin the generation `current` names now: this process and every query worker read that one.
+                self.generation = open_generation(recipe.store_dir)
+                recipe = dataclasses.replace(recipe, store_dir=str(self.generation.path))
+                self.recipe = recipe
+            elif store is None:
+                recipe, self._parsed = parse_recipe(recipe, settings=self.settings)
+                self.recipe = recipe
+            try:
+                self._store = store if store is not None else build_store(recipe, settings=self.settings)
+                self._backend = LocalBackend(self._store)
+                self._workers = QueryWorkers(recipe, self.settings)
+            except BaseException:
+                self._forget_parsed()
+                raise
         self.load_seconds = time.perf_counter() - started
         #: What reasoning added, when the graph was built with ``reasoning=`` (else None).
         self.inference: Any = None
@@ -138,14 +144,26 @@ class KnowledgeGraph:
         from .reasoning import infer
 
         limits = settings or Settings()
-        result = infer(recipe, profile=reasoning, max_triples=limits.max_reasoning_triples)  # type: ignore[arg-type]
-        kg = cls(recipe.with_extra([result.data_file]), settings=settings)
+        recipe, parsed = parse_recipe(recipe, settings=limits)  # the reasoner reads what the worker parsed
+        try:
+            result = infer(recipe, profile=reasoning, max_triples=limits.max_reasoning_triples)  # type: ignore[arg-type]
+            kg = cls(recipe.with_extra([result.data_file]), settings=settings)
+        except BaseException:
+            if parsed is not None:
+                parsed.close()
+            raise
+        kg._parsed = parsed
         kg.inference = result
         return kg
 
     @classmethod
     def open_store(cls, directory: str, *, settings: Settings | None = None) -> KnowledgeGraph:
-        """An on-disk store built by ``kgexplorer load``, opened read-only."""
+        """An on-disk store built by ``kgexplorer load``, opened read-only.
+
+        The graph reads the generation the store's ``current`` link names when it opens (a later load does
+        not change it; :class:`~kgexplorer.current_graph.CurrentGraph` follows loads), and
+        :attr:`generation` ``.notes`` says what opening tidied up after an interrupted load.
+        """
         return cls(
             StoreRecipe(store_dir=str(directory), derive_edges=False, label=f"store {directory}"),
             settings=settings,
@@ -166,7 +184,9 @@ class KnowledgeGraph:
         chosen = settings or Settings()
         from .endpoint import RemoteBackend  # only now: urllib and http.client cost 10 MiB and 25 ms at import
 
-        backend = RemoteBackend(url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints)
+        backend = RemoteBackend(
+            url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints, settings=chosen
+        )
         label = StoreRecipe(derive_edges=False, label=f"SPARQL endpoint {backend.url}")
         return cls(label, endpoint=backend, settings=chosen)
 
@@ -176,13 +196,27 @@ class KnowledgeGraph:
         return self.endpoint is not None
 
     # ------------------------------------------------------------------ SPARQL
-    def sparql(self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None) -> QueryResult:
+    def sparql(
+        self,
+        query: str,
+        *,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        client: str | None = None,
+    ) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
-        The query is checked first (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or
-        FROM), then runs in a worker process under the time and memory limits, or on the endpoint with
-        the time limit as its HTTP timeout. ``max_rows`` and ``timeout_s`` can lower the settings, never
-        raise them. The project prefixes (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
+        The query is normalised and screened here (:func:`kgexplorer.guard.prepare_query`), then checked
+        by the full guard (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or FROM) in a
+        worker process under the time and memory limits, and runs there, the worker sandboxed from the
+        network; or, on an endpoint, the checked text is sent with the time limit as its HTTP timeout.
+        ``max_rows`` and ``timeout_s`` can lower the settings, never raise them. The project prefixes
+        (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
+
+        ``client`` names who asks (an app session, a web client), so that the query workers (behind an
+        endpoint: the guard's workers) are shared fairly (:mod:`kgexplorer.scheduler`): a client over its share gets
+        :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
+        :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself.
 
         >>> with KnowledgeGraph.bundled() as kg:
         ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
@@ -192,11 +226,75 @@ class KnowledgeGraph:
         limit = cap(timeout_s, self.settings.query_time_limit_s)
         chars = self.settings.max_query_chars
         if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
-            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars)
-        check_query(query, max_chars=chars, remember=self.settings.guard_cache_queries)
+            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars, client=client)
+        workers = self._local_workers()
+        with workers.visit(client) as visit:  # a client over its share is refused before anything else
+            prepared = prepare_query(query, max_chars=chars)
+            return workers.run(prepared, max_rows=rows, timeout_s=limit, visit=visit)
+
+    async def answer(
+        self,
+        query: str,
+        *,
+        select_format: str | None,
+        graph_format: str | None,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        max_result_mb: int | None = None,
+        client: str | None = None,
+    ) -> Answer:
+        """Run a user-written query like :meth:`sparql`, with the answer written in a format, for the endpoint.
+
+        The query is normalised and screened here (cheap, linear), then checked by the full guard and run
+        in a worker, which writes the answer natively (:mod:`kgexplorer.serialization`) in
+        ``select_format`` (for SELECT and ASK) or ``graph_format`` (CONSTRUCT, DESCRIBE), the endpoint's
+        ``format=`` names; the bytes come back as they are. An answer larger than ``max_result_mb`` (which,
+        like the other limits, can lower the setting) is :class:`~kgexplorer.errors.ResultTooLarge`. Waiting
+        for a worker holds no thread. The client's request lasts until
+        :meth:`~kgexplorer.worker.Answer.close` (call it once the answer is sent). A graph behind a remote
+        endpoint cannot answer so: use :meth:`sparql`.
+        """
+        rows = cap(max_rows, self.settings.max_result_rows)
+        limit = cap(timeout_s, self.settings.query_time_limit_s)
+        chars = self.settings.max_query_chars
+        max_bytes = int(cap(max_result_mb, self.settings.max_result_mb)) << 20
+        workers = self._local_workers()
+        visit = workers.visit(client)
+        try:
+            prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
+            found = await workers.answer(
+                prepared,
+                visit=visit,
+                select_format=select_format,
+                graph_format=graph_format,
+                max_rows=rows,
+                timeout_s=limit,
+                max_bytes=max_bytes,
+            )
+        except BaseException:
+            visit.leave()
+            raise
+        found.visit = visit
+        return found
+
+    def query_counts(self) -> dict[str, int]:
+        """What the query workers did so far: answered, refused and why, stopped at a limit (empty if remote)."""
+        return {} if self._workers is None else self._workers.counts()
+
+    def query_sandbox(self) -> SandboxStatus | None:
+        """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.sandbox`).
+
+        Starts a worker to find out if none has started. None for a graph behind an endpoint, whose
+        queries run on the remote engine: no sandbox here can stop what that engine does.
+        """
+        if self._workers is None:
+            return None
+        return self._workers.sandbox_status()
+
+    def _local_workers(self) -> QueryWorkers:
         if self._workers is None:  # pragma: no cover - a local graph always has workers
             raise QueryError("this knowledge graph has no query workers; open it again")
-        return self._workers.run(query, max_rows=rows, timeout_s=limit)
+        return self._workers
 
     def select(
         self,
@@ -219,31 +317,7 @@ class KnowledgeGraph:
 
     def resolve(self, name: str) -> str:
         """The IRI of the entity a person means: a full IRI, prefixed name, local name, label or synonym."""
-        text = name.strip()
-        if not text:
-            raise EntityNotFound("no entity name given; type a name such as 'ketamine'", name=name)
-        candidates: list[str] = []
-        if text.startswith(("http://", "https://", "urn:")):
-            candidates.append(text)
-        elif ":" in text and text.split(":", 1)[0] in PREFIXES:
-            prefix, local = text.split(":", 1)
-            candidates.append(PREFIXES[prefix] + local)
-        if all(c.isalnum() or c in "_-." for c in text):
-            candidates.append(KG + text)
-        for iri in candidates:
-            if self._exists(iri):
-                return iri
-        index = self._index_for(text)
-        exact = index.exact(text)
-        if len(exact) == 1:
-            return exact[0]
-        hits = index.search(text, limit=cap(5, self.settings.search_limit))
-        if exact:
-            best = [h for h in hits if h.iri in exact] or hits
-            return best[0].iri
-        suggestions = tuple(h.label for h in hits)
-        hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; try kgexplorer search TEXT"
-        raise EntityNotFound(f"no entity called {name!r}{hint}", name=name, suggestions=suggestions)
+        return resolve_name(self._backend, name, index_for=self._index_for, search_limit=self.settings.search_limit)
 
     def entity(self, name: str) -> EntityCard:
         """The entity card: type, definition, synonyms, identifiers, claims with evidence, links."""
@@ -364,9 +438,11 @@ class KnowledgeGraph:
         return dataset_info(self._backend)
 
     def close(self) -> None:
-        """Stop the query workers (the store itself, or an endpoint, needs no closing)."""
+        """Stop the query workers and delete the parsed files (the store itself, or an endpoint, needs no
+        closing)."""
         if self._workers is not None:
             self._workers.close()
+        self._forget_parsed()
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -387,14 +463,11 @@ class KnowledgeGraph:
         return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
 
     # ------------------------------------------------------------------ internals
-    def _exists(self, iri: str) -> bool:
-        try:
-            node = IRI(iri)
-            node.n3()
-        except ValueError:
-            return False
-        rows = self._backend.select("SELECT ?p WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1", values={"e": node})
-        return bool(rows.rows)
+    def _forget_parsed(self) -> None:
+        if self._parsed is not None:
+            self._parsed.close()
+        if self.generation is not None:
+            self.generation.close()
 
     def _index_for(self, text: str) -> LabelIndex:
         """The labels to rank for ``text``: all of them locally, only the candidates on an endpoint."""

@@ -127,9 +127,12 @@ class Refusal(Exception):
     400
     """
 
-    def __init__(self, status: int, kind: str, message: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
-        self.response = error_response(status, kind, message, **extra)
+        self.kind = kind
+        self.response = error_response(status, kind, message, headers=headers, **extra)
 
 
 def error_response(

@@ -32,6 +32,7 @@ from .terms import IRI, BlankNode, Literal, Term, Triple, from_oxigraph
 __all__ = [
     "AskResult",
     "GraphResult",
+    "LocalBackend",
     "QueryResult",
     "SelectResult",
     "bind_values",
@@ -112,9 +113,12 @@ class SelectResult:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}{cut}"
 
     def to_table(self, *, max_width: int = 60) -> str:
-        """A plain-text table for terminals."""
+        """A plain-text table for terminals (control and invisible characters in the data shown escaped)."""
+        from .control_chars import printable
+
         header = list(self.variables)
-        body = [["" if t is None else _short(t) for t in row] for row in self.rows]
+        # Line breaks and tabs become spaces (one line per row, _clip); other control characters show escaped.
+        body = [["" if t is None else printable(_short(t), keep="\t\n\r") for t in row] for row in self.rows]
         widths = [min(max_width, max([len(h)] + [len(r[i]) for r in body])) for i, h in enumerate(header)]
 
         def fmt(cells: Sequence[str]) -> str:
@@ -315,3 +319,19 @@ def _short(t: Term) -> str:
 def _clip(text: str, width: int) -> str:
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")  # one line per row
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class LocalBackend:
+    """The library's own template queries (:func:`run_template`) against an embedded store, in-process."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def select(
+        self,
+        query: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        return run_template(self.store, query, values=values, max_rows=max_rows)

@@ -123,7 +123,7 @@ class InferenceResult:
     @property
     def data_file(self) -> DataFile:
         """The file as a :class:`~kgexplorer.store.DataFile`, for ``StoreRecipe.with_extra``."""
-        return DataFile(str(self.path), "nq")
+        return DataFile(str(self.path), "nq", origin=f"{self.profile} inferences")
 
 
 def materialise(

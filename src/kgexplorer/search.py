@@ -19,9 +19,10 @@ import bisect
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .errors import EntityNotFound
 from .labels import (
     LABEL_PREDICATES,
     SYNONYM_PREDICATES,
@@ -31,9 +32,10 @@ from .labels import (
     label_pattern,
     label_score,
 )
+from .namespaces import KG, PREFIXES
 from .terms import IRI, Literal
 
-__all__ = ["LabelIndex", "SearchHit", "normalize"]
+__all__ = ["LabelIndex", "SearchHit", "normalize", "resolve_name"]
 
 # Kinds students look for come before records about them.
 _KIND_PRIORITY = {
@@ -233,3 +235,48 @@ def _tier(q: str, e: _Entry) -> int | None:
     if q in e.norm:
         return 3
     return None
+
+
+def resolve_name(backend: Backend, name: str, *, index_for: Callable[[str], LabelIndex], search_limit: int) -> str:
+    """The IRI of the entity a person means: a full IRI, prefixed name, local name, label or synonym.
+
+    ``index_for`` gives the labels to rank for a text (all of a local graph's, an endpoint's candidates);
+    at most ``search_limit`` suggestions (and never more than 5) are offered when nothing matches
+    (:meth:`kgexplorer.KnowledgeGraph.resolve`).
+    """
+    text = name.strip()
+    if not text:
+        raise EntityNotFound("no entity name given; type a name such as 'ketamine'", name=name)
+    candidates: list[str] = []
+    if text.startswith(("http://", "https://", "urn:")):
+        candidates.append(text)
+    elif ":" in text and text.split(":", 1)[0] in PREFIXES:
+        prefix, local = text.split(":", 1)
+        candidates.append(PREFIXES[prefix] + local)
+    if all(c.isalnum() or c in "_-." for c in text):
+        candidates.append(KG + text)
+    for iri in candidates:
+        if _exists(backend, iri):
+            return iri
+    index = index_for(text)
+    exact = index.exact(text)
+    if len(exact) == 1:
+        return exact[0]
+    hits = index.search(text, limit=min(5, search_limit))
+    if exact:
+        best = [h for h in hits if h.iri in exact] or hits
+        return best[0].iri
+    suggestions = tuple(h.label for h in hits)
+    hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else "; try kgexplorer search TEXT"
+    raise EntityNotFound(f"no entity called {name!r}{hint}", name=name, suggestions=suggestions)
+
+
+def _exists(backend: Backend, iri: str) -> bool:
+    """Whether ``iri`` is a subject or object of any triple (False for text that is no valid IRI)."""
+    try:
+        node = IRI(iri)
+        node.n3()
+    except ValueError:
+        return False
+    rows = backend.select("SELECT ?p WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1", values={"e": node})
+    return bool(rows.rows)

@@ -53,6 +53,68 @@ class Settings:
         minimum=256,
         maximum=1_048_576,
     )
+    require_sandbox: int = _s(
+        0,
+        "Whether queries may run without the network sandbox. Each query worker asks the kernel (a seccomp "
+        "filter) to refuse it every network socket, so a query that got past the guard still reaches nothing. "
+        "Where the kernel refuses (not Linux x86-64 or aarch64, or a container profile that forbids seccomp), "
+        "0 = run queries anyway, checked by the guard alone, with a warning in the log; 1 = refuse to run "
+        "queries (SandboxUnavailable). Use 1 for a server people you do not trust can reach; see sandbox.py "
+        "for the filter (worker.py).",
+        minimum=0,
+        maximum=1,
+    )
+    max_result_mb: int = _s(
+        32,
+        "Largest answer one query may give, in MiB: the bytes the endpoint sends, or the values handed to the "
+        "app and the library. A larger answer is refused with ResultTooLarge (422 at the endpoint) as soon as "
+        "the worker has written this much, never cut in the middle (worker.py).",
+        minimum=1,
+        maximum=65_536,
+    )
+    query_workers: int = _s(
+        3,
+        "Query worker processes one graph may run at once; each starts when first needed. At least 3, so that "
+        "two clients with runaway queries still leave one for everyone else (scheduler.py).",
+        minimum=3,
+        maximum=256,
+    )
+    client_query_workers: int = _s(
+        1,
+        "Most query workers one client (an endpoint client's address, an app session) uses at once; never more "
+        "than query_workers - 1, so no client takes them all. Its further queries wait in line (scheduler.py).",
+        minimum=1,
+        maximum=255,
+    )
+    client_queries: int = _s(
+        4,
+        "Most requests one client may have in progress at once (waiting for a worker, running, or still being "
+        "sent); one more is refused at once with TooManyQueries (HTTP 429 and Retry-After) (scheduler.py).",
+        minimum=1,
+        maximum=10_000,
+    )
+    max_queue_wait_s: float = _s(
+        5.0,
+        "Longest a query waits in line for a query worker, in seconds. Then it is refused: ServerBusy (HTTP 503 "
+        "and Retry-After) when other clients' queries held every worker, TooManyQueries (429) when its own "
+        "client's did (scheduler.py).",
+        minimum=0.01,
+        maximum=3600,
+    )
+    client_stall_s: float = _s(
+        30.0,
+        "Longest the endpoint waits for a client to take the next part of an answer, in seconds; a client that "
+        "reads nothing for longer is disconnected and its answer dropped, so a client that never reads holds "
+        "little memory and no worker (server.py).",
+        minimum=0.1,
+        maximum=3600,
+    )
+    trusted_proxies: str = _s(
+        "",
+        "Addresses of the reverse proxies in front of kgexplorer serve, separated by commas. Only a request "
+        "from one of them may name its client in X-Forwarded-For; otherwise the client is the address that "
+        "connected. Empty (the default): the header is never believed (server.py).",
+    )
     max_query_chars: int = _s(
         100_000,
         "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
@@ -99,6 +161,35 @@ class Settings:
         "Largest size a gzip-compressed RDF file may expand to, in MiB; protects against gzip bombs (store.py).",
         minimum=1,
         maximum=1_048_576,
+    )
+    parse_memory_mb: int = _s(
+        2048,
+        "Memory cap (RLIMIT_AS) of the process that parses uploaded and --data files, in MiB; a file that needs "
+        "more is refused with GraphLoadError (parse_worker.py).",
+        minimum=256,
+        maximum=1_048_576,
+    )
+    parse_time_limit_s: float = _s(
+        300.0,
+        "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds (raise it for files "
+        "of many gigabytes); the parsing process is then killed and the load refused (parse_worker.py).",
+        minimum=1,
+        maximum=86_400,
+    )
+    max_xml_depth: int = _s(
+        1_000,
+        "Deepest nesting of XML elements read in an RDF/XML file; a deeper file is refused (Oxigraph's RDF/XML "
+        "parser takes time quadratic in the depth: 30,000 levels took 16 s) (rdfxml.py).",
+        minimum=10,
+        maximum=1_000_000,
+    )
+    max_xml_expansion: int = _s(
+        10,
+        "How many times its own size an RDF/XML file may grow when its XML entities are expanded (files under "
+        "1 MiB count as 1 MiB); a file that grows more, an entity bomb or 'billion laughs', is refused "
+        "(rdfxml.py).",
+        minimum=1,
+        maximum=10_000,
     )
     endpoint_timeout_s: float = _s(
         30.0,
@@ -179,6 +270,15 @@ class Settings:
         minimum=1,
         maximum=1_000_000,
     )
+    allowed_hosts: str = _s(
+        "",
+        "Host names (comma-separated) that kgexplorer serve answers to besides its own address, such as the "
+        "name people use to reach it. A request whose Host header names anything else gets 400, so that a web "
+        "page cannot reach the endpoint through a name it controls (DNS rebinding). Bound to a loopback "
+        "address, the endpoint also answers to localhost, 127.0.0.1 and [::1]; bound to another address, to "
+        "that address and the names given here. '*' turns the check off (behind a proxy that checks Host "
+        "itself) (server.py).",
+    )
     guard_cache_queries: int = _s(
         512,
         "How many distinct query texts the SPARQL guard remembers its verdict for, so a repeated query is not "
@@ -206,7 +306,8 @@ class Settings:
         for name, text in pairs:
             if name not in fields:
                 raise SettingError(_unknown_message(name))
-            kind = int if isinstance(fields[name].default, int) else float
+            default = fields[name].default
+            kind: type = str if isinstance(default, str) else int if isinstance(default, int) else float
             try:
                 changes[name] = kind(text)
             except ValueError:
@@ -222,7 +323,7 @@ class Setting:
     """One setting as documented: its name, default and help text."""
 
     name: str
-    default: int | float
+    default: int | float | str
     help: str
 
 
@@ -233,7 +334,7 @@ def describe_settings() -> tuple[Setting, ...]:
     ['query_time_limit_s', 'max_result_rows']
     """
     return tuple(
-        Setting(f.name, cast(int | float, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
+        Setting(f.name, cast(int | float | str, f.default), f.metadata["help"]) for f in dataclasses.fields(Settings)
     )
 
 
@@ -251,6 +352,15 @@ def cap(requested: int | float | None, limit: int | float) -> Any:
 
 def _check(f: dataclasses.Field[Any], value: Any) -> None:
     meta: Mapping[str, Any] = f.metadata
+    if isinstance(f.default, str):
+        if not isinstance(value, str):
+            raise SettingError(f"setting {f.name} must be text, got {value!r}; the default is {f.default!r}")
+        if any(ord(c) < 32 for c in value):
+            raise SettingError(
+                f"setting {f.name} must be text on one line (no control characters), got {value!r}; "
+                f"the default is {f.default!r}"
+            )
+        return
     expected = int if isinstance(f.default, int) else float
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (expected is int and isinstance(value, float)):
         raise SettingError(

@@ -13,25 +13,25 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
-import shutil
-import tempfile
-import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from .disk_store import open_read_only
 from .errors import GraphLoadError
+from .rdfxml import CleanXml
+from .settings import Settings
 
 __all__ = [
     "FORMATS",
-    "MAX_XML_DEPTH",
     "DataFile",
     "StoreRecipe",
     "build_store",
@@ -40,7 +40,8 @@ __all__ = [
     "derive_direct_edges",
     "detect_format",
     "load_bytes",
-    "write_disk_store",
+    "load_file",
+    "write_nquads",
 ]
 
 #: Format names accepted by ``--format`` / ``format=``, mapped to Oxigraph's formats.
@@ -77,11 +78,6 @@ _EXTENSIONS: dict[str, str] = {
     ".n3": "n3",
 }
 _DIRECT_EDGE_RULE = "rules/direct-edges.rq"
-# Oxigraph's RDF/XML parser takes time quadratic in the element depth (measured: 20,000 levels, 2.8 s;
-# 100,000 levels in a 5 MB file, 3 minutes) and expands nested entities without limit ("billion
-# laughs": 30 s and gigabytes for a 1 KB file). So RDF/XML is read by expat first, which stops entity
-# amplification itself, and refused beyond this depth (real RDF/XML nests a few dozen levels).
-MAX_XML_DEPTH = 1_000
 # Oxigraph refuses a single token (literal or IRI) longer than its 16 MiB buffer with MemoryError.
 _PARSER_BUFFER = "Reached the buffer maximal size"
 # Files in graph/ that are not part of the data graph.
@@ -90,10 +86,16 @@ _NOT_DATA = {"shapes.ttl"}
 
 @dataclass(frozen=True)
 class DataFile:
-    """One RDF file to load, with an optional explicit format name (else from its extension)."""
+    """One RDF file to load, with an optional explicit format name (else from its extension).
+
+    ``origin`` is set on files kgexplorer wrote itself from another file: the N-Quads the parse worker
+    makes of a person's file (:mod:`kgexplorer.parse_worker`), or inferred triples. It names that source
+    in messages, and such a file is loaded in-process without being parsed in the worker again.
+    """
 
     path: str
     format: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,10 +190,15 @@ def detect_format(path: str, explicit: str | None = None) -> tuple[Any, bool]:
     return FORMATS[_EXTENSIONS[ext]], gz
 
 
-def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None = None) -> Any:
-    """Build the store a recipe describes (in memory, or an on-disk store opened read-only)."""
+def build_store(
+    recipe: StoreRecipe, *, progress: Callable[[str], None] | None = None, settings: Settings | None = None
+) -> Any:
+    """Build the store a recipe describes (in memory, or an on-disk store opened read-only).
+
+    ``settings`` gives the parsing limits (``max_xml_depth``, ``max_xml_expansion``).
+    """
     if recipe.store_dir:
-        store = _open_read_only(recipe.store_dir)
+        store = open_read_only(recipe.store_dir)
         if recipe.files or recipe.extra:
             raise GraphLoadError(
                 "an on-disk store cannot be combined with extra files; build a new store with "
@@ -202,7 +209,7 @@ def build_store(recipe: StoreRecipe, *, progress: Callable[[str], None] | None =
     for df in (*recipe.files, *recipe.extra):
         if progress:
             progress(f"loading {df.path}")
-        _load_file(store, df)
+        load_file(store, df, settings=settings)
     if recipe.derive_edges:
         derive_direct_edges(store)
     return store
@@ -215,11 +222,13 @@ def load_bytes(
     format: str | None = None,
     max_bytes: int | None = None,
     max_decompressed_bytes: int | None = None,
+    settings: Settings | None = None,
 ) -> Any:
     """Parse RDF bytes (e.g. an upload) into a new in-memory store; gzip is detected by the name.
 
     ``max_bytes`` caps the upload itself (the max_upload_mb setting) and ``max_decompressed_bytes`` what
-    a gzip file may expand to (the max_decompressed_mb setting: a gzip bomb stops with an error).
+    a gzip file may expand to (the max_decompressed_mb setting: a gzip bomb stops with an error);
+    ``settings`` gives the other parsing limits (``max_xml_depth``, ``max_xml_expansion``).
 
     >>> len(load_bytes(b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .", name="x.nt"))
     1
@@ -233,10 +242,8 @@ def load_bytes(
     fmt, gz = detect_format(name, format)
     if gz:
         data = _gunzip(data, name=name, limit=max_decompressed_bytes)
-    if fmt == ox.RdfFormat.RDF_XML:
-        _check_xml(io.BytesIO(data), name)
     store = ox.Store()
-    _parse_into(store, io.BytesIO(data), fmt, name)
+    _parse_into(store, _readable(io.BytesIO(data), fmt, name, settings or Settings()), fmt, name)
     return store
 
 
@@ -259,20 +266,28 @@ def _gunzip(data: bytes, *, name: str, limit: int | None) -> bytes:
     return bytes(out)
 
 
-def _load_file(store: Any, df: DataFile) -> None:
-    path = df.path
+def _readable(stream: IO[bytes], fmt: Any, name: str, settings: Settings) -> IO[bytes]:
+    """What Oxigraph reads of a file: the bytes themselves, or for RDF/XML the text expat read (see rdfxml.py)."""
+    if fmt != ox.RdfFormat.RDF_XML:
+        return stream
+    xml = CleanXml(stream, name, max_depth=settings.max_xml_depth, max_expansion=settings.max_xml_expansion)
+    return cast(IO[bytes], xml)
+
+
+def load_file(store: Any, df: DataFile, *, settings: Settings | None = None, bulk: bool = False) -> None:
+    """Parse one file into ``store`` in this process (``bulk``: with Oxigraph's bulk loader, for an on-disk
+    store being built). Raises :class:`~kgexplorer.errors.GraphLoadError` naming the file (its ``origin``
+    when it has one); the caller drops the store then."""
+    path, name = df.path, df.origin or df.path
     fmt, gz = detect_format(path, df.format)
     if not os.path.isfile(path):
-        raise GraphLoadError(f"cannot read {path}: no such file; check the path", path=path)
+        raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
     try:
         stream = _open_binary(path, gz)
     except OSError as exc:
-        raise GraphLoadError(f"cannot read {path}: {exc.strerror}; check the path and permissions", path=path) from None
+        raise GraphLoadError(f"cannot read {name}: {exc.strerror}; check the path and permissions", path=name) from None
     with stream:
-        if fmt == ox.RdfFormat.RDF_XML:
-            _check_xml(stream, path)
-            stream.seek(0)
-        _parse_into(store, stream, fmt, path)
+        _parse_into(store, _readable(stream, fmt, name, settings or Settings()), fmt, name, bulk=bulk)
 
 
 def _open_binary(path: str, gz: bool) -> IO[bytes]:
@@ -293,18 +308,122 @@ def _parse_into(store: Any, stream: IO[bytes], fmt: Any, name: str, *, bulk: boo
             store.bulk_load(stream, format=fmt)
         else:
             store.load(stream, format=fmt)
-    except SyntaxError as exc:
-        raise _syntax_error(exc, fmt, name) from None
-    except MemoryError as exc:
-        raise _too_large(exc, name) from None
-    except (OSError, EOFError, ValueError, zlib.error) as exc:
-        raise GraphLoadError(
-            f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file",
-            path=name,
-        ) from None
+    except (SyntaxError, MemoryError, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise _load_error(exc, fmt, name) from None
 
 
-def _too_large(exc: MemoryError, name: str) -> GraphLoadError:
+def _load_error(exc: BaseException, fmt: Any, name: str, *, memory_note: str = "") -> GraphLoadError:
+    """The GraphLoadError for what a parser raised: a syntax error, no room, or an unreadable file."""
+    if isinstance(exc, SyntaxError):
+        return _syntax_error(exc, fmt, name)
+    if isinstance(exc, MemoryError):
+        return _too_large(exc, name, memory_note=memory_note)
+    return GraphLoadError(
+        f"cannot read {os.path.basename(name)}: {exc}; check that it is a complete {fmt.name} file", path=name
+    )
+
+
+def write_nquads(
+    df: DataFile,
+    target: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    settings: Settings | None = None,
+    max_decompressed_bytes: int | None = None,
+    memory_note: str = "",
+) -> int:
+    """Parse one RDF file and write what it holds to ``target`` as N-Quads; returns the number of quads.
+
+    The file streams through (the parser's quads go straight to the file), so memory stays small however
+    large the file is. ``name`` is the file's name in messages (an upload's own name; default its path).
+    ``max_decompressed_bytes`` caps what a gzip file may expand to; ``memory_note`` is added to the message of
+    a file that needs more memory than there is (which limit that was). Raises
+    :class:`~kgexplorer.errors.GraphLoadError` like every loader, and then ``target`` is removed: nothing of
+    a file that fails is ever kept. Blank nodes are numbered in order (every load renames them anyway), so
+    the same file always gives the same N-Quads.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     source = Path(folder) / "a.ttl"
+    ...     _ = source.write_text("[] <http://example.org/p> 1 .")
+    ...     write_nquads(DataFile(str(source)), Path(folder) / "a.nq")
+    ...     (Path(folder) / "a.nq").read_text()
+    1
+    '_:b0 <http://example.org/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\\n'
+    """
+    shown = name or df.path
+    fmt, gz = detect_format(shown if df.format is None and name else df.path, df.format)
+    if not os.path.exists(df.path) or os.path.isdir(df.path):  # a named pipe is fine: it streams
+        raise GraphLoadError(f"cannot read {shown}: no such file; check the path", path=shown)
+    limits = settings or Settings()
+    count = 0
+    try:
+        with _open_binary(df.path, gz) as raw, open(target, "wb") as out:
+            stream: IO[bytes] = raw
+            if gz and max_decompressed_bytes is not None:
+                stream = cast(IO[bytes], _Capped(raw, max_decompressed_bytes, shown))
+            quads = ox.parse(_readable(stream, fmt, shown, limits), format=fmt)
+
+            def numbered() -> Iterable[Any]:
+                # Blank nodes are numbered in order of appearance (b0, b1 …), so the same file always gives
+                # the same N-Quads (parsers name anonymous nodes at random): caches keyed by content work.
+                nonlocal count
+                blank, quad_type = ox.BlankNode, ox.Quad
+                ids: dict[Any, Any] = {}
+
+                def renamed(node: Any) -> Any:
+                    new = ids.get(node)
+                    if new is None:
+                        new = ids[node] = blank(f"b{len(ids)}")
+                    return new
+
+                for quad in quads:
+                    count += 1
+                    s, o, g = quad.subject, quad.object, quad.graph_name
+                    if type(s) is blank or type(o) is blank or type(g) is blank:
+                        yield quad_type(
+                            renamed(s) if type(s) is blank else s,
+                            quad.predicate,
+                            renamed(o) if type(o) is blank else o,
+                            renamed(g) if type(g) is blank else g,
+                        )
+                    else:
+                        yield quad
+
+            ox.serialize(numbered(), out, format=ox.RdfFormat.N_QUADS)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        if isinstance(exc, (SyntaxError, MemoryError, OSError, EOFError, ValueError, zlib.error)):
+            if isinstance(exc, OSError) and exc.filename == os.fspath(target):
+                raise GraphLoadError(f"cannot write the parsed {shown} to {target}: {exc.strerror}") from None
+            raise _load_error(exc, fmt, shown, memory_note=memory_note) from None
+        raise
+    return count
+
+
+class _Capped:
+    """A decompressing stream that raises GraphLoadError past ``limit`` bytes (a gzip bomb)."""
+
+    def __init__(self, stream: IO[bytes], limit: int, name: str) -> None:
+        self._stream = stream
+        self._left = limit
+        self._limit = limit
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            raise GraphLoadError(
+                f"{self._name} expands to more than {_size(self._limit)} when decompressed (the "
+                "max_decompressed_mb setting); upload a smaller file or raise the setting",
+                path=self._name,
+            )
+        return data
+
+
+def _too_large(exc: MemoryError, name: str, *, memory_note: str = "") -> GraphLoadError:
     """The GraphLoadError for a parser that ran out of room: one huge term, or the whole file."""
     if _PARSER_BUFFER in str(exc):
         return GraphLoadError(
@@ -313,78 +432,10 @@ def _too_large(exc: MemoryError, name: str) -> GraphLoadError:
             path=name,
         )
     return GraphLoadError(
-        f"{os.path.basename(name)} needs more memory than is available to load it; load a smaller file, or "
-        "build an on-disk store with kgexplorer load",
+        f"{os.path.basename(name)} needs more memory than is available to load it{memory_note}; load a smaller "
+        "file, or build an on-disk store with kgexplorer load",
         path=name,
     )
-
-
-def _check_xml(stream: IO[bytes], name: str) -> None:
-    """Refuse RDF/XML that declares external entities, expands entities explosively ("billion laughs") or
-    nests deeper than :data:`MAX_XML_DEPTH`. expat never fetches anything (no external-entity handler is
-    set). Other XML errors are left to Oxigraph, which reports them in RDF terms.
-    """
-    import pyexpat
-
-    parser = pyexpat.ParserCreate()
-    depth = 0
-
-    def start(_name: str, _attrs: Any) -> None:
-        nonlocal depth
-        depth += 1
-        if depth > MAX_XML_DEPTH:
-            raise _TooDeep
-
-    def end(_name: str) -> None:
-        nonlocal depth
-        depth -= 1
-
-    def entity(name: str, _param: int, _value: Any, _base: Any, system_id: Any, public_id: Any, _notation: Any) -> None:
-        if system_id is not None or public_id is not None:
-            raise _External(f"{name} = {system_id or public_id}")
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.EntityDeclHandler = entity
-    short = os.path.basename(name)
-    try:
-        parser.ParseFile(stream)
-    except _External as exc:
-        raise GraphLoadError(
-            f"{short} declares an external XML entity ({exc}), which kgexplorer never reads: it would fetch "
-            "a URL or read a local file. Put the text into the file itself, or remove the <!ENTITY> declaration",
-            path=name,
-            line=parser.CurrentLineNumber,
-            column=parser.CurrentColumnNumber + 1,
-        ) from None
-    except _TooDeep:
-        raise GraphLoadError(
-            f"{short} nests XML elements more than {MAX_XML_DEPTH:,} levels deep, more than kgexplorer reads; "
-            "flatten the RDF/XML (give nested resources their own rdf:Description) or convert it to Turtle",
-            path=name,
-            line=parser.CurrentLineNumber,
-            column=parser.CurrentColumnNumber + 1,
-        ) from None
-    except pyexpat.ExpatError as exc:
-        if exc.code == pyexpat.errors.codes[pyexpat.errors.XML_ERROR_AMPLIFICATION_LIMIT_BREACH]:
-            raise GraphLoadError(
-                f"{short} declares XML entities that expand to far more text than the file holds (an entity "
-                f"expansion or 'billion laughs' attack) at line {exc.lineno}; it is not loaded. Remove the "
-                "nested <!ENTITY> declarations",
-                path=name,
-                line=exc.lineno,
-                column=exc.offset + 1,
-            ) from None
-    except (OSError, EOFError, zlib.error):
-        pass  # the parse that follows reports an unreadable file with its own message
-
-
-class _TooDeep(Exception):
-    """Raised from expat's handler to stop at MAX_XML_DEPTH."""
-
-
-class _External(Exception):
-    """Raised from expat's handler at an external entity declaration (SYSTEM or PUBLIC)."""
 
 
 def _syntax_error(exc: SyntaxError, fmt: Any, name: str) -> GraphLoadError:
@@ -418,89 +469,6 @@ def derive_direct_edges(store: Any) -> int:
     triples = list(store.query(rule, use_default_graph_as_union=True))
     store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     return len(store) - before
-
-
-def _open_read_only(path: str) -> Any:
-    if not os.path.isdir(path):
-        raise GraphLoadError(f"no store at {path}; build one with: kgexplorer load FILES --store {path}", path=path)
-    try:
-        return ox.Store.read_only(path)
-    except OSError as exc:
-        raise GraphLoadError(
-            f"{path} is not a readable kgexplorer store ({exc}); rebuild it with kgexplorer load FILES --store {path}",
-            path=path,
-        ) from None
-
-
-def write_disk_store(
-    files: Sequence[DataFile],
-    directory: str,
-    *,
-    derive_edges: bool = True,
-    extra_quads: Iterable[Any] = (),
-    progress: Callable[[str], None] | None = None,
-) -> int:
-    """Bulk-load files into a new on-disk store at ``directory``; returns the number of quads.
-
-    The store is written to a temporary folder beside the target and renamed at the end, so a crash or
-    a bad file leaves either the old store or the new one, never half of one. An existing ``directory``
-    is replaced only when it is an earlier store (or empty).
-    """
-    target = Path(directory).resolve()
-    if target.exists() and not (target.is_dir() and _looks_like_store(target)):
-        # A load replaces the folder it writes to; never let a typo replace someone's documents.
-        raise GraphLoadError(
-            f"{directory} already exists and is not a kgexplorer store, so it was left alone; give a new "
-            "folder name (or an existing store to replace) to --store",
-            path=str(directory),
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.loading-", dir=target.parent))
-    try:
-        store = ox.Store(str(tmp))
-        for df in files:
-            fmt, gz = detect_format(df.path, df.format)
-            if not os.path.isfile(df.path):
-                raise GraphLoadError(f"cannot read {df.path}: no such file; check the path", path=df.path)
-            started = time.perf_counter()
-            if progress:
-                progress(f"loading {df.path}")
-            if fmt == ox.RdfFormat.RDF_XML:
-                with _open_binary(df.path, gz) as stream:
-                    _check_xml(stream, df.path)
-            # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
-            # temporary folder, with whatever was written, is deleted below: a half store is never kept.
-            # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
-            with _open_binary(df.path, gz) as stream:
-                _parse_into(store, stream, fmt, df.path, bulk=True)
-            if progress:
-                progress(f"loaded {df.path} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
-        store.bulk_extend(extra_quads)
-        if derive_edges:
-            derived = derive_direct_edges(store)
-            if progress and derived:
-                progress(f"derived {derived:,} direct edges from claims")
-        store.flush()
-        store.optimize()
-        count = len(store)
-        del store
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(backup)
-            tmp.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            tmp.rename(target)
-        return count
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _looks_like_store(path: Path) -> bool:
-    """True for an Oxigraph (RocksDB) store folder, or an empty folder: the only folders a load may replace."""
-    names = {p.name for p in path.iterdir()}
-    return not names or ({"CURRENT", "IDENTITY"} <= names and any(n.startswith("MANIFEST-") for n in names))
 
 
 def _size(n: int) -> str:

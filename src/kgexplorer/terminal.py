@@ -5,6 +5,11 @@ The CLI is a thin shell: each command reads its options, calls the library and p
 the settings, the lesson check, the version line) is made here, so it can be tested and reused without
 click. Heavy modules are imported inside the functions that need them: ``kgexplorer --help`` stays quick.
 
+Data never controls the terminal (:mod:`kgexplorer.control_chars`): text for people passes through
+:func:`for_people` (escape sequences, C1 controls, bidi and zero-width characters shown escaped), error
+lines through :func:`one_line`, JSON and RDF write such characters with their own escapes (the data stays
+exact), and CSV and TSV are escaped when written to a terminal, exact when piped.
+
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
 ...     print(hits_text(kg.search("special K", limit=1), text="special K"), end="")
@@ -20,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .control_chars import json_safe, printable, rdf_safe
 from .errors import KgExplorerError, QueryError
 from .settings import describe_settings
 
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from .curation import Problem
     from .entity import EntityCard
     from .gallery import GalleryQuery
+    from .knowledge_graph import KnowledgeGraph
     from .lessons import LessonProblem
     from .query import QueryResult
     from .search import SearchHit
@@ -37,12 +44,16 @@ __all__ = [
     "Printout",
     "card_json",
     "endpoint_banner",
+    "for_json",
+    "for_people",
     "format_mismatch",
     "gallery_listing",
     "hits_json",
     "hits_text",
     "lessons_report",
     "malformed_param",
+    "one_line",
+    "opening_notes",
     "param_texts",
     "read_query",
     "records_report",
@@ -65,6 +76,41 @@ class Printout:
 
     text: str
     note: str | None = None
+
+
+def for_people(text: str) -> str:
+    r"""Text for a person at a terminal: every control or invisible character but the newline escaped.
+
+    >>> print(for_people("Ketamine\x1b[2J\nnext line"))
+    Ketamine\x1b[2J
+    next line
+    """
+    return printable(text, keep="\n")
+
+
+def one_line(text: str) -> str:
+    r"""One line for a person (an error message, a search hit's field): newlines escaped too.
+
+    >>> print(one_line("no file data\n\u202e.ttl"))
+    no file data\n\u202e.ttl
+    """
+    return printable(text)
+
+
+def for_json(text: str) -> str:
+    r"""JSON text that is safe on a terminal and parses to the same data (unsafe characters as ``\uXXXX``)."""
+    return json_safe(text)
+
+
+def opening_notes(kg: KnowledgeGraph) -> list[str]:
+    """The ``note:`` lines saying what opening an on-disk store tidied up after an interrupted load.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     opening_notes(kg)
+    []
+    """
+    return [f"note: {note}" for note in (kg.generation.notes if kg.generation else ())]
 
 
 def version_text() -> str:
@@ -115,8 +161,8 @@ def hits_text(hits: Sequence[SearchHit], *, text: str) -> str:
         return f"No entity matches {text!r}. Try a shorter or different word.\n"
     lines = []
     for h in hits:
-        also = f"  (matched {h.matched!r})" if h.matched != h.label else ""
-        lines.append(f"{h.label}  [{h.kind}]  {shorten(h.iri)}{also}\n")
+        also = f"  (matched {one_line(repr(h.matched))})" if h.matched != h.label else ""
+        lines.append(f"{one_line(h.label)}  [{one_line(h.kind)}]  {one_line(shorten(h.iri))}{also}\n")
     return "".join(lines)
 
 
@@ -128,10 +174,12 @@ def hits_json(hits: Sequence[SearchHit]) -> str:
     ...     json.loads(hits_json(kg.search("Spravato", limit=1)))[0]["label"]
     'Esketamine'
     """
-    return json.dumps(
-        [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched} for h in hits],
-        indent=2,
-        ensure_ascii=False,
+    return for_json(
+        json.dumps(
+            [{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched} for h in hits],
+            indent=2,
+            ensure_ascii=False,
+        )
     )
 
 
@@ -143,7 +191,7 @@ def card_json(card: EntityCard) -> str:
     ...     json.loads(card_json(kg.entity("ketamine")))["ref"]["label"]
     'Ketamine'
     """
-    return json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False)
+    return for_json(json.dumps(dataclasses.asdict(card), indent=2, ensure_ascii=False))
 
 
 def format_mismatch(result: QueryResult, *, format: str | None) -> str | None:
@@ -168,11 +216,13 @@ def format_mismatch(result: QueryResult, *, format: str | None) -> str | None:
     return None
 
 
-def result_printout(result: QueryResult, *, format: str | None) -> Printout:
+def result_printout(result: QueryResult, *, format: str | None, terminal: bool = False) -> Printout:
     """A query result in ``format`` (None: the natural one for its kind), with a note when it was cut.
 
     Check the format with :func:`format_mismatch` first: a format that does not fit falls back to the
-    natural one here.
+    natural one here. The table is text for people (control characters escaped); JSON, Turtle, N-Triples
+    and JSON-LD write such characters with their own escapes; CSV and TSV, which have none, are escaped
+    when ``terminal`` is True (standard output is a terminal) and exact otherwise.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -180,17 +230,32 @@ def result_printout(result: QueryResult, *, format: str | None) -> Printout:
     >>> shown.text.splitlines()[0], shown.note.split(";")[0]
     ('s', 'note: the result was cut at 2 rows (--max-rows / the max_result_rows setting)')
     """
+    import dataclasses as dc
+
     from .query import AskResult, GraphResult
 
     if isinstance(result, AskResult):
         return Printout((result.to_json() if format == "json" else ("yes" if result.value else "no")) + "\n")
     if isinstance(result, GraphResult):
-        text = {"nt": result.to_ntriples, "jsonld": result.to_jsonld}.get(format or "turtle", result.to_turtle)()
+        fmt = format or "turtle"
+        if fmt == "jsonld":
+            text = for_json(result.to_jsonld())
+        else:
+            iris = (str(term) for t in result.triples for term in (t.subject, t.predicate, t.object))
+            if fmt == "turtle" and any(_has_unsafe(iri) for iri in iris):
+                # A prefixed name cannot hold an escape: write such a result with full IRIs.
+                result = dc.replace(result, prefixes={})
+            text = rdf_safe(result.to_ntriples() if fmt == "nt" else result.to_turtle())
     else:
-        writer = {"json": result.to_json, "csv": result.to_csv, "tsv": result.to_tsv}.get(
-            format or "table", result.to_table
-        )
-        text = writer() + ("\n" if format in (None, "table", "json") else "")
+        fmt = format or "table"
+        if fmt == "json":
+            text = for_json(result.to_json()) + "\n"
+        elif fmt in ("csv", "tsv"):
+            text = result.to_csv() if fmt == "csv" else result.to_tsv()
+            if terminal:  # no escapes in CSV or TSV: shown escaped on a terminal (the row ends are the terminal's)
+                text = printable(text.replace("\r\n", "\n"), keep="\n\t")
+        else:
+            text = for_people(result.to_table()) + "\n"
     note = None
     if result.truncated:
         note = (
@@ -198,6 +263,10 @@ def result_printout(result: QueryResult, *, format: str | None) -> Printout:
             "setting); add LIMIT or narrow the query"
         )
     return Printout(text, note)
+
+
+def _has_unsafe(text: str) -> bool:
+    return printable(text) != text
 
 
 def read_query(arg: str) -> str:

@@ -55,6 +55,7 @@ __all__ = [
     "open_in_explore",
     "param",
     "require_project_vocabulary",
+    "session_client",
     "set_data_source",
     "set_params",
     "short_name",
@@ -213,6 +214,16 @@ def disclaimer() -> None:
 def show_error(exc: KgExplorerError) -> None:
     """A friendly message instead of a traceback."""
     st.warning(md(str(exc)), icon="⚠️")  # messages quote what the user typed or put in the URL
+
+
+def session_client() -> str | None:
+    """This browser session as the client of its queries, so the query workers are shared fairly between
+    sessions (kgexplorer.scheduler): one session's runaway queries cannot hold every worker of the graph
+    the sessions share. None outside a Streamlit session."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return None if ctx is None else f"session:{ctx.session_id}"
 
 
 def param(name: str, default: str = "") -> str:

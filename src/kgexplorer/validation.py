@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraphLoadError
+from .parse_worker import parse_recipe
+from .settings import Settings
 from .store import DataFile, StoreRecipe, build_store, bundled_data_files, bundled_graph_dir
 
 __all__ = ["Problem", "ValidationReport", "validate"]
@@ -59,16 +61,28 @@ class ValidationReport:
         return "\n".join(lines).rstrip()
 
 
-def validate(files: Iterable[str] | None = None, *, format: str | None = None) -> ValidationReport:
-    """Validate RDF files (default: the bundled graph) against the kgexplorer shapes."""
+def validate(
+    files: Iterable[str | DataFile] | None = None, *, format: str | None = None, settings: Settings | None = None
+) -> ValidationReport:
+    """Validate RDF files (default: the bundled graph) against the kgexplorer shapes.
+
+    Files other than the bundled graph's are parsed in the parse worker (:mod:`kgexplorer.parse_worker`;
+    ``settings`` gives its limits), never in this process. ``format`` applies to files given as paths.
+    """
     import pyshacl
     from rdflib import Graph
 
-    data_files = [str(p) for p in files] if files is not None else [str(p) for p in bundled_data_files()]
+    given = list(files) if files is not None else [str(p) for p in bundled_data_files()]
+    data_files = [f if isinstance(f, DataFile) else DataFile(str(f), format) for f in given]
     ontology = str(bundled_graph_dir() / "ontology.ttl")
-    inputs = [DataFile(ontology), *(DataFile(p, format) for p in data_files if p != ontology)]
+    inputs = [DataFile(ontology), *(f for f in data_files if f.path != ontology)]
     try:
-        store = build_store(StoreRecipe(files=tuple(inputs), derive_edges=False))
+        recipe, parsed = parse_recipe(StoreRecipe(files=tuple(inputs), derive_edges=False), settings=settings)
+        try:
+            store = build_store(recipe, settings=settings)
+        finally:
+            if parsed is not None:
+                parsed.close()
     except GraphLoadError as exc:
         if exc.path is None or not Path(exc.path).is_file():
             raise
@@ -84,15 +98,16 @@ def validate(files: Iterable[str] | None = None, *, format: str | None = None) -
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
     problems = _problems(results, shapes)
-    return ValidationReport(bool(conforms) and not problems, tuple(problems), tuple(data_files))
+    names = tuple(f.origin or f.path for f in data_files)
+    return ValidationReport(bool(conforms) and not problems, tuple(problems), names)
 
 
 def _to_rdflib(store: Any) -> Any:
     """The store's triples (every graph merged) as an rdflib Graph, for pyshacl.
 
-    Files are parsed by the same loader as every other load (Oxigraph, through :func:`build_store`), never
-    by rdflib: rdflib's JSON-LD parser fetches a remote ``@context`` from the network, and its errors lack
-    the line and column the loader gives.
+    Files are parsed by the same loader as every other load (Oxigraph, in the parse worker), never by
+    rdflib: rdflib's JSON-LD parser fetches a remote ``@context`` from the network, and its errors lack the
+    line and column the loader gives.
     """
     import pyoxigraph as ox
     from rdflib import BNode, Graph, Literal, URIRef

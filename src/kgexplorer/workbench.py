@@ -94,12 +94,14 @@ def run_query(
     *,
     question: GalleryQuery | None = None,
     values: Mapping[str, Term] | None = None,
+    client: str | None = None,
 ) -> QueryRun:
     """Run a user's query safely; with a gallery ``question``, bind its parameters (checked) first.
 
     The text may be the question's own or an edited copy: the values are added as a ``VALUES`` block
     after its first top-level ``WHERE {`` either way. Raises the errors of :meth:`KnowledgeGraph.sparql`
-    (syntax with line and column, refused queries, time limit).
+    (syntax with line and column, refused queries, time limit), which runs it as ``client`` (the app's
+    session: see :mod:`kgexplorer.scheduler`).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> from kgexplorer.gallery import get_query
@@ -114,10 +116,10 @@ def run_query(
     if question is not None:
         edited = dataclasses.replace(question, text=text)
         sent = edited.bind(values)
-        result = edited.run(kg, values)
+        result = edited.run(kg, values, client=client)
     else:
         sent = text
-        result = kg.sparql(text)
+        result = kg.sparql(text, client=client)
     seconds = time.perf_counter() - started
     notice = ""
     if isinstance(result, (SelectResult, GraphResult)) and result.truncated:

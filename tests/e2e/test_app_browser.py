@@ -239,8 +239,9 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
 def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], tmp_path: Any) -> None:
     """`kgexplorer --store DIR app`: every page works on that store (generic RDF: names from rdfs:label)."""
     browser = app[1]  # one Playwright per process: a second sync_playwright() inside the first one fails
+    from kgexplorer.bulk_load import write_disk_store
     from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
-    from kgexplorer.store import DataFile, write_disk_store
+    from kgexplorer.store import DataFile
 
     data = tmp_path / "people.ttl"
     data.write_text(

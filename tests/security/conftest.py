@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer.store import DataFile, bundled_data_files, write_disk_store
+from kgexplorer.bulk_load import write_disk_store
+from kgexplorer.store import DataFile, bundled_data_files
 
 from .support import HOSTILE_TTL, ROOT, SECRET_BODY, Listener, digest
 

@@ -59,7 +59,7 @@ def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
         (["--data", str(laughs), "stats"], "billion laughs"),
         (["--data", str(tmp / "notes.docx"), "stats"], "cannot tell the RDF format"),
         (["--store", str(tmp / "nowhere"), "stats"], "kgexplorer load"),
-        (["--store", str(documents), "stats"], "not a readable kgexplorer store"),
+        (["--store", str(documents), "stats"], "no store at"),
         (["show", "no such thing at all"], "no entity called"),
         (["--setting", "max_result_rows", "lots", "stats"], "must be a whole number"),
         (["--setting", "no_such_setting", "1", "stats"], "unknown setting"),

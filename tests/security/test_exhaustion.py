@@ -19,14 +19,16 @@ from typing import Any
 
 import pytest
 
-from kgexplorer import GraphLoadError, KnowledgeGraph, QueryTimeout, QueryTooLarge
+from kgexplorer import GraphLoadError, KnowledgeGraph, QueryTimeout, QueryTooLarge, Settings
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.search import LabelIndex
-from kgexplorer.store import MAX_XML_DEPTH, DataFile, load_bytes, write_disk_store
+from kgexplorer.store import DataFile, load_bytes
 from kgexplorer.validation import validate
 
 pytestmark = pytest.mark.xdist_group("security_exhaustion")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+MAX_XML_DEPTH = Settings().max_xml_depth
 EX = "http://example.org/"
 
 
@@ -119,7 +121,7 @@ def test_a_few_plain_xml_entities_still_load() -> None:
 
 @pytest.mark.parametrize("loader", sorted(LOADERS))
 def test_deeply_nested_rdf_xml_is_refused(tmp_path: Path, loader: str) -> None:
-    """Oxigraph's RDF/XML parser is quadratic in depth (100,000 levels: 3 minutes); past MAX_XML_DEPTH is refused."""
+    """Oxigraph's RDF/XML parser is quadratic in depth (100,000 levels: 3 minutes); past max_xml_depth is refused."""
     with pytest.raises(GraphLoadError, match="levels deep") as info:
         LOADERS[loader]("deep.rdf", deep_rdfxml(MAX_XML_DEPTH + 1), tmp_path)
     assert info.value.line == 2

@@ -19,10 +19,11 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, QueryNotAllowed, Settings
+from kgexplorer.bulk_load import write_disk_store
 from kgexplorer.cli import cli
 from kgexplorer.datasources import Upload, check_uploads, open_endpoint
 from kgexplorer.server import create_app
-from kgexplorer.store import DataFile, load_bytes, write_disk_store
+from kgexplorer.store import DataFile, load_bytes
 from kgexplorer.validation import validate
 from kgexplorer.workbench import run_query
 
