@@ -99,10 +99,7 @@ KNOWN_THERAPY_GAPS = {
     ("krupitsky_2002", "integration_sessions"): "the record lists ketamine-assisted psychotherapy only",
     ("bogenschutz_2022", "psilocybin_assisted_therapy"): "the record lists MET and CBT, not the drug-assisted therapy",
 }
-KNOWN_SPECIES_GAPS = {
-    ("ketamine", "trkb"): "the claim now rests only on a review (Yang 2019) whose record names no species, though its "
-    "finding says the evidence is from rodents",
-}
+KNOWN_SPECIES_GAPS: dict[tuple[str, str], str] = {}
 
 
 class Graph:

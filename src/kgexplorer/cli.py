@@ -440,6 +440,20 @@ def records_check(graph_dir: Path | None) -> None:
         raise SystemExit(1)
 
 
+@records.command("sample")
+@_graph_option
+@click.option("--seed", type=int, default=14, show_default=True, help="The seed: the same seed draws the same claims.")
+@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many claims to draw.")
+@_friendly
+def records_sample(graph_dir: Path | None, seed: int, count: int) -> None:
+    """Draw claims at random (reproducibly) with their sources' identifiers and reported results, to check them."""
+    from .curation.reader import load_records
+    from .curation.sample import sample_claims
+
+    folder = graph_dir or bundled_graph_dir()
+    click.echo(terminal.sampled_claims(sample_claims(load_records(folder / "records"), seed=seed, count=count)))
+
+
 @records.command("build")
 @_graph_option
 @_friendly

@@ -31,6 +31,7 @@ from .settings import describe_settings
 
 if TYPE_CHECKING:
     from .curation import Problem
+    from .curation.sample import SampledClaim
     from .entity import EntityCard
     from .gallery import GalleryQuery
     from .knowledge_graph import KnowledgeGraph
@@ -58,6 +59,7 @@ __all__ = [
     "read_query",
     "records_report",
     "result_printout",
+    "sampled_claims",
     "settings_listing",
     "settings_summary",
     "version_text",
@@ -337,6 +339,19 @@ def records_report(problems: Sequence[Problem], *, built: bool, changed: Sequenc
         return "Built the Turtle from the records: every file was already up to date."
     names = ", ".join(str(path) for path in changed)
     return f"Built the Turtle from the records: {len(changed)} file{'s' if len(changed) > 1 else ''} changed ({names})."
+
+
+def sampled_claims(samples: Sequence[SampledClaim]) -> str:
+    """Drawn claims as numbered blocks: the claim, its explanation, each source with its ids and result."""
+    lines = []
+    for i, sample in enumerate(samples, start=1):
+        lines.append(f"{i}. {printable(sample.claim)}")
+        lines.append(f"   {printable(sample.explanation)}")
+        for ev in sample.evidence:
+            ids = "; ".join(ev.identifiers) or ev.canonical
+            lines.append(f"   - {printable(ev.label)} [{printable(ids)}] ({ev.direction})")
+            lines.append(f"     {printable(ev.reported_result)}")
+    return "\n".join(lines)
 
 
 def malformed_param(items: Sequence[str]) -> str | None:
