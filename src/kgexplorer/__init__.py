@@ -30,12 +30,16 @@ from .errors import (
 from .knowledge_graph import KnowledgeGraph
 from .labels import EntityRef
 from .network import Neighbourhood, PathSet, PathStep
+from .notebook import register as _register_notebook_display
 from .query import AskResult, GraphResult, QueryResult, SelectResult
 from .relations import RelationCount
 from .search import SearchHit
 from .settings import Settings, describe_settings
 from .stats import DatasetInfo, GraphStats
 from .terms import IRI, BlankNode, Literal, Triple
+
+# Jupyter shows views and entity cards (kgexplorer.notebook): the display is attached from the views' side.
+_register_notebook_display()
 
 
 def __getattr__(name: str) -> str:

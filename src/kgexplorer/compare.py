@@ -17,15 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from .claims import ClaimRow, claim_table
 from .errors import QueryError
 from .evidence import combine_directions
 from .labels import EntityRef, fetch_kinds
 from .terms import IRI
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # networkx is imported when a comparison is made
+    import networkx as nx
+
     from .knowledge_graph import KnowledgeGraph
 
 __all__ = ["ASPECTS", "Comparison", "ComparisonRow", "compare", "substance_choices"]
@@ -69,12 +69,6 @@ class Comparison:
             groups[r.aspect].append(r)
         return dict(groups)
 
-    def _repr_html_(self) -> str:
-        """Jupyter draws the view: its offline page in a sandboxed iframe (:func:`kgexplorer.export.export_iframe`)."""
-        from .export import export_iframe  # export imports this module
-
-        return export_iframe(self)
-
 
 def compare(kg: KnowledgeGraph, names: Sequence[str]) -> Comparison:
     """Compare 2 to 4 substances (names, labels, synonyms or IRIs)."""
@@ -88,6 +82,8 @@ def compare(kg: KnowledgeGraph, names: Sequence[str]) -> Comparison:
             f"compare works on substances; {', '.join(not_substances)} is not one. "
             "Pick substances such as ketamine, psilocybin or MDMA"
         )
+    import networkx as nx
+
     refs = tuple(EntityRef(i, kg.label(i), "Substance") for i in iris)
     label_of = {r.iri: r.label for r in refs}
     rows_by_item: dict[tuple[str, str], dict[str, list[ClaimRow]]] = defaultdict(lambda: defaultdict(list))

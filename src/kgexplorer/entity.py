@@ -199,53 +199,6 @@ class EntityCard:
         lines.append("\nEducational content, not medical advice.")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        """The card as HTML for notebooks (every data string escaped; links only to http(s) URLs)."""
-        import html
-
-        def esc(text: object) -> str:
-            return html.escape(str(text))
-
-        def a(label: str, url: str | None) -> str:
-            if url and url.startswith(("https://", "http://")):
-                return f'<a href="{esc(url)}" rel="noopener noreferrer" target="_blank">{esc(label)}</a>'
-            return esc(label)
-
-        parts = [f"<h3>{esc(self.label)} <small>({esc(self.ref.kind)})</small></h3>"]
-        if self.definition:
-            parts.append(f"<p>{esc(self.definition)}</p>")
-        if self.synonyms:
-            parts.append(f"<p><b>Also called:</b> {esc(', '.join(self.synonyms))}</p>")
-        if self.identifiers:
-            parts.append(
-                "<p><b>Identifiers:</b> "
-                + " · ".join(f"{esc(i.scheme)}: {a(i.value, i.url)}" for i in self.identifiers)
-                + "</p>"
-            )
-        for relation, claims in self.claims_by_relation().items():
-            items = []
-            for c in claims:
-                facts = ", ".join(
-                    x
-                    for x in (
-                        c.level,
-                        c.direction,
-                        "–".join(dict.fromkeys(c.years[:1] + c.years[-1:])),
-                        f"N={c.n}" if c.n else "",
-                    )
-                    if x
-                )
-                studies = "; ".join(a(s.label, s.url) for s in c.studies)
-                items.append(
-                    f"<li><b>{esc(c.other.label)}</b> ({esc(facts)}){' — contested' if c.contested else ''}"
-                    f"<br>{esc(c.explanation)}"
-                    + (f"<br><small>Evidence: {studies}</small>" if studies else "")
-                    + "</li>"
-                )
-            parts.append(f"<h4>{esc(relation)}</h4><ul>{''.join(items)}</ul>")
-        parts.append("<p><small>Educational content, not medical advice.</small></p>")
-        return "\n".join(parts)
-
     def claims_by_relation(self) -> dict[str, list[ClaimView]]:
         """Claims grouped by relation, strongest evidence first inside each group."""
         groups: dict[str, list[ClaimView]] = defaultdict(list)

@@ -119,12 +119,6 @@ class Neighbourhood:
         refs = [EntityRef(n, d["label"], d["kind"]) for n, d in self.graph.nodes(data=True)]
         return sorted(refs, key=lambda r: (r.iri != self.focus, r.kind == MORE, r.label.casefold()))
 
-    def _repr_html_(self) -> str:
-        """Jupyter draws the view: its offline page in a sandboxed iframe (:func:`kgexplorer.export.export_iframe`)."""
-        from .export import export_iframe  # export imports this module
-
-        return export_iframe(self)
-
 
 @dataclass(frozen=True)
 class PathStep:
@@ -152,12 +146,6 @@ class PathSet:
     max_length: int
     truncated: bool = False
     explanations: tuple[tuple[str, ...], ...] = field(default=())
-
-    def _repr_html_(self) -> str:
-        """Jupyter draws the view: its offline page in a sandboxed iframe (:func:`kgexplorer.export.export_iframe`)."""
-        from .export import export_iframe  # export imports this module
-
-        return export_iframe(self)
 
 
 def neighbourhood(
