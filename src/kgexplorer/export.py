@@ -26,9 +26,8 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-from .compare import Comparison
 from .errors import ExportError
 from .network import Neighbourhood, PathSet
 from .page import (
@@ -42,33 +41,24 @@ from .page import (
     view_block,
     view_data,
 )
-from .render import GraphView, clean_text, render
+from .picture import export_image
+from .render import GraphView, View, clean_text, render
 
 if TYPE_CHECKING:
     from .knowledge_graph import KnowledgeGraph
-    from .lesson_export import export_lesson_handout, export_lesson_html
-    from .picture import export_image
 
 __all__ = [
-    "ExportFile", "export_entity", "export_html", "export_iframe", "export_image", "export_lesson_handout",
-    "export_lesson_html", "export_view", "suggested_name", "write_export",
-]  # fmt: skip
+    "ExportFile",
+    "export_entity",
+    "export_html",
+    "export_iframe",
+    "export_view",
+    "suggested_name",
+    "write_export",
+]
 
-#: What exports: a neighbourhood, paths, a comparison, or a drawn view such as a query result's graph.
-View = Neighbourhood | PathSet | Comparison | GraphView
 _MEDIA = {"html": "text/html; charset=utf-8", "png": "image/png", "svg": "image/svg+xml"}
 _FRAME_HEIGHT_PX = 620  # about a laptop screen's worth of notebook, the graph and its legend in view
-# Moved to their own modules; still importable from here, lazily: picture imports this module, and
-# lesson_export imports picture, so importing them at the top would be circular.
-_MOVED = {"export_image": "picture", "export_lesson_html": "lesson_export", "export_lesson_handout": "lesson_export"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_MOVED[name]}", __package__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +104,7 @@ def export_iframe(view: View, *, kg: KnowledgeGraph | None = None) -> str:
 
     The page travels in ``srcdoc``, escaped, and the sandbox allows scripts but not the notebook's
     origin: the view cannot read or change the notebook page. ``Neighbourhood``, ``PathSet`` and
-    ``Comparison`` show themselves this way in Jupyter (``_repr_html_``, without ``kg``: no evidence).
+    ``Comparison`` show themselves this way in Jupyter (:mod:`kgexplorer.notebook`; without ``kg``: no evidence).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -150,8 +140,6 @@ def export_view(
     >>> out.name, out.media_type, out.data[:4]
     ('neighbourhood-of-psilocybin-1-step-deep.png', 'image/png', b'\\x89PNG')
     """
-    from .picture import export_image  # picture builds on this module
-
     if format not in _MEDIA:
         raise ExportError(f"export format must be one of {', '.join(_MEDIA)}, got {format!r}")
     if format == "html":

@@ -24,7 +24,7 @@ from .entity import EntityCard
 from .network import Neighbourhood, PathSet
 
 if TYPE_CHECKING:
-    from .export import View
+    from .render import View
 
 __all__ = ["card_html", "register", "view_html"]
 

@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import networkx as nx
 
 from .errors import ExportError
-from .export import View
 from .network import MORE
 from .page import NOTICE
-from .render import GraphView, clean_text, render
+from .render import GraphView, View, clean_text, render
 
 if TYPE_CHECKING:
     from .knowledge_graph import KnowledgeGraph

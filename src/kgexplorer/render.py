@@ -50,7 +50,9 @@ from .style import (
     kind_style,
 )  # fmt: skip
 
-__all__ = ["EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "clean_text", "render"]
+__all__ = [
+    "EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "View", "clean_text", "render",
+]  # fmt: skip
 
 
 _FOCUS_SIZE, _NODE_SIZE, _LAYOUT_SEED = 26, 16, 7
@@ -263,7 +265,12 @@ class GraphView:
         return GraphTable(tuple(NodeRow(n.label, n.kind, n.hops, n.id) for n in self.nodes), edges)
 
 
-def render(view: Neighbourhood | PathSet | Comparison | GraphView, *, settings: Settings | None = None) -> GraphView:
+#: What can be drawn (and exported): a neighbourhood, paths, a comparison, or a view already drawn such as a
+#: query result's graph (:func:`kgexplorer.results.result_graph`).
+View = Neighbourhood | PathSet | Comparison | GraphView
+
+
+def render(view: View, *, settings: Settings | None = None) -> GraphView:
     """Style a neighbourhood or a set of paths for drawing (see the module docstring). A view that is
     already drawn (e.g. a query result from :func:`kgexplorer.results.result_graph`) is returned as it is.
 
