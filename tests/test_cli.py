@@ -374,7 +374,7 @@ def test_app_passes_its_data_and_settings_to_the_app(tmp_path: Path, monkeypatch
     import os
     import subprocess
 
-    from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
+    from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 
     launched: list[list[str]] = []
     monkeypatch.setenv(APP_SOURCE_VARIABLE, "")  # restored after the test: app() writes it
@@ -383,7 +383,7 @@ def test_app_passes_its_data_and_settings_to_the_app(tmp_path: Path, monkeypatch
     result = CliRunner().invoke(
         cli, ["--store", str(tmp_path / "store"), "--setting", "max_view_nodes", "60", "app", "--port", "8765"]
     )
-    spec = AppSource.from_json(os.environ[APP_SOURCE_VARIABLE])
+    spec = DataOptions.from_json(os.environ[APP_SOURCE_VARIABLE])
 
     assert result.exit_code == 0, result.output
     assert launched

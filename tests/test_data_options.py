@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer import Settings
+from kgexplorer import SettingError, Settings
 from kgexplorer.data_options import DataOptions
 
 TINY = "@prefix ex: <http://example.org/> .\nex:ada a ex:Person ; ex:knows ex:charles .\n"
@@ -66,14 +66,24 @@ def test_open_adds_the_bundled_graph_when_asked(tiny: Path) -> None:
         assert kg.stats().triples > 1000
 
 
-def test_app_source_makes_paths_absolute(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_for_app_makes_paths_absolute(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     options = DataOptions(data=(tiny.name,), data_format="turtle", with_bundled=True, reasoning="rdfs")
 
-    source = options.app_source(settings=(("max_view_nodes", "60"),))
+    source = options.for_app(settings=(("max_view_nodes", "60"),))
 
     assert source.data == (str(tiny.resolve()),)
     assert (source.data_format, source.with_bundled, source.reasoning) == ("turtle", True, "rdfs")
     assert source.settings == (("max_view_nodes", "60"),)
-    assert DataOptions(store="st").app_source().store == str((tmp_path / "st").resolve())
-    assert DataOptions(endpoint="http://127.0.0.1:9/sparql").app_source().endpoint == "http://127.0.0.1:9/sparql"
+    assert DataOptions(store="st").for_app().store == str((tmp_path / "st").resolve())
+    assert DataOptions(endpoint="http://127.0.0.1:9/sparql").for_app().endpoint == "http://127.0.0.1:9/sparql"
+
+
+def test_the_options_travel_to_the_app_as_json_and_refuses_garbage() -> None:
+    """`kgexplorer app` describes its data in an environment variable; a broken one says how to start."""
+    spec = DataOptions(data=("/a.ttl", "/b.nt"), with_bundled=True, reasoning="rdfs", settings=(("max_depth", "2"),))
+
+    assert DataOptions.from_json(spec.to_json()) == spec
+    assert DataOptions.from_json(None) == DataOptions() == DataOptions.from_json("")
+    with pytest.raises(SettingError, match="start the app with 'kgexplorer app'"):
+        DataOptions.from_json('["not", "an", "object"]')

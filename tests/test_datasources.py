@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from tests.loopback import Listener
 
-from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, SettingError, Settings
+from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings
+from kgexplorer.data_options import DataOptions
 from kgexplorer.datasources import (
-    AppSource,
     Upload,
     bundled_source,
     check_uploads,
@@ -218,16 +218,6 @@ def test_files_larger_together_than_max_session_upload_mb_are_refused(scratch: P
         check_uploads([half, half], settings=limits)
 
 
-def test_the_app_source_travels_as_json_and_refuses_garbage() -> None:
-    """`kgexplorer app` describes its data in an environment variable; a broken one says how to start."""
-    spec = AppSource(data=("/a.ttl", "/b.nt"), with_bundled=True, reasoning="rdfs", settings=(("max_depth", "2"),))
-
-    assert AppSource.from_json(spec.to_json()) == spec
-    assert AppSource.from_json(None) == AppSource() == AppSource.from_json("")
-    with pytest.raises(SettingError, match="start the app with 'kgexplorer app'"):
-        AppSource.from_json('["not", "an", "object"]')
-
-
 def test_the_app_opens_an_on_disk_store_for_everyone_with_its_settings(tmp_path: Path) -> None:
     """--store DIR: every session shares the store (sessions cannot close it) with the --setting limits."""
     from kgexplorer.bulk_load import write_disk_store
@@ -236,7 +226,7 @@ def test_the_app_opens_an_on_disk_store_for_everyone_with_its_settings(tmp_path:
     data = tmp_path / "people.ttl"
     data.write_bytes(TTL)
     write_disk_store([DataFile(str(data))], str(tmp_path / "store"))
-    source = open_app_source(AppSource(store=str(tmp_path / "store"), settings=(("max_view_nodes", "40"),)))
+    source = open_app_source(DataOptions(store=str(tmp_path / "store"), settings=(("max_view_nodes", "40"),)))
     try:
         source.close()  # what a session does when it switches away: the shared graph stays open
         names = source.kg.sparql(NAMES)
@@ -253,7 +243,7 @@ def test_the_app_opens_files_merged_with_the_bundled_graph(tmp_path: Path) -> No
     """--data FILE --with-bundled: the project vocabulary is there, so every page works."""
     data = tmp_path / "people.ttl"
     data.write_bytes(TTL)
-    source = open_app_source(AppSource(data=(str(data),), with_bundled=True))
+    source = open_app_source(DataOptions(data=(str(data),), with_bundled=True))
     try:
         assert (source.kind, source.shared, source.uses_project_vocabulary) == ("files", True, True)
         assert source.label == "the bundled graph + people.ttl"
@@ -303,8 +293,8 @@ def test_open_endpoint_obeys_the_remote_endpoints_setting(local_endpoint: Counti
 
 
 def test_the_app_takes_remote_endpoints_from_its_settings(local_endpoint: CountingEndpoint) -> None:
-    """`kgexplorer --setting remote_endpoints 0 app` reaches the app as a setting pair of its AppSource."""
-    source = open_app_source(AppSource(settings=(("remote_endpoints", "0"),)))
+    """`kgexplorer --setting remote_endpoints 0 app` reaches the app as a setting pair of its DataOptions."""
+    source = open_app_source(DataOptions(settings=(("remote_endpoints", "0"),)))
     try:
         assert source.kg.settings.remote_endpoints == 0
         with pytest.raises(EndpointError, match="remote_endpoints setting is 0"):
@@ -317,7 +307,7 @@ def test_the_app_takes_remote_endpoints_from_its_settings(local_endpoint: Counti
 def test_the_apps_own_endpoint_is_opened_whatever_remote_endpoints_says(local_endpoint: CountingEndpoint) -> None:
     """`kgexplorer --endpoint URL --setting remote_endpoints 0 app`: the operator's endpoint is theirs to choose
     (like --data files); the setting still keeps visitors from opening endpoints of their own."""
-    source = open_app_source(AppSource(endpoint=local_endpoint.url, settings=(("remote_endpoints", "0"),)))
+    source = open_app_source(DataOptions(endpoint=local_endpoint.url, settings=(("remote_endpoints", "0"),)))
     try:
         assert (source.kind, source.shared) == ("endpoint", True)
         assert local_endpoint.requests >= 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
+from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 from kgexplorer.launcher import app_command, launch_app
 
 
@@ -34,7 +34,7 @@ def test_launch_app_announces_then_hands_the_source_to_the_app(monkeypatch: pyte
         return 3
 
     monkeypatch.setattr(subprocess, "call", call)
-    source = AppSource(store="/data/store", settings=(("max_view_nodes", "60"),))
+    source = DataOptions(store="/data/store", settings=(("max_view_nodes", "60"),))
 
     status = launch_app(source, host="127.0.0.1", port=8601, announce=events.append)
 
@@ -42,4 +42,4 @@ def test_launch_app_announces_then_hands_the_source_to_the_app(monkeypatch: pyte
     assert events == ["kgexplorer app: http://127.0.0.1:8601  (Ctrl+C stops it)", "call"]
     assert launched[0][launched[0].index("--server.port") + 1] == "8601"
     assert Path(launched[0][4]).name == "app.py"
-    assert AppSource.from_json(os.environ[APP_SOURCE_VARIABLE]) == source
+    assert DataOptions.from_json(os.environ[APP_SOURCE_VARIABLE]) == source

@@ -356,7 +356,7 @@ def app(obj: _Context, port: int, host: str) -> None:
     """
     if problem := obj.options.app_problem():
         raise click.UsageError(terminal.one_line(problem))
-    source = obj.options.app_source(settings=obj.setting_pairs)
+    source = obj.options.for_app(settings=obj.setting_pairs)
     raise SystemExit(launch_app(source, host=host, port=port, announce=click.echo))
 
 

@@ -3,9 +3,11 @@
 ``kgexplorer`` works on the bundled graph unless ``--data FILES`` (with ``--data-format``,
 ``--with-bundled``), ``--store DIR`` or ``--endpoint URL`` name other data, with ``--reasoning`` on top.
 :class:`DataOptions` holds those options, says why a combination cannot work (the CLI reports it as a
-usage error) and opens the :class:`~kgexplorer.knowledge_graph.KnowledgeGraph` they name, or describes
-it for the app (:class:`~kgexplorer.datasources.AppSource`). Heavy modules are imported only when a
-graph is opened, so ``kgexplorer --help`` stays quick.
+usage error) and opens the :class:`~kgexplorer.knowledge_graph.KnowledgeGraph` they name. It is also what
+``kgexplorer app`` hands the app (with the ``--setting`` pairs, paths made absolute: :meth:`DataOptions.for_app`):
+it travels to the Streamlit process as JSON in :data:`APP_SOURCE_VARIABLE`, where the app opens it for every
+session (:func:`kgexplorer.datasources.open_app_source`). Heavy modules are imported only when a graph is
+opened, so ``kgexplorer --help`` stays quick.
 
 >>> DataOptions(data=("a.ttl",), store="store").open_problem()
 'use only one of --data, --store'
@@ -16,22 +18,38 @@ True
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import SettingError
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .datasources import AppSource
     from .knowledge_graph import KnowledgeGraph
 
-__all__ = ["DataOptions"]
+__all__ = ["APP_SOURCE_VARIABLE", "DataOptions"]
+
+#: The environment variable through which ``kgexplorer app`` tells the app what to open (:meth:`DataOptions.to_json`).
+APP_SOURCE_VARIABLE = "KGEXPLORER_APP_SOURCE"
 
 
 @dataclass(frozen=True)
 class DataOptions:
-    """The global data options of ``kgexplorer``: all empty means the bundled graph."""
+    """The global data options of ``kgexplorer``: all empty means the bundled graph.
+
+    ``settings`` holds the ``--setting`` pairs when the options travel to the app (:meth:`for_app`):
+
+    >>> spec = DataOptions(store="/data/hetionet-store", settings=(("max_view_nodes", "300"),))
+    >>> DataOptions.from_json(spec.to_json()) == spec
+    True
+    >>> DataOptions.from_json("{not json")
+    Traceback (most recent call last):
+    ...
+    kgexplorer.errors.SettingError: the app's data description (KGEXPLORER_APP_SOURCE) is not valid JSON: ...
+    """
 
     data: tuple[str, ...] = ()
     data_format: str | None = None
@@ -39,6 +57,7 @@ class DataOptions:
     store: str | None = None
     endpoint: str | None = None
     reasoning: str | None = None
+    settings: tuple[tuple[str, str], ...] = ()
 
     def source_conflict(self) -> str | None:
         """Why the options name more than one source of data, or None when they name at most one.
@@ -105,21 +124,42 @@ class DataOptions:
             )
         return KnowledgeGraph.bundled(reasoning=self.reasoning, settings=settings)
 
-    def app_source(self, *, settings: tuple[tuple[str, str], ...] = ()) -> AppSource:
+    def for_app(self, *, settings: tuple[tuple[str, str], ...] = ()) -> DataOptions:
         """What the app should open for these options, paths made absolute, with the ``--setting`` pairs.
 
-        >>> source = DataOptions(store="hetionet-store").app_source(settings=(("max_view_nodes", "60"),))
+        >>> source = DataOptions(store="hetionet-store").for_app(settings=(("max_view_nodes", "60"),))
         >>> source.store == str(Path("hetionet-store").resolve()), source.settings
         (True, (('max_view_nodes', '60'),))
         """
-        from .datasources import AppSource
-
-        return AppSource(
+        return dataclasses.replace(
+            self,
             data=tuple(str(Path(d).resolve()) for d in self.data),
-            data_format=self.data_format,
-            with_bundled=self.with_bundled,
             store=str(Path(self.store).resolve()) if self.store else None,
-            endpoint=self.endpoint,
-            reasoning=self.reasoning,
             settings=settings,
         )
+
+    def to_json(self) -> str:
+        """The options as JSON (lists for tuples)."""
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DataOptions:
+        """Read :meth:`to_json`'s output; an empty or missing value means the bundled graph."""
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+            return cls(
+                data=tuple(str(d) for d in raw.get("data", ())),
+                data_format=raw.get("data_format"),
+                with_bundled=bool(raw.get("with_bundled", False)),
+                store=raw.get("store"),
+                endpoint=raw.get("endpoint"),
+                reasoning=raw.get("reasoning"),
+                settings=tuple((str(k), str(v)) for k, v in raw.get("settings", ())),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise SettingError(
+                f"the app's data description ({APP_SOURCE_VARIABLE}) is not valid JSON: {exc}; start the app "
+                "with 'kgexplorer app' (its --data, --store, --endpoint and --setting options write it)"
+            ) from None

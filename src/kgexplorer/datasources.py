@@ -21,8 +21,6 @@ kgexplorer vocabulary (kgx:), the report also holds the SHACL validation (:mod:`
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import re
 import shutil
@@ -35,7 +33,7 @@ from typing import Any, Literal
 
 from .data_options import DataOptions
 from .endpoint import RemoteBackend
-from .errors import EndpointError, GraphLoadError, KgExplorerError, SettingError
+from .errors import EndpointError, GraphLoadError, KgExplorerError
 from .knowledge_graph import KnowledgeGraph
 from .namespaces import KGX
 from .parse_worker import parse_files
@@ -52,9 +50,7 @@ from .terms import IRI
 from .validation import ValidationReport, validate
 
 __all__ = [
-    "APP_SOURCE_VARIABLE",
     "UPLOAD_EXTENSIONS",
-    "AppSource",
     "DataSource",
     "FileCheck",
     "SourceKind",
@@ -69,8 +65,6 @@ __all__ = [
 ]
 
 SourceKind = Literal["bundled", "files", "store", "endpoint"]
-#: The environment variable through which ``kgexplorer app`` tells the app what to open (:class:`AppSource`).
-APP_SOURCE_VARIABLE = "KGEXPLORER_APP_SOURCE"
 #: File name endings an upload may have (each also with ``.gz``), as the file picker lists them.
 UPLOAD_EXTENSIONS: tuple[str, ...] = ("ttl", "turtle", "nt", "ntriples", "nq", "nquads", "trig", "rdf", "owl", "xml")
 UPLOAD_EXTENSIONS += ("jsonld", "json", "n3", "gz")
@@ -198,61 +192,11 @@ def bundled_source(kg: KnowledgeGraph) -> DataSource:
     )
 
 
-@dataclass(frozen=True)
-class AppSource:
-    """What the app opens for every session: the bundled graph unless ``kgexplorer app`` was given
-    ``--data``, ``--store`` or ``--endpoint`` (and ``--setting`` pairs, ``--reasoning``).
+def open_app_source(spec: DataOptions) -> DataSource:
+    """Open what the app shows every session (the options ``kgexplorer app`` was given, with its ``--setting``
+    pairs: :meth:`~kgexplorer.data_options.DataOptions.for_app`), shared: sessions cannot close it.
 
-    It travels to the Streamlit process as JSON in :data:`APP_SOURCE_VARIABLE`:
-
-    >>> spec = AppSource(store="/data/hetionet-store", settings=(("max_view_nodes", "300"),))
-    >>> AppSource.from_json(spec.to_json()) == spec
-    True
-    >>> AppSource.from_json("{not json")
-    Traceback (most recent call last):
-    ...
-    kgexplorer.errors.SettingError: the app's data description (KGEXPLORER_APP_SOURCE) is not valid JSON: ...
-    """
-
-    data: tuple[str, ...] = ()
-    data_format: str | None = None
-    with_bundled: bool = False
-    store: str | None = None
-    endpoint: str | None = None
-    reasoning: str | None = None
-    settings: tuple[tuple[str, str], ...] = ()
-
-    def to_json(self) -> str:
-        """The description as JSON (lists for tuples)."""
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str | None) -> AppSource:
-        """Read :meth:`to_json`'s output; an empty or missing value means the bundled graph."""
-        if not text:
-            return cls()
-        try:
-            raw = json.loads(text)
-            return cls(
-                data=tuple(str(d) for d in raw.get("data", ())),
-                data_format=raw.get("data_format"),
-                with_bundled=bool(raw.get("with_bundled", False)),
-                store=raw.get("store"),
-                endpoint=raw.get("endpoint"),
-                reasoning=raw.get("reasoning"),
-                settings=tuple((str(k), str(v)) for k, v in raw.get("settings", ())),
-            )
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise SettingError(
-                f"the app's data description ({APP_SOURCE_VARIABLE}) is not valid JSON: {exc}; start the app "
-                "with 'kgexplorer app' (its --data, --store, --endpoint and --setting options write it)"
-            ) from None
-
-
-def open_app_source(spec: AppSource) -> DataSource:
-    """Open what the app shows every session (see :class:`AppSource`), shared: sessions cannot close it.
-
-    >>> source = open_app_source(AppSource(settings=(("max_view_nodes", "80"),)))
+    >>> source = open_app_source(DataOptions(settings=(("max_view_nodes", "80"),)))
     >>> source.kind, source.shared, source.kg.settings.max_view_nodes
     ('bundled', True, 80)
     >>> source.kg.close()
@@ -264,14 +208,7 @@ def open_app_source(spec: AppSource) -> DataSource:
         remote = _endpoint_source(spec.endpoint, settings, remote_endpoints=2)
         ours = remote.uses_project_vocabulary
         return DataSource(remote.kg, kind="endpoint", label=remote.label, uses_project_vocabulary=ours, owned=False)
-    options = DataOptions(
-        data=spec.data,
-        data_format=spec.data_format,
-        with_bundled=spec.with_bundled,
-        store=spec.store,
-        reasoning=spec.reasoning,
-    )
-    kg = options.open(settings=settings)
+    kg = spec.open(settings=settings)
     kind: SourceKind
     if spec.store:
         label, kind = f"the on-disk store {Path(spec.store).name}", "store"

@@ -1,9 +1,9 @@
 """Starting the Streamlit app from the command line (``kgexplorer app``).
 
 The app runs in its own process (``python -m streamlit run`` on the app script shipped with the
-package). What it opens for every visitor, an :class:`~kgexplorer.datasources.AppSource`, travels to
-that process as JSON in the environment variable
-:data:`~kgexplorer.datasources.APP_SOURCE_VARIABLE`, because Streamlit passes no arguments to a script.
+package). What it opens for every visitor, the command's :class:`~kgexplorer.data_options.DataOptions`,
+travels to that process as JSON in the environment variable
+:data:`~kgexplorer.data_options.APP_SOURCE_VARIABLE`, because Streamlit passes no arguments to a script.
 
 >>> app_command(Path("app.py"), host="127.0.0.1", port=8501)[1:5]
 ['-m', 'streamlit', 'run', 'app.py']
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .datasources import AppSource
+    from .data_options import DataOptions
 
 __all__ = ["app_command", "launch_app"]
 
@@ -47,16 +47,16 @@ def app_command(script: Path, *, host: str, port: int) -> list[str]:
     ]
 
 
-def launch_app(source: AppSource, *, host: str, port: int, announce: Callable[[str], None] | None = None) -> int:
+def launch_app(source: DataOptions, *, host: str, port: int, announce: Callable[[str], None] | None = None) -> int:
     """Run the app on ``source`` until it stops (Ctrl+C) and return its exit status.
 
     ``announce`` receives the app's address just before it starts. The source is written to
-    :data:`~kgexplorer.datasources.APP_SOURCE_VARIABLE` of this process, which the app inherits. (Not
+    :data:`~kgexplorer.data_options.APP_SOURCE_VARIABLE` of this process, which the app inherits. (Not
     run here: it starts a server; ``tests/test_launcher.py`` runs it with the process call replaced.)
     """
     import subprocess
 
-    from .datasources import APP_SOURCE_VARIABLE
+    from .data_options import APP_SOURCE_VARIABLE
     from .store import bundled_app_script
 
     script = bundled_app_script()

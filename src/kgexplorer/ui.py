@@ -23,7 +23,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from .datasources import APP_SOURCE_VARIABLE, AppSource, DataSource, open_app_source
+from .data_options import APP_SOURCE_VARIABLE, DataOptions
+from .datasources import DataSource, open_app_source
 from .errors import KgExplorerError
 from .render import GraphView
 
@@ -121,9 +122,9 @@ _PER_SOURCE_KEYS = (
 @st.cache_resource(show_spinner="Loading the knowledge graph…")
 def default_source() -> DataSource:
     """The app's data for every session, opened once per server process and shared read-only: the bundled
-    graph, or what ``kgexplorer app --data/--store/--endpoint`` named (:class:`~kgexplorer.datasources.AppSource`).
+    graph, or what ``kgexplorer app --data/--store/--endpoint`` named (:class:`~kgexplorer.data_options.DataOptions`).
     """
-    source = open_app_source(AppSource.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
+    source = open_app_source(DataOptions.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
     # The search index and a query worker get ready while the first page draws (on Hetionet the index
     # takes about 2 s); a search that comes sooner waits for it instead of building its own.
     threading.Thread(target=_warm_up, args=(source.kg,), name="kgexplorer-warm-up", daemon=True).start()

@@ -240,7 +240,7 @@ def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], t
     """`kgexplorer --store DIR app`: every page works on that store (generic RDF: names from rdfs:label)."""
     browser = app[1]  # one Playwright per process: a second sync_playwright() inside the first one fails
     from kgexplorer.bulk_load import write_disk_store
-    from kgexplorer.datasources import APP_SOURCE_VARIABLE, AppSource
+    from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
     from kgexplorer.store import DataFile
 
     data = tmp_path / "people.ttl"
@@ -250,7 +250,7 @@ def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], t
         encoding="utf-8",
     )
     write_disk_store([DataFile(str(data))], str(tmp_path / "store"))
-    env = {APP_SOURCE_VARIABLE: AppSource(store=str(tmp_path / "store")).to_json()}
+    env = {APP_SOURCE_VARIABLE: DataOptions(store=str(tmp_path / "store")).to_json()}
     with streamlit_app(ROOT / "app.py", tmp_path / "logs", env=env) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         outside = block_outside(page)
