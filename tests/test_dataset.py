@@ -7,7 +7,7 @@ import dataclasses
 import re
 
 from kgexplorer import IRI, KnowledgeGraph
-from kgexplorer.query import run_template
+from kgexplorer.backend import run_template
 from kgexplorer.store import StoreRecipe, build_store
 
 DATASET = "kg:dataset"

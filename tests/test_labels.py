@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from kgexplorer import KnowledgeGraph
+from kgexplorer.backend import run_template
 from kgexplorer.labels import KINDS, LABEL_PREDICATES, fetch_kinds, fetch_labels, is_name_predicate, kind_of, local_name
 from kgexplorer.namespaces import KG, KGX
-from kgexplorer.query import SelectResult, run_template
+from kgexplorer.query import SelectResult
 from kgexplorer.store import DataFile, StoreRecipe, build_store
 from kgexplorer.terms import Term
 

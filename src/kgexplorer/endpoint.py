@@ -9,7 +9,7 @@ Oxigraph answers HTTP 200 with a cut-short body when it cancels a query
 :class:`~kgexplorer.errors.EndpointError` that names the endpoint and says what to do.
 
 Search cannot download every label of a large endpoint, so :func:`candidate_index` asks for the labels
-containing the words typed (bound as literals with :func:`~kgexplorer.query.values_clause`, never pasted
+containing the words typed (bound as literals with :func:`~kgexplorer.backend.values_clause`, never pasted
 into the query) and ranks only those, exactly as the local index ranks them.
 
 Which endpoints may be reached is the ``remote_endpoints`` setting, enforced here and nowhere else: 0
@@ -47,16 +47,16 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import pyoxigraph as ox
 
 from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
+from .backend import Backend, bind_values
 from .errors import EndpointError, SettingError
 from .guard import CheckedQuery, prepare_query
-from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, Backend, fetch_kinds, label_pattern
+from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, fetch_kinds, label_pattern
 from .namespaces import prefix_block
 from .query import (
     AskResult,
     GraphResult,
     QueryResult,
     SelectResult,
-    bind_values,
     graph_from_oxigraph,
     select_from_oxigraph,
 )
@@ -152,7 +152,7 @@ class _Body(io.RawIOBase):
 
 
 class RemoteBackend:
-    """Queries on a remote SPARQL 1.1 endpoint; implements :class:`kgexplorer.labels.Backend`.
+    """Queries on a remote SPARQL 1.1 endpoint; implements :class:`kgexplorer.backend.Backend`.
 
     ``timeout_s`` (the ``endpoint_timeout_s`` setting) limits the library's own template queries; user
     queries (:meth:`query`) bring their own limit. ``remote_endpoints`` (the setting of that name) says

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .backend import Backend
 from .evidence import DIRECTIONS, level_by_iri
-from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
+from .labels import EntityRef, fetch_kinds, fetch_labels
 from .namespaces import KGX, RDF, RDFS, SKOS
 from .terms import IRI, Literal, Term
 

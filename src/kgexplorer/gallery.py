@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, cast, get_args
 
+from .backend import values_clause
 from .errors import QueryError, QuerySyntaxError
 from .labels import KINDS, EntityRef, fetch_kinds
 from .namespaces import KGX, PREFIXES
-from .query import QueryResult, values_clause
+from .query import QueryResult
 from .store import bundled_graph_dir
 from .terms import IRI, BlankNode, Term
 

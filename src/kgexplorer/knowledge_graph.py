@@ -26,15 +26,15 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .backend import Backend, LocalBackend
 from .disk_store import Generation, open_generation
 from .entity import EntityCard, build_card
 from .errors import QueryError
 from .evidence import level
 from .guard import prepare_query
-from .labels import Backend
 from .network import Neighbourhood, PathSet, neighbourhood
 from .parse_worker import ParsedFiles, parse_recipe
-from .query import LocalBackend, QueryResult, SelectResult
+from .query import QueryResult, SelectResult
 from .relations import RelationCount
 from .relations import relations as relations_of
 from .remote_paths import find_remote_paths

@@ -14,14 +14,13 @@ against 620 ms); the card of a Hetionet hub gene spent 11.5 s of its 11.9 s in t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import unquote
 
+from .backend import Backend
 from .namespaces import KGX, RDFS, SKOS
-from .query import SelectResult
-from .terms import IRI, Literal, Term
+from .terms import IRI, Literal
 
 __all__ = [
     "KINDS",
@@ -29,7 +28,6 @@ __all__ = [
     "NAME_LOCAL_NAMES",
     "SUBCLASS_KINDS",
     "SYNONYM_PREDICATES",
-    "Backend",
     "EntityRef",
     "fetch_kinds",
     "fetch_labels",
@@ -39,18 +37,6 @@ __all__ = [
     "local_name",
     "name_pattern",
 ]
-
-
-class Backend(Protocol):
-    """Where template queries run: the embedded store, or a remote SPARQL endpoint."""
-
-    def select(
-        self,
-        query: str,
-        *,
-        values: Mapping[str, Term | Sequence[Term]] | None = None,
-        max_rows: int | None = None,
-    ) -> SelectResult: ...
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .backend import Backend, values_clause
 from .evidence import combine_directions, level_by_iri
-from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
+from .labels import EntityRef, fetch_kinds, fetch_labels
 from .namespaces import KGX, RDF, RDFS, SKOS
-from .query import values_clause
 from .terms import IRI, Term
 
 if TYPE_CHECKING:  # networkx is imported when a view is built: it is a third of `import kgexplorer`'s memory

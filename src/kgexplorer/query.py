@@ -1,16 +1,12 @@
-"""SPARQL results as distinct types, their standard serialisations, and the app's own template queries.
+"""SPARQL results as distinct types (:class:`SelectResult`, :class:`AskResult`, :class:`GraphResult`) and their
+standard serialisations, read from whatever answered: the store, a query worker or a remote endpoint.
 
-User-written SPARQL never runs here: it goes through :mod:`kgexplorer.guard` and a worker process
-(:class:`kgexplorer.worker.QueryWorkers`). This module runs only the app's *template* queries, whose
-values are bound with :func:`values_clause` from validated terms and never pasted from user text, and
-which always carry a LIMIT.
+Where queries run is elsewhere: the library's own templates on a :mod:`~kgexplorer.backend`, user-written
+SPARQL through :mod:`kgexplorer.guard` and a worker process (:class:`kgexplorer.worker.QueryWorkers`).
 
->>> from kgexplorer.store import StoreRecipe, build_store
->>> store = build_store(StoreRecipe.bundled())
->>> r = run_template(store, "SELECT ?label WHERE { ?e rdfs:label ?label } LIMIT 1",
-...                  values={"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
->>> r.rows[0][0].value
-'Ketamine'
+>>> r = SelectResult(("label",), ((Literal("Ketamine"),),))
+>>> [row["label"].value for row in r], r.truncated
+(['Ketamine'], False)
 """
 
 from __future__ import annotations
@@ -25,20 +21,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import QueryError, QuerySyntaxError
-from .namespaces import PREFIXES, prefix_block
+from .errors import QueryError
+from .namespaces import PREFIXES
 from .terms import IRI, BlankNode, Literal, Term, Triple, from_oxigraph
 
-__all__ = [
-    "AskResult",
-    "GraphResult",
-    "LocalBackend",
-    "QueryResult",
-    "SelectResult",
-    "bind_values",
-    "run_template",
-    "values_clause",
-]
+__all__ = ["AskResult", "GraphResult", "QueryResult", "SelectResult", "graph_from_oxigraph", "select_from_oxigraph"]
 
 
 @dataclass(frozen=True)
@@ -191,78 +178,6 @@ class GraphResult:
 QueryResult = SelectResult | AskResult | GraphResult
 
 
-def values_clause(values: Mapping[str, Term | Sequence[Term]]) -> str:
-    """A SPARQL VALUES block binding variables to validated terms (never to raw user text).
-
-    >>> values_clause({"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
-    'VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }'
-    >>> values_clause({"e": IRI("http://x/a> } DROP ALL #")})
-    Traceback (most recent call last):
-    ...
-    ValueError: Invalid IRI code point '>'
-    """
-    names = list(values)
-    columns: list[list[Term]] = []
-    for name in names:
-        if not name.isidentifier():
-            raise ValueError(f"invalid SPARQL variable name {name!r}")
-        v = values[name]
-        columns.append(list(v) if isinstance(v, (list, tuple)) else [v])  # type: ignore[list-item]
-    n = max(len(c) for c in columns) if columns else 0
-    if any(len(c) not in (1, n) for c in columns):
-        raise ValueError("every bound variable needs one value or the same number of values")
-    # n3() validates each IRI through Oxigraph; a term repeated across rows (pairs of nodes) is written once.
-    written: dict[Term, str] = {}
-
-    def n3(term: Term) -> str:
-        text = written.get(term)
-        if text is None:
-            text = written[term] = term.n3()
-        return text
-
-    rows = []
-    for i in range(n):
-        rows.append("(" + " ".join(n3(c[i] if len(c) > 1 else c[0]) for c in columns) + ")")
-    return f"VALUES ({' '.join('?' + n for n in names)}) {{ {' '.join(rows)} }}"
-
-
-def bind_values(query: str, values: Mapping[str, Term | Sequence[Term]] | None) -> str:
-    """Put a VALUES block right after the first ``WHERE {`` of a template (local and remote alike).
-
-    >>> bind_values("SELECT ?l WHERE { ?e rdfs:label ?l }", {"e": IRI("https://w3id.org/kgexplorer/id/ketamine")})
-    'SELECT ?l WHERE { VALUES (?e) { (<https://w3id.org/kgexplorer/id/ketamine>) }  ?e rdfs:label ?l }'
-    """
-    if not values:
-        return query
-    marker = query.find("WHERE {")
-    if marker < 0:
-        raise ValueError("template queries must contain 'WHERE {' so values can be bound")
-    cut = marker + len("WHERE {")
-    return query[:cut] + " " + values_clause(values) + " " + query[cut:]
-
-
-def run_template(
-    store: Any,
-    query: str,
-    *,
-    values: Mapping[str, Term | Sequence[Term]] | None = None,
-    max_rows: int | None = None,
-) -> SelectResult:
-    """Run one of the app's own SELECT templates in-process, with values bound safely.
-
-    The template must use ``WHERE {`` once at the top level: the VALUES block is placed right after it.
-    """
-    text = bind_values(query, values)
-    started = time.perf_counter()
-    try:
-        solutions = store.query(prefix_block() + text, use_default_graph_as_union=True)
-    except SyntaxError as exc:  # a bug in a template, not user input
-        raise QuerySyntaxError(f"internal template query does not parse: {exc}") from None
-    except OSError as exc:
-        raise QueryError(f"the store could not answer a query: {exc}") from None
-    return select_from_oxigraph(solutions, max_rows=max_rows, started=started)
-
-
 def select_from_oxigraph(solutions: Any, *, max_rows: int | None, started: float) -> SelectResult:
     """Read pyoxigraph solutions into a :class:`SelectResult`, stopping one row past the cap."""
     variables = tuple(v.value for v in solutions.variables)
@@ -319,19 +234,3 @@ def _short(t: Term) -> str:
 def _clip(text: str, width: int) -> str:
     text = text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")  # one line per row
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-class LocalBackend:
-    """The library's own template queries (:func:`run_template`) against an embedded store, in-process."""
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-
-    def select(
-        self,
-        query: str,
-        *,
-        values: Mapping[str, Term | Sequence[Term]] | None = None,
-        max_rows: int | None = None,
-    ) -> SelectResult:
-        return run_template(self.store, query, values=values, max_rows=max_rows)

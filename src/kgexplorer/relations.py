@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .labels import Backend, fetch_labels
+from .backend import Backend, values_clause
+from .labels import fetch_labels
 from .namespaces import KGX, PREFIXES, shorten
 from .network import has_claims, predicate_filter, vocabulary_filter
-from .query import values_clause
 from .terms import IRI
 
 __all__ = ["RelationCount", "relation_iri", "relation_key", "relations"]

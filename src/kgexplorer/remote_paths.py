@@ -18,8 +18,9 @@ import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from .backend import Backend
 from .evidence import level_by_iri
-from .labels import Backend, EntityRef, fetch_kinds, fetch_labels
+from .labels import EntityRef, fetch_kinds, fetch_labels
 from .namespaces import KGX
 from .network import VOCABULARIES, PathSet, PathStep, _chunks, _claims_for, _edge_attrs, edge_filter, has_claims
 from .terms import IRI

@@ -22,11 +22,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .backend import Backend
 from .errors import EntityNotFound
 from .labels import (
     LABEL_PREDICATES,
     SYNONYM_PREDICATES,
-    Backend,
     is_name_predicate,
     kind_of,
     label_pattern,

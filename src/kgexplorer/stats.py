@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
+from .backend import Backend
 from .evidence import LEVELS, level_by_iri
-from .labels import KINDS, Backend, local_name
+from .labels import KINDS, local_name
 from .namespaces import KGX
 
 __all__ = ["DatasetInfo", "GraphStats", "dataset_info", "graph_stats"]
