@@ -8,10 +8,6 @@ Oxigraph answers HTTP 200 with a cut-short body when it cancels a query
 (../shared/notes/stack-measurements.md, section 6). Every failure is an
 :class:`~kgexplorer.errors.EndpointError` that names the endpoint and says what to do.
 
-Search cannot download every label of a large endpoint, so :func:`candidate_index` asks for the labels
-containing the words typed (bound as literals with :func:`~kgexplorer.backend.values_clause`, never pasted
-into the query) and ranks only those, exactly as the local index ranks them.
-
 Which endpoints may be reached is the ``remote_endpoints`` setting, enforced here and nowhere else: 0
 refuses every endpoint; 1 reaches public internet addresses only, so that visitors of a hosted app cannot
 make the server request its own network (cloud metadata at 169.254.169.254, services on 127.0.0.1 or
@@ -35,7 +31,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import re
 import threading
 import time
 import urllib.error
@@ -47,10 +42,9 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import pyoxigraph as ox
 
 from .addresses import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
-from .backend import Backend, bind_values
+from .backend import bind_values
 from .errors import EndpointError, SettingError
 from .guard import CheckedQuery, prepare_query
-from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, fetch_kinds, label_pattern
 from .namespaces import prefix_block
 from .query import (
     AskResult,
@@ -60,16 +54,15 @@ from .query import (
     graph_from_oxigraph,
     select_from_oxigraph,
 )
-from .search import LabelIndex
 from .settings import Settings
-from .terms import IRI, Literal, Term
+from .terms import Term
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
     from .worker import QueryWorkers
 
-__all__ = ["RemoteBackend", "candidate_index", "check_endpoint_url"]
+__all__ = ["RemoteBackend", "check_endpoint_url"]
 
 _T = TypeVar("_T")
 _RESULTS_JSON = "application/sparql-results+json"
@@ -77,9 +70,6 @@ _NTRIPLES = "application/n-triples"
 _WEB_PAGE = {"text/html", "application/xhtml+xml"}
 _USER_AGENT = "kgexplorer (https://w3id.org/kgexplorer)"
 _ERROR_BODY_CHARS = 300
-# What a remote search reads, as the local index does (search.LabelIndex.from_backend): the three main label
-# predicates and the synonym predicates (labels.SYNONYM_PREDICATES), one UNION branch each (labels.label_pattern).
-_SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], *SYNONYM_PREDICATES))
 # The values of the remote_endpoints setting.
 _OFF, _PUBLIC_ONLY, _ANY_ADDRESS = 0, 1, 2
 # The guard's workers for queries sent to endpoints: workers without a store that only check queries, one
@@ -431,50 +421,3 @@ def _read_triples(url: str, body: IO[bytes], ctype: str, started: float, max_row
         return graph_from_oxigraph(ox.parse(body, format=fmt), max_rows=max_rows, started=started)
     except (SyntaxError, ValueError, TypeError) as exc:
         raise _bad_answer(url, fmt.name, exc) from None
-
-
-def _words(text: str) -> list[str]:
-    # Lower-case like SPARQL's LCASE; accents are kept, since an endpoint cannot fold them portably.
-    return list(dict.fromkeys(re.findall(r"[^\W_]+", text.lower())))
-
-
-def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 400) -> LabelIndex:
-    """A label index of only the entities whose label or synonym could match ``text``.
-
-    Two label searches run on the backend: labels starting with the text, and labels containing every
-    word of it (case-insensitive; accents must match). ``max_rows`` caps each. The candidates' labels and
-    kinds are then fetched and ranked by :class:`~kgexplorer.search.LabelIndex` as in a local search.
-
-    >>> from kgexplorer import KnowledgeGraph
-    >>> with KnowledgeGraph.bundled() as kg:
-    ...     index = candidate_index(kg, "special K", max_rows=100)
-    >>> [(h.label, h.matched) for h in index.search("special K")][0]
-    ('Ketamine', 'Special K')
-    """
-    words = _words(text)
-    if not words:
-        return LabelIndex.from_rows([])
-    base = f"SELECT DISTINCT ?e WHERE {{ {_SEARCHED} FILTER(isIRI(?e) && isLiteral(?l)) "
-    starts = backend.select(
-        base + "FILTER(STRSTARTS(LCASE(STR(?l)), ?q)) }",
-        values={"q": Literal(" ".join(text.lower().split()))},
-        max_rows=max_rows,
-    )
-    contains = " && ".join(f"CONTAINS(LCASE(STR(?l)), ?w{i})" for i in range(len(words)))
-    every = backend.select(
-        base + f"FILTER({contains}) }}",
-        values={f"w{i}": Literal(w) for i, w in enumerate(words)},
-        max_rows=max_rows,
-    )
-    iris = list(dict.fromkeys(str(r[0]) for r in (*starts.rows, *every.rows) if isinstance(r[0], IRI)))
-    rows: list[tuple[str, str, bool, str]] = []
-    kinds = fetch_kinds(backend, iris, batch=batch)
-    for i in range(0, len(iris), batch):
-        chunk = [IRI(x) for x in iris[i : i + batch]]
-        found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {_SEARCHED} FILTER(isLiteral(?l)) }}", values={"e": chunk})
-        rows += [
-            (str(e), str(lab), str(p) not in SYNONYM_PREDICATES, kinds.get(str(e), "Resource"))
-            for e, p, lab in found.rows
-            if e is not None and p is not None and lab is not None
-        ]
-    return LabelIndex.from_rows(rows)

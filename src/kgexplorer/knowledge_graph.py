@@ -39,7 +39,7 @@ from .relations import RelationCount
 from .relations import relations as relations_of
 from .remote_paths import find_remote_paths
 from .sandbox import SandboxStatus
-from .search import LabelIndex, SearchHit, resolve_name
+from .search import LabelIndex, SearchHit, candidate_index, resolve_name
 from .settings import Settings, cap
 from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .store import DataFile, StoreRecipe, build_store
@@ -472,8 +472,6 @@ class KnowledgeGraph:
     def _index_for(self, text: str) -> LabelIndex:
         """The labels to rank for ``text``: all of them locally, only the candidates on an endpoint."""
         if self.endpoint is not None:
-            from .endpoint import candidate_index
-
             return candidate_index(self._backend, text, max_rows=self.settings.max_result_rows)
         return self._label_index()
 

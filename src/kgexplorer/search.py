@@ -1,5 +1,10 @@
 """Search over labels and synonyms: case- and accent-insensitive, exact and prefix matches first.
 
+A local graph ranks every label at once (:meth:`LabelIndex.from_backend`). An endpoint's labels cannot all be
+downloaded, so :func:`candidate_index` asks it for the labels containing the words typed (bound as literals
+with :func:`~kgexplorer.backend.values_clause`, never pasted into the query) and ranks only those, exactly as
+the local index ranks them.
+
 Ranking (best first): the whole label or synonym equals the text; a label or synonym starts with it;
 a word inside starts with it; it appears anywhere. Within a tier, preferred labels beat synonyms,
 domain entities beat studies and records, and shorter names win.
@@ -27,6 +32,7 @@ from .errors import EntityNotFound
 from .labels import (
     LABEL_PREDICATES,
     SYNONYM_PREDICATES,
+    fetch_kinds,
     is_name_predicate,
     kind_of,
     label_pattern,
@@ -35,7 +41,7 @@ from .labels import (
 from .namespaces import KG, PREFIXES
 from .terms import IRI, Literal
 
-__all__ = ["LabelIndex", "SearchHit", "normalize", "resolve_name"]
+__all__ = ["LabelIndex", "SearchHit", "candidate_index", "normalize", "resolve_name"]
 
 # Kinds students look for come before records about them.
 _KIND_PRIORITY = {
@@ -60,6 +66,9 @@ _KIND_PRIORITY = {
     "Real-world figure": 5,
 }
 _NOT_SEARCHED = {"Claim", "Study result"}
+# What a search on an endpoint reads (candidate_index), as the local index does (LabelIndex.from_backend): the three
+# main label predicates and the synonym predicates, one UNION branch each (labels.label_pattern).
+_SEARCHED = label_pattern("?e", (*LABEL_PREDICATES[:3], *SYNONYM_PREDICATES))
 
 
 def normalize(text: str) -> str:
@@ -280,3 +289,50 @@ def _exists(backend: Backend, iri: str) -> bool:
         return False
     rows = backend.select("SELECT ?p WHERE { { ?e ?p ?o } UNION { ?s ?p ?e } } LIMIT 1", values={"e": node})
     return bool(rows.rows)
+
+
+def _words(text: str) -> list[str]:
+    # Lower-case like SPARQL's LCASE; accents are kept, since an endpoint cannot fold them portably.
+    return list(dict.fromkeys(re.findall(r"[^\W_]+", text.lower())))
+
+
+def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 400) -> LabelIndex:
+    """A label index of only the entities whose label or synonym could match ``text``.
+
+    Two label searches run on the backend: labels starting with the text, and labels containing every
+    word of it (case-insensitive; accents must match). ``max_rows`` caps each. The candidates' labels and
+    kinds are then fetched and ranked by :class:`~kgexplorer.search.LabelIndex` as in a local search.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     index = candidate_index(kg, "special K", max_rows=100)
+    >>> [(h.label, h.matched) for h in index.search("special K")][0]
+    ('Ketamine', 'Special K')
+    """
+    words = _words(text)
+    if not words:
+        return LabelIndex.from_rows([])
+    base = f"SELECT DISTINCT ?e WHERE {{ {_SEARCHED} FILTER(isIRI(?e) && isLiteral(?l)) "
+    starts = backend.select(
+        base + "FILTER(STRSTARTS(LCASE(STR(?l)), ?q)) }",
+        values={"q": Literal(" ".join(text.lower().split()))},
+        max_rows=max_rows,
+    )
+    contains = " && ".join(f"CONTAINS(LCASE(STR(?l)), ?w{i})" for i in range(len(words)))
+    every = backend.select(
+        base + f"FILTER({contains}) }}",
+        values={f"w{i}": Literal(w) for i, w in enumerate(words)},
+        max_rows=max_rows,
+    )
+    iris = list(dict.fromkeys(str(r[0]) for r in (*starts.rows, *every.rows) if isinstance(r[0], IRI)))
+    rows: list[tuple[str, str, bool, str]] = []
+    kinds = fetch_kinds(backend, iris, batch=batch)
+    for i in range(0, len(iris), batch):
+        chunk = [IRI(x) for x in iris[i : i + batch]]
+        found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {_SEARCHED} FILTER(isLiteral(?l)) }}", values={"e": chunk})
+        rows += [
+            (str(e), str(lab), str(p) not in SYNONYM_PREDICATES, kinds.get(str(e), "Resource"))
+            for e, p, lab in found.rows
+            if e is not None and p is not None and lab is not None
+        ]
+    return LabelIndex.from_rows(rows)
