@@ -12,17 +12,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from .backend import Backend
 from .evidence import level_by_iri
 from .labels import fetch_kinds, fetch_labels
-from .query import SelectResult
-from .terms import Term
-
-if TYPE_CHECKING:
-    from .knowledge_graph import KnowledgeGraph
 
 __all__ = ["ClaimRow", "claim_table", "evidence_matrix", "studies_per_year"]
 
@@ -73,7 +67,7 @@ _STUDIES = """SELECT ?c ?study ?year WHERE { ?c a kgx:Claim ; kgx:supportedBy ?s
 _SPECIES = "SELECT ?c ?sp WHERE { ?c a kgx:Claim ; kgx:species ?sp } ORDER BY ?c ?sp"
 
 
-def claim_table(kg: KnowledgeGraph) -> tuple[ClaimRow, ...]:
+def claim_table(kg: Backend) -> tuple[ClaimRow, ...]:
     """Every claim with its subject, relation, object and evidence, strongest evidence first."""
     rows = kg.select(_CLAIMS, max_rows=None).rows
     study_rows = kg.select(_STUDIES, max_rows=None).rows
@@ -84,17 +78,16 @@ def claim_table(kg: KnowledgeGraph) -> tuple[ClaimRow, ...]:
     species: dict[str, list[str]] = defaultdict(list)
     for c, sp in species_rows:
         species[str(c)].append(str(sp))
-    backend = _AsBackend(kg)
     iris = {str(r[1]) for r in rows} | {str(r[3]) for r in rows}
     names = fetch_labels(
-        backend,
+        kg,
         iris
         | {str(r[2]) for r in rows}
         | {str(r[9]) for r in rows if r[9]}
         | {s for lst in studies.values() for s, _ in lst}
         | {s for lst in species.values() for s in lst},
     )
-    kinds = fetch_kinds(backend, iris)
+    kinds = fetch_kinds(kg, iris)
     out = []
     for c, s, p, o, lev, d, design, n, contested, status, explanation in rows:
         lv = level_by_iri(str(lev)) if lev else None
@@ -126,7 +119,7 @@ def claim_table(kg: KnowledgeGraph) -> tuple[ClaimRow, ...]:
     return tuple(sorted(out, key=lambda r: (r.level_rank, r.subject, r.relation, r.object)))
 
 
-def studies_per_year(kg: KnowledgeGraph) -> dict[int, dict[str, int]]:
+def studies_per_year(kg: Backend) -> dict[int, dict[str, int]]:
     """How many studies appeared each year, by evidence level: ``{year: {level label: count}}``."""
     rows = kg.select(
         "SELECT ?s ?year ?level WHERE { ?s a kgx:Study ; kgx:year ?year . "
@@ -160,18 +153,6 @@ def evidence_matrix(
         if key not in best or r.level_rank < best[key].level_rank:
             best[key] = r
     return best
-
-
-class _AsBackend:
-    """Adapts a KnowledgeGraph (its trusted ``select``) to the Backend protocol used by labels."""
-
-    def __init__(self, kg: KnowledgeGraph) -> None:
-        self._kg = kg
-
-    def select(
-        self, query: str, *, values: Mapping[str, Term | Sequence[Term]] | None = None, max_rows: int | None = None
-    ) -> SelectResult:
-        return self._kg.select(query, values=values, max_rows=max_rows)
 
 
 def _whole(value: object, *, digits: int | None = None) -> int | None:

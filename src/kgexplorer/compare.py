@@ -21,12 +21,12 @@ from .claims import ClaimRow, claim_table
 from .errors import QueryError
 from .evidence import combine_directions
 from .labels import EntityRef, fetch_kinds
+from .reader import Reader
 from .terms import IRI
 
 if TYPE_CHECKING:  # networkx is imported when a comparison is made
     import networkx as nx
 
-    from .knowledge_graph import KnowledgeGraph
 
 __all__ = ["ASPECTS", "Comparison", "ComparisonRow", "compare", "substance_choices"]
 
@@ -70,7 +70,7 @@ class Comparison:
         return dict(groups)
 
 
-def compare(kg: KnowledgeGraph, names: Sequence[str]) -> Comparison:
+def compare(kg: Reader, names: Sequence[str]) -> Comparison:
     """Compare 2 to 4 substances (names, labels, synonyms or IRIs)."""
     iris = list(dict.fromkeys(kg.resolve(n) for n in names))
     if not 2 <= len(iris) <= 4:
@@ -120,7 +120,7 @@ def compare(kg: KnowledgeGraph, names: Sequence[str]) -> Comparison:
     return Comparison(refs, tuple(out), graph)
 
 
-def substance_choices(kg: KnowledgeGraph) -> list[EntityRef]:
+def substance_choices(kg: Reader) -> list[EntityRef]:
     """Every substance in the graph, by label (the choices offered for a comparison).
 
     >>> from kgexplorer import KnowledgeGraph
@@ -143,7 +143,7 @@ def _row(aspect: str, item_iri: str, item: str, per_sub: dict[str, list[ClaimRow
     return ComparisonRow(aspect, item, item_iri, cells, shared=len(cells) == total, unique=len(cells) == 1)
 
 
-def _legal_rows(kg: KnowledgeGraph, refs: tuple[EntityRef, ...]) -> list[ComparisonRow]:
+def _legal_rows(kg: Reader, refs: tuple[EntityRef, ...]) -> list[ComparisonRow]:
     rows = kg.select(
         "SELECT ?s ?j ?jl ?status WHERE { ?l a kgx:LegalStatus ; kgx:concerns ?s ; kgx:jurisdiction ?j ; "
         "kgx:controlStatus ?status . ?j rdfs:label ?jl } ORDER BY ?jl ?s",

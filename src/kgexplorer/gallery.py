@@ -26,18 +26,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NoReturn, cast, get_args
+from typing import Literal, NoReturn, cast, get_args
 
 from .backend import values_clause
 from .errors import QueryError, QuerySyntaxError
 from .labels import KINDS, EntityRef, fetch_kinds
 from .namespaces import KGX, PREFIXES
 from .query import QueryResult
+from .reader import Reader
 from .store import bundled_graph_dir
 from .terms import IRI, BlankNode, Term
-
-if TYPE_CHECKING:
-    from .knowledge_graph import KnowledgeGraph
 
 __all__ = ["ANY_KIND", "GalleryQuery", "Param", "View", "get_query", "load_gallery"]
 
@@ -64,7 +62,7 @@ class Param:
     kind: str
     default: str
 
-    def choices(self, kg: KnowledgeGraph) -> tuple[EntityRef, ...]:
+    def choices(self, kg: Reader) -> tuple[EntityRef, ...]:
         """The entities this parameter accepts, sorted by label (empty for kind ``Any``).
 
         At most ``settings.max_result_rows`` entities, like any template query (the graph's own kinds
@@ -130,9 +128,7 @@ class GalleryQuery:
             raise QueryError(f"the gallery question {self.name!r} has no top-level 'WHERE {{' to bind values in")
         return self.text[:cut] + "\n  " + values_clause(bound) + "\n" + self.text[cut:]
 
-    def run(
-        self, kg: KnowledgeGraph, values: Mapping[str, Term] | None = None, *, client: str | None = None
-    ) -> QueryResult:
+    def run(self, kg: Reader, values: Mapping[str, Term] | None = None, *, client: str | None = None) -> QueryResult:
         """Bind the values (checking each is an entity of the parameter's kind) and run the query (as ``client``).
 
         >>> from kgexplorer import KnowledgeGraph
@@ -146,7 +142,7 @@ class GalleryQuery:
         self._check_kinds(kg, given)
         return kg.sparql(self.bind(given), client=client)
 
-    def resolve_values(self, kg: KnowledgeGraph, texts: Mapping[str, str]) -> dict[str, Term]:
+    def resolve_values(self, kg: Reader, texts: Mapping[str, str]) -> dict[str, Term]:
         """Turn names a person typed (labels, synonyms, prefixed names, IRIs) into checked parameter values.
 
         >>> from kgexplorer import KnowledgeGraph
@@ -168,7 +164,7 @@ class GalleryQuery:
                     f"{name!r} is not a parameter of the gallery question {self.name!r}; its parameters are: {listed}"
                 )
 
-    def _check_kinds(self, kg: KnowledgeGraph, values: Mapping[str, Term]) -> None:
+    def _check_kinds(self, kg: Reader, values: Mapping[str, Term]) -> None:
         wanted = {p.name: p.kind for p in self.params if p.kind != ANY_KIND and p.name in values}
         iris = [v.value for n, v in values.items() if n in wanted and isinstance(v, IRI)]
         kinds = fetch_kinds(kg, iris) if iris else {}
