@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
-from kgexplorer.compare import compare, substance_choices
+from kgexplorer.model.compare import compare, substance_choices
 
 kg = ui.get_graph()
 st.title("Compare substances")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kgexplorer import GraphLoadError, KgExplorerError, ui
-from kgexplorer.datasources import UPLOAD_EXTENSIONS, Upload, check_uploads, open_endpoint, open_uploads
+from kgexplorer.ui.data_sources import UPLOAD_EXTENSIONS, Upload, check_uploads, open_endpoint, open_uploads
 
 st.title("Data")
 ui.disclaimer()

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from kgexplorer import ui
-from kgexplorer.claims import claim_table, evidence_matrix, studies_per_year
 from kgexplorer.evidence import DIRECTIONS
+from kgexplorer.model.claims import claim_table, evidence_matrix, studies_per_year
 
 kg = ui.get_graph()
 st.title("Evidence")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
-from kgexplorer.relations import relation_iri, relation_key
+from kgexplorer.model.relations import relation_iri, relation_key
 
 
 def focus_on(iri: str) -> None:

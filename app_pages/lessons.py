@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
-from kgexplorer.lessons import get_lesson, load_lessons, step_view
+from kgexplorer.views.lessons import get_lesson, load_lessons, step_view
 
 kg = ui.get_graph()
 st.title("Lessons")

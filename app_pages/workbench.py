@@ -6,11 +6,10 @@ import streamlit as st
 from code_editor import code_editor
 
 from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError, ui
-from kgexplorer.gallery import ANY_KIND, GalleryQuery, load_gallery
+from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
-from kgexplorer.results import ResultTable, bar_chart, downloads, result_graph, result_table
 from kgexplorer.terms import IRI, Term
-from kgexplorer.workbench import (
+from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,
     QueryRun,
@@ -20,6 +19,7 @@ from kgexplorer.workbench import (
     error_excerpt,
     run_query,
 )
+from kgexplorer.views.result_views import ResultTable, bar_chart, downloads, result_graph, result_table
 
 START = """# Ask the graph anything. Ctrl+Enter (⌘+Enter on a Mac) runs the query.
 SELECT ?substance ?label WHERE {

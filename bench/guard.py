@@ -2,10 +2,10 @@
 
 Issue 12, point 2: a 60 KB query (``FILTER(1 IN (1,1,…))`` with 30,000 items) took 28 s to check in the
 calling process, under one process-wide lock, while every other query waited. Now the caller does only
-the cheap, linear part (:func:`kgexplorer.guard.prepare_query`) and the query worker parses, under the
+the cheap, linear part (:func:`kgexplorer.engine.guard.prepare_query`) and the query worker parses, under the
 query's time limit. Side by side in one run, on the bundled graph with the default settings:
 
-* ``in-process parse`` — :func:`kgexplorer.guard.check_query` called here, as the caller used to, with a
+* ``in-process parse`` — :func:`kgexplorer.engine.guard.check_query` called here, as the caller used to, with a
   small query checked from another thread meanwhile (its wait is the lock's cost);
 * ``kg.sparql`` — the path every query takes now: ``prepare_query`` in this process (timed alone), the
   full guard and the query in a worker; a small ``kg.sparql`` from another thread meanwhile.
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from kgexplorer import KgExplorerError, KnowledgeGraph, Settings
-from kgexplorer.guard import check_query, prepare_query
+from kgexplorer.engine.guard import check_query, prepare_query
 
 __all__ = ["QUERIES", "main"]
 

@@ -12,7 +12,7 @@ sends a JSON spec on stdin; the probe answers with JSON lines on stdout:
 
 Systems: ``rdflib`` (Graph with the Memory store), ``pyox-mem`` (``Store.bulk_load``), ``pyox-disk``
 (``Store(dir).bulk_load`` then ``Store.read_only``), ``kg-mem`` (``KnowledgeGraph.from_files``),
-``kg-disk-build`` (``kgexplorer.bulk_load.write_disk_store``), ``kg-disk`` (``KnowledgeGraph.open_store``) and
+``kg-disk-build`` (``kgexplorer.engine.bulk_load.write_disk_store``), ``kg-disk`` (``KnowledgeGraph.open_store``) and
 ``kg-bundled`` (``KnowledgeGraph.bundled()``: the Explore page's interactions on the bundled graph).
 kgexplorer queries go through ``kg.sparql()``: the guard, then the worker process.
 """
@@ -251,8 +251,8 @@ def _kg_mem(spec: Spec) -> None:
 
 
 def _kg_disk_build(spec: Spec) -> None:
-    from kgexplorer.bulk_load import write_disk_store
-    from kgexplorer.store import DataFile
+    from kgexplorer.engine.bulk_load import write_disk_store
+    from kgexplorer.engine.store import DataFile
 
     base = maxrss_mib()
     t0 = time.perf_counter()
@@ -302,7 +302,7 @@ def _kg_session(spec: Spec, kg: Any) -> None:
             emit(event="worker", error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             return
         seconds = time.perf_counter() - t0
-        workers = [p for p in process_tree(os.getpid()) if "kgexplorer.worker" in _cmdline(p)]
+        workers = [p for p in process_tree(os.getpid()) if "kgexplorer.engine.query_workers" in _cmdline(p)]
         peaks = [status_mib(p, "VmHWM") for p in workers]
         emit(event="worker", seconds=seconds, worker_peak_mib=max((p for p in peaks if p), default=None))
 
@@ -329,7 +329,7 @@ def _kg_session(spec: Spec, kg: Any) -> None:
 def _guard_cost(spec: Spec) -> None:
     """How much of each kg.sparql() call is the guard: parsing a query the first time (rdflib's SPARQL
     parser), and checking it again once its verdict is remembered (what the timed runs of a query pay)."""
-    from kgexplorer.guard import check_query
+    from kgexplorer.engine.guard import check_query
 
     for name, text in spec["queries"].items():
         cold, warm = [], []

@@ -149,8 +149,9 @@ def _header(results: dict[str, Any]) -> list[str]:
         "* Every load runs in a **fresh process** (`python -m bench.probe`), and its peak RSS "
         "(`resource.getrusage(...).ru_maxrss`) is read right after the load, so each memory figure belongs to "
         "one system and one load. Queries then run in that same process.",
-        "* **(a) kgexplorer**: `KnowledgeGraph.from_files([file])` in memory; `kgexplorer.bulk_load.write_disk_store` "
-        "then `KnowledgeGraph.open_store` on disk. Queries go through `kg.sparql()` — the guard, then the "
+        "* **(a) kgexplorer**: `KnowledgeGraph.from_files([file])` in memory; "
+        "`kgexplorer.engine.bulk_load.write_disk_store` then `KnowledgeGraph.open_store` on disk. Queries go "
+        "through `kg.sparql()` — the guard, then the "
         "worker process — exactly as users' queries do. The worker rebuilds the graph from the same recipe on "
         "the first query: that is the *worker start* column, and the worker's own peak RSS is reported apart. "
         "App operations call the library (`kg.search`, `kg.entity`, `kg.neighbourhood`, `kg.paths`, `kg.stats`).",
@@ -317,7 +318,7 @@ def _query_tables(results: dict[str, Any]) -> list[str]:
         "## Queries (milliseconds, median)",
         "",
         "a = kgexplorer `kg.sparql()` (guard + worker process + typed result), b = rdflib, c = raw pyoxigraph. "
-        "*Guard, first time* is `kgexplorer.guard.check_query` parsing the text with rdflib's SPARQL parser, as "
+        "*Guard, first time* is `kgexplorer.engine.guard.check_query` parsing the text with rdflib's SPARQL parser, as "
         "it does for a query it has not seen (median of 10 calls with its cache off); *of which the guard* is "
         "the same check once the verdict is remembered (the guard_cache_queries setting), which is what the "
         "timed runs of a repeated query pay. "

@@ -2,8 +2,8 @@
 guard that missed something would do); ``--no-sandbox`` reports the network sandbox off instead of installing
 it (what a kernel that refuses seccomp would do).
 
-Tests start it in place of ``python -m kgexplorer.worker_process`` (by replacing
-``kgexplorer.worker._worker_command`` in the test process); it changes only its own process, then runs the
+Tests start it in place of ``python -m kgexplorer.engine.worker_process`` (by replacing
+``kgexplorer.engine.query_workers._worker_command`` in the test process); it changes only its own process, then runs the
 real worker: the same start, the same sandbox unless switched off, the same engine. Used by
 tests/security/test_worker_sandbox.py, tests/test_server.py and tests/test_worker.py.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sys
 
-from kgexplorer import guard, sandbox, worker_process
-from kgexplorer.sandbox import SandboxStatus
+from kgexplorer.engine import guard, sandbox, worker_process
+from kgexplorer.engine.sandbox import SandboxStatus
 
 #: What the worker reports when the test switches its sandbox off.
 SWITCHED_OFF = SandboxStatus(False, "switched off by the test (tests/altered_worker.py --no-sandbox)")

@@ -7,8 +7,8 @@ import dataclasses
 import re
 
 from kgexplorer import IRI, KnowledgeGraph
-from kgexplorer.backend import run_template
-from kgexplorer.store import StoreRecipe, build_store
+from kgexplorer.engine.backend import run_template
+from kgexplorer.engine.store import StoreRecipe, build_store
 
 DATASET = "kg:dataset"
 

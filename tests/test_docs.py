@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kgexplorer.cli import cli
+from kgexplorer.cli.commands import cli
 from kgexplorer.settings import describe_settings
 
 ROOT = Path(__file__).resolve().parents[1]

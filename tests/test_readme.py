@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kgexplorer.cli import cli
+from kgexplorer.cli.commands import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -132,7 +132,7 @@ def measure(answer: str, *, clients: int, seconds: float, src: Path | None) -> d
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    command = [sys.executable, "-m", "kgexplorer.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "kgexplorer.cli.commands", "serve", "--port", str(port)]
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )

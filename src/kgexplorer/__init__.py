@@ -6,7 +6,7 @@ Start with :class:`KnowledgeGraph`. The content is educational, not medical advi
 
 from __future__ import annotations
 
-from .entity import ClaimView, EntityCard
+from .engine.results import AskResult, GraphResult, QueryResult, SelectResult
 from .errors import (
     EndpointError,
     EntityNotFound,
@@ -28,17 +28,17 @@ from .errors import (
     ValidationFailed,
 )
 from .knowledge_graph import KnowledgeGraph
-from .labels import EntityRef
-from .network import Neighbourhood, PathSet, PathStep
-from .notebook import register as _register_notebook_display
-from .query import AskResult, GraphResult, QueryResult, SelectResult
-from .relations import RelationCount
-from .search import SearchHit
+from .model.entity import ClaimView, EntityCard
+from .model.labels import EntityRef
+from .model.neighbourhood import Neighbourhood, PathSet, PathStep
+from .model.relations import RelationCount
+from .model.search import SearchHit
+from .model.stats import DatasetInfo, GraphStats
 from .settings import Settings, describe_settings
-from .stats import DatasetInfo, GraphStats
 from .terms import IRI, BlankNode, Literal, Triple
+from .views.notebook import register as _register_notebook_display
 
-# Jupyter shows views and entity cards (kgexplorer.notebook): the display is attached from the views' side.
+# Jupyter shows views and entity cards (kgexplorer.views.notebook): the display is attached from the views' side.
 _register_notebook_display()
 
 

@@ -6,7 +6,7 @@
 usage error) and opens the :class:`~kgexplorer.knowledge_graph.KnowledgeGraph` they name. It is also what
 ``kgexplorer app`` hands the app (with the ``--setting`` pairs, paths made absolute: :meth:`DataOptions.for_app`):
 it travels to the Streamlit process as JSON in :data:`APP_SOURCE_VARIABLE`, where the app opens it for every
-session (:func:`kgexplorer.datasources.open_app_source`). Heavy modules are imported only when a graph is
+session (:func:`kgexplorer.ui.data_sources.open_app_source`). Heavy modules are imported only when a graph is
 opened, so ``kgexplorer --help`` stays quick.
 
 >>> DataOptions(data=("a.ttl",), store="store").open_problem()

@@ -15,7 +15,7 @@
 
 The same features work on any SPARQL 1.1 endpoint (:meth:`KnowledgeGraph.from_endpoint`): the library's
 queries then run on the endpoint, search asks it for matching labels only, and paths are found by a
-bounded search (:mod:`kgexplorer.remote_paths`) instead of loading the whole graph.
+bounded search (:mod:`kgexplorer.model.paths`) instead of loading the whole graph.
 """
 
 from __future__ import annotations
@@ -26,28 +26,28 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .backend import Backend, LocalBackend
-from .disk_store import Generation, open_generation
-from .entity import EntityCard, build_card
+from .engine.backend import Backend, LocalBackend
+from .engine.disk_store import Generation, open_generation
+from .engine.guard import prepare_query
+from .engine.parse_worker import ParsedFiles, parse_recipe
+from .engine.query_workers import Answer, QueryWorkers
+from .engine.results import QueryResult, SelectResult
+from .engine.sandbox import SandboxStatus
+from .engine.store import DataFile, StoreRecipe, build_store
 from .errors import QueryError
 from .evidence import level
-from .guard import prepare_query
-from .network import Neighbourhood, PathSet, neighbourhood
-from .parse_worker import ParsedFiles, parse_recipe
-from .query import QueryResult, SelectResult
-from .relations import RelationCount
-from .relations import relations as relations_of
-from .remote_paths import find_remote_paths
-from .sandbox import SandboxStatus
-from .search import LabelIndex, SearchHit, candidate_index, resolve_name
+from .model.entity import EntityCard, build_card
+from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
+from .model.paths import find_remote_paths
+from .model.relations import RelationCount
+from .model.relations import relations as relations_of
+from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
+from .model.stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .settings import Settings, cap
-from .stats import DatasetInfo, GraphStats, dataset_info, graph_stats
-from .store import DataFile, StoreRecipe, build_store
 from .terms import Term
-from .worker import Answer, QueryWorkers
 
 if TYPE_CHECKING:
-    from .endpoint import RemoteBackend
+    from .engine.remote_endpoint import RemoteBackend
 
 __all__ = ["KnowledgeGraph"]
 
@@ -59,7 +59,7 @@ class KnowledgeGraph:
     It is safe to share between threads (the Streamlit app shares one): nothing mutates it after loading.
     With an ``endpoint`` nothing is loaded: the recipe then only names the source (``recipe.label``).
     The recipe's files other than the bundled graph's are parsed in the parse worker first
-    (:mod:`kgexplorer.parse_worker`: no network, capped memory and time), never in this process; this
+    (:mod:`kgexplorer.engine.parse_worker`: no network, capped memory and time), never in this process; this
     process and the query workers load the N-Quads it wrote, kept until :meth:`close`.
     """
 
@@ -128,7 +128,7 @@ class KnowledgeGraph:
         ``format`` overrides the format guessed from the file extensions; ``include_bundled`` loads
         the bundled graph beside them. ``reasoning`` (``"rdfs"`` or ``"owl-rl"``) materialises the
         entailments into a separate named graph (cached on disk; the asserted data stays untouched;
-        see :mod:`kgexplorer.reasoning`); queries see both. Raises
+        see :mod:`kgexplorer.engine.reasoning`); queries see both. Raises
         :class:`~kgexplorer.errors.GraphLoadError` with the file, line and column of the first problem;
         nothing is half-loaded.
         """
@@ -141,7 +141,7 @@ class KnowledgeGraph:
     def _with_reasoning(cls, recipe: StoreRecipe, reasoning: str | None, settings: Settings | None) -> KnowledgeGraph:
         if reasoning is None:
             return cls(recipe, settings=settings)
-        from .reasoning import infer
+        from .engine.reasoning import infer
 
         limits = settings or Settings()
         recipe, parsed = parse_recipe(recipe, settings=limits)  # the reasoner reads what the worker parsed
@@ -161,7 +161,7 @@ class KnowledgeGraph:
         """An on-disk store built by ``kgexplorer load``, opened read-only.
 
         The graph reads the generation the store's ``current`` link names when it opens (a later load does
-        not change it; :class:`~kgexplorer.current_graph.CurrentGraph` follows loads), and
+        not change it; :class:`~kgexplorer.server.current_graph.CurrentGraph` follows loads), and
         :attr:`generation` ``.notes`` says what opening tidied up after an interrupted load.
         """
         return cls(
@@ -182,7 +182,9 @@ class KnowledgeGraph:
         <KnowledgeGraph SPARQL endpoint http://localhost:7878/query>
         """
         chosen = settings or Settings()
-        from .endpoint import RemoteBackend  # only now: urllib and http.client cost 10 MiB and 25 ms at import
+        from .engine.remote_endpoint import (
+            RemoteBackend,  # only now: urllib and http.client cost 10 MiB and 25 ms at import
+        )
 
         backend = RemoteBackend(
             url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints, settings=chosen
@@ -206,16 +208,16 @@ class KnowledgeGraph:
     ) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
-        The query is normalised and screened here (:func:`kgexplorer.guard.prepare_query`), then checked
-        by the full guard (:func:`kgexplorer.guard.check_query`: read-only, no SERVICE or FROM) in a
+        The query is normalised and screened here (:func:`kgexplorer.engine.guard.prepare_query`), then checked
+        by the full guard (:func:`kgexplorer.engine.guard.check_query`: read-only, no SERVICE or FROM) in a
         worker process under the time and memory limits, and runs there, the worker sandboxed from the
         network; or, on an endpoint, the checked text is sent with the time limit as its HTTP timeout.
         ``max_rows`` and ``timeout_s`` can lower the settings, never raise them. The project prefixes
         (kg:, kgx:, rdfs:, skos: …) can be used without declaring them.
 
         ``client`` names who asks (an app session, a web client), so that the query workers (behind an
-        endpoint: the guard's workers) are shared fairly (:mod:`kgexplorer.scheduler`): a client over its share gets
-        :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
+        endpoint: the guard's workers) are shared fairly (:mod:`kgexplorer.engine.scheduler`): a client over its
+        share gets :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
         :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself.
 
         >>> with KnowledgeGraph.bundled() as kg:
@@ -246,12 +248,12 @@ class KnowledgeGraph:
         """Run a user-written query like :meth:`sparql`, with the answer written in a format, for the endpoint.
 
         The query is normalised and screened here (cheap, linear), then checked by the full guard and run
-        in a worker, which writes the answer natively (:mod:`kgexplorer.serialization`) in
+        in a worker, which writes the answer natively (:mod:`kgexplorer.engine.serialization`) in
         ``select_format`` (for SELECT and ASK) or ``graph_format`` (CONSTRUCT, DESCRIBE), the endpoint's
         ``format=`` names; the bytes come back as they are. An answer larger than ``max_result_mb`` (which,
         like the other limits, can lower the setting) is :class:`~kgexplorer.errors.ResultTooLarge`. Waiting
         for a worker holds no thread. The client's request lasts until
-        :meth:`~kgexplorer.worker.Answer.close` (call it once the answer is sent). A graph behind a remote
+        :meth:`~kgexplorer.engine.query_workers.Answer.close` (call it once the answer is sent). A graph behind a remote
         endpoint cannot answer so: use :meth:`sparql`.
         """
         rows = cap(max_rows, self.settings.max_result_rows)
@@ -282,7 +284,7 @@ class KnowledgeGraph:
         return {} if self._workers is None else self._workers.counts()
 
     def query_sandbox(self) -> SandboxStatus | None:
-        """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.sandbox`).
+        """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.engine.sandbox`).
 
         Starts a worker to find out if none has started. None for a graph behind an endpoint, whose
         queries run on the remote engine: no sandbox here can stop what that engine does.
@@ -326,7 +328,7 @@ class KnowledgeGraph:
 
     def label(self, iri: str) -> str:
         """The display label of an IRI."""
-        from .labels import fetch_labels
+        from .model.labels import fetch_labels
 
         return fetch_labels(self._backend, [iri])[iri]
 
@@ -378,7 +380,7 @@ class KnowledgeGraph:
         They are exactly the predicates its neighbourhood view draws from or to it (claims count
         through the direct edges they derive), most links first: pass the IRIs of the ones wanted to
         :meth:`neighbourhood` as ``relations``. Counted by the backend in one query (see
-        :mod:`kgexplorer.relations`).
+        :mod:`kgexplorer.model.relations`).
 
         >>> with KnowledgeGraph.bundled() as kg:
         ...     acts_on = next(r for r in kg.relations("ketamine") if r.label == "acts on")
@@ -391,7 +393,7 @@ class KnowledgeGraph:
     def paths(self, source: str, target: str, *, k: int | None = None, max_length: int | None = None) -> PathSet:
         """How two entities are linked: the ``k`` shortest simple paths, each step explained.
 
-        The paths come from a bounded search around both ends (:func:`kgexplorer.remote_paths.find_remote_paths`,
+        The paths come from a bounded search around both ends (:func:`kgexplorer.model.paths.find_remote_paths`,
         at most ``path_search_nodes`` nodes), locally as on an endpoint: copying the whole graph into
         networkx first took 35 s on Hetionet.
         """

@@ -36,20 +36,20 @@ class Settings:
     query_time_limit_s: float = _s(
         10.0,
         "Wall-clock limit for one user-written SPARQL query, in seconds; a query still running is "
-        "killed with its worker process (worker.py).",
+        "killed with its worker process (engine/query_workers.py).",
         minimum=0.05,
         maximum=3600,
     )
     max_result_rows: int = _s(
         10_000,
-        "Most rows (or triples) a query returns; a longer result is cut and says so (query.py).",
+        "Most rows (or triples) a query returns; a longer result is cut and says so (engine/results.py).",
         minimum=1,
         maximum=10_000_000,
     )
     worker_memory_mb: int = _s(
         2048,
         "Memory cap (RLIMIT_AS) of the query worker process, in MiB; a query that needs more is "
-        "stopped with QueryTooLarge (worker.py).",
+        "stopped with QueryTooLarge (engine/query_workers.py).",
         minimum=256,
         maximum=1_048_576,
     )
@@ -59,8 +59,8 @@ class Settings:
         "filter) to refuse it every network socket, so a query that got past the guard still reaches nothing. "
         "Where the kernel refuses (not Linux x86-64 or aarch64, or a container profile that forbids seccomp), "
         "0 = run queries anyway, checked by the guard alone, with a warning in the log; 1 = refuse to run "
-        "queries (SandboxUnavailable). Use 1 for a server people you do not trust can reach; see sandbox.py "
-        "for the filter (worker.py).",
+        "queries (SandboxUnavailable). Use 1 for a server people you do not trust can reach; see engine/sandbox.py "
+        "for the filter (engine/query_workers.py).",
         minimum=0,
         maximum=1,
     )
@@ -68,28 +68,28 @@ class Settings:
         32,
         "Largest answer one query may give, in MiB: the bytes the endpoint sends, or the values handed to the "
         "app and the library. A larger answer is refused with ResultTooLarge (422 at the endpoint) as soon as "
-        "the worker has written this much, never cut in the middle (worker.py).",
+        "the worker has written this much, never cut in the middle (engine/query_workers.py).",
         minimum=1,
         maximum=65_536,
     )
     query_workers: int = _s(
         3,
         "Query worker processes one graph may run at once; each starts when first needed. At least 3, so that "
-        "two clients with runaway queries still leave one for everyone else (scheduler.py).",
+        "two clients with runaway queries still leave one for everyone else (engine/scheduler.py).",
         minimum=3,
         maximum=256,
     )
     client_query_workers: int = _s(
         1,
         "Most query workers one client (an endpoint client's address, an app session) uses at once; never more "
-        "than query_workers - 1, so no client takes them all. Its further queries wait in line (scheduler.py).",
+        "than query_workers - 1, so no client takes them all. Its further queries wait in line (engine/scheduler.py).",
         minimum=1,
         maximum=255,
     )
     client_queries: int = _s(
         4,
         "Most requests one client may have in progress at once (waiting for a worker, running, or still being "
-        "sent); one more is refused at once with TooManyQueries (HTTP 429 and Retry-After) (scheduler.py).",
+        "sent); one more is refused at once with TooManyQueries (HTTP 429 and Retry-After) (engine/scheduler.py).",
         minimum=1,
         maximum=10_000,
     )
@@ -97,7 +97,7 @@ class Settings:
         5.0,
         "Longest a query waits in line for a query worker, in seconds. Then it is refused: ServerBusy (HTTP 503 "
         "and Retry-After) when other clients' queries held every worker, TooManyQueries (429) when its own "
-        "client's did (scheduler.py).",
+        "client's did (engine/scheduler.py).",
         minimum=0.01,
         maximum=3600,
     )
@@ -105,7 +105,7 @@ class Settings:
         30.0,
         "Longest the endpoint waits for a client to take the next part of an answer, in seconds; a client that "
         "reads nothing for longer is disconnected and its answer dropped, so a client that never reads holds "
-        "little memory and no worker (server.py).",
+        "little memory and no worker (server/endpoint.py).",
         minimum=0.1,
         maximum=3600,
     )
@@ -113,73 +113,77 @@ class Settings:
         "",
         "Addresses of the reverse proxies in front of kgexplorer serve, separated by commas. Only a request "
         "from one of them may name its client in X-Forwarded-For; otherwise the client is the address that "
-        "connected. Empty (the default): the header is never believed (server.py).",
+        "connected. Empty (the default): the header is never believed (server/endpoint.py).",
     )
     max_query_chars: int = _s(
         100_000,
         "Longest user-written SPARQL query accepted, in characters; a longer one is refused before it is "
-        "parsed (guard.py).",
+        "parsed (engine/guard.py).",
         minimum=100,
         maximum=10_000_000,
     )
-    search_limit: int = _s(20, "Most search results returned (search.py).", minimum=1, maximum=1000)
-    max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (network.py).", minimum=1, maximum=6)
+    search_limit: int = _s(20, "Most search results returned (model/search.py).", minimum=1, maximum=1000)
+    max_depth: int = _s(
+        3, "Deepest neighbourhood that can be asked for (model/neighbourhood.py).", minimum=1, maximum=6
+    )
     neighbours_per_relation: int = _s(
         12,
         "Most neighbours shown per relation and direction when a node is expanded; the rest are "
-        "gathered into a '+N more' node (network.py).",
+        "gathered into a '+N more' node (model/neighbourhood.py).",
         minimum=1,
         maximum=10_000,
     )
     max_view_nodes: int = _s(
         150,
-        "Most nodes in one neighbourhood or path view; a bigger view is cut and says so (network.py).",
+        "Most nodes in one neighbourhood or path view; a bigger view is cut and says so (model/neighbourhood.py).",
         minimum=2,
         maximum=100_000,
     )
-    max_path_length: int = _s(6, "Most edges in one path (network.py).", minimum=1, maximum=12)
-    max_paths: int = _s(10, "Most paths returned for one pair of entities (network.py).", minimum=1, maximum=100)
+    max_path_length: int = _s(6, "Most edges in one path (model/neighbourhood.py).", minimum=1, maximum=12)
+    max_paths: int = _s(
+        10, "Most paths returned for one pair of entities (model/neighbourhood.py).", minimum=1, maximum=100
+    )
     max_upload_mb: int = _s(
-        50, "Largest RDF file accepted for upload or --data, in MiB (store.py).", minimum=1, maximum=102_400
+        50, "Largest RDF file accepted for upload or --data, in MiB (engine/store.py).", minimum=1, maximum=102_400
     )
     max_session_upload_mb: int = _s(
         200,
         "Largest total size of the RDF files one session uploads together, in MiB; a bigger set is refused "
-        "before any file is read, and the session keeps its data (datasources.py).",
+        "before any file is read, and the session keeps its data (ui/data_sources.py).",
         minimum=1,
         maximum=1_048_576,
     )
     max_upload_files: int = _s(
         20,
         "Most RDF files one session uploads together; more are refused before any file is read, and the "
-        "session keeps its data (datasources.py).",
+        "session keeps its data (ui/data_sources.py).",
         minimum=1,
         maximum=10_000,
     )
     max_decompressed_mb: int = _s(
         500,
-        "Largest size a gzip-compressed RDF file may expand to, in MiB; protects against gzip bombs (store.py).",
+        "Largest size a gzip-compressed RDF file may expand to, in MiB; protects against gzip bombs (engine/store.py).",
         minimum=1,
         maximum=1_048_576,
     )
     parse_memory_mb: int = _s(
         2048,
         "Memory cap (RLIMIT_AS) of the process that parses uploaded and --data files, in MiB; a file that needs "
-        "more is refused with GraphLoadError (parse_worker.py).",
+        "more is refused with GraphLoadError (engine/parse_worker.py).",
         minimum=256,
         maximum=1_048_576,
     )
     parse_time_limit_s: float = _s(
         300.0,
         "Wall-clock limit for parsing the uploaded or --data files of one load, in seconds (raise it for files "
-        "of many gigabytes); the parsing process is then killed and the load refused (parse_worker.py).",
+        "of many gigabytes); the parsing process is then killed and the load refused (engine/parse_worker.py).",
         minimum=1,
         maximum=86_400,
     )
     max_xml_depth: int = _s(
         1_000,
         "Deepest nesting of XML elements read in an RDF/XML file; a deeper file is refused (Oxigraph's RDF/XML "
-        "parser takes time quadratic in the depth: 30,000 levels took 16 s) (rdfxml.py).",
+        "parser takes time quadratic in the depth: 30,000 levels took 16 s) (engine/rdfxml.py).",
         minimum=10,
         maximum=1_000_000,
     )
@@ -187,13 +191,13 @@ class Settings:
         10,
         "How many times its own size an RDF/XML file may grow when its XML entities are expanded (files under "
         "1 MiB count as 1 MiB); a file that grows more, an entity bomb or 'billion laughs', is refused "
-        "(rdfxml.py).",
+        "(engine/rdfxml.py).",
         minimum=1,
         maximum=10_000,
     )
     endpoint_timeout_s: float = _s(
         30.0,
-        "Time limit for one request to a remote SPARQL endpoint, in seconds (endpoint.py).",
+        "Time limit for one request to a remote SPARQL endpoint, in seconds (engine/remote_endpoint.py).",
         minimum=0.1,
         maximum=3600,
     )
@@ -204,47 +208,47 @@ class Settings:
         "the endpoint's host name resolves to must be public, not loopback, private, link-local, multicast or "
         "reserved, checked on every connection, so visitors of a hosted app cannot make the server reach its own "
         "network; environment proxies are not used. 2 = any address, e.g. a Fuseki on localhost. Use 0 or 1 for "
-        "an app that people you do not trust can reach (endpoint.py).",
+        "an app that people you do not trust can reach (engine/remote_endpoint.py).",
         minimum=0,
         maximum=2,
     )
     layout_threshold_nodes: int = _s(
         150,
         "Graph views with more nodes than this are laid out on the server (networkx, fixed seed) and drawn "
-        "without physics, so they appear at once; smaller views settle in the browser (render.py).",
+        "without physics, so they appear at once; smaller views settle in the browser (views/render.py).",
         minimum=2,
         maximum=100_000,
     )
     path_search_nodes: int = _s(
         5_000,
-        "Most nodes one path search on a remote SPARQL endpoint explores; a search cut short says so "
-        "(remote_paths.py).",
+        "Most nodes one path search on a remote SPARQL endpoint explores; a search cut short says so (model/paths.py).",
         minimum=10,
         maximum=10_000_000,
     )
     max_reasoning_triples: int = _s(
         2_000_000,
         "Largest graph (in triples) that --reasoning rdfs|owl-rl will materialise; owlrl needs about a "
-        "minute per 100,000 triples (reasoning.py).",
+        "minute per 100,000 triples (engine/reasoning.py).",
         minimum=1,
         maximum=1_000_000_000,
     )
     max_image_px: int = _s(
         6000,
-        "Largest width or height of an exported PNG or SVG image, in pixels; a bigger request is refused (picture.py).",
+        "Largest width or height of an exported PNG or SVG image, in pixels; a bigger request is refused "
+        "(views/image.py).",
         minimum=200,
         maximum=20_000,
     )
     export_query_rows: int = _s(
         200,
         "Most rows of a lesson query shown in an exported lesson or handout; a longer result is cut and the "
-        "table says so (lesson_export.py).",
+        "table says so (views/lesson_pages.py).",
         minimum=1,
         maximum=100_000,
     )
     query_history_size: int = _s(
         50,
-        "Most queries the SPARQL workbench keeps in one session's history; the oldest go first (workbench.py).",
+        "Most queries the SPARQL workbench keeps in one session's history; the oldest go first (ui/workbench.py).",
         minimum=1,
         maximum=10_000,
     )
@@ -252,21 +256,21 @@ class Settings:
         8_000,
         "Longest share token (the compressed query) the SPARQL workbench puts into a link, in characters; many "
         "web servers refuse much longer addresses. A longer query is not shared and the page says so; a longer "
-        "token in a link is refused (workbench.py).",
+        "token in a link is refused (ui/workbench.py).",
         minimum=100,
         maximum=1_000_000,
     )
     result_label_lookups: int = _s(
         2_000,
         "Most distinct IRIs of one query result whose labels are looked up for its table; the others show "
-        "the last part of their IRI and the table says so (results.py).",
+        "the last part of their IRI and the table says so (views/result_views.py).",
         minimum=0,
         maximum=1_000_000,
     )
     max_card_links: int = _s(
         200,
         "Most links (to and from other entities) one entity card lists; a card of a hub lists the first ones "
-        "and says 'first N of M links' (entity.py).",
+        "and says 'first N of M links' (model/entity.py).",
         minimum=1,
         maximum=1_000_000,
     )
@@ -277,12 +281,12 @@ class Settings:
         "page cannot reach the endpoint through a name it controls (DNS rebinding). Bound to a loopback "
         "address, the endpoint also answers to localhost, 127.0.0.1 and [::1]; bound to another address, to "
         "that address and the names given here. '*' turns the check off (behind a proxy that checks Host "
-        "itself) (server.py).",
+        "itself) (server/endpoint.py).",
     )
     guard_cache_queries: int = _s(
         512,
         "How many distinct query texts the SPARQL guard remembers its verdict for, so a repeated query is not "
-        "parsed again; the length limit is still checked on every call (guard.py).",
+        "parsed again; the length limit is still checked on every call (engine/guard.py).",
         minimum=0,
         maximum=100_000,
     )

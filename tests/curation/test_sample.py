@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from kgexplorer.cli import cli
+from kgexplorer.cli.commands import cli
 from kgexplorer.curation.reader import load_records
 from kgexplorer.curation.sample import sample_claims
 

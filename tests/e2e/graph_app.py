@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kgexplorer import KgExplorerError, KnowledgeGraph
-from kgexplorer.component import graph_view
-from kgexplorer.render import render
+from kgexplorer.ui.graph_component import graph_view
+from kgexplorer.views.render import render
 
 START = "https://w3id.org/kgexplorer/id/ketamine"
 

@@ -207,7 +207,7 @@ def test_an_embedded_view_keeps_its_relation_filter(app: tuple[str, Any]) -> Non
 def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
     """'How ketamine works', every step by the Next button: each draws its view, has its own URL, and the
     question answers in place."""
-    from kgexplorer.lessons import get_lesson
+    from kgexplorer.views.lessons import get_lesson
 
     lesson = get_lesson("how-ketamine-works")
     url, browser = app
@@ -239,9 +239,9 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
 def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], tmp_path: Any) -> None:
     """`kgexplorer --store DIR app`: every page works on that store (generic RDF: names from rdfs:label)."""
     browser = app[1]  # one Playwright per process: a second sync_playwright() inside the first one fails
-    from kgexplorer.bulk_load import write_disk_store
     from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
-    from kgexplorer.store import DataFile
+    from kgexplorer.engine.bulk_load import write_disk_store
+    from kgexplorer.engine.store import DataFile
 
     data = tmp_path / "people.ttl"
     data.write_text(

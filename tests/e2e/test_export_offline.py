@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from kgexplorer import KnowledgeGraph, Settings
-from kgexplorer.export import export_html, write_export
-from kgexplorer.lesson_export import export_lesson_html
-from kgexplorer.lessons import get_lesson
+from kgexplorer.views.export import export_html, write_export
+from kgexplorer.views.lesson_pages import export_lesson_html
+from kgexplorer.views.lessons import get_lesson
 
 from .harness import ARTIFACTS, chromium, non_blank_pixels, wait_until
 

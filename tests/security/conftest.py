@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.store import DataFile, bundled_data_files
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile, bundled_data_files
 
 from .support import HOSTILE_TTL, ROOT, SECRET_BODY, Listener, digest
 

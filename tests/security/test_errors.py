@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph, ui
-from kgexplorer.cli import cli
-from kgexplorer.datasources import Upload, open_uploads
-from kgexplorer.server import create_app
+from kgexplorer.cli.commands import cli
+from kgexplorer.server.endpoint import create_app
+from kgexplorer.ui.data_sources import Upload, open_uploads
 
 from .support import ROOT
 
@@ -112,7 +112,7 @@ def test_an_escape_that_names_no_character_is_a_400(client: TestClient) -> None:
 _CONCURRENT_CHECKS = """
 import threading
 from kgexplorer.errors import KgExplorerError
-from kgexplorer.guard import check_query
+from kgexplorer.engine.guard import check_query
 QUERIES = [
     "SELECT ?s ?label WHERE { ?s a kgx:Substance ; rdfs:label ?label } ORDER BY ?label LIMIT 20",
     "ASK { kg:ketamine a kgx:Substance }",

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph, QueryTimeout, QueryTooLarge, Settings
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.search import LabelIndex
-from kgexplorer.store import DataFile, load_bytes
-from kgexplorer.validation import validate
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile, load_bytes
+from kgexplorer.engine.validation import validate
+from kgexplorer.model.search import LabelIndex
 
 pytestmark = pytest.mark.xdist_group("security_exhaustion")
 

@@ -93,7 +93,7 @@ def serve(tmp_path: Path) -> Iterator[Served]:
     """``kgexplorer serve`` with small limits: 16 MiB answers, one request per client, 4 s to read a chunk."""
     port = _free_port()
     settings = {"max_result_mb": 16, "client_queries": 1, "client_stall_s": 4, "query_time_limit_s": 6}
-    command = [sys.executable, "-m", "kgexplorer.cli"]
+    command = [sys.executable, "-m", "kgexplorer.cli.commands"]
     for name, value in settings.items():
         command += ["--setting", name, str(value)]
     err = (tmp_path / "serve.err").open("wb")

@@ -32,10 +32,10 @@ from kgexplorer import (
     QueryNotAllowed,
     QuerySyntaxError,
 )
-from kgexplorer.guard import check_query
+from kgexplorer.engine.guard import check_query
+from kgexplorer.engine.store import load_bytes
+from kgexplorer.model.search import LabelIndex, normalize
 from kgexplorer.namespaces import PREFIXES
-from kgexplorer.search import LabelIndex, normalize
-from kgexplorer.store import load_bytes
 
 from .support import Listener
 

@@ -3,7 +3,7 @@ titles, relation names, type names, dataset descriptions) and from the URL are e
 the endpoint page or a drawing shows them.
 
 The app is driven headlessly (AppTest) on the hostile graph, loaded the way a person loads data: as an
-upload (kgexplorer.datasources) made this session's data source. Every element that Streamlit renders as
+upload (kgexplorer.ui.data_sources) made this session's data source. Every element that Streamlit renders as
 Markdown (markdown, captions, headings, alerts, expander and widget labels) is rendered with markdown-it
 (CommonMark, raw HTML on: stricter than Streamlit) and must produce no script, image, event handler,
 javascript: link, link from the data's Markdown, or bold text from the data. The same pages run in real
@@ -22,9 +22,9 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph, ui
-from kgexplorer.datasources import DataSource, Upload, open_uploads
-from kgexplorer.render import render
-from kgexplorer.server import create_app
+from kgexplorer.server.endpoint import create_app
+from kgexplorer.ui.data_sources import DataSource, Upload, open_uploads
+from kgexplorer.views.render import render
 
 from .support import HOSTILE_TTL, PAYLOAD, ROOT
 

@@ -167,7 +167,7 @@ def test_exported_pages_run_no_script_and_their_csp_holds(hostile_file: Path, tm
     opened from disk with every node hovered; and their Content-Security-Policy blocks a script slipped into
     the page (as an escaping bug would), which runs once the policy is removed (control)."""
     from kgexplorer import KnowledgeGraph
-    from kgexplorer.export import export_entity, export_html
+    from kgexplorer.views.export import export_entity, export_html
 
     with KnowledgeGraph.from_files([str(hostile_file)], include_bundled=True) as kg:
         pages = {

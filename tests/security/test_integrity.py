@@ -19,11 +19,11 @@ from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph, ui
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.datasources import DataSource, Upload, open_uploads
-from kgexplorer.export import write_export
-from kgexplorer.server import create_app
-from kgexplorer.store import DataFile
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile
+from kgexplorer.server.endpoint import create_app
+from kgexplorer.ui.data_sources import DataSource, Upload, open_uploads
+from kgexplorer.views.export import write_export
 
 from .support import ROOT, digest
 
@@ -119,7 +119,7 @@ def test_a_load_killed_half_way_leaves_the_old_store(tmp_path: Path, kill_after:
     log = tmp_path / "stderr.txt"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kgexplorer.cli", "load", str(first), str(second), "--store", str(store)],
+            [sys.executable, "-m", "kgexplorer.cli.commands", "load", str(first), str(second), "--store", str(store)],
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,

@@ -19,13 +19,13 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, QueryNotAllowed, Settings
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.cli import cli
-from kgexplorer.datasources import Upload, check_uploads, open_endpoint
-from kgexplorer.server import create_app
-from kgexplorer.store import DataFile, load_bytes
-from kgexplorer.validation import validate
-from kgexplorer.workbench import run_query
+from kgexplorer.cli.commands import cli
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile, load_bytes
+from kgexplorer.engine.validation import validate
+from kgexplorer.server.endpoint import create_app
+from kgexplorer.ui.data_sources import Upload, check_uploads, open_endpoint
+from kgexplorer.ui.workbench import run_query
 
 from .support import SECRET_BODY, Listener
 

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kgexplorer import KnowledgeGraph, QueryNotAllowed, QuerySyntaxError
-from kgexplorer.cli import cli
-from kgexplorer.guard import check_query, normalise_query
-from kgexplorer.server import create_app
-from kgexplorer.workbench import run_query
+from kgexplorer.cli.commands import cli
+from kgexplorer.engine.guard import check_query, normalise_query
+from kgexplorer.server.endpoint import create_app
+from kgexplorer.ui.workbench import run_query
 
 from .support import Listener
 from .test_fuzz import _HIDING_PLACES, ALPHABET, engine_contacts
@@ -61,7 +61,7 @@ def test_the_cli_argument_refuses_a_service_after_a_comment_ended_by_cr(listener
 def test_the_cli_stdin_refuses_a_service_after_a_comment_ended_by_cr(listener: Listener) -> None:
     """A real process: on Linux, Python's standard input keeps a bare \\r (CliRunner's would translate it)."""
     done = subprocess.run(
-        [sys.executable, "-m", "kgexplorer.cli", "query", "-"],
+        [sys.executable, "-m", "kgexplorer.cli.commands", "query", "-"],
         input=comment_ended_by("\r", listener.base).encode("utf-8"),
         capture_output=True,
         timeout=120,

@@ -26,12 +26,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kgexplorer import GraphLoadError, KnowledgeGraph, Settings
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.cli import cli
-from kgexplorer.datasources import Upload, check_uploads
-from kgexplorer.rdfxml import CleanXml
-from kgexplorer.store import DataFile, load_bytes
-from kgexplorer.validation import validate
+from kgexplorer.cli.commands import cli
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.rdfxml import CleanXml
+from kgexplorer.engine.store import DataFile, load_bytes
+from kgexplorer.engine.validation import validate
+from kgexplorer.ui.data_sources import Upload, check_uploads
 
 pytestmark = pytest.mark.xdist_group("security_rdfxml")
 

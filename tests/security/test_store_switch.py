@@ -23,12 +23,12 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kgexplorer import KnowledgeGraph, Settings
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.cli import cli
-from kgexplorer.current_graph import CurrentGraph
-from kgexplorer.disk_store import open_generation
-from kgexplorer.server import create_app
-from kgexplorer.store import DataFile
+from kgexplorer.cli.commands import cli
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.disk_store import open_generation
+from kgexplorer.engine.store import DataFile
+from kgexplorer.server.current_graph import CurrentGraph
+from kgexplorer.server.endpoint import create_app
 
 from .support import digest
 
@@ -53,8 +53,8 @@ def killing(real):
     return step
 for module, name in ((os, "rename"), (os, "replace"), (os, "symlink"), (os, "unlink"), (shutil, "rmtree")):
     setattr(module, name, killing(getattr(module, name)))
-from kgexplorer.bulk_load import write_disk_store
-from kgexplorer.store import DataFile
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile
 write_disk_store([DataFile(sys.argv[2])], sys.argv[3], derive_edges=False)
 print("finished")
 """

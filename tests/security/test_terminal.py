@@ -26,7 +26,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from kgexplorer.cli import cli
+from kgexplorer.cli.commands import cli
 from kgexplorer.control_chars import escape_log_records
 
 pytestmark = pytest.mark.xdist_group("security_terminal")
@@ -169,7 +169,7 @@ def test_csv_and_tsv_are_escaped_on_a_terminal(hostile: Path, fmt: str) -> None:
     """Run the real command with its standard output on a pseudo-terminal."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kgexplorer.cli", "--data", str(hostile), "query", SELECT, "--format", fmt],
+        [sys.executable, "-m", "kgexplorer.cli.commands", "--data", str(hostile), "query", SELECT, "--format", fmt],
         stdout=follower,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
@@ -253,7 +253,7 @@ def test_a_real_servers_log_has_no_control_characters_from_clients(tmp_path: Pat
     log_path = tmp_path / "log.txt"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kgexplorer.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "kgexplorer.cli.commands", "serve", "--port", str(port)],
             stdout=log_file,  # uvicorn's access log goes to standard output
             stderr=log_file,
             stdin=subprocess.DEVNULL,

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph
-from kgexplorer.cli import cli
-from kgexplorer.datasources import Upload, open_uploads
+from kgexplorer.cli.commands import cli
 from kgexplorer.errors import ExportError
-from kgexplorer.export import export_entity, write_export
-from kgexplorer.lessons import LessonError, get_lesson, load_lessons
+from kgexplorer.ui.data_sources import Upload, open_uploads
+from kgexplorer.views.export import export_entity, write_export
+from kgexplorer.views.lessons import LessonError, get_lesson, load_lessons
 
 from .support import ROOT, digest
 

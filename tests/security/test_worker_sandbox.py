@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from kgexplorer import KnowledgeGraph, QueryError, QueryNotAllowed, QueryTimeout, SandboxUnavailable, Settings
-from kgexplorer import worker as worker_module
-from kgexplorer.guard import _SEAL, QueryText, prepare_query
-from kgexplorer.sandbox import REFUSED
-from kgexplorer.store import StoreRecipe
-from kgexplorer.worker import QueryWorkers
+from kgexplorer.engine import query_workers as worker_module
+from kgexplorer.engine.guard import _SEAL, QueryText, prepare_query
+from kgexplorer.engine.query_workers import QueryWorkers
+from kgexplorer.engine.sandbox import REFUSED
+from kgexplorer.engine.store import StoreRecipe
 
 from .support import Listener
 
@@ -84,7 +84,7 @@ def test_control_the_same_worker_without_its_sandbox_reaches_the_listener_once(
     pool = QueryWorkers(EMPTY, Settings())
     try:
         with (
-            caplog.at_level(logging.WARNING, logger="kgexplorer.worker"),
+            caplog.at_level(logging.WARNING, logger="kgexplorer.engine.query_workers"),
             pytest.raises(QueryError, match="the query failed") as failed,
         ):
             pool.run(service_to(listener), max_rows=10, timeout_s=30)
@@ -134,7 +134,7 @@ def test_every_worker_runs_under_the_filter_also_after_a_runaway_was_killed() ->
 
 
 def test_the_guard_workers_of_remote_endpoints_run_under_the_filter_too() -> None:
-    from kgexplorer.endpoint import _guard_pool
+    from kgexplorer.engine.remote_endpoint import _guard_pool
 
     pool = _guard_pool(Settings())
     checked = pool.check(prepare_query("ASK { ?s ?p ?o }"), timeout_s=30)

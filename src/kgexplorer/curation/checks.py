@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .hosts import canonical_problem, host_kind
+from .evidence_hosts import canonical_problem, host_kind
 from .records import DESIGN_LEVELS, Finding, Records, SourceRecord
 
 __all__ = ["CLINICAL_RELATIONS", "Problem", "check_records", "numbers_in"]

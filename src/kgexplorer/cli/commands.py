@@ -1,0 +1,522 @@
+"""The ``kgexplorer`` command line: each command reads its input, calls one library function, prints.
+
+Errors a user can cause end in a one-line message that says what to do (exit status 1; 2 for
+wrong usage); no traceback is printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import click
+
+from kgexplorer.data_options import DataOptions
+from kgexplorer.engine.bulk_load import bulk_load
+from kgexplorer.engine.store import bundled_graph_dir
+from kgexplorer.errors import KgExplorerError
+from kgexplorer.settings import Settings
+
+from . import terminal
+from .launcher import launch_app
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RDF_FORMATS = ("turtle", "nt", "nq", "trig", "xml", "json-ld", "n3")
+# The --format option of the commands that print for people or for scripts.
+_text_or_json = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+_files_format = click.option(
+    "--format", "fmt", type=click.Choice(_RDF_FORMATS), help="Format of FILES when their extension does not say it."
+)
+
+
+def _result_format(help_text: str) -> Callable[[F], F]:
+    """The --format option of the commands that print a query result."""
+    return click.option(
+        "--format", "fmt", type=click.Choice([*terminal.SELECT_FORMATS, *terminal.GRAPH_FORMATS]), help=help_text
+    )
+
+
+@dataclasses.dataclass
+class _Context:
+    options: DataOptions
+    settings: Settings
+    setting_pairs: tuple[tuple[str, str], ...] = ()
+    _kg: Any = None
+
+    def kg(self) -> Any:
+        if self._kg is None:
+            if problem := self.options.open_problem():
+                raise click.UsageError(terminal.one_line(problem))
+            # Stop the graph's query workers when the command ends (not at garbage collection).
+            self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
+            for note in terminal.opening_notes(self._kg):  # what opening a store tidied up after a killed load
+                _say(note, err=True)
+        return self._kg
+
+
+def _friendly(func: F) -> F:
+    """Turn library errors into one-line messages (exit 1) instead of tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KgExplorerError as exc:  # one line; what it quotes from data or paths shown escaped
+            raise click.ClickException(terminal.one_line(str(exc))) from None
+        except BrokenPipeError:  # e.g. `kgexplorer query … | head`
+            sys.stderr.close()
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print text for people: control and invisible characters from data are shown escaped."""
+    click.echo(terminal.for_people(text), err=err, nl=nl)
+
+
+def _with_context(func: F) -> F:
+    """Hand the command the shared :class:`_Context` and make its errors one-line messages."""
+    return click.pass_obj(_friendly(func))  # type: ignore[return-value]
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(terminal.version_text())
+        ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the package version and the bundled graph's data version, then exit.",
+)
+@click.option(
+    "--data",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Use your own RDF file instead of the bundled graph (repeat for several files). Turtle, "
+    "N-Triples, N-Quads, TriG, RDF/XML, JSON-LD or N3, optionally gzip-compressed; the format "
+    "comes from the extension unless --data-format is given.",
+)
+@click.option(
+    "--data-format",
+    type=click.Choice(_RDF_FORMATS),
+    help="Format of the --data files when their extension does not say it.",
+)
+@click.option(
+    "--with-bundled", is_flag=True, help="Load the bundled graph beside the --data files instead of replacing it."
+)
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False),
+    help="Open an on-disk store built by 'kgexplorer load' (read-only, opens in milliseconds).",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Use a remote SPARQL 1.1 endpoint (Oxigraph, QLever, Virtuoso, GraphDB, Fuseki …) instead of local "
+    "data: search, show, query and paths work the same. Its own limits apply as well as ours.",
+)
+@click.option(
+    "--reasoning",
+    type=click.Choice(["rdfs", "owl-rl"]),
+    help="Add what RDFS or OWL 2 RL entails (materialised with owlrl into a separate graph, cached on disk; "
+    "about a minute per 100,000 triples the first time).",
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    nargs=2,
+    metavar="NAME VALUE",
+    help=f"Change a limit for this run (repeatable). Settings: {terminal.settings_summary()}.",
+)
+@click.pass_context
+@_friendly
+def cli(ctx: click.Context, /, settings: tuple[tuple[str, str], ...], **data_options: Any) -> None:
+    """Explore the evidence-graded knowledge graph of psychedelic-assisted therapy and addiction.
+
+    Without --data or --store every command uses the bundled graph. The content is educational, not
+    medical advice.
+    """
+    # The data options (--data, --data-format, --with-bundled, --store, --endpoint, --reasoning) are named
+    # as DataOptions' fields.
+    ctx.obj = _Context(DataOptions(**data_options), Settings().with_pairs(settings), settings)
+
+
+@cli.command()
+@_text_or_json
+@_with_context
+def stats(obj: _Context, fmt: str) -> None:
+    """Count triples, entities by kind, claims by evidence level and direction, and studies."""
+    result = obj.kg().stats()
+    _say(terminal.for_json(result.to_json()) if fmt == "json" else result.to_text())
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@_files_format
+@click.option(
+    "--lessons",
+    "lessons_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Also check the lessons in this folder against the graph (the bundled lessons are always checked "
+    "when the bundled graph is validated).",
+)
+@_with_context
+def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir: str | None) -> None:
+    """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
+
+    Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
+    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run.
+    Exits 0 when everything conforms and 1 when it does not.
+    """
+    from kgexplorer.engine.validation import validate as run_validation
+    from kgexplorer.views.lessons import check_lesson, load_lessons
+
+    if obj.options.store or obj.options.endpoint:
+        raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
+    targets = files or obj.options.data or None
+    report = run_validation(targets, format=fmt or obj.options.data_format, settings=obj.settings)
+    _say(report.to_text())
+    problems = []
+    if targets is None or lessons_dir:
+        kg = obj.kg()
+        problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
+        _say(terminal.lessons_report(problems, directory=lessons_dir))
+    if not report.conforms or problems:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 1000), help="Most results to show (default: the search_limit setting).")
+@_text_or_json
+@_with_context
+def search(obj: _Context, text: str, limit: int | None, fmt: str) -> None:
+    """Find entities by label or synonym (case- and accent-insensitive; 'special K' finds ketamine)."""
+    hits = obj.kg().search(text, limit=limit)
+    _say(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
+
+
+@cli.command()
+@click.argument("entity")
+@_text_or_json
+@_with_context
+def show(obj: _Context, entity: str, fmt: str) -> None:
+    """Show one entity: what it is, its identifiers, and every claim about it with its evidence.
+
+    ENTITY may be a local name (ketamine), a label or synonym (Spravato), a prefixed name (kg:mdma) or
+    a full IRI.
+    """
+    card = obj.kg().entity(entity)
+    _say(terminal.card_json(card) if fmt == "json" else card.to_text())
+
+
+@cli.command()
+@click.argument("query")
+@_result_format(
+    "Output format. SELECT: table (default), json (SPARQL 1.1 JSON), csv, tsv. ASK: table or "
+    "json. CONSTRUCT/DESCRIBE: turtle (default), nt, jsonld."
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1),
+    help="Return at most this many rows (cannot exceed the max_result_rows setting).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.05),
+    help="Stop after this many seconds (cannot exceed the query_time_limit_s setting).",
+)
+@_with_context
+def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, timeout: float | None) -> None:
+    """Run a read-only SPARQL query. QUERY is the text, @file.rq to read a file, or - to read stdin.
+
+    The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
+    SERVICE, FROM and FROM NAMED are refused.
+    """
+    _print_result(obj.kg().sparql(terminal.read_query(query), max_rows=max_rows, timeout_s=timeout), fmt)
+
+
+def _print_result(result: Any, fmt: str | None) -> None:
+    """Print a query result in the requested format (or the natural one for its type)."""
+    if problem := terminal.format_mismatch(result, format=fmt):
+        raise click.UsageError(problem)
+    printout = terminal.result_printout(result, format=fmt, terminal=sys.stdout.isatty())
+    click.echo(printout.text, nl=False)  # made safe for its format by result_printout
+    if printout.note:
+        _say(printout.note, err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--store",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the on-disk store to build (replaced only when the load succeeds).",
+)
+@_files_format
+@click.option("--with-bundled", is_flag=True, help="Load the bundled graph into the store as well.")
+@click.option(
+    "--reasoning",
+    type=click.Choice(["rdfs", "owl-rl"]),
+    help="Also store what RDFS or OWL 2 RL entails, in a separate named graph (computed once here, so opening "
+    "the store later costs nothing).",
+)
+@_with_context
+def load(
+    obj: _Context, files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool, reasoning: str | None
+) -> None:
+    """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
+
+    The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
+    settings), and the new store is built beside the old one and switched to in one step at the end, so an
+    interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
+    the new one. Progress is printed as files load.
+    """
+    count = bulk_load(
+        files,
+        directory,
+        format=fmt,
+        with_bundled=with_bundled,
+        reasoning=reasoning,
+        settings=obj.settings,
+        progress=lambda message: _say(message, err=True),
+    )
+    _say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give a parameter of the question (repeatable), e.g. --param condition=AUD; the value may be a name, "
+    "label, synonym or IRI. Missing parameters use the question's default.",
+)
+@_result_format("Output format, as for 'kgexplorer query'.")
+@_with_context
+def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str | None) -> None:
+    """List the competency questions of graph/queries/, or run one by NAME with its parameters bound safely."""
+    from kgexplorer.model.gallery import get_query, load_gallery
+
+    if name is None:
+        _say(terminal.gallery_listing(load_gallery()))
+        return
+    if problem := terminal.malformed_param(params):
+        raise click.UsageError(terminal.one_line(problem))
+    kg, question = obj.kg(), get_query(name)
+    _print_result(question.run(kg, question.resolve_values(kg, terminal.param_texts(params))), fmt)
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8501,
+    show_default=True,
+    help="TCP port of the app; pick another if this one is taken.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 127.0.0.1 serves this computer only, 0.0.0.0 every network it is on.",
+)
+@_with_context
+def app(obj: _Context, port: int, host: str) -> None:
+    """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, SPARQL workbench, Data,
+    About) in your browser.
+
+    It opens what the global options name for every visitor: the bundled graph, or --data FILES, --store
+    DIR (the way to explore millions of triples) or --endpoint URL; --setting limits apply in the app too.
+    """
+    if problem := obj.options.app_problem():
+        raise click.UsageError(terminal.one_line(problem))
+    source = obj.options.for_app(settings=obj.setting_pairs)
+    raise SystemExit(launch_app(source, host=host, port=port, announce=click.echo))
+
+
+@cli.command()
+@click.argument("entity")
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Steps out from ENTITY (capped by the max_depth setting; ignored with --to).",
+)
+@click.option("--to", "target", metavar="OTHER", help="Draw the shortest paths from ENTITY to OTHER instead.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "png", "svg"]),
+    default="html",
+    show_default=True,
+    help="html: one offline file (interactive graph, legend, sources of every edge, citation); png or "
+    "svg: a static image for slides and handouts.",
+)
+@click.option("--title", help="Title shown on the export (default: what the view shows).")
+@click.option("--caption", help="Caption shown under the title.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: a name made from the entity, in the current folder). Written to a "
+    "temporary file first and renamed, so an interrupted export leaves no half file.",
+)
+@_with_context
+def render(
+    obj: _Context,
+    entity: str,
+    depth: int,
+    target: str | None,
+    fmt: Literal["html", "png", "svg"],
+    title: str | None,
+    caption: str | None,
+    output: str | None,
+) -> None:
+    """Export a view — ENTITY's neighbourhood, or its paths to OTHER — as offline HTML or a PNG/SVG image."""
+    from kgexplorer.views.export import export_entity, write_export
+
+    exported = export_entity(obj.kg(), entity, depth=depth, to=target, format=fmt, title=title, caption=caption)
+    path = write_export(output or exported.name, exported.data)
+    _say(f"wrote {path} ({len(exported.data):,} bytes)")
+
+
+@cli.group()
+def records() -> None:
+    """Check the evidence records (graph/records/) and build the shipped Turtle from them.
+
+    One YAML file per source, claim and event (docs/decisions/evidence-records.md): 'records check' runs the
+    machine checks, 'records build' writes graph/claims.ttl, sources.ttl, events.ttl … from them.
+    """
+
+
+_graph_option = click.option(
+    "--graph",
+    "graph_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The graph folder holding records/ (default: the bundled graph, graph/ of a checkout).",
+)
+
+
+@records.command("check")
+@_graph_option
+@_friendly
+def records_check(graph_dir: Path | None) -> None:
+    """List every problem of the records, and any generated file that differs from their build.
+
+    Exits 0 when the records may ship and 1 when they may not.
+    """
+    from kgexplorer.curation import check_graph
+
+    problems = check_graph(graph_dir or bundled_graph_dir())
+    click.echo(terminal.records_report(problems, built=False))
+    if problems:
+        raise SystemExit(1)
+
+
+@records.command("sample")
+@_graph_option
+@click.option("--seed", type=int, default=14, show_default=True, help="The seed: the same seed draws the same claims.")
+@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many claims to draw.")
+@_friendly
+def records_sample(graph_dir: Path | None, seed: int, count: int) -> None:
+    """Draw claims at random (reproducibly) with their sources' identifiers and reported results, to check them."""
+    from kgexplorer.curation.reader import load_records
+    from kgexplorer.curation.sample import sample_claims
+
+    folder = graph_dir or bundled_graph_dir()
+    click.echo(terminal.sampled_claims(sample_claims(load_records(folder / "records"), seed=seed, count=count)))
+
+
+@records.command("build")
+@_graph_option
+@_friendly
+def records_build(graph_dir: Path | None) -> None:
+    """Check the records, then write the Turtle they build (only the files whose bytes change).
+
+    Nothing is written when a record has a problem: the problems are listed and the exit status is 1.
+    """
+    from kgexplorer.curation import build_graph, check_graph
+
+    folder = graph_dir or bundled_graph_dir()
+    problems = check_graph(folder, stale=False)
+    if problems:
+        click.echo(terminal.records_report(problems, built=True))
+        raise SystemExit(1)
+    changed = build_graph(folder)
+    click.echo(terminal.records_report([], built=True, changed=changed))
+
+
+@cli.command("settings")
+def settings_cmd() -> None:
+    """List every setting with its default and what it limits."""
+    click.echo(terminal.settings_listing())
+
+
+@cli.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. 127.0.0.1 accepts connections from this computer only; 0.0.0.0 accepts "
+    "them on every network this computer is on, so anyone who can reach it can run (read-only, "
+    "time-limited) queries.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=7878,
+    show_default=True,
+    help="TCP port to listen on; pick another if this one is taken.",
+)
+@_with_context
+def serve_cmd(obj: _Context, host: str, port: int) -> None:
+    """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
+
+    Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
+    SERVICE, FROM and FROM NAMED are refused. Ctrl+C stops the server.
+    """
+    from kgexplorer.server.endpoint import serve as run_server
+
+    kg = obj.kg()
+    _say(terminal.endpoint_banner(host=host, port=port))
+    try:
+        run_server(kg, host=host, port=port)
+    finally:
+        kg.close()
+
+
+def main() -> None:
+    """Entry point of the ``kgexplorer`` console script."""
+    cli(prog_name="kgexplorer")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

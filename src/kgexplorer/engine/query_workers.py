@@ -1,0 +1,388 @@
+"""User-written SPARQL runs here: in worker processes with a memory cap, a wall-clock limit and no network.
+
+Why processes (../shared/notes/stack-measurements.md, section 3): a pyoxigraph query cannot be
+interrupted by threads or signals, and running out of memory aborts the whole process. So each worker
+is a separate ``python -m kgexplorer.engine.worker_process`` process (:mod:`kgexplorer.engine.worker_process`) that caps
+its own address space (RLIMIT_AS), builds the same store as the caller from a
+:class:`~kgexplorer.engine.store.StoreRecipe`, and answers queries sent over its stdin/stdout as length-prefixed
+pickles. A query that outlives its time limit is killed with its worker; the caller gets
+:class:`~kgexplorer.errors.QueryTimeout` and the next query gets a fresh worker. Several workers serve at
+once, shared between clients by :mod:`kgexplorer.engine.scheduler`, so runaways hold only their own clients'
+workers.
+
+What a worker is given, and what it does first:
+
+* It installs the network sandbox before anything else (:func:`kgexplorer.engine.sandbox.install_network_sandbox`:
+  the kernel then refuses it every socket but AF_UNIX), so a query that slipped past the guard still
+  cannot reach anything. Its ready message says whether the sandbox is on; when it is off the pool logs
+  a warning, the guard still checks every query, and the ``require_sandbox`` setting makes it an error.
+* It accepts only a :class:`~kgexplorer.engine.guard.QueryText` (normalised and screened by the caller), runs
+  the full guard (:func:`~kgexplorer.engine.guard.check_query`) on it itself, under the query's own time and
+  memory limits, says ``checked``, and gives the engine exactly the :class:`~kgexplorer.engine.guard.CheckedQuery`
+  text. Parsing is the costly part of the guard (seconds for a long value list); here it runs in
+  parallel across workers and is stopped at ``query_time_limit_s`` like the query.
+* A pool without a store (``recipe=None``) only checks queries (:meth:`QueryWorkers.check`): the guard for
+  remote endpoints, bounded the same way and shared through the same scheduler.
+
+Results cross the pipe packed (:mod:`kgexplorer.engine.packing`) for the library, or written in the endpoint's
+format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``max_result_mb`` either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import signal
+import sys
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from kgexplorer.errors import (
+    QueryError,
+    QueryFailed,
+    QueryNotAllowed,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryTooLarge,
+    ResultTooLarge,
+)
+
+from .guard import CheckedQuery, QueryText, receive_verdict
+from .packing import unpack_rows, unpack_triples
+from .results import GraphResult, QueryResult, SelectResult
+from .sandbox import SandboxStatus
+from .scheduler import Scheduler, Visit
+from .serialization import Answer
+from .store import StoreRecipe
+from .worker_process import Deadline, Gone, Request, Start, WorkerProcess, exit_code
+
+__all__ = ["Answer", "QueryWorkers"]
+
+_log = logging.getLogger(__name__)
+# Each distinct reason the sandbox is off is logged once per process, not once per worker started.
+_WARNED: set[str] = set()
+
+
+def _worker_command() -> list[str]:
+    """How a worker process is started (tests start one without its guard or its sandbox through this)."""
+    return [sys.executable, "-m", "kgexplorer.engine.worker_process"]
+
+
+class QueryWorkers:
+    """A small pool of query worker processes for one store recipe (None: workers that only check queries),
+    shared fairly between clients.
+
+    Who gets a worker when is the :class:`~kgexplorer.engine.scheduler.Scheduler`'s decision (per-client shares,
+    a line with a time limit); the pool starts workers as they are needed, up to ``query_workers``.
+
+    >>> from kgexplorer.engine.guard import prepare_query
+    >>> from kgexplorer.settings import Settings
+    >>> pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+    >>> pool.run(prepare_query("ASK { ?s ?p ?o }"), max_rows=10, timeout_s=30).value
+    True
+    >>> pool.close()
+    """
+
+    def __init__(self, recipe: StoreRecipe | None, settings: Any) -> None:
+        self.recipe = recipe
+        self.memory_mb = int(settings.worker_memory_mb)
+        self.max_bytes = int(settings.max_result_mb) << 20
+        self._start = Start(
+            recipe=recipe,
+            memory_mb=self.memory_mb,
+            max_query_chars=int(settings.max_query_chars),
+            guard_cache_queries=int(settings.guard_cache_queries),
+            require_sandbox=bool(settings.require_sandbox),
+        )
+        #: The network sandbox of the worker started last (None before the first one starts).
+        self.sandbox: SandboxStatus | None = None
+        self.scheduler = Scheduler(settings)
+        self._idle: list[WorkerProcess] = []
+        self._all: list[WorkerProcess] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        # One thread per worker carries the endpoint's queries to the workers and back, so no other use of
+        # a thread pool can keep a query that has its worker from running.
+        self._io = ThreadPoolExecutor(self.scheduler.size, thread_name_prefix="kgexplorer-query")
+        # A pool dropped without close() still stops its processes (the finalizer holds no ref to self).
+        self._finalizer = weakref.finalize(self, _kill_all, self._all)
+
+    def visit(self, client: str | None) -> Visit:
+        """Start a request of ``client`` (see :mod:`kgexplorer.engine.scheduler`); raises TooManyQueries."""
+        return self.scheduler.visit(client)
+
+    def run(
+        self,
+        query: QueryText,
+        *,
+        max_rows: int,
+        timeout_s: float,
+        visit: Visit | None = None,
+        client: str | None = None,
+    ) -> QueryResult:
+        """Check a prepared query (:func:`kgexplorer.engine.guard.prepare_query`) and run it; enforce the limits.
+
+        The worker runs the full guard first, within ``timeout_s`` and the memory cap, and then the
+        :class:`~kgexplorer.engine.guard.CheckedQuery`; a refusal raises the guard's error. Waits in line for a
+        worker as ``visit`` (or a visit of ``client`` made for this query) and raises
+        :class:`~kgexplorer.errors.QueryRefused` when it may not have one.
+        """
+        request = Request(query.text, max_rows, max_bytes=self.max_bytes)
+        reply, _, elapsed = self._in_line(request, timeout_s, visit, client)
+        return self._typed(reply, elapsed, max_rows)
+
+    def check(
+        self, query: QueryText, *, timeout_s: float, visit: Visit | None = None, client: str | None = None
+    ) -> CheckedQuery:
+        """Only the full guard, in a worker (bounded by ``timeout_s`` and the memory cap): the checked query.
+
+        For queries that run elsewhere (a remote endpoint), where no sandbox protects this machine. The
+        workers are shared like :meth:`run`'s: ``visit`` or ``client`` waits in line for one.
+        """
+        reply, _, _ = self._in_line(Request(query.text, 0, execute=False), timeout_s, visit, client)
+        if reply[0] == "checked":
+            self.scheduler.count("checked")
+            return receive_verdict(query, form=reply[1], digest=reply[2])
+        raise self._failure(reply)
+
+    async def answer(
+        self,
+        query: QueryText,
+        *,
+        visit: Visit,
+        select_format: str | None,
+        graph_format: str | None,
+        max_rows: int,
+        timeout_s: float,
+        max_bytes: int | None = None,
+    ) -> Answer:
+        """Check a prepared query in a worker and have it write the answer (see :mod:`kgexplorer.engine.serialization`).
+
+        Waits in line without holding a thread; the answer's bytes come back whole (at most max_result_mb).
+        """
+        if self._closed:
+            raise QueryError("this knowledge graph was closed; open it again to run queries")
+        import asyncio
+
+        slot = await visit.acquire_async(deadline_s=timeout_s)
+        try:
+            cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
+            request = Request(query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format))
+            running = asyncio.get_running_loop().run_in_executor(self._io, self._ask, request, timeout_s)
+        except BaseException:
+            slot.release()
+            raise
+        try:
+            reply, body, elapsed = await asyncio.shield(running)
+        except asyncio.CancelledError:  # the request was dropped: the worker is free when its thread is done
+            running.add_done_callback(lambda _: slot.release())
+            raise
+        except BaseException:
+            slot.release()
+            raise
+        slot.release()
+        if reply[0] == "answer":
+            _, kind, fmt, truncated, size = reply
+            self.scheduler.count("answered")
+            return Answer(kind, fmt, body or [], size, truncated, max_rows, elapsed)
+        if reply[0] == "unwritten":
+            _, kind, fmt, problem = reply
+            self.scheduler.count("not_acceptable")
+            return Answer(kind, fmt, [], 0, False, max_rows, elapsed, problem=problem)
+        raise self._failure(reply, request.max_bytes)
+
+    def counts(self) -> dict[str, int]:
+        """What the pool did: queries answered, refused (and why), stopped at a limit, failed."""
+        counts = self.scheduler.counts()
+        with self._lock:
+            counts["workers_running"] = len(self._all)
+        return counts
+
+    def warm_up(self, workers: int = 1) -> None:
+        """Start ``workers`` workers now (at most query_workers), so the first queries do not wait for one."""
+        with self._lock:
+            missing = min(workers, self.scheduler.size) - len(self._all)
+        started = [self._io.submit(self._take) for _ in range(max(0, missing))]
+        for future in started:
+            self._give_back(future.result())
+
+    def sandbox_status(self) -> SandboxStatus:
+        """Whether the kernel refuses the workers the network; starts a worker to find out if none has started."""
+        if self.sandbox is None:
+            self.warm_up()
+        assert self.sandbox is not None  # set by the worker warm_up started
+        return self.sandbox
+
+    def close(self) -> None:
+        """Stop every worker process."""
+        self._closed = True
+        with self._lock:
+            self._idle.clear()
+        self._finalizer()
+        self._io.shutdown(wait=False)
+
+    # ------------------------------------------------------------------ one query on one worker
+
+    def _in_line(
+        self, request: Request, timeout_s: float, visit: Visit | None, client: str | None
+    ) -> tuple[Any, list[bytes] | None, float]:
+        """Wait in line for a worker (blocking this thread), then :meth:`_ask` it."""
+        if self._closed:
+            raise QueryError("this knowledge graph was closed; open it again to run queries")
+        own = visit is None
+        current = self.scheduler.visit(client) if visit is None else visit
+        try:
+            slot = current.acquire(deadline_s=timeout_s)
+            try:
+                return self._ask(request, timeout_s)
+            finally:
+                slot.release()
+        finally:
+            if own:
+                current.leave()
+
+    def _ask(self, request: Request, timeout_s: float) -> tuple[Any, list[bytes] | None, float]:
+        """Send ``request`` to a worker and read its reply (and answer bytes); the caller holds a slot."""
+        worker = self._take()
+        started = time.monotonic()
+        try:
+            reply, body = worker.run(request, started + timeout_s)
+        except Deadline as exc:
+            with self._lock:
+                self._forget(worker)
+            self.scheduler.count("timeout")
+            if not exc.checked:
+                raise QueryTimeout(
+                    f"the query could not be checked within {timeout_s:g} s and was stopped (the "
+                    "query_time_limit_s setting): it is too long or too complex to parse (a long IN list or "
+                    "VALUES block does this). Shorten it (load large value lists as data instead), or raise "
+                    "the setting"
+                ) from None
+            raise QueryTimeout(
+                f"the query ran longer than {timeout_s:g} s and was stopped (the query_time_limit_s setting). "
+                "Add a LIMIT, make the patterns more specific, or raise the setting"
+            ) from None
+        except (Gone, OSError, EOFError, pickle.UnpicklingError):
+            code = exit_code(worker.proc)
+            with self._lock:
+                self._forget(worker)
+            self.scheduler.count("worker_stopped")
+            raise self._stopped(code) from None
+        self._give_back(worker)
+        return reply, body, time.monotonic() - started
+
+    def _stopped(self, code: int | None) -> QueryError:
+        """The error for a worker that died while running a query: the query's doing, so a client error."""
+        if code == -signal.SIGSEGV:
+            return QueryTooLarge(
+                "the query engine ran out of stack space on this query and was stopped (deeply nested "
+                "expressions or paths do this). Simplify the query"
+            )
+        if code in (-signal.SIGKILL, -signal.SIGABRT):  # the kernel's OOM killer; Rust's abort on a failed allocation
+            return QueryTooLarge(
+                f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
+                "worker_memory_mb setting) and was stopped. Make the query more selective (fewer "
+                "rows to sort or group, shorter values), or raise the setting"
+            )
+        how = f"was stopped by signal {-code}" if code is not None and code < 0 else f"stopped (exit code {code})"
+        return QueryFailed(
+            f"the query worker {how} while running this query, which was not answered. Simplify the query, or try again"
+        )
+
+    def _typed(self, reply: Any, elapsed: float, max_rows: int) -> QueryResult:
+        """The typed result a reply carries, or raise the error it stands for."""
+        kind = reply[0]
+        if kind in ("ok", "rows", "triples"):
+            self.scheduler.count("answered")
+        if kind == "ok":
+            result: QueryResult = reply[1]
+            return _with_elapsed(result, elapsed)
+        if kind == "rows":
+            _, variables, packed, truncated = reply
+            return SelectResult(tuple(variables), unpack_rows(packed), truncated, elapsed, max_rows)
+        if kind == "triples":
+            _, packed, truncated = reply
+            return GraphResult(unpack_triples(packed), truncated, elapsed, max_rows)
+        raise self._failure(reply)
+
+    def _failure(self, reply: Any, max_bytes: int | None = None) -> QueryError:
+        """The error for a reply that is not a result (counted by kind)."""
+        kind = reply[0]
+        if kind == "too_large":
+            self.scheduler.count("too_large")
+            return QueryTooLarge(
+                f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
+                "worker_memory_mb setting). Make the query more selective, or raise the setting"
+            )
+        if kind == "result_too_large":
+            self.scheduler.count("result_too_large")
+            mb = (self.max_bytes if max_bytes is None else max_bytes) >> 20
+            return ResultTooLarge(
+                f"the answer is larger than {mb} MiB (the max_result_mb setting) and was not sent. Select fewer "
+                "or shorter values (a LIMIT, SUBSTR of long texts), or raise the setting"
+            )
+        if kind == "syntax":
+            self.scheduler.count("syntax")
+            return QuerySyntaxError(reply[1], line=reply[2], column=reply[3])
+        if kind == "not_allowed":
+            self.scheduler.count("not_allowed")
+            return QueryNotAllowed(reply[1])
+        self.scheduler.count("failed")
+        if kind != "error":
+            return QueryFailed(f"the query worker answered {kind!r}, which is not an answer; try again")
+        return QueryFailed(str(reply[1]))
+
+    def _take(self) -> WorkerProcess:
+        with self._lock:
+            while self._idle:
+                w = self._idle.pop()
+                if w.alive():
+                    return w
+                self._forget(w)
+        w = WorkerProcess(self._start, _worker_command())
+        self._started(w)
+        with self._lock:
+            self._all.append(w)
+        return w
+
+    def _started(self, worker: WorkerProcess) -> None:
+        """Note a new worker's sandbox; say loudly, once per process and reason, when it is off."""
+        self.sandbox = status = worker.sandbox
+        if not status.on and status.detail not in _WARNED:
+            _WARNED.add(status.detail)
+            _log.warning(
+                "the query workers run WITHOUT the network sandbox (%s). The guard still checks every query, but "
+                "if it ever missed a SERVICE or FROM, the query engine could send requests from this machine to "
+                "any address it can reach (services on localhost or the local network, cloud metadata) and pass "
+                "the answers back. Set require_sandbox to 1 to refuse to run queries without the sandbox; see "
+                "docs/security.md",
+                status.detail,
+            )
+
+    def _forget(self, worker: WorkerProcess) -> None:
+        worker.kill()
+        if worker in self._all:
+            self._all.remove(worker)
+
+    def _give_back(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            if self._closed:
+                self._forget(worker)
+            else:
+                self._idle.append(worker)
+
+
+def _kill_all(workers: list[WorkerProcess]) -> None:
+    """Stop the processes of a pool (runs on close(), when the pool is collected, or at exit)."""
+    for w in list(workers):
+        w.kill()
+    workers.clear()
+
+
+def _with_elapsed(result: QueryResult, elapsed: float) -> QueryResult:
+    import dataclasses
+
+    return dataclasses.replace(result, elapsed_s=elapsed)

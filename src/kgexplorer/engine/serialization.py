@@ -1,0 +1,239 @@
+"""A query's answer written by the engine: the endpoint's formats, with the row and byte caps kept while writing.
+
+The endpoint never turns a result into Python objects: the query worker has pyoxigraph write it in the
+format the client asked for (:func:`write_answer`), and the endpoint passes the bytes through. Two caps
+apply while writing, so a huge result costs neither the worker nor the endpoint more than the caps:
+
+* ``max_rows`` (the max_result_rows setting) cuts the result and marks it cut. Rows cannot be counted in
+  JSON or XML, so the result is first written as SPARQL TSV (SELECT) or N-Triples (CONSTRUCT, DESCRIBE),
+  where Oxigraph writes exactly one line per row or triple (line breaks inside values are escaped);
+  writing stops at the row after the cap, the text is cut at the cap, and pyoxigraph reads it back and
+  writes the asked-for format. Every step is native code.
+* ``max_bytes`` (max_result_mb) ends the writing as soon as the answer grows past it: the answer is then
+  refused as too large, never sent cut in the middle.
+
+The format names are the endpoint's ``format=`` names (see :mod:`kgexplorer.server.protocol`).
+
+>>> import pyoxigraph as ox
+>>> store = ox.Store()
+>>> store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
+>>> store.add(ox.Quad(ox.NamedNode("http://e/b"), ox.NamedNode("http://e/p"), ox.Literal("y")))
+>>> found = write_answer(store.query("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"), select_format="csv",
+...                      graph_format=None, max_rows=1, max_bytes=1000)
+>>> found.kind, found.format, found.truncated, b"".join(found.chunks)
+('select', 'csv', True, b's\\r\\nhttp://e/a\\r\\n')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .scheduler import Visit
+
+__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Answer", "Written", "write_answer"]
+
+#: The formats of a SELECT or ASK answer, by ``format=`` name.
+RESULT_FORMAT_NAMES = ("json", "xml", "csv", "tsv")
+#: The formats of a CONSTRUCT or DESCRIBE answer, by ``format=`` name.
+GRAPH_FORMAT_NAMES = ("turtle", "nt", "jsonld")
+
+# Characters XML 1.0 cannot carry, as UTF-8 (C0 controls but tab, newline and return; U+FFFE and U+FFFF).
+_XML_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+@dataclass
+class Written:
+    """An answer as written: its kind (``select``, ``ask`` or ``graph``), the format (None: the client accepts
+    no format of this kind), the bytes in chunks, and whether it was cut at the row cap. ``problem`` says
+    why the chosen format cannot carry this answer; ``too_large`` that it grew past the byte cap."""
+
+    kind: str
+    format: str | None
+    chunks: list[bytes] = field(default_factory=list)
+    truncated: bool = False
+    problem: str | None = None
+    too_large: bool = False
+
+    @property
+    def size(self) -> int:
+        """The answer's length in bytes."""
+        return sum(len(c) for c in self.chunks)
+
+
+@dataclass
+class Answer:
+    """A query's answer as a worker wrote it (:class:`Written`), back in the caller, to send as it is.
+
+    ``kind`` is ``select``, ``ask`` or ``graph``; ``format`` the ``format=`` name it is written in (None:
+    the client accepts no format of this kind); ``chunks`` the bytes (taken from the front as they are
+    sent); ``problem`` why the chosen format could not carry it. :meth:`close` ends the client's request.
+    """
+
+    kind: str
+    format: str | None
+    chunks: list[bytes]
+    size: int
+    truncated: bool
+    row_limit: int
+    elapsed_s: float
+    problem: str | None = None
+    visit: Visit | None = None
+
+    def close(self) -> None:
+        """Drop the bytes and end the client's request (it no longer counts against the client)."""
+        self.chunks = []
+        if self.visit is not None:
+            self.visit.leave()
+
+
+class _Enough(Exception):
+    """The row cap was passed: the writer has what it needs."""
+
+
+class _TooLarge(Exception):
+    """The answer grew past the byte cap."""
+
+
+class _Sink:
+    """A binary file for pyoxigraph to write into, keeping at most ``max_bytes`` and ``lines`` line breaks.
+
+    With ``lines``, writing stops (:class:`_Enough`) once anything follows the last line break kept, which
+    proves there was more; the chunks then end exactly after that line break.
+    """
+
+    def __init__(self, *, max_bytes: int, lines: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.lines_left = lines
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.full = False  # every line wanted is kept; any further byte means the result was cut
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        if not chunk:
+            return 0
+        if self.full:
+            raise _Enough
+        if self.lines_left is not None:
+            found = chunk.count(b"\n")
+            if found >= self.lines_left:
+                end = -1
+                for _ in range(self.lines_left):
+                    end = chunk.index(b"\n", end + 1)
+                cut = chunk[: end + 1]
+                self._keep(cut)
+                self.full = True
+                if len(cut) < len(chunk):
+                    raise _Enough
+                return len(chunk)
+            self.lines_left -= found
+        self._keep(chunk)
+        return len(chunk)
+
+    def _keep(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise _TooLarge
+        self.chunks.append(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def write_answer(
+    result: Any, *, select_format: str | None, graph_format: str | None, max_rows: int, max_bytes: int
+) -> Written:
+    """Write a pyoxigraph query result in the format asked for its kind, keeping both caps.
+
+    Raises what pyoxigraph raises while the query runs (the result is evaluated as it is written).
+    """
+    import pyoxigraph as ox
+
+    if isinstance(result, ox.QueryBoolean):
+        if select_format is None:
+            return Written("ask", None)
+        return _final(
+            Written("ask", select_format), max_bytes, lambda sink: result.serialize(sink, _results(select_format))
+        )
+    if isinstance(result, ox.QuerySolutions):
+        if select_format is None:
+            return Written("select", None)
+        lines, truncated = _lines(
+            lambda sink: result.serialize(sink, ox.QueryResultsFormat.TSV), max_rows + 1, max_bytes
+        )
+        written = Written("select", select_format, truncated=truncated)
+        if lines is None:
+            written.too_large = True
+            return written
+        if select_format == "tsv":
+            return _final(written, max_bytes, lambda sink: sink.write(lines))
+        solutions = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
+        return _final(written, max_bytes, lambda sink: solutions.serialize(sink, _results(select_format)))
+    if graph_format is None:
+        return Written("graph", None)
+    lines, truncated = _lines(lambda sink: result.serialize(sink, ox.RdfFormat.N_TRIPLES), max_rows, max_bytes)
+    written = Written("graph", graph_format, truncated=truncated)
+    if lines is None:
+        written.too_large = True
+        return written
+    if graph_format == "nt":
+        return _final(written, max_bytes, lambda sink: sink.write(lines))
+    from kgexplorer.namespaces import PREFIXES
+
+    triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+    if graph_format == "turtle":
+        return _final(
+            written, max_bytes, lambda sink: ox.serialize(triples, sink, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        )
+    return _final(written, max_bytes, lambda sink: ox.serialize(triples, sink, ox.RdfFormat.JSON_LD))
+
+
+def _results(name: str) -> Any:
+    import pyoxigraph as ox
+
+    formats = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    return formats[name]
+
+
+def _lines(write: Any, lines: int, max_bytes: int) -> tuple[bytes | None, bool]:
+    """The first ``lines`` lines ``write`` produces and whether there was more (None: past the byte cap).
+
+    The line-per-row text may be a little larger than the final answer (CSV drops datatypes), so it may
+    use twice the cap; the final answer is held to the cap itself.
+    """
+    sink = _Sink(max_bytes=2 * max_bytes, lines=lines)
+    try:
+        write(sink)
+    except _Enough:
+        return b"".join(sink.chunks), True
+    except _TooLarge:
+        return None, False
+    return b"".join(sink.chunks), False
+
+
+def _final(written: Written, max_bytes: int, write: Any) -> Written:
+    sink = _Sink(max_bytes=max_bytes)
+    try:
+        write(sink)
+    except _TooLarge:
+        written.too_large = True
+        return written
+    written.chunks = sink.chunks
+    if written.format == "xml":
+        bad = _XML_FORBIDDEN.search(b"".join(sink.chunks))  # joined: a character may span two chunks
+        if bad:
+            written.chunks = []
+            code = ord(bad.group().decode("utf-8"))
+            written.problem = (
+                f"the result holds the character U+{code:04X}, which XML 1.0 cannot carry; ask for JSON "
+                "(format=json) instead"
+            )
+    return written

@@ -1,0 +1,273 @@
+"""The Streamlit app, driven headlessly with AppTest: every page renders, and each key interaction works."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = [
+    "app_pages/explore.py",
+    "app_pages/connections.py",
+    "app_pages/compare.py",
+    "app_pages/evidence.py",
+    "app_pages/lessons.py",
+    "app_pages/about.py",
+    "app_pages/workbench.py",
+    "app_pages/data.py",
+]
+
+
+def _app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at
+
+
+def _frame(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            frame: pd.DataFrame = df.value
+            return frame
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(d.value.columns) for d in at.dataframe]}")
+
+
+def _graph(at: AppTest) -> tuple[Any, dict[str, Any]]:
+    """The graph component on the page and the data it was sent."""
+    element = at.get("bidi_component")[0]
+    return element, json.loads(element.proto.json)
+
+
+def _click_node(at: AppTest, node_id: str) -> None:
+    """Click a node of the page's graph, as the browser component reports it.
+
+    AppTest has no public API for a custom component's trigger, so this sends the same widget state
+    the browser sends (the real click is covered by tests/e2e/test_app_browser.py).
+    """
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from kgexplorer.ui.graph_component import TRIGGER
+
+    element, _ = _graph(at)
+    states = at._tree.get_widget_states()
+    event = [{"event": TRIGGER, "value": node_id}]
+    states.widgets.append(
+        WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events", json_trigger_value=json.dumps(event))
+    )
+    at._run(states)
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [s.value for s in at.subheader]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(page: str) -> None:
+    """Each page renders (from the app's navigation) with no exception and shows the disclaimer."""
+    at = _app().run()
+    at.switch_page(page).run()
+
+    assert not at.exception
+    assert "not medical advice" in _text(at)
+
+
+def test_search_shows_the_entity_card() -> None:
+    """Typing 'special K' in Explore finds ketamine and shows its card and evidence."""
+    at = _app().run()
+    at.text_input(key="explore_text").input("special K").run()
+
+    assert not at.exception
+    assert at.selectbox(key="explore_pick").value == "https://w3id.org/kgexplorer/id/ketamine"
+    assert any(s.value == "Ketamine" for s in at.subheader)
+    assert "What the evidence says" in _text(at)
+    assert at.query_params["e"] == "ketamine"
+
+
+def test_deep_link_opens_the_entity() -> None:
+    """A URL with ?e=alcohol_use_disorder opens that entity directly."""
+    at = _app(e="alcohol_use_disorder").run()
+
+    assert not at.exception
+    assert any(s.value == "Alcohol use disorder" for s in at.subheader)
+
+
+def test_unknown_entity_in_url_gives_a_friendly_message() -> None:
+    """An unknown entity in the URL shows a message with suggestions, never a traceback."""
+    at = _app(e="no_such_thing_here").run()
+
+    assert not at.exception
+    assert any("no entity called" in w.value for w in at.warning)
+
+
+def test_clicking_a_node_moves_the_focus_and_the_address_in_one_run() -> None:
+    """A click on a node refocuses the graph and the card, and the URL names the new focus at once."""
+    at = _app(e="ketamine").run()
+    _, data = _graph(at)
+    aud = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+    assert any(n["id"] == aud for n in data["nodes"]), "alcohol use disorder should be one step from ketamine"
+    _click_node(at, aud)
+    _, after = _graph(at)
+
+    assert not at.exception
+    assert after["focus"] == aud
+    assert any(s.value == "Alcohol use disorder" for s in at.subheader)
+    assert at.query_params["e"] == "alcohol_use_disorder"
+
+
+def test_clicking_more_shows_the_hidden_neighbours() -> None:
+    """A click on a "+N more" node adds that group's hidden neighbours to the same focus."""
+    at = _app(e="ketamine").run()
+    _, data = _graph(at)
+    groups = {n["id"]: int(m.group(1)) for n in data["nodes"] if (m := re.match(r"\+(\d+) more", n["label"]))}
+    assert groups, "ketamine's view gathers some neighbours into '+N more' nodes"
+    more, hidden = min(groups.items(), key=lambda item: (item[1], item[0]))
+    _click_node(at, more)
+    _, after = _graph(at)
+
+    assert not at.exception
+    assert after["focus"] == data["focus"]
+    assert all(n["id"] != more for n in after["nodes"])
+    assert len(after["nodes"]) == len(data["nodes"]) - 1 + hidden
+
+
+@pytest.mark.parametrize(
+    ("page", "params"),
+    [
+        ("app_pages/explore.py", {"e": "ketamine"}),
+        ("app_pages/connections.py", {}),  # opens on ketamine → alcohol use disorder
+    ],
+)
+def test_graph_views_offer_html_png_and_svg_exports(page: str, params: dict[str, str]) -> None:
+    """Under a graph, the export menu offers the three files (made on click: see the browser test)."""
+    at = _app(**params).run()
+    at.switch_page(page).run()
+    labels = [b.proto.label for b in at.get("download_button")]
+
+    assert not at.exception
+    assert labels == ["Web page (.html)", "Picture (.png)", "Scalable picture (.svg)"]
+
+
+def test_kind_filter_shows_fewer_nodes() -> None:
+    """Filtering the neighbourhood to one kind leaves fewer rows in the view's table."""
+    at = _app(e="ketamine").run()
+    before = len(_frame(at, "steps from focus"))
+    at.multiselect(key="explore_kinds").set_value(["Condition"]).run()
+    after = _frame(at, "steps from focus")
+
+    assert not at.exception
+    assert 1 < len(after) < before
+    # The focus itself stays, and conditions beyond the per-relation cap are gathered in "+N more" nodes.
+    assert set(after["kind"]) <= {"Condition", "Substance", "More"}
+    assert "Condition" in set(after["kind"])
+
+
+def test_connections_explains_a_path() -> None:
+    """From ketamine to alcohol use disorder, the first path is the direct, evidence-backed link."""
+    at = _app().run()
+    at.switch_page("app_pages/connections.py").run()
+
+    assert not at.exception
+    text = _text(at)
+    assert "Path 1" in text
+    assert "Ketamine tested as a treatment for Alcohol use disorder" in text.replace("\\", "")
+
+
+def test_compare_two_substances() -> None:
+    """Comparing ketamine and psilocybin lists shared conditions with each one's evidence."""
+    at = _app(s="ketamine,psilocybin").run()
+    at.switch_page("app_pages/compare.py").run()
+
+    assert not at.exception
+    conditions = _frame(at, "Conditions tested")
+    row = conditions[conditions["Conditions tested"] == "Alcohol use disorder"].iloc[0]
+    assert row[""] == "✔"
+    assert row["Ketamine"].startswith("Randomised controlled trial")
+    assert row["Psilocybin"].startswith("Randomised controlled trial")
+
+
+def test_evidence_filter_narrows_the_table() -> None:
+    """Filtering the evidence table by result direction 'null' leaves only null claims."""
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    total = len(_frame(at, "explanation"))
+    at.multiselect(key="evidence_directions").set_value(["null"]).run()
+    table = _frame(at, "explanation")
+
+    assert not at.exception
+    assert 0 < len(table) < total
+    assert set(table["direction"]) == {"null"}
+
+
+def test_about_shows_counts_and_version() -> None:
+    """About shows the dataset version and its counts."""
+    at = _app().run()
+    at.switch_page("app_pages/about.py").run()
+
+    assert not at.exception
+    assert "1.0.0" in _text(at).replace("\\", "")
+    assert int(at.metric[1].value.replace(",", "")) > 100
+
+
+def test_lesson_steps_forward_and_answers_a_question() -> None:
+    """A lesson opens at its URL step, 'Next' moves on, and a right answer shows its explanation."""
+    at = _app(lesson="ketamine-for-alcohol-use-disorder", step="3").run()
+    at.switch_page("app_pages/lessons.py").run()
+
+    assert not at.exception
+    assert "Step 3 of 5" in at.get("progress")[0].proto.text
+    at.radio(key="lesson_q_ketamine-for-alcohol-use-disorder_3").set_value(1).run()
+    assert any("Right." in s.value for s in at.success)
+    at.button(key="lesson_next").click().run()
+    assert "Step 4 of 5" in at.get("progress")[0].proto.text
+    assert at.query_params["step"] == "4"
+
+
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "how-ketamine-works",
+        "ketamine-for-alcohol-use-disorder",
+        "psilocybin-and-mdma",
+        "risks-regulation-access",
+        "reading-the-evidence",
+    ],
+)
+def test_every_lesson_step_renders(slug: str) -> None:
+    """Every step of every shipped lesson renders without exception."""
+    from kgexplorer.views.lessons import get_lesson
+
+    for step in range(1, len(get_lesson(slug).steps) + 1):
+        at = _app(lesson=slug, step=str(step)).run()
+        at.switch_page("app_pages/lessons.py").run()
+        assert not at.exception, (slug, step, at.exception)
+
+
+def test_the_app_says_at_start_when_the_kernel_refuses_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app warms its graph up when it opens it (ui.default_source starts a query worker): a worker without
+    the network sandbox is logged then, in the terminal that started the app, before any visitor's query."""
+    import sys
+
+    from kgexplorer import KnowledgeGraph, ui
+    from kgexplorer.engine import query_workers as worker_module
+
+    altered = str(Path(__file__).resolve().parents[1] / "altered_worker.py")
+    monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, altered, "--no-sandbox"])
+    monkeypatch.setattr(worker_module, "_WARNED", set())
+    with KnowledgeGraph.bundled() as kg, caplog.at_level("WARNING", logger="kgexplorer.engine.query_workers"):
+        ui._warm_up(kg)
+        status = kg.query_sandbox()
+    assert status is not None
+    assert not status.on
+    assert any("WITHOUT the network sandbox" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,68 @@
+"""Bulk loading into an on-disk store (kgexplorer.engine.bulk_load): files, the bundled graph, entailments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgexplorer import KnowledgeGraph, Settings
+from kgexplorer.engine.bulk_load import bulk_load
+
+TINY = (
+    "@prefix ex: <http://example.org/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+    "ex:ada a ex:Person .\nex:Person rdfs:subClassOf ex:Agent .\n"
+)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "people.data"  # the extension says nothing: the format must come from `format`
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_bulk_load_stores_the_files_and_reports_progress(tiny: Path, tmp_path: Path) -> None:
+    messages: list[str] = []
+
+    count = bulk_load([str(tiny)], str(tmp_path / "store"), format="turtle", progress=messages.append)
+
+    assert count == 2
+    assert messages[0] == f"parsing {tiny}"  # in the parse worker
+    assert messages[1].startswith(f"parsed {tiny} in ")
+    assert messages[1].endswith(" s (2 quads)")
+    assert messages[2] == f"loading {tiny}"  # its N-Quads, into the new generation
+    assert messages[-1] == f"switched {tmp_path / 'store'} to gen-000001"
+    with KnowledgeGraph.open_store(str(tmp_path / "store")) as kg:
+        assert kg.stats().triples == 2
+
+
+def test_bulk_load_with_reasoning_stores_the_entailments(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    messages: list[str] = []
+
+    count = bulk_load([str(tiny)], str(tmp_path / "store"), format="turtle", reasoning="rdfs", progress=messages.append)
+
+    assert count > 2
+    assert messages[2] == "materialising rdfs entailments (cached after the first time)…"
+    assert " inferred triples in " in messages[3]
+    with KnowledgeGraph.open_store(str(tmp_path / "store")) as kg:
+        assert kg.sparql("ASK { <http://example.org/ada> a <http://example.org/Agent> }")
+
+
+def test_bulk_load_keeps_the_reasoning_limit(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kgexplorer import KgExplorerError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    with pytest.raises(KgExplorerError, match="the reasoning limit is 1 triples"):
+        bulk_load(
+            [str(tiny)],
+            str(tmp_path / "store"),
+            format="turtle",
+            reasoning="rdfs",
+            settings=Settings(max_reasoning_triples=1),
+        )
+    assert not (tmp_path / "store").exists()
