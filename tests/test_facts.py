@@ -86,7 +86,6 @@ NOT_CARRIED_RELATIONS = {
 # ------------------------------------------------------------------------------- departures, with reasons
 # Values a carried-over record gives differently from the fact base, on purpose: (fact-base id, field).
 KNOWN_FIELD_DIFFERENCES = {
-    ("popova_2019", "n"): "the record gives the 227 people randomised (its abstract); the fact base gave 223",
     ("pcn101_phase2a_2023", "year"): "the record is the trial's registration (2022), not the sponsor's 2023 news",
 }
 # Null or negative fact-base results whose record no longer says so, with why (never "supports").

@@ -762,7 +762,7 @@ def test_risks_interactions_contraindications_and_barriers(kg: KnowledgeGraph, t
     got = {(_text(r["kind"]), _local(r["item"]), _local(r["via"])) for r in rows}
     expected = {(kinds[c.relation], c.object, c.subject) for c in truth.claims(*kinds) if c.subject in via}
     assert got == expected
-    assert {k for k, _, _ in got} >= {"risk", "interaction"}
+    assert "risk" in {k for k, _, _ in got}, f"the records give {substance} risks"
 
 
 def test_adverse_events_give_each_sources_frequencies(kg: KnowledgeGraph, truth: Truth) -> None:
