@@ -31,6 +31,7 @@ from .engine.disk_store import Generation, open_generation
 from .engine.guard import prepare_query
 from .engine.parse_worker import ParsedFiles, parse_recipe
 from .engine.query_workers import Answer, QueryWorkers
+from .engine.result_cache import AnswerKey, ResultCache
 from .engine.results import QueryResult, SelectResult
 from .engine.sandbox import SandboxStatus
 from .engine.store import DataFile, StoreRecipe, build_store
@@ -106,6 +107,8 @@ class KnowledgeGraph:
         self._lock = threading.Lock()
         self._index: LabelIndex | None = None
         self._stats: GraphStats | None = None
+        # Endpoint answers of this graph (one generation of its data), by text, formats and limits.
+        self._answers = ResultCache(max_bytes=int(self.settings.result_cache_mb) << 20)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -261,9 +264,13 @@ class KnowledgeGraph:
         chars = self.settings.max_query_chars
         max_bytes = int(cap(max_result_mb, self.settings.max_result_mb)) << 20
         workers = self._local_workers()
+        prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
+        key = AnswerKey(prepared.text, select_format, graph_format, rows, max_bytes)
+        remembered = self._answers.get(key)
+        if remembered is not None:  # read-only data: the same bytes as last time, no worker needed
+            return remembered
         visit = workers.visit(client)
         try:
-            prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
             found = await workers.answer(
                 prepared,
                 visit=visit,
@@ -276,12 +283,13 @@ class KnowledgeGraph:
         except BaseException:
             visit.leave()
             raise
+        self._answers.put(key, found)
         found.visit = visit
         return found
 
     def query_counts(self) -> dict[str, int]:
         """What the query workers did so far: answered, refused and why, stopped at a limit (empty if remote)."""
-        return {} if self._workers is None else self._workers.counts()
+        return {} if self._workers is None else {**self._workers.counts(), **self._answers.stats()}
 
     def query_sandbox(self) -> SandboxStatus | None:
         """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.engine.sandbox`).

@@ -290,6 +290,25 @@ class Settings:
         minimum=0,
         maximum=100_000,
     )
+    guard_fast_path: int = _s(
+        1,
+        "Whether a query worker whose network sandbox is on checks queries at native speed: 1 = a linear scan "
+        "of the query's text decides, and the full parse runs only when the scan cannot decide and when the "
+        "engine refuses the query (for its message); 0 = the full parse checks every query. Never used for "
+        "remote endpoints or without the sandbox; see docs/decisions/guard-in-the-sandbox.md "
+        "(engine/worker_process.py).",
+        minimum=0,
+        maximum=1,
+    )
+    result_cache_mb: int = _s(
+        64,
+        "Memory for remembered endpoint answers, in MiB: the data is read-only, so an answer is kept by store "
+        "generation, query text, format and limits, and a repeated query is sent from memory without a worker. "
+        "The least recently used answers leave first; an answer larger than a quarter of this is never kept; "
+        "0 turns the cache off (engine/result_cache.py).",
+        minimum=0,
+        maximum=65_536,
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -49,6 +49,7 @@ __all__ = [
     "QUERY_FORMS",
     "CheckedQuery",
     "QueryText",
+    "check_in_sandbox",
     "check_query",
     "normalise_query",
     "prepare_query",
@@ -102,6 +103,16 @@ _NEWER_SYNTAX = re.compile(
     r"STRLANGDIR)\s*\(",
     re.IGNORECASE,
 )
+# The fast path of a sandboxed worker (check_in_sandbox): any SERVICE or FROM word at all (as a variable or
+# a local name too: those only take the full parse), the form as the first word after the prologue, and
+# what makes a recursive-descent parser recurse deeply (Oxigraph's would overflow the worker's stack).
+_ANY_KEYWORD = re.compile(r"SERVICE|FROM", re.IGNORECASE)
+_LEADING_FORM = re.compile(
+    r"\s*(?:(?:PREFIX\s*[^\s:]*:|BASE)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE
+)
+_BRACKETS = re.compile(r"[(){}\[\]]")
+_OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
+_SANDBOX_NESTING = 64
 _OX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*(.*)", re.S)
 # Oxigraph's own explanations inside its list of expected tokens ("Prefix not found", "Duplicated …").
 _OX_SENTENCE = re.compile(r"(?:^|,\s)([A-Z][a-z]+(?: [A-Za-z]+)+)(?=,|$)")
@@ -248,6 +259,51 @@ def check_query(query: str | QueryText, *, max_chars: int | None = None, remembe
         while len(_VERDICTS) > size:
             _VERDICTS.popitem(last=False)
     return CheckedQuery(text, form, _SEAL)
+
+
+def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) -> CheckedQuery | None:
+    """The guard at native speed, for a query worker whose network sandbox is on: the checked query, or None
+    when the full parse (:func:`check_query`) must decide.
+
+    Why this is enough there (docs/decisions/guard-in-the-sandbox.md): with the kernel refusing the worker
+    every socket but AF_UNIX, what the full parse still proved is already proved by others. Oxigraph's
+    query API reads only queries (an update or LOAD is its syntax error); SERVICE cannot reach anything
+    (the kernel refuses the socket); FROM and FROM NAMED name graphs of the local store (Oxigraph never
+    fetches). So a query goes straight to the engine unless its text (strings, IRIs and comments masked,
+    as :func:`prepare_query` reads it) holds the word SERVICE or FROM anywhere, a ``\\u`` escape, SPARQL
+    1.2 syntax, a bracket nesting deeper than :data:`_SANDBOX_NESTING` or a long run of one operator (the
+    engine's parser recurses on those), or its form (SELECT, ASK, CONSTRUCT, DESCRIBE) is not its first
+    word after the prologue: each of those takes the full parse, which keeps the clear refusals. When the
+    engine then fails, the worker runs the full parse for its message (the error path). It raises what
+    :func:`prepare_query` raises (``max_chars`` as there).
+
+    Never call it where the kernel does not refuse the network: only a sandboxed query worker does
+    (kgexplorer.engine.worker_process), and never for a query sent to a remote endpoint.
+
+    >>> check_in_sandbox("PREFIX ex: <http://x/> SELECT ?s WHERE { ?s ex:p 'FROM' }").form
+    'SELECT'
+    >>> check_in_sandbox("SELECT ?s WHERE { ?s ?p ?o . ?s <x:y> ?from }") is None
+    True
+    """
+    text = prepare_query(query.text if isinstance(query, QueryText) else query, max_chars=max_chars).text
+    if _ESCAPES.search(text):
+        return None
+    masked = _mask(text)
+    if _ANY_KEYWORD.search(masked) or _NEWER_SYNTAX.search(masked) or _OPERATOR_RUN.search(masked):
+        return None
+    m = _LEADING_FORM.match(masked)
+    if m is None or _nesting(masked) > _SANDBOX_NESTING:
+        return None
+    return CheckedQuery(text, m.group(1).upper(), _SEAL)
+
+
+def _nesting(masked: str) -> int:
+    """The deepest nesting of (), {} and [] in a masked query text."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(masked):
+        depth += 1 if bracket in "({[" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def receive_verdict(query: QueryText, *, form: str, digest: bytes) -> CheckedQuery:

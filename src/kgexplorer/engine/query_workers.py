@@ -96,6 +96,7 @@ class QueryWorkers:
             max_query_chars=int(settings.max_query_chars),
             guard_cache_queries=int(settings.guard_cache_queries),
             require_sandbox=bool(settings.require_sandbox),
+            fast_guard=bool(settings.guard_fast_path),
         )
         #: The network sandbox of the worker started last (None before the first one starts).
         self.sandbox: SandboxStatus | None = None

@@ -72,6 +72,9 @@ class Start:
     max_query_chars: int
     guard_cache_queries: int
     require_sandbox: bool
+    #: Whether a worker whose sandbox is on checks queries at native speed (guard.check_in_sandbox); the
+    #: full parse then runs only when that cannot decide, and on the error path (the guard_fast_path setting).
+    fast_guard: bool = True
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ def _reply(  # pragma: no cover - child side
     written answer) its raw bytes."""
     body: list[bytes] = []
     try:
-        checked = _check(request, start)
+        checked = _check(request, start, sandboxed=sandboxed and store is not None)
         if isinstance(checked, tuple):  # refused by the guard, or a check-only request answered
             reply: tuple[Any, ...] = checked
         else:
@@ -323,12 +326,22 @@ def _reply(  # pragma: no cover - child side
     out.flush()
 
 
-def _check(request: Request, start: Start) -> CheckedQuery | tuple[Any, ...]:  # pragma: no cover - child side
-    """The full guard on the request's text: the checked query, or the reply that ends the request."""
+def _check(  # pragma: no cover - child side
+    request: Request, start: Start, *, sandboxed: bool = False
+) -> CheckedQuery | tuple[Any, ...]:
+    """The guard on the request's text: the checked query, or the reply that ends the request.
+
+    In a worker whose network sandbox is on, a query to run is checked at native speed when that can decide
+    (:func:`kgexplorer.engine.guard.check_in_sandbox`); otherwise, and always for check-only requests (the
+    guard of a remote endpoint, where no sandbox here protects anything), the full parse decides.
+    """
     from . import guard  # looked up on the module each time: tests/altered_worker.py replaces check_query
 
     try:
-        checked = guard.check_query(request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries)
+        fast = sandboxed and request.execute and start.fast_guard
+        checked = (guard.check_in_sandbox(request.text, max_chars=start.max_query_chars) if fast else None) or (
+            guard.check_query(request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries)
+        )
     except QuerySyntaxError as exc:
         return ("syntax", str(exc), exc.line, exc.column)
     except QueryNotAllowed as exc:
@@ -397,10 +410,18 @@ def _failure(exc: BaseException, text: str, *, sandboxed: bool) -> tuple[Any, ..
     """The reply for a checked query the engine could not run (the same for typed and written answers)."""
     if isinstance(exc, MemoryError):
         return ("too_large",)
-    if isinstance(exc, SyntaxError):
-        from .guard import syntax_error_from_oxigraph
+    from . import guard
 
-        err = syntax_error_from_oxigraph(str(exc), text)
+    try:  # the error path runs the full parse (again, if it ran before): its refusal is the clearest message
+        guard.check_query(text, remember=0)
+    except QuerySyntaxError as refused:
+        return ("syntax", str(refused), refused.line, refused.column)
+    except QueryNotAllowed as refused:
+        return ("not_allowed", str(refused))
+    except MemoryError:
+        return ("too_large",)
+    if isinstance(exc, SyntaxError):
+        err = guard.syntax_error_from_oxigraph(str(exc), text)
         return ("syntax", str(err), err.line, err.column)
     said = " ".join(str(exc).split())
     if sandboxed and _REFUSED_BY_THE_KERNEL in said:
