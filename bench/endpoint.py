@@ -1,0 +1,268 @@
+"""The endpoint section of ``make bench``: ``kgexplorer serve`` beside ``oxigraph serve-read-only`` and the Python floor.
+
+Three servers read the same LUBM1 data on loopback, one after another, under the same load (Debian's ``wrk``,
+``--connections`` connections, 2 threads, ``--seconds`` per measurement):
+
+* **kgexplorer**: ``kgexplorer --store DIR serve`` (an on-disk store built by ``kgexplorer load``), the guard on,
+  the query workers sandboxed, with its defaults except ``client_queries`` (wrk's connections all come from
+  127.0.0.1, which is one client to the endpoint: it may have them all in progress) and
+  ``client_query_workers`` 2 (of the 3 workers; one is kept for other clients, as always);
+* **Oxigraph**: ``oxigraph serve-read-only`` (the ``oxigraph`` wheel's server, Rust) on a store pyoxigraph
+  built from the same file, with ``--union-default-graph`` (kgexplorer queries the union too);
+* **the Python floor**: a bare Starlette route that returns the bytes kgexplorer answered for the same query,
+  served by uvicorn with the same settings as ``kgexplorer serve`` (``bench/floor.py``): what any Python
+  endpoint costs before it does any work.
+
+Queries: LUBM Q1 (cheap, 4 rows) and Q14 (result-heavy, 6,463 rows), as SPARQL JSON results. *repeated*
+sends one text again and again (kgexplorer's result cache answers); *distinct* makes every request's text
+new (a ``LIMIT`` that grows with each request, far above the row count, so the answer is the same), as real
+users send: no cache helps, and kgexplorer's guard checks every one. Then kgexplorer again with
+``guard_fast_path`` 0 (the full parse on every query) and ``result_cache_mb`` 0, to show what each part costs.
+
+Results go to ``bench/out/endpoint.json`` (read by ``bench/report.py``). ``python -m bench.endpoint`` runs
+only this section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run_endpoint_bench"]
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = ROOT / "bench" / "out"
+WORK = OUT / "endpoint"
+LUBM = ROOT.parent / "shared" / "data" / "lubm"
+DATA = LUBM / "lubm1.nt.gz"
+ACCEPT = "application/sparql-results+json"
+#: The kgexplorer settings of the measured server (see the module's description).
+SERVE_SETTINGS = {"client_queries": "256", "client_query_workers": "2"}
+
+_LUA = r"""
+local counter = 0
+local tid = 0
+local threads = {}
+function urlencode(text)
+  return (text:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+function init(args)
+  base = args[1]
+  distinct = args[2] == "distinct"
+  path = args[3]
+  fixed = wrk.format("GET", path .. "?query=" .. urlencode(base), {["Accept"] = "ACCEPT"})
+end
+function request()
+  if not distinct then return fixed end
+  counter = counter + 1
+  local q = base .. " LIMIT " .. tostring(10000000 + tid * 1000000 + counter)
+  return wrk.format("GET", path .. "?query=" .. urlencode(q), {["Accept"] = "ACCEPT"})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'KGX-RESULT {"requests": %d, "duration_s": %.3f, "bytes": %d, "non_2xx": %d, ' ..
+    '"socket_errors": %d, "p50_ms": %.3f, "p95_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f}\n',
+    summary.requests, summary.duration / 1e6, summary.bytes, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
+end
+""".replace("ACCEPT", ACCEPT)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _query(name: str) -> str:
+    """A LUBM query with its comment lines dropped (the same text for every server)."""
+    text = (LUBM / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")).strip()
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} ended with exit code {proc.returncode} before it answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer {url} within {timeout_s:g} s")
+
+
+@contextmanager
+def _server(command: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+def _get(url: str, query: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"{url}?{urllib.parse.urlencode({'query': query})}", headers={"Accept": ACCEPT})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return r.status, r.read()
+
+
+def _wrk(url: str, query: str, mode: str, *, connections: int, seconds: int) -> dict[str, Any]:
+    """``url`` is the query URL (…/sparql, or Oxigraph's …/query)."""
+    base, path = url.rsplit("/", 1)
+    script = WORK / "endpoint.lua"
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s", "--latency"]
+    command += ["-s", str(script), base, "--", query, mode, "/" + path]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False).stdout
+    line = next((x for x in out.splitlines() if x.startswith("KGX-RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result: {out[-2000:]}")
+    result: dict[str, Any] = json.loads(line.removeprefix("KGX-RESULT "))
+    result["req_s"] = result["requests"] / max(result["duration_s"], 1e-9)
+    return result
+
+
+def _build_stores(progress: Any) -> tuple[Path, Path]:
+    kgx, oxi = WORK / "kgx-store", WORK / "oxigraph-store"
+    for path in (kgx, oxi):
+        shutil.rmtree(path, ignore_errors=True)
+    progress("endpoint: building the stores (kgexplorer load; pyoxigraph bulk_load)")
+    subprocess.run(
+        [sys.executable, "-m", "kgexplorer.cli.commands", "load", str(DATA), "--store", str(kgx)],
+        check=True,
+        capture_output=True,
+    )
+    import pyoxigraph as ox
+
+    store = ox.Store(str(oxi))
+    with gzip.open(DATA, "rb") as f:
+        store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES)
+    store.flush()
+    store.optimize()
+    del store
+    return kgx, oxi
+
+
+def _kgx_command(store: Path, port: int, extra: dict[str, str] | None = None) -> list[str]:
+    command = [sys.executable, "-m", "kgexplorer.cli.commands", "--store", str(store)]
+    for name, value in {**SERVE_SETTINGS, **(extra or {})}.items():
+        command += ["--setting", name, value]
+    return [*command, "serve", "--port", str(port)]
+
+
+def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any = print) -> dict[str, Any]:
+    """Run the endpoint section; return its results (also written to bench/out/endpoint.json)."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: apt-get install -y wrk (Debian)")
+    oxigraph = Path(sys.executable).with_name("oxigraph")
+    if not oxigraph.exists():
+        raise RuntimeError("the oxigraph server is missing: pip install oxigraph (the wheel ships the binary)")
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "endpoint.lua").write_text(_LUA, encoding="utf-8")
+    started = time.monotonic()
+    kgx_store, oxi_store = _build_stores(progress)
+    queries = {"Q1": _query("q1"), "Q14": _query("q14")}
+    runs: list[dict[str, Any]] = []
+    bodies: dict[str, bytes] = {}
+
+    def measure(system: str, url: str, names: tuple[str, ...], modes: tuple[str, ...]) -> None:
+        for name in names:
+            status, body = _get(url, queries[name])
+            if status != 200:
+                raise RuntimeError(f"{system} answered {status} to {name}")
+            for mode in modes:
+                progress(f"endpoint: {system} {name} {mode}")
+                result = _wrk(url, queries[name], mode, connections=connections, seconds=seconds)
+                runs.append({"system": system, "query": name, "mode": mode, "answer_bytes": len(body), **result})
+
+    # kgexplorer first: its answers are the floor's bytes.
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with _server(_kgx_command(kgx_store, port), WORK / "kgx.log") as proc:
+        _wait(f"{url}/service-description", proc, "kgexplorer serve")
+        for name, text in queries.items():
+            bodies[name] = _get(f"{url}/sparql", text)[1]
+        measure("kgexplorer", f"{url}/sparql", ("Q1", "Q14"), ("repeated", "distinct"))
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+            metrics = r.read().decode("utf-8")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    extra = {"guard_fast_path": "0", "result_cache_mb": "0"}
+    with _server(_kgx_command(kgx_store, port, extra), WORK / "kgx-full-guard.log") as proc:
+        _wait(f"{url}/service-description", proc, "kgexplorer serve (full guard)")
+        measure("kgexplorer, full guard, no cache", f"{url}/sparql", ("Q1", "Q14"), ("distinct",))
+    for name, body in bodies.items():
+        (WORK / f"{name}.json").write_bytes(body)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    floor = [sys.executable, "-m", "bench.floor", "--port", str(port), "--media-type", ACCEPT]
+    floor += ["--body", f"UndergraduateStudent={WORK / 'Q14.json'}", "--body", f"={WORK / 'Q1.json'}"]
+    with _server(floor, WORK / "floor.log", {**os.environ, "PYTHONPATH": str(ROOT)}) as proc:
+        _wait(f"{url}/sparql?query=ASK", proc, "the Starlette floor")
+        measure("Python floor", f"{url}/sparql", ("Q1", "Q14"), ("distinct",))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    oxi_cmd = [str(oxigraph), "serve-read-only", "--location", str(oxi_store), "--bind", f"127.0.0.1:{port}"]
+    with _server([*oxi_cmd, "--union-default-graph"], WORK / "oxigraph.log") as proc:
+        _wait(f"{url}/query?query=ASK%7B%7D", proc, "oxigraph serve-read-only")
+        measure("Oxigraph", f"{url}/query", ("Q1", "Q14"), ("repeated", "distinct"))
+    shutil.rmtree(kgx_store, ignore_errors=True)
+    shutil.rmtree(oxi_store, ignore_errors=True)
+    results = {
+        "data": DATA.name,
+        "connections": connections,
+        "seconds": seconds,
+        "settings": SERVE_SETTINGS,
+        "runs": runs,
+        "kgexplorer_metrics": [x for x in metrics.splitlines() if "cache" in x or "answered" in x],
+        "wall_s": time.monotonic() - started,
+    }
+    (OUT / "endpoint.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.endpoint", description=__doc__)
+    parser.add_argument("--seconds", type=int, default=8, help="duration of each wrk run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    args = parser.parse_args(argv)
+    results = run_endpoint_bench(seconds=args.seconds, connections=args.connections)
+    for r in results["runs"]:
+        print(f"{r['system']:<34} {r['query']:<4} {r['mode']:<9} {r['req_s']:>9.0f} req/s  p95 {r['p95_ms']:.1f} ms "
+              f"non-2xx {r['non_2xx']} socket errors {r['socket_errors']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
