@@ -1,4 +1,4 @@
-"""The endpoint section of ``make bench``: ``kgexplorer serve`` beside ``oxigraph serve-read-only`` and the Python floor.
+"""The endpoint section of ``make bench``: ``kgexplorer serve``, ``oxigraph serve-read-only`` and the Python floor.
 
 Three servers read the same LUBM1 data on loopback, one after another, under the same load (Debian's ``wrk``,
 ``--connections`` connections, 2 threads, ``--seconds`` per measurement):
@@ -259,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run_endpoint_bench(seconds=args.seconds, connections=args.connections)
     for r in results["runs"]:
-        print(f"{r['system']:<34} {r['query']:<4} {r['mode']:<9} {r['req_s']:>9.0f} req/s  p95 {r['p95_ms']:.1f} ms "
-              f"non-2xx {r['non_2xx']} socket errors {r['socket_errors']}")
+        print(
+            f"{r['system']:<34} {r['query']:<4} {r['mode']:<9} {r['req_s']:>9.0f} req/s  p95 {r['p95_ms']:.1f} ms "
+            f"non-2xx {r['non_2xx']} socket errors {r['socket_errors']}"
+        )
     return 0
 
 

@@ -272,6 +272,8 @@ class QueryWorkers:
                 self._forget(worker)
             self.scheduler.count("worker_stopped")
             raise self._stopped(code) from None
+        if worker.guard_decided is not None:  # /metrics: how many queries the guard passed natively
+            self.scheduler.count(f"guard_{worker.guard_decided}")
         self._give_back(worker)
         return reply, body, time.monotonic() - started
 

@@ -145,6 +145,9 @@ class WorkerProcess:
             raise QueryError(f"the query worker could not load the data: {reply[1]}")
         #: Whether the kernel refuses this worker the network (its ready message).
         self.sandbox: SandboxStatus = reply[1]
+        #: How the guard decided on the last query run: ``native`` (guard.check_in_sandbox), ``parsed`` (the
+        #: full parse), or None (refused, or not run).
+        self.guard_decided: str | None = None
 
     def run(self, request: Request, deadline: float) -> tuple[Any, list[bytes] | None]:
         """Send one request; return its reply, and a written answer's bytes (in the chunks the pipe gave).
@@ -153,7 +156,9 @@ class WorkerProcess:
         """
         write_frame(self._in, request)
         reply = self._read(deadline, checked=False)
+        self.guard_decided = None
         if request.execute and reply[0] == "checked":
+            self.guard_decided = reply[3] if len(reply) > 3 else None
             reply = self._read(deadline, checked=True)
         if reply[0] != "answer":
             return reply, None
@@ -302,13 +307,17 @@ def _reply(  # pragma: no cover - child side
 ) -> None:
     """Answer one request: check it (``say`` sends ``checked``), run it, send a pickled reply, then (for a
     written answer) its raw bytes."""
+    from . import guard
+
     body: list[bytes] = []
     try:
-        checked = _check(request, start, sandboxed=sandboxed and store is not None)
-        if isinstance(checked, tuple):  # refused by the guard, or a check-only request answered
-            reply: tuple[Any, ...] = checked
+        outcome = _check(request, start, sandboxed=sandboxed and store is not None)
+        if not isinstance(outcome[0], guard.CheckedQuery):  # refused by the guard, or a check-only request answered
+            reply: tuple[Any, ...] = outcome
         else:
-            say(("checked", checked.form, checked.digest))  # from here on the time limit is the query's
+            checked, how = outcome
+            # From here on the time limit is the query's; the last field says how the guard decided.
+            say(("checked", checked.form, checked.digest, how))
             if store is None:
                 reply = ("error", "this query worker has no data to query; it only checks queries")
             elif request.formats is None:
@@ -328,8 +337,9 @@ def _reply(  # pragma: no cover - child side
 
 def _check(  # pragma: no cover - child side
     request: Request, start: Start, *, sandboxed: bool = False
-) -> CheckedQuery | tuple[Any, ...]:
-    """The guard on the request's text: the checked query, or the reply that ends the request.
+) -> tuple[CheckedQuery, str] | tuple[Any, ...]:
+    """The guard on the request's text: the checked query and how it was decided (``native`` or ``parsed``),
+    or the reply that ends the request.
 
     In a worker whose network sandbox is on, a query to run is checked at native speed when that can decide
     (:func:`kgexplorer.engine.guard.check_in_sandbox`); otherwise, and always for check-only requests (the
@@ -339,8 +349,9 @@ def _check(  # pragma: no cover - child side
 
     try:
         fast = sandboxed and request.execute and start.fast_guard
-        checked = (guard.check_in_sandbox(request.text, max_chars=start.max_query_chars) if fast else None) or (
-            guard.check_query(request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries)
+        native = guard.check_in_sandbox(request.text, max_chars=start.max_query_chars) if fast else None
+        checked = native or guard.check_query(
+            request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries
         )
     except QuerySyntaxError as exc:
         return ("syntax", str(exc), exc.line, exc.column)
@@ -350,7 +361,7 @@ def _check(  # pragma: no cover - child side
         return ("too_large",)
     if not request.execute:
         return ("checked", checked.form, checked.digest)
-    return checked
+    return checked, "native" if native is not None else "parsed"
 
 
 def _execute(  # pragma: no cover - child side
