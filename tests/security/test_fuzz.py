@@ -32,7 +32,7 @@ from kgexplorer import (
     QueryNotAllowed,
     QuerySyntaxError,
 )
-from kgexplorer.engine.guard import check_query
+from kgexplorer.engine.guard import check_in_sandbox, check_query
 from kgexplorer.engine.store import load_bytes
 from kgexplorer.model.search import LabelIndex, normalize
 from kgexplorer.namespaces import PREFIXES
@@ -207,6 +207,30 @@ def test_property_nothing_the_guard_accepts_reaches_the_network(oracle: Listener
     event("accepted by the guard, run by Oxigraph")
     assert engine_contacts(oracle, checked.text) == [], (
         f"the guard let through a query that contacted the network: {text!r} (checked as {checked.text!r})"
+    )
+
+
+@FUZZ_SETTINGS
+@given(query=queries)
+@example(query=_BYPASS)
+@example(query=_CR_BYPASS)
+@example(query=_CR_BYPASS.replace("\r", "\r\n"))
+def test_property_nothing_the_native_check_accepts_reaches_the_network(oracle: Listener, query: str) -> None:
+    """The same live oracle for the guard's native-speed check (guard.check_in_sandbox), which sandboxed workers
+    use instead of the full parse when it can decide: what it lets through reaches nothing even without the
+    sandbox (docs/decisions/guard-in-the-sandbox.md)."""
+    text = _fill(query, oracle.base)
+    try:
+        checked = check_in_sandbox(text)
+    except (QuerySyntaxError, QueryNotAllowed):
+        event("refused by the cheap checks")
+        return
+    if checked is None:
+        event("left to the full parse")
+        return
+    event("accepted by the native check, run by Oxigraph")
+    assert engine_contacts(oracle, checked.text) == [], (
+        f"the native check let through a query that contacted the network: {text!r} (checked as {checked.text!r})"
     )
 
 
