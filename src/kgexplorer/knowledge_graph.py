@@ -21,6 +21,7 @@ bounded search (:mod:`kgexplorer.model.paths`) instead of loading the whole grap
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,7 +43,7 @@ from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
 from .model.relations import relations as relations_of
-from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
+from .model.search import LABEL_INDEX_FILE, LabelIndex, SearchHit, candidate_index, resolve_name
 from .model.stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .settings import Settings, cap
 from .terms import Term
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from .engine.remote_endpoint import RemoteBackend
 
 __all__ = ["KnowledgeGraph"]
+
+
+_log = logging.getLogger(__name__)
 
 
 class KnowledgeGraph:
@@ -107,6 +111,12 @@ class KnowledgeGraph:
         self._lock = threading.Lock()
         self._index: LabelIndex | None = None
         self._stats: GraphStats | None = None
+        # A store built by `kgexplorer load` keeps its label index in the generation's folder: it is read now, in
+        # the background (a fraction of a second where building it took a minute), so the first search finds it.
+        self._index_file: threading.Thread | None = None
+        if self.generation is not None and (self.generation.path / LABEL_INDEX_FILE).is_file():
+            self._index_file = threading.Thread(target=self._read_label_index, daemon=True, name="kgexplorer-labels")
+            self._index_file.start()
         # Endpoint answers of this graph (one generation of its data), by text, formats and limits.
         self._answers = ResultCache(max_bytes=int(self.settings.result_cache_mb) << 20)
 
@@ -485,7 +495,21 @@ class KnowledgeGraph:
             return candidate_index(self._backend, text, max_rows=self.settings.max_result_rows)
         return self._label_index()
 
+    def _read_label_index(self) -> None:
+        assert self.generation is not None
+        path = self.generation.path / LABEL_INDEX_FILE
+        try:
+            index = LabelIndex.load(path)
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:  # built again on first use instead
+            _log.warning("the label index %s could not be read (%s); it is built again when first needed", path, exc)
+            return
+        with self._lock:
+            if self._index is None:
+                self._index = index
+
     def _label_index(self) -> LabelIndex:
+        if self._index_file is not None:
+            self._index_file.join()
         with self._lock:
             if self._index is None:
                 self._index = LabelIndex.from_backend(self._backend)

@@ -19,6 +19,7 @@ from kgexplorer.data_options import DataOptions
 from kgexplorer.engine.bulk_load import bulk_load
 from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError
+from kgexplorer.model.search import index_labels
 from kgexplorer.settings import Settings
 
 from . import terminal
@@ -304,6 +305,7 @@ def load(
         reasoning=reasoning,
         settings=obj.settings,
         progress=lambda message: _say(message, err=True),
+        finish=index_labels,  # the search index is built with the store and opened with it
     )
     _say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,7 +30,10 @@ from kgexplorer.settings import Settings
 from .disk_store import Build, building
 from .store import DataFile, StoreRecipe, derive_direct_edges, load_file
 
-__all__ = ["bulk_load", "write_disk_store", "write_generation"]
+__all__ = ["Finish", "bulk_load", "write_disk_store", "write_generation"]
+
+#: What a build may add to a finished store before it becomes current: called with the store and its folder.
+Finish = Callable[[Any, Path], object]
 
 
 def bulk_load(
@@ -41,13 +45,15 @@ def bulk_load(
     reasoning: str | None = None,
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
+    finish: Finish | None = None,
 ) -> int:
     """Load ``files`` (plus the bundled graph with ``with_bundled``) into a new store at ``directory``.
 
     ``format`` applies to files whose extension does not say it. With ``reasoning`` (``rdfs`` or
     ``owl-rl``) the entailments are stored too, within the ``max_reasoning_triples`` setting. ``progress``
-    receives a line as each step starts and ends. Returns the number of quads stored (see the module
-    example).
+    receives a line as each step starts and ends. ``finish`` is called with the finished store and its
+    folder before the store becomes current (``kgexplorer load`` builds the label index there). Returns the
+    number of quads stored (see the module example).
     """
     from .parse_worker import needs_parsing, parse_files
 
@@ -76,7 +82,7 @@ def bulk_load(
             )
             say(f"{result.new_triples:,} inferred triples in {result.seconds:.1f} s")
             inputs.append(result.data_file)
-        return write_generation(build, inputs, progress=progress, settings=limits)
+        return write_generation(build, inputs, progress=progress, settings=limits, finish=finish)
 
 
 def write_disk_store(
@@ -87,9 +93,10 @@ def write_disk_store(
     extra_quads: Iterable[Any] = (),
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    finish: Finish | None = None,
 ) -> int:
     """Bulk-load files, parsed in this process, into a new generation of the store at ``directory``;
-    returns the number of quads.
+    returns the number of quads. ``finish``: as for :func:`bulk_load`.
 
     The generation is built beside the current one and switched to in one atomic step
     (:mod:`kgexplorer.engine.disk_store`), so a crash or a bad file leaves the old store or the new one, never half
@@ -101,7 +108,13 @@ def write_disk_store(
             if progress:
                 progress(note)
         return write_generation(
-            build, files, derive_edges=derive_edges, extra_quads=extra_quads, progress=progress, settings=settings
+            build,
+            files,
+            derive_edges=derive_edges,
+            extra_quads=extra_quads,
+            progress=progress,
+            settings=settings,
+            finish=finish,
         )
 
 
@@ -113,6 +126,7 @@ def write_generation(
     extra_quads: Iterable[Any] = (),
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    finish: Finish | None = None,
 ) -> int:
     """Bulk-load ``files`` into the generation being built, then make it the store's current one; returns
     the number of quads. See :func:`write_disk_store` and :func:`kgexplorer.engine.disk_store.building`."""
@@ -137,6 +151,11 @@ def write_generation(
     store.flush()
     store.optimize()
     count = len(store)
+    if finish is not None:  # e.g. the label index, kept in the generation's folder and opened with it
+        started = time.perf_counter()
+        finish(store, build.path)
+        if progress:
+            progress(f"indexed the store in {time.perf_counter() - started:.1f} s")
     del store
     build.commit()
     if progress:

@@ -21,13 +21,18 @@ domain entities beat studies and records, and shorter names win.
 from __future__ import annotations
 
 import bisect
+import json
+import os
 import re
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from kgexplorer.engine.backend import Backend
+from kgexplorer.engine.backend import Backend, LocalBackend
 from kgexplorer.errors import EntityNotFound
 from kgexplorer.namespaces import KG, PREFIXES
 from kgexplorer.terms import IRI, Literal
@@ -42,7 +47,16 @@ from .labels import (
     label_score,
 )
 
-__all__ = ["LabelIndex", "SearchHit", "candidate_index", "normalize", "resolve_name"]
+__all__ = [
+    "LABEL_INDEX_FILE",
+    "LabelIndex",
+    "SearchHit",
+    "candidate_index",
+    "index_labels",
+    "normalize",
+    "resolve_name",
+    "write_label_index",
+]
 
 # Kinds students look for come before records about them.
 _KIND_PRIORITY = {
@@ -99,46 +113,170 @@ class _Entry:
     iri: str
     text: str
     norm: str
-    words: tuple[str, ...]
     preferred: bool
     kind: str
 
+    @property
+    def words(self) -> list[str]:
+        return self.norm.split()
+
+
+#: The file in an on-disk store's generation folder that holds its label index (written by ``kgexplorer load``).
+LABEL_INDEX_FILE = "kgexplorer-labels.idx"
+_MAGIC = b"KGXLABELS1\n"
+
+
+class _Strings:
+    """Many strings as one text and their offsets (item ``i`` is ``text[starts[i]:starts[i + 1] - gap]``), so
+    a million of them load as three objects and are sliced out only when a search needs them."""
+
+    def __init__(self, text: str, starts: array[int], gap: int) -> None:
+        self.text, self.starts, self.gap = text, starts, gap
+
+    @classmethod
+    def of(cls, items: Iterable[str], *, separator: str = "") -> _Strings:
+        parts = list(items)
+        starts = array("q", [0])
+        offset = 0
+        for part in parts:
+            offset += len(part) + len(separator)
+            starts.append(offset)
+        return cls(separator.join(parts), starts, len(separator))
+
+    def __getitem__(self, i: int) -> str:
+        return self.text[self.starts[i] : self.starts[i + 1] - self.gap]
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
 
 class LabelIndex:
-    """An in-memory index of labels and synonyms.
+    """An index of labels and synonyms, in memory; an on-disk store keeps it beside its data.
 
     Every match tier needs the normalised text inside the normalised label, so a search first finds the
     labels that contain it with ``str.find`` over all of them joined into one string (C speed), and
-    ranks only those: on LUBM10's 200,000 names that took a search from 280 ms to a few.
+    ranks only those: on LUBM10's 200,000 names that took a search from 280 ms to a few. The entries are
+    kept as columns (:class:`_Strings`, byte arrays), so :meth:`save` and :meth:`load` write and read them
+    as a few large blocks: ``kgexplorer load`` builds the index with the store (:func:`write_label_index`)
+    and a graph opens it with the store, so the first search on a large store costs what the others do.
     """
 
-    def __init__(self, entries: list[_Entry], labels: dict[str, str]) -> None:
-        self._entries = entries
-        self._labels = labels
-        self._starts: list[int] = []
-        offset = 0
-        for e in entries:
-            self._starts.append(offset)
-            offset += len(e.norm) + 1
-        self._blob = "\n".join(e.norm for e in entries)  # normalised text never holds a line break
+    def __init__(
+        self,
+        iris: _Strings,
+        texts: _Strings,
+        norms: _Strings,
+        preferred: bytes,
+        kind_ids: array[int],
+        kind_names: list[str],
+        label_of: array[int],
+    ) -> None:
+        self._iris, self._texts, self._norms = iris, texts, norms
+        self._preferred, self._kind_ids, self._kind_names, self._label_of = preferred, kind_ids, kind_names, label_of
+        self._labels: dict[str, str] | None = None
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, bool, str]]) -> LabelIndex:
-        """Build from ``(iri, text, is_preferred_label, kind)`` rows."""
-        entries: list[_Entry] = []
-        labels: dict[str, str] = {}
+        """Build from ``(iri, text, is_preferred_label, kind)`` rows; an entity's first preferred text is its label."""
+        iris: list[str] = []
+        texts: list[str] = []
+        norms: list[str] = []
+        preferred = bytearray()
+        kind_ids = array("H")
+        kinds: dict[str, int] = {}
+        label_of = array("q")
+        first_label: dict[str, int] = {}
         seen: set[tuple[str, str]] = set()
-        for iri, text, preferred, kind in rows:
+        for iri, text, is_preferred, kind in rows:
             if kind in _NOT_SEARCHED:
                 continue
             norm = normalize(text)
             if not norm or (iri, norm) in seen:
                 continue
             seen.add((iri, norm))
-            entries.append(_Entry(iri, text, norm, tuple(norm.split()), preferred, kind))
-            if preferred and iri not in labels:
-                labels[iri] = text
-        return cls(entries, labels)
+            if is_preferred and iri not in first_label:
+                first_label[iri] = len(iris)
+            iris.append(iri)
+            texts.append(text)
+            norms.append(norm)
+            preferred.append(1 if is_preferred else 0)
+            kind_ids.append(kinds.setdefault(kind, len(kinds)))
+        label_of.extend(first_label.get(iri, -1) for iri in iris)
+        return cls(
+            _Strings.of(iris),
+            _Strings.of(texts),
+            _Strings.of(norms, separator="\n"),  # normalised text never holds a line break
+            bytes(preferred),
+            kind_ids,
+            list(kinds),
+            label_of,
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index to ``path`` (a new file, renamed into place when complete)."""
+        header = {
+            "entries": len(self),
+            "kinds": self._kind_names,
+            "texts": [len(self._iris.text), len(self._texts.text), len(self._norms.text)],
+        }
+        blocks = [
+            self._iris.text.encode("utf-8", "surrogatepass"),
+            self._texts.text.encode("utf-8", "surrogatepass"),
+            self._norms.text.encode("utf-8", "surrogatepass"),
+            self._iris.starts.tobytes(),
+            self._texts.starts.tobytes(),
+            self._norms.starts.tobytes(),
+            self._preferred,
+            self._kind_ids.tobytes(),
+            self._label_of.tobytes(),
+        ]
+        header["blocks"] = [len(b) for b in blocks]
+        partial = f"{os.fspath(path)}.partial"
+        with open(partial, "wb") as out:
+            out.write(_MAGIC + json.dumps(header).encode("utf-8") + b"\n")
+            for block in blocks:
+                out.write(block)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LabelIndex:
+        """Read an index :meth:`save` wrote; raises ValueError for a file that is not one (or is cut short)."""
+        with open(path, "rb") as f:
+            if f.readline() != _MAGIC:
+                raise ValueError(f"{path} is not a kgexplorer label index")
+            header = json.loads(f.readline())
+            data = f.read()
+        sizes = [int(n) for n in header["blocks"]]
+        if len(sizes) != 9 or sum(sizes) != len(data):
+            raise ValueError(f"the label index {path} is incomplete; rebuild the store with kgexplorer load")
+        blocks, at = [], 0
+        for size in sizes:
+            blocks.append(data[at : at + size])
+            at += size
+        n = int(header["entries"])
+
+        def offsets(raw: bytes) -> array[int]:
+            values = array("q")
+            values.frombytes(raw)
+            if len(values) != n + 1:
+                raise ValueError(f"the label index {path} is inconsistent; rebuild the store with kgexplorer load")
+            return values
+
+        texts = [b.decode("utf-8", "surrogatepass") for b in blocks[:3]]
+        kind_ids, label_of = array("H"), array("q")
+        kind_ids.frombytes(blocks[7])
+        label_of.frombytes(blocks[8])
+        if len(blocks[6]) != n or len(kind_ids) != n or len(label_of) != n:
+            raise ValueError(f"the label index {path} is inconsistent; rebuild the store with kgexplorer load")
+        return cls(
+            _Strings(texts[0], offsets(blocks[3]), 0),
+            _Strings(texts[1], offsets(blocks[4]), 0),
+            _Strings(texts[2], offsets(blocks[5]), 1),
+            blocks[6],
+            kind_ids,
+            [str(k) for k in header["kinds"]],
+            label_of,
+        )
 
     @classmethod
     def from_backend(cls, backend: Backend, *, max_rows: int | None = None) -> LabelIndex:
@@ -193,10 +331,13 @@ class LabelIndex:
         return cls.from_rows((e, text, preferred, kinds.get(e, "Resource")) for e, text, preferred in ordered)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._iris)
 
     def label(self, iri: str) -> str | None:
         """The preferred label of an indexed entity."""
+        if self._labels is None:  # built on first use: the search itself never needs it
+            texts, label_of = self._texts, self._label_of
+            self._labels = {self._iris[i]: texts[i] for i in range(len(self)) if label_of[i] == i}
         return self._labels.get(iri)
 
     def search(self, text: str, *, limit: int = 20, kinds: Iterable[str] | None = None) -> list[SearchHit]:
@@ -206,14 +347,16 @@ class LabelIndex:
             return []
         wanted = set(kinds) if kinds else None
         best: dict[str, SearchHit] = {}
-        for e in self._containing(q):
+        for i in self._containing(q):
+            e = self._entry(i)
             if wanted is not None and e.kind not in wanted:
                 continue
             tier = _tier(q, e)
             if tier is None:
                 continue
             score = (tier, 0 if e.preferred else 1, _KIND_PRIORITY.get(e.kind, 3), len(e.norm))
-            hit = SearchHit(e.iri, self._labels.get(e.iri, e.text), e.text, e.kind, score)
+            at = self._label_of[i]
+            hit = SearchHit(e.iri, self._texts[at] if at >= 0 else e.text, e.text, e.kind, score)
             if e.iri not in best or score < best[e.iri].score:
                 best[e.iri] = hit
         return sorted(best.values(), key=lambda h: (h.score, h.label))[:limit]
@@ -221,17 +364,37 @@ class LabelIndex:
     def exact(self, text: str) -> list[str]:
         """IRIs whose label or synonym equals ``text`` (after normalising)."""
         q = normalize(text)
-        return list(dict.fromkeys(e.iri for e in self._containing(q) if e.norm == q)) if q else []
+        return list(dict.fromkeys(self._iris[i] for i in self._containing(q) if self._norms[i] == q)) if q else []
 
-    def _containing(self, q: str) -> Iterable[_Entry]:
-        """The entries whose normalised text contains ``q``, in index order."""
-        blob, starts = self._blob, self._starts
+    def _entry(self, i: int) -> _Entry:
+        return _Entry(
+            self._iris[i], self._texts[i], self._norms[i], bool(self._preferred[i]), self._kind_names[self._kind_ids[i]]
+        )
+
+    def _containing(self, q: str) -> Iterable[int]:
+        """The positions of the entries whose normalised text contains ``q``, in index order."""
+        blob, starts = self._norms.text, self._norms.starts
         at = blob.find(q)
         while at != -1:
             index = bisect.bisect_right(starts, at) - 1
-            yield self._entries[index]
-            following = starts[index + 1] if index + 1 < len(starts) else len(blob)
-            at = blob.find(q, following)
+            yield index
+            at = blob.find(q, starts[index + 1])
+
+
+def index_labels(store: Any, folder: str | os.PathLike[str]) -> int:
+    """Write the label index of a finished Oxigraph ``store`` into its ``folder``: what ``kgexplorer load`` passes
+    as ``finish`` to :func:`kgexplorer.engine.bulk_load.bulk_load`, so a store opens with its index."""
+    return write_label_index(LocalBackend(store), folder)
+
+
+def write_label_index(backend: Backend, folder: str | os.PathLike[str]) -> int:
+    """Build the label index of ``backend`` and save it in ``folder`` (:data:`LABEL_INDEX_FILE`); returns its size.
+
+    ``kgexplorer load`` calls this on the store it has just built, before it becomes the current generation.
+    """
+    index = LabelIndex.from_backend(backend)
+    index.save(Path(folder) / LABEL_INDEX_FILE)
+    return len(index)
 
 
 def _tier(q: str, e: _Entry) -> int | None:
