@@ -2,7 +2,8 @@
 
 Options: ``--budget-min`` (the whole run's time budget, 29 by default so ``make bench`` ends within 30
 minutes), ``--steps`` (a subset, e.g. ``--steps 10k LUBM1``), ``--report-only`` (rewrite the report from
-the last run's ``bench/out/results.json``).
+the last run's ``bench/out/results.json``), ``--no-endpoint`` (leave out the endpoint section,
+``bench/endpoint.py``, which also runs alone as ``python -m bench.endpoint``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import argparse
 import json
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 
+from .endpoint import run_endpoint_bench
 from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
 from .report import machine_info, write_report
 
@@ -27,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget-min", type=float, default=29.0, help="time budget of the whole run, in minutes")
     parser.add_argument("--steps", nargs="*", help="only these steps: 10k 100k LUBM1 Hetionet LUBM10 LUBM50")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last results")
+    parser.add_argument("--no-endpoint", action="store_true", help="leave out the endpoint section (bench/endpoint.py)")
     args = parser.parse_args(argv)
     results_file = OUT / "results.json"
     if args.report_only:
@@ -48,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         bundled = run_bundled(budget, progress=progress)
         results = run_tasks(tasks, budget, progress=progress)
         results["bundled"] = bundled
+        if not args.no_endpoint:
+            try:
+                results["endpoint"] = run_endpoint_bench(progress=progress)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # reported as not measured
+                results["endpoint"] = {"error": str(exc)}
         results["settings"] = BENCH_SETTINGS
         results["expected_rows"] = {s.name: s.expected_rows for s in steps}
         results["meta"] = {

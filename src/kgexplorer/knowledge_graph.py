@@ -79,7 +79,8 @@ class KnowledgeGraph:
         self.settings = settings or Settings()
         self.recipe = recipe
         self.endpoint = endpoint
-        self._store: Any = None
+        self._built: Any = None  # this process's store (see _store)
+        self._build_lock = threading.Lock()
         self._workers: QueryWorkers | None = None
         self._parsed: ParsedFiles | None = None
         #: The generation of the on-disk store this graph reads (``recipe.store_dir``), held open (so no load
@@ -99,8 +100,9 @@ class KnowledgeGraph:
                 recipe, self._parsed = parse_recipe(recipe, settings=self.settings)
                 self.recipe = recipe
             try:
-                self._store = store if store is not None else build_store(recipe, settings=self.settings)
-                self._backend = LocalBackend(self._store)
+                if store is not None or recipe.store_dir:  # given, or an on-disk store: opens in milliseconds
+                    self._built = store if store is not None else build_store(recipe, settings=self.settings)
+                self._backend = _LocalStore(self)
                 self._workers = QueryWorkers(recipe, self.settings)
             except BaseException:
                 self._forget_parsed()
@@ -119,6 +121,20 @@ class KnowledgeGraph:
             self._index_file.start()
         # Endpoint answers of this graph (one generation of its data), by text, formats and limits.
         self._answers = ResultCache(max_bytes=int(self.settings.result_cache_mb) << 20)
+
+    @property
+    def _store(self) -> Any:
+        """This process's copy of a local graph (None behind an endpoint), loaded when first needed.
+
+        Data given as files is loaded by the query workers for users' queries and here only for what runs in
+        this process (search, cards, views, statistics): a one-shot ``kgexplorer --data FILE query`` loads it
+        once, in the worker, instead of twice (issue 17).
+        """
+        if self._built is None and self.endpoint is None:
+            with self._build_lock:
+                if self._built is None:
+                    self._built = build_store(self.recipe, settings=self.settings)
+        return self._built
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -471,9 +487,9 @@ class KnowledgeGraph:
         self.close()
 
     def __repr__(self) -> str:
-        if self._store is None:
-            return f"<KnowledgeGraph {self.recipe.label}>"  # no request: a repr must never fail or wait
-        return f"<KnowledgeGraph {self.recipe.label}: {len(self._store):,} triples>"
+        if self._built is None:  # no request and no load: a repr must never fail or wait
+            return f"<KnowledgeGraph {self.recipe.label}>"
+        return f"<KnowledgeGraph {self.recipe.label}: {len(self._built):,} triples>"
 
     def __len__(self) -> int:
         """The number of triples (on an endpoint, one COUNT query, which may raise EndpointError)."""
@@ -514,3 +530,20 @@ class KnowledgeGraph:
             if self._index is None:
                 self._index = LabelIndex.from_backend(self._backend)
             return self._index
+
+
+class _LocalStore:
+    """The :class:`~kgexplorer.engine.backend.Backend` of a local graph: its template queries run in this process,
+    on the store it loads when first needed (:attr:`KnowledgeGraph._store`)."""
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        self._kg = kg
+
+    def select(
+        self,
+        query: str,
+        *,
+        values: Mapping[str, Term | Sequence[Term]] | None = None,
+        max_rows: int | None = None,
+    ) -> SelectResult:
+        return LocalBackend(self._kg._store).select(query, values=values, max_rows=max_rows)
