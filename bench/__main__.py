@@ -18,7 +18,8 @@ import time
 from datetime import UTC, datetime
 
 from .endpoint import run_endpoint_bench
-from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
+from .ladder import BENCH_SETTINGS
+from .oneshot import OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_oneshot_bench, run_tasks
 from .report import machine_info, write_report
 
 __all__ = ["main"]
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         bundled = run_bundled(budget, progress=progress)
         results = run_tasks(tasks, budget, progress=progress)
         results["bundled"] = bundled
+        try:
+            results["oneshot"] = run_oneshot_bench(progress=progress)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # reported as not measured
+            results["oneshot"] = {"error": str(exc)}
         if not args.no_endpoint:
             try:
                 results["endpoint"] = run_endpoint_bench(progress=progress)
