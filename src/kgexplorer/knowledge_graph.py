@@ -292,10 +292,11 @@ class KnowledgeGraph:
         workers = self._local_workers()
         prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
         key = AnswerKey(prepared.text, select_format, graph_format, rows, max_bytes)
+        visit = workers.visit(client)  # a request in progress, also when remembered (client_queries)
         remembered = self._answers.get(key)
         if remembered is not None:  # read-only data: the same bytes as last time, no worker needed
+            remembered.visit = visit
             return remembered
-        visit = workers.visit(client)
         try:
             found = await workers.answer(
                 prepared,
