@@ -18,8 +18,8 @@ import time
 from datetime import UTC, datetime
 
 from .endpoint import run_endpoint_bench
-from .ladder import BENCH_SETTINGS
-from .oneshot import OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_oneshot_bench, run_tasks
+from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
+from .oneshot import run_oneshot_bench
 from .report import machine_info, write_report
 
 __all__ = ["main"]
