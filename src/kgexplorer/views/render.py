@@ -28,6 +28,7 @@ import dataclasses
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,8 @@ from .style import (
 )  # fmt: skip
 
 __all__ = [
-    "EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "View", "clean_text", "render",
+    "EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "View", "clean_text",
+    "layout_positions", "render",
 ]  # fmt: skip
 
 
@@ -315,7 +317,7 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
     edges = _edges(graph, view)
     positioned = len(nodes) > threshold
     if positioned:
-        at = _layout(graph, [n.id for n in nodes])
+        at = layout_positions([n.id for n in nodes], ((str(s), str(t)) for s, t in graph.edges()))
         nodes = [dataclasses.replace(n, x=at[n.id][0], y=at[n.id][1]) for n in nodes]
     summary += f": {len(nodes)} nodes, {len(edges)} links."
     return GraphView(
@@ -408,12 +410,24 @@ def _legend(nodes: list[GraphNode], edges: list[GraphEdge]) -> Legend:
     return Legend(tuple(styles), tuple(edge_styles), tuple(levels))
 
 
-def _layout(graph: nx.MultiDiGraph, order: list[str]) -> dict[str, tuple[float, float]]:
-    # A simple undirected graph built in a fixed order, so the same view always gets the same picture.
+def layout_positions(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """Fixed positions for a view drawn without the browser's physics, in vis-network units (pixels at zoom 1,
+    y growing downwards): Kamada-Kawai up to 30 nodes, a seeded spring layout beyond.
+
+    The one layout function: large app views (above ``layout_threshold_nodes``), their exports and the PNG and
+    SVG pictures of any view without positions use it, so a picture and the app agree. The graph is built in
+    the order given (``nodes``, then the sorted edges), so the same view always gets the same picture.
+
+    >>> chain = layout_positions(["a", "b", "c"], [("a", "b"), ("b", "c")])
+    >>> chain == layout_positions(["a", "b", "c"], [("b", "c"), ("a", "b")]), sorted(chain)
+    (True, ['a', 'b', 'c'])
+    """
     simple: nx.Graph = nx.Graph()
-    simple.add_nodes_from(order)
-    simple.add_edges_from(sorted((str(s), str(t)) for s, t in graph.edges() if s != t))
+    simple.add_nodes_from(nodes)
+    simple.add_edges_from(sorted((s, t) for s, t in edges if s != t))
     n = simple.number_of_nodes()
+    if n <= 2:  # nothing to lay out: side by side
+        return {node: (round(110.0 * i, 1), 0.0) for i, node in enumerate(simple.nodes)}
     if n <= _KAMADA_KAWAI_MAX_NODES:
         raw = nx.kamada_kawai_layout(simple)
     else:
