@@ -68,7 +68,7 @@ def export_image(
                 f"image {name} must be a whole number of pixels from {_MIN_IMAGE_PX} to {most}, got {value!r}; "
                 "choose another size, or raise the setting max_image_px"
             )
-    drawn = render(view, settings=kg.settings)
+    drawn = view if isinstance(view, GraphView) else render(view, settings=kg.settings)
     return _figure(drawn, fmt=format, title=title or drawn.summary, notes=[caption or "", _footer(kg)],
                    size=(width, height), salt="kgexplorer")  # fmt: skip
 
