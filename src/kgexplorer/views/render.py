@@ -295,9 +295,15 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
         note = (
             f"The view was cut at {graph.number_of_nodes()} nodes: {view.hidden} more were left out "
             "(setting max_view_nodes). Filter by kind or evidence to see the rest."
-            if view.truncated
+            if view.hidden
             else ""
         )
+        if view.links_cut:
+            names = ", ".join(_label(graph, n) for n in view.links_cut[:3]) + (" …" if len(view.links_cut) > 3 else "")
+            note += (" " if note else "") + (
+                f"The links of {names} were read only up to the max_neighbour_rows setting: "
+                'its "+N more" counts leave out the rest.'
+            )
         truncated = view.truncated
     elif isinstance(view, Comparison):
         anchors = tuple(s.iri for s in view.substances)
