@@ -10,7 +10,7 @@ component draws it; any other front end can read the same fields). How it looks,
   has its control characters removed;
 * up to ``layout_threshold_nodes`` nodes the browser lays the view out (forceAtlas2, 200 stabilisation
   steps, then physics off); above it the positions come from networkx here and physics stays off, so a
-  big view appears at once (../shared/notes/stack-measurements.md, section 4).
+  big view appears at once (docs/decisions/view-layout.md).
 
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
@@ -76,7 +76,7 @@ _BASE_OPTIONS: dict[str, Any] = {
         "scaling": {"label": {"drawThreshold": 9}},  # relation names appear once zoomed in enough to read
     },
 }  # fmt: skip
-# improvedLayout off and 200 iterations: 1,000 nodes drew in 6.8 s instead of 45 s (stack-measurements.md §4).
+# improvedLayout off and 200 iterations: 1,000 nodes drew in 6.8 s instead of 46 s (docs/decisions/view-layout.md).
 _PHYSICS: dict[str, Any] = {
     "enabled": True, "solver": "forceAtlas2Based",
     "forceAtlas2Based": {
