@@ -21,7 +21,7 @@ bounded search (:mod:`kgexplorer.model.paths`) instead of loading the whole grap
 from __future__ import annotations
 
 import dataclasses
-import logging
+import functools
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,18 +32,18 @@ from .engine.disk_store import Generation, open_generation
 from .engine.guard import prepare_query
 from .engine.parse_worker import ParsedFiles, parse_recipe
 from .engine.query_workers import Answer, QueryWorkers
-from .engine.result_cache import AnswerKey, ResultCache
 from .engine.results import QueryResult, SelectResult
 from .engine.sandbox import SandboxStatus
 from .engine.store import DataFile, StoreRecipe, build_store
 from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
+from .model.label_index import StoredIndex
 from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
 from .model.relations import relations as relations_of
-from .model.search import LABEL_INDEX_FILE, LabelIndex, SearchHit, candidate_index, resolve_name
+from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
 from .model.stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .settings import Settings, cap
 from .terms import Term
@@ -52,9 +52,6 @@ if TYPE_CHECKING:
     from .engine.remote_endpoint import RemoteBackend
 
 __all__ = ["KnowledgeGraph"]
-
-
-_log = logging.getLogger(__name__)
 
 
 class KnowledgeGraph:
@@ -79,8 +76,6 @@ class KnowledgeGraph:
         self.settings = settings or Settings()
         self.recipe = recipe
         self.endpoint = endpoint
-        self._built: Any = None  # this process's store (see _store)
-        self._build_lock = threading.Lock()
         self._workers: QueryWorkers | None = None
         self._parsed: ParsedFiles | None = None
         #: The generation of the on-disk store this graph reads (``recipe.store_dir``), held open (so no load
@@ -100,9 +95,9 @@ class KnowledgeGraph:
                 recipe, self._parsed = parse_recipe(recipe, settings=self.settings)
                 self.recipe = recipe
             try:
-                if store is not None or recipe.store_dir:  # given, or an on-disk store: opens in milliseconds
-                    self._built = store if store is not None else build_store(recipe, settings=self.settings)
-                self._backend = _LocalStore(self)
+                store = build_store(recipe, settings=self.settings) if store is None and recipe.store_dir else store
+                build = functools.partial(build_store, recipe, settings=self.settings)  # this process's copy
+                self._backend = self._local = LocalBackend(store, load=build)
                 self._workers = QueryWorkers(recipe, self.settings)
             except BaseException:
                 self._forget_parsed()
@@ -113,28 +108,12 @@ class KnowledgeGraph:
         self._lock = threading.Lock()
         self._index: LabelIndex | None = None
         self._stats: GraphStats | None = None
-        # A store built by `kgexplorer load` keeps its label index in the generation's folder: it is read now, in
-        # the background (a fraction of a second where building it took a minute), so the first search finds it.
-        self._index_file: threading.Thread | None = None
-        if self.generation is not None and (self.generation.path / LABEL_INDEX_FILE).is_file():
-            self._index_file = threading.Thread(target=self._read_label_index, daemon=True, name="kgexplorer-labels")
-            self._index_file.start()
-        # Endpoint answers of this graph (one generation of its data), by text, formats and limits.
-        self._answers = ResultCache(max_bytes=int(self.settings.result_cache_mb) << 20)
+        self._stored_index = StoredIndex(self.generation.path) if self.generation is not None else None
 
     @property
     def _store(self) -> Any:
-        """This process's copy of a local graph (None behind an endpoint), loaded when first needed.
-
-        Data given as files is loaded by the query workers for users' queries and here only for what runs in
-        this process (search, cards, views, statistics): a one-shot ``kgexplorer --data FILE query`` loads it
-        once, in the worker, instead of twice (issue 17).
-        """
-        if self._built is None and self.endpoint is None:
-            with self._build_lock:
-                if self._built is None:
-                    self._built = build_store(self.recipe, settings=self.settings)
-        return self._built
+        """This process's store (loaded when first needed, see LocalBackend); None behind an endpoint."""
+        return None if self.endpoint is not None else self._local.store
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -287,16 +266,9 @@ class KnowledgeGraph:
         """
         rows = cap(max_rows, self.settings.max_result_rows)
         limit = cap(timeout_s, self.settings.query_time_limit_s)
-        chars = self.settings.max_query_chars
-        max_bytes = int(cap(max_result_mb, self.settings.max_result_mb)) << 20
         workers = self._local_workers()
-        prepared = prepare_query(query, max_chars=chars)  # linear in the text: no thread needed
-        key = AnswerKey(prepared.text, select_format, graph_format, rows, max_bytes)
-        visit = workers.visit(client)  # a request in progress, also when remembered (client_queries)
-        remembered = self._answers.get(key)
-        if remembered is not None:  # read-only data: the same bytes as last time, no worker needed
-            remembered.visit = visit
-            return remembered
+        prepared = prepare_query(query, max_chars=self.settings.max_query_chars)  # linear in the text: no thread
+        visit = workers.visit(client)  # a request in progress, also when the answer is remembered
         try:
             found = await workers.answer(
                 prepared,
@@ -305,18 +277,17 @@ class KnowledgeGraph:
                 graph_format=graph_format,
                 max_rows=rows,
                 timeout_s=limit,
-                max_bytes=max_bytes,
+                max_bytes=int(cap(max_result_mb, self.settings.max_result_mb)) << 20,
             )
         except BaseException:
             visit.leave()
             raise
-        self._answers.put(key, found)
         found.visit = visit
         return found
 
     def query_counts(self) -> dict[str, int]:
         """What the query workers did so far: answered, refused and why, stopped at a limit (empty if remote)."""
-        return {} if self._workers is None else {**self._workers.counts(), **self._answers.stats()}
+        return {} if self._workers is None else self._workers.counts()
 
     def query_sandbox(self) -> SandboxStatus | None:
         """Whether the kernel refuses the query workers the network (:mod:`kgexplorer.engine.sandbox`).
@@ -497,9 +468,9 @@ class KnowledgeGraph:
         self.close()
 
     def __repr__(self) -> str:
-        if self._built is None:  # no request and no load: a repr must never fail or wait
+        if self.endpoint is not None or self._local.loaded is None:  # a repr never fails, waits or loads
             return f"<KnowledgeGraph {self.recipe.label}>"
-        return f"<KnowledgeGraph {self.recipe.label}: {len(self._built):,} triples>"
+        return f"<KnowledgeGraph {self.recipe.label}: {len(self._local.loaded):,} triples>"
 
     def __len__(self) -> int:
         """The number of triples (on an endpoint, one COUNT query, which may raise EndpointError)."""
@@ -521,39 +492,9 @@ class KnowledgeGraph:
             return candidate_index(self._backend, text, max_rows=self.settings.max_result_rows)
         return self._label_index()
 
-    def _read_label_index(self) -> None:
-        assert self.generation is not None
-        path = self.generation.path / LABEL_INDEX_FILE
-        try:
-            index = LabelIndex.load(path)
-        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:  # built again on first use instead
-            _log.warning("the label index %s could not be read (%s); it is built again when first needed", path, exc)
-            return
-        with self._lock:
-            if self._index is None:
-                self._index = index
-
     def _label_index(self) -> LabelIndex:
-        if self._index_file is not None:
-            self._index_file.join()
+        stored = self._stored_index.get() if self._stored_index is not None else None
         with self._lock:
             if self._index is None:
-                self._index = LabelIndex.from_backend(self._backend)
+                self._index = stored or LabelIndex.from_backend(self._backend)
             return self._index
-
-
-class _LocalStore:
-    """The :class:`~kgexplorer.engine.backend.Backend` of a local graph: its template queries run in this process,
-    on the store it loads when first needed (:attr:`KnowledgeGraph._store`)."""
-
-    def __init__(self, kg: KnowledgeGraph) -> None:
-        self._kg = kg
-
-    def select(
-        self,
-        query: str,
-        *,
-        values: Mapping[str, Term | Sequence[Term]] | None = None,
-        max_rows: int | None = None,
-    ) -> SelectResult:
-        return LocalBackend(self._kg._store).select(query, values=values, max_rows=max_rows)

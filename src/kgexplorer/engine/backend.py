@@ -19,8 +19,9 @@ here: it goes through :mod:`kgexplorer.engine.guard` and a worker process
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from kgexplorer.errors import QueryError, QuerySyntaxError
@@ -45,10 +46,26 @@ class Backend(Protocol):
 
 
 class LocalBackend:
-    """The library's own template queries (:func:`run_template`) against an embedded store, in-process."""
+    """The library's own template queries (:func:`run_template`) against an embedded store, in-process.
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
+    Give the ``store``, or ``load``: a function that builds it, called once, when the first template query (or
+    :attr:`store`) needs it. A graph of files does so: users' queries run in the query workers, which load their
+    own copy, so a one-shot ``kgexplorer --data FILE query`` loads the data once (issue 17).
+    """
+
+    def __init__(self, store: Any = None, *, load: Callable[[], Any] | None = None) -> None:
+        self.loaded = store
+        self._load = load
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Any:
+        """The store (built now by ``load`` if it was not given or built before)."""
+        if self.loaded is None and self._load is not None:
+            with self._lock:
+                if self.loaded is None:
+                    self.loaded = self._load()
+        return self.loaded
 
     def select(
         self,

@@ -44,6 +44,12 @@ from kgexplorer.errors import QueryNotAllowed, QuerySyntaxError
 from kgexplorer.namespaces import PREFIXES
 from kgexplorer.settings import Settings, cap
 
+from .query_text import BARE_KEYWORD as _BARE_KEYWORD
+from .query_text import NEWER_SYNTAX as _NEWER_SYNTAX
+from .query_text import TOKENS as _TOKENS  # noqa: F401  (tests/engine/test_guard.py reads it here)
+from .query_text import mask as _mask
+from .query_text import plain_form
+
 __all__ = [
     "MAX_QUERY_CHARS",
     "QUERY_FORMS",
@@ -76,43 +82,7 @@ _UPDATE_NAMES = {
     "DeleteWhere": "DELETE WHERE",
     "Modify": "INSERT/DELETE",
 }
-# Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
-# literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
-# at most once per position before the next one takes the character, and an unterminated string runs to
-# the end of its line (or of the text, for a long string) instead of failing, so the scan is linear in the
-# length of the text: a 100,000-character line of '"\\"\\"…' costs no more than any other.
-_TOKENS = re.compile(
-    r"""[^"'<#]+"""
-    r'''|"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\\?\Z)'''
-    r"""|'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|\\?\Z)"""
-    r"""|"(?:[^"\\\n]|\\[^\n])*(?:"|\\?(?=\n)|\\?\Z)"""
-    r"""|'(?:[^'\\\n]|\\[^\n])*(?:'|\\?(?=\n)|\\?\Z)"""
-    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
-    r"|#[^\n]*"
-    r"|[\s\S]",
-)
-# A bare SERVICE or FROM keyword in the masked text: the lexical screen refuses it without parsing. Only
-# a character that can stand before the keyword in valid SPARQL may precede it (never one of a variable,
-# prefixed name or language tag, nor an escaped ')' or '*' of a prefixed name), so the screen never
-# refuses a query the parser would allow; what it misses (say '.SERVICE') the full parse still refuses.
 _KEYWORD_NODES = {"SERVICE": "ServiceGraphPattern", "FROM": "DatasetClause"}
-_BARE_KEYWORD = re.compile(r"(?:(?<![^\s{}\]])|(?<=[^\\][)*]))(SERVICE|FROM)(?![\w:\-])", re.IGNORECASE)
-# SPARQL 1.2 / RDF-star syntax, which the guard's parser (rdflib: SPARQL 1.1) cannot read.
-_NEWER_SYNTAX = re.compile(
-    r"<<|\{\||\|\}|~|\bVERSION\b|\b(?:TRIPLE|isTRIPLE|SUBJECT|PREDICATE|OBJECT|LANGDIR|hasLANG|hasLANGDIR|"
-    r"STRLANGDIR)\s*\(",
-    re.IGNORECASE,
-)
-# The fast path of a sandboxed worker (check_in_sandbox): any SERVICE or FROM word at all (as a variable or
-# a local name too: those only take the full parse), the form as the first word after the prologue, and
-# what makes a recursive-descent parser recurse deeply (Oxigraph's would overflow the worker's stack).
-_ANY_KEYWORD = re.compile(r"SERVICE|FROM", re.IGNORECASE)
-_LEADING_FORM = re.compile(
-    r"\s*(?:(?:PREFIX\s*[^\s:]*:|BASE)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE
-)
-_BRACKETS = re.compile(r"[(){}\[\]]")
-_OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
-_SANDBOX_NESTING = 64
 _OX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*(.*)", re.S)
 # Oxigraph's own explanations inside its list of expected tokens ("Prefix not found", "Duplicated …").
 _OX_SENTENCE = re.compile(r"(?:^|,\s)([A-Z][a-z]+(?: [A-Za-z]+)+)(?=,|$)")
@@ -271,7 +241,7 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     (the kernel refuses the socket); FROM and FROM NAMED name graphs of the local store (Oxigraph never
     fetches). So a query goes straight to the engine unless its text (strings, IRIs and comments masked,
     as :func:`prepare_query` reads it) holds the word SERVICE or FROM anywhere, a ``\\u`` escape, SPARQL
-    1.2 syntax, a bracket nesting deeper than :data:`_SANDBOX_NESTING` or a long run of one operator (the
+    1.2 syntax, a bracket nesting deeper than 64 levels or a long run of one operator (the
     engine's parser recurses on those), or its form (SELECT, ASK, CONSTRUCT, DESCRIBE) is not its first
     word after the prologue: each of those takes the full parse, which keeps the clear refusals. When the
     engine then fails, the worker runs the full parse for its message (the error path). It raises what
@@ -288,22 +258,8 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     text = prepare_query(query.text if isinstance(query, QueryText) else query, max_chars=max_chars).text
     if _ESCAPES.search(text):
         return None
-    masked = _mask(text)
-    if _ANY_KEYWORD.search(masked) or _NEWER_SYNTAX.search(masked) or _OPERATOR_RUN.search(masked):
-        return None
-    m = _LEADING_FORM.match(masked)
-    if m is None or _nesting(masked) > _SANDBOX_NESTING:
-        return None
-    return CheckedQuery(text, m.group(1).upper(), _SEAL)
-
-
-def _nesting(masked: str) -> int:
-    """The deepest nesting of (), {} and [] in a masked query text."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(masked):
-        depth += 1 if bracket in "({[" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    form = plain_form(_mask(text))
+    return None if form is None else CheckedQuery(text, form, _SEAL)
 
 
 def receive_verdict(query: QueryText, *, form: str, digest: bytes) -> CheckedQuery:
@@ -474,14 +430,6 @@ def _near(text: str, line: int, column: int) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _mask(text: str) -> str:
-    """The query with strings, IRIs and comments blanked out (same length, same line breaks); linear time."""
-    return "".join(
-        token if token[0] not in "\"'<#" or token == "<" else re.sub(r"[^\n]", " ", token)
-        for token in (m.group(0) for m in _TOKENS.finditer(text))
-    )
 
 
 def _prefix_position(text: str, prefix: str) -> tuple[int, int] | None:

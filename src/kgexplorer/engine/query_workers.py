@@ -52,6 +52,7 @@ from kgexplorer.errors import (
 
 from .guard import CheckedQuery, QueryText, receive_verdict
 from .packing import unpack_rows, unpack_triples
+from .result_cache import AnswerKey, ResultCache
 from .results import GraphResult, QueryResult, SelectResult
 from .sandbox import SandboxStatus
 from .scheduler import Scheduler, Visit
@@ -101,6 +102,8 @@ class QueryWorkers:
         #: The network sandbox of the worker started last (None before the first one starts).
         self.sandbox: SandboxStatus | None = None
         self.scheduler = Scheduler(settings)
+        #: The endpoint's remembered answers (engine/result_cache.py): a pool serves one generation of its data.
+        self.answers = ResultCache(max_bytes=int(settings.result_cache_mb) << 20)
         self._idle: list[WorkerProcess] = []
         self._all: list[WorkerProcess] = []
         self._lock = threading.Lock()
@@ -162,15 +165,20 @@ class QueryWorkers:
     ) -> Answer:
         """Check a prepared query in a worker and have it write the answer (see :mod:`kgexplorer.engine.serialization`).
 
-        Waits in line without holding a thread; the answer's bytes come back whole (at most max_result_mb).
+        Waits in line without holding a thread; the answer's bytes come back whole (at most max_result_mb). An
+        answer given before for the same text, formats and limits comes from :attr:`answers` without a worker.
         """
         if self._closed:
             raise QueryError("this knowledge graph was closed; open it again to run queries")
         import asyncio
 
+        cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
+        key = AnswerKey(query.text, select_format, graph_format, max_rows, cap)
+        remembered = self.answers.get(key)
+        if remembered is not None:  # read-only data: the same bytes as last time, no worker needed
+            return remembered
         slot = await visit.acquire_async(deadline_s=timeout_s)
         try:
-            cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
             request = Request(query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format))
             running = asyncio.get_running_loop().run_in_executor(self._io, self._ask, request, timeout_s)
         except BaseException:
@@ -188,7 +196,9 @@ class QueryWorkers:
         if reply[0] == "answer":
             _, kind, fmt, truncated, size = reply
             self.scheduler.count("answered")
-            return Answer(kind, fmt, body or [], size, truncated, max_rows, elapsed)
+            answer = Answer(kind, fmt, body or [], size, truncated, max_rows, elapsed)
+            self.answers.put(key, answer)
+            return answer
         if reply[0] == "unwritten":
             _, kind, fmt, problem = reply
             self.scheduler.count("not_acceptable")
@@ -197,7 +207,7 @@ class QueryWorkers:
 
     def counts(self) -> dict[str, int]:
         """What the pool did: queries answered, refused (and why), stopped at a limit, failed."""
-        counts = self.scheduler.counts()
+        counts = {**self.scheduler.counts(), **self.answers.stats()}
         with self._lock:
             counts["workers_running"] = len(self._all)
         return counts

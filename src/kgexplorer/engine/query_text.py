@@ -1,0 +1,85 @@
+"""The lexical view of a SPARQL query text: strings, IRIs and comments masked, and what a linear scan can tell.
+
+The guard (:mod:`kgexplorer.engine.guard`) reads a query two ways: this scan, linear in the length of the text
+and mostly in C (regular expressions), and the full parse (rdflib's SPARQL parser, costly). The scan screens
+every query in the caller (:data:`BARE_KEYWORD`: a bare SERVICE or FROM is refused without parsing) and, in a
+sandboxed query worker, decides alone for the plain queries :func:`plain_form` recognises
+(docs/decisions/guard-in-the-sandbox.md).
+
+>>> mask('SELECT * WHERE { ?s ?p "SERVICE" } # FROM')
+'SELECT * WHERE { ?s ?p           }       '
+>>> plain_form(mask("PREFIX ex: <http://x/> ask { ?s ex:p ?o }"))
+'ASK'
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "mask", "plain_form"]
+
+# Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
+# literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
+# at most once per position before the next one takes the character, and an unterminated string runs to
+# the end of its line (or of the text, for a long string) instead of failing, so the scan is linear in the
+# length of the text: a 100,000-character line of '"\\"\\"…' costs no more than any other.
+TOKENS = re.compile(
+    r"""[^"'<#]+"""
+    r'''|"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\\?\Z)'''
+    r"""|'''(?:[^'\\]|\\[\s\S]|'(?!''))*(?:'''|\\?\Z)"""
+    r"""|"(?:[^"\\\n]|\\[^\n])*(?:"|\\?(?=\n)|\\?\Z)"""
+    r"""|'(?:[^'\\\n]|\\[^\n])*(?:'|\\?(?=\n)|\\?\Z)"""
+    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
+    r"|#[^\n]*"
+    r"|[\s\S]",
+)
+# A bare SERVICE or FROM keyword in the masked text: the lexical screen refuses it without parsing. Only
+# a character that can stand before the keyword in valid SPARQL may precede it (never one of a variable,
+# prefixed name or language tag, nor an escaped ')' or '*' of a prefixed name), so the screen never
+# refuses a query the parser would allow; what it misses (say '.SERVICE') the full parse still refuses.
+BARE_KEYWORD = re.compile(r"(?:(?<![^\s{}\]])|(?<=[^\\][)*]))(SERVICE|FROM)(?![\w:\-])", re.IGNORECASE)
+# SPARQL 1.2 / RDF-star syntax, which the guard's parser (rdflib: SPARQL 1.1) cannot read.
+NEWER_SYNTAX = re.compile(
+    r"<<|\{\||\|\}|~|\bVERSION\b|\b(?:TRIPLE|isTRIPLE|SUBJECT|PREDICATE|OBJECT|LANGDIR|hasLANG|hasLANGDIR|"
+    r"STRLANGDIR)\s*\(",
+    re.IGNORECASE,
+)
+# The fast path of a sandboxed worker (check_in_sandbox): any SERVICE or FROM word at all (as a variable or
+# a local name too: those only take the full parse), the form as the first word after the prologue, and
+# what makes a recursive-descent parser recurse deeply (Oxigraph's would overflow the worker's stack).
+_ANY_KEYWORD = re.compile(r"SERVICE|FROM", re.IGNORECASE)
+_LEADING_FORM = re.compile(
+    r"\s*(?:(?:PREFIX\s*[^\s:]*:|BASE)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE
+)
+_BRACKETS = re.compile(r"[(){}\[\]]")
+_OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
+_SANDBOX_NESTING = 64
+
+
+def mask(text: str) -> str:
+    """The query with strings, IRIs and comments blanked out (same length, same line breaks); linear time."""
+    return "".join(
+        token if token[0] not in "\"'<#" or token == "<" else re.sub(r"[^\n]", " ", token)
+        for token in (m.group(0) for m in TOKENS.finditer(text))
+    )
+
+
+def plain_form(masked: str) -> str | None:
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a masked query text that holds no SERVICE or FROM word at
+    all, no SPARQL 1.2 syntax, no bracket nesting deeper than 64 levels and no long run of one operator, with the
+    form as its first word after the prologue; else None (the full parse must decide)."""
+    if _ANY_KEYWORD.search(masked) or NEWER_SYNTAX.search(masked) or _OPERATOR_RUN.search(masked):
+        return None
+    m = _LEADING_FORM.match(masked)
+    if m is None or _nesting(masked) > _SANDBOX_NESTING:
+        return None
+    return m.group(1).upper()
+
+
+def _nesting(masked: str) -> int:
+    """The deepest nesting of (), {} and [] in a masked query text."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(masked):
+        depth += 1 if bracket in "({[" else -1
+        deepest = max(deepest, depth)
+    return deepest
