@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from .coldstart import run_coldstart_bench
 from .endpoint import run_endpoint_bench
 from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
 from .oneshot import run_oneshot_bench
@@ -57,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             results["oneshot"] = run_oneshot_bench(progress=progress)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # reported as not measured
             results["oneshot"] = {"error": str(exc)}
+        try:
+            results["coldstart"] = run_coldstart_bench(progress=progress)
+        except Exception as exc:
+            results["coldstart"] = {"error": f"{type(exc).__name__}: {exc}"}
         if not args.no_endpoint:
             try:
                 results["endpoint"] = run_endpoint_bench(progress=progress)
