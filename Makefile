@@ -26,7 +26,7 @@ help:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[server,test,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[app,server]" --group test --group dev --group docs
 	$(BIN)/python -m kgexplorer._assets
 	@touch $(STAMP)
 
