@@ -68,9 +68,10 @@ def require(name: str) -> Extra:
     missing = missing_modules(name)
     if missing:
         line = install_line(name)
+        verb = "is" if len(missing) == 1 else "are"
         raise NotInstalled(
-            f"{extra.purpose} needs the [{name}] extra, and {', '.join(missing)} is not installed; install it with: "
-            f"{line}",
+            f"{extra.purpose} needs the [{name}] extra, and {' and '.join(missing)} {verb} not installed; "
+            f"install it with: {line}",
             install=line,
         )
     return extra
