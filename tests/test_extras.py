@@ -29,7 +29,7 @@ def _without(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a))
 
 
-@pytest.mark.parametrize(("extra", "module"), [("app", "streamlit"), ("server", "uvicorn")])
+@pytest.mark.parametrize(("extra", "module"), [("app", "streamlit"), ("server", "uvicorn"), ("images", "matplotlib")])
 def test_a_missing_extra_raises_with_its_install_line(monkeypatch: pytest.MonkeyPatch, extra: str, module: str) -> None:
     _without(monkeypatch, module)
 
@@ -46,6 +46,17 @@ def test_serve_without_the_server_extra_says_what_to_install(monkeypatch: pytest
 
     assert result.exit_code == 1
     assert "pip install 'kgexplorer[server]'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_picture_without_the_images_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kgexplorer render --format png` without matplotlib: one line naming `pip install 'kgexplorer[images]'`."""
+    _without(monkeypatch, "matplotlib")
+
+    result = CliRunner().invoke(cli, ["render", "ketamine", "--format", "png", "-o", "/nonexistent/x.png"])
+
+    assert result.exit_code == 1
+    assert "pip install 'kgexplorer[images]'" in result.stderr
     assert "Traceback" not in result.output
 
 

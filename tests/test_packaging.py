@@ -13,6 +13,7 @@ what each says about the parts it lacks. Each run writes the install sizes to te
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,10 +89,30 @@ class Dist:
     sdist: Path
 
 
+def _once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """A folder made once per test run, even when several xdist workers ask for it (a file lock guards it)."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / f"kgx-{name}"
+    with (shared / f"kgx-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
     """wheel and sdist built by `python -m build` from the tracked files alone (what a clean clone has)."""
-    clone = tmp_path_factory.mktemp("clone") / "kgexplorer"
+    out = _once(tmp_path_factory, "dist", _build)
+    return Dist(wheel=next(out.glob("kgexplorer-*.whl")), sdist=next(out.glob("kgexplorer-*.tar.gz")))
+
+
+def _build(out: Path) -> None:
+    clone = out / "clone" / "kgexplorer"
     tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
     for name in filter(None, tracked.decode().split("\0")):
         source = ROOT / name
@@ -98,7 +120,6 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
     assert not (clone / "src/kgexplorer/assets/graph/vis-network.min.js").exists()
-    out = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(out), str(clone)],
         capture_output=True,
@@ -107,7 +128,6 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
         timeout=900,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    return Dist(wheel=next(out.glob("kgexplorer-*.whl")), sdist=next(out.glob("kgexplorer-*.tar.gz")))
 
 
 def test_the_wheel_is_complete_and_says_its_licences(dist: Dist) -> None:
@@ -185,7 +205,15 @@ class Install:
         return self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
 
 
-def _install(dist: Dist, root: Path, extras: str) -> Install:
+def _install(dist: Dist, factory: pytest.TempPathFactory, extras: str) -> Install:
+    """The shared venv with ``extras`` (made once per run), seen with this test's own home and write log."""
+    root = _once(factory, f"venv-{extras or 'none'}", lambda folder: _create_venv(dist, folder, extras))
+    site = next((root / "venv" / "lib").glob("python3*/site-packages"))
+    home = factory.mktemp("home")
+    return Install(extras or "(none)", bin=root / "venv" / "bin", site=site, log=home / "writes.log", home=home)
+
+
+def _create_venv(dist: Dist, root: Path, extras: str) -> None:
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     target = f"{dist.wheel}[{extras}]" if extras else str(dist.wheel)
@@ -199,24 +227,22 @@ def _install(dist: Dist, root: Path, extras: str) -> Install:
     assert installed.returncode == 0, installed.stderr[-3000:]
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "sitecustomize.py").write_text(AUDIT_HOOK, encoding="utf-8")
-    home = root / "home"
-    home.mkdir()
-    done = Install(extras=extras or "(none)", bin=venv / "bin", site=site, log=root / "writes.log", home=home)
-    _record_size(done)
-    return done
+    _record_size(extras or "(none)", site)
 
 
-def _record_size(install: Install) -> None:
+def _record_size(extras: str, site: Path) -> None:
     """Disk use and distribution count of the install (pip itself left out), into test-artifacts/."""
-    files = [p for p in install.site.rglob("*") if p.is_file() and not p.is_symlink()]
-    pip = {p for p in files if p.relative_to(install.site).parts[0].startswith(("pip", "sitecustomize"))}
+    files = [p for p in site.rglob("*") if p.is_file() and not p.is_symlink()]
+    pip = {p for p in files if p.relative_to(site).parts[0].startswith(("pip", "sitecustomize"))}
     size = sum(p.stat().st_size for p in files if p not in pip)
-    dists = [p.name for p in install.site.glob("*.dist-info") if not p.name.startswith("pip-")]
+    dists = [p.name for p in site.glob("*.dist-info") if not p.name.startswith("pip-")]
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / "install-sizes.json"
-    sizes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    sizes[install.extras] = {"megabytes": round(size / 1e6, 1), "distributions": len(dists)}
-    path.write_text(json.dumps(sizes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with (ARTIFACTS / "install-sizes.lock").open("w") as lock:  # two workers may record at once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sizes = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        sizes[extras] = {"megabytes": round(size / 1e6, 1), "distributions": len(dists)}
+        path.write_text(json.dumps(sizes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _assert_no_writes_and_the_hook_works(install: Install) -> None:
@@ -228,7 +254,6 @@ def _assert_no_writes_and_the_hook_works(install: Install) -> None:
     )
     probe.unlink()
     assert install.writes() == [f"open {probe}"]
-    install.log.unlink()
 
 
 def _library_commands(install: Install) -> None:
@@ -298,9 +323,9 @@ def _endpoint(install: Install) -> None:
     assert "creativecommons.org/licenses/by/4.0" in description
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def full_install(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Install:
-    return _install(dist, tmp_path_factory.mktemp("full"), "app,server")
+    return _install(dist, tmp_path_factory, "app,server")
 
 
 def test_installed_library_and_cli_work_without_a_checkout(full_install: Install) -> None:
@@ -315,7 +340,7 @@ def test_installed_endpoint_answers_and_states_the_licence(full_install: Install
 
 @pytest.mark.browser
 def test_installed_app_renders_a_page_with_a_drawn_graph(full_install: Install) -> None:
-    """`kgexplorer app` from the install: Chromium sees the Explore page draw ketamine's graph."""
+    """`kgexplorer app` from the install: Chromium sees the Explore page draw ketamine's graph; a PNG is drawn."""
     from tests.e2e.harness import chromium, wait_until
 
     port = _free_port()
@@ -337,14 +362,17 @@ def test_installed_app_renders_a_page_with_a_drawn_graph(full_install: Install) 
     finally:
         _stop(app)
 
+    png = full_install.run("render", "ketamine", "--format", "png", "-o", "ketamine.png")
+    assert png.returncode == 0, png.stderr
+    assert (full_install.home / "ketamine.png").read_bytes()[:4] == b"\x89PNG"
     assert "The graph cannot be drawn" not in text
     assert errors == []
     _assert_no_writes_and_the_hook_works(full_install)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def lean_installs(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Install]:
-    return {extras: _install(dist, tmp_path_factory.mktemp(f"set-{extras}"), extras) for extras in ("", "server")}
+    return {extras: _install(dist, tmp_path_factory, extras) for extras in ("", "server")}
 
 
 @pytest.mark.package
@@ -352,13 +380,15 @@ def test_the_library_alone_runs_and_names_the_extras_it_lacks(lean_installs: dic
     """`pip install kgexplorer`: stats, query and views work; app and serve say exactly what to install."""
     lean = lean_installs[""]
     _library_commands(lean)
-    app, serve = lean.run("app"), lean.run("serve")
+    app, serve, png = lean.run("app"), lean.run("serve"), lean.run("render", "ketamine", "--format", "png")
 
     assert app.returncode == 1
     assert "pip install 'kgexplorer[app]'" in app.stderr
     assert serve.returncode == 1
     assert "pip install 'kgexplorer[server]'" in serve.stderr
-    assert "Traceback" not in app.stderr + serve.stderr
+    assert png.returncode == 1
+    assert "pip install 'kgexplorer[images]'" in png.stderr
+    assert "Traceback" not in app.stderr + serve.stderr + png.stderr
     _assert_no_writes_and_the_hook_works(lean)
 
 

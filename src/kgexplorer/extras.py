@@ -2,14 +2,15 @@
 
 ``pip install kgexplorer`` brings the library and the CLI; the app and the SPARQL endpoint need more::
 
-    pip install 'kgexplorer[app]'      # kgexplorer app: Streamlit and the SPARQL editor
+    pip install 'kgexplorer[app]'      # kgexplorer app: Streamlit, the SPARQL editor (and [images])
     pip install 'kgexplorer[server]'   # kgexplorer serve: Starlette and uvicorn
+    pip install 'kgexplorer[images]'   # PNG and SVG pictures of views: matplotlib
 
 A command that needs an extra checks for it first (:func:`require`) and, when it is missing, stops with a
 :class:`~kgexplorer.errors.NotInstalled` that names the install line, never with an ImportError.
 
 >>> [e.name for e in EXTRAS]
-['app', 'server']
+['app', 'images', 'server']
 >>> require("server").name
 'server'
 """
@@ -35,7 +36,8 @@ class Extra:
 
 #: Every extra, as declared in pyproject.toml's ``[project.optional-dependencies]``.
 EXTRAS = (
-    Extra("app", "the Streamlit app (kgexplorer app)", ("streamlit", "code_editor")),
+    Extra("app", "the Streamlit app (kgexplorer app)", ("streamlit", "code_editor", "matplotlib")),
+    Extra("images", "PNG and SVG pictures of views (render --format png or svg)", ("matplotlib",)),
     Extra("server", "the SPARQL 1.1 endpoint (kgexplorer serve)", ("starlette", "uvicorn")),
 )
 
