@@ -319,7 +319,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = Path(sys.executable).with_name("oxigraph")
     program = str(binary) if binary.is_file() else shutil.which("oxigraph")
     if program is None:
-        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test extra)")
+        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test group)")
     folder = tmp_path_factory.mktemp("oxigraph")
     (folder / "people.ttl").write_bytes(TINY)
     load = [program, "load", "--location", str(folder / "db"), "--file", str(folder / "people.ttl")]

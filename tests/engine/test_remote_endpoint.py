@@ -1,6 +1,6 @@
 """The explorer on a remote SPARQL endpoint: a real Oxigraph server must give the local answers.
 
-The server (the ``oxigraph`` wheel of the test extra) serves the bundled graph plus its derived direct
+The server (the ``oxigraph`` wheel of the test group) serves the bundled graph plus its derived direct
 edges, exported from the local store, on 127.0.0.1. Failures are played by a tiny stub HTTP server.
 """
 
@@ -75,7 +75,7 @@ def endpoint_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = Path(sys.executable).with_name("oxigraph")
     program = str(binary) if binary.is_file() else shutil.which("oxigraph")
     if program is None:
-        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test extra)")
+        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test group)")
     folder = tmp_path_factory.mktemp("oxigraph")
     dump = folder / "bundled.nq"
     build_store(StoreRecipe.bundled()).dump(str(dump), format=ox.RdfFormat.N_QUADS)
