@@ -1,9 +1,12 @@
 """The third-party files shipped inside the package (vis-network …): where they are, and that they are whole.
 
 They are listed in one table, ``assets/shipped.toml``; the build (``hatch_build.py``) copies each from the
-package that brings it at build time, checks its pinned hash and writes its licence beside it. This module
-only reads: an installed kgexplorer never writes into its own folder (a read-only install works). When a
-file is missing, the error says how to get a complete install. ``python -m kgexplorer._assets`` checks them.
+package that brings it at build time, checks its pinned hash and writes its licence beside it. The graph
+component (:mod:`kgexplorer.ui.graph_component`) serves ``vis-network.min.js`` from the package's asset
+folder, because Streamlit only serves assets from inside the package (docs/decisions/graph-component.md).
+This module only reads: an installed kgexplorer never writes into its own folder (a read-only install
+works). When a file is missing, the error says how to get a complete install. ``python -m
+kgexplorer._assets`` checks them.
 
 >>> [a.name for a in shipped_assets()]
 ['vis-network']
