@@ -240,14 +240,7 @@ class GraphView:
         return {**head, "nodes": nodes, "edges": edges, "options": self.options, "legend": legend}
 
     def to_pyvis(self, *, height: str = "600px", notebook: bool = False) -> Any:
-        """The view as a :class:`pyvis.network.Network`, for notebook users who know pyvis.
-
-        Same nodes, edges, styles, legend groups and options as the app draws. Every string pyvis would put
-        into HTML unescaped is escaped: node ids (its ``select_menu`` writes them into ``<option>``) and
-        tooltips (it switches to ``innerHTML`` tooltips once any title contains "href"); labels need no
-        escaping (pyvis embeds them as JSON and vis-network draws them on a canvas). vis-network is inlined
-        (``cdn_resources="in_line"``), so the page works offline. See "pyvis and the app's graph" in the API
-        reference for why the app itself draws with its own component instead.
+        """The view as a :class:`pyvis.network.Network` (see :mod:`kgexplorer.views.pyvis_network`).
 
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
@@ -255,23 +248,9 @@ class GraphView:
         >>> type(net).__name__, net.nodes[0]["label"], net.directed
         ('Network', 'Ketamine', True)
         """
-        import html
+        from .pyvis_network import to_pyvis
 
-        from pyvis.network import Network
-
-        data = self.to_data()
-        net = Network(height=height, width="100%", directed=True, notebook=notebook, cdn_resources="in_line")
-        nodes = [{**n, "id": html.escape(n["id"]), "title": html.escape(n["title"])} for n in data["nodes"]]
-        edges = [
-            {**e, "from": html.escape(e["from"]), "to": html.escape(e["to"]), "title": html.escape(e["title"])}
-            for e in data["edges"]
-        ]
-        # Assigned directly, not by add_node/add_edge: those cost O(N+E) a call (stack-measurements.md, s. 4).
-        net.nodes, net.edges = nodes, edges
-        net.node_ids = [n["id"] for n in nodes]
-        net.node_map = {n["id"]: n for n in nodes}
-        net.options = data["options"]
-        return net
+        return to_pyvis(self, height=height, notebook=notebook)
 
     def node(self, node_id: str) -> GraphNode | None:
         """The drawn node with this id (e.g. the one a click reported), or None.
