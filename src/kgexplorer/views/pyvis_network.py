@@ -10,7 +10,7 @@ CDN, no injected script): docs/decisions/graph-component.md.
 >>> from kgexplorer import KnowledgeGraph
 >>> from kgexplorer.views.render import render
 >>> with KnowledgeGraph.bundled() as kg:
-...     net = to_pyvis(render(kg.neighbourhood("ketamine")), height="400px")
+...     net = pyvis_network(render(kg.neighbourhood("ketamine")).to_data(), height="400px")
 >>> net.height, len(net.nodes) == len(net.node_ids)
 ('400px', True)
 """
@@ -18,19 +18,17 @@ CDN, no injected script): docs/decisions/graph-component.md.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from .render import GraphView
-
-__all__ = ["to_pyvis"]
+__all__ = ["pyvis_network"]
 
 
-def to_pyvis(view: GraphView, *, height: str = "600px", notebook: bool = False) -> Any:
-    """``view`` as a :class:`pyvis.network.Network` (directed, ids and tooltips escaped, vis-network inline)."""
+def pyvis_network(data: Mapping[str, Any], *, height: str = "600px", notebook: bool = False) -> Any:
+    """A view's drawing (``GraphView.to_data()``) as a :class:`pyvis.network.Network` (directed, ids and
+    tooltips escaped, vis-network inline)."""
     from pyvis.network import Network
 
-    data = view.to_data()
     net = Network(height=height, width="100%", directed=True, notebook=notebook, cdn_resources="in_line")
     nodes = [{**n, "id": html.escape(n["id"]), "title": html.escape(n["title"])} for n in data["nodes"]]
     edges = [

@@ -248,9 +248,9 @@ class GraphView:
         >>> type(net).__name__, net.nodes[0]["label"], net.directed
         ('Network', 'Ketamine', True)
         """
-        from .pyvis_network import to_pyvis
+        from .pyvis_network import pyvis_network
 
-        return to_pyvis(self, height=height, notebook=notebook)
+        return pyvis_network(self.to_data(), height=height, notebook=notebook)
 
     def node(self, node_id: str) -> GraphNode | None:
         """The drawn node with this id (e.g. the one a click reported), or None.
