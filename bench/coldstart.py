@@ -93,7 +93,12 @@ def run_coldstart_bench(*, runs: int = 3, progress: Any = print) -> dict[str, An
 
 
 def main() -> int:
+    import json
+
     result = run_coldstart_bench()
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "coldstart.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
     for name, seconds in result["median"].items():
         print(f"{name:<14} {seconds:.2f} s to the first rendered page (median of {len(result['runs'][name])})")
     return 0

@@ -245,7 +245,7 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         "seconds": seconds,
         "settings": SERVE_SETTINGS,
         "runs": runs,
-        "kgexplorer_metrics": [x for x in metrics.splitlines() if "cache" in x or "answered" in x],
+        "kgexplorer_metrics": [x for x in metrics.splitlines() if any(w in x for w in ("cache", "answered", "guard_"))],
         "wall_s": time.monotonic() - started,
     }
     (OUT / "endpoint.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
