@@ -319,7 +319,7 @@ class Settings:
         "Memory for remembered endpoint answers, in MiB: the data is read-only, so an answer is kept by store "
         "generation, query text, format and limits, and a repeated query is sent from memory without a worker. "
         "The least recently used answers leave first; an answer larger than a quarter of this is never kept; "
-        "0 turns the cache off (engine/result_cache.py).",
+        "0 turns the cache off (engine/query_workers.py).",
         minimum=0,
         maximum=65_536,
     )
