@@ -260,6 +260,15 @@ class Settings:
         minimum=100,
         maximum=1_000_000,
     )
+    server_storage: int = _s(
+        0,
+        "Whether the app may keep what people save on the server: 0 = nothing is stored server-side (the "
+        "workbench's history and short links live in the browser's localStorage, lesson drafts stay in the "
+        "browser); 1 = keep them on the server, shared by everyone who reaches the app. One setting for the "
+        "workbench and lesson drafts (ui/workbench.py).",
+        minimum=0,
+        maximum=1,
+    )
     result_label_lookups: int = _s(
         2_000,
         "Most distinct IRIs of one query result whose labels are looked up for its table; the others show "
