@@ -17,6 +17,7 @@ from kgexplorer.ui.workbench import (
     decode_query,
     encode_query,
     error_excerpt,
+    question_in,
     run_query,
 )
 from kgexplorer.views.result_views import ResultTable, bar_chart, downloads, result_graph, result_table
@@ -57,17 +58,18 @@ def open_node(iri: str) -> None:
     state["wb_open_node"] = iri  # st.switch_page cannot run inside a widget callback
 
 
-def load_text(text: str, question: str | None = None) -> None:
+def load_text(text: str) -> None:
     """Put a query into the editor (a new editor instance, so it shows the new text)."""
     state["wb_text"] = text
-    state["wb_question"] = question
     state["wb_version"] += 1
 
 
 def declare_prefixes() -> None:
-    """Write the project's PREFIX lines at the top of the query, once."""
-    if not state["wb_text"].lstrip().upper().startswith("PREFIX"):
-        load_text(prefix_block() + state["wb_text"], state.get("wb_question"))
+    """Write the project's PREFIX lines after the query's header, once."""
+    if "PREFIX" not in state["wb_text"].upper():
+        lines = state["wb_text"].splitlines(keepends=True)
+        header = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+        load_text("".join(lines[:header]) + prefix_block() + "".join(lines[header:]))
 
 
 if "wb_text" not in state:
@@ -77,8 +79,8 @@ if "wb_text" not in state:
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
-    question_name = wanted if wanted in gallery else None
-    load_text(shared or (gallery[question_name].text if question_name else START), question_name)
+    load_text(shared or (gallery[wanted].text if wanted in gallery else START))
+    state["wb_autorun"] = ui.param("run") == "1" and bool(shared or wanted in gallery)  # links that run on open
 
 st.title("SPARQL workbench")
 ui.disclaimer()
@@ -95,17 +97,15 @@ with right:
         st.caption("Click a question to load it into the editor.")
         for name, q in gallery.items():
             st.button(
-                f"**{ui.md(q.title)}**", key=f"wb_load_{name}", type="tertiary", on_click=load_text, args=(q.text, name)
+                f"**{ui.md(q.title)}**", key=f"wb_load_{name}", type="tertiary", on_click=load_text, args=(q.text,)
             )
             params = f" Parameters: {', '.join(p.name for p in q.params)}." if q.params else ""
             st.caption(ui.md(q.description + params))
 
-question: GalleryQuery | None = gallery.get(state.get("wb_question") or "")
 values: dict[str, Term] = {}
 texts: dict[str, str] = {}
 with left:
-    if question is not None:
-        st.markdown(f"**{ui.md(question.title)}**")
+    title_slot = st.empty()  # filled once the editor has said what text it holds
     version = state["wb_version"]
     if state.get("wb_mounted") != version:  # the text the editor starts with; it must not change while it lives
         state["wb_mounted"] = version
@@ -126,6 +126,21 @@ with left:
             "scrollMargin": [0, 0, 0, 0],
         },
     )
+    submitted = False
+    if isinstance(event, dict) and event.get("id") and event["id"] != state["wb_handled"]:
+        state["wb_handled"] = event["id"]
+        if event.get("type") in ("submit", "blur"):
+            state["wb_text"] = str(event.get("text", ""))
+            submitted = event.get("type") == "submit"
+    # The parameters are those the text in the editor declares in its own header, never a question loaded
+    # earlier: a query that replaced a gallery question runs exactly as written.
+    question: GalleryQuery | None = None
+    try:
+        question = question_in(state["wb_text"], gallery=tuple(gallery.values()))
+    except KgExplorerError as exc:
+        st.warning(str(exc), icon="⚠️")
+    if question is not None:
+        title_slot.markdown(f"**{ui.md(question.title)}**")
     st.caption(
         "Prefixes you can use without declaring them: "
         + ", ".join(f"`{p}:`" for p in PREFIXES)
@@ -137,9 +152,9 @@ with left:
         for col, p in zip(cols, question.params, strict=True):
             wanted = ui.param(f"v_{p.name}", p.default)
             cache = state.setdefault("wb_choices", {})  # one lookup per parameter and data source, not per rerun
-            if (question.name, p.name) not in cache:
-                cache[(question.name, p.name)] = p.choices(kg) if p.kind != ANY_KIND else ()
-            choices = cache[(question.name, p.name)]
+            if (question.name, p.name, p.kind) not in cache:
+                cache[(question.name, p.name, p.kind)] = p.choices(kg) if p.kind != ANY_KIND else ()
+            choices = cache[(question.name, p.name, p.kind)]
             key = f"wb_param_{question.name}_{p.name}"
             if choices:
                 names = {c.iri: c.label for c in choices}
@@ -157,13 +172,6 @@ with left:
                 texts[p.name] = col.text_input(label, value=shorten(wanted), key=key)
     b1, b2, b3 = st.columns(3)
 
-submitted = False
-if isinstance(event, dict) and event.get("id") and event["id"] != state["wb_handled"]:
-    state["wb_handled"] = event["id"]
-    if event.get("type") in ("submit", "blur"):
-        state["wb_text"] = str(event.get("text", ""))
-        submitted = event.get("type") == "submit"
-
 clicked = b1.button("▶ Run query", type="primary", key="wb_run_button", help="Or press Ctrl+Enter in the editor")
 b2.button(
     "Declare prefixes",
@@ -171,15 +179,15 @@ b2.button(
     help="Add the PREFIX lines to the top of the query (they work without, too)",
     on_click=declare_prefixes,
 )
-b3.button("Clear", key="wb_clear", on_click=lambda: load_text("", None))
+b3.button("Clear", key="wb_clear", on_click=lambda: load_text(""))
 
-if clicked or submitted:
+if clicked or submitted or state.pop("wb_autorun", False):
     text = state["wb_text"]
     try:
         if texts and question is not None:
             values.update(question.resolve_values(kg, {k: v for k, v in texts.items() if v.strip()}))
         with st.spinner("Running the query…"):
-            run = run_query(kg, text, question=question, values=values or None, client=ui.session_client())
+            run = run_query(kg, text, values=values or None, client=ui.session_client())
             table = result_table(kg, run.result)
     except KgExplorerError as exc:
         state["wb_outcome"] = Outcome(text, error=exc)
@@ -191,8 +199,11 @@ if clicked or submitted:
         for key in ("wb_view", "wb_graph_view", "wb_table"):  # the last answer's view and selection
             state.pop(key, None)
     state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
-    share: dict[str, str | None] = {"g": question.name if question else None}
+    # Only what this text declares goes into the link: a parameter of an earlier question is dropped.
+    share: dict[str, str | None] = {"g": question.name if question and question.name in gallery else None}
+    share.update({k: None for k in st.query_params if k.startswith("v_")})
     share.update({f"v_{k}": v.n3()[1:-1] if isinstance(v, IRI) else None for k, v in values.items()})
+    share["run"] = "1"  # the link runs the query when opened, as WDQS and YASGUI links do
     try:
         share["q"] = encode_query(text, settings=kg.settings)
     except KgExplorerError as exc:
@@ -283,4 +294,4 @@ if len(history):
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
             c1.code(first[:120], language="sparql", wrap_lines=True)
             c1.caption(f"{'✅' if h.ok else '⚠️'} {ui.md(h.outcome)} · {ui.md(h.source)}")
-            c2.button("Load", key=f"wb_history_{i}", on_click=load_text, args=(h.query, None))
+            c2.button("Load", key=f"wb_history_{i}", on_click=load_text, args=(h.query,))

@@ -104,6 +104,62 @@ def test_a_parameter_is_a_form_field_bound_safely() -> None:
     assert at.query_params["v_condition"] == KG + "opioid_use_disorder"
 
 
+OWN_QUERY = "SELECT ?substance ?label WHERE { ?substance a kgx:Substance ;\n  rdfs:label ?label }"
+
+
+def test_a_gallery_parameter_never_leaks_into_your_own_query() -> None:
+    """Issue 16's worst bug: load a question with a parameter, replace the text with your own query that
+    uses the same variable, run: every substance comes back (not one, silently bound to Ketamine), and
+    neither the old title, its parameter field nor its parameter in the share link stays."""
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at)
+    assert at.query_params["v_substance"] == KG + "ketamine"
+    _run(at, OWN_QUERY)
+
+    with KnowledgeGraph.bundled() as kg:
+        expected = len(kg.sparql(OWN_QUERY))
+    assert expected > 1
+    assert len(_table(at)) == expected
+    assert at.session_state["wb_outcome"].run.sent == OWN_QUERY
+    assert "For which conditions has a substance" not in _text(at)
+    assert not at.selectbox  # no parameter field for a query that declares none
+    assert "v_substance" not in at.query_params
+    assert "g" not in at.query_params
+
+
+def test_a_parameter_from_the_link_does_not_bind_a_query_without_it() -> None:
+    """A link's v_substance= applies only to a query that declares that parameter."""
+    at = _workbench(v_substance=KG + "esketamine")
+    with KnowledgeGraph.bundled() as kg:
+        expected = len(kg.sparql(OWN_QUERY))
+    assert len(_table(_run(at, OWN_QUERY))) == expected
+
+
+def test_after_a_gallery_question_errors_point_at_your_own_lines() -> None:
+    """After a gallery question, a syntax error in your own 2-line query is on its line 2, and an update
+    is refused as an update, not as a syntax error."""
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at, "SELECT ?s WHERE {\n  ?s ?p }")
+    assert "Line 2, column" in _text(at)
+    _run(at, "DELETE WHERE { ?s ?p ?o }")
+    assert any("DELETE WHERE is not allowed" in e.value for e in at.error)
+
+
+def test_a_syntax_error_in_a_bound_question_keeps_its_line_and_column() -> None:
+    """Binding a parameter adds no line: an error in an edited gallery question is at its own line and column."""
+    question = next(q for q in load_gallery() if q.name == "evidence-for-a-substance-by-condition")
+    lines = question.text.splitlines()
+    where = next(i for i, line in enumerate(lines) if line.lstrip().upper().startswith("WHERE"))
+    lines.insert(where + 1, "  ?substance ?p .")  # line where+2, the object missing
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at, "\n".join(lines))
+    assert f"Line {where + 2}, column" in _text(at)
+    assert f"{where + 2} |   ?substance ?p ." in _text(at)
+
+
 def test_a_syntax_error_shows_line_and_column_and_keeps_the_text() -> None:
     """A broken query says where it broke; the editor keeps the text for fixing."""
     bad = "SELECT ?s WHERE {\n  ?s ?p ?o .\n  FILTER(?s = )\n}"
