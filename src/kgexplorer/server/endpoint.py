@@ -14,11 +14,14 @@ connected, or the one a trusted proxy names (:mod:`kgexplorer.server.clients`, t
 An answer is held whole (at most ``max_result_mb``) before its status line, then sent one chunk at a
 time as the client takes them; a client that takes nothing for ``client_stall_s`` is disconnected.
 
-The Accept header picks the format; ``format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``,
-``jsonld`` or a media type) replaces it. SELECT/ASK: application/sparql-results+json (default; also for
-application/json), application/sparql-results+xml, text/csv, text/tab-separated-values (the CSV/TSV
-specification leaves ASK out; like Oxigraph, the body is then ``true`` or ``false``). CONSTRUCT/DESCRIBE:
-text/turtle (default), application/n-triples, application/ld+json.
+The Accept header picks the format; ``format=`` (a short name such as ``json``, ``xml``, ``csv``, ``tsv``,
+``turtle``, ``nt``, ``jsonld``, ``rdfxml``, ``n3``, ``nquads``, ``trig``, or a media type) replaces it, and a
+value it does not know is left out (as Oxigraph does). SELECT/ASK: application/sparql-results+json (default;
+also for application/json), application/sparql-results+xml (also application/xml), text/csv,
+text/tab-separated-values (the CSV/TSV specification leaves ASK out; like Oxigraph, the body is then
+``true`` or ``false``). CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes, text/turtle (default),
+application/n-triples, application/ld+json, application/rdf+xml, text/n3, application/n-quads and
+application/trig.
 
 The formats, their negotiation and the reading of requests are the SPARQL Protocol's, in
 :mod:`kgexplorer.server.protocol`; this module holds the app, its routes and its handlers.
@@ -29,7 +32,7 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
   ``X-Kgexplorer-Row-Limit: N`` (max_result_rows).
 * 400 ``QuerySyntaxError`` (with ``line`` and ``column``); ``QueryNotAllowed`` (SERVICE, FROM, FROM NAMED,
   LOAD sent as a query, ``default-graph-uri``, ``named-graph-uri``); ``BadRequest`` (no query, two
-  queries, a body that is not UTF-8, an unknown ``format``).
+  queries, a body that is not UTF-8).
 * 403 ``QueryNotAllowed`` for an update (``update=`` or ``application/sparql-update``): read-only.
 * 400 ``HostNotAllowed``: the Host header names a host the endpoint does not answer to (see below).
 * 404 ``NotFound``; 405 ``MethodNotAllowed`` (only GET and POST); 406 ``NotAcceptable`` (no accepted

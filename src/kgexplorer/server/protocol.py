@@ -8,8 +8,11 @@ is written (:func:`choose_format`, :func:`format_result`, :func:`result_response
 raises :class:`Refusal`, whose JSON response the app sends as it is.
 
 SELECT/ASK formats: application/sparql-results+json (default; also for application/json),
-application/sparql-results+xml, text/csv, text/tab-separated-values. CONSTRUCT/DESCRIBE: text/turtle
-(default), application/n-triples, application/ld+json.
+application/sparql-results+xml (also for application/xml), text/csv, text/tab-separated-values.
+CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes: text/turtle (default), application/n-triples,
+application/ld+json, application/rdf+xml, text/n3, application/n-quads, application/trig. A ``format=``
+(or ``output=``, ``results=``) value names one by its short name or media type; values it does not know
+are left out, as Oxigraph does.
 
 >>> choose_format("text/csv;q=0.5, application/sparql-results+xml", RESULT_FORMATS).media_type
 'application/sparql-results+xml'
@@ -101,23 +104,37 @@ class Format:
         return -1
 
 
-_JSON = Format(("json",), "application/sparql-results+json", ("application/json",), "SPARQL_Results_JSON")
-_XML = Format(("xml",), "application/sparql-results+xml", (), "SPARQL_Results_XML")
+_JSON = Format(
+    ("json",),
+    "application/sparql-results+json",
+    ("application/json", "text/javascript", "application/javascript"),
+    "SPARQL_Results_JSON",
+)
+# application/xml is what SPARQLWrapper and older clients send for XML results.
+_XML = Format(("xml",), "application/sparql-results+xml", ("application/xml", "text/xml"), "SPARQL_Results_XML")
 _CSV = Format(("csv",), "text/csv", (), "SPARQL_Results_CSV")
 _TSV = Format(("tsv",), "text/tab-separated-values", (), "SPARQL_Results_TSV")
 _TURTLE = Format(("turtle", "ttl"), "text/turtle", ("application/turtle", "application/x-turtle"), "Turtle")
 _NTRIPLES = Format(("nt", "ntriples", "n-triples"), "application/n-triples", (), "N-Triples")
-_JSONLD = Format(("jsonld", "json-ld"), "application/ld+json", (), "JSON-LD")
+_JSONLD = Format(("jsonld", "json-ld"), "application/ld+json", ("application/x-json+ld",), "JSON-LD")
+_RDFXML = Format(("rdfxml", "rdf+xml", "rdf", "owl"), "application/rdf+xml", (), "RDF_XML")
+_N3 = Format(("n3",), "text/n3", ("text/rdf+n3", "application/n3"), "N3")
+_NQUADS = Format(("nquads", "n-quads", "nq"), "application/n-quads", (), "N-Quads")
+_TRIG = Format(("trig",), "application/trig", ("application/x-trig",), "TriG")
 #: The query page, for a browser that asks the endpoint for HTML.
 PAGE_FORMAT = Format(("html",), "text/html", ("application/xhtml+xml",))
 #: The formats of a SELECT or ASK result, the default first.
 RESULT_FORMATS = (_JSON, _XML, _CSV, _TSV)
-#: The formats of a CONSTRUCT or DESCRIBE result (and the service description), the default first.
-GRAPH_FORMATS = (_TURTLE, _NTRIPLES, _JSONLD)
+#: The formats of a CONSTRUCT or DESCRIBE result (and the service description), the default first: every RDF
+#: format pyoxigraph writes (N-Quads and TriG carry the triples in the default graph).
+GRAPH_FORMATS = (_TURTLE, _NTRIPLES, _JSONLD, _RDFXML, _N3, _NQUADS, _TRIG)
 _FORMAT_PARAM: dict[str, tuple[str, ...]] = {
     key: (f.media_type,) for f in (*RESULT_FORMATS, *GRAPH_FORMATS) for key in (*f.names, f.media_type, *f.aliases)
 }
-_FORMAT_PARAM["json"] = (_JSON.media_type, _JSONLD.media_type)  # "JSON" for whichever query form comes back
+# "json" and "xml" name a format of each kind (SPARQLWrapper sends format=xml for RDF/XML): whichever comes back.
+_FORMAT_PARAM["json"] = (_JSON.media_type, _JSONLD.media_type)
+_FORMAT_PARAM["xml"] = (_XML.media_type, _RDFXML.media_type)
+_FORMAT_PARAM["application/xml"] = (_XML.media_type, _RDFXML.media_type)
 
 
 class Refusal(Exception):
@@ -218,7 +235,9 @@ def format_result(result: QueryResult, fmt: Format) -> str:
     """
     if isinstance(result, GraphResult):
         writers = {"turtle": result.to_turtle, "nt": result.to_ntriples, "jsonld": result.to_jsonld}
-        return writers[fmt.name]()
+        if fmt.name in writers:
+            return writers[fmt.name]()
+        return _rewrite(result.to_ntriples(), fmt.name)
     if fmt is _XML:
         try:
             return to_sparql_xml(result)
@@ -228,6 +247,19 @@ def format_result(result: QueryResult, fmt: Format) -> str:
         # The CSV/TSV specification leaves ASK out; like Oxigraph, answer with the bare boolean.
         return result.to_json() if fmt is _JSON else ("true" if result.value else "false")
     return {"json": result.to_json, "csv": result.to_csv, "tsv": result.to_tsv}[fmt.name]()
+
+
+def _rewrite(ntriples: str, name: str) -> str:
+    """N-Triples written again in another graph format, natively."""
+    import io
+
+    import pyoxigraph as ox
+
+    from kgexplorer.engine.serialization import write_triples
+
+    out = io.BytesIO()
+    write_triples(ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES), out, name)
+    return out.getvalue().decode("utf-8")
 
 
 def result_response(result: QueryResult, accept: str | None) -> Response:
@@ -331,8 +363,8 @@ class QueryRequest:
 async def read_request(request: Request) -> QueryRequest:
     """The query and wanted formats of a GET or POST request, or a :class:`Refusal` saying what is wrong.
 
-    Refused: an update (403), dataset parameters, two queries, a POST without a query, an unknown
-    ``format=`` or a body that is not UTF-8 (400), a body too large for any query (413), and a POST body of
+    Refused: an update (403), dataset parameters, two queries, a POST without a query or a body that is
+    not UTF-8 (400), a body too large for any query (413), and a POST body of
     another type or charset (415).
 
     >>> import asyncio
@@ -424,11 +456,8 @@ def _accept_from(params: Sequence[tuple[str, str]], header: str | None) -> str |
     """The Accept value to negotiate with: the format= parameters when given, else the header."""
     wanted: list[str] = []
     for key, value in params:
-        if key != "format" or not value.strip():
+        if key not in ("format", "output", "results") or not value.strip():
             continue
-        types = _FORMAT_PARAM.get(value.strip().lower())
-        if types is None:
-            names = ", ".join(sorted(k for k in _FORMAT_PARAM if "/" not in k))
-            raise Refusal(400, "BadRequest", f"unknown format {value!r}; use one of: {names}")
-        wanted += types
+        # A value we do not know is left out, as Oxigraph does: clients send names meant for other servers.
+        wanted += _FORMAT_PARAM.get(value.strip().lower(), ())
     return ", ".join(dict.fromkeys(wanted)) if wanted else header
