@@ -42,7 +42,9 @@ class Settings:
     )
     max_result_rows: int = _s(
         10_000,
-        "Most rows (or triples) a query returns; a longer result is cut and says so (engine/results.py).",
+        "Most rows (or triples) a query returns; a longer result is cut and says so (engine/results.py). The "
+        "endpoint never sends a cut answer: it refuses it (422 TooManyRows) unless the query has a LIMIT at or "
+        "under this, so clients page with LIMIT and OFFSET (server/protocol.py).",
         minimum=1,
         maximum=10_000_000,
     )

@@ -386,18 +386,27 @@ def test_oversized_body_is_413_before_any_query_runs(client: TestClient) -> None
 # ----------------------------------------------------------------------------------- limits
 
 
-def test_truncated_results_say_so_in_headers(small_client: TestClient) -> None:
-    """A result cut at the row limit carries the truncation headers; a complete one does not."""
-    cut = small_client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s a kgx:Substance }"})
-    assert cut.status_code == 200
-    assert len(cut.json()["results"]["bindings"]) == 5
-    assert cut.headers["X-Kgexplorer-Truncated"] == "true"
-    assert cut.headers["X-Kgexplorer-Row-Limit"] == "5"
-    graph = small_client.get("/sparql", params={"query": CONSTRUCT, "format": "nt"})
-    assert len(graph.text.splitlines()) == 5
-    assert graph.headers["X-Kgexplorer-Truncated"] == "true"
-    whole = small_client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s a kgx:Substance } LIMIT 3"})
-    assert "X-Kgexplorer-Truncated" not in whole.headers
+def test_a_result_past_the_row_limit_is_refused_naming_the_setting(small_client: TestClient) -> None:
+    """Issue 16: a cut must be visible to standard clients, never a 200 with a header no client reads. A
+    result longer than max_result_rows is a 422 naming the setting and how to page; with a LIMIT at or
+    under it (and OFFSET), every page is whole."""
+    for query, fmt in [("SELECT ?s WHERE { ?s a kgx:Substance }", "json"), (CONSTRUCT, "nt")]:
+        body = _assert_error(small_client.get("/sparql", params={"query": query, "format": fmt}), 422, "TooManyRows")
+        assert body["setting"] == "max_result_rows"
+        assert "more than 5" in body["error"]
+        assert "LIMIT 5" in body["error"]
+        assert "OFFSET" in body["error"]
+    seen = []
+    for offset in (0, 5):
+        page = small_client.get(
+            "/sparql", params={"query": f"SELECT ?s WHERE {{ ?s a kgx:Substance }} ORDER BY ?s LIMIT 5 OFFSET {offset}"}
+        )
+        assert page.status_code == 200
+        assert "X-Kgexplorer-Truncated" not in page.headers
+        seen += [b["s"]["value"] for b in page.json()["results"]["bindings"]]
+    assert len(set(seen)) == 10
+    exactly = small_client.get("/sparql", params={"query": "SELECT ?s WHERE { VALUES ?s { 1 2 3 4 5 } }"})
+    assert exactly.status_code == 200  # as many rows as the limit, and no more: whole
 
 
 def test_runaway_query_is_a_422_and_the_next_query_is_answered(small_client: TestClient) -> None:

@@ -101,15 +101,15 @@ def test_a_value_xml_cannot_carry_makes_xml_a_406() -> None:
     assert "format=json" in str(info.value)
 
 
-def test_result_response_marks_a_cut_result(kg: KnowledgeGraph) -> None:
-    """A result cut at the row limit says so in headers; the media type is the negotiated one."""
-    cut = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance }", max_rows=2), "text/tab-separated-values")
-    assert cut.media_type == "text/tab-separated-values"
-    assert cut.headers["X-Kgexplorer-Truncated"] == "true"
-    assert cut.headers["X-Kgexplorer-Row-Limit"] == "2"
-    assert cut.headers["Vary"] == "Accept"
-    whole = result_response(kg.sparql("ASK { kg:ketamine a kgx:Substance }"), None)
-    assert "X-Kgexplorer-Truncated" not in whole.headers
+def test_result_response_refuses_a_cut_result(kg: KnowledgeGraph) -> None:
+    """A result cut at the row limit is refused (422 naming the setting); the media type is the negotiated one."""
+    with pytest.raises(Refusal) as cut:
+        result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance }", max_rows=2), "text/tab-separated-values")
+    assert cut.value.response.status_code == 422
+    assert cut.value.kind == "TooManyRows"
+    whole = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance } LIMIT 2", max_rows=2), "text/csv")
+    assert whole.media_type == "text/csv"
+    assert whole.headers["Vary"] == "Accept"
     with pytest.raises(Refusal):
         result_response(kg.sparql("ASK {}"), "text/turtle")
 

@@ -28,8 +28,9 @@ The formats, their negotiation and the reading of requests are the SPARQL Protoc
 
 Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": message, "type": name}``.
 
-* 200 the result; one cut at the row limit carries ``X-Kgexplorer-Truncated: true`` and
-  ``X-Kgexplorer-Row-Limit: N`` (max_result_rows).
+* 200 the whole result. A result longer than max_result_rows is never sent cut: it is 422 ``TooManyRows``
+  (below), so a client never takes part of an answer for all of it; a query with ``LIMIT`` at or under
+  the setting is never refused, so clients page with ``LIMIT``/``OFFSET``.
 * 400 ``QuerySyntaxError`` (with ``line`` and ``column``); ``QueryNotAllowed`` (SERVICE, FROM, FROM NAMED,
   LOAD sent as a query, ``default-graph-uri``, ``named-graph-uri``); ``BadRequest`` (no query, two
   queries, a body that is not UTF-8).
@@ -40,7 +41,8 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
   any query the guard accepts); 415 ``UnsupportedMediaType`` (a POST body of another type or charset).
 * 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s),
   ``QueryTooLarge`` (worker_memory_mb, also when the worker died of it) or ``ResultTooLarge``
-  (max_result_mb), with ``setting`` naming the limit; ``QueryFailed``: the engine stopped with an error
+  (max_result_mb) or ``TooManyRows`` (max_result_rows), with ``setting`` naming the limit;
+  ``QueryFailed``: the engine stopped with an error
   on this query (a SERVICE that fails, a worker that died running it), with the reason. Not 408 (that
   means the *request* arrived too slowly, and browsers resend it).
 * 429 ``TooManyQueries``: this client already has ``client_queries`` requests in progress, or its own
@@ -119,6 +121,7 @@ from .protocol import (
     read_request,
     result_response,
     to_sparql_xml,
+    too_many_rows,
 )
 from .service_description import description_graph, limits_text, page_response
 
@@ -214,10 +217,10 @@ class _Endpoint:
                 what = "a CONSTRUCT or DESCRIBE result (RDF)" if answer.kind == "graph" else "a SELECT or ASK result"
                 raise not_acceptable(accept, offered, what)
             raise Refusal(406, "NotAcceptable", answer.problem or "")
-        headers = {"Vary": "Accept", **SECURITY_HEADERS}
         if answer.truncated:
-            headers["X-Kgexplorer-Truncated"] = "true"
-            headers["X-Kgexplorer-Row-Limit"] = str(answer.row_limit)
+            answer.close()
+            raise too_many_rows(answer.row_limit, graph=answer.kind == "graph")
+        headers = {"Vary": "Accept", **SECURITY_HEADERS}
         return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
     async def run(self, text: str, client: str) -> QueryResult:
@@ -389,8 +392,8 @@ def create_app(
     >>> with KnowledgeGraph.bundled() as kg:
     ...     client = TestClient(create_app(kg, settings=Settings(max_result_rows=2)))
     ...     r = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s a kgx:Substance }"})
-    ...     r.status_code, len(r.json()["results"]["bindings"]), r.headers["X-Kgexplorer-Truncated"]
-    (200, 2, 'true')
+    ...     r.status_code, r.json()["type"], r.json()["setting"]
+    (422, 'TooManyRows', 'max_result_rows')
     """
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [

@@ -50,6 +50,7 @@ __all__ = [
     "read_request",
     "result_response",
     "to_sparql_xml",
+    "too_many_rows",
 ]
 
 _RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -263,15 +264,16 @@ def _rewrite(ntriples: str, name: str) -> str:
 
 
 def result_response(result: QueryResult, accept: str | None) -> Response:
-    """The response carrying ``result`` in the format ``accept`` prefers, marked when it was cut.
+    """The response carrying ``result`` in the format ``accept`` prefers.
 
-    Raises :class:`Refusal` (406) when no accepted format fits the result.
+    Raises :class:`Refusal`: 406 when no accepted format fits the result, 422 (:func:`too_many_rows`) when
+    the result was cut at the row limit.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
-    ...     r = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance }", max_rows=1), "text/csv")
-    >>> r.media_type, r.headers["X-Kgexplorer-Truncated"], r.headers["X-Kgexplorer-Row-Limit"]
-    ('text/csv', 'true', '1')
+    ...     r = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance } LIMIT 1", max_rows=1), "text/csv")
+    >>> r.media_type, r.body.count(b"\\n")
+    ('text/csv', 2)
     """
     offered: Sequence[Format]
     if isinstance(result, GraphResult):
@@ -281,11 +283,32 @@ def result_response(result: QueryResult, accept: str | None) -> Response:
     fmt = choose_format(accept, offered)
     if fmt is None:
         raise not_acceptable(accept, offered, what)
-    headers = {"Vary": "Accept", **SECURITY_HEADERS}
     if not isinstance(result, AskResult) and result.truncated:
-        headers["X-Kgexplorer-Truncated"] = "true"
-        headers["X-Kgexplorer-Row-Limit"] = str(result.row_limit)
+        raise too_many_rows(result.row_limit, graph=isinstance(result, GraphResult))
+    headers = {"Vary": "Accept", **SECURITY_HEADERS}
     return Response(format_result(result, fmt), media_type=fmt.media_type, headers=headers)
+
+
+def too_many_rows(limit: int, *, graph: bool) -> Refusal:
+    """The refusal (422 ``TooManyRows``) of a result longer than ``limit`` rows or triples (max_result_rows).
+
+    A cut answer is never sent with a 200: no standard client reads a private header, and rdflib's
+    ``SPARQLStore`` would iterate the cut result as if whole. A query with a ``LIMIT`` at or under the
+    setting is never refused, so clients page with ``LIMIT``/``OFFSET``.
+
+    >>> too_many_rows(10_000, graph=False).response.status_code
+    422
+    """
+    what = "triples" if graph else "rows"
+    return Refusal(
+        422,
+        "TooManyRows",
+        f"the result has more than {limit:,} {what}, the most one answer may hold (the max_result_rows setting); "
+        f"ask for at most that many with LIMIT {limit} and page through the rest with OFFSET (ORDER BY keeps the "
+        "pages stable), or narrow the query",
+        setting="max_result_rows",
+        limit=limit,
+    )
 
 
 # ------------------------------------------------------------------------------------- negotiation
