@@ -284,7 +284,7 @@ def result_response(result: QueryResult, accept: str | None) -> Response:
     if fmt is None:
         raise not_acceptable(accept, offered, what)
     if not isinstance(result, AskResult) and result.truncated:
-        raise too_many_rows(result.row_limit, graph=isinstance(result, GraphResult))
+        raise too_many_rows(result.row_limit or len(result), graph=isinstance(result, GraphResult))
     headers = {"Vary": "Accept", **SECURITY_HEADERS}
     return Response(format_result(result, fmt), media_type=fmt.media_type, headers=headers)
 
