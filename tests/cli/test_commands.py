@@ -478,3 +478,11 @@ def test_a_record_that_breaks_the_format_is_a_one_line_error(graph_copy: Path) -
     result = run(["records", "check", "--graph", str(graph_copy)])
     assert_one_line_error(result, f"{graph_copy / 'records' / 'claims' / 'broken.yaml'}:")
     assert "not valid YAML" in result.stderr
+
+
+def test_serve_refuses_a_cors_value_that_is_not_an_origin() -> None:
+    """--cors takes scheme://host[:port]; anything else stops before the server starts, saying what to give."""
+    result = run(["serve", "--cors", "yasgui.example.org/page"])
+    assert result.exit_code == 2
+    assert "is not an origin" in result.output
+    assert "--cors https://yasgui.example.org" in result.output

@@ -496,19 +496,32 @@ def settings_cmd() -> None:
     show_default=True,
     help="TCP port to listen on; pick another if this one is taken.",
 )
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let web pages on ORIGIN (such as https://yasgui.example.org) read the answers; repeat for several, "
+    "* for any page. Off by default: no page on another origin can read them.",
+)
 @_with_context
-def serve_cmd(obj: _Context, host: str, port: int) -> None:
+def serve_cmd(obj: _Context, host: str, port: int, cors: tuple[str, ...]) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
 
     Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
     SERVICE, FROM and FROM NAMED are refused. Ctrl+C stops the server.
     """
+    from kgexplorer.server.cors import allowed_origins
     from kgexplorer.server.endpoint import serve as run_server
 
+    try:
+        origins = allowed_origins(cors)
+    except KgExplorerError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cors") from None
     kg = obj.kg()
     _say(terminal.endpoint_banner(host=host, port=port))
     try:
-        run_server(kg, host=host, port=port)
+        run_server(kg, host=host, port=port, cors_origins=origins)
     finally:
         kg.close()
 

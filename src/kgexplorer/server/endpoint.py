@@ -106,6 +106,7 @@ from kgexplorer.settings import Settings, cap
 
 from .allowed_hosts import HostCheck, host_names
 from .clients import client_key, trusted_networks
+from .cors import allowed_origins, cors_middleware
 from .current_graph import CurrentGraph
 from .protocol import (
     GRAPH_FORMATS,
@@ -380,13 +381,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    kg: KnowledgeGraph, *, settings: Settings | None = None, allowed_hosts: Collection[str] | None = None
+    kg: KnowledgeGraph,
+    *,
+    settings: Settings | None = None,
+    allowed_hosts: Collection[str] | None = None,
+    cors_origins: Collection[str] = (),
 ) -> Starlette:
     """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description`` and the page ``/``).
 
     ``settings`` can lower the graph's own time and row limits for this endpoint, never raise them.
     ``allowed_hosts`` (from :func:`host_names`) makes it answer only requests whose Host header names one
-    of them (400 ``HostNotAllowed`` otherwise); None checks nothing.
+    of them (400 ``HostNotAllowed`` otherwise); None checks nothing. ``cors_origins`` names the origins
+    whose web pages may read answers (:mod:`kgexplorer.server.cors`; none by default).
 
     >>> from starlette.testclient import TestClient
     >>> with KnowledgeGraph.bundled() as kg:
@@ -411,16 +417,20 @@ def create_app(
     app = Starlette(
         routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error}, lifespan=lifespan
     )
-    if allowed_hosts is not None:
+    origins = allowed_origins(cors_origins)
+    if origins:
+        app.add_middleware(cors_middleware, origins=origins)
+    if allowed_hosts is not None:  # added last, so it runs first: a foreign Host is refused before anything
         app.add_middleware(HostCheck, allowed=frozenset(allowed_hosts), counted=endpoint.count)
     return app
 
 
-def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> None:
+def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878, cors_origins: Collection[str] = ()) -> None:
     """Serve ``kg`` at ``http://HOST:PORT/sparql`` until interrupted (Ctrl+C); blocks.
 
     The default host, 127.0.0.1, accepts connections from this computer only. Only requests naming an
-    allowed host are answered (:func:`host_names`: the ``allowed_hosts`` setting). The query workers start
+    allowed host are answered (:func:`host_names`: the ``allowed_hosts`` setting); pages on ``cors_origins``
+    may read the answers (:mod:`kgexplorer.server.cors`). The query workers start
     before the server does; if the kernel would not sandbox them, their warning is logged then (and with
     ``require_sandbox`` at 1, :class:`~kgexplorer.errors.SandboxUnavailable` is raised instead). Example (it
     blocks until Ctrl+C, so it is not run as a doctest; the module's doctest queries the same app in-process)::
@@ -445,7 +455,7 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     try:
         # proxy_headers=False: the client is the connecting address unless the trusted_proxies setting says
         # otherwise (kgexplorer.server.clients); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
-        app = create_app(kg, allowed_hosts=names)
+        app = create_app(kg, allowed_hosts=names, cors_origins=cors_origins)
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     except (_Stopped, KeyboardInterrupt):
         pass
