@@ -1,26 +1,23 @@
 """SPARQL workbench: write or load a query, run it safely, read the answer as a table, graph or chart, share it."""
 
-from dataclasses import dataclass
-
 import streamlit as st
-from code_editor import code_editor
 
 from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError, ui
 from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
 from kgexplorer.terms import IRI, Term
+from kgexplorer.ui.editor import sparql_editor
 from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,
-    QueryRun,
-    completions,
+    Outcome,
     decode_query,
     encode_query,
     error_excerpt,
     question_in,
     run_query,
 )
-from kgexplorer.views.result_views import ResultTable, bar_chart, downloads, result_graph, result_table
+from kgexplorer.views.result_views import bar_chart, downloads, result_graph, result_table
 
 START = """# Ask the graph anything. Ctrl+Enter (⌘+Enter on a Mac) runs the query.
 SELECT ?substance ?label WHERE {
@@ -31,17 +28,7 @@ ORDER BY ?label
 LIMIT 25
 """
 VIEW_NAMES = {"table": "Table", "graph": "Graph", "bar": "Bar chart"}
-EDITOR_THEMES = {"light": "chrome", "dark": "one_dark"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The last run shown on this page: the run and its table, or the error with the text that caused it."""
-
-    text: str
-    run: QueryRun | None = None
-    table: ResultTable | None = None
-    error: KgExplorerError | None = None
+WIDE = 6  # more columns than this offer a choice of columns
 
 
 source = ui.data_source()
@@ -110,28 +97,10 @@ with left:
     if state.get("wb_mounted") != version:  # the text the editor starts with; it must not change while it lives
         state["wb_mounted"] = version
         state["wb_mount_text"] = state["wb_text"]
-    event = code_editor(
-        state["wb_mount_text"],
-        lang="sparql",
-        height=[14, 28],
-        key=f"wb_editor_{version}",
-        response_mode="blur",
-        completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
-        options={"showLineNumbers": True, "enableLiveAutocompletion": True, "wrap": True, "tabSize": 2},
-        props={
-            "placeholder": "SELECT … WHERE { … }",
-            # Ace's own themes, not the component's default: that one loads a font from Google's servers.
-            "theme": EDITOR_THEMES[st.context.theme.type or "light"],
-            # The component's default top margin drifts the line numbers off their lines once text is replaced.
-            "scrollMargin": [0, 0, 0, 0],
-        },
-    )
-    submitted = False
-    if isinstance(event, dict) and event.get("id") and event["id"] != state["wb_handled"]:
-        state["wb_handled"] = event["id"]
-        if event.get("type") in ("submit", "blur"):
-            state["wb_text"] = str(event.get("text", ""))
-            submitted = event.get("type") == "submit"
+    event = sparql_editor(state["wb_mount_text"], key=f"wb_editor_{version}", handled_key="wb_handled")
+    submitted = event is not None and event.kind == "submit"
+    if event is not None:
+        state["wb_text"] = event.text
     # The parameters are those the text in the editor declares in its own header, never a question loaded
     # earlier: a query that replaced a gallery question runs exactly as written.
     question: GalleryQuery | None = None
@@ -196,8 +165,11 @@ if clicked or submitted or state.pop("wb_autorun", False):
         state["wb_outcome"] = Outcome(text, run, table)
         size = f"{len(table.rows):,} row{'s' * (len(table.rows) != 1)}"
         entry = HistoryEntry(text, source.label, f"{size} in {run.seconds:.2f} s", True)
-        for key in ("wb_view", "wb_graph_view", "wb_table"):  # the last answer's view and selection
+        for key in ("wb_graph_view", "wb_table"):  # the last answer's drawing and selection
             state.pop(key, None)
+        # A new "Show as" control for each answer: one kept across answers shows the old choice highlighted
+        # while the new answer's default view is drawn (a table highlighted under a graph).
+        state["wb_answer"] = state.get("wb_answer", 0) + 1
     state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
     # Only what this text declares goes into the link: a parameter of an earlier question is dropped.
     share: dict[str, str | None] = {"g": question.name if question and question.name in gallery else None}
@@ -240,7 +212,7 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
         list(run.view.available),
         default=run.view.default,
         format_func=VIEW_NAMES.__getitem__,
-        key="wb_view",
+        key=f"wb_view_{state.get('wb_answer', 0)}",
     )
     st.caption(ui.md(run.view.reason))
     if view == "graph":
@@ -262,10 +234,20 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
             st.markdown(f"### Answer: {'yes' if run.result.value else 'no'}")
         links = source.shared  # a link opens a new tab, which sees the app's shared data, not this session's
         config = {c: st.column_config.LinkColumn(c, display_text=r"^[^#]*#(.*)$") for c in table.link_columns()}
+        shown = list(table.columns)
+        if len(table.columns) > WIDE:  # a wide answer: pick the columns to see; the table scrolls sideways
+            shown = st.multiselect(
+                "Columns shown",
+                list(table.columns),
+                default=list(table.columns),
+                key=f"wb_columns_{state.get('wb_answer', 0)}",
+            )
         picked_rows = st.dataframe(
             table.records(links=links),
             hide_index=True,
             width="stretch",
+            height=min(38 + 35 * len(table.rows), 560),  # the table scrolls within the page, not past it
+            column_order=shown,
             column_config=config if links else None,
             placeholder="",
             on_select="rerun",

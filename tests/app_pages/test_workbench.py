@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -65,6 +66,13 @@ def _text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
     parts += [w.value for w in at.warning] + [i.value for i in at.info] + [c.value for c in at.code]
     return "\n".join(str(p) for p in parts).replace("\\", "")
+
+
+def _show_as(at: AppTest) -> Any:
+    """The "Show as" control of the answer on screen (a new one for each answer)."""
+    controls = [c for c in at.segmented_control if c.label == "Show as"]
+    assert len(controls) == 1
+    return controls[0]
 
 
 def _metric(at: AppTest, label: str) -> str:
@@ -214,17 +222,43 @@ def test_views_table_bar_and_graph() -> None:
     at = _workbench()
     at.button(key="wb_load_studies-by-year").click().run()
     _run(at)
-    assert at.segmented_control(key="wb_view").value == "bar"
+    assert _show_as(at).value == "bar"
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
     _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
-    assert at.segmented_control(key="wb_view").value == "graph"
+    assert _show_as(at).value == "graph"
     assert "Query result as a graph" in _text(at)
     exports = [d.proto.label for d in at.get("download_button")]
     assert exports[:3] == ["Web page (.html)", "Picture (.png)", "Scalable picture (.svg)"]  # the graph's export menu
-    at.segmented_control(key="wb_view").set_value("table").run()
+    _show_as(at).set_value("table").run()
     assert list(_table(at).columns) == ["subject", "predicate", "object"]
     assert [d.proto.label for d in at.get("download_button")] == ["⬇ Turtle", "⬇ N-Triples", "⬇ JSON-LD"]
+
+
+def test_show_as_is_a_new_control_for_each_answer() -> None:
+    """Issue 16: after a SELECT shown as a table, a CONSTRUCT was drawn as a graph while the browser kept
+    Table highlighted (one control, its old value held by the page). Each answer gets its own control,
+    starting at the view that is drawn."""
+    at = _run(_workbench(), "SELECT ?s ?p ?o WHERE { kg:ketamine ?p ?o BIND(kg:ketamine AS ?s) } LIMIT 3")
+    first = _show_as(at)
+    assert first.value == "table"
+    _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
+    second = _show_as(at)
+    assert second.value == "graph"
+    assert second.key != first.key
+    assert "Query result as a graph" in _text(at)
+
+
+def test_a_wide_answer_lets_columns_be_hidden() -> None:
+    """Issue 16: wide results ran off screen. Past six columns, a choice of columns; the table keeps the rest."""
+    wide = "SELECT * WHERE { VALUES (?a ?b ?c ?d ?e ?f ?g ?h) { (1 2 3 4 5 6 7 8) } }"
+    at = _run(_workbench(), wide)
+    chooser = next(m for m in at.multiselect if m.label == "Columns shown")
+    assert list(chooser.value) == list("abcdefgh")
+    chooser.set_value(["a", "h"]).run()
+    assert at.dataframe[0].proto.column_order == ["a", "h"]
+    narrow = _run(at, "SELECT ?a WHERE { VALUES ?a { 1 } }")
+    assert not [m for m in narrow.multiselect if m.label == "Columns shown"]
 
 
 def test_history_reloads_a_query() -> None:

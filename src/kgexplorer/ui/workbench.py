@@ -38,18 +38,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from kgexplorer.engine.results import AskResult, GraphResult, QueryResult, SelectResult
 from kgexplorer.engine.store import bundled_graph_dir
-from kgexplorer.errors import QueryError
+from kgexplorer.errors import KgExplorerError, QueryError
 from kgexplorer.namespaces import PREFIXES, shorten
 from kgexplorer.settings import Settings, cap
 from kgexplorer.terms import Term
-from kgexplorer.views.result_views import number_columns, spo_columns
+from kgexplorer.views.result_views import ResultTable, number_columns, spo_columns
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.gallery import GalleryQuery
 
 __all__ = [
-    "Completion", "History", "HistoryEntry", "QueryRun", "View", "ViewChoice", "choose_view", "completions",
+    "Completion", "History", "HistoryEntry", "Outcome", "QueryRun", "View", "ViewChoice", "choose_view", "completions",
     "decode_query", "encode_query", "error_excerpt", "question_in", "run_query",
 ]  # fmt: skip
 
@@ -71,6 +71,16 @@ class ViewChoice:
     default: View
     available: tuple[View, ...]
     reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The last run a page shows: the text that ran and its run and table, or the error it raised."""
+
+    text: str
+    run: QueryRun | None = None
+    table: ResultTable | None = None
+    error: KgExplorerError | None = None
 
 
 @dataclass(frozen=True)
