@@ -209,6 +209,16 @@ def test_a_shared_link_opens_its_query() -> None:
     assert _table(_run(again))["x"].str.endswith("#Ketamine").all()
 
 
+def test_a_shared_link_runs_its_query_on_open() -> None:
+    """Issue 16: links reloaded the query but did not run it. The link a run writes carries run=1, and
+    opening it shows the answer at once (as WDQS and YASGUI links do)."""
+    first = _run(_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine kg:psilocybin } }")
+    assert first.query_params["run"] == "1"
+    opened = _workbench(q=first.query_params["q"], run="1")
+    assert len(_table(opened)) == 2
+    assert not _workbench(q=first.query_params["q"]).dataframe  # without run=1, it waits for Run
+
+
 def test_a_broken_shared_link_says_so() -> None:
     """A cut-off ?q= token gives a warning and the starting query, not a traceback."""
     at = _workbench(q="eNpFTk1rg0AQ")
