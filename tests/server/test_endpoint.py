@@ -424,7 +424,7 @@ def test_endpoint_settings_lower_but_never_raise_the_graph_limits(kg: KnowledgeG
     looser = TestClient(create_app(kg, settings=Settings(query_time_limit_s=600, max_result_rows=9)))
     text = looser.get("/service-description").text
     assert f"may run {kg.settings.query_time_limit_s:g} s" in text
-    assert "cut at 9 rows" in text
+    assert "longer than 9 rows is refused" in text
 
 
 # ----------------------------------------------------------------------------------- sharing the workers

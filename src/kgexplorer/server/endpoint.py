@@ -108,6 +108,7 @@ from .allowed_hosts import HostCheck, host_names
 from .clients import client_key, trusted_networks
 from .cors import allowed_origins, cors_middleware
 from .current_graph import CurrentGraph
+from .linked_data import entity_page, question_list, question_request
 from .protocol import (
     GRAPH_FORMATS,
     PAGE_FORMAT,
@@ -183,13 +184,30 @@ class _Endpoint:
         wanted = await read_request(request)
         if wanted.query is None:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
-        if choose_format(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
-            raise not_acceptable(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
+        return await self.query_response(wanted.query, wanted.accept, request)
+
+    async def query_response(self, text: str, accept: str | None, request: Request) -> Response:
+        """Answer one query text for ``request`` (its client), in the format ``accept`` asks for."""
+        if choose_format(accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
+            raise not_acceptable(accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
-            return result_response(await self.run(wanted.query, client), wanted.accept)
-        answer = await self.answer(wanted.query, wanted.accept, client)
-        return self.answer_response(answer, wanted.accept)
+            return result_response(await self.run(text, client), accept)
+        answer = await self.answer(text, accept, client)
+        return self.answer_response(answer, accept)
+
+    async def queries(self, request: Request) -> Response:
+        return await question_list(request)
+
+    async def question(self, request: Request) -> Response:
+        with _refusals():
+            return await question_request(request, self.kg, self.query_response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def entity(self, request: Request) -> Response:
+        with _refusals():
+            return await entity_page(request, self.kg, self.query_response)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def client(self, request: Request) -> str:
         """Who sent ``request``: its address, or a trusted proxy's X-Forwarded-For (kgexplorer.server.clients)."""
@@ -387,7 +405,8 @@ def create_app(
     allowed_hosts: Collection[str] | None = None,
     cors_origins: Collection[str] = (),
 ) -> Starlette:
-    """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description`` and the page ``/``).
+    """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description``, the page ``/``, the gallery
+    at ``/queries`` and the entities at ``/id/NAME``: :mod:`kgexplorer.server.linked_data`).
 
     ``settings`` can lower the graph's own time and row limits for this endpoint, never raise them.
     ``allowed_hosts`` (from :func:`host_names`) makes it answer only requests whose Host header names one
@@ -407,6 +426,9 @@ def create_app(
         Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
+        Route("/queries", _answering(endpoint.queries), methods=["GET"], name="queries"),
+        Route("/queries/{name}", _answering(endpoint.question, endpoint.responses), methods=["GET"], name="question"),
+        Route("/id/{name:path}", _answering(endpoint.entity, endpoint.responses), methods=["GET"], name="entity"),
     ]
 
     @contextlib.asynccontextmanager

@@ -51,6 +51,7 @@ __all__ = [
     "result_response",
     "to_sparql_xml",
     "too_many_rows",
+    "wanted_accept",
 ]
 
 _RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -418,7 +419,7 @@ async def read_request(request: Request) -> QueryRequest:
     if dataset_keys:
         raise Refusal(400, "QueryNotAllowed", _DATASET_PARAM.format(dataset_keys[0]))
     queries = [value for key, value in params if key == "query"]
-    accept = _accept_from(params, request.headers.get("accept"))
+    accept = wanted_accept(params, request.headers.get("accept"))
     if len(queries) > 1:
         raise Refusal(400, "BadRequest", f"the request holds {len(queries)} queries; send exactly one query=")
     if not queries and request.method == "POST":
@@ -475,7 +476,7 @@ def _refuse_update() -> Refusal:
     return Refusal(403, "QueryNotAllowed", _UPDATE_REFUSED)
 
 
-def _accept_from(params: Sequence[tuple[str, str]], header: str | None) -> str | None:
+def wanted_accept(params: Sequence[tuple[str, str]], header: str | None) -> str | None:
     """The Accept value to negotiate with: the format= parameters when given, else the header."""
     wanted: list[str] = []
     for key, value in params:
