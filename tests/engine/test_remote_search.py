@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.e2e.harness import free_port
 
 from kgexplorer import KnowledgeGraph
-from tests.e2e.harness import free_port
 
 UB = "http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#"
 DATA = f"""@prefix ub: <{UB}> .
@@ -75,7 +75,8 @@ def endpoint(data_file: Path) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 30
         while not _answers(url):
-            assert server.poll() is None and time.monotonic() < deadline, "the Oxigraph server did not start"
+            assert server.poll() is None, "the Oxigraph server exited"
+            assert time.monotonic() < deadline, "the Oxigraph server did not start"
             time.sleep(0.05)
         yield url
     finally:
