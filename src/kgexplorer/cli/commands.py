@@ -247,7 +247,7 @@ def load(
     The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
     settings), and the new store is built beside the old one and switched to in one step at the end, so an
     interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
-    the new one. Progress is printed as files load.
+    the new one. Progress is printed as files load: a bar with the bytes read, the rate and the time left.
     """
     count = bulk_load(
         files,
@@ -257,6 +257,7 @@ def load(
         reasoning=reasoning,
         settings=obj.settings,
         progress=lambda message: say(message, err=True),
+        report=terminal.load_meter(),
     )
     say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
