@@ -607,8 +607,9 @@ def test_service_description_negotiates(client: TestClient) -> None:
 
 
 def test_query_page_is_plain_html_with_a_form(client: TestClient) -> None:
-    """/ is a self-contained form that GETs /sparql; a browser asking /sparql for HTML gets the same page."""
-    r = client.get("/")
+    """/form is a self-contained form that GETs /sparql (the page without script; / is YASGUI once built);
+    a browser asking /sparql for HTML gets the same page."""
+    r = client.get("/form")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'none'" in r.headers["content-security-policy"]
@@ -628,7 +629,7 @@ def test_the_page_runs_its_own_example(client: TestClient) -> None:
     import html as html_module
     import re
 
-    match = re.search(r'<textarea id="query" name="query" rows="\d+">(.*?)</textarea>', client.get("/").text, re.S)
+    match = re.search(r'<textarea id="query" name="query" rows="\d+">(.*?)</textarea>', client.get("/form").text, re.S)
     assert match is not None
     query = html_module.unescape(match.group(1))
     r = client.get("/sparql", params={"query": query})

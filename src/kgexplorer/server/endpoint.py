@@ -5,8 +5,9 @@
 :meth:`KnowledgeGraph.answer`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
 (time, memory, rows, bytes) apply exactly as in the library; the worker writes the answer in the format
 asked for (:mod:`kgexplorer.engine.serialization`) and the endpoint passes the bytes through. ``GET /sparql``
-without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a
-query page for people (plain HTML: no script, no external asset); ``GET /metrics`` counts the responses
+without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is
+YASGUI (:mod:`kgexplorer.server.yasgui`, served from this server only), ``GET /form`` a query page without
+script; ``GET /metrics`` counts the responses
 by status and type and what the query workers did (Prometheus text format).
 
 The query workers are shared per client (:mod:`kgexplorer.engine.scheduler`): the client is the address that
@@ -126,6 +127,7 @@ from .protocol import (
     too_many_rows,
 )
 from .service_description import description_graph, limits_text, page_response
+from .yasgui import root_page, yasgui_file
 
 # to_sparql_xml lives in kgexplorer.server.protocol, host_names in kgexplorer.server.allowed_hosts; both are
 # importable from here, where they were first exported.
@@ -200,14 +202,10 @@ class _Endpoint:
         return await question_list(request)
 
     async def question(self, request: Request) -> Response:
-        with _refusals():
-            return await question_request(request, self.kg, self.query_response)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await question_request(request, self.kg, self.query_response)
 
     async def entity(self, request: Request) -> Response:
-        with _refusals():
-            return await entity_page(request, self.kg, self.query_response)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await entity_page(request, self.kg, self.query_response)
 
     def client(self, request: Request) -> str:
         """Who sent ``request``: its address, or a trusted proxy's X-Forwarded-For (kgexplorer.server.clients)."""
@@ -286,7 +284,13 @@ class _Endpoint:
         return limits_text(time_limit_s=self.time_limit, memory_mb=self.memory_mb, max_rows=self.max_rows)
 
     async def page(self, request: Request) -> Response:
+        return root_page(title=self.title, limits=self.limits_text(), plain=self.page_response)
+
+    async def form(self, request: Request) -> Response:
         return self.page_response()
+
+    async def asset(self, request: Request) -> Response:
+        return yasgui_file(request.path_params["name"])
 
     def page_response(self) -> Response:
         return page_response(title=self.title, triples=self.triples, limits=self.limits_text())
@@ -423,6 +427,8 @@ def create_app(
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
+        Route("/form", _answering(endpoint.form), methods=["GET"], name="form"),
+        Route("/yasgui/{name}", _answering(endpoint.asset), methods=["GET"], name="yasgui"),
         Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),

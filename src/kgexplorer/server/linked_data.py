@@ -109,7 +109,10 @@ async def entity_page(request: Request, kg: KnowledgeGraph, run: Runner) -> Resp
     fmt = choose_format(wanted_accept(list(request.query_params.multi_items()), accept), offered)
     if fmt is None:
         raise not_acceptable(accept, offered, f"the description of {iri}")
-    known = await run_in_threadpool(kg.sparql, f"ASK {{ {{ {checked} ?p ?o }} UNION {{ ?s ?p {checked} }} }}")
+    try:
+        known = await run_in_threadpool(kg.sparql, f"ASK {{ {{ {checked} ?p ?o }} UNION {{ ?s ?p {checked} }} }}")
+    except KgExplorerError as exc:  # a busy or failing engine: the client may try again
+        raise Refusal(503, type(exc).__name__, str(exc)) from None
     if not getattr(known, "value", False):
         raise Refusal(404, "NotFound", f"the graph says nothing about {iri}; search for it at /sparql")
     if fmt is not PAGE_FORMAT:
