@@ -18,12 +18,12 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.testclient import TestClient
+from tests.e2e.harness import block_outside, chromium, free_port
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
 from kgexplorer.server.endpoint import create_app
 from kgexplorer.server.yasgui import YASGUI_DIR, yasgui_built
-from tests.e2e.harness import block_outside, chromium, free_port
 
 
 @pytest.fixture(scope="module", autouse=True)
