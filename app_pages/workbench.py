@@ -6,6 +6,7 @@ from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError
 from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
 from kgexplorer.terms import IRI, Term
+from kgexplorer.ui.browser_history import browser_history
 from kgexplorer.ui.editor import sparql_editor
 from kgexplorer.ui.workbench import (
     History,
@@ -171,6 +172,7 @@ if clicked or submitted or state.pop("wb_autorun", False):
         # while the new answer's default view is drawn (a table highlighted under a graph).
         state["wb_answer"] = state.get("wb_answer", 0) + 1
     state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
+    state["wb_new_entry"] = entry  # for the browser's own history (localStorage), once
     # Only what this text declares goes into the link: a parameter of an earlier question is dropped.
     share: dict[str, str | None] = {"g": question.name if question and question.name in gallery else None}
     share.update({k: None for k in st.query_params if k.startswith("v_")})
@@ -268,9 +270,13 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
             f"⬇ {d.label}", d.data, file_name=d.file_name, mime=d.mime, on_click="ignore", key=f"wb_dl_{d.label}"
         )
 
-history: History = state["wb_history"]
+# The history survives a reload in this browser's localStorage (nothing is kept on the server).
+kept = browser_history(
+    add=state.pop("wb_new_entry", None), limit=kg.settings.query_history_size, key="wb_browser_history"
+)
+history: History = state["wb_history"].merged(kept, settings=kg.settings)
 if len(history):
-    with st.expander(f"🕘 This session's queries ({len(history)})"):
+    with st.expander(f"🕘 Your recent queries ({len(history)}, kept in this browser)"):
         for i, h in enumerate(history.entries):
             first = next((line for line in h.query.splitlines() if line.strip() and not line.startswith("#")), "")
             c1, c2 = st.columns([5, 1], vertical_alignment="center")

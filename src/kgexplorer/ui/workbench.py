@@ -243,6 +243,19 @@ class History:
         rest = tuple(e for e in self.entries if (e.query, e.source) != (entry.query, entry.source))
         return History((entry, *rest)[:limit])
 
+    def merged(self, kept: History | None, *, settings: Settings | None = None) -> History:
+        """This history followed by the entries of ``kept`` (the browser's) it does not hold, within the limit.
+
+        >>> mine = History((HistoryEntry("q1", "bundled", "1 row", True),))
+        >>> kept = History((HistoryEntry("q1", "bundled", "1 row", True), HistoryEntry("q0", "bundled", "", True)))
+        >>> [e.query for e in mine.merged(kept).entries]
+        ['q1', 'q0']
+        """
+        limit = (settings or Settings()).query_history_size
+        seen = {(e.query, e.source) for e in self.entries}
+        rest = tuple(e for e in (kept.entries if kept is not None else ()) if (e.query, e.source) not in seen)
+        return History((*self.entries, *rest)[:limit])
+
     def __len__(self) -> int:
         return len(self.entries)
 
