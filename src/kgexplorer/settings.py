@@ -266,7 +266,7 @@ class Settings:
         "Whether the app may keep what people save on the server: 0 = nothing is stored server-side (the "
         "workbench's history and short links live in the browser's localStorage, lesson drafts stay in the "
         "browser); 1 = keep them on the server, shared by everyone who reaches the app. One setting for the "
-        "workbench and lesson drafts (ui/workbench.py).",
+        "workbench and lesson drafts (ui/browser_history.py).",
         minimum=0,
         maximum=1,
     )

@@ -15,14 +15,9 @@ connected, or the one a trusted proxy names (:mod:`kgexplorer.server.clients`, t
 An answer is held whole (at most ``max_result_mb``) before its status line, then sent one chunk at a
 time as the client takes them; a client that takes nothing for ``client_stall_s`` is disconnected.
 
-The Accept header picks the format; ``format=`` (a short name such as ``json``, ``xml``, ``csv``, ``tsv``,
-``turtle``, ``nt``, ``jsonld``, ``rdfxml``, ``n3``, ``nquads``, ``trig``, or a media type) replaces it, and a
-value it does not know is left out (as Oxigraph does). SELECT/ASK: application/sparql-results+json (default;
-also for application/json), application/sparql-results+xml (also application/xml), text/csv,
-text/tab-separated-values (the CSV/TSV specification leaves ASK out; like Oxigraph, the body is then
-``true`` or ``false``). CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes, text/turtle (default),
-application/n-triples, application/ld+json, application/rdf+xml, text/n3, application/n-quads and
-application/trig.
+The Accept header picks the format; ``format=`` (a short name such as ``json``, ``turtle``, ``rdfxml``, or a
+media type; one it does not know is left out, as Oxigraph does) replaces it. SELECT/ASK: SPARQL JSON (the
+default), XML, CSV, TSV; CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes, Turtle the default.
 
 The formats, their negotiation and the reading of requests are the SPARQL Protocol's, in
 :mod:`kgexplorer.server.protocol`; this module holds the app, its routes and its handlers.
@@ -127,7 +122,7 @@ from .protocol import (
     too_many_rows,
 )
 from .service_description import description_graph, limits_text, page_response
-from .yasgui import root_page, yasgui_file
+from .yasgui import root_page, yasgui_asset
 
 # to_sparql_xml lives in kgexplorer.server.protocol, host_names in kgexplorer.server.allowed_hosts; both are
 # importable from here, where they were first exported.
@@ -203,9 +198,6 @@ class _Endpoint:
             return result_response(await self.run(text, client), accept)
         answer = await self.answer(text, accept, client)
         return self.answer_response(answer, accept)
-
-    async def queries(self, request: Request) -> Response:
-        return await question_list(request)
 
     async def question(self, request: Request) -> Response:
         return await question_request(request, self.kg, self.query_response)
@@ -292,13 +284,10 @@ class _Endpoint:
         return limits_text(time_limit_s=self.time_limit, memory_mb=self.memory_mb, max_rows=self.max_rows)
 
     async def page(self, request: Request) -> Response:
-        return root_page(title=self.title, limits=self.limits_text(), plain=self.page_response)
+        return root_page(title=self.title, limits=self.limits_text(), licence=self.licence, plain=self.page_response)
 
     async def form(self, request: Request) -> Response:
         return self.page_response()
-
-    async def asset(self, request: Request) -> Response:
-        return yasgui_file(request.path_params["name"])
 
     def page_response(self) -> Response:
         return page_response(title=self.title, triples=self.triples, limits=self.limits_text(), licence=self.licence)
@@ -436,11 +425,11 @@ def create_app(
     routes = [
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
         Route("/form", _answering(endpoint.form), methods=["GET"], name="form"),
-        Route("/yasgui/{name}", _answering(endpoint.asset), methods=["GET"], name="yasgui"),
+        Route("/yasgui/{name}", _answering(yasgui_asset), methods=["GET"], name="yasgui"),
         Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
-        Route("/queries", _answering(endpoint.queries), methods=["GET"], name="queries"),
+        Route("/queries", _answering(question_list), methods=["GET"], name="queries"),
         Route("/queries/{name}", _answering(endpoint.question, endpoint.responses), methods=["GET"], name="question"),
         Route("/id/{name:path}", _answering(endpoint.entity, endpoint.responses), methods=["GET"], name="entity"),
     ]

@@ -23,6 +23,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
+from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from kgexplorer.errors import KgExplorerError
@@ -31,7 +32,8 @@ from kgexplorer.model.gallery import load_gallery
 from .protocol import SECURITY_HEADERS, Refusal
 
 __all__ = [
-    "YASGUI_DIR", "YASGUI_PACKAGE", "build_yasgui", "main", "root_page", "yasgui_built", "yasgui_file", "yasgui_page",
+    "YASGUI_DIR", "YASGUI_PACKAGE", "build_yasgui", "main", "root_page", "yasgui_asset", "yasgui_built", "yasgui_file",
+    "yasgui_page",
 ]  # fmt: skip
 
 #: The npm package and version the page is built from.
@@ -110,16 +112,27 @@ def yasgui_file(name: str) -> Response:
     )
 
 
-def root_page(*, title: str, limits: str, plain: Callable[[], Response]) -> Response:
+def root_page(*, title: str, limits: str, licence: str = "", plain: Callable[[], Response]) -> Response:
     """The endpoint's root: YASGUI with the gallery as examples once built, else ``plain()`` (the form page)."""
     if not yasgui_built():
         return plain()
     examples = [(q.title, q.bind()) for q in load_gallery()]
-    return yasgui_page(title=title, limits=limits, examples=examples, query=examples[0][1])
+    return yasgui_page(title=title, limits=limits, licence=licence, examples=examples, query=examples[0][1])
 
 
-def yasgui_page(*, title: str, limits: str, examples: list[tuple[str, str]], query: str) -> HTMLResponse:
-    """The root page: YASGUI on ``/sparql`` holding ``query``, the limits, and the gallery as example links."""
+async def yasgui_asset(request: Request) -> Response:
+    """The route ``/yasgui/NAME``: :func:`yasgui_file`."""
+    return yasgui_file(request.path_params["name"])
+
+
+def yasgui_page(
+    *, title: str, limits: str, licence: str = "", examples: list[tuple[str, str]], query: str
+) -> HTMLResponse:
+    """The root page: YASGUI on ``/sparql`` holding ``query``, the limits, the data's licence, and the gallery
+    as example links."""
+    licence_line = (
+        f"<p>Data licence: {html.escape(licence)}; credit the dataset when you reuse it.</p>" if licence else ""
+    )
     links = "".join(
         f'<li><a href="?{html.escape(urllib.parse.urlencode({"query": text}))}">{html.escape(name)}</a></li>'
         for name, text in examples
@@ -133,6 +146,7 @@ def yasgui_page(*, title: str, limits: str, examples: list[tuple[str, str]], que
 <a href="form">/form</a>. Educational content, not medical advice.</p>
 <div id="yasgui" data-endpoint="sparql" data-query="{html.escape(query)}"></div>
 <h2>Examples: the question gallery</h2><ul>{links}</ul>
+{licence_line}
 <p class="about">The editor is <a href="yasgui/LICENSE">YASGUI</a> (Zazuko, MIT), served from this server.</p>
 <script src="yasgui/yasgui.min.js"></script><script src="yasgui/yasgui-init.js"></script>
 </body></html>
