@@ -71,7 +71,7 @@ _LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*((?:[^()\s]|\([^()\s]*\))*)(?:\s+[^(
 _ENTITY = re.compile(r"^kg:([A-Za-z0-9_][A-Za-z0-9_.-]*)$")
 _BARE_URL = re.compile(r"(?i)\b(?:https?|ftp)://\S+|<\s*(?:https?:|//)\S*>|\bwww\.\S+")
 _CODE = re.compile(r"`[^`\n]*`")
-_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9]\b")
 
 
 def new_lesson(*, title: str = "", slug: str = "my-lesson", audience: str = "", minutes: int = 15) -> Lesson:
