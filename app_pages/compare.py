@@ -4,6 +4,8 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.model.compare import compare, substance_choices
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.views.lessons import CompareView
 
 kg = ui.get_graph()
 st.title("Compare substances")
@@ -50,3 +52,8 @@ for aspect, rows in result.by_aspect().items():
         key=f"compare_{aspect}",
     )
 ui.network_view(result, key="compare_graph", export=True)
+ui_lessons.add_to_lesson(
+    CompareView(substances=tuple(ui.short_name(p) for p in picked)),
+    title=" and ".join(labels),
+    key="compare_add_to_lesson",
+)

@@ -41,6 +41,7 @@ from .lessons import (
     LessonError,
     LessonProblem,
     PathView,
+    Question,
     Step,
     View,
     check_lesson,
@@ -55,6 +56,9 @@ __all__ = [
     "add_step",
     "capture",
     "check_step",
+    "describe_view",
+    "edit_lesson",
+    "make_question",
     "lesson_yaml",
     "move_step",
     "named_entities",
@@ -82,6 +86,59 @@ def new_lesson(*, title: str = "", slug: str = "my-lesson", audience: str = "", 
 def capture(view: View | None = None, *, query: str | None = None, title: str = "", text: str = "") -> Step:
     """A new step holding a view's exact state (or a query), as "Add to a lesson" makes it."""
     return Step(title=title, text=text, view=view, query=query.strip() if query else None)
+
+
+def edit_lesson(lesson: Lesson, **changes: Any) -> Lesson:
+    """The lesson with its details changed (title, slug, audience, minutes, summary, objectives)."""
+    slug = changes.get("slug", lesson.slug)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,80}", str(slug)):
+        raise LessonError(
+            f"invalid lesson name {slug!r}: use lowercase letters, digits and hyphens, e.g. 'ketamine-history'"
+        )
+    return dataclasses.replace(lesson, **changes)
+
+
+def make_question(
+    *,
+    prompt: str,
+    choices: tuple[str, ...],
+    right: tuple[int, ...],
+    explanation: str,
+    cites: tuple[str, ...] = (),
+    feedback: tuple[str, ...] = (),
+) -> Question:
+    """A quiz question with one or several right choices (indices from 0) and optional feedback per choice."""
+    picked = tuple(sorted(set(right)))
+    return Question(
+        prompt=prompt,
+        choices=choices,
+        answer=picked[0] if picked else 0,
+        explanation=explanation,
+        cites=cites,
+        answers=picked if len(picked) > 1 else (),
+        feedback=feedback if any(f.strip() for f in feedback) else (),
+    )
+
+
+def describe_view(view: View | None) -> str:
+    """A step's view in words, for the builder.
+
+    >>> describe_view(FocusView(focus="ketamine", depth=2, kinds=("Mechanism",), min_evidence="RCT"))
+    'ketamine, 2 steps out; kinds: Mechanism; evidence RCT or stronger'
+    """
+    if view is None:
+        return "no view"
+    if isinstance(view, FocusView):
+        parts = [f"{view.focus}, {view.depth} step{'s' * (view.depth != 1)} out"]
+        parts += [f"kinds: {', '.join(view.kinds)}"] if view.kinds else []
+        parts += [f"relations: {', '.join(view.relations)}"] if view.relations else []
+        parts += [f"evidence {view.min_evidence} or stronger"] if view.min_evidence else []
+        return "; ".join(parts)
+    if isinstance(view, PathView):
+        return f"paths from {view.source} to {view.target} (up to {view.k}, at most {view.max_length} steps)"
+    if isinstance(view, CompareView):
+        return "comparison of " + ", ".join(view.substances)
+    return "timeline of " + ", ".join(view.substances)
 
 
 def add_step(lesson: Lesson, step: Step) -> Lesson:
