@@ -50,7 +50,9 @@ def export_lesson_html(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     body, data = _lesson_head(lesson), {}
     body += '<nav class="kg-steps" hidden><button type="button" id="kg-prev">Previous</button> '
     body += (
-        '<span id="kg-step-status" aria-live="polite"></span> <button type="button" id="kg-next">Next</button></nav>\n'
+        '<span id="kg-step-status" aria-live="polite"></span> <button type="button" id="kg-next">Next</button> '
+        '<button type="button" id="kg-present" aria-pressed="false" title="Full screen, one step at a time; '
+        'arrow keys move between steps">Present</button></nav>\n'
     )
     for i, step in enumerate(lesson.steps, start=1):
         body += (
