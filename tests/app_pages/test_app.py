@@ -240,6 +240,7 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
         "psilocybin-and-mdma",
         "risks-regulation-access",
         "reading-the-evidence",
+        "ketamine-history",
     ],
 )
 def test_every_lesson_step_renders(slug: str) -> None:

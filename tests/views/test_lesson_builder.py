@@ -133,3 +133,27 @@ def test_upload_limits_and_versions() -> None:
     steps = "".join(f"  - {{title: s{i}, text: t}}\n" for i in range(5))
     with pytest.raises(LessonError, match=r"5 steps, more than the setting lesson_steps \(4\)"):
         parse_lesson(f"title: x\naudience: a\nestimated_minutes: 1\nobjectives: []\nsteps:\n{steps}", slug="x", max_steps=4)
+
+
+def test_every_shipped_lesson_passes_the_builders_checks(kg: KnowledgeGraph) -> None:
+    """The builder's live checks (named entities in the view, no raw ids, no outside links) hold for every
+    shipped lesson, including the one written with the builder (ketamine-history)."""
+    lessons = {lesson.slug: lesson for lesson in load_lessons()}
+
+    assert [p.to_text() for lesson in lessons.values() for i in range(len(lesson.steps)) for p in check_step(kg, lesson, i)] == []
+    history = lessons["ketamine-history"]
+    assert history.version == 2 and len(history.steps) == 4
+    assert sum(len(named_entities(s.text)) for s in history.steps) >= 10  # its names are checked, not free text
+
+
+def test_the_history_lesson_fails_the_check_when_a_named_event_leaves_its_view(kg: KnowledgeGraph) -> None:
+    """Each entity the history lesson names, taken out of its step's view in turn (the view swapped for one
+    that lacks it), is reported."""
+    from kgexplorer.views.lessons import get_lesson
+
+    lesson = get_lesson("ketamine-history")
+    for index, step in enumerate(lesson.steps):
+        for name in named_entities(step.text):
+            other = FocusView(focus="psilocybin", kinds=("Mechanism",))
+            problems = " ".join(p.problem for p in check_step(kg, replace_step(lesson, index, view=other), index))
+            assert f"(kg:{name}), which is not in this step's view" in problems, (index, name)
