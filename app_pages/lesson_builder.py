@@ -137,7 +137,7 @@ for i, step in enumerate(lesson.steps):
                     "Claims or events cited (ids, comma-separated)",
                     ", ".join(q.cites) if q else "",
                     key=f"lb_{g}_{i}_cites",
-                    help="The claims behind the explanation, e.g. claim_ketamine__actsOn__mtor; readers see their names.",
+                    help="The claims behind the explanation, e.g. claim_ketamine__actsOn__mtor (readers see names).",
                 )
                 question = lb.make_question(
                     prompt=prompt,

@@ -7,9 +7,9 @@ from code_editor import code_editor
 
 from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError, ui
 from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
-from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
 from kgexplorer.terms import IRI, Term
+from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,

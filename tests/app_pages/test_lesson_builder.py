@@ -65,7 +65,8 @@ def test_build_save_and_load_back_a_three_step_lesson(kg: KnowledgeGraph) -> Non
 
     built = _draft(at)
     assert [type(s.view) for s in built.steps] == [FocusView, CompareView, TimelineView]
-    assert built.steps[2].question is not None and built.steps[2].question.right == (0, 1)
+    assert built.steps[2].question is not None
+    assert built.steps[2].question.right == (0, 1)
     assert [p.problem for i in range(3) for p in check_step(kg, built, i)] == []
     assert sum("finds nothing wrong" in s.value for s in at.success) == 3
 

@@ -22,16 +22,19 @@ def test_ketamine_history_runs_from_synthesis_to_esketamine(kg: KnowledgeGraph) 
 
     assert dates == sorted(dates)
     assert len(t.events) == int(str(every.rows[0][0]))
-    assert t.events[0].year == 1962 and t.events[0].substances == ("Ketamine",)
+    assert t.events[0].year == 1962
+    assert t.events[0].substances == ("Ketamine",)
     approval = next(e for e in t.events if e.iri.endswith("re_esketamine_fda_2019"))
-    assert approval.substances == ("Esketamine",) and approval.kind == "Regulatory event"
+    assert approval.substances == ("Esketamine",)
+    assert approval.kind == "Regulatory event"
     assert all(e.source.startswith("http") for e in t.events)
 
 
 def test_the_setting_cuts_and_says_so(kg: KnowledgeGraph) -> None:
     t = timeline(kg, ["ketamine"], max_events=3)
 
-    assert len(t.events) == 3 and t.truncated
+    assert len(t.events) == 3
+    assert t.truncated
     assert "cut by the setting timeline_events" in t.summary
     with pytest.raises(QueryError, match="one to four substances"):
         timeline(kg, [], max_events=3)
@@ -45,4 +48,4 @@ def test_svg_shows_every_event_and_loads_nothing(kg: KnowledgeGraph) -> None:
     assert all(str(e.year) in text for e in t.events)
     assert all(e.label.split()[0] in text for e in t.events)
     assert not re.search(r"(href|src)=", svg)  # no link, image or font to fetch
-    assert svg.count("<g class=\"kg-event\">") == len(t.events)
+    assert svg.count('<g class="kg-event">') == len(t.events)

@@ -40,7 +40,9 @@ def _three_steps() -> Lesson:
         prompt="Which two?", choices=("a", "b", "c"), answer=0, answers=(0, 2), explanation="Because.",
         feedback=("Yes", "No", "Yes"), cites=("claim_ketamine__actsOn__mtor",),
     )  # fmt: skip
-    return replace_step(add_step(lesson, capture(TimelineView(substances=("ketamine",)), title="Three")), 2, question=question)
+    return replace_step(
+        add_step(lesson, capture(TimelineView(substances=("ketamine",)), title="Three")), 2, question=question
+    )
 
 
 def test_steps_are_added_moved_replaced_and_removed() -> None:
@@ -63,7 +65,8 @@ def test_written_file_reads_back_identical(kg: KnowledgeGraph) -> None:
 
     assert text.startswith("version: 2\n")
     assert back == lesson
-    assert back.steps[2].question is not None and back.steps[2].question.right == (0, 2)
+    assert back.steps[2].question is not None
+    assert back.steps[2].question.right == (0, 2)
     assert check_lesson(kg, back) == []
     assert [view_nodes(kg, s) for s in back.steps] == [view_nodes(kg, s) for s in lesson.steps]
     assert all(view_nodes(kg, s) for s in back.steps)
@@ -132,7 +135,9 @@ def test_upload_limits_and_versions() -> None:
         parse_lesson("version: 3\ntitle: x", slug="x")
     steps = "".join(f"  - {{title: s{i}, text: t}}\n" for i in range(5))
     with pytest.raises(LessonError, match=r"5 steps, more than the setting lesson_steps \(4\)"):
-        parse_lesson(f"title: x\naudience: a\nestimated_minutes: 1\nobjectives: []\nsteps:\n{steps}", slug="x", max_steps=4)
+        parse_lesson(
+            f"title: x\naudience: a\nestimated_minutes: 1\nobjectives: []\nsteps:\n{steps}", slug="x", max_steps=4
+        )
 
 
 def test_every_shipped_lesson_passes_the_builders_checks(kg: KnowledgeGraph) -> None:
@@ -140,9 +145,12 @@ def test_every_shipped_lesson_passes_the_builders_checks(kg: KnowledgeGraph) -> 
     shipped lesson, including the one written with the builder (ketamine-history)."""
     lessons = {lesson.slug: lesson for lesson in load_lessons()}
 
-    assert [p.to_text() for lesson in lessons.values() for i in range(len(lesson.steps)) for p in check_step(kg, lesson, i)] == []
+    assert [
+        p.to_text() for lesson in lessons.values() for i in range(len(lesson.steps)) for p in check_step(kg, lesson, i)
+    ] == []
     history = lessons["ketamine-history"]
-    assert history.version == 2 and len(history.steps) == 4
+    assert history.version == 2
+    assert len(history.steps) == 4
     assert sum(len(named_entities(s.text)) for s in history.steps) >= 10  # its names are checked, not free text
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from kgexplorer.engine.results import SelectResult
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.views.lesson_builder import add_step, capture, new_lesson, reader_markdown
 
@@ -29,11 +30,11 @@ _GENERATION = "lesson_draft_generation"
 
 def draft() -> Lesson:
     """The lesson being built in this session (an empty one to start)."""
-    lesson = st.session_state.get(DRAFT_KEY)
+    lesson: Lesson | None = st.session_state.get(DRAFT_KEY)
     if lesson is None:
         lesson = new_lesson(title="My lesson")
         st.session_state[DRAFT_KEY] = lesson
-    return lesson  # type: ignore[no-any-return]
+    return lesson
 
 
 def set_draft(lesson: Lesson, *, rebuild: bool = False) -> None:
@@ -91,7 +92,7 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str) -> None:
         except KgExplorerError as exc:
             show_error(exc)
         else:
-            if hasattr(result, "rows"):
+            if isinstance(result, SelectResult):
                 st.dataframe(
                     [{k: (str(v) if v is not None else "") for k, v in row.items()} for row in result],
                     hide_index=True,

@@ -58,8 +58,8 @@ __all__ = [
     "check_step",
     "describe_view",
     "edit_lesson",
-    "make_question",
     "lesson_yaml",
+    "make_question",
     "move_step",
     "named_entities",
     "new_lesson",
@@ -165,7 +165,7 @@ def replace_step(lesson: Lesson, index: int, **changes: Any) -> Lesson:
     """The lesson with step ``index`` changed (title, text, view, query or question)."""
     _index(lesson, index)
     step = dataclasses.replace(lesson.steps[index], **changes)
-    return dataclasses.replace(lesson, steps=lesson.steps[:index] + (step,) + lesson.steps[index + 1 :])
+    return dataclasses.replace(lesson, steps=(*lesson.steps[:index], step, *lesson.steps[index + 1 :]))
 
 
 def _index(lesson: Lesson, index: int) -> None:
@@ -338,7 +338,10 @@ def _text_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
             out.append(f"the {where} names kg:{name}, which is not in the graph; use an entity id such as kg:ketamine")
         elif KG + name not in shown:
             fix = "add it to the step's view (another focus, depth or filter)" if step.view else "give the step a view"
-            out.append(f"the {where} names {_label(kg, KG + name)} (kg:{name}), which is not in this step's view; {fix} or do not name it")
+            out.append(
+                f"the {where} names {_label(kg, KG + name)} (kg:{name}), which is not in this step's view; "
+                f"{fix} or do not name it"
+            )
     return out
 
 
@@ -348,4 +351,3 @@ def _exists(kg: KnowledgeGraph, iri: str) -> bool:
 
 def _label(kg: KnowledgeGraph, iri: str) -> str:
     return kg.label(iri)
-

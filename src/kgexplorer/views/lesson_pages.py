@@ -126,7 +126,9 @@ def _timeline(kg: KnowledgeGraph, lesson: Lesson, index: int) -> str | None:
     try:
         view = step_view(kg, lesson.steps[index - 1])
     except KgExplorerError as exc:
-        raise ExportError(f"lesson {lesson.slug}, step {index}: its timeline fails ({exc}); fix the lesson file") from None
+        raise ExportError(
+            f"lesson {lesson.slug}, step {index}: its timeline fails ({exc}); fix the lesson file"
+        ) from None
     assert isinstance(view, Timeline)
     return (
         f'<figure class="kg-figure kg-timeline" role="img" aria-label="{escape(view.summary)}">{timeline_svg(view)}'
@@ -206,9 +208,13 @@ def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
     cites = f'<br><span class="kg-meta">Claims cited: {escape("; ".join(cited.values()))}</span>' if cited else ""
     feedback = ""
     if q.feedback:
-        feedback = "<ul>" + "".join(
-            f"<li>{chr(ord('A') + i)}: {escape(_plain(f))}</li>" for i, f in enumerate(q.feedback) if f.strip()
-        ) + "</ul>"
+        feedback = (
+            "<ul>"
+            + "".join(
+                f"<li>{chr(ord('A') + i)}: {escape(_plain(f))}</li>" for i, f in enumerate(q.feedback) if f.strip()
+            )
+            + "</ul>"
+        )
     label = "Answers" if len(right) > 1 else "Answer"
     return f"<strong>{label}: {letters}</strong><br>{escape(_plain(q.explanation))}{feedback}{cites}"
 

@@ -399,7 +399,9 @@ def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
         if not 0 <= a < len(q.choices)
     ]
     if q.feedback and len(q.feedback) != len(q.choices):
-        out.append(f"the question has {len(q.choices)} choices but {len(q.feedback)} feedback texts; give one per choice")
+        out.append(
+            f"the question has {len(q.choices)} choices but {len(q.feedback)} feedback texts; give one per choice"
+        )
     if len(q.choices) < 2:
         out.append("a question needs at least two choices")
     if not q.cites:

@@ -50,14 +50,18 @@ def timeline_svg(t: Timeline, *, width: int = 1100) -> str:
         for lane, name in enumerate(t.substances):
             cx = axis_x + lane * _LANE + _LANE // 2
             if name in event.substances:
-                parts.append(f'<circle cx="{cx}" cy="{y}" r="8" fill="{colour}" stroke="{_LANE_COLOURS[lane]}" stroke-width="3"/>')
+                parts.append(
+                    f'<circle cx="{cx}" cy="{y}" r="8" fill="{colour}" '
+                    f'stroke="{_LANE_COLOURS[lane]}" stroke-width="3"/>'
+                )
         for i, line in enumerate(lines):
             weight = ' font-weight="600"' if i == 0 else ""
             parts.append(f'<text x="{text_x}" y="{y + 5 + i * _LINE}"{weight}>{escape(line)}</text>')
         host = urlsplit(event.source).netloc or event.source
         note = f"{event.kind} · {event.date} · source: {host}"
         parts.append(
-            f'<text x="{text_x}" y="{y + 5 + len(lines) * _LINE}" font-size="13" fill="#4a4a4a">{escape(note)}</text></g>'
+            f'<text x="{text_x}" y="{y + 5 + len(lines) * _LINE}" font-size="13" fill="#4a4a4a">'
+            f"{escape(note)}</text></g>"
         )
         y += _ROW + len(lines) * _LINE
         previous = event.year
@@ -87,5 +91,5 @@ def timeline_svg(t: Timeline, *, width: int = 1100) -> str:
         f'viewBox="0 0 {width} {height + (20 if t.truncated else 0)}" role="img" aria-label="{label}" '
         f'font-family="system-ui, sans-serif" font-size="16" fill="#1a1a1a">'
         f'<title>{label}</title><rect width="100%" height="100%" fill="#ffffff"/>{"".join(legend)}{lane_top}'
-        f'{"".join(parts)}{empty}{cut}</svg>'
+        f"{''.join(parts)}{empty}{cut}</svg>"
     )
