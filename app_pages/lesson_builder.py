@@ -158,6 +158,7 @@ for i, step in enumerate(lesson.steps):
         if preview:
             ui_lessons.lesson_step(kg, lesson.steps[i], key=f"lb_{g}_{i}_pv")
 ui_lessons.set_draft(lesson)
+ui_lessons.autosave(restore=True)  # after the edits of this run, so the browser keeps the newest text
 
 with st.container(border=True):
     st.markdown("**Add a timeline step**: the graph's dated, sourced events about up to four substances.")

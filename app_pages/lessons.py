@@ -46,6 +46,7 @@ def go_to(step_number: int) -> None:
 
 
 left, _, right = st.columns([1, 4, 1])
-left.button("← Previous", disabled=index == 1, key="lesson_prev", on_click=go_to, args=(index - 1,))
-right.button("Next →", disabled=index == total, key="lesson_next", on_click=go_to, args=(index + 1,))
+# The arrow keys step through the lesson (a presenter's clicker sends Page Up/Down; the page scrolls with those).
+left.button("← Previous", disabled=index == 1, key="lesson_prev", on_click=go_to, args=(index - 1,), shortcut="Left")
+right.button("Next →", disabled=index == total, key="lesson_next", on_click=go_to, args=(index + 1,), shortcut="Right")
 ui.lesson_export_menu(lesson, key="lesson_export")

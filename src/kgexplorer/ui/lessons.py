@@ -1,15 +1,20 @@
 """The app's lesson parts: one step shown as students see it (the Lessons page and the builder's preview
 use the same function), and the "Add to a lesson" button every view page carries.
 
-The lesson being built lives in this browser session only (``st.session_state``): nothing is stored on
-the server for other visitors. It is saved by downloading the lesson file and loaded back by uploading it.
+The lesson being built lives in this browser session (``st.session_state``) and autosaves in the browser
+itself (``localStorage``, through the small component ``autosave``): nothing is stored on the server for
+other visitors. A new session in the same browser gets the saved draft back on the builder page. It is
+also saved by downloading the lesson file and loaded back by uploading it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kgexplorer.engine.results import SelectResult
 from kgexplorer.errors import KgExplorerError
@@ -21,11 +26,30 @@ if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.views.lessons import Lesson, Question, Step, View
 
-__all__ = ["DRAFT_KEY", "add_to_lesson", "draft", "lesson_step", "set_draft"]
+__all__ = ["DRAFT_KEY", "add_to_lesson", "autosave", "draft", "lesson_step", "set_draft"]
 
 #: Where the lesson being built is kept in the session.
 DRAFT_KEY = "lesson_draft"
 _GENERATION = "lesson_draft_generation"
+_OFFERED = "lesson_draft_offered"
+#: The browser side of the autosave: write the draft's file text, or offer back what was written before.
+#: Storage may be refused (private windows, policies): then the draft lives in the session only.
+_AUTOSAVE_JS = """
+export default function (component) {
+  const { data, setTriggerValue } = component;
+  const KEY = "kgexplorer.lessonDraft";
+  try {
+    if (data && data.offer) {
+      const saved = window.localStorage.getItem(KEY);
+      if (saved) setTriggerValue("restored", saved);
+    } else if (data && typeof data.draft === "string") {
+      window.localStorage.setItem(KEY, data.draft);
+    }
+  } catch (error) {
+    return;
+  }
+}
+"""
 
 
 def draft() -> Lesson:
@@ -49,6 +73,39 @@ def generation() -> int:
     return int(st.session_state.get(_GENERATION, 0))
 
 
+@functools.cache
+def _autosave_component() -> Callable[..., Any]:
+    return st.components.v2.component("kgexplorer_lesson_autosave", html="", js=_AUTOSAVE_JS)
+
+
+def autosave(*, restore: bool) -> None:
+    """Keep the draft in this browser's storage. With ``restore`` (the builder page), a session whose draft
+    has no steps yet first gets the draft the browser kept, once; it is read like an uploaded file."""
+    from kgexplorer.views.lesson_builder import lesson_yaml, read_lesson_file
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return
+    lesson = draft()
+
+    def restored() -> None:
+        text = getattr(st.session_state.get("lesson_autosave"), "restored", None)
+        if not text or draft().steps:
+            return
+        slug, _, body = str(text).partition("\n")  # the file name travels on the first line
+        try:
+            back = read_lesson_file(body.encode("utf-8"), filename=f"{slug}.yaml")
+        except KgExplorerError:
+            return  # a draft this version cannot read stays in the browser, unused
+        set_draft(back, rebuild=True)
+
+    offer = restore and not lesson.steps and not st.session_state.get(_OFFERED)
+    st.session_state[_OFFERED] = True
+    if not offer and not restore and not lesson.steps:
+        return  # another page of a new session must not wipe the draft the builder page will offer back
+    data = {"offer": True} if offer else {"draft": f"{lesson.slug}\n{lesson_yaml(lesson)}" if lesson.steps else ""}
+    _autosave_component()(data=data, key="lesson_autosave", height=0, on_restored_change=restored)
+
+
 def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None = None) -> None:
     """The "Add to a lesson" button: the view's exact state (or the query) becomes the draft's last step."""
 
@@ -56,6 +113,7 @@ def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None 
         set_draft(add_step(draft(), capture(view, query=query, title=title)), rebuild=True)
         st.toast(f"Added as step {len(draft().steps)} of your lesson: open the Lesson builder to write it.")
 
+    autosave(restore=False)
     st.button(
         "Add to a lesson",
         icon=":material/playlist_add:",

@@ -200,11 +200,9 @@ def _load(path: Path) -> Lesson:
 
 
 def parse_lesson(text: str, *, slug: str, path: str = "", max_steps: int | None = None) -> Lesson:
-    """A lesson from the text of a lesson file (version 1 or 2). ``max_steps`` defaults to the setting
-    ``lesson_steps``; a longer lesson is refused.
+    """A lesson from the text of a lesson file (version 1 or 2).
 
-    >>> parse_lesson("title: T\naudience: A\nestimated_minutes: 5\nobjectives: [o]\nsteps: []", slug="t").title
-    'T'
+    ``max_steps`` defaults to the setting ``lesson_steps``; a longer lesson is refused.
     """
     from kgexplorer.settings import Settings
 
