@@ -111,3 +111,27 @@ def test_steps_move_and_delete() -> None:
     at.toggle(key=f"lb_{g}_0_preview").set_value(True).run()
     assert not at.exception
     assert at.get("bidi_component")  # the preview draws the step's graph as the Lessons page does
+
+
+def test_compare_shows_the_timeline_and_adds_it_as_a_step() -> None:
+    """Compare draws the picked substances' timeline (server-side SVG) and adds it to the lesson."""
+    at = _app(s="ketamine,esketamine").run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    assert any("dated, sourced events about Esketamine and Ketamine" in c.value for c in at.caption)
+    assert at.get("image")  # the timeline picture
+    at.button(key="compare_timeline_add_to_lesson").click().run()
+    assert _draft(at).steps[-1].view == TimelineView(substances=("esketamine", "ketamine"))
+
+
+def test_a_workbench_query_becomes_a_step() -> None:
+    query = "SELECT ?label WHERE { kg:ketamine rdfs:label ?label }"
+    at = _app().run()
+    at.switch_page("app_pages/workbench.py").run()
+    at.session_state["wb_text"] = query
+    at.button(key="wb_run_button").click().run()
+    at.button(key="wb_add_to_lesson").click().run()
+    assert not at.exception
+    step = _draft(at).steps[-1]
+    assert step.view is None
+    assert step.query == query

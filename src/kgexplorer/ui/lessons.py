@@ -78,7 +78,7 @@ def _autosave_component() -> Callable[..., Any]:
     return st.components.v2.component("kgexplorer_lesson_autosave", html="", js=_AUTOSAVE_JS)
 
 
-def autosave(*, restore: bool) -> None:
+def autosave(*, restore: bool, key: str = "lesson_autosave") -> None:
     """Keep the draft in this browser's storage. With ``restore`` (the builder page), a session whose draft
     has no steps yet first gets the draft the browser kept, once; it is read like an uploaded file."""
     from kgexplorer.views.lesson_builder import lesson_yaml, read_lesson_file
@@ -88,7 +88,7 @@ def autosave(*, restore: bool) -> None:
     lesson = draft()
 
     def restored() -> None:
-        text = getattr(st.session_state.get("lesson_autosave"), "restored", None)
+        text = getattr(st.session_state.get(key), "restored", None)
         if not text or draft().steps:
             return
         slug, _, body = str(text).partition("\n")  # the file name travels on the first line
@@ -103,7 +103,7 @@ def autosave(*, restore: bool) -> None:
     if not offer and not restore and not lesson.steps:
         return  # another page of a new session must not wipe the draft the builder page will offer back
     data = {"offer": True} if offer else {"draft": f"{lesson.slug}\n{lesson_yaml(lesson)}" if lesson.steps else ""}
-    _autosave_component()(data=data, key="lesson_autosave", height=0, on_restored_change=restored)
+    _autosave_component()(data=data, key=key, height=0, on_restored_change=restored)
 
 
 def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None = None) -> None:
@@ -113,7 +113,7 @@ def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None 
         set_draft(add_step(draft(), capture(view, query=query, title=title)), rebuild=True)
         st.toast(f"Added as step {len(draft().steps)} of your lesson: open the Lesson builder to write it.")
 
-    autosave(restore=False)
+    autosave(restore=False, key=f"{key}_autosave")  # one per button: a page may have several
     st.button(
         "Add to a lesson",
         icon=":material/playlist_add:",
