@@ -21,10 +21,21 @@ from typing import TYPE_CHECKING, Any
 from kgexplorer.engine.backend import Backend
 from kgexplorer.evidence import level_by_iri
 from kgexplorer.namespaces import KGX
+from kgexplorer.settings import Settings
 from kgexplorer.terms import IRI
 
 from .labels import EntityRef, fetch_kinds, fetch_labels
-from .neighbourhood import VOCABULARIES, PathSet, PathStep, _chunks, _claims_for, _edge_attrs, edge_filter, has_claims
+from .neighbourhood import (
+    VOCABULARIES,
+    PathSet,
+    PathStep,
+    _chunks,
+    _claims_for,
+    _edge_attrs,
+    edge_filter,
+    has_claims,
+)
+from .row_cap import RowCap
 
 if TYPE_CHECKING:  # imported when paths are searched (see kgexplorer.model.neighbourhood)
     import networkx as nx
@@ -44,10 +55,12 @@ def find_remote_paths(
     k: int,
     max_length: int,
     node_budget: int = PATH_SEARCH_NODES,
+    max_rows: int = Settings().max_neighbour_rows,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, found without the whole graph.
 
-    ``truncated`` is True when more than ``k`` paths exist or when the node budget cut the search.
+    ``truncated`` is True when more than ``k`` paths exist, when the node budget cut the search, or when the
+    claims of a path's steps were read only up to ``max_rows`` (the ``max_neighbour_rows`` setting).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -57,7 +70,7 @@ def find_remote_paths(
     ['tested as a treatment for']
     """
     subgraph, cut = explore_between(backend, source, target, k=k, max_length=max_length, node_budget=node_budget)
-    found = find_paths(backend, subgraph, source, target, k=k, max_length=max_length)
+    found = find_paths(backend, subgraph, source, target, k=k, max_length=max_length, max_rows=max_rows)
     return dataclasses.replace(found, truncated=True) if cut else found
 
 
@@ -160,7 +173,14 @@ def _enough_paths(graph: nx.MultiDiGraph, source: str, target: str, *, k: int, l
 
 
 def find_paths(
-    backend: Backend, entity_graph: nx.MultiDiGraph, source: str, target: str, *, k: int, max_length: int
+    backend: Backend,
+    entity_graph: nx.MultiDiGraph,
+    source: str,
+    target: str,
+    *,
+    k: int,
+    max_length: int,
+    max_rows: int = Settings().max_neighbour_rows,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, read in either direction."""
     import networkx as nx
@@ -196,7 +216,9 @@ def find_paths(
                 steps.append((b, p, a, False))
                 needed.add((b, p, a))
         steps_raw.append(steps)
-    claims = _claims_for(backend, sorted(needed))
+    reader = RowCap(backend, max_rows)
+    claims = _claims_for(reader, sorted(needed), source)
+    truncated = truncated or bool(reader.cut)
     pred_labels = fetch_labels(backend, {p for _, p, _ in needed})
     explanations = _explanations(backend, [c for lst in claims.values() for c, _, _ in lst])
     graph: nx.MultiDiGraph = nx.MultiDiGraph()

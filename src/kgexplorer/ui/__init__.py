@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from kgexplorer.errors import KgExplorerError
+from kgexplorer.model.entity import ROWS_CUT_NOTE
 
 from .graph_views import embed_link, export_menu, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, link, md
@@ -237,6 +238,8 @@ def entity_card(card: EntityCard) -> None:
             for lk in card.links:
                 arrow = "→" if lk.direction == "out" else "←"
                 st.markdown(f"{arrow} {md(lk.label)}: **{md(lk.other.label)}** ({md(lk.other.kind)})")
+    if card.rows_cut:
+        st.caption("✂️ " + md(ROWS_CUT_NOTE))
     if card.sources:
         with st.expander("Sources"):
             for s in card.sources:

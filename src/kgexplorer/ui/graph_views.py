@@ -73,7 +73,7 @@ def network_view(
         summary_col, menu_col = st.columns([4, 1], vertical_alignment="center")
         summary_col.caption(md(drawing.summary))
         with menu_col:
-            export_menu(view, key=key, summary=drawing.summary, parameters=export_parameters)
+            export_menu(view, key=key, drawing=drawing, parameters=export_parameters)
     else:
         st.caption(md(drawing.summary))
     if drawing.note:
@@ -117,13 +117,14 @@ def export_menu(
     view: Neighbourhood | PathSet | Comparison | GraphView,
     *,
     key: str,
-    summary: str,
+    drawing: GraphView,
     parameters: Mapping[str, str] | None = None,
 ) -> None:
     """An "Export / embed" menu: download the view as offline HTML, PNG or SVG, or copy embed code.
 
     The files are made only when their button is pressed (Streamlit runs the callable then), so an
-    unused menu costs nothing. ``summary`` (the drawing's one-line description) names the files.
+    unused menu costs nothing. ``drawing`` is the view as the page drew it (:func:`network_view`): the files
+    are made from it, never drawn again, and its one-line summary names them.
     """
     from kgexplorer.views.export import export_view, suggested_name
 
@@ -133,18 +134,19 @@ def export_menu(
         for fmt, label, help_text in _FORMATS:
 
             def make(fmt: Literal["html", "png", "svg"] = fmt) -> bytes:  # made when the button is pressed
-                return export_view(view, kg=kg, format=fmt, parameters=parameters).data
+                return export_view(view, kg=kg, format=fmt, parameters=parameters, drawn=drawing).data
 
             st.download_button(
                 label,
                 data=make,
-                file_name=suggested_name(summary, format=fmt),
+                file_name=suggested_name(drawing.summary, format=fmt),
                 mime={"html": "text/html", "png": "image/png", "svg": "image/svg+xml"}[fmt],
                 help=help_text,
                 on_click="ignore",
                 key=f"{key}_export_{fmt}",
                 width="stretch",
             )
+        summary = drawing.summary
         html_name = suggested_name(summary, format="html")
         st.markdown("**Embed the downloaded page** in a course page (upload it next to the page):")
         st.code(
