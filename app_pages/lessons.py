@@ -31,13 +31,19 @@ if step_key not in st.session_state:
 index = st.session_state[step_key]
 ui.set_params(lesson=slug, step=index)
 
+presenting = st.toggle(
+    "Presentation mode",
+    key="lesson_present",
+    help="For a projector: a taller graph, the question folded until you open it, ← and → to move between "
+    "steps. Press F11 for full screen, or export the lesson as a web page and press Present there.",
+)
 st.caption(f"{ui.md(lesson.audience)} · about {lesson.minutes} minutes")
-if index == 1:
+if index == 1 and not presenting:
     st.markdown(ui.md(lesson.summary))
     st.markdown("**You will be able to:**\n" + "\n".join(f"- {ui.md(o)}" for o in lesson.objectives))
 st.progress(index / total, text=f"Step {index} of {total}")
 step = lesson.steps[index - 1]
-ui_lessons.lesson_step(kg, step, key=f"lesson_{slug}_{index}")
+ui_lessons.lesson_step(kg, step, key=f"lesson_{slug}_{index}", presenting=presenting)
 
 
 def go_to(step_number: int) -> None:
@@ -49,4 +55,5 @@ left, _, right = st.columns([1, 4, 1])
 # The arrow keys step through the lesson (a presenter's clicker sends Page Up/Down; the page scrolls with those).
 left.button("← Previous", disabled=index == 1, key="lesson_prev", on_click=go_to, args=(index - 1,), shortcut="Left")
 right.button("Next →", disabled=index == total, key="lesson_next", on_click=go_to, args=(index + 1,), shortcut="Right")
-ui.lesson_export_menu(lesson, key="lesson_export")
+if not presenting:
+    ui.lesson_export_menu(lesson, key="lesson_export")

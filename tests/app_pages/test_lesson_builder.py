@@ -135,3 +135,21 @@ def test_a_workbench_query_becomes_a_step() -> None:
     step = _draft(at).steps[-1]
     assert step.view is None
     assert step.query == query
+
+
+def test_presentation_mode_folds_the_question_and_enlarges_the_graph() -> None:
+    """The Lessons page's presentation mode: the graph drawn taller, the quiz revealed on demand."""
+    import json
+
+    from kgexplorer.ui.lessons import PRESENT_HEIGHT
+
+    at = _app(lesson="how-ketamine-works", step="4").run()
+    at.switch_page("app_pages/lessons.py").run()
+    assert at.radio(key="lesson_how-ketamine-works_4_q")  # shown at once outside presentation mode
+    assert "Show the question" not in [e.label for e in at.expander]
+
+    at.toggle(key="lesson_present").set_value(True).run()
+    assert not at.exception
+    assert [e.label for e in at.expander if e.label == "Show the question"] == ["Show the question"]
+    graph = json.loads(at.get("bidi_component")[0].proto.json)
+    assert graph["height"] == PRESENT_HEIGHT

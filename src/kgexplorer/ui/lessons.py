@@ -32,6 +32,8 @@ __all__ = ["DRAFT_KEY", "add_to_lesson", "autosave", "draft", "lesson_step", "se
 DRAFT_KEY = "lesson_draft"
 _GENERATION = "lesson_draft_generation"
 _OFFERED = "lesson_draft_offered"
+#: The graph's height in pixels in presentation mode (a projector's screen, below the step's title).
+PRESENT_HEIGHT = 760
 #: The browser side of the autosave: write the draft's file text, or offer back what was written before.
 #: Storage may be refused (private windows, policies): then the draft lives in the session only.
 _AUTOSAVE_JS = """
@@ -123,8 +125,11 @@ def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None 
     )
 
 
-def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str) -> None:
-    """One step as students see it: title, text, its view (graph, comparison or timeline), query and quiz."""
+def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str, presenting: bool = False) -> None:
+    """One step as students see it: title, text, its view (graph, comparison or timeline), query and quiz.
+
+    ``presenting`` (presentation mode, for a projector) draws the graph taller and keeps the quiz folded
+    until the presenter opens it."""
     from kgexplorer.model.timeline import Timeline
     from kgexplorer.views.lessons import step_view
     from kgexplorer.views.timeline_svg import timeline_svg
@@ -141,7 +146,7 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str) -> None:
                 st.caption(md(view.summary))
                 st.image(timeline_svg(view), width="stretch")
             elif view is not None:
-                network_view(view, key=f"{key}_graph")
+                network_view(view, key=f"{key}_graph", height=PRESENT_HEIGHT if presenting else 540)
     if step.query:
         with st.expander("The SPARQL query behind this step", expanded=False):
             st.code(step.query, language="sparql")
@@ -157,7 +162,10 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str) -> None:
                     width="stretch",
                     key=f"{key}_rows",
                 )
-    if step.question is not None:
+    if step.question is not None and presenting:
+        with st.expander("Show the question", icon=":material/quiz:"):
+            _quiz(kg, step.question, key=f"{key}_q")
+    elif step.question is not None:
         _quiz(kg, step.question, key=f"{key}_q")
 
 
