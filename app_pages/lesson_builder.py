@@ -1,7 +1,7 @@
 """Lesson builder: steps added from any view ("Add to a lesson"), written and checked here, saved as a
 lesson file (the format the shipped lessons use) and exported like them.
 
-The lesson lives in this browser session only: nothing is stored on the server for other visitors.
+The draft lives in this browser session and the browser's own storage: nothing is stored on the server.
 """
 
 import streamlit as st
@@ -18,8 +18,9 @@ ui.disclaimer()
 ui.require_project_vocabulary("The lesson builder")
 st.caption(
     "Add steps with **Add to a lesson** on Explore, Connections, Compare or the SPARQL workbench, then write "
-    "each step here. Your lesson is kept only in this browser session: save the file to keep it, and open "
-    "it here again to go on editing. Name entities as `[Ketamine](kg:ketamine)`; readers see only the name."
+    "each step here. Your draft is kept in this browser only (never on the server) and comes back here next "
+    "time; save the file to keep it for good or share it, and open it here again to go on editing. Name "
+    "entities as `[Ketamine](kg:ketamine)`; readers see only the name."
 )
 
 
