@@ -40,10 +40,8 @@ from .row_cap import RowCap
 if TYPE_CHECKING:  # imported when paths are searched (see kgexplorer.model.neighbourhood)
     import networkx as nx
 
-__all__ = ["PATH_SEARCH_NODES", "explore_between", "find_paths", "find_remote_paths"]
+__all__ = ["explore_between", "find_paths", "find_remote_paths"]
 
-#: Most nodes one remote path search may visit before it stops and says the result was cut.
-PATH_SEARCH_NODES = 5_000
 _BATCH = 200  # frontier nodes per neighbour query: keeps each query (and its VALUES block) small
 
 
@@ -54,13 +52,14 @@ def find_remote_paths(
     *,
     k: int,
     max_length: int,
-    node_budget: int = PATH_SEARCH_NODES,
+    node_budget: int = Settings().path_search_nodes,
     max_rows: int = Settings().max_neighbour_rows,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, found without the whole graph.
 
-    ``truncated`` is True when more than ``k`` paths exist, when the node budget cut the search, or when the
-    claims of a path's steps were read only up to ``max_rows`` (the ``max_neighbour_rows`` setting).
+    ``truncated`` is True when more than ``k`` paths exist, when the node budget (``node_budget``, the
+    path_search_nodes setting) cut the search, or when the claims of a path's steps were read only up to
+    ``max_rows`` (the ``max_neighbour_rows`` setting).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
