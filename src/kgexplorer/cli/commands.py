@@ -140,10 +140,12 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
     Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
-    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run.
+    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run, and
+    every entity its text names ([Ketamine](kg:ketamine)) must be in that step's view.
     Exits 0 when everything conforms and 1 when it does not.
     """
     from kgexplorer.engine.validation import validate as run_validation
+    from kgexplorer.views.lesson_builder import check_lesson_text
     from kgexplorer.views.lessons import check_lesson, load_lessons
 
     if obj.options.store or obj.options.endpoint:
@@ -154,7 +156,11 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
-        problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
+        problems = [
+            problem
+            for lesson in load_lessons(lessons_dir)
+            for problem in [*check_lesson(kg, lesson), *check_lesson_text(kg, lesson)]
+        ]
         say(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)
