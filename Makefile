@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml hatch_build.py src/kgexplorer/assets/shipped.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[app,server]" --group test --group dev --group docs
 	$(BIN)/python -m kgexplorer._assets
+	@# YASGUI for the endpoint's root page, from its npm package (never committed; needs npm).
+	$(BIN)/python -m kgexplorer.server.yasgui || echo "YASGUI not built (install npm): the endpoint's / falls back to /form"
 	@touch $(STAMP)
 
 # Debian's chromium for the end-to-end tests. Playwright never downloads a browser here.

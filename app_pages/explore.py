@@ -9,6 +9,8 @@ import streamlit as st
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
 from kgexplorer.model.relations import relation_iri, relation_key
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.views.lessons import FocusView
 
 
 def focus_on(iri: str) -> None:
@@ -128,5 +130,17 @@ with graph_area:
             "clear “Show only these relations” to see all its links."
         )
     ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on, export=not embedded)
+    if ours and not embedded:
+        ui_lessons.add_to_lesson(
+            FocusView(
+                focus=ui.short_name(card.iri),
+                depth=depth,
+                kinds=tuple(kinds),
+                relations=tuple(relation_key(i) for i in relations),
+                min_evidence=level_keys.get(min_level),
+            ),
+            title=card.label,
+            key="explore_add_to_lesson",
+        )
     if embedded and (full := ui.embed_link(embedded=False)):
         st.markdown(f"[Open in kgexplorer for the evidence behind every link]({full})")

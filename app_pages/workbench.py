@@ -1,25 +1,25 @@
 """SPARQL workbench: write or load a query, run it safely, read the answer as a table, graph or chart, share it."""
 
-from dataclasses import dataclass
-
 import streamlit as st
-from code_editor import code_editor
 
 from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError, ui
 from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
 from kgexplorer.terms import IRI, Term
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.ui.browser_history import browser_history
+from kgexplorer.ui.editor import sparql_editor
 from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,
-    QueryRun,
-    completions,
+    Outcome,
     decode_query,
     encode_query,
     error_excerpt,
+    question_in,
     run_query,
 )
-from kgexplorer.views.result_views import ResultTable, bar_chart, downloads, result_graph, result_table
+from kgexplorer.views.result_views import bar_chart, downloads, result_graph, result_table
 
 START = """# Ask the graph anything. Ctrl+Enter (⌘+Enter on a Mac) runs the query.
 SELECT ?substance ?label WHERE {
@@ -30,17 +30,7 @@ ORDER BY ?label
 LIMIT 25
 """
 VIEW_NAMES = {"table": "Table", "graph": "Graph", "bar": "Bar chart"}
-EDITOR_THEMES = {"light": "chrome", "dark": "one_dark"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """The last run shown on this page: the run and its table, or the error with the text that caused it."""
-
-    text: str
-    run: QueryRun | None = None
-    table: ResultTable | None = None
-    error: KgExplorerError | None = None
+WIDE = 6  # more columns than this offer a choice of columns
 
 
 source = ui.data_source()
@@ -57,17 +47,18 @@ def open_node(iri: str) -> None:
     state["wb_open_node"] = iri  # st.switch_page cannot run inside a widget callback
 
 
-def load_text(text: str, question: str | None = None) -> None:
+def load_text(text: str) -> None:
     """Put a query into the editor (a new editor instance, so it shows the new text)."""
     state["wb_text"] = text
-    state["wb_question"] = question
     state["wb_version"] += 1
 
 
 def declare_prefixes() -> None:
-    """Write the project's PREFIX lines at the top of the query, once."""
-    if not state["wb_text"].lstrip().upper().startswith("PREFIX"):
-        load_text(prefix_block() + state["wb_text"], state.get("wb_question"))
+    """Write the project's PREFIX lines after the query's header, once."""
+    if "PREFIX" not in state["wb_text"].upper():
+        lines = state["wb_text"].splitlines(keepends=True)
+        header = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
+        load_text("".join(lines[:header]) + prefix_block() + "".join(lines[header:]))
 
 
 if "wb_text" not in state:
@@ -77,8 +68,8 @@ if "wb_text" not in state:
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
-    question_name = wanted if wanted in gallery else None
-    load_text(shared or (gallery[question_name].text if question_name else START), question_name)
+    load_text(shared or (gallery[wanted].text if wanted in gallery else START))
+    state["wb_autorun"] = ui.param("run") == "1" and bool(shared or wanted in gallery)  # links that run on open
 
 st.title("SPARQL workbench")
 ui.disclaimer()
@@ -95,37 +86,32 @@ with right:
         st.caption("Click a question to load it into the editor.")
         for name, q in gallery.items():
             st.button(
-                f"**{ui.md(q.title)}**", key=f"wb_load_{name}", type="tertiary", on_click=load_text, args=(q.text, name)
+                f"**{ui.md(q.title)}**", key=f"wb_load_{name}", type="tertiary", on_click=load_text, args=(q.text,)
             )
             params = f" Parameters: {', '.join(p.name for p in q.params)}." if q.params else ""
             st.caption(ui.md(q.description + params))
 
-question: GalleryQuery | None = gallery.get(state.get("wb_question") or "")
 values: dict[str, Term] = {}
 texts: dict[str, str] = {}
 with left:
-    if question is not None:
-        st.markdown(f"**{ui.md(question.title)}**")
+    title_slot = st.empty()  # filled once the editor has said what text it holds
     version = state["wb_version"]
     if state.get("wb_mounted") != version:  # the text the editor starts with; it must not change while it lives
         state["wb_mounted"] = version
         state["wb_mount_text"] = state["wb_text"]
-    event = code_editor(
-        state["wb_mount_text"],
-        lang="sparql",
-        height=[14, 28],
-        key=f"wb_editor_{version}",
-        response_mode="blur",
-        completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
-        options={"showLineNumbers": True, "enableLiveAutocompletion": True, "wrap": True, "tabSize": 2},
-        props={
-            "placeholder": "SELECT … WHERE { … }",
-            # Ace's own themes, not the component's default: that one loads a font from Google's servers.
-            "theme": EDITOR_THEMES[st.context.theme.type or "light"],
-            # The component's default top margin drifts the line numbers off their lines once text is replaced.
-            "scrollMargin": [0, 0, 0, 0],
-        },
-    )
+    event = sparql_editor(state["wb_mount_text"], key=f"wb_editor_{version}", handled_key="wb_handled")
+    submitted = event is not None and event.kind == "submit"
+    if event is not None:
+        state["wb_text"] = event.text
+    # The parameters are those the text in the editor declares in its own header, never a question loaded
+    # earlier: a query that replaced a gallery question runs exactly as written.
+    question: GalleryQuery | None = None
+    try:
+        question = question_in(state["wb_text"], gallery=tuple(gallery.values()))
+    except KgExplorerError as exc:
+        st.warning(str(exc), icon="⚠️")
+    if question is not None:
+        title_slot.markdown(f"**{ui.md(question.title)}**")
     st.caption(
         "Prefixes you can use without declaring them: "
         + ", ".join(f"`{p}:`" for p in PREFIXES)
@@ -137,9 +123,9 @@ with left:
         for col, p in zip(cols, question.params, strict=True):
             wanted = ui.param(f"v_{p.name}", p.default)
             cache = state.setdefault("wb_choices", {})  # one lookup per parameter and data source, not per rerun
-            if (question.name, p.name) not in cache:
-                cache[(question.name, p.name)] = p.choices(kg) if p.kind != ANY_KIND else ()
-            choices = cache[(question.name, p.name)]
+            if (question.name, p.name, p.kind) not in cache:
+                cache[(question.name, p.name, p.kind)] = p.choices(kg) if p.kind != ANY_KIND else ()
+            choices = cache[(question.name, p.name, p.kind)]
             key = f"wb_param_{question.name}_{p.name}"
             if choices:
                 names = {c.iri: c.label for c in choices}
@@ -157,13 +143,6 @@ with left:
                 texts[p.name] = col.text_input(label, value=shorten(wanted), key=key)
     b1, b2, b3 = st.columns(3)
 
-submitted = False
-if isinstance(event, dict) and event.get("id") and event["id"] != state["wb_handled"]:
-    state["wb_handled"] = event["id"]
-    if event.get("type") in ("submit", "blur"):
-        state["wb_text"] = str(event.get("text", ""))
-        submitted = event.get("type") == "submit"
-
 clicked = b1.button("▶ Run query", type="primary", key="wb_run_button", help="Or press Ctrl+Enter in the editor")
 b2.button(
     "Declare prefixes",
@@ -171,15 +150,15 @@ b2.button(
     help="Add the PREFIX lines to the top of the query (they work without, too)",
     on_click=declare_prefixes,
 )
-b3.button("Clear", key="wb_clear", on_click=lambda: load_text("", None))
+b3.button("Clear", key="wb_clear", on_click=lambda: load_text(""))
 
-if clicked or submitted:
+if clicked or submitted or state.pop("wb_autorun", False):
     text = state["wb_text"]
     try:
         if texts and question is not None:
             values.update(question.resolve_values(kg, {k: v for k, v in texts.items() if v.strip()}))
         with st.spinner("Running the query…"):
-            run = run_query(kg, text, question=question, values=values or None, client=ui.session_client())
+            run = run_query(kg, text, values=values or None, client=ui.session_client())
             table = result_table(kg, run.result)
     except KgExplorerError as exc:
         state["wb_outcome"] = Outcome(text, error=exc)
@@ -188,11 +167,18 @@ if clicked or submitted:
         state["wb_outcome"] = Outcome(text, run, table)
         size = f"{len(table.rows):,} row{'s' * (len(table.rows) != 1)}"
         entry = HistoryEntry(text, source.label, f"{size} in {run.seconds:.2f} s", True)
-        for key in ("wb_view", "wb_graph_view", "wb_table"):  # the last answer's view and selection
+        for key in ("wb_graph_view", "wb_table"):  # the last answer's drawing and selection
             state.pop(key, None)
+        # A new "Show as" control for each answer: one kept across answers shows the old choice highlighted
+        # while the new answer's default view is drawn (a table highlighted under a graph).
+        state["wb_answer"] = state.get("wb_answer", 0) + 1
     state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
-    share: dict[str, str | None] = {"g": question.name if question else None}
+    state["wb_new_entry"] = entry  # for the browser's own history (localStorage), once
+    # Only what this text declares goes into the link: a parameter of an earlier question is dropped.
+    share: dict[str, str | None] = {"g": question.name if question and question.name in gallery else None}
+    share.update({k: None for k in st.query_params if k.startswith("v_")})
     share.update({f"v_{k}": v.n3()[1:-1] if isinstance(v, IRI) else None for k, v in values.items()})
+    share["run"] = "1"  # the link runs the query when opened, as WDQS and YASGUI links do
     try:
         share["q"] = encode_query(text, settings=kg.settings)
     except KgExplorerError as exc:
@@ -218,6 +204,8 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     )
     if run.notice:
         st.warning(run.notice, icon="✂️")
+    if source.uses_project_vocabulary:  # a lesson runs on the bundled graph
+        ui_lessons.add_to_lesson(None, query=outcome.text, title="What the graph answers", key="wb_add_to_lesson")
     if table.note:
         st.caption(ui.md(table.note))
     if problem := state.pop("wb_share_problem", None):
@@ -229,7 +217,7 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
         list(run.view.available),
         default=run.view.default,
         format_func=VIEW_NAMES.__getitem__,
-        key="wb_view",
+        key=f"wb_view_{state.get('wb_answer', 0)}",
     )
     st.caption(ui.md(run.view.reason))
     if view == "graph":
@@ -251,10 +239,20 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
             st.markdown(f"### Answer: {'yes' if run.result.value else 'no'}")
         links = source.shared  # a link opens a new tab, which sees the app's shared data, not this session's
         config = {c: st.column_config.LinkColumn(c, display_text=r"^[^#]*#(.*)$") for c in table.link_columns()}
+        shown = list(table.columns)
+        if len(table.columns) > WIDE:  # a wide answer: pick the columns to see; the table scrolls sideways
+            shown = st.multiselect(
+                "Columns shown",
+                list(table.columns),
+                default=list(table.columns),
+                key=f"wb_columns_{state.get('wb_answer', 0)}",
+            )
         picked_rows = st.dataframe(
             table.records(links=links),
             hide_index=True,
             width="stretch",
+            height=min(38 + 35 * len(table.rows), 560),  # the table scrolls within the page, not past it
+            column_order=shown,
             column_config=config if links else None,
             placeholder="",
             on_select="rerun",
@@ -275,12 +273,16 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
             f"⬇ {d.label}", d.data, file_name=d.file_name, mime=d.mime, on_click="ignore", key=f"wb_dl_{d.label}"
         )
 
-history: History = state["wb_history"]
+# The history survives a reload in this browser's localStorage (nothing is kept on the server).
+kept = browser_history(
+    add=state.pop("wb_new_entry", None), limit=kg.settings.query_history_size, key="wb_browser_history"
+)
+history: History = state["wb_history"].merged(kept, settings=kg.settings)
 if len(history):
-    with st.expander(f"🕘 This session's queries ({len(history)})"):
+    with st.expander(f"🕘 Your recent queries ({len(history)}, kept in this browser)"):
         for i, h in enumerate(history.entries):
             first = next((line for line in h.query.splitlines() if line.strip() and not line.startswith("#")), "")
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
             c1.code(first[:120], language="sparql", wrap_lines=True)
             c1.caption(f"{'✅' if h.ok else '⚠️'} {ui.md(h.outcome)} · {ui.md(h.source)}")
-            c2.button("Load", key=f"wb_history_{i}", on_click=load_text, args=(h.query, None))
+            c2.button("Load", key=f"wb_history_{i}", on_click=load_text, args=(h.query,))

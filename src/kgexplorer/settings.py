@@ -42,7 +42,9 @@ class Settings:
     )
     max_result_rows: int = _s(
         10_000,
-        "Most rows (or triples) a query returns; a longer result is cut and says so (engine/results.py).",
+        "Most rows (or triples) a query returns; a longer result is cut and says so (engine/results.py). The "
+        "endpoint never sends a cut answer: it refuses it (422 TooManyRows) unless the query has a LIMIT at or "
+        "under this, so clients page with LIMIT and OFFSET (server/protocol.py).",
         minimum=1,
         maximum=10_000_000,
     )
@@ -238,6 +240,27 @@ class Settings:
         minimum=200,
         maximum=20_000,
     )
+    timeline_events: int = _s(
+        200,
+        "Most events drawn on one timeline (a lesson step or the timeline picture); the oldest are kept and "
+        "the timeline says it was cut (model/timeline.py).",
+        minimum=1,
+        maximum=5_000,
+    )
+    lesson_steps: int = _s(
+        40,
+        "Most steps in one lesson file, shipped or uploaded to the lesson builder; a longer file is refused "
+        "with the count (views/lessons.py).",
+        minimum=1,
+        maximum=500,
+    )
+    lesson_file_kb: int = _s(
+        256,
+        "Largest lesson file (KiB) the lesson builder reads back from an upload; a larger one is refused "
+        "before parsing (views/lesson_builder.py).",
+        minimum=1,
+        maximum=10_240,
+    )
     export_query_rows: int = _s(
         200,
         "Most rows of a lesson query shown in an exported lesson or handout; a longer result is cut and the "
@@ -258,6 +281,15 @@ class Settings:
         "token in a link is refused (ui/workbench.py).",
         minimum=100,
         maximum=1_000_000,
+    )
+    server_storage: int = _s(
+        0,
+        "Whether the app may keep what people save on the server: 0 = nothing is stored server-side (the "
+        "workbench's history and short links live in the browser's localStorage, lesson drafts stay in the "
+        "browser); 1 = keep them on the server, shared by everyone who reaches the app. One setting for the "
+        "workbench and lesson drafts (ui/browser_history.py).",
+        minimum=0,
+        maximum=1,
     )
     result_label_lookups: int = _s(
         2_000,

@@ -6,10 +6,14 @@
 '"Ketamine"@en'
 >>> str(Literal("40", datatype="http://www.w3.org/2001/XMLSchema#integer"))
 '40'
+>>> Literal("40", datatype="http://www.w3.org/2001/XMLSchema#integer").to_python()
+40
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +26,18 @@ __all__ = [
     "Term",
     "Triple",
     "from_oxigraph",
+    "from_rdflib",
     "to_oxigraph",
+    "to_rdflib",
 ]
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGERS = {
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
+    "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,37 @@ class Literal:
     def n3(self) -> str:
         return str(_literal_to_ox(self))
 
+    def to_python(self) -> str | int | float | bool | decimal.Decimal | datetime.date | datetime.datetime:
+        """The value as Python has it: XSD integers as int, decimal as Decimal, double and float as float,
+        boolean as bool, date as date, dateTime as datetime; anything else (text, language-tagged text,
+        other datatypes, and a value not in its datatype's lexical form) as the string it is written as.
+
+        >>> Literal("true", datatype="http://www.w3.org/2001/XMLSchema#boolean").to_python()
+        True
+        >>> Literal("2023-05-01", datatype="http://www.w3.org/2001/XMLSchema#date").to_python()
+        datetime.date(2023, 5, 1)
+        >>> Literal("many", datatype="http://www.w3.org/2001/XMLSchema#integer").to_python()
+        'many'
+        """
+        kind = self.datatype[len(_XSD) :] if self.datatype and self.datatype.startswith(_XSD) else None
+        text = self.value.strip()
+        try:
+            if kind in _INTEGERS:
+                return int(text)
+            if kind == "decimal":
+                return decimal.Decimal(text)
+            if kind in ("double", "float"):
+                return float({"INF": "inf", "-INF": "-inf"}.get(text, text))
+            if kind == "boolean" and text in ("true", "false", "1", "0"):
+                return text in ("true", "1")
+            if kind == "date":
+                return datetime.date.fromisoformat(text)
+            if kind == "dateTime":
+                return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (ValueError, decimal.InvalidOperation):
+            pass
+        return self.value
+
 
 Term = IRI | BlankNode | Literal
 
@@ -112,3 +154,40 @@ def _literal_to_ox(lit: Literal) -> Any:
     if lit.datatype and lit.datatype not in (XSD_STRING, RDF_LANGSTRING):
         return ox.Literal(lit.value, datatype=ox.NamedNode(lit.datatype))
     return ox.Literal(lit.value)
+
+
+def to_rdflib(term: Term) -> Any:
+    """One of our terms as rdflib's (``URIRef``, ``BNode``, ``Literal``), for code built on rdflib.
+
+    >>> to_rdflib(Literal("5", datatype="http://www.w3.org/2001/XMLSchema#integer")).toPython()
+    5
+    """
+    import rdflib
+
+    if isinstance(term, IRI):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.id)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype) if term.datatype else None)
+
+
+def from_rdflib(node: Any) -> Term:
+    """An rdflib term as ours.
+
+    >>> from_rdflib(to_rdflib(IRI("https://w3id.org/kgexplorer/id/ketamine")))
+    IRI(value='https://w3id.org/kgexplorer/id/ketamine')
+    """
+    import rdflib
+
+    if isinstance(node, rdflib.URIRef):
+        return IRI(str(node))
+    if isinstance(node, rdflib.BNode):
+        return BlankNode(str(node))
+    if isinstance(node, rdflib.Literal):
+        if node.language:
+            return Literal(str(node), language=node.language)
+        dt = str(node.datatype) if node.datatype is not None else None
+        return Literal(str(node), datatype=None if dt == XSD_STRING else dt)
+    raise TypeError(f"unsupported rdflib term {node!r} (a variable or a quoted graph is not an RDF term)")

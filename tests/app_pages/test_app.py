@@ -225,7 +225,7 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
 
     assert not at.exception
     assert "Step 3 of 5" in at.get("progress")[0].proto.text
-    at.radio(key="lesson_q_ketamine-for-alcohol-use-disorder_3").set_value(1).run()
+    at.radio(key="lesson_ketamine-for-alcohol-use-disorder_3_q").set_value(1).run()
     assert any("Right." in s.value for s in at.success)
     at.button(key="lesson_next").click().run()
     assert "Step 4 of 5" in at.get("progress")[0].proto.text
@@ -240,6 +240,7 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
         "psilocybin-and-mdma",
         "risks-regulation-access",
         "reading-the-evidence",
+        "ketamine-history",
     ],
 )
 def test_every_lesson_step_renders(slug: str) -> None:

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -66,6 +67,13 @@ def _text(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts).replace("\\", "")
 
 
+def _show_as(at: AppTest) -> Any:
+    """The "Show as" control of the answer on screen (a new one for each answer)."""
+    controls = [c for c in at.segmented_control if c.label == "Show as"]
+    assert len(controls) == 1
+    return controls[0]
+
+
 def _metric(at: AppTest, label: str) -> str:
     return next(str(m.value) for m in at.metric if m.label == label)
 
@@ -101,6 +109,62 @@ def test_a_parameter_is_a_form_field_bound_safely() -> None:
         expected = {r["substanceLabel"].value for r in kg.sparql(outcome.run.sent)}
     assert set(_table(at)["substanceLabel"]) == expected
     assert at.query_params["v_condition"] == KG + "opioid_use_disorder"
+
+
+OWN_QUERY = "SELECT ?substance ?label WHERE { ?substance a kgx:Substance ;\n  rdfs:label ?label }"
+
+
+def test_a_gallery_parameter_never_leaks_into_your_own_query() -> None:
+    """Issue 16's worst bug: load a question with a parameter, replace the text with your own query that
+    uses the same variable, run: every substance comes back (not one, silently bound to Ketamine), and
+    neither the old title, its parameter field nor its parameter in the share link stays."""
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at)
+    assert at.query_params["v_substance"] == KG + "ketamine"
+    _run(at, OWN_QUERY)
+
+    with KnowledgeGraph.bundled() as kg:
+        expected = len(kg.sparql(OWN_QUERY))
+    assert expected > 1
+    assert len(_table(at)) == expected
+    assert at.session_state["wb_outcome"].run.sent == OWN_QUERY
+    assert "For which conditions has a substance" not in _text(at)
+    assert not at.selectbox  # no parameter field for a query that declares none
+    assert "v_substance" not in at.query_params
+    assert "g" not in at.query_params
+
+
+def test_a_parameter_from_the_link_does_not_bind_a_query_without_it() -> None:
+    """A link's v_substance= applies only to a query that declares that parameter."""
+    at = _workbench(v_substance=KG + "esketamine")
+    with KnowledgeGraph.bundled() as kg:
+        expected = len(kg.sparql(OWN_QUERY))
+    assert len(_table(_run(at, OWN_QUERY))) == expected
+
+
+def test_after_a_gallery_question_errors_point_at_your_own_lines() -> None:
+    """After a gallery question, a syntax error in your own 2-line query is on its line 2, and an update
+    is refused as an update, not as a syntax error."""
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at, "SELECT ?s WHERE {\n  ?s ?p }")
+    assert "Line 2, column" in _text(at)
+    _run(at, "DELETE WHERE { ?s ?p ?o }")
+    assert any("DELETE WHERE is not allowed" in e.value for e in at.error)
+
+
+def test_a_syntax_error_in_a_bound_question_keeps_its_line_and_column() -> None:
+    """Binding a parameter adds no line: an error in an edited gallery question is at its own line and column."""
+    question = next(q for q in load_gallery() if q.name == "evidence-for-a-substance-by-condition")
+    lines = question.text.splitlines()
+    where = next(i for i, line in enumerate(lines) if line.lstrip().upper().startswith("WHERE"))
+    lines.insert(where + 1, "  ?substance ?p .")  # line where+2, the object missing
+    at = _workbench()
+    at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
+    _run(at, "\n".join(lines))
+    assert f"Line {where + 2}, column" in _text(at)
+    assert f"{where + 2} |   ?substance ?p ." in _text(at)
 
 
 def test_a_syntax_error_shows_line_and_column_and_keeps_the_text() -> None:
@@ -144,6 +208,16 @@ def test_a_shared_link_opens_its_query() -> None:
     assert _table(_run(again))["x"].str.endswith("#Ketamine").all()
 
 
+def test_a_shared_link_runs_its_query_on_open() -> None:
+    """Issue 16: links reloaded the query but did not run it. The link a run writes carries run=1, and
+    opening it shows the answer at once (as WDQS and YASGUI links do)."""
+    first = _run(_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine kg:psilocybin } }")
+    assert first.query_params["run"] == "1"
+    opened = _workbench(q=first.query_params["q"], run="1")
+    assert len(_table(opened)) == 2
+    assert not _workbench(q=first.query_params["q"]).dataframe  # without run=1, it waits for Run
+
+
 def test_a_broken_shared_link_says_so() -> None:
     """A cut-off ?q= token gives a warning and the starting query, not a traceback."""
     at = _workbench(q="eNpFTk1rg0AQ")
@@ -157,17 +231,43 @@ def test_views_table_bar_and_graph() -> None:
     at = _workbench()
     at.button(key="wb_load_studies-by-year").click().run()
     _run(at)
-    assert at.segmented_control(key="wb_view").value == "bar"
+    assert _show_as(at).value == "bar"
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
     _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
-    assert at.segmented_control(key="wb_view").value == "graph"
+    assert _show_as(at).value == "graph"
     assert "Query result as a graph" in _text(at)
     exports = [d.proto.label for d in at.get("download_button")]
     assert exports[:3] == ["Web page (.html)", "Picture (.png)", "Scalable picture (.svg)"]  # the graph's export menu
-    at.segmented_control(key="wb_view").set_value("table").run()
+    _show_as(at).set_value("table").run()
     assert list(_table(at).columns) == ["subject", "predicate", "object"]
     assert [d.proto.label for d in at.get("download_button")] == ["⬇ Turtle", "⬇ N-Triples", "⬇ JSON-LD"]
+
+
+def test_show_as_is_a_new_control_for_each_answer() -> None:
+    """Issue 16: after a SELECT shown as a table, a CONSTRUCT was drawn as a graph while the browser kept
+    Table highlighted (one control, its old value held by the page). Each answer gets its own control,
+    starting at the view that is drawn."""
+    at = _run(_workbench(), "SELECT ?s ?p ?o WHERE { kg:ketamine ?p ?o BIND(kg:ketamine AS ?s) } LIMIT 3")
+    first = _show_as(at)
+    assert first.value == "table"
+    _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
+    second = _show_as(at)
+    assert second.value == "graph"
+    assert second.key != first.key
+    assert "Query result as a graph" in _text(at)
+
+
+def test_a_wide_answer_lets_columns_be_hidden() -> None:
+    """Issue 16: wide results ran off screen. Past six columns, a choice of columns; the table keeps the rest."""
+    wide = "SELECT * WHERE { VALUES (?a ?b ?c ?d ?e ?f ?g ?h) { (1 2 3 4 5 6 7 8) } }"
+    at = _run(_workbench(), wide)
+    chooser = next(m for m in at.multiselect if m.label == "Columns shown")
+    assert list(chooser.value) == list("abcdefgh")
+    chooser.set_value(["a", "h"]).run()
+    assert at.dataframe[0].proto.column_order == ["a", "h"]
+    narrow = _run(at, "SELECT ?a WHERE { VALUES ?a { 1 } }")
+    assert not [m for m in narrow.multiselect if m.label == "Columns shown"]
 
 
 def test_history_reloads_a_query() -> None:

@@ -325,6 +325,25 @@ def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
     assert "no_such_entity" in (result.stdout + result.stderr)
 
 
+def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
+    """`validate` runs the lesson builder's text checks too: an entity named in the text but not in the
+    step's view, and a raw id shown to a reader, fail the run."""
+    (tmp_path / "named.yaml").write_text(
+        "title: t\naudience: a\nestimated_minutes: 1\nobjectives: [o]\n"
+        "steps:\n  - title: Mechanisms\n"
+        "    text: 'Tested for [AUD](kg:alcohol_use_disorder); see claim_ketamine__actsOn__mtor.'\n"
+        "    view: {focus: ketamine, kinds: [Mechanism]}\n",
+        encoding="utf-8",
+    )
+    result = run(["validate", "--lessons", str(tmp_path)])
+    out = result.stdout + result.stderr
+
+    assert result.exit_code == 1
+    assert "named: step 1 (Mechanisms)" in out
+    assert "which is not in this step's view" in out
+    assert "raw id 'claim_ketamine__actsOn__mtor'" in out
+
+
 def test_only_one_data_source_at_a_time() -> None:
     result = run(["--endpoint", "http://127.0.0.1:9/sparql", "--data", "x.ttl", "stats"])
 
@@ -478,6 +497,14 @@ def test_a_record_that_breaks_the_format_is_a_one_line_error(graph_copy: Path) -
     result = run(["records", "check", "--graph", str(graph_copy)])
     assert_one_line_error(result, f"{graph_copy / 'records' / 'claims' / 'broken.yaml'}:")
     assert "not valid YAML" in result.stderr
+
+
+def test_serve_refuses_a_cors_value_that_is_not_an_origin() -> None:
+    """--cors takes scheme://host[:port]; anything else stops before the server starts, saying what to give."""
+    result = run(["serve", "--cors", "yasgui.example.org/page"])
+    assert result.exit_code == 2
+    assert "is not an origin" in result.output
+    assert "--cors https://yasgui.example.org" in result.output
 
 
 @pytest.mark.parametrize(

@@ -129,11 +129,36 @@ def test_the_run_button_runs_what_was_typed_and_prefixes_are_offered(app_url: st
         assert gutter == lines[: len(gutter)]  # each line number sits on its line
         page.get_by_role("button", name="▶ Run query").click()
         assert wait_until(lambda: _rows_shown(page) == 3, "three rows")
-        page.get_by_text("This session's queries (1)").click()
+        page.get_by_text("Your recent queries").click()
         page.get_by_text("SELECT ?x WHERE { VALUES ?x { 1 2 3 } }").wait_for(timeout=10_000)
         assert not errors
     finally:
         page.close()
+
+
+def test_the_history_survives_a_reload_in_this_browser(app_url: str, browser: Any) -> None:
+    """Issue 16: history lasted only for the session. It is kept in the browser's localStorage (nothing on
+    the server), so a reload, a new session, still lists the query, and Load puts it back."""
+    query = "SELECT ?kept WHERE { VALUES ?kept { 41 42 } }"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    block_outside(page)
+    try:
+        page.goto(app_url + "workbench")
+        page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
+        _type_query(page, query)
+        page.keyboard.press("Control+Enter")
+        assert wait_until(lambda: _rows_shown(page) == 2, "two rows")
+        stored = wait_until(
+            lambda: page.evaluate("() => localStorage.getItem('kgexplorer-workbench-history')"), "the stored history"
+        )
+        assert query in json.loads(stored)[0]["query"]
+        page.goto(app_url + "workbench")  # a new session in the same browser
+        page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
+        page.get_by_text("Your recent queries").click(timeout=60_000)
+        page.get_by_text("SELECT ?kept WHERE { VALUES ?kept { 41 42 } }").wait_for(timeout=10_000)
+    finally:
+        context.close()
 
 
 def test_an_iri_in_the_table_links_into_explore(app_url: str, browser: Any) -> None:

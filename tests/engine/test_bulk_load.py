@@ -66,3 +66,30 @@ def test_bulk_load_keeps_the_reasoning_limit(tiny: Path, tmp_path: Path, monkeyp
             settings=Settings(max_reasoning_triples=1),
         )
     assert not (tmp_path / "store").exists()
+
+
+def test_a_load_reports_bytes_rate_and_time_left(tmp_path: Path) -> None:
+    """Issue 16: kgexplorer load was silent for 20 s on 1.27M triples. The bulk loader reports nothing, so
+    the file it reads is counted: each file's reports grow to its whole size (a .gz file is first unpacked by
+    the parse worker, and what is loaded is that worker's output, named after the file)."""
+    import gzip
+
+    from kgexplorer.engine.load_progress import LoadProgress
+
+    lines = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" .\n' for i in range(20_000))
+    plain = tmp_path / "plain.nt"
+    plain.write_text(lines, encoding="utf-8")
+    packed = tmp_path / "packed.nt.gz"
+    packed.write_bytes(gzip.compress(lines.encode("utf-8")))
+    seen: list[LoadProgress] = []
+    count = bulk_load([str(plain), str(packed)], str(tmp_path / "store"), report=seen.append)
+    assert count == 20_000
+    for path in (plain, packed):
+        mine = [p for p in seen if p.name == path.name]
+        assert mine, f"no report for {path.name}"
+        assert mine[-1].done == mine[-1].total > 0
+        if path == plain:
+            assert mine[-1].total == path.stat().st_size
+        assert mine[-1].fraction == 1.0
+        assert [p.done for p in mine] == sorted(p.done for p in mine)
+        assert "100%" in mine[-1].line()

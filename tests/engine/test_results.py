@@ -135,3 +135,87 @@ def test_graph_serialisations_parse_back_to_the_same_triples(method: str, fmt: s
 
 def test_turtle_uses_the_project_prefixes() -> None:
     assert "kg:ketamine" in GRAPH.to_turtle()
+
+
+# ------------------------------------------------------------------------------------------- notebooks (issue 16)
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def test_to_pandas_keeps_numbers_dates_and_booleans_typed_and_iris_whole() -> None:
+    """Issue 16: to_pandas made every column a string and shortened IRIs."""
+    import datetime
+
+    ketamine = IRI("https://w3id.org/kgexplorer/id/ketamine")
+    rows = (
+        (ketamine, Literal("96", _XSD + "integer"), Literal("0.5", _XSD + "double"),
+         Literal("true", _XSD + "boolean"), Literal("2023-05-01", _XSD + "date"), Literal("Ketamine", language="en")),
+        (IRI("https://w3id.org/kgexplorer/id/psilocybin"), None, Literal("1E3", _XSD + "double"),
+         Literal("false", _XSD + "boolean"), Literal("2024-01-31", _XSD + "date"), Literal("Psilocybin")),
+    )  # fmt: skip
+    frame = SelectResult(("e", "n", "x", "ok", "day", "label"), rows).to_pandas()
+    assert list(frame["e"]) == ["https://w3id.org/kgexplorer/id/ketamine", "https://w3id.org/kgexplorer/id/psilocybin"]
+    assert str(frame["n"].dtype) == "Int64"
+    assert frame["n"][0] == 96
+    assert frame["n"].isna()[1]
+    assert str(frame["x"].dtype) == "Float64"
+    assert list(frame["x"]) == [0.5, 1000.0]
+    assert str(frame["ok"].dtype) == "boolean"
+    assert list(frame["ok"]) == [True, False]
+    assert str(frame["day"].dtype).startswith("datetime64")
+    assert frame["day"][1].date() == datetime.date(2024, 1, 31)
+    assert list(frame["label"]) == ["Ketamine", "Psilocybin"]
+
+
+def test_a_column_of_mixed_kinds_keeps_each_value() -> None:
+    frame = SelectResult(("v",), ((Literal("3", _XSD + "integer"),), (Literal("three"),))).to_pandas()
+    assert list(frame["v"]) == [3, "three"]
+
+
+def test_result_reprs_are_bounded_with_a_count() -> None:
+    """Issue 16: the repr of 5,921 rows was 1.2 MB of text saved into a notebook."""
+    long_text = Literal("x" * 10_000)
+    big = SelectResult(("a", "b"), tuple((IRI(f"http://e/{i}"), long_text) for i in range(5921)))
+    text = repr(big)
+    assert "5,921 rows" in text
+    assert len(text) < 2_000
+    graph = GraphResult(tuple(Triple(IRI(f"http://e/{i}"), IRI("http://e/p"), long_text) for i in range(5921)))
+    assert "5,921 triples" in repr(graph)
+    assert len(repr(graph)) < 2_000
+
+
+def test_terms_and_graphs_convert_to_rdflib_and_back() -> None:
+    import rdflib
+
+    from kgexplorer.terms import from_rdflib, to_rdflib
+
+    terms = [
+        IRI("http://e/a"),
+        BlankNode("b1"),
+        Literal("x", language="en"),
+        Literal("5", _XSD + "integer"),
+        Literal("y"),
+    ]
+    assert [from_rdflib(to_rdflib(t)) for t in terms] == terms
+    graph = GraphResult((Triple(IRI("http://e/a"), IRI("http://e/p"), Literal("5", _XSD + "integer")),)).to_rdflib()
+    assert isinstance(graph, rdflib.Graph)
+    assert graph.value(rdflib.URIRef("http://e/a"), rdflib.URIRef("http://e/p")).toPython() == 5
+
+
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        (Literal("-7", _XSD + "long"), -7),
+        (Literal("1.50", _XSD + "decimal"), __import__("decimal").Decimal("1.50")),
+        (Literal("INF", _XSD + "double"), float("inf")),
+        (Literal("1", _XSD + "boolean"), True),
+        (Literal("2020-02-03T04:05:06Z", _XSD + "dateTime"),
+         __import__("datetime").datetime(2020, 2, 3, 4, 5, 6, tzinfo=__import__("datetime").timezone.utc)),
+        (Literal("not a date", _XSD + "date"), "not a date"),
+        (Literal("2020", _XSD + "gYear"), "2020"),
+        (Literal("Ketamin", language="de"), "Ketamin"),
+    ],
+)  # fmt: skip
+def test_literal_to_python(literal: Literal, expected: object) -> None:
+    assert literal.to_python() == expected
+    assert type(literal.to_python()) is type(expected)

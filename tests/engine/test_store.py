@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -355,9 +356,9 @@ def test_an_on_disk_build_reads_each_file_once(tmp_path: Path, monkeypatch: pyte
     opened: list[str] = []
     real = store_module._open_binary
 
-    def counting(path: str, gz: bool) -> object:
+    def counting(path: str, gz: bool, **options: Any) -> object:
         opened.append(path)
-        return real(path, gz)
+        return real(path, gz, **options)
 
     source = tmp_path / "one.ttl"
     source.write_text(GOOD_TTL, encoding="utf-8")

@@ -65,13 +65,21 @@ def test_gallery_values_are_bound_into_an_edited_text(kg: KnowledgeGraph) -> Non
     """The person edited the question; its parameter is still bound as VALUES, and checked for its kind."""
     q = get_query("risks-and-barriers-of-a-substance")
     edited = q.text.replace("LIMIT 200", "LIMIT 3")
-    run = run_query(kg, edited, question=q, values={"substance": IRI(KG + "ketamine")})
+    run = run_query(kg, edited, values={"substance": IRI(KG + "ketamine")})
 
     assert "VALUES (?substance) { (<https://w3id.org/kgexplorer/id/ketamine>) }" in run.sent
     assert run.text == edited
     assert 0 < len(run.result) <= 3
     with pytest.raises(QueryError, match="takes a Substance"):
-        run_query(kg, edited, question=q, values={"substance": IRI(KG + "alcohol_use_disorder")})
+        run_query(kg, edited, values={"substance": IRI(KG + "alcohol_use_disorder")})
+
+
+def test_values_for_a_query_that_declares_no_parameter_are_refused(kg: KnowledgeGraph) -> None:
+    """A value never binds a variable of a query that does not declare it as a parameter."""
+    with pytest.raises(QueryError, match="declares no parameter 'substance'"):
+        run_query(
+            kg, "SELECT ?substance WHERE { ?substance a kgx:Substance }", values={"substance": IRI(KG + "ketamine")}
+        )
 
 
 def test_errors_keep_their_position_and_reason(kg: KnowledgeGraph) -> None:

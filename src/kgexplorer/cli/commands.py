@@ -14,6 +14,7 @@ import click
 
 from kgexplorer.data_options import DataOptions
 from kgexplorer.engine.bulk_load import bulk_load
+from kgexplorer.errors import KgExplorerError
 from kgexplorer.model.search import index_labels
 from kgexplorer.settings import Settings
 
@@ -140,10 +141,12 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
     Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
-    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run.
+    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run, and
+    every entity its text names ([Ketamine](kg:ketamine)) must be in that step's view.
     Exits 0 when everything conforms and 1 when it does not.
     """
     from kgexplorer.engine.validation import validate as run_validation
+    from kgexplorer.views.lesson_builder import check_lesson_text
     from kgexplorer.views.lessons import check_lesson, load_lessons
 
     if obj.options.store or obj.options.endpoint:
@@ -154,7 +157,11 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
-        problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
+        problems = [
+            problem
+            for lesson in load_lessons(lessons_dir)
+            for problem in [*check_lesson(kg, lesson), *check_lesson_text(kg, lesson)]
+        ]
         say(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)
@@ -247,7 +254,7 @@ def load(
     The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
     settings), and the new store is built beside the old one and switched to in one step at the end, so an
     interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
-    the new one. Progress is printed as files load.
+    the new one. Progress is printed as files load: a bar with the bytes read, the rate and the time left.
     """
     count = bulk_load(
         files,
@@ -258,6 +265,7 @@ def load(
         settings=obj.settings,
         progress=lambda message: say(message, err=True),
         finish=index_labels,  # the search index is built with the store and opened with it
+        report=terminal.load_meter(),
     )
     say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
@@ -387,8 +395,16 @@ def settings_cmd() -> None:
     show_default=True,
     help="TCP port to listen on; pick another if this one is taken.",
 )
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let web pages on ORIGIN (such as https://yasgui.example.org) read the answers; repeat for several, "
+    "* for any page. Off by default: no page on another origin can read them.",
+)
 @with_context
-def serve_cmd(obj: Context, host: str, port: int) -> None:
+def serve_cmd(obj: Context, host: str, port: int, cors: tuple[str, ...]) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
 
     Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
@@ -397,12 +413,17 @@ def serve_cmd(obj: Context, host: str, port: int) -> None:
     from kgexplorer.extras import require
 
     require("server")  # before importing the endpoint, which needs Starlette and uvicorn
+    from kgexplorer.server.cors import allowed_origins
     from kgexplorer.server.endpoint import serve as run_server
 
+    try:
+        origins = allowed_origins(cors)
+    except KgExplorerError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cors") from None
     kg = obj.kg()
     say(terminal.endpoint_banner(host=host, port=port))
     try:
-        run_server(kg, host=host, port=port)
+        run_server(kg, host=host, port=port, cors_origins=origins)
     finally:
         kg.close()
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kgexplorer.control_chars import json_safe, printable, rdf_safe
+from kgexplorer.engine.load_progress import LoadProgress
 from kgexplorer.errors import KgExplorerError, QueryError
 from kgexplorer.settings import describe_settings
 
@@ -389,3 +390,34 @@ def endpoint_banner(*, host: str, port: int) -> str:
     """
     shown = f"[{host}]" if ":" in host else host
     return f"SPARQL endpoint: http://{shown}:{port}/sparql  (query page: http://{shown}:{port}/)"
+
+
+def load_meter(*, stream: TextIO | None = None) -> Callable[[LoadProgress], None]:
+    """How ``kgexplorer load`` shows a file's progress on stderr: one bar redrawn in place on a terminal; in a
+    log (not a terminal), a line at each tenth read and at the end.
+
+    >>> import io
+    >>> from kgexplorer.engine.load_progress import LoadProgress
+    >>> out = io.StringIO()
+    >>> meter = load_meter(stream=out)
+    >>> meter(LoadProgress("a.nt", 5, 100, 1.0)); meter(LoadProgress("a.nt", 100, 100, 2.0))
+    >>> out.getvalue().splitlines()[-1].startswith("a.nt [########################] 100%")
+    True
+    """
+    target = stream if stream is not None else sys.stderr
+    live = target.isatty()
+    shown: dict[str, int] = {}
+
+    def show(progress: LoadProgress) -> None:
+        line = for_people(progress.line())
+        done = progress.fraction >= 1.0
+        if live:
+            target.write("\r" + line + ("\n" if done else ""))
+            target.flush()
+            return
+        tenth = int(progress.fraction * 10)
+        if done or tenth > shown.get(progress.name, -1):
+            shown[progress.name] = tenth
+            target.write(line + "\n")
+
+    return show

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from kgexplorer.settings import Settings
 
 from .disk_store import Build, building
+from .load_progress import LoadProgress
 from .store import DataFile, StoreRecipe, derive_direct_edges, load_file
 
 __all__ = ["Finish", "bulk_load", "write_disk_store", "write_generation"]
@@ -46,14 +47,16 @@ def bulk_load(
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
     finish: Finish | None = None,
+    report: Callable[[LoadProgress], None] | None = None,
 ) -> int:
     """Load ``files`` (plus the bundled graph with ``with_bundled``) into a new store at ``directory``.
 
     ``format`` applies to files whose extension does not say it. With ``reasoning`` (``rdfs`` or
     ``owl-rl``) the entailments are stored too, within the ``max_reasoning_triples`` setting. ``progress``
-    receives a line as each step starts and ends. ``finish`` is called with the finished store and its
-    folder before the store becomes current (``kgexplorer load`` builds the label index there). Returns the
-    number of quads stored (see the module example).
+    receives a line as each step starts and ends; ``report`` how far each file's bulk load has read
+    (bytes, rate, time left: :mod:`kgexplorer.engine.load_progress`). ``finish`` is called with the finished
+    store and its folder before the store becomes current (``kgexplorer load`` builds the label index there).
+    Returns the number of quads stored (see the module example).
     """
     from .parse_worker import needs_parsing, parse_files
 
@@ -82,7 +85,7 @@ def bulk_load(
             )
             say(f"{result.new_triples:,} inferred triples in {result.seconds:.1f} s")
             inputs.append(result.data_file)
-        return write_generation(build, inputs, progress=progress, settings=limits, finish=finish)
+        return write_generation(build, inputs, progress=progress, settings=limits, finish=finish, report=report)
 
 
 def write_disk_store(
@@ -127,6 +130,7 @@ def write_generation(
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
     finish: Finish | None = None,
+    report: Callable[[LoadProgress], None] | None = None,
 ) -> int:
     """Bulk-load ``files`` into the generation being built, then make it the store's current one; returns
     the number of quads. See :func:`write_disk_store` and :func:`kgexplorer.engine.disk_store.building`."""
@@ -140,7 +144,7 @@ def write_generation(
         # bulk_load does not roll back, but a file that fails half way fails the whole build, and the
         # unfinished generation, with whatever was written, is deleted: a half store is never used.
         # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
-        load_file(store, df, settings=limits, bulk=True)
+        load_file(store, df, settings=limits, bulk=True, report=report)
         if progress:
             progress(f"loaded {name} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
     store.bulk_extend(extra_quads)

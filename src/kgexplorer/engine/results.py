@@ -22,16 +22,19 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kgexplorer.errors import QueryError
+from kgexplorer.errors import ExportError, QueryError
 from kgexplorer.namespaces import PREFIXES
 from kgexplorer.terms import IRI, BlankNode, Literal, Term, Triple, from_oxigraph
 
 __all__ = ["AskResult", "GraphResult", "QueryResult", "SelectResult", "graph_from_oxigraph", "select_from_oxigraph"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SelectResult:
-    """Rows of a SELECT query. ``truncated`` is True when the row cap cut the result."""
+    """Rows of a SELECT query. ``truncated`` is True when the row cap cut the result.
+
+    Its ``repr`` shows the count and the first rows only, so a notebook never saves megabytes of it.
+    """
 
     variables: tuple[str, ...]
     rows: tuple[tuple[Term | None, ...], ...]
@@ -45,6 +48,9 @@ class SelectResult:
     def __iter__(self) -> Iterator[dict[str, Term | None]]:
         for row in self.rows:
             yield dict(zip(self.variables, row, strict=True))
+
+    def __repr__(self) -> str:
+        return _bounded_repr("SelectResult", f"variables={self.variables!r}", self.rows, "rows", self.truncated)
 
     def column(self, name: str) -> list[Term | None]:
         """All values of one variable."""
@@ -80,12 +86,31 @@ class SelectResult:
         return "\n".join(lines) + "\n"
 
     def to_pandas(self) -> Any:
-        """The rows as a pandas DataFrame of plain strings (IRIs shortened with the project prefixes)."""
-        import pandas as pd
+        """The rows as a pandas DataFrame with typed columns: numbers, booleans and dates as such
+        (:meth:`~kgexplorer.terms.Literal.to_python`), IRIs whole, text as text, unbound as missing.
 
-        return pd.DataFrame(
-            [["" if t is None else _short(t) for t in row] for row in self.rows], columns=list(self.variables)
-        )
+        A column whose values are all integers is ``Int64`` (missing values allowed), all booleans
+        ``boolean``, all dates or date-times ``datetime64``; a mixed column keeps each value as it is.
+        pandas is an optional extra (``pip install 'kgexplorer[pandas]'``).
+
+        >>> xsd = "http://www.w3.org/2001/XMLSchema#"
+        >>> ketamine = IRI("https://w3id.org/kgexplorer/id/ketamine")
+        >>> r = SelectResult(("e", "n"), ((ketamine, Literal("96", xsd + "integer")),))
+        >>> frame = r.to_pandas()
+        >>> frame["e"][0], int(frame["n"][0]), str(frame["n"].dtype)
+        ('https://w3id.org/kgexplorer/id/ketamine', 96, 'Int64')
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ExportError(
+                "to_pandas needs pandas, an optional extra; install it with pip install 'kgexplorer[pandas]'"
+            ) from None
+        columns = {}
+        for i, name in enumerate(self.variables):
+            values = [_python(row[i]) for row in self.rows]
+            columns[name] = _typed_column(pd, values)
+        return pd.DataFrame(columns, columns=list(self.variables))
 
     def _repr_html_(self) -> str:
         """An HTML table for notebooks (every value escaped)."""
@@ -135,9 +160,12 @@ class AskResult:
         return json.dumps({"head": {}, "boolean": self.value})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class GraphResult:
-    """Triples from a CONSTRUCT or DESCRIBE query. ``truncated`` is True when the cap cut the result."""
+    """Triples from a CONSTRUCT or DESCRIBE query. ``truncated`` is True when the cap cut the result.
+
+    Its ``repr`` shows the count and the first triples only.
+    """
 
     triples: tuple[Triple, ...]
     truncated: bool = False
@@ -150,6 +178,28 @@ class GraphResult:
 
     def __iter__(self) -> Iterator[Triple]:
         return iter(self.triples)
+
+    def __repr__(self) -> str:
+        return _bounded_repr("GraphResult", "", self.triples, "triples", self.truncated)
+
+    def to_rdflib(self) -> Any:
+        """The triples as an ``rdflib.Graph`` (with the prefixes bound), for code built on rdflib.
+
+        >>> from kgexplorer.terms import Triple
+        >>> g = GraphResult((Triple(IRI("http://e/a"), IRI("http://e/p"), Literal("x")),)).to_rdflib()
+        >>> len(g)
+        1
+        """
+        import rdflib
+
+        from kgexplorer.terms import to_rdflib
+
+        graph = rdflib.Graph()
+        for prefix, namespace in self.prefixes.items():
+            graph.bind(prefix, namespace)
+        for t in self.triples:
+            graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        return graph
 
     def to_ntriples(self) -> str:
         """N-Triples."""
@@ -219,6 +269,55 @@ def _term_json(t: Term) -> dict[str, str]:
     elif t.datatype:
         d["datatype"] = t.datatype
     return d
+
+
+#: How many rows or triples a result's repr shows.
+_REPR_ROWS = 5
+
+
+def _bounded_repr(kind: str, head: str, items: Sequence[Any], what: str, truncated: bool) -> str:
+    """``Kind(head, N rows, first k: [...], truncated=…)``: short whatever the result's size.
+
+    >>> _bounded_repr("SelectResult", "variables=('a',)", [(1,)] * 5921, "rows", False)
+    "SelectResult(variables=('a',), 5,921 rows, first 5: [(1,), (1,), (1,), (1,), (1,)], truncated=False)"
+    """
+    shown = ", ".join(repr(item)[:300] for item in items[:_REPR_ROWS])
+    first = f"first {min(len(items), _REPR_ROWS)}: [{shown}]" if len(items) > _REPR_ROWS else f"[{shown}]"
+    parts = [p for p in (head, f"{len(items):,} {what}", first, f"truncated={truncated}") if p]
+    return f"{kind}({', '.join(parts)})"
+
+
+def _python(t: Term | None) -> Any:
+    """A value for a DataFrame cell: typed literal values, IRIs whole, blank nodes as _:id, unbound as None."""
+    if t is None:
+        return None
+    if isinstance(t, Literal):
+        return t.to_python()
+    return str(t)
+
+
+def _typed_column(pd: Any, values: list[Any]) -> Any:
+    """A pandas column of ``values`` with the narrowest type they all share (missing values allowed)."""
+    import datetime
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="boolean")
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="Int64")
+    if present and all(isinstance(v, float) for v in present):
+        return pd.array(values, dtype="Float64")
+    if present and all(isinstance(v, datetime.date) for v in present):
+        try:
+            return pd.to_datetime(
+                pd.Series(values, dtype=object),
+                utc=any(isinstance(v, datetime.datetime) and v.tzinfo is not None for v in present),
+            )
+        except (ValueError, TypeError):  # mixed time zones or dates out of pandas' range: keep them as they are
+            return pd.Series(values, dtype=object)
+    if present and all(isinstance(v, str) for v in present):
+        return pd.array(values, dtype="string")
+    return pd.Series(values, dtype=object)
 
 
 def _csv_value(t: Term) -> str:

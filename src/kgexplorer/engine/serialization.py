@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .scheduler import Visit
 
-__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Answer", "Written", "write_answer"]
+__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Answer", "Written", "write_answer", "write_triples"]
 
 #: The formats of a SELECT or ASK answer, by ``format=`` name.
 RESULT_FORMAT_NAMES = ("json", "xml", "csv", "tsv")
-#: The formats of a CONSTRUCT or DESCRIBE answer, by ``format=`` name.
-GRAPH_FORMAT_NAMES = ("turtle", "nt", "jsonld")
+#: The formats of a CONSTRUCT or DESCRIBE answer, by ``format=`` name: every RDF format pyoxigraph writes
+#: (the quad formats, N-Quads and TriG, carry the triples in the default graph).
+GRAPH_FORMAT_NAMES = ("turtle", "nt", "jsonld", "rdfxml", "n3", "nquads", "trig")
 
 # Characters XML 1.0 cannot carry, as UTF-8 (C0 controls but tab, newline and return; U+FFFE and U+FFFF).
 _XML_FORBIDDEN = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
@@ -181,14 +182,49 @@ def write_answer(
         return written
     if graph_format == "nt":
         return _final(written, max_bytes, lambda sink: sink.write(lines))
+    triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+    return _final(written, max_bytes, lambda sink: write_triples(triples, sink, graph_format))
+
+
+def write_triples(triples: Any, sink: Any, name: str) -> None:
+    """Write pyoxigraph triples into a binary file in the graph format called ``name`` (:data:`GRAPH_FORMAT_NAMES`).
+
+    Formats with prefixed names (Turtle, TriG, N3, RDF/XML) use the project's prefixes.
+
+    >>> import io
+    >>> import pyoxigraph as ox
+    >>> out = io.BytesIO()
+    >>> triple = ox.Triple(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x"))
+    >>> write_triples([triple], out, "nquads")
+    >>> out.getvalue()
+    b'<http://e/a> <http://e/p> "x" .\\n'
+    """
+    import pyoxigraph as ox
+
     from kgexplorer.namespaces import PREFIXES
 
-    triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
-    if graph_format == "turtle":
-        return _final(
-            written, max_bytes, lambda sink: ox.serialize(triples, sink, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-        )
-    return _final(written, max_bytes, lambda sink: ox.serialize(triples, sink, ox.RdfFormat.JSON_LD))
+    formats = {
+        "turtle": ox.RdfFormat.TURTLE,
+        "nt": ox.RdfFormat.N_TRIPLES,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "rdfxml": ox.RdfFormat.RDF_XML,
+        "n3": ox.RdfFormat.N3,
+        "nquads": ox.RdfFormat.N_QUADS,
+        "trig": ox.RdfFormat.TRIG,
+    }
+    fmt = formats[name]
+    if name == "rdfxml":
+        # pyoxigraph writes a carriage return in a value as it is, which every XML reader turns into a line
+        # feed; as a character reference it survives. A raw CR can stand nowhere else in its output.
+        import io
+
+        buffer = io.BytesIO()
+        ox.serialize(triples, buffer, fmt, prefixes=PREFIXES)
+        sink.write(buffer.getvalue().replace(b"\r", b"&#13;"))
+    elif name in ("turtle", "trig", "n3"):
+        ox.serialize(triples, sink, fmt, prefixes=PREFIXES)
+    else:
+        ox.serialize(triples, sink, fmt)
 
 
 def _results(name: str) -> Any:
@@ -225,6 +261,9 @@ def _final(written: Written, max_bytes: int, write: Any) -> Written:
         write(sink)
     except _TooLarge:
         written.too_large = True
+        return written
+    except (ValueError, OSError) as exc:  # RDF/XML cannot write a predicate that is no XML name
+        written.problem = f"the result cannot be written as {written.format} ({exc}); ask for Turtle (format=turtle)"
         return written
     written.chunks = sink.chunks
     if written.format == "xml":

@@ -29,6 +29,7 @@ from kgexplorer.errors import GraphLoadError
 from kgexplorer.settings import Settings
 
 from .disk_store import open_read_only
+from .load_progress import CountingReader, LoadProgress
 from .rdfxml import CleanXml
 
 __all__ = [
@@ -278,27 +279,44 @@ def _readable(stream: IO[bytes], fmt: Any, name: str, settings: Settings) -> IO[
     return cast(IO[bytes], xml)
 
 
-def load_file(store: Any, df: DataFile, *, settings: Settings | None = None, bulk: bool = False) -> None:
+def load_file(
+    store: Any,
+    df: DataFile,
+    *,
+    settings: Settings | None = None,
+    bulk: bool = False,
+    report: Callable[[LoadProgress], None] | None = None,
+) -> None:
     """Parse one file into ``store`` in this process (``bulk``: with Oxigraph's bulk loader, for an on-disk
     store being built). Raises :class:`~kgexplorer.errors.GraphLoadError` naming the file (its ``origin``
-    when it has one); the caller drops the store then."""
+    when it has one); the caller drops the store then. ``report`` is told how far the reading is
+    (:mod:`kgexplorer.engine.load_progress`)."""
     path, name = df.path, df.origin or df.path
     fmt, gz = detect_format(path, df.format)
     if not os.path.isfile(path):
         raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
     try:
-        stream = _open_binary(path, gz)
+        stream = _open_binary(path, gz, name=os.path.basename(name), report=report)
     except OSError as exc:
         raise GraphLoadError(f"cannot read {name}: {exc.strerror}; check the path and permissions", path=name) from None
     with stream:
         _parse_into(store, _readable(stream, fmt, name, settings or Settings()), fmt, name, bulk=bulk)
 
 
-def _open_binary(path: str, gz: bool) -> IO[bytes]:
-    """Open a file for reading bytes, decompressing gzip on the fly."""
+def _open_binary(
+    path: str, gz: bool, *, name: str = "", report: Callable[[LoadProgress], None] | None = None
+) -> IO[bytes]:
+    """Open a file for reading bytes, decompressing gzip on the fly; with ``report``, counting the bytes read
+    from the disk."""
+    raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned open; the caller closes it (with stream:)
+    if report is not None:
+        counted = CountingReader(raw, name=name, total=os.path.getsize(path), report=report)
+        raw = cast(IO[bytes], io.BufferedReader(counted, buffer_size=1 << 20))
     if gz:
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb")
+        unpacked = gzip.GzipFile(fileobj=raw, mode="rb")
+        unpacked.myfileobj = raw  # type: ignore[assignment]  # closed with it, as gzip.open(path) does
+        return cast(IO[bytes], unpacked)
+    return raw
 
 
 def _parse_into(store: Any, stream: IO[bytes], fmt: Any, name: str, *, bulk: bool = False) -> None:

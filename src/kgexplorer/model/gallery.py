@@ -38,7 +38,10 @@ from kgexplorer.terms import IRI, BlankNode, Term
 from .labels import KINDS, EntityRef, fetch_kinds
 from .reader import Reader
 
-__all__ = ["ANY_KIND", "GalleryQuery", "Param", "View", "get_query", "load_gallery"]
+__all__ = [
+    "ANY_KIND", "Binding", "GalleryQuery", "Param", "View", "declares_fields", "get_query", "load_gallery",
+    "question_from_text",
+]  # fmt: skip
 
 View = Literal["table", "graph", "bar"]
 #: The kind of a parameter that takes any IRI.
@@ -92,6 +95,36 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Binding:
+    """A question's text with its values bound: the ``VALUES`` block of ``length`` characters starts at
+    ``line`` and ``column`` (1-based; 0 when nothing was bound) and adds no line break.
+
+    >>> b = Binding("SELECT * WHERE { VALUES (?x) { (1) } ?x ?p ?o }", 1, 17, 21)
+    >>> b.true_position(1, 42), b.true_position(2, 5)
+    ((1, 21), (2, 5))
+    """
+
+    text: str
+    line: int
+    column: int
+    length: int
+
+    def true_position(self, line: int, column: int) -> tuple[int, int]:
+        """A position in the bound text as a position in the text the person wrote."""
+        if line == self.line and column >= self.column + self.length:
+            return line, column - self.length
+        return line, column
+
+    def true_error(self, exc: QuerySyntaxError) -> QuerySyntaxError:
+        """``exc`` (raised for the bound text) with the line and column of the text as written."""
+        if exc.line is None or exc.column is None or not self.length:
+            return exc
+        line, column = self.true_position(exc.line, exc.column)
+        message = str(exc).replace(f"line {exc.line}, column {exc.column}", f"line {line}, column {column}", 1)
+        return QuerySyntaxError(message, line=line, column=column)
+
+
+@dataclass(frozen=True)
 class GalleryQuery:
     """One competency question: its header fields, the query text and the file it came from."""
 
@@ -124,10 +157,7 @@ class GalleryQuery:
         bound: dict[str, Term] = {}
         for p in self.params:
             bound[p.name] = _checked_term(given.get(p.name, IRI(p.default)), p.name)
-        cut = _values_position(self.text)
-        if cut is None:  # load_gallery refuses such files; this guards queries built by hand
-            raise QueryError(f"the gallery question {self.name!r} has no top-level 'WHERE {{' to bind values in")
-        return self.text[:cut] + "\n  " + values_clause(bound) + "\n" + self.text[cut:]
+        return self.binding(bound).text
 
     def run(self, kg: Reader, values: Mapping[str, Term] | None = None, *, client: str | None = None) -> QueryResult:
         """Bind the values (checking each is an entity of the parameter's kind) and run the query (as ``client``).
@@ -140,8 +170,31 @@ class GalleryQuery:
         [('Ketamine', 'Randomised controlled trial', 'mixed', '96')]
         """
         given = dict(values or {})
+        self._check_names(given)
         self._check_kinds(kg, given)
-        return kg.sparql(self.bind(given), client=client)
+        bound = self.binding({p.name: given.get(p.name, IRI(p.default)) for p in self.params})
+        try:
+            return kg.sparql(bound.text, client=client)
+        except QuerySyntaxError as exc:
+            raise bound.true_error(exc) from None
+
+    def binding(self, values: Mapping[str, Term]) -> Binding:
+        """The text with ``values`` (checked terms, one per parameter) bound, and where the block went.
+
+        The ``VALUES`` block goes on the line of the first top-level ``WHERE {``, so every line of the
+        query keeps its number (an error's line is the line the person wrote; :meth:`Binding.true_error`
+        gives back its column too).
+        """
+        if not self.params:
+            return Binding(self.text, 0, 0, 0)
+        checked = {name: _checked_term(value, name) for name, value in values.items()}
+        cut = _values_position(self.text)
+        if cut is None:  # load_gallery refuses such files; this guards queries built by hand
+            raise QueryError(f"the gallery question {self.name!r} has no top-level 'WHERE {{' to bind values in")
+        block = " " + values_clause(checked) + " "
+        line = self.text.count("\n", 0, cut) + 1
+        column = cut - (self.text.rfind("\n", 0, cut) + 1) + 1
+        return Binding(self.text[:cut] + block + self.text[cut:], line, column, len(block))
 
     def resolve_values(self, kg: Reader, texts: Mapping[str, str]) -> dict[str, Term]:
         """Turn names a person typed (labels, synonyms, prefixed names, IRIs) into checked parameter values.
@@ -216,11 +269,40 @@ def get_query(name: str, directory: str | Path | None = None) -> GalleryQuery:
     raise QueryError(f"no gallery question called {name!r}; the questions are: {names}")
 
 
+def declares_fields(text: str) -> bool:
+    """Whether a query's first lines are a gallery header (``# title:``, ``# param:`` …).
+
+    >>> declares_fields("# title: Mine\\nASK {}"), declares_fields("# just a note\\nASK {}")
+    (True, False)
+    """
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    m = _FIELD_LINE.match(first)
+    return m is not None and m.group(1).lower() in _FIELDS
+
+
+def question_from_text(text: str, *, name: str = "query") -> GalleryQuery:
+    """A question from a query's own text: its header (title, description, parameters, view) and body.
+
+    What a person edits in the workbench is read so: a parameter applies to the query that declares it
+    in its header, and to no other. Raises :class:`~kgexplorer.errors.QuerySyntaxError` for a malformed
+    header (the message names the line).
+
+    >>> q = question_from_text(get_query("rct-evidence-by-condition").text + "LIMIT 3\\n")
+    >>> q.title == get_query("rct-evidence-by-condition").title, [p.name for p in q.params]
+    (True, ['condition'])
+    """
+    return _parse_text(text, name=name, path=Path(f"{name}.rq"), where="the query's header")
+
+
 def _parse_file(path: Path) -> GalleryQuery:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"cannot read the gallery question {path}: {exc}; save it as a UTF-8 text file") from None
+    return _parse_text(text, name=path.stem, path=path, where=f"gallery question {path.name}")
+
+
+def _parse_text(text: str, *, name: str, path: Path, where: str) -> GalleryQuery:
     fields: dict[str, str] = {}
     params: list[Param] = []
     in_fields = True
@@ -232,32 +314,32 @@ def _parse_file(path: Path) -> GalleryQuery:
         key, value = (m.group(1).lower(), (m.group(2) or "").strip()) if m else ("", "")
         if not in_fields or key not in _FIELDS:
             if in_fields and m is not None:
-                _fail(path, number, f"unknown header field {key!r}", f"use one of: {', '.join(_FIELDS)}")
+                _fail(where, number, f"unknown header field {key!r}", f"use one of: {', '.join(_FIELDS)}")
             if not in_fields and key in _FIELDS:
-                _fail(path, number, f"the {key} field comes after a plain comment", "put every field first")
+                _fail(where, number, f"the {key} field comes after a plain comment", "put every field first")
             in_fields = False  # the fields come first; later comment lines say why the query is as it is
             continue
         if not value:
-            _fail(path, number, f"the {key} field is empty", f"write '# {key}: …' with a value")
+            _fail(where, number, f"the {key} field is empty", f"write '# {key}: …' with a value")
         if key == "param":
-            params.append(_parse_param(path, number, value, text))
+            params.append(_parse_param(where, number, value, text))
             continue
         if key in fields:
-            _fail(path, number, f"the {key} field is given twice", "keep one")
+            _fail(where, number, f"the {key} field is given twice", "keep one")
         fields[key] = value
     for key in ("title", "description"):
         if key not in fields:
-            _fail(path, 1, f"the header has no {key}", f"add a line '# {key}: …' at the top")
+            _fail(where, 1, f"the header has no {key}", f"add a line '# {key}: …' at the top")
     view = fields.get("view", "table")
     if view not in _VIEWS:
-        _fail(path, 1, f"unknown view {view!r}", f"use one of: {', '.join(_VIEWS)}")
+        _fail(where, 1, f"unknown view {view!r}", f"use one of: {', '.join(_VIEWS)}")
     names = [p.name for p in params]
     if len(set(names)) != len(names):
-        _fail(path, 1, "a parameter is declared twice", "declare each '# param:' once")
+        _fail(where, 1, "a parameter is declared twice", "declare each '# param:' once")
     if params and _values_position(text) is None:
-        _fail(path, 1, "the query has parameters but no top-level 'WHERE {'", "write the WHERE keyword")
+        _fail(where, 1, "the query has parameters but no top-level 'WHERE {'", "write the WHERE keyword")
     return GalleryQuery(
-        name=path.stem,
+        name=name,
         title=fields["title"],
         description=fields["description"],
         params=tuple(params),
@@ -267,22 +349,22 @@ def _parse_file(path: Path) -> GalleryQuery:
     )
 
 
-def _parse_param(path: Path, number: int, value: str, text: str) -> Param:
+def _parse_param(where: str, number: int, value: str, text: str) -> Param:
     parts = value.split()
     if len(parts) != 3:
-        _fail(path, number, f"'# param: {value}' needs three parts", "write '# param: NAME KIND DEFAULT'")
+        _fail(where, number, f"'# param: {value}' needs three parts", "write '# param: NAME KIND DEFAULT'")
     name, kind_text, default_text = parts
     if not name.isidentifier():
-        _fail(path, number, f"parameter name {name!r} is not a SPARQL variable name", "use letters, digits and _")
+        _fail(where, number, f"parameter name {name!r} is not a SPARQL variable name", "use letters, digits and _")
     if not re.search(rf"[?$]{re.escape(name)}\b", _body(text)):
-        _fail(path, number, f"parameter ?{name} is not used in the query", "use the variable or drop the param")
+        _fail(where, number, f"parameter ?{name} is not used in the query", "use the variable or drop the param")
     kind = ANY_KIND if kind_text == ANY_KIND else _KIND_BY_HEADER.get(kind_text)
     if kind is None:
         kinds = ", ".join(sorted({ANY_KIND, *_KIND_BY_HEADER}))
-        _fail(path, number, f"unknown kind {kind_text!r}", f"use one of: {kinds}")
+        _fail(where, number, f"unknown kind {kind_text!r}", f"use one of: {kinds}")
     default = _expand(default_text)
     if default is None:
-        _fail(path, number, f"default {default_text!r} is not an IRI", "write <https://…> or a prefixed name (kg:x)")
+        _fail(where, number, f"default {default_text!r} is not an IRI", "write <https://…> or a prefixed name (kg:x)")
     return Param(name, kind, default)
 
 
@@ -367,5 +449,5 @@ def _skip_string(text: str, start: int) -> int:
     return i + 1
 
 
-def _fail(path: Path, line: int, problem: str, fix: str) -> NoReturn:
-    raise QuerySyntaxError(f"gallery question {path.name}, line {line}: {problem}; {fix}", line=line, column=1)
+def _fail(where: str, line: int, problem: str, fix: str) -> NoReturn:
+    raise QuerySyntaxError(f"{where}, line {line}: {problem}; {fix}", line=line, column=1)

@@ -20,7 +20,9 @@ domain entities beat studies and records, and shorter names win.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import weakref
 from collections.abc import Callable
 
 from kgexplorer.engine.backend import Backend
@@ -29,7 +31,7 @@ from kgexplorer.namespaces import KG, PREFIXES
 from kgexplorer.terms import IRI, Literal
 
 from .label_index import LABEL_INDEX_FILE, LabelIndex, SearchHit, index_labels, normalize, write_label_index
-from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, fetch_kinds, label_pattern
+from .labels import LABEL_PREDICATES, SYNONYM_PREDICATES, fetch_kinds, is_name_predicate, label_pattern
 
 __all__ = [
     "LABEL_INDEX_FILE",
@@ -113,7 +115,11 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
     words = _words(text)
     if not words:
         return LabelIndex.from_rows([])
-    base = f"SELECT DISTINCT ?e WHERE {{ {_SEARCHED} FILTER(isIRI(?e) && isLiteral(?l)) "
+    # The other names a local index reads (LUBM's ub:name, foaf:name, dcterms:title …), so that a search
+    # finds on an endpoint what it finds in a store holding the same data.
+    others = _other_names(backend)
+    searched = label_pattern("?e", (*LABEL_PREDICATES[:3], *SYNONYM_PREDICATES, *others)) if others else _SEARCHED
+    base = f"SELECT DISTINCT ?e WHERE {{ {searched} FILTER(isIRI(?e) && isLiteral(?l)) "
     starts = backend.select(
         base + "FILTER(STRSTARTS(LCASE(STR(?l)), ?q)) }",
         values={"q": Literal(" ".join(text.lower().split()))},
@@ -130,10 +136,33 @@ def candidate_index(backend: Backend, text: str, *, max_rows: int, batch: int = 
     kinds = fetch_kinds(backend, iris, batch=batch)
     for i in range(0, len(iris), batch):
         chunk = [IRI(x) for x in iris[i : i + batch]]
-        found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {_SEARCHED} FILTER(isLiteral(?l)) }}", values={"e": chunk})
+        found = backend.select(f"SELECT ?e ?p ?l WHERE {{ {searched} FILTER(isLiteral(?l)) }}", values={"e": chunk})
+        got = [(str(e), str(p), str(lab)) for e, p, lab in found.rows if e is not None and p is not None and lab]
+        # As in a local index: the other names count only for entities with none of the main labels.
+        labelled = {e for e, p, _ in got if p in LABEL_PREDICATES[:3]}
         rows += [
-            (str(e), str(lab), str(p) not in SYNONYM_PREDICATES, kinds.get(str(e), "Resource"))
-            for e, p, lab in found.rows
-            if e is not None and p is not None and lab is not None
+            (e, lab, p not in SYNONYM_PREDICATES, kinds.get(e, "Resource"))
+            for e, p, lab in got
+            if p not in others or e not in labelled
         ]
     return LabelIndex.from_rows(rows)
+
+
+_OTHER_NAMES: weakref.WeakKeyDictionary[Backend, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
+def _other_names(backend: Backend) -> tuple[str, ...]:
+    """The name predicates beyond the main labels that ``backend`` uses (asked once per backend)."""
+    try:
+        return _OTHER_NAMES[backend]
+    except (KeyError, TypeError):
+        pass
+    main = LABEL_PREDICATES[:3]
+    found = tuple(
+        p.value
+        for (p,) in backend.select("SELECT DISTINCT ?p WHERE { ?s ?p ?o }").rows
+        if isinstance(p, IRI) and is_name_predicate(p.value) and p.value not in main
+    )
+    with contextlib.suppress(TypeError):  # a backend that cannot be weakly referenced is asked each time
+        _OTHER_NAMES[backend] = found
+    return found

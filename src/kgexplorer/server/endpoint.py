@@ -5,8 +5,9 @@
 :meth:`KnowledgeGraph.answer`, so the guard (no SERVICE, FROM, LOAD or update) and the worker limits
 (time, memory, rows, bytes) apply exactly as in the library; the worker writes the answer in the format
 asked for (:mod:`kgexplorer.engine.serialization`) and the endpoint passes the bytes through. ``GET /sparql``
-without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is a
-query page for people (plain HTML: no script, no external asset); ``GET /metrics`` counts the responses
+without a query and ``GET /service-description`` return a SPARQL 1.1 Service Description; ``GET /`` is
+YASGUI (:mod:`kgexplorer.server.yasgui`, served from this server only), ``GET /form`` a query page without
+script; ``GET /metrics`` counts the responses
 by status and type and what the query workers did (Prometheus text format).
 
 The query workers are shared per client (:mod:`kgexplorer.engine.scheduler`): the client is the address that
@@ -14,22 +15,21 @@ connected, or the one a trusted proxy names (:mod:`kgexplorer.server.clients`, t
 An answer is held whole (at most ``max_result_mb``) before its status line, then sent one chunk at a
 time as the client takes them; a client that takes nothing for ``client_stall_s`` is disconnected.
 
-The Accept header picks the format; ``format=`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``nt``,
-``jsonld`` or a media type) replaces it. SELECT/ASK: application/sparql-results+json (default; also for
-application/json), application/sparql-results+xml, text/csv, text/tab-separated-values (the CSV/TSV
-specification leaves ASK out; like Oxigraph, the body is then ``true`` or ``false``). CONSTRUCT/DESCRIBE:
-text/turtle (default), application/n-triples, application/ld+json.
+The Accept header picks the format; ``format=`` (a short name such as ``json``, ``turtle``, ``rdfxml``, or a
+media type; one it does not know is left out, as Oxigraph does) replaces it. SELECT/ASK: SPARQL JSON (the
+default), XML, CSV, TSV; CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes, Turtle the default.
 
 The formats, their negotiation and the reading of requests are the SPARQL Protocol's, in
 :mod:`kgexplorer.server.protocol`; this module holds the app, its routes and its handlers.
 
 Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": message, "type": name}``.
 
-* 200 the result; one cut at the row limit carries ``X-Kgexplorer-Truncated: true`` and
-  ``X-Kgexplorer-Row-Limit: N`` (max_result_rows).
+* 200 the whole result. A result longer than max_result_rows is never sent cut: it is 422 ``TooManyRows``
+  (below), so a client never takes part of an answer for all of it; a query with ``LIMIT`` at or under
+  the setting is never refused, so clients page with ``LIMIT``/``OFFSET``.
 * 400 ``QuerySyntaxError`` (with ``line`` and ``column``); ``QueryNotAllowed`` (SERVICE, FROM, FROM NAMED,
   LOAD sent as a query, ``default-graph-uri``, ``named-graph-uri``); ``BadRequest`` (no query, two
-  queries, a body that is not UTF-8, an unknown ``format``).
+  queries, a body that is not UTF-8).
 * 403 ``QueryNotAllowed`` for an update (``update=`` or ``application/sparql-update``): read-only.
 * 400 ``HostNotAllowed``: the Host header names a host the endpoint does not answer to (see below).
 * 404 ``NotFound``; 405 ``MethodNotAllowed`` (only GET and POST); 406 ``NotAcceptable`` (no accepted
@@ -37,7 +37,8 @@ Status codes; client input never gets a 5xx. Error bodies are JSON ``{"error": m
   any query the guard accepts); 415 ``UnsupportedMediaType`` (a POST body of another type or charset).
 * 422 the query is valid but needs more than its limits: ``QueryTimeout`` (query_time_limit_s),
   ``QueryTooLarge`` (worker_memory_mb, also when the worker died of it) or ``ResultTooLarge``
-  (max_result_mb), with ``setting`` naming the limit; ``QueryFailed``: the engine stopped with an error
+  (max_result_mb) or ``TooManyRows`` (max_result_rows), with ``setting`` naming the limit;
+  ``QueryFailed``: the engine stopped with an error
   on this query (a SERVICE that fails, a worker that died running it), with the reason. Not 408 (that
   means the *request* arrived too slowly, and browsers resend it).
 * 429 ``TooManyQueries``: this client already has ``client_queries`` requests in progress, or its own
@@ -101,7 +102,9 @@ from kgexplorer.settings import Settings, cap
 
 from .allowed_hosts import HostCheck, host_names
 from .clients import client_key, trusted_networks
+from .cors import allowed_origins, cors_middleware
 from .current_graph import CurrentGraph
+from .linked_data import entity_page, question_list, question_request
 from .protocol import (
     GRAPH_FORMATS,
     PAGE_FORMAT,
@@ -116,8 +119,10 @@ from .protocol import (
     read_request,
     result_response,
     to_sparql_xml,
+    too_many_rows,
 )
 from .service_description import description_graph, limits_text, page_response
+from .yasgui import root_page, yasgui_asset
 
 # to_sparql_xml lives in kgexplorer.server.protocol, host_names in kgexplorer.server.allowed_hosts; both are
 # importable from here, where they were first exported.
@@ -182,13 +187,23 @@ class _Endpoint:
         wanted = await read_request(request)
         if wanted.query is None:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
-        if choose_format(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
-            raise not_acceptable(wanted.accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
+        return await self.query_response(wanted.query, wanted.accept, request)
+
+    async def query_response(self, text: str, accept: str | None, request: Request) -> Response:
+        """Answer one query text for ``request`` (its client), in the format ``accept`` asks for."""
+        if choose_format(accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
+            raise not_acceptable(accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
-            return result_response(await self.run(wanted.query, client), wanted.accept)
-        answer = await self.answer(wanted.query, wanted.accept, client)
-        return self.answer_response(answer, wanted.accept)
+            return result_response(await self.run(text, client), accept)
+        answer = await self.answer(text, accept, client)
+        return self.answer_response(answer, accept)
+
+    async def question(self, request: Request) -> Response:
+        return await question_request(request, self.kg, self.query_response)
+
+    async def entity(self, request: Request) -> Response:
+        return await entity_page(request, self.kg, self.query_response)
 
     def client(self, request: Request) -> str:
         """Who sent ``request``: its address, or a trusted proxy's X-Forwarded-For (kgexplorer.server.clients)."""
@@ -217,10 +232,10 @@ class _Endpoint:
                 what = "a CONSTRUCT or DESCRIBE result (RDF)" if answer.kind == "graph" else "a SELECT or ASK result"
                 raise not_acceptable(accept, offered, what)
             raise Refusal(406, "NotAcceptable", answer.problem or "")
-        headers = {"Vary": "Accept", **SECURITY_HEADERS}
         if answer.truncated:
-            headers["X-Kgexplorer-Truncated"] = "true"
-            headers["X-Kgexplorer-Row-Limit"] = str(answer.row_limit)
+            answer.close()
+            raise too_many_rows(answer.row_limit, graph=answer.kind == "graph")
+        headers = {"Vary": "Accept", **SECURITY_HEADERS}
         return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
     async def run(self, text: str, client: str) -> QueryResult:
@@ -269,6 +284,9 @@ class _Endpoint:
         return limits_text(time_limit_s=self.time_limit, memory_mb=self.memory_mb, max_rows=self.max_rows)
 
     async def page(self, request: Request) -> Response:
+        return root_page(title=self.title, limits=self.limits_text(), licence=self.licence, plain=self.page_response)
+
+    async def form(self, request: Request) -> Response:
         return self.page_response()
 
     def page_response(self) -> Response:
@@ -382,27 +400,38 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    kg: KnowledgeGraph, *, settings: Settings | None = None, allowed_hosts: Collection[str] | None = None
+    kg: KnowledgeGraph,
+    *,
+    settings: Settings | None = None,
+    allowed_hosts: Collection[str] | None = None,
+    cors_origins: Collection[str] = (),
 ) -> Starlette:
-    """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description`` and the page ``/``).
+    """The SPARQL endpoint as a Starlette app (``/sparql``, ``/service-description``, the page ``/``, the gallery
+    at ``/queries`` and the entities at ``/id/NAME``: :mod:`kgexplorer.server.linked_data`).
 
     ``settings`` can lower the graph's own time and row limits for this endpoint, never raise them.
     ``allowed_hosts`` (from :func:`host_names`) makes it answer only requests whose Host header names one
-    of them (400 ``HostNotAllowed`` otherwise); None checks nothing.
+    of them (400 ``HostNotAllowed`` otherwise); None checks nothing. ``cors_origins`` names the origins
+    whose web pages may read answers (:mod:`kgexplorer.server.cors`; none by default).
 
     >>> from starlette.testclient import TestClient
     >>> with KnowledgeGraph.bundled() as kg:
     ...     client = TestClient(create_app(kg, settings=Settings(max_result_rows=2)))
     ...     r = client.get("/sparql", params={"query": "SELECT ?s WHERE { ?s a kgx:Substance }"})
-    ...     r.status_code, len(r.json()["results"]["bindings"]), r.headers["X-Kgexplorer-Truncated"]
-    (200, 2, 'true')
+    ...     r.status_code, r.json()["type"], r.json()["setting"]
+    (422, 'TooManyRows', 'max_result_rows')
     """
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
+        Route("/form", _answering(endpoint.form), methods=["GET"], name="form"),
+        Route("/yasgui/{name}", _answering(yasgui_asset), methods=["GET"], name="yasgui"),
         Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
+        Route("/queries", _answering(question_list), methods=["GET"], name="queries"),
+        Route("/queries/{name}", _answering(endpoint.question, endpoint.responses), methods=["GET"], name="question"),
+        Route("/id/{name:path}", _answering(endpoint.entity, endpoint.responses), methods=["GET"], name="entity"),
     ]
 
     @contextlib.asynccontextmanager
@@ -413,16 +442,20 @@ def create_app(
     app = Starlette(
         routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error}, lifespan=lifespan
     )
-    if allowed_hosts is not None:
+    origins = allowed_origins(cors_origins)
+    if origins:
+        app.add_middleware(cors_middleware, origins=origins)
+    if allowed_hosts is not None:  # added last, so it runs first: a foreign Host is refused before anything
         app.add_middleware(HostCheck, allowed=frozenset(allowed_hosts), counted=endpoint.count)
     return app
 
 
-def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> None:
+def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878, cors_origins: Collection[str] = ()) -> None:
     """Serve ``kg`` at ``http://HOST:PORT/sparql`` until interrupted (Ctrl+C); blocks.
 
     The default host, 127.0.0.1, accepts connections from this computer only. Only requests naming an
-    allowed host are answered (:func:`host_names`: the ``allowed_hosts`` setting). The query workers start
+    allowed host are answered (:func:`host_names`: the ``allowed_hosts`` setting); pages on ``cors_origins``
+    may read the answers (:mod:`kgexplorer.server.cors`). The query workers start
     before the server does; if the kernel would not sandbox them, their warning is logged then (and with
     ``require_sandbox`` at 1, :class:`~kgexplorer.errors.SandboxUnavailable` is raised instead). Example (it
     blocks until Ctrl+C, so it is not run as a doctest; the module's doctest queries the same app in-process)::
@@ -447,7 +480,7 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878) -> N
     try:
         # proxy_headers=False: the client is the connecting address unless the trusted_proxies setting says
         # otherwise (kgexplorer.server.clients); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
-        app = create_app(kg, allowed_hosts=names)
+        app = create_app(kg, allowed_hosts=names, cors_origins=cors_origins)
         uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
     except (_Stopped, KeyboardInterrupt):
         pass

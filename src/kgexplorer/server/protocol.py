@@ -8,8 +8,11 @@ is written (:func:`choose_format`, :func:`format_result`, :func:`result_response
 raises :class:`Refusal`, whose JSON response the app sends as it is.
 
 SELECT/ASK formats: application/sparql-results+json (default; also for application/json),
-application/sparql-results+xml, text/csv, text/tab-separated-values. CONSTRUCT/DESCRIBE: text/turtle
-(default), application/n-triples, application/ld+json.
+application/sparql-results+xml (also for application/xml), text/csv, text/tab-separated-values.
+CONSTRUCT/DESCRIBE: every RDF format pyoxigraph writes: text/turtle (default), application/n-triples,
+application/ld+json, application/rdf+xml, text/n3, application/n-quads, application/trig. A ``format=``
+(or ``output=``, ``results=``) value names one by its short name or media type; values it does not know
+are left out, as Oxigraph does.
 
 >>> choose_format("text/csv;q=0.5, application/sparql-results+xml", RESULT_FORMATS).media_type
 'application/sparql-results+xml'
@@ -47,6 +50,8 @@ __all__ = [
     "read_request",
     "result_response",
     "to_sparql_xml",
+    "too_many_rows",
+    "wanted_accept",
 ]
 
 _RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -101,23 +106,37 @@ class Format:
         return -1
 
 
-_JSON = Format(("json",), "application/sparql-results+json", ("application/json",), "SPARQL_Results_JSON")
-_XML = Format(("xml",), "application/sparql-results+xml", (), "SPARQL_Results_XML")
+_JSON = Format(
+    ("json",),
+    "application/sparql-results+json",
+    ("application/json", "text/javascript", "application/javascript"),
+    "SPARQL_Results_JSON",
+)
+# application/xml is what SPARQLWrapper and older clients send for XML results.
+_XML = Format(("xml",), "application/sparql-results+xml", ("application/xml", "text/xml"), "SPARQL_Results_XML")
 _CSV = Format(("csv",), "text/csv", (), "SPARQL_Results_CSV")
 _TSV = Format(("tsv",), "text/tab-separated-values", (), "SPARQL_Results_TSV")
 _TURTLE = Format(("turtle", "ttl"), "text/turtle", ("application/turtle", "application/x-turtle"), "Turtle")
 _NTRIPLES = Format(("nt", "ntriples", "n-triples"), "application/n-triples", (), "N-Triples")
-_JSONLD = Format(("jsonld", "json-ld"), "application/ld+json", (), "JSON-LD")
+_JSONLD = Format(("jsonld", "json-ld"), "application/ld+json", ("application/x-json+ld",), "JSON-LD")
+_RDFXML = Format(("rdfxml", "rdf+xml", "rdf", "owl"), "application/rdf+xml", (), "RDF_XML")
+_N3 = Format(("n3",), "text/n3", ("text/rdf+n3", "application/n3"), "N3")
+_NQUADS = Format(("nquads", "n-quads", "nq"), "application/n-quads", (), "N-Quads")
+_TRIG = Format(("trig",), "application/trig", ("application/x-trig",), "TriG")
 #: The query page, for a browser that asks the endpoint for HTML.
 PAGE_FORMAT = Format(("html",), "text/html", ("application/xhtml+xml",))
 #: The formats of a SELECT or ASK result, the default first.
 RESULT_FORMATS = (_JSON, _XML, _CSV, _TSV)
-#: The formats of a CONSTRUCT or DESCRIBE result (and the service description), the default first.
-GRAPH_FORMATS = (_TURTLE, _NTRIPLES, _JSONLD)
+#: The formats of a CONSTRUCT or DESCRIBE result (and the service description), the default first: every RDF
+#: format pyoxigraph writes (N-Quads and TriG carry the triples in the default graph).
+GRAPH_FORMATS = (_TURTLE, _NTRIPLES, _JSONLD, _RDFXML, _N3, _NQUADS, _TRIG)
 _FORMAT_PARAM: dict[str, tuple[str, ...]] = {
     key: (f.media_type,) for f in (*RESULT_FORMATS, *GRAPH_FORMATS) for key in (*f.names, f.media_type, *f.aliases)
 }
-_FORMAT_PARAM["json"] = (_JSON.media_type, _JSONLD.media_type)  # "JSON" for whichever query form comes back
+# "json" and "xml" name a format of each kind (SPARQLWrapper sends format=xml for RDF/XML): whichever comes back.
+_FORMAT_PARAM["json"] = (_JSON.media_type, _JSONLD.media_type)
+_FORMAT_PARAM["xml"] = (_XML.media_type, _RDFXML.media_type)
+_FORMAT_PARAM["application/xml"] = (_XML.media_type, _RDFXML.media_type)
 
 
 class Refusal(Exception):
@@ -218,7 +237,9 @@ def format_result(result: QueryResult, fmt: Format) -> str:
     """
     if isinstance(result, GraphResult):
         writers = {"turtle": result.to_turtle, "nt": result.to_ntriples, "jsonld": result.to_jsonld}
-        return writers[fmt.name]()
+        if fmt.name in writers:
+            return writers[fmt.name]()
+        return _rewrite(result.to_ntriples(), fmt.name)
     if fmt is _XML:
         try:
             return to_sparql_xml(result)
@@ -230,16 +251,30 @@ def format_result(result: QueryResult, fmt: Format) -> str:
     return {"json": result.to_json, "csv": result.to_csv, "tsv": result.to_tsv}[fmt.name]()
 
 
-def result_response(result: QueryResult, accept: str | None) -> Response:
-    """The response carrying ``result`` in the format ``accept`` prefers, marked when it was cut.
+def _rewrite(ntriples: str, name: str) -> str:
+    """N-Triples written again in another graph format, natively."""
+    import io
 
-    Raises :class:`Refusal` (406) when no accepted format fits the result.
+    import pyoxigraph as ox
+
+    from kgexplorer.engine.serialization import write_triples
+
+    out = io.BytesIO()
+    write_triples(ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES), out, name)
+    return out.getvalue().decode("utf-8")
+
+
+def result_response(result: QueryResult, accept: str | None) -> Response:
+    """The response carrying ``result`` in the format ``accept`` prefers.
+
+    Raises :class:`Refusal`: 406 when no accepted format fits the result, 422 (:func:`too_many_rows`) when
+    the result was cut at the row limit.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
-    ...     r = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance }", max_rows=1), "text/csv")
-    >>> r.media_type, r.headers["X-Kgexplorer-Truncated"], r.headers["X-Kgexplorer-Row-Limit"]
-    ('text/csv', 'true', '1')
+    ...     r = result_response(kg.sparql("SELECT ?s WHERE { ?s a kgx:Substance } LIMIT 1", max_rows=1), "text/csv")
+    >>> r.media_type, r.body.count(b"\\n")
+    ('text/csv', 2)
     """
     offered: Sequence[Format]
     if isinstance(result, GraphResult):
@@ -249,11 +284,32 @@ def result_response(result: QueryResult, accept: str | None) -> Response:
     fmt = choose_format(accept, offered)
     if fmt is None:
         raise not_acceptable(accept, offered, what)
-    headers = {"Vary": "Accept", **SECURITY_HEADERS}
     if not isinstance(result, AskResult) and result.truncated:
-        headers["X-Kgexplorer-Truncated"] = "true"
-        headers["X-Kgexplorer-Row-Limit"] = str(result.row_limit)
+        raise too_many_rows(result.row_limit or len(result), graph=isinstance(result, GraphResult))
+    headers = {"Vary": "Accept", **SECURITY_HEADERS}
     return Response(format_result(result, fmt), media_type=fmt.media_type, headers=headers)
+
+
+def too_many_rows(limit: int, *, graph: bool) -> Refusal:
+    """The refusal (422 ``TooManyRows``) of a result longer than ``limit`` rows or triples (max_result_rows).
+
+    A cut answer is never sent with a 200: no standard client reads a private header, and rdflib's
+    ``SPARQLStore`` would iterate the cut result as if whole. A query with a ``LIMIT`` at or under the
+    setting is never refused, so clients page with ``LIMIT``/``OFFSET``.
+
+    >>> too_many_rows(10_000, graph=False).response.status_code
+    422
+    """
+    what = "triples" if graph else "rows"
+    return Refusal(
+        422,
+        "TooManyRows",
+        f"the result has more than {limit:,} {what}, the most one answer may hold (the max_result_rows setting); "
+        f"ask for at most that many with LIMIT {limit} and page through the rest with OFFSET (ORDER BY keeps the "
+        "pages stable), or narrow the query",
+        setting="max_result_rows",
+        limit=limit,
+    )
 
 
 # ------------------------------------------------------------------------------------- negotiation
@@ -331,8 +387,8 @@ class QueryRequest:
 async def read_request(request: Request) -> QueryRequest:
     """The query and wanted formats of a GET or POST request, or a :class:`Refusal` saying what is wrong.
 
-    Refused: an update (403), dataset parameters, two queries, a POST without a query, an unknown
-    ``format=`` or a body that is not UTF-8 (400), a body too large for any query (413), and a POST body of
+    Refused: an update (403), dataset parameters, two queries, a POST without a query or a body that is
+    not UTF-8 (400), a body too large for any query (413), and a POST body of
     another type or charset (415).
 
     >>> import asyncio
@@ -363,7 +419,7 @@ async def read_request(request: Request) -> QueryRequest:
     if dataset_keys:
         raise Refusal(400, "QueryNotAllowed", _DATASET_PARAM.format(dataset_keys[0]))
     queries = [value for key, value in params if key == "query"]
-    accept = _accept_from(params, request.headers.get("accept"))
+    accept = wanted_accept(params, request.headers.get("accept"))
     if len(queries) > 1:
         raise Refusal(400, "BadRequest", f"the request holds {len(queries)} queries; send exactly one query=")
     if not queries and request.method == "POST":
@@ -420,15 +476,12 @@ def _refuse_update() -> Refusal:
     return Refusal(403, "QueryNotAllowed", _UPDATE_REFUSED)
 
 
-def _accept_from(params: Sequence[tuple[str, str]], header: str | None) -> str | None:
+def wanted_accept(params: Sequence[tuple[str, str]], header: str | None) -> str | None:
     """The Accept value to negotiate with: the format= parameters when given, else the header."""
     wanted: list[str] = []
     for key, value in params:
-        if key != "format" or not value.strip():
+        if key not in ("format", "output", "results") or not value.strip():
             continue
-        types = _FORMAT_PARAM.get(value.strip().lower())
-        if types is None:
-            names = ", ".join(sorted(k for k in _FORMAT_PARAM if "/" not in k))
-            raise Refusal(400, "BadRequest", f"unknown format {value!r}; use one of: {names}")
-        wanted += types
+        # A value we do not know is left out, as Oxigraph does: clients send names meant for other servers.
+        wanted += _FORMAT_PARAM.get(value.strip().lower(), ())
     return ", ".join(dict.fromkeys(wanted)) if wanted else header

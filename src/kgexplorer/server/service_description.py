@@ -82,8 +82,9 @@ def limits_text(*, time_limit_s: float, memory_mb: int, max_rows: int) -> str:
     """The endpoint's limits in one sentence (in its description and on its page)."""
     return (
         f"Read-only SPARQL 1.1 queries. Each query may run {time_limit_s:g} s (query_time_limit_s) and use "
-        f"{memory_mb} MiB (worker_memory_mb); results are cut at {max_rows:,} rows "
-        "(max_result_rows). Updates, LOAD, SERVICE, FROM and FROM NAMED are refused."
+        f"{memory_mb} MiB (worker_memory_mb); a result longer than {max_rows:,} rows is refused "
+        "(max_result_rows): page through it with LIMIT and OFFSET. Updates, LOAD, SERVICE, FROM and FROM NAMED "
+        "are refused."
     )
 
 

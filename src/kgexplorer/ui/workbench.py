@@ -4,8 +4,8 @@ Everything the app's SPARQL console does with a query is computed here, so the C
 another front end gets the same answers (what the answer looks like is :mod:`kgexplorer.views.result_views`):
 
 * :func:`run_query` runs a user's query through :meth:`KnowledgeGraph.sparql` (the guard, a worker
-  process, the row and time limits); a gallery question's parameters are bound as a ``VALUES`` block,
-  never pasted into the text;
+  process, the row and time limits) exactly as written; only a query whose own header declares
+  parameters (:func:`question_in`) has them bound, as a ``VALUES`` block that adds no line;
 * :func:`choose_view` picks table, graph or bar chart from a ``#defaultView:Graph`` comment (as in the
   Wikidata Query Service), a gallery ``# view:`` header, or the shape of the result;
 * :class:`History` keeps a session's queries (at most the ``query_history_size`` setting);
@@ -32,25 +32,25 @@ import functools
 import re
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from kgexplorer.engine.results import AskResult, GraphResult, QueryResult, SelectResult
 from kgexplorer.engine.store import bundled_graph_dir
-from kgexplorer.errors import QueryError
+from kgexplorer.errors import KgExplorerError, QueryError
 from kgexplorer.namespaces import PREFIXES, shorten
 from kgexplorer.settings import Settings, cap
 from kgexplorer.terms import Term
-from kgexplorer.views.result_views import number_columns, spo_columns
+from kgexplorer.views.result_views import ResultTable, number_columns, spo_columns
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.gallery import GalleryQuery
 
 __all__ = [
-    "Completion", "History", "HistoryEntry", "QueryRun", "View", "ViewChoice", "choose_view", "completions",
-    "decode_query", "encode_query", "error_excerpt", "run_query",
+    "Completion", "History", "HistoryEntry", "Outcome", "QueryRun", "View", "ViewChoice", "choose_view", "completions",
+    "decode_query", "encode_query", "error_excerpt", "question_in", "run_query",
 ]  # fmt: skip
 
 View = Literal["table", "graph", "bar"]
@@ -74,6 +74,16 @@ class ViewChoice:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """The last run a page shows: the text that ran and its run and table, or the error it raised."""
+
+    text: str
+    run: QueryRun | None = None
+    table: ResultTable | None = None
+    error: KgExplorerError | None = None
+
+
+@dataclass(frozen=True)
 class QueryRun:
     """One run of a query: the text as written, the text sent (values bound), the result and the time.
 
@@ -92,32 +102,40 @@ def run_query(
     kg: KnowledgeGraph,
     text: str,
     *,
-    question: GalleryQuery | None = None,
     values: Mapping[str, Term] | None = None,
     client: str | None = None,
 ) -> QueryRun:
-    """Run a user's query safely; with a gallery ``question``, bind its parameters (checked) first.
+    """Run a user's query safely, exactly as written unless its own header declares parameters.
 
-    The text may be the question's own or an edited copy: the values are added as a ``VALUES`` block
-    after its first top-level ``WHERE {`` either way. Raises the errors of :meth:`KnowledgeGraph.sparql`
-    (syntax with line and column, refused queries, time limit), which runs it as ``client`` (the app's
-    session: see :mod:`kgexplorer.engine.scheduler`).
+    A query whose first lines are a gallery header (``# param: substance Substance kg:ketamine`` …, as a
+    gallery question loads) has those parameters bound (``values``, checked for their kind, or the
+    defaults); any other query runs as written, and ``values`` for a parameter it does not declare are
+    refused. So a parameter never carries over from a question to a query that replaced it. Raises the
+    errors of :meth:`KnowledgeGraph.sparql` (syntax with the line and column of the text as written,
+    refused queries, time limit), which runs it as ``client`` (the app's session: see
+    :mod:`kgexplorer.engine.scheduler`).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> from kgexplorer.model.gallery import get_query
     >>> from kgexplorer.terms import IRI
     >>> q = get_query("risks-and-barriers-of-a-substance")
     >>> with KnowledgeGraph.bundled() as kg:
-    ...     run = run_query(kg, q.text, question=q, values={"substance": IRI("https://w3id.org/kgexplorer/id/esketamine")})
-    >>> "VALUES (?substance)" in run.sent, "VALUES (?substance)" in run.text, len(run.result) > 0
-    (True, False, True)
+    ...     run = run_query(kg, q.text, values={"substance": IRI("https://w3id.org/kgexplorer/id/esketamine")})
+    ...     own = run_query(kg, "SELECT ?substance WHERE { ?substance a kgx:Substance }")
+    >>> "VALUES (?substance)" in run.sent, "VALUES (?substance)" in run.text, len(run.result) > 0, len(own.result) > 1
+    (True, False, True, True)
     """
     started = time.perf_counter()
-    if question is not None:
-        edited = dataclasses.replace(question, text=text)
-        sent = edited.bind(values)
-        result = edited.run(kg, values, client=client)
+    question = question_in(text)
+    if question is not None and question.params:
+        sent = question.bind(values)
+        result = question.run(kg, values, client=client)
     else:
+        if values:
+            raise QueryError(
+                f"the query declares no parameter {sorted(values)[0]!r}: only a query whose header has a "
+                "'# param:' line for it binds a value; declare it or leave the value out"
+            )
         sent = text
         result = kg.sparql(text, client=client)
     seconds = time.perf_counter() - started
@@ -129,6 +147,27 @@ def run_query(
             "max_result_rows setting). Add a LIMIT or narrower patterns to get a complete answer."
         )
     return QueryRun(text, sent, result, seconds, notice, choose_view(text, result))
+
+
+def question_in(text: str, *, gallery: Sequence[GalleryQuery] | None = None) -> GalleryQuery | None:
+    """The question a query's own header declares (title, parameters, view), or None for a plain query.
+
+    Named after the gallery question with the same title (from ``gallery``, default the bundled one), so
+    its parameter fields and links keep their names; else ``query``. A malformed header raises
+    :class:`~kgexplorer.errors.QuerySyntaxError` naming its line.
+
+    >>> from kgexplorer.model.gallery import get_query
+    >>> question_in(get_query("mechanism-chain").text).name, question_in("SELECT * WHERE { ?s ?p ?o }")
+    ('mechanism-chain', None)
+    """
+    from kgexplorer.model.gallery import declares_fields, load_gallery, question_from_text
+
+    if not declares_fields(text):
+        return None
+    found = question_from_text(text)
+    known = load_gallery() if gallery is None else gallery
+    name = next((q.name for q in known if q.title == found.title), found.name)
+    return dataclasses.replace(found, name=name)
 
 
 def choose_view(text: str, result: QueryResult) -> ViewChoice:
@@ -203,6 +242,19 @@ class History:
         limit = (settings or Settings()).query_history_size
         rest = tuple(e for e in self.entries if (e.query, e.source) != (entry.query, entry.source))
         return History((entry, *rest)[:limit])
+
+    def merged(self, kept: History | None, *, settings: Settings | None = None) -> History:
+        """This history followed by the entries of ``kept`` (the browser's) it does not hold, within the limit.
+
+        >>> mine = History((HistoryEntry("q1", "bundled", "1 row", True),))
+        >>> kept = History((HistoryEntry("q1", "bundled", "1 row", True), HistoryEntry("q0", "bundled", "", True)))
+        >>> [e.query for e in mine.merged(kept).entries]
+        ['q1', 'q0']
+        """
+        limit = (settings or Settings()).query_history_size
+        seen = {(e.query, e.source) for e in self.entries}
+        rest = tuple(e for e in (kept.entries if kept is not None else ()) if (e.query, e.source) not in seen)
+        return History((*self.entries, *rest)[:limit])
 
     def __len__(self) -> int:
         return len(self.entries)

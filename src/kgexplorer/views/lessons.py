@@ -1,9 +1,11 @@
 """Guided lessons: a sequence of explained views of the graph, with optional queries and quiz questions.
 
-A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the format). Each step has
-Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, or a
-comparison of substances), a SPARQL query and a multiple-choice question whose explanation cites
-claims. :func:`check_lesson` verifies that everything a lesson refers to exists and runs.
+A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the format; files carry
+``version: 2``, and files without a version are read as version 1, which is a subset). Each step has
+Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, a
+comparison of substances or a timeline of their events), a SPARQL query and a quiz question (one or
+several right answers, feedback per answer) whose explanation cites claims. :func:`check_lesson`
+verifies that everything a lesson refers to exists and runs.
 
 >>> lessons = load_lessons()
 >>> len(lessons) >= 5
@@ -34,8 +36,10 @@ if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.compare import Comparison
     from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
+    from kgexplorer.model.timeline import Timeline
 
 __all__ = [
+    "FORMAT_VERSION",
     "CompareView",
     "FocusView",
     "Lesson",
@@ -44,11 +48,17 @@ __all__ = [
     "PathView",
     "Question",
     "Step",
+    "TimelineView",
+    "View",
     "check_lesson",
     "get_lesson",
     "load_lessons",
+    "parse_lesson",
     "step_view",
 ]
+
+#: The lesson file format this version writes; files without ``version`` are version 1 (a subset of 2).
+FORMAT_VERSION = 2
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 _LEVEL_KEYS = {lv.key for lv in LEVELS}
@@ -86,18 +96,39 @@ class CompareView:
     substances: tuple[str, ...]
 
 
-View = FocusView | PathView | CompareView
+@dataclass(frozen=True)
+class TimelineView:
+    """The dated, sourced events about one to four substances, drawn as a timeline."""
+
+    substances: tuple[str, ...]
+
+
+View = FocusView | PathView | CompareView | TimelineView
 
 
 @dataclass(frozen=True)
 class Question:
-    """A multiple-choice question; ``answer`` is the index of the right choice, ``cites`` claim ids."""
+    """A quiz question. ``answer`` is the index of the (first) right choice; ``answers`` lists every right
+    choice when there are several (empty: only ``answer``); ``feedback`` is shown per choice (empty: none);
+    ``cites`` are the claim or event ids behind the explanation."""
 
     prompt: str
     choices: tuple[str, ...]
     answer: int
     explanation: str
     cites: tuple[str, ...] = ()
+    answers: tuple[int, ...] = ()
+    feedback: tuple[str, ...] = ()
+
+    @property
+    def right(self) -> tuple[int, ...]:
+        """Every right choice's index, in order."""
+        return tuple(sorted(set(self.answers))) if self.answers else (self.answer,)
+
+    @property
+    def several(self) -> bool:
+        """Whether the reader must pick more than one choice."""
+        return len(self.right) > 1
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,7 @@ class Lesson:
     steps: tuple[Step, ...]
     summary: str = ""
     path: str = field(default="", compare=False)
+    version: int = field(default=FORMAT_VERSION, compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,26 +193,58 @@ def get_lesson(slug: str, directory: str | Path | None = None) -> Lesson:
 
 def _load(path: Path) -> Lesson:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise LessonError(f"cannot read lesson {path.name}: {exc}; fix the YAML") from None
+    return parse_lesson(text, slug=path.stem, path=str(path))
+
+
+def parse_lesson(text: str, *, slug: str, path: str = "", max_steps: int | None = None) -> Lesson:
+    """A lesson from the text of a lesson file (version 1 or 2).
+
+    ``max_steps`` defaults to the setting ``lesson_steps``; a longer lesson is refused.
+    """
+    from kgexplorer.settings import Settings
+
+    name = Path(path).name if path else f"{slug}.yaml"
+    limit = Settings().lesson_steps if max_steps is None else max_steps
+    if not _SLUG.match(slug):
+        raise LessonError(
+            f"invalid lesson name {slug!r}: use lowercase letters, digits and hyphens, e.g. 'how-ketamine-works'"
+        )
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LessonError(f"cannot read lesson {name}: {exc}; fix the YAML") from None
     if not isinstance(raw, dict):
-        raise LessonError(f"lesson {path.name} must be a YAML mapping with title, audience, steps …")
+        raise LessonError(f"lesson {name} must be a YAML mapping with title, audience, steps …")
+    version = raw.get("version", 1)
+    if version not in (1, FORMAT_VERSION):
+        raise LessonError(
+            f"lesson {name} has format version {version!r}, but this kgexplorer reads versions 1 and "
+            f"{FORMAT_VERSION}; update kgexplorer or save the lesson again from this version's builder"
+        )
+    if isinstance(raw.get("steps"), list) and len(raw["steps"]) > limit:
+        raise LessonError(
+            f"lesson {name} has {len(raw['steps'])} steps, more than the setting lesson_steps ({limit}); "
+            "split it into several lessons"
+        )
     try:
         steps = tuple(_step(s, i) for i, s in enumerate(raw["steps"], start=1))
         return Lesson(
-            slug=path.stem,
+            slug=slug,
             title=str(raw["title"]),
             audience=str(raw["audience"]),
             minutes=int(raw["estimated_minutes"]),
             objectives=tuple(str(o) for o in raw["objectives"]),
             steps=steps,
             summary=str(raw.get("summary", "")),
-            path=str(path),
+            path=path,
+            version=int(version),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LessonError(
-            f"lesson {path.name} is missing or has a bad field ({exc}); see graph/lessons/README.md for the format"
+            f"lesson {name} is missing or has a bad field ({exc}); see graph/lessons/README.md for the format"
         ) from None
 
 
@@ -190,12 +254,15 @@ def _step(raw: Any, index: int) -> Step:
     q = raw.get("question")
     question = None
     if q is not None:
+        answers = tuple(int(a) for a in q.get("answers", ()))
         question = Question(
             prompt=str(q["prompt"]),
             choices=tuple(str(c) for c in q["choices"]),
-            answer=int(q["answer"]),
+            answer=int(q["answer"]) if "answer" in q else min(answers),
             explanation=str(q["explanation"]),
             cites=tuple(str(c) for c in q.get("cites", ())),
+            answers=answers,
+            feedback=tuple(str(f) for f in q.get("feedback", ())),
         )
     return Step(
         title=str(raw["title"]),
@@ -224,14 +291,20 @@ def _view(raw: Any) -> View | None:
         )
     if "compare" in raw:
         return CompareView(substances=tuple(str(s) for s in raw["compare"]))
-    raise ValueError("a view needs 'focus', 'path' or 'compare'")
+    if "timeline" in raw:
+        return TimelineView(substances=tuple(str(s) for s in raw["timeline"]))
+    raise ValueError("a view needs 'focus', 'path', 'compare' or 'timeline'")
 
 
-def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | None:
-    """The graph view of a step, built from the knowledge graph."""
+def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | Timeline | None:
+    """The view of a step, built from the knowledge graph (a timeline is drawn as SVG, the others as graphs)."""
     view = step.view
     if view is None:
         return None
+    if isinstance(view, TimelineView):
+        from kgexplorer.model.timeline import timeline
+
+        return timeline(kg, list(view.substances), max_events=kg.settings.timeline_events)
     if isinstance(view, FocusView):
         relations = [KGX + r for r in view.relations] or None
         return kg.neighbourhood(
@@ -280,6 +353,8 @@ def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
         names = (view.source, view.target)
     else:
         names = view.substances
+    if isinstance(view, TimelineView) and not 1 <= len(view.substances) <= 4:
+        return [f"a timeline shows one to four substances, not {len(view.substances)}; pick fewer or more"]
     out += [
         f"the view names {n!r}, which is not in the graph; use an entity id such as 'ketamine'"
         for n in names
@@ -316,8 +391,15 @@ def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
     if q is None:
         return []
     out: list[str] = []
-    if not 0 <= q.answer < len(q.choices):
-        out.append(f"the answer index {q.answer} is not one of the {len(q.choices)} choices (counted from 0)")
+    out += [
+        f"the answer index {a} is not one of the {len(q.choices)} choices (counted from 0)"
+        for a in q.right
+        if not 0 <= a < len(q.choices)
+    ]
+    if q.feedback and len(q.feedback) != len(q.choices):
+        out.append(
+            f"the question has {len(q.choices)} choices but {len(q.feedback)} feedback texts; give one per choice"
+        )
     if len(q.choices) < 2:
         out.append("a question needs at least two choices")
     if not q.cites:

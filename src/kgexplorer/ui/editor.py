@@ -1,0 +1,58 @@
+"""The SPARQL editor on the workbench page: Ace (the streamlit-code-editor component) set up for SPARQL.
+
+:func:`sparql_editor` draws it with the project's prefixes and vocabulary offered as completions, Ace's own
+light or dark theme (the component's default theme loads a font from Google's servers) and Ctrl+Enter to
+run; it gives back what the person did last (:class:`EditorEvent`: submitted with Ctrl+Enter, or left the
+editor), each event once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import streamlit as st
+
+from .workbench import completions
+
+__all__ = ["EditorEvent", "sparql_editor"]
+
+_THEMES = {"light": "chrome", "dark": "one_dark"}
+
+
+@dataclass(frozen=True)
+class EditorEvent:
+    """What the person did in the editor: ``submit`` (Ctrl+Enter: run it) or ``blur`` (left it), with its text."""
+
+    kind: Literal["submit", "blur"]
+    text: str
+
+
+def sparql_editor(text: str, *, key: str, handled_key: str) -> EditorEvent | None:
+    """Draw the editor holding ``text`` (a new ``key`` makes a new editor, showing a new text); return the
+    person's newest event, or None when there is none not yet returned (remembered under ``handled_key``
+    in the session state)."""
+    from code_editor import code_editor
+
+    event = code_editor(
+        text,
+        lang="sparql",
+        height=[14, 28],
+        key=key,
+        response_mode="blur",
+        completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
+        options={"showLineNumbers": True, "enableLiveAutocompletion": True, "wrap": True, "tabSize": 2},
+        props={
+            "placeholder": "SELECT … WHERE { … }",
+            "theme": _THEMES[st.context.theme.type or "light"],
+            # The component's default top margin drifts the line numbers off their lines once text is replaced.
+            "scrollMargin": [0, 0, 0, 0],
+        },
+    )
+    if not isinstance(event, dict) or not event.get("id") or event["id"] == st.session_state.get(handled_key):
+        return None
+    st.session_state[handled_key] = event["id"]
+    kind = event.get("type")
+    if kind not in ("submit", "blur"):
+        return None
+    return EditorEvent("submit" if kind == "submit" else "blur", str(event.get("text", "")))
