@@ -26,11 +26,14 @@ help:
 
 $(STAMP): pyproject.toml hatch_build.py src/kgexplorer/assets/shipped.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# The build hook copies YASGUI out of its npm package (`npm pack`, see assets/shipped.toml): Debian's npm.
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; } || \
+		echo "npm is missing and this is not root: install Debian's 'npm' (the build copies YASGUI from npm)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[app,server]" --group test --group dev --group docs
+	@# The editable install's build hook placed every asset of shipped.toml (vis-network, YASGUI): check them.
 	$(BIN)/python -m kgexplorer._assets
-	@# YASGUI for the endpoint's root page, from its npm package (never committed; needs npm).
-	$(BIN)/python -m kgexplorer.server.yasgui || echo "YASGUI not built (install npm): the endpoint's / falls back to /form"
 	@touch $(STAMP)
 
 # Debian's chromium for the end-to-end tests. Playwright never downloads a browser here.

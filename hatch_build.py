@@ -13,6 +13,7 @@ source checkout, which an editable install serves directly.
 import hashlib
 import importlib.metadata
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -54,7 +55,9 @@ class Asset:
 
     @property
     def licence_target(self) -> Path:
-        return self.target.with_name(self.target.name.split(".")[0] + ".LICENSE.txt")
+        # Named after the asset, not its file: two assets of one package (yasgui.min.js, yasgui.min.css) each
+        # get their own notice.
+        return self.target.with_name(f"{self.name}.LICENSE.txt")
 
 
 def load_table(path: Path = TABLE) -> list[Asset]:
@@ -132,11 +135,44 @@ def _licence_texts(expression: str) -> str:
     return "\n".join(texts)
 
 
+def _package_json_notice(asset: Asset, licence: bytes) -> str:
+    """The licence as an npm package without a licence file states it: its package.json's fields, then the
+    standard text of each licence named (the package's ``license`` must be the table's ``licence``)."""
+    try:
+        about = json.loads(licence)
+    except ValueError as exc:
+        raise AssetBuildError(f"{asset.name}: its {asset.licence_from} is not JSON ({exc})") from None
+    stated = about.get("license") if isinstance(about, dict) else None
+    if stated != asset.licence:
+        raise AssetBuildError(
+            f"{asset.name}: its {asset.licence_from} states the licence {stated!r}, but {TABLE.name} says "
+            f"{asset.licence!r}; check the package's licence and correct the table"
+        )
+    people = [about.get("author")] + [
+        c.get("name") if isinstance(c, dict) else c for c in about.get("contributors", [])
+    ]
+    credits = "; ".join(str(p) for p in people if p)
+    fields = [
+        f"name: {about.get('name')}",
+        f"version: {about.get('version')}",
+        f"license: {stated}",
+        f"authors: {credits or '(not stated)'}",
+        f"homepage: {about.get('homepage') or '(not stated)'}",
+    ]
+    return (
+        f"The package ships no licence file; its {asset.licence_from} states:\n\n"
+        + "".join(f"  {field}\n" for field in fields)
+        + f"\n{_licence_texts(asset.licence)}"
+    )
+
+
 def _licence_notice(asset: Asset, source: str, data: bytes, licence: bytes | None) -> str:
     intro = (
         f"{asset.name}: src/kgexplorer/assets/{asset.destination} in kgexplorer is copied unchanged from "
         f"{source} ({asset.path}).\nLicence: {asset.licence}, as its authors state it.\n\n"
     )
+    if licence is not None and Path(asset.licence_from).name == "package.json":
+        return intro + _package_json_notice(asset, licence)
     if licence is not None:
         return intro + licence.decode("utf-8")
     match = HEADER.match(data.decode("utf-8", errors="replace"))
@@ -186,10 +222,10 @@ def place(asset: Asset, *, require_source: bool) -> Path:
             f"{asset.name}: {source}'s {asset.path} has sha256 {digest}, but {pinned} is pinned for that version; "
             "the file changed: check it before pinning its new hash"
         )
+    notice = _licence_notice(asset, source, data, licence)  # before writing: a licence that fails leaves nothing
     asset.target.parent.mkdir(parents=True, exist_ok=True)
     if not asset.target.is_file() or asset.target.read_bytes() != data:
         asset.target.write_bytes(data)
-    notice = _licence_notice(asset, source, data, licence)
     if not asset.licence_target.is_file() or asset.licence_target.read_text(encoding="utf-8") != notice:
         asset.licence_target.write_text(notice, encoding="utf-8")
     return asset.target

@@ -4,12 +4,15 @@ with their licence, and only ever read at run time."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from tests.inputs import require
 
 from kgexplorer import NotInstalled
 from kgexplorer import _assets as assets
@@ -46,9 +49,14 @@ def test_the_shipped_vis_network_is_pyvis_file_with_a_pinned_hash() -> None:
     assert vis.sha256[version("pyvis")] == assets.sha256_of(assets.VIS_NETWORK)
 
 
+def _shipped(name: str) -> assets.ShippedAsset:
+    (found,) = (a for a in assets.shipped_assets() if a.name == name)
+    return found
+
+
 def test_the_licence_ships_beside_the_asset() -> None:
     """vis-network's notice (copyright, dual licence) and the full licence texts sit beside the file."""
-    (vis,) = assets.shipped_assets()
+    vis = _shipped("vis-network")
     text = vis.licence_file.read_text(encoding="utf-8")
 
     assert vis.licence == "Apache-2.0 OR MIT"
@@ -58,7 +66,7 @@ def test_the_licence_ships_beside_the_asset() -> None:
 
 
 def _moved(tmp_path: Path, *, content: bytes | None, licence: bool = True) -> assets.ShippedAsset:
-    (vis,) = assets.shipped_assets()
+    vis = _shipped("vis-network")
     moved = dataclasses.replace(
         vis, file=tmp_path / "vis-network.min.js", licence_file=tmp_path / "vis-network.LICENSE.txt"
     )
@@ -108,7 +116,10 @@ def test_a_missing_or_altered_asset_says_how_to_reinstall(
 
 def test_the_check_command_reports_each_asset(capsys: pytest.CaptureFixture[str]) -> None:
     assert assets.main([]) == 0
-    assert "vis-network ok" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "vis-network ok" in out
+    assert "yasgui ok" in out
+    assert "yasgui-css ok" in out
 
 
 def test_the_hook_and_the_package_read_the_same_table(hook: ModuleType) -> None:
@@ -122,9 +133,11 @@ def test_the_hook_and_the_package_read_the_same_table(hook: ModuleType) -> None:
     ]
 
 
-def _isolated(hook: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **changes: object) -> object:
+def _isolated(
+    hook: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str = "vis-network", **changes: object
+) -> object:
     monkeypatch.setattr(hook, "ASSETS", tmp_path)
-    (row,) = hook.load_table()
+    (row,) = (r for r in hook.load_table() if r.name == name)
     return dataclasses.replace(row, **changes)
 
 
@@ -172,3 +185,87 @@ def test_a_wheel_built_from_an_sdist_keeps_its_pinned_copy(
     assert hook.place(gone, require_source=False) == tmp_path / "graph" / "vis-network.min.js"
     with pytest.raises(hook.AssetBuildError):
         hook.place(gone, require_source=True)
+
+
+# YASGUI: an npm package without a licence file, whose package.json states MIT (issues 16 and 18).
+
+
+def test_yasgui_ships_with_its_pinned_hashes_and_a_notice_from_its_package_json() -> None:
+    """Both files are the ones pinned for @zazuko/yasgui 4.6.2; each notice gives the package.json's statement
+    (licence, authors) and the full MIT text."""
+    for name, file in (("yasgui", "yasgui.min.js"), ("yasgui-css", "yasgui.min.css")):
+        asset = _shipped(name)
+        require(
+            asset.file.is_file(),
+            what=f"{asset.file} (copied by the build hook)",
+            fix="run `pip install -e .` or `python hatch_build.py` (make does; it needs npm)",
+        )
+        notice = asset.licence_file.read_text(encoding="utf-8")
+
+        assert asset.source == "npm:@zazuko/yasgui@4.6.2"
+        assert assets.asset_file(name) == assets.ASSET_DIR / "yasgui" / file
+        assert assets.sha256_of(asset.file) == asset.sha256["4.6.2"]
+        assert asset.licence == "MIT"
+        assert asset.licence_file.name == f"{name}.LICENSE.txt"
+        assert f"from the npm package @zazuko/yasgui@4.6.2 (build/{file})" in notice
+        assert "license: MIT" in notice
+        assert "authors: Triply <info@triply.cc>; Zazuko GmbH" in notice
+        assert "----- MIT -----" in notice
+        assert "Permission is hereby granted, free of charge" in notice
+
+
+def _npm_package(monkeypatch: pytest.MonkeyPatch, hook: ModuleType, package_json: dict[str, object]) -> bytes:
+    """Stand in for `npm pack` (no network): the package's file is fixed bytes, its package.json as given."""
+    data = b"/* not really yasgui */"
+    fetched = ("4.6.2", data, json.dumps(package_json).encode())
+    monkeypatch.setattr(hook, "_from_npm", lambda asset, spec: fetched)
+    return data
+
+
+def test_the_hook_writes_a_notice_from_a_package_json(
+    hook: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _npm_package(
+        monkeypatch,
+        hook,
+        {"name": "@zazuko/yasgui", "version": "4.6.2", "license": "MIT", "author": "Triply", "contributors": []},
+    )
+    asset = _isolated(hook, tmp_path, monkeypatch, "yasgui", sha256={"4.6.2": hashlib.sha256(data).hexdigest()})
+
+    placed = hook.place(asset, require_source=True)
+    notice = (tmp_path / "yasgui" / "yasgui.LICENSE.txt").read_text(encoding="utf-8")
+
+    assert placed.read_bytes() == data
+    assert "The package ships no licence file; its package.json states:" in notice
+    assert "  authors: Triply\n" in notice
+    assert "  homepage: (not stated)\n" in notice
+    assert notice.endswith((ROOT / "LICENSES" / "MIT.txt").read_text(encoding="utf-8").strip() + "\n")
+
+
+@pytest.mark.parametrize(
+    ("package_json", "says"),
+    [
+        ({"name": "@zazuko/yasgui", "license": "GPL-3.0-only"}, "states the licence 'GPL-3.0-only', but"),
+        ({"name": "@zazuko/yasgui"}, "states the licence None, but"),
+    ],
+    ids=["another-licence", "no-licence"],
+)
+def test_a_package_json_whose_licence_is_not_the_table_s_stops_the_build(
+    hook: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package_json: dict[str, object], says: str
+) -> None:
+    """The table's licence is checked against the package's own statement, and nothing is left behind."""
+    data = _npm_package(monkeypatch, hook, package_json)
+    asset = _isolated(hook, tmp_path, monkeypatch, "yasgui", sha256={"4.6.2": hashlib.sha256(data).hexdigest()})
+
+    with pytest.raises(hook.AssetBuildError, match=says):
+        hook.place(asset, require_source=True)
+    assert not list(tmp_path.rglob("*"))
+
+
+def test_two_assets_of_one_package_get_a_notice_each(hook: ModuleType) -> None:
+    """yasgui.min.js and yasgui.min.css share a folder and a file stem: the notices are named after the assets."""
+    targets = [a.licence_target for a in hook.load_table()]
+
+    assert len(set(targets)) == len(targets)
+    assert [t.name for t in targets] == [f"{a.name}.LICENSE.txt" for a in hook.load_table()]
+    assert targets == [a.licence_file for a in assets.shipped_assets()]

@@ -120,6 +120,7 @@ def _build(out: Path) -> None:
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
     assert not (clone / "src/kgexplorer/assets/graph/vis-network.min.js").exists()
+    assert not (clone / "src/kgexplorer/assets/yasgui").exists()
     built = subprocess.run(
         [sys.executable, "-m", "build", "--outdir", str(out), str(clone)],
         capture_output=True,
@@ -131,7 +132,7 @@ def _build(out: Path) -> None:
 
 
 def test_the_wheel_is_complete_and_says_its_licences(dist: Dist) -> None:
-    """Graph, app, assets with vis-network and its licence, the licence files; no test-only files."""
+    """Graph, app, assets with vis-network, YASGUI and their licences, the licence files; no test-only files."""
     wheel = zipfile.ZipFile(dist.wheel)
     names = set(wheel.namelist())
     in_checkout = {
@@ -149,9 +150,15 @@ def test_the_wheel_is_complete_and_says_its_licences(dist: Dist) -> None:
         "kgexplorer/assets/graph/graph.js",
         "kgexplorer/assets/graph/vis-network.min.js",
         "kgexplorer/assets/graph/vis-network.LICENSE.txt",
+        "kgexplorer/assets/yasgui/yasgui.min.js",
+        "kgexplorer/assets/yasgui/yasgui.min.css",
+        "kgexplorer/assets/yasgui/yasgui.LICENSE.txt",
+        "kgexplorer/assets/yasgui/yasgui-css.LICENSE.txt",
+        "kgexplorer/server/static/yasgui-init.js",
         "kgexplorer/py.typed",
         f"{info}/licenses/LICENSE",
         f"{info}/licenses/graph/LICENSE.txt",
+        f"{info}/licenses/src/kgexplorer/assets/yasgui/yasgui.LICENSE.txt",
     } <= names
     assert "License-Expression: MIT AND CC-BY-4.0" in metadata
     assert "Provides-Extra: app" in metadata
@@ -160,6 +167,10 @@ def test_the_wheel_is_complete_and_says_its_licences(dist: Dist) -> None:
         assert f"Provides-Extra: {development}" not in metadata
     assert not [n for n in names if n.startswith("tests/") or "axe" in n.lower()]
     assert "Almende" in wheel.read("kgexplorer/assets/graph/vis-network.LICENSE.txt").decode()
+    yasgui = wheel.read("kgexplorer/assets/yasgui/yasgui.LICENSE.txt").decode()
+    assert "from the npm package @zazuko/yasgui@4.6.2 (build/yasgui.min.js)" in yasgui
+    assert "license: MIT" in yasgui
+    assert "----- MIT -----" in yasgui
 
 
 def test_the_sdist_carries_the_copied_assets_and_the_build_hook(dist: Dist) -> None:
@@ -173,6 +184,10 @@ def test_the_sdist_carries_the_copied_assets_and_the_build_hook(dist: Dist) -> N
         "src/kgexplorer/assets/shipped.toml",
         "src/kgexplorer/assets/graph/vis-network.min.js",
         "src/kgexplorer/assets/graph/vis-network.LICENSE.txt",
+        "src/kgexplorer/assets/yasgui/yasgui.min.js",
+        "src/kgexplorer/assets/yasgui/yasgui.min.css",
+        "src/kgexplorer/assets/yasgui/yasgui.LICENSE.txt",
+        "src/kgexplorer/assets/yasgui/yasgui-css.LICENSE.txt",
     } <= names
 
 
@@ -316,11 +331,19 @@ def _endpoint(install: Install) -> None:
         query = urllib.parse.quote("SELECT ?l WHERE { kg:ketamine rdfs:label ?l }")
         answer = json.loads(_wait_for(f"http://127.0.0.1:{port}/sparql?query={query}"))
         description = _wait_for(f"http://127.0.0.1:{port}/service-description").decode()
+        root = _wait_for(f"http://127.0.0.1:{port}/").decode()
+        script = _wait_for(f"http://127.0.0.1:{port}/yasgui/yasgui.min.js")
+        notice = _wait_for(f"http://127.0.0.1:{port}/yasgui/LICENSE").decode()
     finally:
         _stop(server)
 
     assert answer["results"]["bindings"][0]["l"]["value"] == "Ketamine"
     assert "creativecommons.org/licenses/by/4.0" in description
+    # / is the YASGUI page (not the /form fallback), its files come from the installed package.
+    assert '<div id="yasgui"' in root
+    assert '<script src="yasgui/yasgui.min.js"></script>' in root
+    assert script == (install.site / "kgexplorer" / "assets" / "yasgui" / "yasgui.min.js").read_bytes()
+    assert "@zazuko/yasgui" in notice
 
 
 @pytest.fixture

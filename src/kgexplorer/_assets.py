@@ -1,15 +1,16 @@
-"""The third-party files shipped inside the package (vis-network …): where they are, and that they are whole.
+"""The third-party files shipped inside the package (vis-network, YASGUI): where they are, and that they are whole.
 
 They are listed in one table, ``assets/shipped.toml``; the build (``hatch_build.py``) copies each from the
 package that brings it at build time, checks its pinned hash and writes its licence beside it. The graph
 component (:mod:`kgexplorer.ui.graph_component`) serves ``vis-network.min.js`` from the package's asset
-folder, because Streamlit only serves assets from inside the package (docs/decisions/graph-component.md).
+folder, because Streamlit only serves assets from inside the package (docs/decisions/graph-component.md);
+the endpoint's root page (:mod:`kgexplorer.server.yasgui`) serves YASGUI's script and style sheet.
 This module only reads: an installed kgexplorer never writes into its own folder (a read-only install
 works). When a file is missing, the error says how to get a complete install. ``python -m
 kgexplorer._assets`` checks them.
 
 >>> [a.name for a in shipped_assets()]
-['vis-network']
+['vis-network', 'yasgui', 'yasgui-css']
 >>> asset_file("vis-network").name
 'vis-network.min.js'
 """
@@ -71,7 +72,7 @@ def shipped_assets() -> tuple[ShippedAsset, ...]:
                 path=row["path"],
                 file=file,
                 licence=row["licence"],
-                licence_file=file.with_name(file.name.split(".")[0] + ".LICENSE.txt"),
+                licence_file=file.with_name(f"{row['name']}.LICENSE.txt"),
                 sha256=dict(row["sha256"]),
             )
         )
@@ -114,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     >>> main([])  # doctest: +ELLIPSIS
     kgexplorer._assets: vis-network ok: .../vis-network.min.js (Apache-2.0 OR MIT, licence in vis-network.LICENSE.txt)
+    kgexplorer._assets: yasgui ok: .../yasgui.min.js (MIT, licence in yasgui.LICENSE.txt)
+    kgexplorer._assets: yasgui-css ok: .../yasgui.min.css (MIT, licence in yasgui-css.LICENSE.txt)
     0
     """
     del argv  # no options

@@ -1,13 +1,15 @@
-"""The endpoint's root page: YASGUI from its npm package, served from this server only (issue 16).
+"""The endpoint's root page: YASGUI, shipped inside the package, served from this server only (issues 16, 18).
 
-The build step (make, or python -m kgexplorer.server.yasgui) copies it; without it these tests skip, and
-under CI=true they fail with the reason. The browser test runs a query from the page in Debian's chromium,
-with every request that does not go to 127.0.0.1 aborted and recorded.
+The build hook copies YASGUI from its npm package (two rows of assets/shipped.toml); without the copy these
+tests skip, and under CI=true they fail with the reason. An install that lacks the files serves the form
+page at / and logs why. The browser test runs a query from the page in Debian's chromium, with every
+request that does not go to 127.0.0.1 aborted and recorded.
 """
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import logging
 import re
 import subprocess
 import sys
@@ -15,24 +17,28 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 from tests.e2e.harness import block_outside, chromium, free_port
+from tests.inputs import require
 
 from kgexplorer import KnowledgeGraph
+from kgexplorer import _assets as assets
 from kgexplorer.model.gallery import load_gallery
+from kgexplorer.server import yasgui
 from kgexplorer.server.endpoint import create_app
-from kgexplorer.server.yasgui import YASGUI_DIR, yasgui_built
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def built() -> None:
-    if not yasgui_built():
-        why = f"YASGUI is not built into {YASGUI_DIR}: run python -m kgexplorer.server.yasgui (make does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
+    missing = yasgui.yasgui_missing()
+    require(
+        missing is None,
+        what=f"YASGUI shipped in the package ({missing})",
+        fix="run `pip install -e .` or `python hatch_build.py` (make does; it needs npm)",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +46,7 @@ def client(kg: KnowledgeGraph) -> TestClient:
     return TestClient(create_app(kg))
 
 
+@pytest.mark.usefixtures("built")
 def test_the_root_is_yasgui_from_this_server_with_the_gallery(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
@@ -53,16 +60,53 @@ def test_the_root_is_yasgui_from_this_server_with_the_gallery(client: TestClient
         assert question.title.replace("'", "&#x27;") in page.text
     assert client.get("/yasgui/yasgui.min.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/yasgui/yasgui-init.js").status_code == 200
-    assert "MIT" in client.get("/yasgui/LICENSE").text
+    notice = client.get("/yasgui/LICENSE").text
+    assert "@zazuko/yasgui" in notice
+    assert "----- MIT -----" in notice
+    assert client.get("/yasgui/yasgui.min.css").headers["content-type"].startswith("text/css")
+    assert client.get("/yasgui/yasgui.min.js").content == assets.asset_file("yasgui").read_bytes()
     assert client.get("/yasgui/../../settings.py").status_code == 404
     assert client.get("/yasgui/secrets").status_code == 404
 
 
+@pytest.mark.usefixtures("built")
 def test_the_init_script_switches_off_every_outside_lookup(client: TestClient) -> None:
     script = client.get("/yasgui/yasgui-init.js").text
     assert "prefixCcApi: undefined" in script
     assert "createShortLink: undefined" in script
     assert 'autocompleters: ["prefixes", "variables"]' in script  # no LOV property or class lookups
+
+
+def test_without_its_files_the_root_is_the_form_page_and_the_log_says_why(
+    kg: KnowledgeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An install built without the hook (or altered): / is /form, the log names the missing file and the
+    fix once, and YASGUI's file routes answer 404 without install paths."""
+    moved = tuple(
+        a if a.name == "vis-network" else dataclasses.replace(a, file=tmp_path / a.file.name)
+        for a in assets.shipped_assets()
+    )
+    monkeypatch.setattr(assets, "shipped_assets", lambda: moved)
+    monkeypatch.setattr(yasgui, "shipped_assets", lambda: moved)
+    monkeypatch.setattr(yasgui, "_warned", set())
+    assets.asset_file.cache_clear()
+    client = TestClient(create_app(kg))
+    try:
+        with caplog.at_level(logging.WARNING, logger="kgexplorer.server.yasgui"):
+            first, second = client.get("/"), client.get("/")
+        script = client.get("/yasgui/yasgui.min.js")
+    finally:
+        assets.asset_file.cache_clear()
+
+    assert first.status_code == second.status_code == 200
+    assert first.text == client.get("/form").text
+    assert "yasgui.min.js" not in first.text
+    (line,) = [r.getMessage() for r in caplog.records if "instead of YASGUI" in r.getMessage()]  # once
+    assert "yasgui (yasgui.min.js) is missing from" in line
+    assert "pip install -e ." in line
+    assert script.status_code == 404
+    assert str(tmp_path) not in script.text
+    assert "/form" in script.text
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +136,7 @@ def served() -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("built")
 def test_yasgui_runs_a_query_in_a_browser_without_reaching_out(served: str) -> None:
     with chromium() as browser:
         page = browser.new_page()

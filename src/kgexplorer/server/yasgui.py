@@ -1,24 +1,21 @@
-"""The query page at the endpoint's root: YASGUI, built from its npm package, served from this server only.
+"""The query page at the endpoint's root: YASGUI, shipped inside the package, served from this server only.
 
-YASGUI (the Zazuko build, MIT) is not our code, so it is never committed: the build step (``make``, or
-``python -m kgexplorer.server.yasgui``) runs ``npm pack`` for the pinned version and copies its
-``yasgui.min.js`` and ``yasgui.min.css`` into a git-ignored asset folder, with its ``package.json`` and a
-licence note beside them. The page loads only those files and our own ``static/yasgui-init.js``, which
-points YASGUI at ``/sparql`` and switches off every lookup that would leave the server (prefix.cc, LOV
-suggestions, the link shortener, the endpoint catalogue). Its Content-Security-Policy allows scripts,
-styles and connections to this origin only. The gallery's questions are listed under it as examples (a
-link opens the question in the editor). Without the build, ``/`` is the plain form page (``/form``).
+YASGUI (the Zazuko build, MIT) is not our code, so it is never committed: it is two rows of the package's
+one asset table (``assets/shipped.toml``), and the build hook copies ``yasgui.min.js`` and ``yasgui.min.css``
+from its npm package into the package, checks their pinned hashes and writes the licence notice beside them
+(its package.json states MIT; the package has no licence file). An installed kgexplorer only reads them,
+through :func:`kgexplorer._assets.asset_file`. The page loads only those files and our own
+``static/yasgui-init.js``, which points YASGUI at ``/sparql`` and switches off every lookup that would leave
+the server (prefix.cc, LOV suggestions, the link shortener, the endpoint catalogue). Its
+Content-Security-Policy allows scripts, styles and connections to this origin only. The gallery's questions
+are listed under it as examples (a link opens the question in the editor). When an install lacks the files
+(built without the hook, or altered), ``/`` is the plain form page (``/form``) and the log says why, once.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
+import logging
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -26,27 +23,43 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from kgexplorer.errors import KgExplorerError
+from kgexplorer._assets import asset_file, shipped_assets
+from kgexplorer.errors import NotInstalled
 from kgexplorer.model.gallery import load_gallery
 
 from .protocol import SECURITY_HEADERS, Refusal
 
-__all__ = [
-    "YASGUI_DIR", "YASGUI_PACKAGE", "build_yasgui", "main", "root_page", "yasgui_asset", "yasgui_built", "yasgui_file",
-    "yasgui_page",
-]  # fmt: skip
+__all__ = ["YASGUI_ASSETS", "root_page", "yasgui_asset", "yasgui_file", "yasgui_missing", "yasgui_page"]
 
-#: The npm package and version the page is built from.
-YASGUI_PACKAGE = "@zazuko/yasgui@4.6.2"
-#: Where the build step puts the copy (git-ignored).
-YASGUI_DIR = Path(__file__).resolve().parents[1] / "assets" / "yasgui"
+#: The shipped assets (rows of ``assets/shipped.toml``) the page needs.
+YASGUI_ASSETS = ("yasgui", "yasgui-css")
 _STATIC = Path(__file__).resolve().parent / "static"
-_FILES = {
-    "yasgui.min.js": (YASGUI_DIR, "text/javascript"),
-    "yasgui.min.css": (YASGUI_DIR, "text/css"),
-    "LICENSE": (YASGUI_DIR, "text/plain"),
-    "package.json": (YASGUI_DIR, "application/json"),
-    "yasgui-init.js": (_STATIC, "text/javascript"),
+_log = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+
+def yasgui_missing() -> NotInstalled | None:
+    """Why the YASGUI page cannot be shown (its files are missing or altered), or ``None`` when it can."""
+    try:
+        for name in YASGUI_ASSETS:
+            asset_file(name)
+    except NotInstalled as exc:
+        return exc
+    return None
+
+
+def _licence_notice() -> Path:
+    asset_file("yasgui")  # checks the notice is there too
+    (yasgui,) = (a for a in shipped_assets() if a.name == "yasgui")
+    return yasgui.licence_file
+
+
+# The page's files by URL name: where each is (a shipped asset is checked before it is served), its type.
+_FILES: dict[str, tuple[Callable[[], Path], str]] = {
+    "yasgui.min.js": (lambda: asset_file("yasgui"), "text/javascript"),
+    "yasgui.min.css": (lambda: asset_file("yasgui-css"), "text/css"),
+    "LICENSE": (_licence_notice, "text/plain"),
+    "yasgui-init.js": (lambda: _STATIC / "yasgui-init.js", "text/javascript"),
 }
 # YASGUI sets styles from script (CodeMirror, its tables) and draws icons as data: images; nothing else is let in.
 _POLICY = (
@@ -55,66 +68,30 @@ _POLICY = (
 )
 
 
-def yasgui_built() -> bool:
-    """Whether the build step has copied YASGUI into its asset folder."""
-    return all((YASGUI_DIR / name).is_file() for name in ("yasgui.min.js", "yasgui.min.css"))
-
-
-def build_yasgui(*, npm: str | None = None) -> Path:
-    """Copy YASGUI from its npm package into :data:`YASGUI_DIR` (``npm pack``; idempotent); returns the folder.
-
-    Raises :class:`~kgexplorer.errors.KgExplorerError` when npm is missing or the package cannot be fetched.
-    """
-    program = npm or shutil.which("npm")
-    if program is None:
-        raise KgExplorerError("the YASGUI page needs npm to fetch its package; install Node.js (apt-get install npm)")
-    with tempfile.TemporaryDirectory() as folder:
-        done = subprocess.run(
-            [program, "pack", YASGUI_PACKAGE, "--silent"],
-            check=False,
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        packs = list(Path(folder).glob("*.tgz"))
-        if done.returncode != 0 or not packs:
-            raise KgExplorerError(f"npm pack {YASGUI_PACKAGE} failed: {done.stderr.strip()[-500:]}; check the network")
-        YASGUI_DIR.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(packs[0]) as pack:
-            for member, target in (
-                ("package/build/yasgui.min.js", "yasgui.min.js"),
-                ("package/build/yasgui.min.css", "yasgui.min.css"),
-                ("package/package.json", "package.json"),
-            ):
-                source = pack.extractfile(member)
-                if source is None:
-                    raise KgExplorerError(f"{YASGUI_PACKAGE} has no {member}; pin a version that has")
-                (YASGUI_DIR / target).write_bytes(source.read())
-    about = json.loads((YASGUI_DIR / "package.json").read_text(encoding="utf-8"))
-    (YASGUI_DIR / "LICENSE").write_text(
-        f"{about.get('name')} {about.get('version')}: licensed under {about.get('license')} by its authors "
-        f"({about.get('author') or about.get('homepage') or 'see package.json'}).\n"
-        "Copied unchanged from its npm package by kgexplorer's build step; package.json is beside it.\n",
-        encoding="utf-8",
-    )
-    return YASGUI_DIR
-
-
 def yasgui_file(name: str) -> Response:
-    """One of the page's files (YASGUI's copy or our init script); 404 for any other name."""
+    """One of the page's files (YASGUI's shipped copy, its licence notice, or our init script); 404 for any
+    other name, and for YASGUI's files when the install lacks them."""
     found = _FILES.get(name)
-    if found is None or not (found[0] / name).is_file():
+    if found is None:
         raise Refusal(404, "NotFound", f"there is no file {name[:100]!r} here; the YASGUI page is /")
-    folder, media_type = found
-    return FileResponse(
-        folder / name, media_type=media_type, headers={"Cache-Control": "max-age=3600", **SECURITY_HEADERS}
-    )
+    where, media_type = found
+    try:
+        path = where()
+    except NotInstalled:  # the reason is in the server's log (root_page); a client needs no install paths
+        raise Refusal(
+            404, "NotFound", "YASGUI is not installed on this server; the page without script is /form"
+        ) from None
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=3600", **SECURITY_HEADERS})
 
 
 def root_page(*, title: str, limits: str, licence: str = "", plain: Callable[[], Response]) -> Response:
-    """The endpoint's root: YASGUI with the gallery as examples once built, else ``plain()`` (the form page)."""
-    if not yasgui_built():
+    """The endpoint's root: YASGUI with the gallery as examples, or ``plain()`` (the form page) when the
+    install lacks YASGUI's files, logged once per reason."""
+    missing = yasgui_missing()
+    if missing is not None:
+        if str(missing) not in _warned:
+            _warned.add(str(missing))
+            _log.warning("the endpoint's / serves the form page (/form) instead of YASGUI: %s", missing)
         return plain()
     examples = [(q.title, q.bind()) for q in load_gallery()]
     return yasgui_page(title=title, limits=limits, licence=licence, examples=examples, query=examples[0][1])
@@ -152,18 +129,3 @@ def yasgui_page(
 </body></html>
 """
     return HTMLResponse(body, headers={"Content-Security-Policy": _POLICY, **SECURITY_HEADERS})
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m kgexplorer.server.yasgui``: the build step (skipped, with a note, when npm is missing)."""
-    try:
-        folder = build_yasgui()
-    except KgExplorerError as exc:
-        print(f"kgexplorer: the YASGUI page is not built: {exc}", file=sys.stderr)
-        return 1
-    print(f"YASGUI copied into {folder}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
