@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
-from kgexplorer.views.lessons import get_lesson, load_lessons, step_view
+from kgexplorer.views.lessons import get_lesson, load_lessons, question_citations, reader_text, step_view
 
 kg = ui.get_graph()
 st.title("Lessons")
@@ -37,7 +37,8 @@ if index == 1:
 st.progress(index / total, text=f"Step {index} of {total}")
 step = lesson.steps[index - 1]
 st.header(step.title, anchor=False)
-st.markdown(step.text)  # lesson text is project-authored Markdown, reviewed with the graph
+# Lesson text is project-authored Markdown, reviewed with the graph; its entity links open Explore.
+st.markdown(reader_text(step.text, link=ui.entity_link))
 if step.view is not None:
     try:
         view = step_view(kg, step)
@@ -65,18 +66,25 @@ if step.question is not None:
     q = step.question
     with st.container(border=True):
         choice = st.radio(
-            q.prompt,
+            reader_text(q.prompt),
             list(range(len(q.choices))),
-            format_func=lambda i: q.choices[i],
+            format_func=lambda i: reader_text(q.choices[i]),
             index=None,
             key=f"lesson_q_{slug}_{index}",
         )
         if choice is not None:
+            explanation = reader_text(q.explanation, link=ui.entity_link)
             if choice == q.answer:
-                st.success("Right. " + q.explanation)
+                st.success("Right. " + explanation)
             else:
-                st.error(f"Not quite: the answer is “{q.choices[q.answer]}”. {q.explanation}")
-            st.caption("Evidence: " + ", ".join(q.cites))
+                st.error(f"Not quite: the answer is “{reader_text(q.choices[q.answer])}”. {explanation}")
+            cited = question_citations(kg, q)
+            st.caption(
+                "Evidence:  \n"
+                + "  \n".join(
+                    ui.md(c.label) + (f" ({ui.md('; '.join(c.studies))})" if c.studies else "") for c in cited
+                )
+            )
 
 
 def go_to(step_number: int) -> None:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from kgexplorer.model.compare import Comparison
     from kgexplorer.model.entity import ClaimView, EntityCard
     from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
-    from kgexplorer.views.lessons import Lesson
+    from kgexplorer.views.lessons import EntityLink, Lesson
 
 __all__ = [
     "DIRECTION_BADGE",
@@ -46,6 +46,7 @@ __all__ = [
     "disclaimer",
     "embed_link",
     "entity_card",
+    "entity_link",
     "entity_picker",
     "export_menu",
     "get_graph",
@@ -102,6 +103,17 @@ def link(label: object, url: str | None) -> str:
     # Percent-encode anything that could end the Markdown link target: parentheses, quotes, spaces, brackets.
     safe = "".join(c if c.isalnum() or c in "-._~:/?#@!$&*+,;=%" else f"%{ord(c):02X}" for c in url)
     return f"[{md(label)}]({safe})"
+
+
+def entity_link(target: EntityLink) -> str:
+    """A lesson's entity link as a Markdown link to that entity in Explore (a relative address, so it stays
+    in this app).
+
+    >>> from kgexplorer.views.lessons import EntityLink
+    >>> entity_link(EntityLink("alcohol use disorder", "alcohol_use_disorder"))
+    '[alcohol use disorder](./explore?e=alcohol_use_disorder)'
+    """
+    return f"[{md(target.text)}](./explore?{urlencode({'e': target.entity})})"
 
 
 _SOURCE_KEY = "kg_data_source"

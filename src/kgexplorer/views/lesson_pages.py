@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 from kgexplorer.engine.results import AskResult, SelectResult
 from kgexplorer.errors import ExportError, KgExplorerError
-from kgexplorer.model.labels import fetch_labels
-from kgexplorer.namespaces import KG, shorten
+from kgexplorer.namespaces import shorten
 from kgexplorer.terms import IRI
 
 from .html_page import cite_block, escape, fetch_claims, html_page, sources_block, table_block, view_block, view_data
 from .image import _figure
+from .lessons import question_citations, reader_text
 from .render import GraphView, clean_text, render
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def export_lesson_html(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
         body += (
             f'<section class="kg-step" id="step-{i}">\n<h2>Step {i} of {len(lesson.steps)}: {escape(step.title)}</h2>\n'
         )
-        body += _markdown(step.text)
+        body += _markdown(reader_text(step.text))
         drawn = _step_view(kg, lesson, i)
         if drawn is not None:
             claims, key = fetch_claims(kg, drawn), f"s{i}"
@@ -84,7 +84,8 @@ def export_lesson_handout(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     """
     body, answers = _lesson_head(lesson), []
     for i, step in enumerate(lesson.steps, start=1):
-        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {escape(step.title)}</h2>\n{_markdown(step.text)}'
+        text = _markdown(reader_text(step.text))
+        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {escape(step.title)}</h2>\n{text}'
         drawn = _step_view(kg, lesson, i)
         if drawn is not None:
             svg = _figure(drawn, fmt="svg", title="", notes=[], size=(1200, 760), salt=f"step{i}")
@@ -153,12 +154,13 @@ def _cell(term: object) -> str:
 
 def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> str:
     choices = "".join(
-        f'<li><label><input type="radio" name="q{index}"> {escape(c)}</label></li>'
+        f'<li><label><input type="radio" name="q{index}"> {escape(reader_text(c))}</label></li>'
         if reveal
-        else f"<li>{escape(c)}</li>"
+        else f"<li>{escape(reader_text(c))}</li>"
         for c in q.choices
     )
-    out = f'<div class="kg-question"><p><strong>Question:</strong> {escape(q.prompt)}</p><ol type="A">{choices}</ol>'
+    prompt = escape(reader_text(q.prompt))
+    out = f'<div class="kg-question"><p><strong>Question:</strong> {prompt}</p><ol type="A">{choices}</ol>'
     if reveal:
         out += (
             f'<details class="kg-answer"><summary>Show the answer</summary><p>{_question_answer(kg, q)}</p></details>'
@@ -169,9 +171,10 @@ def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> s
 def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
     letter = chr(ord("A") + q.answer) if 0 <= q.answer < len(q.choices) else "?"
     chosen = q.choices[q.answer] if 0 <= q.answer < len(q.choices) else ""
-    cited = fetch_labels(kg, [KG + c for c in q.cites]) if q.cites else {}
-    cites = f'<br><span class="kg-meta">Claims cited: {escape("; ".join(cited.values()))}</span>' if cited else ""
-    return f"<strong>Answer: {letter}. {escape(chosen)}</strong><br>{escape(q.explanation)}{cites}"
+    cited = "; ".join(c.label + (f" ({', '.join(c.studies)})" if c.studies else "") for c in question_citations(kg, q))
+    cites = f'<br><span class="kg-meta">Claims cited: {escape(cited)}</span>' if cited else ""
+    explanation = escape(reader_text(q.explanation))
+    return f"<strong>Answer: {letter}. {escape(reader_text(chosen))}</strong><br>{explanation}{cites}"
 
 
 _INLINE = (

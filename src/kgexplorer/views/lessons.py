@@ -3,7 +3,17 @@
 A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the format). Each step has
 Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, or a
 comparison of substances), a SPARQL query and a multiple-choice question whose explanation cites
-claims. :func:`check_lesson` verifies that everything a lesson refers to exists and runs.
+claims. :func:`check_lesson` verifies that everything a lesson refers to exists and runs, and that the
+lesson is true to its own views:
+
+- A step names an entity by an explicit link in its Markdown, ``[alcohol use disorder](kg:alcohol_use_disorder)``
+  (:func:`entity_links`); every entity a step's text, question or feedback names is drawn in that step's view.
+- A substance or condition written out by its name without a link is reported, so a name cannot slip past the
+  check by not being linked.
+- No raw identifier (``claim_…``, ``kg:…``, ``snake_case`` names) reaches a reader; :func:`reader_text` turns
+  the links into their words.
+
+Each problem is a :class:`LessonProblem` with a :data:`ProblemRule`, so a lesson editor can act on it.
 
 >>> lessons = load_lessons()
 >>> len(lessons) >= 5
@@ -17,10 +27,10 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -28,7 +38,8 @@ from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.evidence import LEVELS
 from kgexplorer.namespaces import KG, KGX
-from kgexplorer.terms import IRI
+from kgexplorer.terms import IRI, BlankNode
+from kgexplorer.terms import Literal as RdfLiteral
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -36,18 +47,25 @@ if TYPE_CHECKING:
     from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
 
 __all__ = [
+    "Citation",
     "CompareView",
+    "EntityLink",
     "FocusView",
     "Lesson",
     "LessonError",
     "LessonProblem",
     "PathView",
+    "ProblemRule",
     "Question",
     "Step",
     "check_lesson",
+    "entity_links",
     "get_lesson",
     "load_lessons",
+    "question_citations",
+    "reader_text",
     "step_view",
+    "view_entities",
 ]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
@@ -125,18 +143,93 @@ class Lesson:
     path: str = field(default="", compare=False)
 
 
+#: What kind of problem a :class:`LessonProblem` is:
+#: ``structure`` (no steps), ``view`` (an unknown entity, filter or a view that fails), ``query``, ``question``,
+#: ``unknown-entity`` (a link names no entity), ``not-in-view`` (a named entity is not drawn in the step's view),
+#: ``unlinked-name`` (a substance or condition written without a link), ``raw-id`` (an identifier a reader
+#: would see).
+ProblemRule = Literal[
+    "structure", "view", "query", "question", "unknown-entity", "not-in-view", "unlinked-name", "raw-id"
+]
+
+
 @dataclass(frozen=True)
 class LessonProblem:
-    """Something in a lesson that does not exist or does not run."""
+    """Something in a lesson that does not exist, does not run, or is not true to the step's own view."""
 
     lesson: str
     step: int  # 1-based; 0 for the lesson as a whole
     step_title: str
     problem: str
+    rule: ProblemRule = "structure"
+    entity: str = ""  # the entity id concerned (a link's target or a name found unlinked), if any
 
     def to_text(self) -> str:
         where = f"step {self.step} ({self.step_title})" if self.step else "lesson"
         return f"{self.lesson}: {where}: {self.problem}"
+
+
+#: An explicit entity link in lesson Markdown: ``[words a reader sees](kg:entity_id)``.
+_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\(kg:(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-]*)\)")
+#: What a reader must never see: claim ids, prefixed names, snake_case identifiers.
+_RAW_ID = re.compile(r"(?<![\w/])(?:claim_\w+|kgx?:[\w\-]*|[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)(?![\w/])")
+
+
+@dataclass(frozen=True)
+class EntityLink:
+    """An entity a lesson names: the words shown and the entity id they link to."""
+
+    text: str
+    entity: str
+
+
+def entity_links(text: str) -> tuple[EntityLink, ...]:
+    """The explicit entity links in lesson Markdown, in order.
+
+    >>> entity_links("[Ketamine](kg:ketamine) and [AUD](kg:alcohol_use_disorder)")
+    (EntityLink(text='Ketamine', entity='ketamine'), EntityLink(text='AUD', entity='alcohol_use_disorder'))
+    """
+    return tuple(EntityLink(m["text"], m["id"]) for m in _LINK.finditer(text))
+
+
+def reader_text(text: str, *, link: Callable[[EntityLink], str] | None = None) -> str:
+    """Lesson Markdown as a reader sees it: each entity link becomes its words, or ``link(entity_link)``.
+
+    >>> reader_text("Try [ketamine](kg:ketamine).")
+    'Try ketamine.'
+    """
+    return _LINK.sub(lambda m: link(EntityLink(m["text"], m["id"])) if link else m["text"], text)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a question's feedback cites, as a reader reads it: the claim (or event) and its studies' names."""
+
+    label: str
+    studies: tuple[str, ...]
+
+
+def question_citations(kg: KnowledgeGraph, question: Question) -> tuple[Citation, ...]:
+    """The claims a question cites by their labels and the names of the studies behind them, never their ids.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> q = get_lesson("ketamine-for-alcohol-use-disorder").steps[2].question
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     cited = question_citations(kg, q)
+    >>> "Grabski et al. 2022" in " ".join(s for c in cited for s in c.studies)
+    True
+    """
+    out: list[Citation] = []
+    for ident in dict.fromkeys(question.cites):
+        rows = kg.select(
+            """SELECT ?label ?study WHERE { ?c rdfs:label ?label .
+                 OPTIONAL { ?c kgx:supportedBy ?s . ?s rdfs:label ?study } } ORDER BY ?study""",
+            values={"c": IRI(KG + ident)},
+        ).rows
+        if rows and (label := _text(rows[0][0])):
+            studies = tuple(dict.fromkeys(t for r in rows if (t := _text(r[1]))))
+            out.append(Citation(label, studies))
+    return tuple(out)
 
 
 def load_lessons(directory: str | Path | None = None) -> tuple[Lesson, ...]:
@@ -227,6 +320,14 @@ def _view(raw: Any) -> View | None:
     raise ValueError("a view needs 'focus', 'path' or 'compare'")
 
 
+def view_entities(view: Neighbourhood | PathSet | Comparison | None) -> frozenset[str]:
+    """The entities (IRIs) a step's view draws; empty without a view."""
+    if view is None:
+        return frozenset()
+    # A "+N more" node stands for entities the view does not draw.
+    return frozenset(str(n) for n, data in view.graph.nodes(data=True) if "more_of" not in data)
+
+
 def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | None:
     """The graph view of a step, built from the knowledge graph."""
     view = step.view
@@ -244,18 +345,174 @@ def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Compa
     return compare(kg, list(view.substances))
 
 
-def check_lesson(kg: KnowledgeGraph, lesson: Lesson) -> list[LessonProblem]:
-    """Everything wrong with a lesson: unknown entities, filters, claims; views, paths or queries that fail."""
+def check_lesson(
+    kg: KnowledgeGraph,
+    lesson: Lesson,
+    *,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None] = step_view,
+) -> list[LessonProblem]:
+    """Everything wrong with a lesson: unknown entities, filters, claims; views, paths or queries that fail;
+    entities its text, question or feedback names that its step's view does not draw; substances and
+    conditions named without a link; raw identifiers a reader would see.
+
+    ``draw`` builds a step's view (default :func:`step_view`); a lesson editor can pass the view it shows.
+    """
     problems: list[LessonProblem] = []
     if not lesson.steps:
         problems.append(LessonProblem(lesson.slug, 0, "", "the lesson has no steps"))
+    where = {"the title": lesson.title, "the summary": lesson.summary, "the audience": lesson.audience}
+    where |= {f"objective {i}": o for i, o in enumerate(lesson.objectives, start=1)}
+    for place, text in where.items():
+        problems += [LessonProblem(lesson.slug, 0, "", msg, "raw-id", ident) for ident, msg in _raw_ids(place, text)]
+    names = _name_index(kg)
     for i, step in enumerate(lesson.steps, start=1):
-        found = _view_problems(kg, step) + _query_problems(kg, step) + _question_problems(kg, step)
-        problems += [LessonProblem(lesson.slug, i, step.title, text) for text in found]
+
+        def add(rule: ProblemRule, texts: Sequence[str], step: Step = step, i: int = i) -> None:
+            problems.extend(LessonProblem(lesson.slug, i, step.title, text, rule) for text in texts)
+
+        view_problems = _view_problems(kg, step, draw)
+        add("view", view_problems)
+        add("query", _query_problems(kg, step))
+        add("question", _question_problems(kg, step))
+        for rule, ident, text in _naming_problems(kg, step, draw, names, view_ok=not view_problems):
+            problems.append(LessonProblem(lesson.slug, i, step.title, text, rule, ident))
     return problems
 
 
-def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
+def _reader_parts(step: Step) -> Iterator[tuple[str, str]]:
+    """(where, Markdown) for everything a reader sees in a step."""
+    yield "the title", step.title
+    yield "the text", step.text
+    if step.question is not None:
+        q = step.question
+        yield "the question", q.prompt
+        for n, choice in enumerate(q.choices, start=1):
+            yield f"choice {n}", choice
+        yield "the feedback", q.explanation
+
+
+def _raw_ids(place: str, text: str) -> list[tuple[str, str]]:
+    plain = reader_text(text)
+    return [
+        (
+            m.group(0),
+            f"{place} shows the identifier {m.group(0)!r} to readers; write the name a reader knows "
+            "(a study's authors and year, an entity's label)",
+        )
+        for m in _RAW_ID.finditer(plain)
+    ]
+
+
+def _naming_problems(
+    kg: KnowledgeGraph,
+    step: Step,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None],
+    names: dict[str, tuple[str, re.Pattern[str]]],
+    *,
+    view_ok: bool,
+) -> list[tuple[ProblemRule, str, str]]:
+    """Raw ids anywhere; links that name nothing; and, in a step with a view, every entity named (by a link,
+    or written out without one) must be drawn in it. A step without a view shows no picture its text could
+    contradict, so only its links are checked."""
+    out: list[tuple[ProblemRule, str, str]] = []
+    linked: dict[str, str] = {}
+    written: dict[str, str] = {}
+    for place, text in _reader_parts(step):
+        out += [("raw-id", ident, msg) for ident, msg in _raw_ids(place, text)]
+        for lk in entity_links(text):
+            linked.setdefault(lk.entity, place)
+        for ident in _written_names(_LINK.sub(" ", text), names):
+            written.setdefault(ident, place)
+    unknown = {
+        ident
+        for ident in linked
+        if not kg.select("SELECT ?e WHERE { ?e ?p ?o } LIMIT 1", values={"e": IRI(KG + ident)}).rows
+    }
+    out += [
+        ("unknown-entity", ident, f"{linked[ident]} links kg:{ident}, which is not in the graph; link an entity id")
+        for ident in unknown
+    ]
+    if step.view is None or not view_ok:
+        return out
+    for ident, place in written.items():
+        if ident not in linked:
+            label = names[ident][0]
+            out.append(
+                (
+                    "unlinked-name",
+                    ident,
+                    f"{place} names {label!r} without a link; link it once in the step, [{label}](kg:{ident}), so "
+                    "the check can see that the view draws it",
+                )
+            )
+    try:
+        shown = view_entities(draw(kg, step))
+    except KgExplorerError:
+        return out
+    out += [
+        (
+            "not-in-view",
+            ident,
+            f"{place} names {ident!r}, which the step's view does not draw; change the view or the text",
+        )
+        for ident, place in linked.items()
+        if KG + ident not in shown and ident not in unknown
+    ]
+    return out
+
+
+def _written_names(text: str, names: dict[str, tuple[str, re.Pattern[str]]]) -> list[str]:
+    """Entity ids whose names appear in plain text as whole words; a longer name wins over a name inside it
+    ("treatment-resistant depression" is not also "depression")."""
+    spans: list[tuple[int, int, str]] = []
+    for ident, (_, pattern) in names.items():
+        spans += [(m.start(), m.end(), ident) for m in pattern.finditer(text)]
+    taken: list[tuple[int, int]] = []
+    found: list[str] = []
+    for start, end, ident in sorted(spans, key=lambda s: s[0] - s[1]):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        if ident not in found:
+            found.append(ident)
+    return found
+
+
+def _name_index(kg: KnowledgeGraph) -> dict[str, tuple[str, re.Pattern[str]]]:
+    """Substances and conditions by id: their label, and a pattern for any of their names as whole words."""
+    rows = kg.select(
+        """SELECT ?e ?name ?label WHERE {
+             VALUES ?class { kgx:Substance kgx:Condition }
+             ?e a/rdfs:subClassOf* ?class ; rdfs:label ?label .
+             { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name }
+           }"""
+    ).rows
+    found: dict[str, tuple[str, list[str]]] = {}
+    for e, name, label in rows:
+        iri, text = _text(e), _text(name)
+        if not iri.startswith(KG) or not text:
+            continue
+        entry = found.setdefault(iri[len(KG) :], (_text(label), []))
+        if len(text) >= 4:  # short abbreviations ("K", "PCP") match ordinary words
+            entry[1].append(text)
+    return {
+        ident: (
+            label,
+            re.compile(
+                r"(?<![\w\-])(?:" + "|".join(map(re.escape, sorted(set(ns), key=len, reverse=True))) + r")(?![\w\-])",
+                re.I,
+            ),
+        )
+        for ident, (label, ns) in found.items()
+        if ns
+    }
+
+
+def _view_problems(
+    kg: KnowledgeGraph,
+    step: Step,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None] = step_view,
+) -> list[str]:
     view = step.view
     if view is None:
         return []
@@ -288,7 +545,7 @@ def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
     if out:
         return out
     try:
-        result = step_view(kg, step)
+        result = draw(kg, step)
     except KgExplorerError as exc:
         return [f"the view fails: {exc}"]
     if isinstance(view, PathView) and result is not None and not getattr(result, "paths", ()):
@@ -328,6 +585,10 @@ def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
         if not kg.select("SELECT ?c WHERE { ?c a ?t } LIMIT 1", values={"c": IRI(KG + c)}).rows
     ]
     return out
+
+
+def _text(term: IRI | BlankNode | RdfLiteral | None) -> str:
+    return term.value if isinstance(term, (IRI, RdfLiteral)) else ""
 
 
 def _resolves(kg: KnowledgeGraph, name: str) -> bool:
