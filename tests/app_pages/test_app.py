@@ -33,7 +33,7 @@ def _app(**params: str) -> AppTest:
 
 def _frame(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         if column in df.value.columns:
             frame: pd.DataFrame = df.value
             return frame
@@ -193,6 +193,20 @@ def test_compare_two_substances() -> None:
     assert row[""] == "✔"
     assert row["Ketamine"].startswith("Randomised controlled trial")
     assert row["Psilocybin"].startswith("Randomised controlled trial")
+
+
+def test_compare_three_shows_every_substance_in_wrapping_tables() -> None:
+    """Issue 15, bug 3: with ketamine, psilocybin and MDMA every aspect is a static table that wraps its
+    cells (a scrolling frame hid MDMA's column), and the PTSD row shows each substance's evidence."""
+    at = _app(s="ketamine,psilocybin,mdma").run()
+    at.switch_page("app_pages/compare.py").run()
+
+    assert not at.exception
+    assert not [d for d in at.dataframe if "Conditions tested" in d.value.columns]
+    conditions = _frame(at, "Conditions tested")
+    ptsd = conditions[conditions["Conditions tested"] == "Post-traumatic stress disorder"].iloc[0]
+    assert ptsd["MDMA"].startswith("Randomised controlled trial")
+    assert "MDMA" in _frame(at, "Legal status").columns
 
 
 def test_evidence_filter_narrows_the_table() -> None:
