@@ -488,8 +488,14 @@ def export_menu(
             '        sandbox="allow-scripts"></iframe>',
             language="html",
         )
-        live = embed_link()
-        if live:
+        if not data_source().shared:
+            # An upload or a session's endpoint lives in this browser session only: a live link opens
+            # the bundled graph (or nothing) for anyone else, so offer only the downloaded page.
+            st.info(
+                "This view shows data that only this browser session holds (your upload or endpoint), so a "
+                "live embed would not show it to anyone else. Embed the downloaded web page above instead."
+            )
+        elif live := embed_link():
             st.markdown("**Or embed this live view** (it needs this app to stay online):")
             st.code(
                 f'<iframe src="{html.escape(live)}" title="{html.escape(summary)}"\n'
