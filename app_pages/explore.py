@@ -9,12 +9,19 @@ import streamlit as st
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
 from kgexplorer.ui.address import ExploreAddress, explore_params, read_explore_address
+from kgexplorer.views.render import GraphEdge
 
 
 def focus_on(iri: str) -> None:
     """A click on a node in the graph: move the focus there (runs before the page redraws)."""
     st.session_state["explore_focus"] = iri
     st.session_state["explore_expanded"] = set()
+    st.session_state["explore_edge"] = None
+
+
+def open_edge(edge: GraphEdge) -> None:
+    """A click on an edge: open the evidence behind that link under the graph."""
+    st.session_state["explore_edge"] = edge
 
 
 source = ui.data_source()
@@ -49,6 +56,7 @@ if picked and picked != st.session_state.get("explore_last_pick"):
     st.session_state["explore_last_pick"] = picked
     st.session_state["explore_focus"] = picked
     st.session_state["explore_expanded"] = set()
+    st.session_state["explore_edge"] = None
 elif not picked and str(st.session_state.get("explore_text", "")).strip():
     st.stop()  # nothing matches what was typed: the picker says so, and no earlier card reads as the answer
 focus_name = st.session_state.get("explore_focus") or address.entity
@@ -74,8 +82,6 @@ if embedded:
     relations = wanted_relations
 else:
     left, graph_area = st.columns([2, 3], gap="large")
-    with left:
-        ui.entity_card(card)
     with graph_area:
         depth = st.slider(
             "Depth (steps from the focus)",
@@ -116,6 +122,10 @@ else:
                 key="explore_level",
                 help="Hide evidence links weaker than this level (1 = strongest).",
             )
+    with left:  # drawn after the filters, so the card shows the claims the evidence filter keeps
+        ui.entity_card(card.at_least(level_keys.get(min_level)))
+        if min_level != "any":
+            st.caption(f"Only claims with evidence at “{ui.md(min_level)}” or stronger (the evidence filter).")
 with graph_area:
     try:
         view = kg.neighbourhood(
@@ -143,6 +153,19 @@ with graph_area:
             f"{ui.md(card.label)} has no links of the chosen relations within these filters: "
             "clear “Show only these relations” to see all its links."
         )
-    ui.network_view(view, key="explore_graph", expanded_key="explore_expanded", on_select=focus_on, export=not embedded)
+    drawing = ui.network_view(
+        view,
+        key="explore_graph",
+        expanded_key="explore_expanded",
+        on_select=focus_on,
+        on_edge=open_edge,
+        export=not embedded,
+    )
+    edge = st.session_state.get("explore_edge")
+    if edge is not None and not embedded and drawing.edge(edge.id) is not None:
+        labels = {n.id: n.label for n in drawing.nodes}
+        if not ui.edge_evidence(kg, edge, labels=labels, key="explore_edge_panel"):
+            st.session_state["explore_edge"] = None
+            st.rerun()
     if embedded and (full := ui.embed_link(embedded=False)):
         st.markdown(f"[Open in kgexplorer for the evidence behind every link]({full})")

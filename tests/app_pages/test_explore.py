@@ -168,3 +168,58 @@ def test_the_depth_slider_goes_as_deep_as_the_setting(monkeypatch: pytest.Monkey
     finally:
         monkeypatch.delenv(APP_SOURCE_VARIABLE)
         ui.default_source.clear()
+
+
+def _trigger(at: AppTest, event: str, value: str) -> None:
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    element = at.get("bidi_component")[0]
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(
+            id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events",
+            json_trigger_value=json.dumps([{"event": event, "value": value}]),
+        )
+    )
+    at._run(states)
+
+
+def test_clicking_an_edge_opens_its_evidence_in_the_app() -> None:
+    """Issue 15, bug 6: a click on the ketamine → alcohol use disorder edge opens that claim's evidence, with
+    each source's reported result, under the graph; Close closes it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["e"] = "ketamine"
+    at.run()
+    data: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    aud = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+    edge = next(e for e in data["edges"] if e["to"] == aud and e["label"] == "tested as a treatment for")
+
+    _trigger(at, "edge_clicked", edge["id"])
+
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Evidence for the link" in text
+    assert "Grabski et al" in text  # a source of the claim, with its own result
+    assert "percentage points" in text
+    at.button(key="explore_edge_panel_close").click().run()
+    assert "Evidence for the link" not in " ".join(m.value for m in at.markdown)
+
+
+def test_the_evidence_filter_filters_the_card_and_the_graph() -> None:
+    """Issue 15, bug 6: 'weakest evidence: RCT' leaves no studies, events or legal statuses in the graph, and
+    the card lists only claims at that level or stronger."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["e"] = "ketamine"
+    at.run()
+    before: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    at.select_slider(key="explore_level").set_value("Randomised controlled trial").run()
+    after: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    markdown = " ".join(m.value for m in at.markdown)
+
+    assert not at.exception
+    assert len(after["nodes"]) < len(before["nodes"])
+    kinds = {n["group"] for n in after["nodes"]}
+    assert not kinds & {"kind:Study", "kind:Legal status", "kind:Regulatory event", "kind:Historical event"}
+    assert "Preclinical" not in markdown
+    assert "Reference or record" not in markdown
+    assert at.query_params["lvl"] == "RCT"

@@ -25,7 +25,7 @@ import streamlit as st
 
 from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 from kgexplorer.errors import KgExplorerError
-from kgexplorer.views.render import GraphView
+from kgexplorer.views.render import GraphEdge, GraphView
 
 from .data_sources import DataSource, open_app_source
 
@@ -44,6 +44,7 @@ __all__ = [
     "data_source",
     "default_source",
     "disclaimer",
+    "edge_evidence",
     "embed_link",
     "entity_card",
     "entity_link",
@@ -330,6 +331,30 @@ def claim_block(c: ClaimView) -> None:
         st.caption("Note: " + md(c.note))
 
 
+def edge_evidence(kg: KnowledgeGraph, edge: GraphEdge, *, labels: Mapping[str, str], key: str) -> bool:
+    """The evidence behind one drawn link (a clicked edge): each claim with every source's own reported
+    result. Returns False when the reader closes it."""
+    with st.container(border=True):
+        head, close = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(
+            f"**Evidence for the link** {md(labels.get(edge.source, edge.source))} — {md(edge.relation)} → "
+            f"{md(labels.get(edge.target, edge.target))}"
+        )
+        if close.button("Close", key=f"{key}_close", icon=":material/close:"):
+            return False
+        if not edge.claims:
+            st.caption("This link is a record of the graph (a study, an event, a status), not a claim with evidence.")
+            return True
+        try:
+            claims = [c for c in kg.entity(edge.source).claims if c.iri in set(edge.claims)]
+        except KgExplorerError as exc:
+            show_error(exc)
+            return True
+        for c in claims:
+            claim_block(c)
+    return True
+
+
 def entity_card(card: EntityCard) -> None:
     """Render an entity card: type, definition, synonyms, identifiers and claims grouped by relation."""
     st.subheader(md(card.label), anchor=False)
@@ -370,6 +395,7 @@ def network_view(
     height: int = 540,
     expanded_key: str | None = None,
     on_select: Callable[[str], None] | None = None,
+    on_edge: Callable[[GraphEdge], None] | None = None,
     export: bool = False,
     export_parameters: Mapping[str, str] | None = None,
 ) -> GraphView:
@@ -414,7 +440,13 @@ def network_view(
         st.caption(md(drawing.summary))
     if drawing.note:
         st.caption(md(drawing.note))
-    graph_view(drawing, key=key, height=height, on_click=on_click)
+
+    def on_edge_click(edge_id: str) -> None:
+        edge = drawing.edge(edge_id)
+        if edge is not None and on_edge is not None:
+            on_edge(edge)
+
+    graph_view(drawing, key=key, height=height, on_click=on_click, on_edge_click=on_edge_click)
     table = drawing.table()
     with st.expander(f"Table of this view ({len(table.nodes)} nodes, {len(table.edges)} links)"):
         st.dataframe(

@@ -237,6 +237,18 @@ class GraphView:
         head = {"focus": self.focus, "summary": self.summary, "note": self.note}
         return {**head, "nodes": nodes, "edges": edges, "options": self.options, "legend": legend}
 
+    def edge(self, edge_id: str) -> GraphEdge | None:
+        """The drawn edge with this id (e.g. the one a click reported), or None.
+
+        >>> from kgexplorer import KnowledgeGraph
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     view = render(kg.neighbourhood("ketamine"))
+        >>> first = view.edges[0]
+        >>> view.edge(first.id) == first, view.edge("no such edge")
+        (True, None)
+        """
+        return next((e for e in self.edges if e.id == edge_id), None)
+
     def node(self, node_id: str) -> GraphNode | None:
         """The drawn node with this id (e.g. the one a click reported), or None.
 
