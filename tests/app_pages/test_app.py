@@ -213,13 +213,44 @@ def test_evidence_filter_narrows_the_table() -> None:
     """Filtering the evidence table by result direction 'null' leaves only null claims."""
     at = _app().run()
     at.switch_page("app_pages/evidence.py").run()
-    total = len(_frame(at, "explanation"))
+    total = len(_frame(at, "what the evidence says"))
     at.multiselect(key="evidence_directions").set_value(["null"]).run()
-    table = _frame(at, "explanation")
+    table = _frame(at, "what the evidence says")
 
     assert not at.exception
     assert 0 < len(table) < total
     assert set(table["direction"]) == {"null"}
+    assert at.query_params["dir"] == "null"  # the view has its link
+    assert list(table.columns)[:3] == ["what the evidence says", "N", "studies"]  # the student's columns first
+
+
+def test_an_evidence_link_reopens_the_same_filtered_view() -> None:
+    """Filters in the address: a shared link opens the Evidence page with the same filters and rows, and the
+    matrix follows them."""
+    at = _app(sub="ketamine", cond="alcohol_use_disorder,ptsd", lvl="RCT").run()
+    at.switch_page("app_pages/evidence.py").run()
+    table = _frame(at, "what the evidence says")
+    matrix = _frame(at, "substance or therapy")
+
+    assert not at.exception
+    assert at.multiselect(key="evidence_subjects").value == ["https://w3id.org/kgexplorer/id/ketamine"]
+    assert set(table["subject"]) == {"Ketamine"}
+    assert set(table["evidence level"]) == {"Randomised controlled trial"}
+    assert set(table["object"]) <= {"Alcohol use disorder", "Post-traumatic stress disorder"}
+    assert list(matrix["substance or therapy"]) == ["Ketamine"]
+
+
+def test_the_evidence_map_shows_the_field_at_a_glance() -> None:
+    """The map: substances × conditions, the best level and its direction per cell, empty where the graph has
+    nothing (the caption says "not in this graph")."""
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    emap = _frame(at, "substance")
+    ketamine = emap[emap["substance"] == "Ketamine"].iloc[0]
+
+    assert not at.exception
+    assert ketamine["Alcohol use disorder"] == "Randomised controlled trial · mixed"
+    assert any("not in this graph" in c.value for c in at.caption)
 
 
 def test_about_shows_counts_and_version() -> None:
