@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .engine.backend import Backend, LocalBackend
@@ -38,7 +38,7 @@ from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
-from .model.paths import find_remote_paths
+from .model.paths import DEFAULT_PATH_GROUPS, find_remote_paths
 from .model.relations import RelationCount
 from .model.relations import relations as relations_of
 from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
@@ -390,8 +390,20 @@ class KnowledgeGraph:
         """
         return relations_of(self._backend, self.resolve(name))
 
-    def paths(self, source: str, target: str, *, k: int | None = None, max_length: int | None = None) -> PathSet:
+    def paths(
+        self,
+        source: str,
+        target: str,
+        *,
+        k: int | None = None,
+        max_length: int | None = None,
+        groups: Collection[str] | None = DEFAULT_PATH_GROUPS,
+    ) -> PathSet:
         """How two entities are linked: the ``k`` shortest simple paths, each step explained.
+
+        A path follows the relations of ``groups`` (:data:`~kgexplorer.model.paths.RELATION_GROUPS`; by default
+        mechanisms and clinical evidence, so a regulatory, historical or bibliographic hop appears only when
+        asked for); None follows every relation. A graph that names no relation groups is searched whole.
 
         The paths come from a bounded search around both ends (:func:`kgexplorer.model.paths.find_remote_paths`,
         at most ``path_search_nodes`` nodes), locally as on an endpoint: copying the whole graph into
@@ -401,7 +413,7 @@ class KnowledgeGraph:
         most = cap(k, self.settings.max_paths)
         longest = cap(max_length, self.settings.max_path_length)
         return find_remote_paths(
-            self._backend, a, b, k=most, max_length=longest, node_budget=self.settings.path_search_nodes
+            self._backend, a, b, k=most, max_length=longest, node_budget=self.settings.path_search_nodes, groups=groups
         )
 
     # ------------------------------------------------------------------ description
