@@ -182,6 +182,28 @@ def test_connections_explains_a_path() -> None:
     assert "Ketamine tested as a treatment for Alcohol use disorder" in text.replace("\\", "")
 
 
+def test_connections_follow_mechanisms_and_evidence_unless_asked() -> None:
+    """Issue 15, bug 5: ketamine → PTSD ran through an Australian regulatory decision; paths follow mechanisms
+    and clinical evidence by default, and regulatory or bibliographic links only when the reader adds them
+    (the choice is in the address)."""
+    at = _app(**{"from": "ketamine", "to": "ptsd", "k": "5", "len": "4"}).run()
+    at.switch_page("app_pages/connections.py").run()
+    _, data = _graph(at)
+    kinds = {n["group"] for n in data["nodes"]}
+
+    assert not at.exception
+    assert "Ketamine tested as a treatment for Post-traumatic stress disorder" in _text(at).replace("\\", "")
+    assert not kinds & {"kind:Regulatory event", "kind:Legal status", "kind:Study", "kind:Source document"}
+    assert "via" not in at.query_params
+
+    at.multiselect(key="conn_groups").set_value(
+        [f"https://w3id.org/kgexplorer/vocab#{g}Relations" for g in ("Clinical", "Bibliographic")]
+    ).run()
+    _, wider = _graph(at)
+    assert at.query_params["via"] == "clinical,bibliographic"
+    assert "kind:Study" in {n["group"] for n in wider["nodes"]}
+
+
 def test_compare_two_substances() -> None:
     """Comparing ketamine and psilocybin lists shared conditions with each one's evidence."""
     at = _app(s="ketamine,psilocybin").run()
