@@ -1,9 +1,9 @@
 """Copies vis-network from the installed pyvis into the graph component's asset folder.
 
 The graph component (:mod:`kgexplorer.ui.graph_component`) serves ``vis-network.min.js`` from its own asset
-folder, because Streamlit only serves assets from inside the package (../shared/notes/graph-clicks.md,
-section 2). The file is not ours, so it is never committed: ``make`` runs ``python -m kgexplorer._assets``
-after installing, and the component runs the same step on first use. It is idempotent.
+folder, because Streamlit only serves assets from inside the package (docs/decisions/graph-component.md).
+The file is not ours, so it is never committed: ``make`` runs ``python -m kgexplorer._assets`` after
+installing, and the component runs the same step on first use. It is idempotent.
 
 >>> copy = ensure_vis_network()
 >>> copy.target.name, copy.sha256 == sha256_of(copy.source)

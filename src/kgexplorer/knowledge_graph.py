@@ -324,7 +324,9 @@ class KnowledgeGraph:
     def entity(self, name: str) -> EntityCard:
         """The entity card: type, definition, synonyms, identifiers, claims with evidence, links."""
         iri = self.resolve(name)
-        return build_card(self._backend, iri, max_links=self.settings.max_card_links)
+        return build_card(
+            self._backend, iri, max_links=self.settings.max_card_links, max_rows=self.settings.max_card_rows
+        )
 
     def label(self, iri: str) -> str:
         """The display label of an IRI."""
@@ -371,6 +373,7 @@ class KnowledgeGraph:
             max_level_rank=rank,
             per_relation=cap(per_relation, self.settings.neighbours_per_relation),
             max_nodes=cap(max_nodes, self.settings.max_view_nodes),
+            max_rows=self.settings.max_neighbour_rows,
             expanded=expanded,
         )
 
@@ -413,7 +416,14 @@ class KnowledgeGraph:
         most = cap(k, self.settings.max_paths)
         longest = cap(max_length, self.settings.max_path_length)
         return find_remote_paths(
-            self._backend, a, b, k=most, max_length=longest, node_budget=self.settings.path_search_nodes, groups=groups
+            self._backend,
+            a,
+            b,
+            k=most,
+            max_length=longest,
+            node_budget=self.settings.path_search_nodes,
+            max_rows=self.settings.max_neighbour_rows,
+            groups=groups,
         )
 
     # ------------------------------------------------------------------ description

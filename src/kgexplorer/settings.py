@@ -274,6 +274,21 @@ class Settings:
         minimum=1,
         maximum=1_000_000,
     )
+    max_card_rows: int = _s(
+        10_000,
+        "Most rows one entity card reads for each part (its own values, its claims, their studies); a card cut "
+        "by it says so (model/entity.py).",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    max_neighbour_rows: int = _s(
+        20_000,
+        "Most links read per entity and direction when a neighbourhood is built, and most claim rows per batch "
+        "of its links; a hub with more gets a view marked cut, as its '+N more' counts miss the rest "
+        "(model/neighbourhood.py).",
+        minimum=1,
+        maximum=1_000_000,
+    )
     allowed_hosts: str = _s(
         "",
         "Host names (comma-separated) that kgexplorer serve answers to besides its own address, such as the "

@@ -339,7 +339,7 @@ def test_the_app_says_at_start_when_the_kernel_refuses_the_sandbox(
     monkeypatch.setattr(worker_module, "_worker_command", lambda: [sys.executable, altered, "--no-sandbox"])
     monkeypatch.setattr(worker_module, "_WARNED", set())
     with KnowledgeGraph.bundled() as kg, caplog.at_level("WARNING", logger="kgexplorer.engine.query_workers"):
-        ui._warm_up(kg)
+        ui.session._warm_up(kg)
         status = kg.query_sandbox()
     assert status is not None
     assert not status.on

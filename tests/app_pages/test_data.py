@@ -48,7 +48,7 @@ def _session(level: int) -> DataSource:
 
 def _data_page(source: DataSource) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[ui._SOURCE_KEY] = source
+    at.session_state[ui.session._SOURCE_KEY] = source
     at.run()
     at.switch_page("app_pages/data.py").run()
     assert not at.exception
@@ -82,7 +82,7 @@ def test_at_1_a_loopback_endpoint_is_refused_on_the_page_without_a_request(local
         warnings = "\n".join(str(w.value) for w in at.warning)
         assert "was not contacted" in warnings
         assert "remote\\_endpoints" in warnings or "remote_endpoints" in warnings  # ui.md escapes underscores
-        assert at.session_state[ui._SOURCE_KEY] is source  # the session keeps its data
+        assert at.session_state[ui.session._SOURCE_KEY] is source  # the session keeps its data
         assert local_endpoint.requests == 0
 
 

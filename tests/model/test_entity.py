@@ -222,3 +222,29 @@ def test_a_study_card_shows_where_it_was_read_and_a_substance_its_lay_names(
     assert lay == {n.name for n in records.lay_names if n.entity == "psilocybin"}
     assert psilocybin.label == "Psilocybin"
     assert not [lk for lk in psilocybin.links if lk.label == "name of"]
+
+
+def test_a_card_cut_by_max_card_rows_says_so(tmp_path: Path) -> None:
+    """An entity with more claims than the max_card_rows setting (issue 13): the card lists what was read and says
+    it was cut, naming the setting, instead of silently missing claims."""
+    from kgexplorer import Settings
+
+    claims = [
+        f"ex:c{i} a kgx:Claim ; kgx:subject ex:drug ; kgx:predicate kgx:testedFor ; kgx:object ex:cond{i} ."
+        for i in range(12)
+    ]
+    path = tmp_path / "claims.ttl"
+    path.write_text(
+        "\n".join(["@prefix ex: <http://example.org/> .", f"@prefix kgx: <{KGX}> .", "ex:drug a kgx:Substance .", *claims]),
+        encoding="utf-8",
+    )
+    with KnowledgeGraph.from_files([str(path)], settings=Settings(max_card_rows=5)) as small:
+        cut = small.entity("http://example.org/drug")
+    with KnowledgeGraph.from_files([str(path)]) as whole:
+        full = whole.entity("http://example.org/drug")
+
+    assert len(full.claims) == 12
+    assert not full.rows_cut
+    assert len(cut.claims) == 5
+    assert cut.rows_cut
+    assert "max_card_rows" in cut.to_text()

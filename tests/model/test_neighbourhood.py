@@ -405,3 +405,38 @@ def test_where_a_record_was_read_and_lay_name_nodes_are_not_drawn(kg: KnowledgeG
     assert "LayName" not in kinds
     assert "CareModel" not in kinds, "a node typed only as a care model is a therapy"
     assert {"Adverse event", "Drug class"} <= kinds
+
+
+HUB_TTL = "\n".join(
+    ["@prefix ex: <http://example.org/> .", "ex:hub a ex:Thing ."]
+    + [f"ex:hub ex:links ex:n{i} . ex:n{i} a ex:Thing ." for i in range(40)]
+)
+
+
+@pytest.fixture(scope="module")
+def hub_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hub") / "hub.ttl"
+    path.write_text(HUB_TTL, encoding="utf-8")
+    return path
+
+
+def test_a_hub_cut_by_max_neighbour_rows_says_so(hub_file: Path) -> None:
+    """A hub with more links than the max_neighbour_rows setting (issue 13): its "+N more" count only knows the
+    rows read, so the view is marked cut, names the entity and the setting, instead of a silently low count."""
+    from kgexplorer.views.render import render
+
+    with KnowledgeGraph.from_files([str(hub_file)], settings=Settings(max_neighbour_rows=25)) as small:
+        cut = small.neighbourhood("http://example.org/hub")
+        drawn = render(cut, settings=small.settings)
+    with KnowledgeGraph.from_files([str(hub_file)]) as whole:
+        full = whole.neighbourhood("http://example.org/hub")
+
+    assert full.links_cut == ()
+    assert not full.truncated
+    assert cut.links_cut == ("http://example.org/hub",)
+    assert cut.truncated
+    assert "max_neighbour_rows" in drawn.note
+    assert drawn.truncated
+    shown = {n for n in cut.graph.nodes if n.startswith("http://example.org/n")}
+    more = [d["count"] for _, d in cut.graph.nodes(data=True) if d["kind"] == MORE]
+    assert len(shown) + sum(more) == 25  # what was read, not the 40 there are

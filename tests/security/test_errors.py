@@ -261,7 +261,7 @@ def test_ill_typed_data_never_breaks_a_page(page: str) -> None:
         at.query_params["s"] = "odd_substance,ketamine"
         at.query_params["from"] = "odd substance"
         at.query_params["to"] = "odd condition"
-        at.session_state[ui._SOURCE_KEY] = source
+        at.session_state[ui.session._SOURCE_KEY] = source
         at.run()
         if page != "explore":
             at.switch_page(f"app_pages/{page}.py").run()

@@ -137,7 +137,7 @@ def hostile_app(source: DataSource, page: str, **params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     for key, value in params.items():
         at.query_params[key] = value
-    at.session_state[ui._SOURCE_KEY] = source
+    at.session_state[ui.session._SOURCE_KEY] = source
     at.run()
     if page != "explore":
         at.switch_page(f"app_pages/{page}.py").run()

@@ -54,7 +54,7 @@ def test_the_app_over_a_store_leaves_it_byte_identical(disk_store: Path, store_k
     for page in ("explore", "connections", "evidence", "about"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         at.query_params["e"] = "ketamine"
-        at.session_state[ui._SOURCE_KEY] = source
+        at.session_state[ui.session._SOURCE_KEY] = source
         at.run()
         if page != "explore":
             at.switch_page(f"app_pages/{page}.py").run()
@@ -79,7 +79,7 @@ def test_one_sessions_upload_is_never_seen_by_another(kg: KnowledgeGraph) -> Non
 def test_an_upload_in_one_app_session_leaves_another_session_on_the_bundled_graph() -> None:
     with open_uploads([Upload("mine.nt", f"<{EX}alice> <{EX}secret> <{EX}one> .".encode())]) as source:
         first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        first.session_state[ui._SOURCE_KEY] = source
+        first.session_state[ui.session._SOURCE_KEY] = source
         first.run().switch_page("app_pages/data.py").run()
         second = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
         second.run().switch_page("app_pages/data.py").run()

@@ -429,3 +429,24 @@ def test_a_query_result_graph_exports_with_its_query(kg: KnowledgeGraph) -> None
     assert "kgx:testedFor ?c" in page
     assert "Alcohol use disorder" in page
     assert b"Alcohol use disorder" in svg.data
+
+
+@pytest.mark.parametrize("fmt", ["html", "png", "svg"])
+def test_export_view_reuses_the_drawing_the_page_already_made(
+    kg: KnowledgeGraph, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's export menu hands over the drawing it showed (issue 13): the export is the same file as one
+    drawn afresh, the citation still names the view's focus and depth, and nothing is drawn a second time."""
+    view = kg.neighbourhood("ketamine", kinds=["Condition"])
+    afresh = export_view(view, kg=kg, format=fmt)  # type: ignore[arg-type]
+    drawn = render(view, settings=kg.settings)
+
+    def no_second_drawing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the view was drawn again")
+
+    monkeypatch.setattr("kgexplorer.views.export.render", no_second_drawing)
+    monkeypatch.setattr("kgexplorer.views.image.render", no_second_drawing)
+    reused = export_view(view, kg=kg, format=fmt, drawn=drawn)  # type: ignore[arg-type]
+    assert reused == afresh
+    if fmt == "html":
+        assert "Depth" in reused.data.decode() and "Ketamine &lt;" in reused.data.decode()

@@ -110,3 +110,20 @@ def test_every_kind_can_be_drawn(tmp_path: object) -> None:
         kinds = {d["kind"] for _, d in view.graph.nodes(data=True)}
         assert {name for _, name in KINDS} - {"Claim", "Study result"} <= kinds  # those two are never nodes
         assert export_image(view, format="svg", kg=graph, width=800, height=500).startswith(b"<?xml")
+
+
+def test_a_picture_is_the_same_whether_the_app_laid_the_view_out_or_not(kg: KnowledgeGraph) -> None:
+    """One layout function (issue 13): a view small enough for the browser to lay out gets, in a picture, the very
+    positions the server gives a large view (views/render.py), not a second copy of the layout code with its own
+    seed and iteration count. So the picture of the unpositioned view equals the picture of the positioned one."""
+    from kgexplorer import Settings
+    from kgexplorer.views.render import render
+
+    view = kg.neighbourhood("ketamine", depth=2)
+    browser_laid = render(view, settings=kg.settings)
+    server_laid = render(view, settings=Settings(layout_threshold_nodes=2))
+    assert browser_laid.physics
+    assert not server_laid.physics
+    assert len(browser_laid.nodes) > 30  # beyond Kamada-Kawai: the spring layout, where the copies had drifted
+    pictures = [export_image(v, format="svg", kg=kg, width=800, height=500) for v in (browser_laid, server_laid)]
+    assert pictures[0] == pictures[1]

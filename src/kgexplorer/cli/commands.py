@@ -6,27 +6,23 @@ wrong usage); no traceback is printed.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import click
 
 from kgexplorer.data_options import DataOptions
 from kgexplorer.engine.bulk_load import bulk_load
-from kgexplorer.engine.store import bundled_graph_dir
-from kgexplorer.errors import KgExplorerError
 from kgexplorer.settings import Settings
 
 from . import terminal
+from .context import Context, F, friendly, say, with_context
 from .launcher import launch_app
+from .records import records
 
 __all__ = ["main"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _RDF_FORMATS = ("turtle", "nt", "nq", "trig", "xml", "json-ld", "n3")
 # The --format option of the commands that print for people or for scripts.
@@ -48,50 +44,6 @@ def _result_format(help_text: str) -> Callable[[F], F]:
     return click.option(
         "--format", "fmt", type=click.Choice([*terminal.SELECT_FORMATS, *terminal.GRAPH_FORMATS]), help=help_text
     )
-
-
-@dataclasses.dataclass
-class _Context:
-    options: DataOptions
-    settings: Settings
-    setting_pairs: tuple[tuple[str, str], ...] = ()
-    _kg: Any = None
-
-    def kg(self) -> Any:
-        if self._kg is None:
-            if problem := self.options.open_problem():
-                raise click.UsageError(terminal.one_line(problem))
-            # Stop the graph's query workers when the command ends (not at garbage collection).
-            self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
-            for note in terminal.opening_notes(self._kg):  # what opening a store tidied up after a killed load
-                _say(note, err=True)
-        return self._kg
-
-
-def _friendly(func: F) -> F:
-    """Turn library errors into one-line messages (exit 1) instead of tracebacks."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KgExplorerError as exc:  # one line; what it quotes from data or paths shown escaped
-            raise click.ClickException(terminal.one_line(str(exc))) from None
-        except BrokenPipeError:  # e.g. `kgexplorer query … | head`
-            sys.stderr.close()
-            return None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _say(text: str, *, err: bool = False, nl: bool = True) -> None:
-    """Print text for people: control and invisible characters from data are shown escaped."""
-    click.echo(terminal.for_people(text), err=err, nl=nl)
-
-
-def _with_context(func: F) -> F:
-    """Hand the command the shared :class:`_Context` and make its errors one-line messages."""
-    return click.pass_obj(_friendly(func))  # type: ignore[return-value]
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -151,7 +103,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help=f"Change a limit for this run (repeatable). Settings: {terminal.settings_summary()}.",
 )
 @click.pass_context
-@_friendly
+@friendly
 def cli(ctx: click.Context, /, settings: tuple[tuple[str, str], ...], **data_options: Any) -> None:
     """Explore the evidence-graded knowledge graph of psychedelic-assisted therapy and addiction.
 
@@ -160,16 +112,16 @@ def cli(ctx: click.Context, /, settings: tuple[tuple[str, str], ...], **data_opt
     """
     # The data options (--data, --data-format, --with-bundled, --store, --endpoint, --reasoning) are named
     # as DataOptions' fields.
-    ctx.obj = _Context(DataOptions(**data_options), Settings().with_pairs(settings), settings)
+    ctx.obj = Context(DataOptions(**data_options), Settings().with_pairs(settings), settings)
 
 
 @cli.command()
 @_text_or_json
-@_with_context
-def stats(obj: _Context, fmt: str) -> None:
+@with_context
+def stats(obj: Context, fmt: str) -> None:
     """Count triples, entities by kind, claims by evidence level and direction, and studies."""
     result = obj.kg().stats()
-    _say(terminal.for_json(result.to_json()) if fmt == "json" else result.to_text())
+    say(terminal.for_json(result.to_json()) if fmt == "json" else result.to_text())
 
 
 @cli.command()
@@ -182,8 +134,8 @@ def stats(obj: _Context, fmt: str) -> None:
     help="Also check the lessons in this folder against the graph (the bundled lessons are always checked "
     "when the bundled graph is validated).",
 )
-@_with_context
-def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir: str | None) -> None:
+@with_context
+def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir: str | None) -> None:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
     Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
@@ -197,12 +149,12 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
         raise click.UsageError("validate checks RDF files; give FILES or --data instead of --store/--endpoint")
     targets = files or obj.options.data or None
     report = run_validation(targets, format=fmt or obj.options.data_format, settings=obj.settings)
-    _say(report.to_text())
+    say(report.to_text())
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
         problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
-        _say(terminal.lessons_report(problems, directory=lessons_dir))
+        say(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)
 
@@ -211,25 +163,25 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str | None, lessons_dir
 @click.argument("text")
 @click.option("--limit", type=click.IntRange(1, 1000), help="Most results to show (default: the search_limit setting).")
 @_text_or_json
-@_with_context
-def search(obj: _Context, text: str, limit: int | None, fmt: str) -> None:
+@with_context
+def search(obj: Context, text: str, limit: int | None, fmt: str) -> None:
     """Find entities by label or synonym (case- and accent-insensitive; 'special K' finds ketamine)."""
     hits = obj.kg().search(text, limit=limit)
-    _say(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
+    say(terminal.hits_json(hits) if fmt == "json" else terminal.hits_text(hits, text=text), nl=fmt == "json")
 
 
 @cli.command()
 @click.argument("entity")
 @_text_or_json
-@_with_context
-def show(obj: _Context, entity: str, fmt: str) -> None:
+@with_context
+def show(obj: Context, entity: str, fmt: str) -> None:
     """Show one entity: what it is, its identifiers, and every claim about it with its evidence.
 
     ENTITY may be a local name (ketamine), a label or synonym (Spravato), a prefixed name (kg:mdma) or
     a full IRI.
     """
     card = obj.kg().entity(entity)
-    _say(terminal.card_json(card) if fmt == "json" else card.to_text())
+    say(terminal.card_json(card) if fmt == "json" else card.to_text())
 
 
 @cli.command()
@@ -248,8 +200,8 @@ def show(obj: _Context, entity: str, fmt: str) -> None:
     type=click.FloatRange(min=0.05),
     help="Stop after this many seconds (cannot exceed the query_time_limit_s setting).",
 )
-@_with_context
-def query(obj: _Context, query: str, fmt: str | None, max_rows: int | None, timeout: float | None) -> None:
+@with_context
+def query(obj: Context, query: str, fmt: str | None, max_rows: int | None, timeout: float | None) -> None:
     """Run a read-only SPARQL query. QUERY is the text, @file.rq to read a file, or - to read stdin.
 
     The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
@@ -265,7 +217,7 @@ def _print_result(result: Any, fmt: str | None) -> None:
     printout = terminal.result_printout(result, format=fmt, terminal=sys.stdout.isatty())
     click.echo(printout.text, nl=False)  # made safe for its format by result_printout
     if printout.note:
-        _say(printout.note, err=True)
+        say(printout.note, err=True)
 
 
 @cli.command()
@@ -285,9 +237,9 @@ def _print_result(result: Any, fmt: str | None) -> None:
     help="Also store what RDFS or OWL 2 RL entails, in a separate named graph (computed once here, so opening "
     "the store later costs nothing).",
 )
-@_with_context
+@with_context
 def load(
-    obj: _Context, files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool, reasoning: str | None
+    obj: Context, files: tuple[str, ...], directory: str, fmt: str | None, with_bundled: bool, reasoning: str | None
 ) -> None:
     """Bulk-load RDF FILES into an on-disk store for large graphs; open it later with --store DIR.
 
@@ -303,9 +255,9 @@ def load(
         with_bundled=with_bundled,
         reasoning=reasoning,
         settings=obj.settings,
-        progress=lambda message: _say(message, err=True),
+        progress=lambda message: say(message, err=True),
     )
-    _say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
+    say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
 
 @cli.command()
@@ -319,13 +271,13 @@ def load(
     "label, synonym or IRI. Missing parameters use the question's default.",
 )
 @_result_format("Output format, as for 'kgexplorer query'.")
-@_with_context
-def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str | None) -> None:
+@with_context
+def gallery(obj: Context, name: str | None, params: tuple[str, ...], fmt: str | None) -> None:
     """List the competency questions of graph/queries/, or run one by NAME with its parameters bound safely."""
     from kgexplorer.model.gallery import get_query, load_gallery
 
     if name is None:
-        _say(terminal.gallery_listing(load_gallery()))
+        say(terminal.gallery_listing(load_gallery()))
         return
     if problem := terminal.malformed_param(params):
         raise click.UsageError(terminal.one_line(problem))
@@ -347,8 +299,8 @@ def gallery(obj: _Context, name: str | None, params: tuple[str, ...], fmt: str |
     show_default=True,
     help="Address to listen on; 127.0.0.1 serves this computer only, 0.0.0.0 every network it is on.",
 )
-@_with_context
-def app(obj: _Context, port: int, host: str) -> None:
+@with_context
+def app(obj: Context, port: int, host: str) -> None:
     """Start the Streamlit app (Explore, Connections, Compare, Evidence, Lessons, SPARQL workbench, Data,
     About) in your browser.
 
@@ -389,9 +341,9 @@ def app(obj: _Context, port: int, host: str) -> None:
     help="File to write (default: a name made from the entity, in the current folder). Written to a "
     "temporary file first and renamed, so an interrupted export leaves no half file.",
 )
-@_with_context
+@with_context
 def render(
-    obj: _Context,
+    obj: Context,
     entity: str,
     depth: int,
     target: str | None,
@@ -405,73 +357,10 @@ def render(
 
     exported = export_entity(obj.kg(), entity, depth=depth, to=target, format=fmt, title=title, caption=caption)
     path = write_export(output or exported.name, exported.data)
-    _say(f"wrote {path} ({len(exported.data):,} bytes)")
+    say(f"wrote {path} ({len(exported.data):,} bytes)")
 
 
-@cli.group()
-def records() -> None:
-    """Check the evidence records (graph/records/) and build the shipped Turtle from them.
-
-    One YAML file per source, claim and event (docs/decisions/evidence-records.md): 'records check' runs the
-    machine checks, 'records build' writes graph/claims.ttl, sources.ttl, events.ttl … from them.
-    """
-
-
-_graph_option = click.option(
-    "--graph",
-    "graph_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="The graph folder holding records/ (default: the bundled graph, graph/ of a checkout).",
-)
-
-
-@records.command("check")
-@_graph_option
-@_friendly
-def records_check(graph_dir: Path | None) -> None:
-    """List every problem of the records, and any generated file that differs from their build.
-
-    Exits 0 when the records may ship and 1 when they may not.
-    """
-    from kgexplorer.curation import check_graph
-
-    problems = check_graph(graph_dir or bundled_graph_dir())
-    click.echo(terminal.records_report(problems, built=False))
-    if problems:
-        raise SystemExit(1)
-
-
-@records.command("sample")
-@_graph_option
-@click.option("--seed", type=int, default=14, show_default=True, help="The seed: the same seed draws the same claims.")
-@click.option("--count", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many claims to draw.")
-@_friendly
-def records_sample(graph_dir: Path | None, seed: int, count: int) -> None:
-    """Draw claims at random (reproducibly) with their sources' identifiers and reported results, to check them."""
-    from kgexplorer.curation.reader import load_records
-    from kgexplorer.curation.sample import sample_claims
-
-    folder = graph_dir or bundled_graph_dir()
-    click.echo(terminal.sampled_claims(sample_claims(load_records(folder / "records"), seed=seed, count=count)))
-
-
-@records.command("build")
-@_graph_option
-@_friendly
-def records_build(graph_dir: Path | None) -> None:
-    """Check the records, then write the Turtle they build (only the files whose bytes change).
-
-    Nothing is written when a record has a problem: the problems are listed and the exit status is 1.
-    """
-    from kgexplorer.curation import build_graph, check_graph
-
-    folder = graph_dir or bundled_graph_dir()
-    problems = check_graph(folder, stale=False)
-    if problems:
-        click.echo(terminal.records_report(problems, built=True))
-        raise SystemExit(1)
-    changed = build_graph(folder)
-    click.echo(terminal.records_report([], built=True, changed=changed))
+cli.add_command(records)
 
 
 @cli.command("settings")
@@ -496,8 +385,8 @@ def settings_cmd() -> None:
     show_default=True,
     help="TCP port to listen on; pick another if this one is taken.",
 )
-@_with_context
-def serve_cmd(obj: _Context, host: str, port: int) -> None:
+@with_context
+def serve_cmd(obj: Context, host: str, port: int) -> None:
     """Serve the graph as a read-only SPARQL 1.1 endpoint (/sparql) with a query page for people (/).
 
     Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
@@ -506,7 +395,7 @@ def serve_cmd(obj: _Context, host: str, port: int) -> None:
     from kgexplorer.server.endpoint import serve as run_server
 
     kg = obj.kg()
-    _say(terminal.endpoint_banner(host=host, port=port))
+    say(terminal.endpoint_banner(host=host, port=port))
     try:
         run_server(kg, host=host, port=port)
     finally:

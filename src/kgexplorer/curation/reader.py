@@ -4,16 +4,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
-
-import yaml
+from typing import TypeVar
 
 from kgexplorer.errors import RecordError
 
+from .fields import Fields, read_yaml
 from .records import (
     DESIGN_LEVELS,
     DIRECTIONS,
@@ -74,29 +72,29 @@ def load_records(folder: Path) -> Records:
     )
 
 
-def _listed(path: Path, make: Callable[[_Fields], T]) -> Iterator[T]:
+def _listed(path: Path, make: Callable[[Fields], T]) -> Iterator[T]:
     if not path.exists():
         return
-    data = _yaml(path) or []
+    data = read_yaml(path) or []
     if not isinstance(data, list):
         raise RecordError(f"{path}: the file must be a list of entries (- key: value, …)")
     for i, item in enumerate(data):
-        fields = _Fields(path, f"item {i + 1}", item)
+        fields = Fields(path, f"item {i + 1}", item)
         made = make(fields)
         fields.done()
         yield made
 
 
-def _each(folder: Path, make: Callable[[Path, _Fields], T]) -> Iterator[T]:
+def _each(folder: Path, make: Callable[[Path, Fields], T]) -> Iterator[T]:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.yaml")):
-        data = _yaml(path)
+        data = read_yaml(path)
         if not isinstance(data, dict):
             raise RecordError(
                 f"{path}: a record is a mapping of fields (id: …, …); this file holds {type(data).__name__}"
             )
-        rec = _Fields(path, "", data)
+        rec = Fields(path, "", data)
         made = make(path, rec)
         rec.done()
         if getattr(made, "id", None) != path.stem:
@@ -107,124 +105,14 @@ def _each(folder: Path, make: Callable[[Path, _Fields], T]) -> Iterator[T]:
         yield made
 
 
-def _yaml(path: Path) -> Any:
-    try:
-        # BaseLoader-like safety with YAML's usual types: safe_load never builds arbitrary objects.
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise RecordError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
-
-
-class _Fields:
-    """Reads one mapping strictly: every key must be taken, or ``done`` reports it as unknown."""
-
-    def __init__(self, path: Path, where: str, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise RecordError(f"{path}: {where or 'the record'} must be a mapping of fields, not {data!r}")
-        self.path = path
-        self.where = where
-        self.data: dict[str, Any] = data
-        self.taken: set[str] = set()
-
-    def _name(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, rule: str) -> RecordError:
-        return RecordError(f"{self.path}: field {self._name(key)!r}: {rule}")
-
-    def raw(self, key: str) -> Any:
-        self.taken.add(key)
-        return self.data.get(key)
-
-    def text(self, key: str) -> str:
-        value = self.opt_text(key)
-        if value is None:
-            raise self.fail(key, "is required; write it as text")
-        return value
-
-    def opt_text(self, key: str) -> str | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, (bool, dict | list)):
-            raise self.fail(key, f"must be text, not {value!r}")
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        text = str(value).strip()
-        if not text:
-            raise self.fail(key, "is empty; leave the field out instead of writing an empty value")
-        return text
-
-    def choice(self, key: str, options: tuple[str, ...] | Mapping[str, str]) -> str:
-        value = self.text(key)
-        if value not in options:
-            raise self.fail(key, f"{value!r} is not one of {', '.join(options)}")
-        return value
-
-    def opt_int(self, key: str) -> int | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"must be a whole number, not {value!r}")
-        return value
-
-    def opt_number(self, key: str) -> Number | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"must be a number, not {value!r}")
-        return value
-
-    def flag(self, key: str) -> bool:
-        value = self.raw(key)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise self.fail(key, f"must be true or false, not {value!r}")
-        return value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
-            raise self.fail(key, f"must be a list of texts, not {value!r}")
-        return tuple(str(v).strip() for v in value)
-
-    def sub(self, key: str) -> _Fields | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        return _Fields(self.path, self._name(key), value)
-
-    def items(self, key: str) -> list[_Fields]:
-        value = self.raw(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self.fail(key, "must be a list")
-        return [_Fields(self.path, f"{self._name(key)}[{i}]", v) for i, v in enumerate(value)]
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.taken)
-        if unknown:
-            raise self.fail(unknown[0], "is not a field of this record; check its spelling against the format")
-
-
-def _ident(f: _Fields, key: str = "id") -> str:
+def _ident(f: Fields, key: str = "id") -> str:
     value = f.text(key)
     if not _ID.match(value):
         raise f.fail(key, f"{value!r} must be lowercase letters, digits and underscores")
     return value
 
 
-def _source(path: Path, f: _Fields) -> SourceRecord:
+def _source(path: Path, f: Fields) -> SourceRecord:
     sid = _ident(f)
     kind = f.choice("kind", SOURCE_KINDS)
     ids = Identifiers()
@@ -314,7 +202,7 @@ def _source(path: Path, f: _Fields) -> SourceRecord:
     )
 
 
-def _finding(f: _Fields) -> Finding:
+def _finding(f: Fields) -> Finding:
     effect = None
     ef = f.sub("effect")
     if ef is not None:
@@ -387,7 +275,7 @@ def _finding(f: _Fields) -> Finding:
     return found
 
 
-def _species(f: _Fields) -> tuple[str, ...]:
+def _species(f: Fields) -> tuple[str, ...]:
     names = f.texts("species")
     for name in names:
         if name not in SPECIES:
@@ -395,7 +283,7 @@ def _species(f: _Fields) -> tuple[str, ...]:
     return names
 
 
-def _interval(f: _Fields) -> tuple[Number, Number] | None:
+def _interval(f: Fields) -> tuple[Number, Number] | None:
     ci = f.raw("ci")
     if ci is None:
         return None
@@ -408,7 +296,7 @@ def _interval(f: _Fields) -> tuple[Number, Number] | None:
     return (ci[0], ci[1])
 
 
-def _claim(path: Path, f: _Fields) -> ClaimRecord:
+def _claim(path: Path, f: Fields) -> ClaimRecord:
     cid = f.text("id")
     if not _CLAIM_ID.match(cid):
         raise f.fail("id", f"{cid!r} must read <subject>__<relation>__<object>[__<population>]")
@@ -433,7 +321,7 @@ def _claim(path: Path, f: _Fields) -> ClaimRecord:
     return rec
 
 
-def _event(path: Path, f: _Fields) -> EventRecord:
+def _event(path: Path, f: Fields) -> EventRecord:
     date = f.text("date")
     if not _DATE.match(date):
         raise f.fail("date", f"{date!r} must be YYYY, YYYY-MM or YYYY-MM-DD (quoted)")
@@ -451,7 +339,7 @@ def _event(path: Path, f: _Fields) -> EventRecord:
     )
 
 
-def _legal(path: Path, f: _Fields) -> LegalStatusRecord:
+def _legal(path: Path, f: Fields) -> LegalStatusRecord:
     return LegalStatusRecord(
         id=_ident(f),
         path=path,
@@ -466,7 +354,7 @@ def _legal(path: Path, f: _Fields) -> LegalStatusRecord:
     )
 
 
-def _statistic(path: Path, f: _Fields) -> StatisticRecord:
+def _statistic(path: Path, f: Fields) -> StatisticRecord:
     return StatisticRecord(
         id=_ident(f),
         path=path,
@@ -481,7 +369,7 @@ def _statistic(path: Path, f: _Fields) -> StatisticRecord:
     )
 
 
-def _lay_name(f: _Fields) -> LayName:
+def _lay_name(f: Fields) -> LayName:
     return LayName(
         entity=f.text("entity"),
         name=f.text("name"),
@@ -494,7 +382,7 @@ def _lay_name(f: _Fields) -> LayName:
     )
 
 
-def _retraction(f: _Fields) -> Retraction:
+def _retraction(f: Fields) -> Retraction:
     return Retraction(
         title=f.text("title"),
         notice=f.opt_text("notice"),

@@ -1,6 +1,6 @@
 """The guard in front of every user-written SPARQL query: read-only, and nothing fetched from elsewhere.
 
-Why a parse-based guard (../shared/notes/stack-measurements.md, section 3): ``SERVICE`` makes Oxigraph
+Why a parse-based guard (docs/decisions/query-guard-and-sandbox.md): ``SERVICE`` makes Oxigraph
 send HTTP requests from Rust, where Python cannot see or stop them, and ``FROM <http…>`` makes rdflib
 fetch. So every query is parsed first, and refused unless it is a SELECT, ASK, CONSTRUCT or DESCRIBE
 without SERVICE, FROM or FROM NAMED anywhere (subqueries included). The guard fails closed: a query the

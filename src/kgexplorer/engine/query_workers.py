@@ -1,6 +1,6 @@
 """User-written SPARQL runs here: in worker processes with a memory cap, a wall-clock limit and no network.
 
-Why processes (../shared/notes/stack-measurements.md, section 3): a pyoxigraph query cannot be
+Why processes (docs/decisions/query-worker-processes.md): a pyoxigraph query cannot be
 interrupted by threads or signals, and running out of memory aborts the whole process. So each worker
 is a separate ``python -m kgexplorer.engine.worker_process`` process (:mod:`kgexplorer.engine.worker_process`) that caps
 its own address space (RLIMIT_AS), builds the same store as the caller from a

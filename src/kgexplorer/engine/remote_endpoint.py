@@ -5,7 +5,7 @@ any endpoint (Oxigraph server, QLever, Virtuoso, GraphDB, Fuseki …) using only
 urllib. Answers are read as a stream and parsed by pyoxigraph, so a row cap stops reading early instead
 of downloading everything. A body that does not parse is an error, never a silently short result:
 Oxigraph answers HTTP 200 with a cut-short body when it cancels a query
-(../shared/notes/stack-measurements.md, section 6). Every failure is an
+(docs/decisions/remote-endpoints.md). Every failure is an
 :class:`~kgexplorer.errors.EndpointError` that names the endpoint and says what to do.
 
 Which endpoints may be reached is the ``remote_endpoints`` setting, enforced here and nowhere else: 0

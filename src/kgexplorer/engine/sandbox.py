@@ -10,9 +10,10 @@ that makes ``socket()`` fail with ``EPERM`` for every address family but ``AF_UN
 A process without an internet or IPv6 socket cannot connect anywhere, resolve a name over the network
 or send a packet, whatever its query or file says.
 
-Why seccomp (docs/decisions and issue 12): unprivileged user and network namespaces are blocked by
-default on Ubuntu 23.10 and later and in Docker's default profile, and Landlock needs kernel 6.7 and
-leaves DNS open. A seccomp filter works for an unprivileged process on every Linux kernel since 3.17.
+Why seccomp (docs/decisions/query-guard-and-sandbox.md, issue 12): unprivileged user and network
+namespaces are blocked by default on Ubuntu 23.10 and later and in Docker's default profile, and Landlock
+needs kernel 6.7 and leaves DNS open. A seccomp filter works for an unprivileged process on every Linux
+kernel since 3.17.
 
 The filter is installed with ``SECCOMP_FILTER_FLAG_TSYNC``, so every thread of the process gets it, also
 one started before (filters are per thread); call it first thing anyway. It cannot be removed, and

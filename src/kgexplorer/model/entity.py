@@ -12,13 +12,21 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kgexplorer.engine.backend import Backend
-from kgexplorer.evidence import DIRECTIONS, level, level_by_iri
+from kgexplorer.evidence import level
 from kgexplorer.namespaces import KGX, RDF, RDFS, SKOS
+from kgexplorer.settings import Settings
 from kgexplorer.terms import IRI, Literal, Term
 
+from .card_claims import ClaimView, StudyRef, card_claims
 from .labels import EntityRef, fetch_kinds, fetch_labels
+from .row_cap import RowCap
 
-__all__ = ["Attribute", "ClaimView", "EntityCard", "Identifier", "Link", "StudyRef", "build_card"]
+__all__ = ["ROWS_CUT_NOTE", "Attribute", "ClaimView", "EntityCard", "Identifier", "Link", "StudyRef", "build_card"]
+
+#: What a card cut by the max_card_rows setting says (the CLI's card and the app's).
+ROWS_CUT_NOTE = (
+    "This card was cut: a part of it had more rows than the max_card_rows setting reads; some may be missing."
+)
 
 _DEFINITION = (
     SKOS + "definition",
@@ -37,7 +45,6 @@ _HIDDEN = {
     "http://purl.org/dc/terms/source",
     "http://purl.org/dc/terms/provenance",
 }
-_DIRECTION = {KGX + d.capitalize(): d for d in DIRECTIONS}
 
 
 @dataclass(frozen=True)
@@ -47,55 +54,6 @@ class Identifier:
     scheme: str
     value: str
     url: str | None
-
-
-@dataclass(frozen=True)
-class StudyRef:
-    """A study or document cited by a claim, with what it reported about the claim when it is evidence.
-
-    ``url`` is the canonical link: the DOI, else the PubMed record, else the source's own ``dcterms:source``
-    (a label or a regulator's page). ``direction`` and ``result`` are this source's own finding (its result
-    direction and the result as it reports it), which may differ from the claim's combined direction.
-    """
-
-    iri: str
-    label: str
-    year: str | None
-    design: str | None
-    n: int | None
-    url: str | None
-    direction: str = ""
-    result: str = ""
-
-
-@dataclass(frozen=True)
-class ClaimView:
-    """One claim as seen from the entity: the relation, the other end and the evidence."""
-
-    iri: str
-    relation: str
-    predicate: str
-    role: str  # "subject" when the entity is the claim's subject, else "object"
-    other: EntityRef
-    statement: str
-    explanation: str
-    level: str
-    level_rank: int | None
-    direction: str
-    design: str
-    n: int | None
-    studies: tuple[StudyRef, ...]
-    cited_in: tuple[StudyRef, ...]
-    species: tuple[str, ...]
-    contested: bool
-    status: str
-    note: str
-    sources: tuple[str, ...]
-
-    @property
-    def years(self) -> tuple[str, ...]:
-        """The supporting studies' years, oldest first."""
-        return tuple(sorted({s.year for s in self.studies if s.year}))
 
 
 @dataclass(frozen=True)
@@ -133,6 +91,9 @@ class EntityCard:
     sources: tuple[str, ...]
     #: How many links the entity has in all; more than ``len(links)`` when the max_card_links setting cut them.
     links_total: int = 0
+    #: True when a part of the card (its own values, claims or their studies) was read only up to the
+    #: max_card_rows setting: the card may miss some of them.
+    rows_cut: bool = False
 
     @property
     def iri(self) -> str:
@@ -199,6 +160,8 @@ class EntityCard:
                 lines.append(f"  {arrow} {lk.label}: {lk.other.label} [{lk.other.kind}]")
         if card.sources:
             lines.append("\nsources: " + " ".join(card.sources))
+        if card.rows_cut:
+            lines.append(f"\n{ROWS_CUT_NOTE}")
         lines.append("\nEducational content, not medical advice.")
         return "\n".join(lines)
 
@@ -267,20 +230,29 @@ def _sort_triples(rows: tuple[tuple[Term | None, ...], ...]) -> _Parts:
     return parts
 
 
-def build_card(backend: Backend, iri: str, *, kind: str | None = None, max_links: int = 200) -> EntityCard:
+def build_card(
+    backend: Backend,
+    iri: str,
+    *,
+    kind: str | None = None,
+    max_links: int = 200,
+    max_rows: int = Settings().max_card_rows,
+) -> EntityCard:
     """Build the card of one entity (which must exist), listing at most ``max_links`` links.
+
+    Each part of the card (the entity's own values, its claims, their studies) reads at most ``max_rows`` rows
+    (the ``max_card_rows`` setting); ``rows_cut`` says when one was cut.
 
     Links are taken in the store's order (no ORDER BY: Oxigraph sorts about 10,000 rows a second, which
     made a hub's card slow), outgoing and incoming sharing the cap (each direction keeps at least half of
     it when it has that many); a cut card counts the rest with COUNT queries (``links_total``).
     """
     target = IRI(iri)
+    reader = RowCap(backend, max_rows)
     parts = _sort_triples(
-        backend.select(
-            f"SELECT ?p ?o WHERE {{ ?s ?p ?o . FILTER(!isIRI(?o) || ?p IN ({_NOT_LINKS})) }}",
-            values={"s": target},
-            max_rows=5000,
-        ).rows
+        reader.select(
+            f"SELECT ?p ?o WHERE {{ ?s ?p ?o . FILTER(!isIRI(?o) || ?p IN ({_NOT_LINKS})) }}", values={"s": target}
+        )
     )
     out_links, in_links, links_total = _links(backend, target, max_links)
     parts.iris += out_links
@@ -303,7 +275,7 @@ def build_card(backend: Backend, iri: str, *, kind: str | None = None, max_links
         else:
             links_out.append((prop, obj_iri))
 
-    claims = _claims(backend, iri)
+    claims = card_claims(reader, iri)
     others = {o for _, o in links_out} | {s for _, s in in_links} | set(parts.types)
     props = {p for p, _, _ in attrs_kept} | {p for p, _ in links_out} | {p for p, _ in in_links}
     value_iris = {v for p, v, link in attrs_kept if link and p not in _ADDRESSES}
@@ -326,6 +298,7 @@ def build_card(backend: Backend, iri: str, *, kind: str | None = None, max_links
         links=tuple(sorted(links, key=lambda lk: (lk.direction, lk.label, lk.other.label))),
         sources=tuple(sorted(set(parts.sources))),
         links_total=links_total,
+        rows_cut=bool(reader.cut),
     )
 
 
@@ -382,122 +355,6 @@ def _identifier_schemes(backend: Backend, properties: set[str]) -> dict[str, tup
     return {str(p): (str(lab) if lab else str(p), str(url) if url else None) for p, lab, url in rows if p}
 
 
-def _claims(backend: Backend, iri: str) -> tuple[ClaimView, ...]:
-    target = IRI(iri)
-    rows = backend.select(
-        """SELECT ?c ?role ?p ?other ?statement ?explanation ?level ?dir ?design ?n ?contested ?status ?note WHERE {
-             { ?c kgx:subject ?e ; kgx:object ?other . BIND("subject" AS ?role) }
-             UNION { ?c kgx:object ?e ; kgx:subject ?other . BIND("object" AS ?role) }
-             ?c a kgx:Claim ; kgx:predicate ?p .
-             OPTIONAL { ?c kgx:statement ?statement } OPTIONAL { ?c kgx:explanation ?explanation }
-             OPTIONAL { ?c kgx:evidenceLevel ?level } OPTIONAL { ?c kgx:resultDirection ?dir }
-             OPTIONAL { ?c kgx:studyDesign ?design } OPTIONAL { ?c kgx:totalSampleSize ?n }
-             OPTIONAL { ?c kgx:contested ?contested } OPTIONAL { ?c kgx:status ?status }
-             OPTIONAL { ?c kgx:note ?note } }""",
-        values={"e": target},
-        max_rows=2000,
-    ).rows
-    if not rows:
-        return ()
-    claim_iris = [str(r[0]) for r in rows]
-    study_rows = backend.select(
-        """SELECT ?c ?rel ?s ?year ?design ?n ?doi ?pmid ?canonical ?dir ?result WHERE {
-             { ?c kgx:supportedBy ?s . BIND("evidence" AS ?rel)
-               OPTIONAL { ?c kgx:resultForStudy ?r . ?r kgx:study ?s .
-                          OPTIONAL { ?r kgx:resultDirection ?dir } OPTIONAL { ?r kgx:reportedResult ?result } } }
-             UNION { ?c kgx:citedIn ?s . BIND("cited" AS ?rel) }
-             OPTIONAL { ?s kgx:year ?year } OPTIONAL { ?s kgx:studyDesign ?design }
-             OPTIONAL { ?s kgx:sampleSize ?n } OPTIONAL { ?s kgx:doi ?doi } OPTIONAL { ?s kgx:pmid ?pmid }
-             OPTIONAL { ?s dcterms:source ?canonical } }""",
-        values={"c": [IRI(c) for c in claim_iris]},
-        max_rows=10_000,
-    ).rows
-    extra_rows = backend.select(
-        """SELECT ?c ?what ?v WHERE {
-             { ?c kgx:species ?v . BIND("species" AS ?what) }
-             UNION { ?c dcterms:source ?v . BIND("source" AS ?what) } }""",
-        values={"c": [IRI(c) for c in claim_iris]},
-        max_rows=10_000,
-    ).rows
-    # One entry per (claim, role, study): a study with two canonical links or a text in two languages
-    # answers several rows, and the first is enough.
-    studies: dict[str, dict[str, dict[str, tuple[str | None, str | None, int | None, str | None, str, str]]]] = (
-        defaultdict(lambda: defaultdict(dict))
-    )
-    for c, rel, s, year, design, n, doi, pmid, canonical, d, result in study_rows:
-        url = str(doi) if doi else (f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None)
-        url = url or (str(canonical) if isinstance(canonical, IRI) else None)
-        studies[str(c)][str(rel)].setdefault(
-            str(s),
-            (
-                str(year) if year else None,
-                str(design) if design else None,
-                _whole(n),
-                url,
-                _DIRECTION.get(str(d), "") if d else "",
-                str(result or ""),
-            ),
-        )
-    species: dict[str, list[str]] = defaultdict(list)
-    sources: dict[str, list[str]] = defaultdict(list)
-    for c, what, v in extra_rows:
-        (species if str(what) == "species" else sources)[str(c)].append(str(v))
-    names = fetch_labels(
-        backend,
-        {str(r[3]) for r in rows}
-        | {str(r[2]) for r in rows}
-        | {s for d in studies.values() for found in d.values() for s in found}
-        | {s for lst in species.values() for s in lst}
-        | {str(r[11]) for r in rows if r[11]},
-    )
-    kinds = fetch_kinds(backend, {str(r[3]) for r in rows})
-    views = []
-    for c, role, p, other, statement, explanation, lev, d, design, n, contested, status, note in rows:
-        lv = level_by_iri(str(lev)) if lev else None
-
-        def refs(rel: str, c: object = c) -> tuple[StudyRef, ...]:
-            items = studies.get(str(c), {}).get(rel, {})
-            return tuple(
-                sorted(
-                    (StudyRef(s, names[s], *values) for s, values in items.items()),
-                    key=lambda r: (r.year or "", r.label),
-                )
-            )
-
-        views.append(
-            ClaimView(
-                iri=str(c),
-                relation=names[str(p)],
-                predicate=str(p),
-                role=str(role),
-                other=EntityRef(str(other), names[str(other)], kinds[str(other)]),
-                statement=str(statement or ""),
-                explanation=str(explanation or ""),
-                level=lv.label if lv else (names.get(str(lev), "") if lev else ""),
-                level_rank=lv.rank if lv else None,
-                direction=_DIRECTION.get(str(d), "") if d else "",
-                design=str(design or ""),
-                n=_whole(n),
-                studies=refs("evidence"),
-                cited_in=refs("cited"),
-                species=tuple(sorted(names[s] for s in species.get(str(c), []))),
-                contested=str(contested).lower() == "true" if contested else False,
-                status=names[str(status)] if status else "",
-                note=str(note or ""),
-                sources=tuple(sorted(sources.get(str(c), []))),
-            )
-        )
-    return tuple(sorted(views, key=lambda v: (v.role, v.relation, v.level_rank or 99, v.other.label, v.iri)))
-
-
 def _count(backend: Backend, query: str, values: dict[str, IRI]) -> int:
     rows = backend.select(query, values=values).rows
     return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
-
-
-def _whole(term: object) -> int | None:
-    """A sample size as a whole number; None when absent or not a whole number (data is not trusted)."""
-    try:
-        return int(str(term)) if term is not None else None
-    except ValueError:
-        return None

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 from kgexplorer.engine.backend import Backend, values_clause
 from kgexplorer.evidence import combine_directions, level_by_iri
 from kgexplorer.namespaces import KGX, RDF, RDFS, SKOS
+from kgexplorer.settings import Settings
 from kgexplorer.terms import IRI, Term
 
 from .labels import EntityRef, fetch_kinds, fetch_labels
+from .row_cap import RowCap
 
 if TYPE_CHECKING:  # networkx is imported when a view is built: it is a third of `import kgexplorer`'s memory
     import networkx as nx
@@ -106,7 +108,9 @@ class Neighbourhood:
     The view never has more than ``max_nodes`` nodes, "+N more" nodes included; ``truncated`` says the
     cap cut it, and ``hidden`` counts the distinct neighbours it left out (neither drawn nor counted in
     a "+N more" node). Once the view is full, the neighbours of the nodes it could not expand are counted
-    by the backend instead of fetched (see :func:`neighbourhood`).
+    by the backend instead of fetched (see :func:`neighbourhood`). ``links_cut`` names the entities whose links
+    were read only up to the ``max_neighbour_rows`` setting: their "+N more" counts miss the rest, so the view
+    is ``truncated`` then too.
     """
 
     graph: nx.MultiDiGraph
@@ -114,6 +118,7 @@ class Neighbourhood:
     depth: int
     truncated: bool
     hidden: int
+    links_cut: tuple[str, ...] = ()
 
     def node_refs(self) -> list[EntityRef]:
         """The nodes as references, focus first, then by label."""
@@ -156,6 +161,7 @@ def neighbourhood(
     depth: int,
     per_relation: int,
     max_nodes: int,
+    max_rows: int = Settings().max_neighbour_rows,
     kinds: Iterable[str] | None = None,
     relations: Iterable[str] | None = None,
     max_level_rank: int | None = None,
@@ -167,7 +173,10 @@ def neighbourhood(
     view had no room to expand are never fetched: their edges to nodes already drawn come from one query
     (at most ``per_relation`` per relation and direction), and the rest are counted into ``hidden`` by the
     backend (:func:`_count_hidden`; the ``kinds`` and ``min_evidence`` filters are not applied to that count).
+    Each query for a node's links or their claims reads at most ``max_rows`` rows (the ``max_neighbour_rows``
+    setting); a node whose rows were cut is listed in ``links_cut``.
     """
+    reader = RowCap(backend, max_rows)
     kind_filter = set(kinds) if kinds else None
     rel_filter = set(relations) if relations else None
     open_groups = set(expanded)
@@ -186,12 +195,12 @@ def neighbourhood(
             if len(nodes) + len(more) >= max_nodes:
                 unexpanded = frontier[index:]  # the view is full: count the rest instead of fetching it
                 break
-            groups, sizes = _neighbour_groups(backend, node, rel_filter, claims=claims)
+            groups, sizes = _neighbour_groups(reader, node, rel_filter, claims=claims)
             if kind_filter is not None:
                 candidates = {o for items in groups.values() for o in items}
                 kind_cache.update(fetch_kinds(backend, [c for c in candidates if c not in kind_cache]))
             triples = [(node, p, o) if d == "out" else (o, p, node) for (p, d), items in groups.items() for o in items]
-            evidence = _edge_evidence(backend, triples) if claims else {}
+            evidence = _edge_evidence(reader, triples, node) if claims else {}
             for (p, d), items in sorted(groups.items()):
                 keep = [
                     o
@@ -226,14 +235,15 @@ def neighbourhood(
     if unexpanded:
         found = _edges_to_view(backend, unexpanded, nodes, rel_filter, claims=claims, per_relation=per_relation)
         if claims and max_level_rank is not None:
-            evidence = _edge_evidence(backend, found)
+            evidence = _edge_evidence(reader, found, focus)
             found = [t for t in found if _passes(evidence.get(t), max_level_rank)]
         edges.update(dict.fromkeys(found))
         hidden += _count_hidden(backend, unexpanded, nodes.keys() | left_out, rel_filter, claims=claims)
     missing = [n for n in nodes if n not in kind_cache]
     kind_cache.update(fetch_kinds(backend, missing))
-    graph = _assemble(backend, nodes, list(edges), more, kind_cache, claims=claims)
-    return Neighbourhood(graph, focus, depth, hidden > 0, hidden)
+    graph = _assemble(backend, reader, nodes, list(edges), more, kind_cache, claims=claims)
+    cut = tuple(sorted(reader.cut))
+    return Neighbourhood(graph, focus, depth, hidden > 0 or bool(cut), hidden, cut)
 
 
 def has_claims(backend: Backend) -> bool:
@@ -267,18 +277,18 @@ _RANKED = 500  # most members of one group that are ranked by evidence; the rest
 
 
 def _neighbour_groups(
-    backend: Backend, node: str, rel_filter: set[str] | None, *, claims: bool
+    reader: RowCap, node: str, rel_filter: set[str] | None, *, claims: bool
 ) -> tuple[dict[tuple[str, str], list[str]], dict[tuple[str, str], int]]:
     """Neighbours of one node grouped by (predicate, direction), at most 500 per group, and each group's size."""
     target = IRI(node)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     sizes: dict[tuple[str, str], int] = defaultdict(int)
-    out_rows = backend.select(
-        f"SELECT ?p ?o WHERE {{ ?s ?p ?o . {predicate_filter(claims=claims)} }}", values={"s": target}, max_rows=20_000
-    ).rows
-    in_rows = backend.select(
-        f"SELECT ?p ?o WHERE {{ ?o ?p ?s . {predicate_filter(claims=claims)} }}", values={"s": target}, max_rows=20_000
-    ).rows
+    out_rows = reader.select(
+        f"SELECT ?p ?o WHERE {{ ?s ?p ?o . {predicate_filter(claims=claims)} }}", values={"s": target}, whose=node
+    )
+    in_rows = reader.select(
+        f"SELECT ?p ?o WHERE {{ ?o ?p ?s . {predicate_filter(claims=claims)} }}", values={"s": target}, whose=node
+    )
     for rows, direction in ((out_rows, "out"), (in_rows, "in")):
         for p, o in rows:
             if p is None or not _drawable(o, rel_filter, p) or o.value == node:  # type: ignore[union-attr]
@@ -380,19 +390,19 @@ def _count_hidden(
 
 
 def _edge_evidence(
-    backend: Backend, triples: list[tuple[str, str, str]]
+    reader: RowCap, triples: list[tuple[str, str, str]], whose: str
 ) -> dict[tuple[str, str, str], tuple[str, int]]:
-    """For edges derived from claims: (strongest level IRI, its rank)."""
+    """For edges derived from claims (the links of ``whose``): (strongest level IRI, its rank)."""
     if not triples:
         return {}
     out: dict[tuple[str, str, str], tuple[str, int]] = {}
     for chunk in _chunks(triples, 300):
-        rows = backend.select(
+        rows = reader.select(
             "SELECT ?s ?p ?o ?level WHERE { ?c a kgx:Claim ; kgx:subject ?s ; kgx:predicate ?p ; kgx:object ?o ; "
             "kgx:evidenceLevel ?level }",
             values=_edge_values(chunk),
-            max_rows=20_000,
-        ).rows
+            whose=whose,
+        )
         for s, p, o, lev in rows:
             lv = level_by_iri(str(lev))
             rank = lv.rank if lv else 99
@@ -408,17 +418,17 @@ def _edge_values(chunk: list[tuple[str, str, str]]) -> dict[str, Term | Sequence
 
 
 def _claims_for(
-    backend: Backend, triples: list[tuple[str, str, str]]
+    reader: RowCap, triples: list[tuple[str, str, str]], whose: str
 ) -> dict[tuple[str, str, str], list[tuple[str, str, str]]]:
     """For each edge: its claims as (claim IRI, level IRI, direction IRI)."""
     out: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
     for chunk in _chunks(triples, 300):
-        rows = backend.select(
+        rows = reader.select(
             "SELECT ?s ?p ?o ?c ?level ?dir WHERE { ?c a kgx:Claim ; kgx:subject ?s ; kgx:predicate ?p ; "
             "kgx:object ?o . OPTIONAL { ?c kgx:evidenceLevel ?level } OPTIONAL { ?c kgx:resultDirection ?dir } }",
             values=_edge_values(chunk),
-            max_rows=20_000,
-        ).rows
+            whose=whose,
+        )
         for s, p, o, c, lev, d in rows:
             out[(str(s), str(p), str(o))].append((str(c), str(lev or ""), str(d or "")))
     return out
@@ -426,6 +436,7 @@ def _claims_for(
 
 def _assemble(
     backend: Backend,
+    reader: RowCap,
     nodes: dict[str, int],
     edges: list[tuple[str, str, str]],
     more: dict[tuple[str, str, str], int],
@@ -439,7 +450,7 @@ def _assemble(
     labels = fetch_labels(backend, [*nodes, *{p for _, p, _ in edges}, *{p for _, p, _ in more}])
     for n, hop in nodes.items():
         graph.add_node(n, label=labels[n], kind=kinds.get(n, "Resource"), hops=hop)
-    evidence = _claims_for(backend, edges) if claims else {}
+    evidence = _claims_for(reader, edges, next(iter(nodes))) if claims else {}  # whose: the focus
     for s, p, o in edges:
         graph.add_edge(s, o, key=p, **_edge_attrs(labels[p], evidence.get((s, p, o), [])))
     for (node, p, d), count in more.items():

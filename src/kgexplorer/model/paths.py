@@ -22,10 +22,21 @@ from typing import TYPE_CHECKING, Any
 from kgexplorer.engine.backend import Backend
 from kgexplorer.evidence import level_by_iri
 from kgexplorer.namespaces import KGX
+from kgexplorer.settings import Settings
 from kgexplorer.terms import IRI
 
 from .labels import EntityRef, fetch_kinds, fetch_labels
-from .neighbourhood import VOCABULARIES, PathSet, PathStep, _chunks, _claims_for, _edge_attrs, edge_filter, has_claims
+from .neighbourhood import (
+    VOCABULARIES,
+    PathSet,
+    PathStep,
+    _chunks,
+    _claims_for,
+    _edge_attrs,
+    edge_filter,
+    has_claims,
+)
+from .row_cap import RowCap
 
 if TYPE_CHECKING:  # imported when paths are searched (see kgexplorer.model.neighbourhood)
     import networkx as nx
@@ -83,11 +94,13 @@ def find_remote_paths(
     k: int,
     max_length: int,
     node_budget: int = PATH_SEARCH_NODES,
+    max_rows: int = Settings().max_neighbour_rows,
     groups: Collection[str] | None = None,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, found without the whole graph.
 
-    ``truncated`` is True when more than ``k`` paths exist or when the node budget cut the search. With
+    ``truncated`` is True when more than ``k`` paths exist, when the node budget cut the search, or when the
+    claims of a path's steps were read only up to ``max_rows`` (the ``max_neighbour_rows`` setting). With
     ``groups`` (relation group IRIs, :data:`RELATION_GROUPS`) a path follows only relations of those groups,
     when the graph names groups. Among paths of one length, those that follow the edges' own direction
     come first.
@@ -103,7 +116,7 @@ def find_remote_paths(
     subgraph, cut = explore_between(
         backend, source, target, k=k, max_length=max_length, node_budget=node_budget, allowed=allowed
     )
-    found = find_paths(backend, subgraph, source, target, k=k, max_length=max_length)
+    found = find_paths(backend, subgraph, source, target, k=k, max_length=max_length, max_rows=max_rows)
     return dataclasses.replace(found, truncated=True) if cut else found
 
 
@@ -215,7 +228,14 @@ def _enough_paths(graph: nx.MultiDiGraph, source: str, target: str, *, k: int, l
 
 
 def find_paths(
-    backend: Backend, entity_graph: nx.MultiDiGraph, source: str, target: str, *, k: int, max_length: int
+    backend: Backend,
+    entity_graph: nx.MultiDiGraph,
+    source: str,
+    target: str,
+    *,
+    k: int,
+    max_length: int,
+    max_rows: int = Settings().max_neighbour_rows,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, read in either direction."""
     import networkx as nx
@@ -254,7 +274,9 @@ def find_paths(
                 steps.append((b, p, a, False))
                 needed.add((b, p, a))
         steps_raw.append(steps)
-    claims = _claims_for(backend, sorted(needed))
+    reader = RowCap(backend, max_rows)
+    claims = _claims_for(reader, sorted(needed), source)
+    truncated = truncated or bool(reader.cut)
     pred_labels = fetch_labels(backend, {p for _, p, _ in needed})
     explanations = _explanations(backend, [c for lst in claims.values() for c, _, _ in lst])
     graph: nx.MultiDiGraph = nx.MultiDiGraph()

@@ -2,7 +2,7 @@
 
 It is a Streamlit custom component (v2) named ``kgexplorer.graph``; its HTML, CSS and JS live in
 ``assets/graph/`` beside vis-network (copied there from pyvis by :mod:`kgexplorer._assets`). Choices,
-measured in ../shared/notes/graph-clicks.md:
+measured (docs/decisions/graph-component.md):
 
 * always keyed, so a new focus updates the same drawing instead of remounting it (no blank frames);
 * a click reaches Python as the one-shot trigger ``node_clicked`` and runs ``on_click`` before the

@@ -129,11 +129,14 @@ def export_view(
     caption: str | None = None,
     name: str | None = None,
     parameters: Mapping[str, str] | None = None,
+    drawn: GraphView | None = None,
 ) -> ExportFile:
     """A view as a file to save: an offline HTML page (:func:`export_html`) or a picture
     (:func:`~kgexplorer.views.image.export_image`, its size capped by ``max_image_px``), named ``name`` (letters,
     digits and hyphens are kept) or after what the view shows. ``parameters`` add to what the page's
-    citation lists (e.g. the query that made a result graph).
+    citation lists (e.g. the query that made a result graph). ``drawn`` is the view as a page already drew it
+    (``render(view)``, e.g. what :func:`kgexplorer.ui.network_view` returned): the export uses it instead of
+    drawing the view again, and still cites the view's own parameters (focus, depth, ends).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -143,13 +146,15 @@ def export_view(
     """
     if format not in _MEDIA:
         raise ExportError(f"export format must be one of {', '.join(_MEDIA)}, got {format!r}")
+    drawing = drawn if drawn is not None else render(view, settings=kg.settings)
     if format == "html":
-        data = export_html(view, kg=kg, title=title, caption=caption, parameters=parameters).encode("utf-8")
+        page, _ = _view_page(view, kg=kg, title=title, caption=caption, parameters=parameters, drawn=drawing)
+        data = page.encode("utf-8")
     else:
         most = kg.settings.max_image_px
         size = {"width": min(1600, most), "height": min(1000, most)}
-        data = export_image(view, format=format, kg=kg, title=title, caption=caption, **size)
-    named = _stem(name) if name else suggested_name(title or render(view, settings=kg.settings).summary, format=format)
+        data = export_image(drawing, format=format, kg=kg, title=title, caption=caption, **size)
+    named = _stem(name) if name else suggested_name(title or drawing.summary, format=format)
     return ExportFile(named if not name else f"{named}.{format}", _MEDIA[format], data)
 
 
@@ -199,9 +204,11 @@ def _view_page(
     title: str | None,
     caption: str | None,
     parameters: Mapping[str, str] | None,
+    drawn: GraphView | None = None,
 ) -> tuple[str, str]:
-    """The page of :func:`export_html`, and its heading."""
-    drawn = render(view, settings=kg.settings if kg is not None else None)
+    """The page of :func:`export_html`, and its heading (``drawn``: the view already drawn, if it was)."""
+    if drawn is None:
+        drawn = render(view, settings=kg.settings if kg is not None else None)
     claims = fetch_claims(kg, drawn) if kg is not None else None
     heading = title or drawn.summary
     lead = f"<p>{escape(drawn.summary)}</p>" if title else ""

@@ -4,8 +4,8 @@ sources and citation blocks.
 Every page kgexplorer writes (a view's page in :mod:`kgexplorer.views.export`, a lesson or its handout in
 :mod:`kgexplorer.views.lesson_pages`) is assembled from these parts, so all of them escape the same way and
 carry the same Content-Security-Policy. The pages work when opened from disk with no network at all,
-and are safe with any data (../shared/notes/stack-measurements.md, section 4, measured pyvis's
-pitfalls; we write the page ourselves):
+and are safe with any data (docs/decisions/offline-pages.md: pyvis's page has measured pitfalls, so we
+write the page ourselves):
 
 * vis-network is inlined and nothing is ever fetched (no CDN, fonts or remote images: glyphs are
   ``data:`` URIs); the CSP allows only the page's own scripts, by the SHA-256 hashes of the very text
@@ -351,7 +351,7 @@ def _vis_network() -> str:
     if not VIS_NETWORK.is_file():
         ensure_vis_network()
     text = VIS_NETWORK.read_text(encoding="utf-8")
-    # The map file is not shipped; left in, devtools would request it (graph-clicks.md, section 1).
+    # The map file is not shipped; left in, the browser's devtools would try to fetch it (the page is offline).
     return re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", text)
 
 

@@ -2,9 +2,9 @@
 
 A picture draws the same :class:`~kgexplorer.views.render.GraphView` as the app and the HTML exports: one
 marker shape per kind, edges styled by evidence, a legend, the title, the caption and the dataset's
-version. The layout is fixed (the view's own positions, or a seeded networkx layout), so the same view
-always gives the same picture. Labels are drawn as text (searchable in SVG) and never parsed as markup
-or mathematics.
+version. The layout is fixed (the view's own positions, or the layout the app gives a large view,
+:func:`~kgexplorer.views.render.layout_positions`), so the same view always gives the same picture.
+Labels are drawn as text (searchable in SVG) and never parsed as markup or mathematics.
 
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
@@ -23,13 +23,11 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
-
 from kgexplorer.errors import ExportError
 from kgexplorer.model.neighbourhood import MORE
 
 from .html_page import NOTICE
-from .render import GraphView, View, clean_text, render
+from .render import GraphView, View, clean_text, layout_positions, render
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -70,7 +68,7 @@ def export_image(
                 f"image {name} must be a whole number of pixels from {_MIN_IMAGE_PX} to {most}, got {value!r}; "
                 "choose another size, or raise the setting max_image_px"
             )
-    drawn = render(view, settings=kg.settings)
+    drawn = view if isinstance(view, GraphView) else render(view, settings=kg.settings)
     return _figure(drawn, fmt=format, title=title or drawn.summary, notes=[caption or "", _footer(kg)],
                    size=(width, height), salt="kgexplorer")  # fmt: skip
 
@@ -181,16 +179,13 @@ def _figure(view: GraphView, *, fmt: str, title: str, notes: list[str], size: tu
 
 
 def _positions(view: GraphView) -> dict[str, tuple[float, float]]:
+    # The view's own positions, else the same layout the app gives a large view (render.layout_positions);
+    # both are screen coordinates, whose y grows downwards.
     if view.nodes and all(n.x is not None and n.y is not None for n in view.nodes):
-        return {n.id: (float(n.x or 0.0), -float(n.y or 0.0)) for n in view.nodes}  # screen y grows downwards
-    simple: nx.Graph = nx.Graph()
-    simple.add_nodes_from(n.id for n in view.nodes)
-    simple.add_edges_from(sorted((e.source, e.target) for e in view.edges if e.source != e.target))
-    if simple.number_of_nodes() <= 2:
-        return {n: (float(i), 0.0) for i, n in enumerate(simple.nodes)}
-    # The same layouts render.py uses server-side, with a fixed seed: the same view, the same picture.
-    raw = nx.kamada_kawai_layout(simple) if len(simple) <= 30 else nx.spring_layout(simple, seed=7, iterations=60)
-    return {str(k): (float(v[0]), float(v[1])) for k, v in raw.items()}
+        at = {n.id: (float(n.x or 0.0), float(n.y or 0.0)) for n in view.nodes}
+    else:
+        at = layout_positions([n.id for n in view.nodes], ((e.source, e.target) for e in view.edges))
+    return {node: (x, -y) for node, (x, y) in at.items()}
 
 
 @cache

@@ -10,7 +10,7 @@ component draws it; any other front end can read the same fields). How it looks,
   has its control characters removed;
 * up to ``layout_threshold_nodes`` nodes the browser lays the view out (forceAtlas2, 200 stabilisation
   steps, then physics off); above it the positions come from networkx here and physics stays off, so a
-  big view appears at once (../shared/notes/stack-measurements.md, section 4).
+  big view appears at once (docs/decisions/view-layout.md).
 
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
@@ -28,6 +28,7 @@ import dataclasses
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,8 @@ from .style import (
 )  # fmt: skip
 
 __all__ = [
-    "EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "View", "clean_text", "render",
+    "EdgeRow", "GraphEdge", "GraphNode", "GraphTable", "GraphView", "Legend", "NodeRow", "View", "clean_text",
+    "layout_positions", "render",
 ]  # fmt: skip
 
 
@@ -74,7 +76,7 @@ _BASE_OPTIONS: dict[str, Any] = {
         "scaling": {"label": {"drawThreshold": 9}},  # relation names appear once zoomed in enough to read
     },
 }  # fmt: skip
-# improvedLayout off and 200 iterations: 1,000 nodes drew in 6.8 s instead of 45 s (stack-measurements.md §4).
+# improvedLayout off and 200 iterations: 1,000 nodes drew in 6.8 s instead of 46 s (docs/decisions/view-layout.md).
 _PHYSICS: dict[str, Any] = {
     "enabled": True, "solver": "forceAtlas2Based",
     "forceAtlas2Based": {
@@ -305,9 +307,15 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
         note = (
             f"The view was cut at {graph.number_of_nodes()} nodes: {view.hidden} more were left out "
             "(setting max_view_nodes). Filter by kind or evidence to see the rest."
-            if view.truncated
+            if view.hidden
             else ""
         )
+        if view.links_cut:
+            names = ", ".join(_label(graph, n) for n in view.links_cut[:3]) + (" …" if len(view.links_cut) > 3 else "")
+            note += (" " if note else "") + (
+                f"The links of {names} were read only up to the max_neighbour_rows setting: "
+                'its "+N more" counts leave out the rest.'
+            )
         truncated = view.truncated
     elif isinstance(view, Comparison):
         anchors = tuple(s.iri for s in view.substances)
@@ -327,7 +335,7 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
     edges = _edges(graph, view)
     positioned = len(nodes) > threshold
     if positioned:
-        at = _layout(graph, [n.id for n in nodes])
+        at = layout_positions([n.id for n in nodes], ((str(s), str(t)) for s, t in graph.edges()))
         nodes = [dataclasses.replace(n, x=at[n.id][0], y=at[n.id][1]) for n in nodes]
     summary += f": {len(nodes)} nodes, {len(edges)} links."
     return GraphView(
@@ -420,12 +428,24 @@ def _legend(nodes: list[GraphNode], edges: list[GraphEdge]) -> Legend:
     return Legend(tuple(styles), tuple(edge_styles), tuple(levels))
 
 
-def _layout(graph: nx.MultiDiGraph, order: list[str]) -> dict[str, tuple[float, float]]:
-    # A simple undirected graph built in a fixed order, so the same view always gets the same picture.
+def layout_positions(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """Fixed positions for a view drawn without the browser's physics, in vis-network units (pixels at zoom 1,
+    y growing downwards): Kamada-Kawai up to 30 nodes, a seeded spring layout beyond.
+
+    The one layout function: large app views (above ``layout_threshold_nodes``), their exports and the PNG and
+    SVG pictures of any view without positions use it, so a picture and the app agree. The graph is built in
+    the order given (``nodes``, then the sorted edges), so the same view always gets the same picture.
+
+    >>> chain = layout_positions(["a", "b", "c"], [("a", "b"), ("b", "c")])
+    >>> chain == layout_positions(["a", "b", "c"], [("b", "c"), ("a", "b")]), sorted(chain)
+    (True, ['a', 'b', 'c'])
+    """
     simple: nx.Graph = nx.Graph()
-    simple.add_nodes_from(order)
-    simple.add_edges_from(sorted((str(s), str(t)) for s, t in graph.edges() if s != t))
+    simple.add_nodes_from(nodes)
+    simple.add_edges_from(sorted((s, t) for s, t in edges if s != t))
     n = simple.number_of_nodes()
+    if n <= 2:  # nothing to lay out: side by side
+        return {node: (round(110.0 * i, 1), 0.0) for i, node in enumerate(simple.nodes)}
     if n <= _KAMADA_KAWAI_MAX_NODES:
         raw = nx.kamada_kawai_layout(simple)
     else:

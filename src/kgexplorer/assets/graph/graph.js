@@ -1,7 +1,7 @@
 // The kgexplorer graph component (Streamlit custom components v2): draws a GraphView with vis-network
 // and sends node clicks back to Python as the trigger "node_clicked", edge clicks as "edge_clicked".
 //
-// Design (measured in ../shared/notes/graph-clicks.md): one network per parentElement, redrawn with
+// Design (measured, docs/decisions/graph-component.md): one network per parentElement, redrawn with
 // setData only when the data changed; physics switched off after stabilisation; a ResizeObserver for
 // views mounted at 0x0 (hidden tabs); label colours from the Streamlit theme; keyboard access; and a
 // cleanup guarded by a generation counter. Data is only ever put into the page as text (textContent,
