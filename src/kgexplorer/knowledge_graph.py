@@ -38,13 +38,16 @@ from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
-from .model.paths import DEFAULT_PATH_GROUPS, find_remote_paths
+from .model.paths import DEFAULT_PATH_GROUPS as DEFAULT
+from .model.paths import find_remote_paths
 from .model.relations import RelationCount
 from .model.relations import relations as relations_of
 from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
 from .model.stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .settings import Settings, cap
 from .terms import Term
+
+Groups = Collection[str] | None  # relation group IRIs a path may follow (model/paths.py)
 
 if TYPE_CHECKING:
     from .engine.remote_endpoint import RemoteBackend
@@ -394,37 +397,21 @@ class KnowledgeGraph:
         return relations_of(self._backend, self.resolve(name))
 
     def paths(
-        self,
-        source: str,
-        target: str,
-        *,
-        k: int | None = None,
-        max_length: int | None = None,
-        groups: Collection[str] | None = DEFAULT_PATH_GROUPS,
+        self, source: str, target: str, *, k: int | None = None, max_length: int | None = None, groups: Groups = DEFAULT
     ) -> PathSet:
-        """How two entities are linked: the ``k`` shortest simple paths, each step explained.
-
-        A path follows the relations of ``groups`` (:data:`~kgexplorer.model.paths.RELATION_GROUPS`; by default
-        mechanisms and clinical evidence, so a regulatory, historical or bibliographic hop appears only when
-        asked for); None follows every relation. A graph that names no relation groups is searched whole.
+        """How two entities are linked: the ``k`` shortest simple paths, each step explained. They follow the
+        relation ``groups`` (default: mechanisms and clinical evidence; None: every relation; see model/paths.py).
 
         The paths come from a bounded search around both ends (:func:`kgexplorer.model.paths.find_remote_paths`,
         at most ``path_search_nodes`` nodes), locally as on an endpoint: copying the whole graph into
         networkx first took 35 s on Hetionet.
         """
-        a, b = self.resolve(source), self.resolve(target)
-        most = cap(k, self.settings.max_paths)
-        longest = cap(max_length, self.settings.max_path_length)
+        a, b, s = self.resolve(source), self.resolve(target), self.settings
+        most, longest = cap(k, s.max_paths), cap(max_length, s.max_path_length)
         return find_remote_paths(
-            self._backend,
-            a,
-            b,
-            k=most,
-            max_length=longest,
-            node_budget=self.settings.path_search_nodes,
-            max_rows=self.settings.max_neighbour_rows,
-            groups=groups,
-        )
+            self._backend, a, b, k=most, max_length=longest, node_budget=s.path_search_nodes,
+            max_rows=s.max_neighbour_rows, groups=groups
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ description
     def stats(self) -> GraphStats:

@@ -90,7 +90,7 @@ def test_uploaded_data_offers_the_offline_page_not_a_live_embed() -> None:
     """Issue 15, bug 7: a view of uploaded data says a live embed would not show it to anyone else, and
     offers only the downloaded page; the bundled graph's view offers no such warning."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state[ui._SOURCE_KEY] = _session(0)
+    at.session_state[ui.session._SOURCE_KEY] = _session(0)
     at.query_params["e"] = "http://example.org/alice"
     at.run()
     assert not at.exception

@@ -38,8 +38,19 @@ from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.evidence import LEVELS
 from kgexplorer.namespaces import KG, KGX
-from kgexplorer.terms import IRI, BlankNode
-from kgexplorer.terms import Literal as RdfLiteral
+from kgexplorer.terms import IRI
+
+from .lesson_text import (
+    LINK,
+    Citation,
+    EntityLink,
+    citations,
+    entity_links,
+    name_index,
+    raw_ids,
+    reader_text,
+    written_names,
+)
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -169,46 +180,6 @@ class LessonProblem:
         return f"{self.lesson}: {where}: {self.problem}"
 
 
-#: An explicit entity link in lesson Markdown: ``[words a reader sees](kg:entity_id)``.
-_LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\(kg:(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-]*)\)")
-#: What a reader must never see: claim ids, prefixed names, snake_case identifiers.
-_RAW_ID = re.compile(r"(?<![\w/])(?:claim_\w+|kgx?:[\w\-]*|[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)(?![\w/])")
-
-
-@dataclass(frozen=True)
-class EntityLink:
-    """An entity a lesson names: the words shown and the entity id they link to."""
-
-    text: str
-    entity: str
-
-
-def entity_links(text: str) -> tuple[EntityLink, ...]:
-    """The explicit entity links in lesson Markdown, in order.
-
-    >>> entity_links("[Ketamine](kg:ketamine) and [AUD](kg:alcohol_use_disorder)")
-    (EntityLink(text='Ketamine', entity='ketamine'), EntityLink(text='AUD', entity='alcohol_use_disorder'))
-    """
-    return tuple(EntityLink(m["text"], m["id"]) for m in _LINK.finditer(text))
-
-
-def reader_text(text: str, *, link: Callable[[EntityLink], str] | None = None) -> str:
-    """Lesson Markdown as a reader sees it: each entity link becomes its words, or ``link(entity_link)``.
-
-    >>> reader_text("Try [ketamine](kg:ketamine).")
-    'Try ketamine.'
-    """
-    return _LINK.sub(lambda m: link(EntityLink(m["text"], m["id"])) if link else m["text"], text)
-
-
-@dataclass(frozen=True)
-class Citation:
-    """What a question's feedback cites, as a reader reads it: the claim (or event) and its studies' names."""
-
-    label: str
-    studies: tuple[str, ...]
-
-
 def question_citations(kg: KnowledgeGraph, question: Question) -> tuple[Citation, ...]:
     """The claims a question cites by their labels and the names of the studies behind them, never their ids.
 
@@ -219,17 +190,7 @@ def question_citations(kg: KnowledgeGraph, question: Question) -> tuple[Citation
     >>> "Grabski et al. 2022" in " ".join(s for c in cited for s in c.studies)
     True
     """
-    out: list[Citation] = []
-    for ident in dict.fromkeys(question.cites):
-        rows = kg.select(
-            """SELECT ?label ?study WHERE { ?c rdfs:label ?label .
-                 OPTIONAL { ?c kgx:supportedBy ?s . ?s rdfs:label ?study } } ORDER BY ?study""",
-            values={"c": IRI(KG + ident)},
-        ).rows
-        if rows and (label := _text(rows[0][0])):
-            studies = tuple(dict.fromkeys(t for r in rows if (t := _text(r[1]))))
-            out.append(Citation(label, studies))
-    return tuple(out)
+    return citations(kg, question.cites)
 
 
 def load_lessons(directory: str | Path | None = None) -> tuple[Lesson, ...]:
@@ -363,8 +324,8 @@ def check_lesson(
     where = {"the title": lesson.title, "the summary": lesson.summary, "the audience": lesson.audience}
     where |= {f"objective {i}": o for i, o in enumerate(lesson.objectives, start=1)}
     for place, text in where.items():
-        problems += [LessonProblem(lesson.slug, 0, "", msg, "raw-id", ident) for ident, msg in _raw_ids(place, text)]
-    names = _name_index(kg)
+        problems += [LessonProblem(lesson.slug, 0, "", msg, "raw-id", ident) for ident, msg in raw_ids(place, text)]
+    names = name_index(kg)
     for i, step in enumerate(lesson.steps, start=1):
 
         def add(rule: ProblemRule, texts: Sequence[str], step: Step = step, i: int = i) -> None:
@@ -391,18 +352,6 @@ def _reader_parts(step: Step) -> Iterator[tuple[str, str]]:
         yield "the feedback", q.explanation
 
 
-def _raw_ids(place: str, text: str) -> list[tuple[str, str]]:
-    plain = reader_text(text)
-    return [
-        (
-            m.group(0),
-            f"{place} shows the identifier {m.group(0)!r} to readers; write the name a reader knows "
-            "(a study's authors and year, an entity's label)",
-        )
-        for m in _RAW_ID.finditer(plain)
-    ]
-
-
 def _naming_problems(
     kg: KnowledgeGraph,
     step: Step,
@@ -418,10 +367,10 @@ def _naming_problems(
     linked: dict[str, str] = {}
     written: dict[str, str] = {}
     for place, text in _reader_parts(step):
-        out += [("raw-id", ident, msg) for ident, msg in _raw_ids(place, text)]
+        out += [("raw-id", ident, msg) for ident, msg in raw_ids(place, text)]
         for lk in entity_links(text):
             linked.setdefault(lk.entity, place)
-        for ident in _written_names(_LINK.sub(" ", text), names):
+        for ident in written_names(LINK.sub(" ", text), names):
             written.setdefault(ident, place)
     unknown = {
         ident
@@ -459,53 +408,6 @@ def _naming_problems(
         if KG + ident not in shown and ident not in unknown
     ]
     return out
-
-
-def _written_names(text: str, names: dict[str, tuple[str, re.Pattern[str]]]) -> list[str]:
-    """Entity ids whose names appear in plain text as whole words; a longer name wins over a name inside it
-    ("treatment-resistant depression" is not also "depression")."""
-    spans: list[tuple[int, int, str]] = []
-    for ident, (_, pattern) in names.items():
-        spans += [(m.start(), m.end(), ident) for m in pattern.finditer(text)]
-    taken: list[tuple[int, int]] = []
-    found: list[str] = []
-    for start, end, ident in sorted(spans, key=lambda s: s[0] - s[1]):
-        if any(start < e and s < end for s, e in taken):
-            continue
-        taken.append((start, end))
-        if ident not in found:
-            found.append(ident)
-    return found
-
-
-def _name_index(kg: KnowledgeGraph) -> dict[str, tuple[str, re.Pattern[str]]]:
-    """Substances and conditions by id: their label, and a pattern for any of their names as whole words."""
-    rows = kg.select(
-        """SELECT ?e ?name ?label WHERE {
-             VALUES ?class { kgx:Substance kgx:Condition }
-             ?e a/rdfs:subClassOf* ?class ; rdfs:label ?label .
-             { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name }
-           }"""
-    ).rows
-    found: dict[str, tuple[str, list[str]]] = {}
-    for e, name, label in rows:
-        iri, text = _text(e), _text(name)
-        if not iri.startswith(KG) or not text:
-            continue
-        entry = found.setdefault(iri[len(KG) :], (_text(label), []))
-        if len(text) >= 4:  # short abbreviations ("K", "PCP") match ordinary words
-            entry[1].append(text)
-    return {
-        ident: (
-            label,
-            re.compile(
-                r"(?<![\w\-])(?:" + "|".join(map(re.escape, sorted(set(ns), key=len, reverse=True))) + r")(?![\w\-])",
-                re.I,
-            ),
-        )
-        for ident, (label, ns) in found.items()
-        if ns
-    }
 
 
 def _view_problems(
@@ -585,10 +487,6 @@ def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
         if not kg.select("SELECT ?c WHERE { ?c a ?t } LIMIT 1", values={"c": IRI(KG + c)}).rows
     ]
     return out
-
-
-def _text(term: IRI | BlankNode | RdfLiteral | None) -> str:
-    return term.value if isinstance(term, (IRI, RdfLiteral)) else ""
 
 
 def _resolves(kg: KnowledgeGraph, name: str) -> bool:
