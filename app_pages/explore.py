@@ -82,7 +82,9 @@ if embedded:
     relations = wanted_relations
 else:
     left, graph_area = st.columns([2, 3], gap="large")
-    with graph_area:
+    # The filters fold away, so the graph sits in the first screen; a link with filters opens them.
+    filtering = address.depth != 1 or bool(wanted_kinds or wanted_relations) or wanted_level != "any"
+    with graph_area, st.expander("Filters: depth, kinds, relations, evidence", expanded=filtering):
         depth = st.slider(
             "Depth (steps from the focus)",
             1,

@@ -73,7 +73,7 @@ def network_view(
             on_select(node_id)
 
     if export:
-        summary_col, menu_col = st.columns([4, 1], vertical_alignment="center")
+        summary_col, menu_col = st.columns([3, 2], vertical_alignment="center")  # room for "Export / embed"
         summary_col.caption(md(drawing.summary))
         with menu_col:
             export_menu(view, key=key, drawing=drawing, parameters=export_parameters)
