@@ -226,3 +226,38 @@ def test_the_student_journey(app: tuple[str, Any]) -> None:
     assert outside == []
     assert errors == []
     page.close()
+
+
+def test_uploaded_data_offers_the_offline_page_not_a_live_embed(app: tuple[str, Any], tmp_path: Any) -> None:
+    """Issue 15, bug 7: after uploading RDF on the Data page, Explore's export menu says a live embed would not
+    show this session's data to anyone else, and offers no live embed code."""
+    url, browser = app
+    data = tmp_path / "people.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'ex:alice rdfs:label "Alice Example" ; ex:knows ex:bob . ex:bob rdfs:label "Bob Example" .\n',
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    outside = block_outside(page)
+    page.goto(url + "data")
+    page.get_by_text("Your RDF files", exact=False).first.click(timeout=60_000)
+    page.locator("input[type='file']").set_input_files(str(data))
+    load = page.get_by_role("button", name="Load these files")
+    wait_until(load.is_enabled, "the upload to finish")
+    load.click()
+    page.get_by_text("people.ttl", exact=False).first.wait_for(timeout=60_000)
+    wait_for_idle(page)
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Explore", exact=True).click()  # same session
+    box = page.get_by_label("Search your data by name")
+    box.fill("Alice")
+    box.press("Enter")
+    page.get_by_role("heading", name="Alice Example", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Export / embed").click()
+    popover = page.locator("[data-testid='stPopoverBody']")
+    popover.get_by_text("only this browser session holds", exact=False).wait_for(timeout=30_000)
+    page.screenshot(path=str(SHOTS / "13-uploaded-data-export.png"))
+
+    assert "Or embed this live view" not in popover.inner_text()
+    assert outside == []
+    page.close()
