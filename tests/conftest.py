@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.inputs import require_shared
 
 from kgexplorer import KnowledgeGraph, Settings
 from kgexplorer.curation.reader import load_records
 from kgexplorer.curation.records import Records
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +45,10 @@ def small_limits() -> Settings:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """../shared (real data and the fact base); tests that need it skip, saying why, when it is absent."""
-    if not (SHARED / "domain" / "facts.yaml").is_file():
-        pytest.skip(f"needs the shared material at {SHARED} (CI always has it; absent here)")
-    return SHARED
+    """../shared (real data and the fact base): absent, it fails the test under CI=true and skips it elsewhere,
+    saying why (tests/inputs.py)."""
+    require_shared("domain", "facts.yaml")
+    return require_shared()
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,8 @@ editor puts it (``st.session_state["wb_text"]``) and press the page's Run button
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.inputs import oxigraph_program
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
@@ -316,10 +315,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server on 127.0.0.1 serving the tiny people graph; stopped by its PID."""
-    binary = Path(sys.executable).with_name("oxigraph")
-    program = str(binary) if binary.is_file() else shutil.which("oxigraph")
-    if program is None:
-        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test extra)")
+    program = oxigraph_program()
     folder = tmp_path_factory.mktemp("oxigraph")
     (folder / "people.ttl").write_bytes(TINY)
     load = [program, "load", "--location", str(folder / "db"), "--file", str(folder / "people.ttl")]

@@ -146,3 +146,16 @@ def test_a_hand_edit_of_a_generated_file_is_found(tmp_path: Path) -> None:
         claims.read_text(encoding="utf-8").replace("result: mixed", "result: supports", 1), encoding="utf-8"
     )
     assert stale_files(copy_dir) == ["claims.ttl"]
+
+
+def test_reading_notes_stay_in_the_records_and_never_ship(tmp_path: Path) -> None:
+    """A reading note (a seen_in item that is not an address) is the curators' working note: it may quote a page
+    that is not evidence, so the build keeps it out of the shipped Turtle (issue 13); the record still has it."""
+    src = copy.deepcopy(SOURCE)
+    src["source"]["seen_in"] = ["The page read is a copy of the PubMed record; the excerpt stopped at the methods."]
+    folder = write_records(tmp_path, sources=[src])
+    recs = load_records(folder)
+
+    assert recs.sources[src["id"]].source.reading_notes == (src["source"]["seen_in"][0],)
+    built = build_turtle(recs, labels=LABELS)
+    assert not any("readingNote" in text or "excerpt stopped" in text for text in built.values())

@@ -6,6 +6,7 @@ Every request that does not go to 127.0.0.1 is aborted and recorded by :func:`bl
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.inputs import require
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -94,10 +96,16 @@ def streamlit_app(script: Path, logs: Path, *, env: dict[str, str] | None = None
 
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """Debian's chromium, headless; skips (saying why) only when it is not installed."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
-    if not (os.access(CHROMIUM, os.X_OK) or shutil.which("chromium")):
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run 'apt-get install -y chromium' (as root)")
+    """Debian's chromium, headless. Missing (or playwright missing), it fails the test under CI=true and skips it
+    elsewhere, saying why (tests/inputs.py)."""
+    require(importlib.util.find_spec("playwright") is not None, what="playwright", fix="pip install playwright")
+    require(
+        os.access(CHROMIUM, os.X_OK) or shutil.which("chromium") is not None,
+        what=f"Debian's chromium at {CHROMIUM}",
+        fix="run 'apt-get install -y chromium' (as root)",
+    )
+    from playwright import sync_api
+
     executable = CHROMIUM if os.access(CHROMIUM, os.X_OK) else str(shutil.which("chromium"))
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

@@ -9,21 +9,19 @@ from __future__ import annotations
 import contextlib
 import http.server
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from tests.inputs import oxigraph_program
 
 from kgexplorer import (
     AskResult,
@@ -72,10 +70,7 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="module")
 def endpoint_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An Oxigraph server on 127.0.0.1 serving what the local bundled store holds (direct edges included)."""
-    binary = Path(sys.executable).with_name("oxigraph")
-    program = str(binary) if binary.is_file() else shutil.which("oxigraph")
-    if program is None:
-        pytest.skip("needs the oxigraph server binary (pip install oxigraph; it is in the test extra)")
+    program = oxigraph_program()
     folder = tmp_path_factory.mktemp("oxigraph")
     dump = folder / "bundled.nq"
     build_store(StoreRecipe.bundled()).dump(str(dump), format=ox.RdfFormat.N_QUADS)

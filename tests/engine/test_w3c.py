@@ -29,6 +29,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
+from tests.inputs import SHARED, require_shared
 
 from kgexplorer import AskResult, GraphResult, KnowledgeGraph, QueryNotAllowed, SelectResult
 from kgexplorer.engine.guard import check_query
@@ -39,7 +40,6 @@ from kgexplorer.terms import IRI, BlankNode, Literal
 pytestmark = pytest.mark.shared
 
 # The same folder as conftest's shared_dir; read at collection time to list the cases.
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 TARBALL = SHARED / "data" / "w3c-sparql-tests" / "rdf-tests-sparql10-sparql11.tar.gz"
 SUITES = {
     # suite folder: (entry manifest, the base IRI the files are published under)
@@ -145,7 +145,8 @@ CASES = _read_cases()
 
 @pytest.fixture(scope="session")
 def w3c_root(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tarball extracted once per session."""
+    """The tarball extracted once per session (missing: fails under CI=true, skips elsewhere, saying why)."""
+    require_shared("data", "w3c-sparql-tests", TARBALL.name)
     root = tmp_path_factory.mktemp("w3c")
     with tarfile.open(shared_dir / "data" / "w3c-sparql-tests" / TARBALL.name) as tar:
         tar.extractall(root, filter="data")
@@ -493,16 +494,14 @@ def test_w3c_query_evaluation(case: Case | None, w3c_root: Path) -> None:
 
 def test_manifests_were_read() -> None:
     """The runner found the approved tests the data README counts (168 SPARQL 1.1 + 242 SPARQL 1.0)."""
-    if not CASES:
-        pytest.skip(f"needs {TARBALL}")
+    require_shared("data", "w3c-sparql-tests", TARBALL.name)
     by_suite = Counter(c.id.split("/")[0] for c in CASES)
     assert by_suite == {"sparql11": 168, "sparql10": 242}
     assert len({c.id for c in CASES}) == len(CASES)
 
 
 def test_every_expected_failure_names_a_test() -> None:
-    if not CASES:
-        pytest.skip(f"needs {TARBALL}")
+    require_shared("data", "w3c-sparql-tests", TARBALL.name)
     assert set(EXPECTED_FAILURES) <= {c.id for c in CASES}
 
 

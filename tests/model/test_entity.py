@@ -235,7 +235,9 @@ def test_a_card_cut_by_max_card_rows_says_so(tmp_path: Path) -> None:
     ]
     path = tmp_path / "claims.ttl"
     path.write_text(
-        "\n".join(["@prefix ex: <http://example.org/> .", f"@prefix kgx: <{KGX}> .", "ex:drug a kgx:Substance .", *claims]),
+        "\n".join(["@prefix ex: <http://example.org/> .", f"@prefix kgx: <{KGX}> .", "ex:drug a kgx:Substance ."])
+        + "\n"
+        + "\n".join(claims),
         encoding="utf-8",
     )
     with KnowledgeGraph.from_files([str(path)], settings=Settings(max_card_rows=5)) as small:

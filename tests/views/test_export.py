@@ -449,4 +449,5 @@ def test_export_view_reuses_the_drawing_the_page_already_made(
     reused = export_view(view, kg=kg, format=fmt, drawn=drawn)  # type: ignore[arg-type]
     assert reused == afresh
     if fmt == "html":
-        assert "Depth" in reused.data.decode() and "Ketamine &lt;" in reused.data.decode()
+        assert "Depth" in reused.data.decode()
+        assert "Ketamine &lt;" in reused.data.decode()

@@ -148,6 +148,7 @@ class Provenance:
     section: str
     tier: str
     seen_in: tuple[str, ...] = ()
+    #: The curators' notes on how the source was read; kept in the YAML, never built into the shipped Turtle.
     reading_notes: tuple[str, ...] = ()
 
 

@@ -352,7 +352,8 @@ def _source_triples(g: Graph, src: SourceRecord) -> None:
             (X.sourceSection, p.section),
             (X.sourceTier, X["Primary" if p.tier == "primary" else "Secondary"]),
             *[(X.seenIn, URIRef(url)) for url in p.seen_in],
-            *[(X.readingNote, note) for note in p.reading_notes],
+            # p.reading_notes stay in the records: the curators' working notes, which may quote pages that are
+            # not evidence, never ship.
             (X.retracted, True if src.retracted else None),
             # A field no page showed is named, never guessed (graph/shapes.ttl reads these).
             (X.unverifiedField, "year" if src.year is None and src.kind not in _DOCUMENTS else None),
