@@ -12,21 +12,22 @@ STAMP := $(VENV)/.installed-stamp
 SYSTEM_STAMP := $(VENV)/.system-stamp
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest graph bench fuzz loadtest docs clean system-deps help
+.PHONY: run test lint typecheck pytest package-test graph bench fuzz loadtest docs clean system-deps help
 
 help:
 	@echo "make run    - start the app on the bundled graph (http://localhost:$(PORT))"
 	@echo "make test   - ruff + mypy + pytest (installs everything first)"
 	@echo "make graph  - check the evidence records (graph/records/) and rebuild the Turtle generated from them"
 	@echo "make docs   - build the documentation site into docs/_build/html"
+	@echo "make package-test - build wheel and sdist, install every extra set into fresh venvs, run their commands"
 	@echo "make bench  - benchmarks side by side (not part of make test)"
 	@echo "make fuzz   - the property-based security tests with many examples (make test runs 50 each)"
 	@echo "make loadtest - 20 users on the endpoint and 20 on the app for 5 minutes (Debian's wrk)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml hatch_build.py src/kgexplorer/assets/shipped.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[server,test,dev,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[app,server]" --group test --group dev --group docs
 	$(BIN)/python -m kgexplorer._assets
 	@touch $(STAMP)
 
@@ -56,7 +57,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not package"
+
+# The packaging test in full: `make test` builds and installs one representative set (app + endpoint);
+# this also installs the library alone and the endpoint alone, and writes test-artifacts/install-sizes.json.
+package-test: $(STAMP) $(SYSTEM_STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup tests/test_packaging.py
 
 # The Turtle built from the evidence records (claims.ttl, sources.ttl, events.ttl …), after their checks.
 graph: $(STAMP)

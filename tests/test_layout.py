@@ -22,7 +22,7 @@ PACKAGE = ROOT / "src" / "kgexplorer"
 PAGES = (ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")))
 
 #: The stages, bottom up (rank, name). A module's stage is its folder's, or for the top level its own.
-FOUNDATION = ("errors", "settings", "terms", "namespaces", "evidence", "control_chars", "_assets")
+FOUNDATION = ("errors", "settings", "terms", "namespaces", "evidence", "control_chars", "_assets", "extras")
 FACADE = ("knowledge_graph", "data_options")
 STAGES: dict[str, tuple[int, str]] = {
     **{f"kgexplorer.{name}": (0, "foundation") for name in FOUNDATION},

@@ -146,3 +146,14 @@ def test_a_text_setting_takes_text_from_the_command_line_and_refuses_a_number() 
     assert Settings().trusted_proxies == ""
     with pytest.raises(SettingError, match=r"^setting trusted_proxies must be text, got 5; the default is ''$"):
         Settings(trusted_proxies=5)  # type: ignore[arg-type]
+
+
+def test_each_help_text_names_the_module_that_enforces_it() -> None:
+    """The module a setting's help names is where the limit is enforced, so it names the setting (issue 13: after
+    the move some help texts named a module that had never heard of theirs)."""
+    wrong = {}
+    for s in describe_settings():
+        module = s.help.rsplit("(", 1)[1].split(")")[0]
+        if s.name not in (SOURCE / module).read_text(encoding="utf-8"):
+            wrong[s.name] = module
+    assert wrong == {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kgexplorer.terms import IRI, BlankNode, Literal, Triple, from_oxigraph, from_sparql_json, to_oxigraph
+from kgexplorer.terms import IRI, BlankNode, Literal, Triple, from_oxigraph, to_oxigraph
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -66,23 +66,3 @@ def test_triple_terms_are_refused_with_a_clear_error() -> None:
     quoted = ox.Triple(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.NamedNode("http://x/b"))
     with pytest.raises(TypeError, match="RDF-star"):
         from_oxigraph(quoted)
-
-
-@pytest.mark.parametrize(
-    ("binding", "term"),
-    [
-        ({"type": "uri", "value": "http://x/a"}, IRI("http://x/a")),
-        ({"type": "bnode", "value": "b0"}, BlankNode("b0")),
-        ({"type": "literal", "value": "K", "xml:lang": "en"}, Literal("K", language="en")),
-        ({"type": "literal", "value": "4", "datatype": XSD + "integer"}, Literal("4", XSD + "integer")),
-        ({"type": "typed-literal", "value": "4", "datatype": XSD + "integer"}, Literal("4", XSD + "integer")),
-        ({"type": "literal", "value": "s", "datatype": XSD + "string"}, Literal("s")),
-    ],
-)
-def test_from_sparql_json(binding: dict[str, str], term: IRI | BlankNode | Literal) -> None:
-    assert from_sparql_json(binding) == term
-
-
-def test_from_sparql_json_refuses_unknown_types() -> None:
-    with pytest.raises(ValueError, match="unknown SPARQL JSON term type 'triple'"):
-        from_sparql_json({"type": "triple", "value": {}})  # type: ignore[dict-item]

@@ -1,122 +1,132 @@
-"""Copies vis-network from the installed pyvis into the graph component's asset folder.
+"""The third-party files shipped inside the package (vis-network …): where they are, and that they are whole.
 
-The graph component (:mod:`kgexplorer.ui.graph_component`) serves ``vis-network.min.js`` from its own asset
+They are listed in one table, ``assets/shipped.toml``; the build (``hatch_build.py``) copies each from the
+package that brings it at build time, checks its pinned hash and writes its licence beside it. The graph
+component (:mod:`kgexplorer.ui.graph_component`) serves ``vis-network.min.js`` from the package's asset
 folder, because Streamlit only serves assets from inside the package (docs/decisions/graph-component.md).
-The file is not ours, so it is never committed: ``make`` runs ``python -m kgexplorer._assets`` after
-installing, and the component runs the same step on first use. It is idempotent.
+This module only reads: an installed kgexplorer never writes into its own folder (a read-only install
+works). When a file is missing, the error says how to get a complete install. ``python -m
+kgexplorer._assets`` checks them.
 
->>> copy = ensure_vis_network()
->>> copy.target.name, copy.sha256 == sha256_of(copy.source)
-('vis-network.min.js', True)
+>>> [a.name for a in shipped_assets()]
+['vis-network']
+>>> asset_file("vis-network").name
+'vis-network.min.js'
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import os
 import sys
-import tempfile
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from .errors import KgExplorerError
+from .errors import NotInstalled
 
-__all__ = ["ASSET_DIR", "VIS_NETWORK", "VIS_NETWORK_BUILD", "AssetCopy", "ensure_vis_network", "main", "sha256_of"]
+__all__ = ["ASSET_DIR", "VIS_NETWORK", "ShippedAsset", "asset_file", "main", "sha256_of", "shipped_assets"]
 
-#: The component's asset folder (declared as ``asset_dir`` in src/kgexplorer/pyproject.toml).
-ASSET_DIR = Path(__file__).resolve().parent / "assets" / "graph"
-#: Where the copy lives.
-VIS_NETWORK = ASSET_DIR / "vis-network.min.js"
-#: The build pyvis 0.3.2 ships and the spike measured (pyvis/lib/vis-9.1.2/).
-VIS_NETWORK_BUILD = "vis-9.1.2"
+#: The package's asset folder (the graph component's ``asset_dir`` is ``graph/`` in it).
+ASSET_DIR = Path(__file__).resolve().parent / "assets"
+#: Where vis-network is shipped.
+VIS_NETWORK = ASSET_DIR / "graph" / "vis-network.min.js"
+_REINSTALL = "pip install --force-reinstall --no-deps kgexplorer"
 
 
 @dataclass(frozen=True)
-class AssetCopy:
-    """The outcome of :func:`ensure_vis_network`: where from, where to, the file's hash, and whether it was copied."""
+class ShippedAsset:
+    """One row of ``assets/shipped.toml``: a file that ships inside kgexplorer but is not ours."""
 
-    source: Path
-    target: Path
-    sha256: str
-    copied: bool
+    name: str
+    source: str
+    path: str
+    file: Path
+    licence: str
+    licence_file: Path
+    sha256: Mapping[str, str]
 
 
 def sha256_of(path: Path) -> str:
     """The hex SHA-256 of a file.
 
-    >>> len(sha256_of(ASSET_DIR / "graph.js"))
+    >>> len(sha256_of(ASSET_DIR / "graph" / "graph.js"))
     64
     """
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _pyvis_file() -> Path:
-    # find_spec, not import: importing pyvis pulls in IPython and jinja for nothing.
-    spec = importlib.util.find_spec("pyvis")
-    if spec is None or not spec.submodule_search_locations:
-        raise KgExplorerError(
-            f"pyvis is not installed, so vis-network cannot be copied to {VIS_NETWORK}; "
-            "install it with: .venv/bin/pip install 'pyvis>=0.3.2'"
+@cache
+def shipped_assets() -> tuple[ShippedAsset, ...]:
+    """Every third-party asset the package ships, from ``assets/shipped.toml``."""
+    rows = tomllib.loads((ASSET_DIR / "shipped.toml").read_text(encoding="utf-8")).get("asset", [])
+    found = []
+    for row in rows:
+        file = ASSET_DIR / row["destination"]
+        found.append(
+            ShippedAsset(
+                name=row["name"],
+                source=row["source"],
+                path=row["path"],
+                file=file,
+                licence=row["licence"],
+                licence_file=file.with_name(file.name.split(".")[0] + ".LICENSE.txt"),
+                sha256=dict(row["sha256"]),
+            )
         )
-    lib = Path(next(iter(spec.submodule_search_locations))) / "lib"
-    source = lib / VIS_NETWORK_BUILD / "vis-network.min.js"
-    if not source.is_file():
-        found = sorted(p.parent.name for p in lib.glob("vis-*/vis-network.min.js"))
-        raise KgExplorerError(
-            f"pyvis at {lib.parent} has no {VIS_NETWORK_BUILD}/vis-network.min.js "
-            f"(it has: {', '.join(found) or 'none'}); "
-            "install the measured version with: .venv/bin/pip install 'pyvis==0.3.2'"
-        )
-    return source
+    return tuple(found)
 
 
-def ensure_vis_network(*, target: Path = VIS_NETWORK) -> AssetCopy:
-    """Copy pyvis's ``vis-network.min.js`` to ``target`` unless an identical copy is already there.
+@cache
+def asset_file(name: str) -> Path:
+    """The shipped file of the asset ``name``, after checking it is there, whole, and with its licence.
 
-    Raises :class:`~kgexplorer.errors.KgExplorerError` when pyvis (or its vis-network build) is missing
-    or the asset folder cannot be written.
-
-    >>> ensure_vis_network().copied in (True, False)
-    True
+    Raises :class:`~kgexplorer.errors.NotInstalled` (with the command that fixes it) when it is not.
     """
-    source = _pyvis_file()
-    digest = sha256_of(source)
-    if target.is_file() and sha256_of(target) == digest:
-        return AssetCopy(source, target, digest, copied=False)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write aside, then rename: two test workers may run this at once and must never see half a file.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".vis-network.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(source.read_bytes())
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(target)
-    except OSError as exc:
-        raise KgExplorerError(
-            f"could not copy {source} to {target}: {exc.strerror or exc}; make the folder writable, or run "
-            "'python -m kgexplorer._assets' as the user who installed kgexplorer"
-        ) from None
-    return AssetCopy(source, target, digest, copied=True)
+    for asset in shipped_assets():
+        if asset.name == name:
+            break
+    else:
+        raise KeyError(f"no shipped asset is called {name!r}; see {ASSET_DIR / 'shipped.toml'}")
+    where = "this checkout: run `pip install -e .` (its build step copies it)" if _in_checkout() else _REINSTALL
+    if not asset.file.is_file() or not asset.licence_file.is_file():
+        raise NotInstalled(
+            f"{asset.name} ({asset.file.name}) is missing from {asset.file.parent}: this kgexplorer was installed "
+            f"without the files its build copies from {asset.source}; reinstall it, in {where}",
+            install=where,
+        )
+    if sha256_of(asset.file) not in asset.sha256.values():
+        raise NotInstalled(
+            f"{asset.file} is not the {asset.name} file any pinned version of {asset.source} ships "
+            f"(pinned: {', '.join(asset.sha256)}); reinstall it, in {where}",
+            install=where,
+        )
+    return asset.file
+
+
+def _in_checkout() -> bool:
+    return (ASSET_DIR.parents[2] / "hatch_build.py").is_file()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: copy the asset and say what happened; exit status 1 with the reason on failure.
+    """Command line: check every shipped asset; exit status 1 with the reason when one is missing or altered.
 
     >>> main([])  # doctest: +ELLIPSIS
-    kgexplorer._assets: ...vis-network.min.js (from .../pyvis/lib/vis-9.1.2/vis-network.min.js, sha256 ...)
+    kgexplorer._assets: vis-network ok: .../vis-network.min.js (Apache-2.0 OR MIT, licence in vis-network.LICENSE.txt)
     0
     """
-    del argv  # no options: the step must behave the same from make, CI and by hand
-    try:
-        copy = ensure_vis_network()
-    except KgExplorerError as exc:
-        print(f"kgexplorer._assets: {exc}", file=sys.stderr)
-        return 1
-    verb = "copied" if copy.copied else "already up to date:"
-    print(f"kgexplorer._assets: {verb} {copy.target} (from {copy.source}, sha256 {copy.sha256[:12]}…)")
-    return 0
+    del argv  # no options
+    status = 0
+    for asset in shipped_assets():
+        try:
+            file = asset_file(asset.name)
+        except NotInstalled as exc:
+            print(f"kgexplorer._assets: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"kgexplorer._assets: {asset.name} ok: {file} ({asset.licence}, licence in {asset.licence_file.name})")
+    return status
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ The tree (catch ``KgExplorerError`` to handle them all)::
     ├── EndpointError           a remote SPARQL endpoint failed or could not be reached
     ├── ValidationFailed        the graph does not conform to the shapes (with the problems)
     ├── RecordError             an evidence record (graph/records/*.yaml) does not follow the format
-    └── ExportError             a view could not be exported
+    ├── ExportError             a view could not be exported
+    └── NotInstalled            an extra ([app], [server]) or a shipped asset is not installed (install says how)
 
 The CLI and the app translate these into one-line messages; no traceback reaches a user.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "ExportError",
     "GraphLoadError",
     "KgExplorerError",
+    "NotInstalled",
     "QueryError",
     "QueryFailed",
     "QueryNotAllowed",
@@ -150,3 +152,14 @@ class ExportError(KgExplorerError):
 
 class RecordError(KgExplorerError):
     """An evidence record (``graph/records/…/*.yaml``) does not parse or does not follow the format."""
+
+
+class NotInstalled(KgExplorerError):
+    """A part of kgexplorer this needs is not installed: an extra (``[app]``, ``[server]``) or a shipped asset.
+
+    ``install`` is the exact command that installs it.
+    """
+
+    def __init__(self, message: str, *, install: str) -> None:
+        super().__init__(message)
+        self.install = install

@@ -123,9 +123,7 @@ class Settings:
         maximum=10_000_000,
     )
     search_limit: int = _s(20, "Most search results returned (model/search.py).", minimum=1, maximum=1000)
-    max_depth: int = _s(
-        3, "Deepest neighbourhood that can be asked for (model/neighbourhood.py).", minimum=1, maximum=6
-    )
+    max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (knowledge_graph.py).", minimum=1, maximum=6)
     neighbours_per_relation: int = _s(
         12,
         "Most neighbours shown per relation and direction when a node is expanded; the rest are "
@@ -139,9 +137,9 @@ class Settings:
         minimum=2,
         maximum=100_000,
     )
-    max_path_length: int = _s(6, "Most edges in one path (model/neighbourhood.py).", minimum=1, maximum=12)
+    max_path_length: int = _s(6, "Most edges in one path (knowledge_graph.py).", minimum=1, maximum=12)
     max_paths: int = _s(
-        10, "Most paths returned for one pair of entities (model/neighbourhood.py).", minimum=1, maximum=100
+        10, "Most paths returned for one pair of entities (knowledge_graph.py).", minimum=1, maximum=100
     )
     max_upload_mb: int = _s(
         50, "Largest RDF file accepted for upload or --data, in MiB (engine/store.py).", minimum=1, maximum=102_400
@@ -221,7 +219,8 @@ class Settings:
     )
     path_search_nodes: int = _s(
         5_000,
-        "Most nodes one path search on a remote SPARQL endpoint explores; a search cut short says so (model/paths.py).",
+        "Most nodes one path search explores, locally or on a remote endpoint; a search cut short says so "
+        "(model/paths.py).",
         minimum=10,
         maximum=10_000_000,
     )

@@ -22,7 +22,6 @@ __all__ = [
     "Term",
     "Triple",
     "from_oxigraph",
-    "from_sparql_json",
     "to_oxigraph",
 ]
 
@@ -113,20 +112,3 @@ def _literal_to_ox(lit: Literal) -> Any:
     if lit.datatype and lit.datatype not in (XSD_STRING, RDF_LANGSTRING):
         return ox.Literal(lit.value, datatype=ox.NamedNode(lit.datatype))
     return ox.Literal(lit.value)
-
-
-def from_sparql_json(binding: dict[str, Any]) -> Term:
-    """Convert one SPARQL 1.1 JSON results binding (``{"type": ..., "value": ...}``) to a term."""
-    kind = binding.get("type")
-    value = str(binding.get("value", ""))
-    if kind == "uri":
-        return IRI(value)
-    if kind == "bnode":
-        return BlankNode(value)
-    if kind in ("literal", "typed-literal"):
-        lang = binding.get("xml:lang")
-        if lang:
-            return Literal(value, language=str(lang))
-        dt = binding.get("datatype")
-        return Literal(value, datatype=None if dt in (None, XSD_STRING) else str(dt))
-    raise ValueError(f"unknown SPARQL JSON term type {kind!r}")

@@ -478,3 +478,24 @@ def test_a_record_that_breaks_the_format_is_a_one_line_error(graph_copy: Path) -
     result = run(["records", "check", "--graph", str(graph_copy)])
     assert_one_line_error(result, f"{graph_copy / 'records' / 'claims' / 'broken.yaml'}:")
     assert "not valid YAML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [("kgexplorer st", 1, "plain,stats"), ("kgexplorer render --fo", 2, "plain,--format")],
+)
+def test_shell_completion_completes_commands_and_options(words: str, cword: int, expected: str) -> None:
+    """The completion docs/install.md documents (click's _KGEXPLORER_COMPLETE) answers for commands and options."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("kgexplorer")
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(cword), "_KGEXPLORER_COMPLETE": "bash_complete"}
+    done = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    source = {**os.environ, "_KGEXPLORER_COMPLETE": "bash_source"}
+    bash = subprocess.run([str(script)], env=source, capture_output=True, text=True, timeout=60, check=False)
+
+    assert expected in done.stdout.splitlines()
+    assert "complete -o nosort -F _kgexplorer_completion kgexplorer" in bash.stdout

@@ -43,3 +43,23 @@ def test_launch_app_announces_then_hands_the_source_to_the_app(monkeypatch: pyte
     assert launched[0][launched[0].index("--server.port") + 1] == "8601"
     assert Path(launched[0][4]).name == "app.py"
     assert DataOptions.from_json(os.environ[APP_SOURCE_VARIABLE]) == source
+
+
+def test_without_the_app_extra_nothing_starts_and_the_install_line_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pip install kgexplorer` then `kgexplorer app`: exit 1 with `pip install 'kgexplorer[app]'`, no traceback."""
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from kgexplorer.cli.commands import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "streamlit" else real(name, *a))
+    monkeypatch.setattr(subprocess, "call", lambda command: pytest.fail(f"started {command}"))
+
+    result = CliRunner().invoke(cli, ["app"], prog_name="kgexplorer")
+
+    assert result.exit_code == 1
+    assert "pip install 'kgexplorer[app]'" in result.stderr
+    assert "streamlit is not installed" in result.stderr
+    assert "Traceback" not in result.output

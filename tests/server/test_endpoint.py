@@ -584,6 +584,16 @@ def test_service_description_is_sd_turtle(client: TestClient, kg: KnowledgeGraph
     assert g.value(graph, rdflib.URIRef("http://rdfs.org/ns/void#triples")).toPython() == len(kg)  # type: ignore[union-attr]
 
 
+def test_service_description_and_page_state_the_data_licence(client: TestClient) -> None:
+    """The bundled graph is CC BY 4.0: the description says so (dcterms:license), and so does the query page."""
+    cc_by = "https://creativecommons.org/licenses/by/4.0/"
+    g = rdflib.Graph().parse(data=client.get("/service-description").text, format="turtle")
+    dataset = g.value(g.value(predicate=rdflib.RDF.type, object=SD.Service), SD.defaultDataset)
+
+    assert g.value(dataset, rdflib.DCTERMS.license) == rdflib.URIRef(cc_by)
+    assert f"Data licence: {cc_by}" in client.get("/").text
+
+
 def test_service_description_negotiates(client: TestClient) -> None:
     """The description in JSON-LD is the same graph as in Turtle; a results-only Accept is 406."""
     turtle = rdflib.Graph().parse(data=client.get("/service-description").text, format="turtle")

@@ -1,4 +1,4 @@
-"""component.py and _assets.py: the vis-network copy, the component manifest, and the component in AppTest.
+"""graph_component.py: the component manifest, and the component in AppTest (the shipped assets: test_assets.py).
 
 The real click path (browser → trigger → callback) is covered once in tests/e2e/test_graph_click.py;
 here AppTest checks what Python sends and that a simulated trigger reaches ``on_click``.
@@ -6,7 +6,6 @@ here AppTest checks what Python sends and that a simulated trigger reaches ``on_
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -24,55 +23,6 @@ from kgexplorer.views.render import render
 
 KG = "https://w3id.org/kgexplorer/id/"
 PACKAGE = Path(assets.__file__).parent
-
-
-def _pyvis_copy() -> Path:
-    spec = importlib.util.find_spec("pyvis")
-    assert spec is not None
-    assert spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations))) / "lib" / assets.VIS_NETWORK_BUILD / "vis-network.min.js"
-
-
-def test_vis_network_copy_equals_pyvis_file() -> None:
-    """The asset is byte-for-byte pyvis's vis-network.min.js (checked by SHA-256)."""
-    copy = assets.ensure_vis_network()
-
-    assert copy.target == assets.VIS_NETWORK
-    assert assets.sha256_of(assets.VIS_NETWORK) == assets.sha256_of(_pyvis_copy())
-    assert copy.sha256 == assets.sha256_of(_pyvis_copy())
-
-
-def test_copy_is_idempotent_and_repairs_a_changed_file(tmp_path: Path) -> None:
-    """The first run copies, a second does nothing, and a changed copy is replaced."""
-    target = tmp_path / "graph" / "vis-network.min.js"
-
-    first = assets.ensure_vis_network(target=target)
-    second = assets.ensure_vis_network(target=target)
-    target.write_text("tampered", encoding="utf-8")
-    third = assets.ensure_vis_network(target=target)
-
-    assert (first.copied, second.copied, third.copied) == (True, False, True)
-    assert assets.sha256_of(target) == first.sha256
-    assert not list(target.parent.glob(".vis-network.*"))  # no temporary files left behind
-
-
-def test_command_prints_what_it_did(capsys: pytest.CaptureFixture[str]) -> None:
-    """``python -m kgexplorer._assets`` says where the file came from and went, and exits 0."""
-    assert assets.main([]) == 0
-    out = capsys.readouterr().out
-    assert "vis-network.min.js" in out
-    assert "sha256" in out
-
-
-def test_missing_pyvis_fails_with_the_fix(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    """Without pyvis the step fails with a message naming the package and the install command."""
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyvis" else real(name, *a))
-
-    with pytest.raises(KgExplorerError, match=r"pyvis is not installed.*pip install"):
-        assets.ensure_vis_network(target=Path("/nonexistent/never-written.js"))
-    assert assets.main([]) == 1
-    assert "pyvis is not installed" in capsys.readouterr().err
 
 
 def test_manifest_declares_the_component_for_streamlit() -> None:

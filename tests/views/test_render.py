@@ -230,3 +230,36 @@ def test_layout_threshold_is_a_validated_setting() -> None:
     with pytest.raises(SettingError, match="layout_threshold_nodes must be at least 2"):
         Settings(layout_threshold_nodes=1)
     assert Settings().layout_threshold_nodes == 150
+
+
+def test_to_pyvis_is_the_same_view_as_a_pyvis_network(ketamine: tuple[Neighbourhood, GraphView]) -> None:
+    """Notebook users get a real pyvis Network with the drawn nodes, edges and options; it renders offline."""
+    from pyvis.network import Network
+
+    _, view = ketamine
+    net = view.to_pyvis(height="400px")
+    page = net.generate_html()
+
+    assert isinstance(net, Network)
+    assert [n["label"] for n in net.nodes] == [n.label for n in view.nodes]
+    assert len(net.edges) == len(view.edges)
+    assert net.options == view.options
+    assert net.directed
+    assert "vis-network" in page
+    assert "cdnjs" not in page  # in_line: vis-network is in the page, nothing fetched from a CDN for it
+
+
+def test_to_pyvis_escapes_what_pyvis_would_put_into_html_raw() -> None:
+    """A hostile id or tooltip never reaches pyvis's HTML as markup (even with select_menu and "href" titles)."""
+    graph = nx.MultiDiGraph()
+    hostile = '<img src=x onerror="window.__pwned=1"> href'
+    graph.add_node("urn:a", label="A", kind="Substance", hops=0)
+    graph.add_node(hostile, label=hostile, kind="Person", hops=1)
+    graph.add_edge("urn:a", hostile, key="urn:p", label="rel", claims=(), level="", level_rank=99, direction="")
+    net = render(Neighbourhood(graph, "urn:a", 1, False, 0)).to_pyvis()
+    net.select_menu = True
+    page = net.generate_html()
+
+    assert "<img" not in page
+    assert net.nodes[1]["label"] == hostile  # drawn on a canvas from JSON: kept as written
+    assert net.edges[0]["to"] == net.nodes[1]["id"]

@@ -392,6 +392,9 @@ def serve_cmd(obj: Context, host: str, port: int) -> None:
     Queries run under the same guard and limits as 'kgexplorer query' (see --setting). Updates, LOAD,
     SERVICE, FROM and FROM NAMED are refused. Ctrl+C stops the server.
     """
+    from kgexplorer.extras import require
+
+    require("server")  # before importing the endpoint, which needs Starlette and uvicorn
     from kgexplorer.server.endpoint import serve as run_server
 
     kg = obj.kg()

@@ -50,15 +50,19 @@ def app_command(script: Path, *, host: str, port: int) -> list[str]:
 def launch_app(source: DataOptions, *, host: str, port: int, announce: Callable[[str], None] | None = None) -> int:
     """Run the app on ``source`` until it stops (Ctrl+C) and return its exit status.
 
-    ``announce`` receives the app's address just before it starts. The source is written to
-    :data:`~kgexplorer.data_options.APP_SOURCE_VARIABLE` of this process, which the app inherits. (Not
-    run here: it starts a server; ``tests/test_launcher.py`` runs it with the process call replaced.)
+    Raises :class:`~kgexplorer.errors.NotInstalled` (naming ``pip install 'kgexplorer[app]'``) when the
+    ``app`` extra is not installed. ``announce`` receives the app's address just before it starts. The
+    source is written to :data:`~kgexplorer.data_options.APP_SOURCE_VARIABLE` of this process, which the app
+    inherits. (Not run here: it starts a server; ``tests/test_launcher.py`` runs it with the process call
+    replaced.)
     """
     import subprocess
 
     from kgexplorer.data_options import APP_SOURCE_VARIABLE
     from kgexplorer.engine.store import bundled_app_script
+    from kgexplorer.extras import require
 
+    require("app")  # `pip install kgexplorer` alone has no Streamlit: say the install line, start nothing
     script = bundled_app_script()
     if announce is not None:
         announce(f"kgexplorer app: http://{host}:{port}  (Ctrl+C stops it)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
@@ -34,7 +33,7 @@ from .records import (
 )
 from .triples import BIBO, K, X, english, new_graph, put, serialise
 
-__all__ = ["GENERATED_FILES", "DerivedClaim", "build_turtle", "derive_claim", "write_turtle"]
+__all__ = ["GENERATED_FILES", "DerivedClaim", "build_turtle", "derive_claim"]
 
 #: The files the build writes into graph/ (and nothing else writes).
 GENERATED_FILES: tuple[str, ...] = (
@@ -122,17 +121,6 @@ def build_turtle(records: Records, *, labels: Mapping[str, str]) -> dict[str, st
         "statistics.ttl": _HEADER.format(what="statistics/") + serialise(statistics_graph(records)),
         "lay-names.ttl": _HEADER.format(what="lay-names.yaml") + serialise(lay_names_graph(records)),
     }
-
-
-def write_turtle(records: Records, graph_dir: Path, *, labels: Mapping[str, str]) -> list[Path]:
-    """Write the generated files into ``graph_dir``; returns the files whose bytes changed."""
-    changed = []
-    for name, text in build_turtle(records, labels=labels).items():
-        path = graph_dir / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed
 
 
 def _claims_graph(records: Records, labels: Mapping[str, str]) -> Graph:

@@ -148,7 +148,8 @@ def materialise(
     if max_triples is not None and len(asserted) > max_triples:
         raise GraphLoadError(
             f"reasoning over {len(asserted):,} triples was refused: the reasoning limit is {max_triples:,} triples "
-            f"(owlrl takes about a minute per 100,000). Reason over less data, or raise the limit"
+            "(the max_reasoning_triples setting; owlrl takes about a minute per 100,000). Reason over less data, "
+            "or raise the setting"
         )
     started = time.perf_counter()
     graph = _to_rdflib(asserted)

@@ -180,7 +180,8 @@ QueryResult = SelectResult | AskResult | GraphResult
 
 
 def select_from_oxigraph(solutions: Any, *, max_rows: int | None, started: float) -> SelectResult:
-    """Read pyoxigraph solutions into a :class:`SelectResult`, stopping one row past the cap."""
+    """Read pyoxigraph solutions into a :class:`SelectResult`, stopping one row past the cap (``max_rows``: the
+    max_result_rows setting, or a lower limit the caller asked for)."""
     variables = tuple(v.value for v in solutions.variables)
     rows: list[tuple[Term | None, ...]] = []
     truncated = False

@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # imported when paths are searched (see kgexplorer.model.neig
 
 __all__ = [
     "DEFAULT_PATH_GROUPS",
-    "PATH_SEARCH_NODES",
     "RELATION_GROUPS",
     "explore_between",
     "find_paths",
@@ -61,8 +60,6 @@ RELATION_GROUPS: tuple[str, ...] = (
 #: What "how are these linked?" follows unless asked for more: mechanisms and clinical evidence.
 DEFAULT_PATH_GROUPS: tuple[str, ...] = RELATION_GROUPS[:2]
 
-#: Most nodes one remote path search may visit before it stops and says the result was cut.
-PATH_SEARCH_NODES = 5_000
 _BATCH = 200  # frontier nodes per neighbour query: keeps each query (and its VALUES block) small
 
 
@@ -93,17 +90,17 @@ def find_remote_paths(
     *,
     k: int,
     max_length: int,
-    node_budget: int = PATH_SEARCH_NODES,
+    node_budget: int = Settings().path_search_nodes,
     max_rows: int = Settings().max_neighbour_rows,
     groups: Collection[str] | None = None,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, found without the whole graph.
 
-    ``truncated`` is True when more than ``k`` paths exist, when the node budget cut the search, or when the
-    claims of a path's steps were read only up to ``max_rows`` (the ``max_neighbour_rows`` setting). With
-    ``groups`` (relation group IRIs, :data:`RELATION_GROUPS`) a path follows only relations of those groups,
-    when the graph names groups. Among paths of one length, those that follow the edges' own direction
-    come first.
+    ``truncated`` is True when more than ``k`` paths exist, when the node budget (``node_budget``, the
+    path_search_nodes setting) cut the search, or when the claims of a path's steps were read only up to
+    ``max_rows`` (the ``max_neighbour_rows`` setting). With ``groups`` (relation group IRIs,
+    :data:`RELATION_GROUPS`) a path follows only relations of those groups, when the graph names groups. Among
+    paths of one length, those that follow the edges' own direction come first.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:

@@ -145,7 +145,7 @@ class _Endpoint:
         self.proxies = trusted_networks(settings.trusted_proxies)
         #: Responses of /sparql by status and error type, for /metrics (every refusal counts).
         self.responses: Counter[tuple[int, str]] = Counter()
-        self._about: tuple[KnowledgeGraph, str, int] | None = None
+        self._about: tuple[KnowledgeGraph, str, int, str] | None = None
 
     @property
     def kg(self) -> KnowledgeGraph:
@@ -160,12 +160,18 @@ class _Endpoint:
     def triples(self) -> int:
         return self.about()[1]
 
-    def about(self) -> tuple[str, int]:
-        """The dataset's title and triple count, read once per graph (per generation of a store)."""
+    @property
+    def licence(self) -> str:
+        """The data's licence (its dataset description's dcterms:license), or "" when it states none."""
+        return self.about()[2]
+
+    def about(self) -> tuple[str, int, str]:
+        """The dataset's title, triple count and licence, read once per graph (per generation of a store)."""
         kg, about = self.kg, self._about
         if about is None or about[0] is not kg:
-            about = self._about = (kg, kg.metadata().title or kg.recipe.label, len(kg))
-        return about[1], about[2]
+            meta = kg.metadata()
+            about = self._about = (kg, meta.title or kg.recipe.label, len(kg), meta.licence)
+        return about[1], about[2], about[3]
 
     def count(self, status: int, kind: str) -> None:
         """Count one response that never reached /sparql's handler (a Host the endpoint does not answer to)."""
@@ -255,7 +261,9 @@ class _Endpoint:
         return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept", **SECURITY_HEADERS})
 
     def description_graph(self, endpoint: str) -> GraphResult:
-        return description_graph(endpoint, title=self.title, triples=self.triples, limits=self.limits_text())
+        return description_graph(
+            endpoint, title=self.title, triples=self.triples, limits=self.limits_text(), licence=self.licence
+        )
 
     def limits_text(self) -> str:
         return limits_text(time_limit_s=self.time_limit, memory_mb=self.memory_mb, max_rows=self.max_rows)
@@ -264,7 +272,7 @@ class _Endpoint:
         return self.page_response()
 
     def page_response(self) -> Response:
-        return page_response(title=self.title, triples=self.triples, limits=self.limits_text())
+        return page_response(title=self.title, triples=self.triples, limits=self.limits_text(), licence=self.licence)
 
 
 @contextlib.contextmanager

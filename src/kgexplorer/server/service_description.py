@@ -2,7 +2,8 @@
 
 ``GET /service-description`` (and ``GET /sparql`` without a query) answers with a SPARQL 1.1 Service
 Description (:func:`description_graph`): the endpoint, the language, the result formats, the limits in
-words and the dataset's title and size. ``GET /`` is a small page with a query form
+words and the dataset's title, size and licence (the bundled graph is CC BY 4.0: reusers must credit it).
+``GET /`` is a small page with a query form
 (:func:`page_response`): every piece of data on it is escaped, under a ``default-src 'none'`` policy.
 :mod:`kgexplorer.server.endpoint` serves both.
 """
@@ -27,11 +28,16 @@ _XSD_INTEGER = PREFIXES["xsd"] + "integer"
 _PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
 
-def description_graph(endpoint: str, *, title: str, triples: int, limits: str) -> GraphResult:
+def description_graph(endpoint: str, *, title: str, triples: int, limits: str, licence: str = "") -> GraphResult:
     """The SPARQL 1.1 Service Description of the endpoint at ``endpoint`` (its URL), as a graph.
 
-    >>> g = description_graph("http://127.0.0.1:7878/sparql", title="t", triples=3, limits="read-only")
+    ``licence`` (the data's licence, an IRI or text) becomes the dataset's ``dcterms:license``.
+
+    >>> cc_by = "https://creativecommons.org/licenses/by/4.0/"
+    >>> g = description_graph("http://127.0.0.1:7878/sparql", title="t", triples=3, limits="read-only", licence=cc_by)
     >>> any(t.object == IRI(_SD + "SPARQL11Query") for t in g.triples)
+    True
+    >>> [t.object for t in g.triples if t.predicate == IRI(PREFIXES["dcterms"] + "license")] == [IRI(cc_by)]
     True
     """
     sd, service, dataset, graph = _SD, BlankNode("service"), BlankNode("dataset"), BlankNode("defaultGraph")
@@ -57,7 +63,19 @@ def description_graph(endpoint: str, *, title: str, triples: int, limits: str) -
         found.insert(1, Triple(service, IRI(sd + "endpoint"), IRI(endpoint)))
     except ValueError:  # a Host header that makes no valid IRI: describe the service without it
         pass
+    if licence:
+        found.append(Triple(dataset, IRI(PREFIXES["dcterms"] + "license"), _iri_or_text(licence)))
     return GraphResult(tuple(found), prefixes={**PREFIXES, "sd": _SD, "formats": _FORMATS_NS})
+
+
+def _iri_or_text(value: str) -> IRI | Literal:
+    if value.startswith(("http://", "https://")):
+        try:
+            IRI(value).n3()
+            return IRI(value)
+        except ValueError:
+            pass
+    return Literal(value)
 
 
 def limits_text(*, time_limit_s: float, memory_mb: int, max_rows: int) -> str:
@@ -69,8 +87,12 @@ def limits_text(*, time_limit_s: float, memory_mb: int, max_rows: int) -> str:
     )
 
 
-def page_response(*, title: str, triples: int, limits: str) -> Response:
-    """The endpoint's HTML page: a query form, the prefixes, the limits (data escaped, under a strict CSP)."""
+def page_response(*, title: str, triples: int, limits: str, licence: str = "") -> Response:
+    """The endpoint's HTML page: a query form, the prefixes, the limits and the data's licence (data escaped,
+    under a strict CSP)."""
+    licence_line = (
+        f"<p>Data licence: {html.escape(licence)}; credit the dataset when you reuse it.</p>" if licence else ""
+    )
     example = "SELECT ?substance ?label WHERE {\n  ?substance a kgx:Substance ; rdfs:label ?label .\n}\n"
     example += "ORDER BY ?label\nLIMIT 20"
     prefixes = "".join(f"<li><code>{html.escape(p)}:</code> {html.escape(iri)}</li>" for p, iri in PREFIXES.items())
@@ -93,6 +115,6 @@ textarea{{width:100%;font-family:monospace}}</style></head>
 <p>These prefixes need no PREFIX line:</p><ul>{prefixes}</ul>
 <p>Machines: the endpoint is <code>/sparql</code> (SPARQL 1.1 Protocol, GET or POST);
 the <a href="service-description">service description</a> says what it supports.</p>
-<p>Educational content, not medical advice.</p></body></html>
+{licence_line}<p>Educational content, not medical advice.</p></body></html>
 """
     return HTMLResponse(body, headers={"Content-Security-Policy": _PAGE_POLICY, **SECURITY_HEADERS})

@@ -26,7 +26,7 @@ from kgexplorer.model.entity import ROWS_CUT_NOTE
 
 from .graph_views import embed_link, export_menu, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
-from .session import bundled_graph, data_source, default_source, get_graph, set_data_source
+from .session import data_source, default_source, get_graph, set_data_source
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DIRECTION_BADGE",
     "DISCLAIMER",
-    "bundled_graph",
     "claim_block",
     "data_source",
     "default_source",

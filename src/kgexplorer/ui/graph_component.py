@@ -1,7 +1,7 @@
 """The graph view in a Streamlit app: draws a :class:`~kgexplorer.views.render.GraphView`, and reports node clicks.
 
 It is a Streamlit custom component (v2) named ``kgexplorer.graph``; its HTML, CSS and JS live in
-``assets/graph/`` beside vis-network (copied there from pyvis by :mod:`kgexplorer._assets`). Choices,
+``assets/graph/`` beside vis-network (copied there from pyvis by the build: :mod:`kgexplorer._assets`). Choices,
 measured (docs/decisions/graph-component.md):
 
 * always keyed, so a new focus updates the same drawing instead of remounting it (no blank frames);
@@ -26,7 +26,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from kgexplorer._assets import ensure_vis_network
+from kgexplorer._assets import asset_file
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.views.render import GraphView
 
@@ -42,7 +42,7 @@ EDGE_TRIGGER = "edge_clicked"
 
 @functools.cache
 def _component() -> Callable[..., Any]:
-    ensure_vis_network()  # normally done by make; a fresh checkout still gets a working graph
+    asset_file("vis-network")  # shipped by the build; if missing, say how to reinstall (never copy it here)
     return st.components.v2.component(
         COMPONENT_NAME, html='<div class="kg-graph"></div>', css="graph.css", js="graph.js"
     )

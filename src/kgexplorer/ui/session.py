@@ -22,7 +22,7 @@ from .data_sources import DataSource, open_app_source
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
 
-__all__ = ["bundled_graph", "data_source", "default_source", "get_graph", "set_data_source"]
+__all__ = ["data_source", "default_source", "get_graph", "set_data_source"]
 
 _SOURCE_KEY = "kg_data_source"
 # Page state that names entities of one data source; it means nothing once the source changes.
@@ -56,11 +56,6 @@ def _warm_up(kg: KnowledgeGraph) -> None:
     # Best effort: if this fails, the same work fails again in the page that needs it, which shows the error.
     with contextlib.suppress(Exception):
         kg.warm_up()
-
-
-def bundled_graph() -> KnowledgeGraph:
-    """The graph of :func:`default_source` (the bundled graph unless the app was started with other data)."""
-    return default_source().kg
 
 
 def data_source() -> DataSource:

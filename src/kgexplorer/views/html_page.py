@@ -33,7 +33,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from kgexplorer._assets import VIS_NETWORK, ensure_vis_network
+from kgexplorer._assets import asset_file
 from kgexplorer.errors import ExportError
 from kgexplorer.evidence import level_by_iri
 from kgexplorer.model.labels import fetch_labels
@@ -348,9 +348,7 @@ def _version() -> str:
 
 @cache
 def _vis_network() -> str:
-    if not VIS_NETWORK.is_file():
-        ensure_vis_network()
-    text = VIS_NETWORK.read_text(encoding="utf-8")
+    text = asset_file("vis-network").read_text(encoding="utf-8")
     # The map file is not shipped; left in, the browser's devtools would try to fetch it (the page is offline).
     return re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", text)
 

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from kgexplorer.errors import ExportError
+from kgexplorer.extras import require
 from kgexplorer.model.neighbourhood import MORE
 
 from .html_page import NOTICE
@@ -51,7 +52,8 @@ def export_image(
 
     One marker shape per kind, edges styled by evidence, a legend, the title, the caption and the
     dataset's version. Raises :class:`~kgexplorer.errors.ExportError` for an unknown format or a size
-    outside 200 … ``max_image_px`` pixels.
+    outside 200 … ``max_image_px`` pixels, and :class:`~kgexplorer.errors.NotInstalled` without the
+    ``images`` extra (matplotlib).
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -68,6 +70,7 @@ def export_image(
                 f"image {name} must be a whole number of pixels from {_MIN_IMAGE_PX} to {most}, got {value!r}; "
                 "choose another size, or raise the setting max_image_px"
             )
+    require("images")  # matplotlib is the [images] extra: say the install line, not an ImportError
     drawn = view if isinstance(view, GraphView) else render(view, settings=kg.settings)
     return _figure(drawn, fmt=format, title=title or drawn.summary, notes=[caption or "", _footer(kg)],
                    size=(width, height), salt="kgexplorer")  # fmt: skip

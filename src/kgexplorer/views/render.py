@@ -251,6 +251,19 @@ class GraphView:
         """
         return next((e for e in self.edges if e.id == edge_id), None)
 
+    def to_pyvis(self, *, height: str = "600px", notebook: bool = False) -> Any:
+        """The view as a :class:`pyvis.network.Network` (see :mod:`kgexplorer.views.pyvis_network`).
+
+        >>> from kgexplorer import KnowledgeGraph
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     net = render(kg.neighbourhood("ketamine")).to_pyvis()
+        >>> type(net).__name__, net.nodes[0]["label"], net.directed
+        ('Network', 'Ketamine', True)
+        """
+        from .pyvis_network import pyvis_network
+
+        return pyvis_network(self.to_data(), height=height, notebook=notebook)
+
     def node(self, node_id: str) -> GraphNode | None:
         """The drawn node with this id (e.g. the one a click reported), or None.
 
