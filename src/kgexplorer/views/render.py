@@ -240,15 +240,7 @@ class GraphView:
         return {**head, "nodes": nodes, "edges": edges, "options": self.options, "legend": legend}
 
     def edge(self, edge_id: str) -> GraphEdge | None:
-        """The drawn edge with this id (e.g. the one a click reported), or None.
-
-        >>> from kgexplorer import KnowledgeGraph
-        >>> with KnowledgeGraph.bundled() as kg:
-        ...     view = render(kg.neighbourhood("ketamine"))
-        >>> first = view.edges[0]
-        >>> view.edge(first.id) == first, view.edge("no such edge")
-        (True, None)
-        """
+        """The drawn edge with this id (the one a click reported), or None."""
         return next((e for e in self.edges if e.id == edge_id), None)
 
     def to_pyvis(self, *, height: str = "600px", notebook: bool = False) -> Any:
