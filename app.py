@@ -12,6 +12,7 @@ PAGES = [
     st.Page("app_pages/compare.py", title="Compare", icon="⚖️", url_path="compare"),
     st.Page("app_pages/evidence.py", title="Evidence", icon="📊", url_path="evidence"),
     st.Page("app_pages/lessons.py", title="Lessons", icon="🎓", url_path="lessons"),
+    st.Page("app_pages/lesson_builder.py", title="Lesson builder", icon="🛠️", url_path="lesson-builder"),
     st.Page("app_pages/workbench.py", title="SPARQL workbench", icon="🧪", url_path="workbench"),
     st.Page("app_pages/data.py", title="Data", icon="🗂️", url_path="data"),
     st.Page("app_pages/about.py", title="About", icon="ℹ️", url_path="about"),

@@ -4,6 +4,10 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.model.compare import compare, substance_choices
+from kgexplorer.model.timeline import timeline
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.views.lessons import CompareView, TimelineView
+from kgexplorer.views.timeline_svg import timeline_svg
 
 kg = ui.get_graph()
 st.title("Compare substances")
@@ -50,3 +54,18 @@ for aspect, rows in result.by_aspect().items():
         hide_index=True,
     )
 ui.network_view(result, key="compare_graph", export=True)
+ui_lessons.add_to_lesson(
+    CompareView(substances=tuple(ui.short_name(p) for p in picked)),
+    title=" and ".join(labels),
+    key="compare_add_to_lesson",
+)
+st.markdown("#### Timeline")
+history = timeline(kg, picked, max_events=kg.settings.timeline_events)
+st.caption(ui.md(history.summary) + " Studies published, approvals, scheduling and legal changes, oldest first.")
+if history.events:
+    st.image(timeline_svg(history), width="stretch")
+    ui_lessons.add_to_lesson(
+        TimelineView(substances=tuple(ui.short_name(p) for p in picked)),
+        title="History of " + " and ".join(labels),
+        key="compare_timeline_add_to_lesson",
+    )

@@ -4,6 +4,8 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.model.paths import DEFAULT_PATH_GROUPS, RELATION_GROUPS
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.views.lessons import PathView
 
 data = ui.data_source()
 kg = data.kg
@@ -68,3 +70,9 @@ for i, steps in enumerate(result.paths, start=1):
         for step in steps:
             st.markdown("- " + ui.md(step.sentence))
 ui.network_view(result, key="conn_graph", export=True)
+if ours:
+    ui_lessons.add_to_lesson(
+        PathView(source=ui.short_name(source), target=ui.short_name(target), k=int(k), max_length=int(max_len)),
+        title=f"From {result.source.label} to {result.target.label}",
+        key="conn_add_to_lesson",
+    )

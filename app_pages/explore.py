@@ -8,7 +8,10 @@ import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
 from kgexplorer.evidence import LEVELS
+from kgexplorer.model.relations import relation_key
+from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.ui.address import ExploreAddress, explore_params, read_explore_address
+from kgexplorer.views.lessons import FocusView
 from kgexplorer.views.render import GraphEdge
 
 
@@ -169,5 +172,17 @@ with graph_area:
         if not ui.edge_evidence(kg, edge, labels=labels, key="explore_edge_panel"):
             st.session_state["explore_edge"] = None
             st.rerun()
+    if ours and not embedded:
+        ui_lessons.add_to_lesson(
+            FocusView(
+                focus=ui.short_name(card.iri),
+                depth=depth,
+                kinds=tuple(kinds),
+                relations=tuple(relation_key(i) for i in relations),
+                min_evidence=level_keys.get(min_level),
+            ),
+            title=card.label,
+            key="explore_add_to_lesson",
+        )
     if embedded and (full := ui.embed_link(embedded=False)):
         st.markdown(f"[Open in kgexplorer for the evidence behind every link]({full})")

@@ -9,6 +9,7 @@ from kgexplorer import AskResult, GraphResult, KgExplorerError, QuerySyntaxError
 from kgexplorer.model.gallery import ANY_KIND, GalleryQuery, load_gallery
 from kgexplorer.namespaces import PREFIXES, prefix_block, shorten
 from kgexplorer.terms import IRI, Term
+from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,
@@ -218,6 +219,8 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
     )
     if run.notice:
         st.warning(run.notice, icon="✂️")
+    if source.uses_project_vocabulary:  # a lesson runs on the bundled graph
+        ui_lessons.add_to_lesson(None, query=outcome.text, title="What the graph answers", key="wb_add_to_lesson")
     if table.note:
         st.caption(ui.md(table.note))
     if problem := state.pop("wb_share_problem", None):

@@ -238,6 +238,27 @@ class Settings:
         minimum=200,
         maximum=20_000,
     )
+    timeline_events: int = _s(
+        200,
+        "Most events drawn on one timeline (a lesson step or the timeline picture); the oldest are kept and "
+        "the timeline says it was cut (model/timeline.py).",
+        minimum=1,
+        maximum=5_000,
+    )
+    lesson_steps: int = _s(
+        40,
+        "Most steps in one lesson file, shipped or uploaded to the lesson builder; a longer file is refused "
+        "with the count (views/lessons.py).",
+        minimum=1,
+        maximum=500,
+    )
+    lesson_file_kb: int = _s(
+        256,
+        "Largest lesson file (KiB) the lesson builder reads back from an upload; a larger one is refused "
+        "before parsing (views/lesson_builder.py).",
+        minimum=1,
+        maximum=10_240,
+    )
     export_query_rows: int = _s(
         200,
         "Most rows of a lesson query shown in an exported lesson or handout; a longer result is cut and the "

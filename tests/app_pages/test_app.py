@@ -292,7 +292,7 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
 
     assert not at.exception
     assert "Step 3 of 5" in at.get("progress")[0].proto.text
-    at.radio(key="lesson_q_ketamine-for-alcohol-use-disorder_3").set_value(1).run()
+    at.radio(key="lesson_ketamine-for-alcohol-use-disorder_3_q").set_value(1).run()
     assert any("Right." in s.value for s in at.success)
     # Issue 15, bug 4: the feedback cites studies by name, never by raw claim id.
     evidence = " ".join(c.value for c in at.caption if "Evidence" in c.value)
@@ -313,6 +313,7 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
         "psilocybin-and-mdma",
         "risks-regulation-access",
         "reading-the-evidence",
+        "ketamine-history",
     ],
 )
 def test_every_lesson_step_renders(slug: str) -> None:

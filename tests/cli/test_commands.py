@@ -325,6 +325,25 @@ def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
     assert "no_such_entity" in (result.stdout + result.stderr)
 
 
+def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
+    """`validate` runs the one lesson checker, text checks included: an entity named in the text but not in
+    the step's view, and a raw id shown to a reader, fail the run."""
+    (tmp_path / "named.yaml").write_text(
+        "title: t\naudience: a\nestimated_minutes: 1\nobjectives: [o]\n"
+        "steps:\n  - title: Mechanisms\n"
+        "    text: 'Tested for [AUD](kg:alcohol_use_disorder); see claim_ketamine__actsOn__mtor.'\n"
+        "    view: {focus: ketamine, kinds: [Mechanism]}\n",
+        encoding="utf-8",
+    )
+    result = run(["validate", "--lessons", str(tmp_path)])
+    out = result.stdout + result.stderr
+
+    assert result.exit_code == 1
+    assert "named: step 1 (Mechanisms)" in out
+    assert "the text names 'alcohol_use_disorder', which the step's view does not draw" in out
+    assert "the identifier 'claim_ketamine__actsOn__mtor'" in out
+
+
 def test_only_one_data_source_at_a_time() -> None:
     result = run(["--endpoint", "http://127.0.0.1:9/sparql", "--data", "x.ttl", "stats"])
 

@@ -29,7 +29,7 @@ from .harness import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("app_browser")]
-PAGES = ["explore", "connections", "compare", "evidence", "lessons", "workbench", "data", "about"]
+PAGES = ["explore", "connections", "compare", "evidence", "lessons", "lesson-builder", "workbench", "data", "about"]
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +235,58 @@ def test_a_lesson_is_clicked_through_end_to_end(app: tuple[str, Any]) -> None:
     assert outside == []
     assert errors == []
     page.close()
+
+
+def test_a_lesson_steps_with_the_arrow_keys(app: tuple[str, Any]) -> None:
+    """Issue 19: the Lessons page moves between steps with the Right and Left arrow keys, and the timeline
+    step of the lesson made with the builder shows its server-drawn picture."""
+    url, browser = app
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = block_outside(page)
+    page.goto(url + "lessons?lesson=ketamine-history")
+    page.get_by_role("heading", name="From the laboratory to the operating theatre").wait_for(timeout=60_000)
+    page.locator("[data-testid='stImage'] img").first.wait_for(timeout=30_000)
+    wait_for_idle(page)
+    page.locator("h1").first.click()  # focus on the page, not on a widget
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda u: "step=2" in u, timeout=30_000)
+    page.get_by_role("heading", name="1983: how it works").wait_for(timeout=30_000)
+    wait_for_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(lambda u: "step=1" in u, timeout=30_000)
+
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert outside == []
+    page.close()
+
+
+def test_a_lesson_draft_autosaves_in_the_browser(app: tuple[str, Any]) -> None:
+    """Issue 19: a step added on Explore is kept in the browser (localStorage), not on the server: a new
+    session in the same browser gets it back on the builder page; another browser does not."""
+    url, browser = app
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    first = context.new_page()
+    outside = block_outside(first)
+    first.goto(url + "?e=ketamine&kinds=Mechanism")  # Explore is the default page, at the root
+    first.get_by_role("button", name="Add to a lesson").click()
+    first.get_by_text("Added as step 1 of your lesson", exact=False).wait_for(timeout=30_000)
+    wait_until(lambda: "lessonDraft" in (first.evaluate("Object.keys(localStorage).join()") or ""), "the autosave")
+    first.close()
+
+    again = context.new_page()  # a new Streamlit session, the same browser storage
+    again.goto(url + "lesson-builder")
+    again.get_by_text("Step 1 of 1", exact=False).wait_for(timeout=60_000)
+    assert again.get_by_label("Step title").input_value() == "Ketamine"
+    assert again.locator("[data-testid='stException']").count() == 0
+    again.close()
+    context.close()
+
+    other = browser.new_page(viewport={"width": 1400, "height": 1000})  # another browser profile: nothing
+    other.goto(url + "lesson-builder")
+    other.get_by_text("No steps yet", exact=False).wait_for(timeout=60_000)
+    other.close()
+    assert outside == []
 
 
 def test_the_app_started_on_an_on_disk_store_explores_it(app: tuple[str, Any], tmp_path: Any) -> None:

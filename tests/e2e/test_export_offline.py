@@ -259,3 +259,62 @@ def test_measure_export_size_and_time_to_drawn(browser: Any, folder: Path) -> No
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "export-offline.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(json.dumps(report, indent=2))
+
+
+def test_built_lesson_presents_with_the_keyboard_offline(kg: KnowledgeGraph, browser: Any, folder: Path) -> None:
+    """Issue 19: a lesson made with the builder (Explore's view, Compare's view, a timeline with a quiz of two
+    right answers) exported offline, presented full screen and stepped through with the keyboard alone: each
+    graph draws, the timeline shows, the answer opens on demand, and the page makes no outside request."""
+    from kgexplorer.views.lesson_builder import add_step, capture, make_question, new_lesson, replace_step
+    from kgexplorer.views.lessons import CompareView, FocusView, TimelineView
+
+    lesson = new_lesson(title="Ketamine in three views", slug="ketamine-three-views", audience="Class", minutes=10)
+    lesson = add_step(lesson, capture(FocusView(focus="ketamine", kinds=("Mechanism",)), title="Mechanisms"))
+    lesson = add_step(lesson, capture(CompareView(substances=("ketamine", "psilocybin")), title="Compared"))
+    lesson = add_step(lesson, capture(TimelineView(substances=("ketamine", "esketamine")), title="History"))
+    question = make_question(
+        prompt="Which happened before 2000?", choices=("First synthesis", "US Schedule III", "Esketamine approved"),
+        right=(0, 1), explanation="1962 and 1999.", cites=("hist_ketamine_synthesis_1962",),
+    )  # fmt: skip
+    lesson = replace_step(lesson, 2, question=question)
+    path = write_export("built-lesson.html", export_lesson_html(lesson, kg=kg), folder=folder)
+    opened = _open(browser, path, wait=False)
+    page = opened.page
+    try:
+        steps = page.locator("section.kg-step")
+        page.locator("#kg-present").click()
+        assert page.evaluate("document.body.classList.contains('kg-presenting')")
+        page.locator("body").focus()
+        for i in range(3):
+            assert page.locator("#kg-step-status").inner_text() == f"Step {i + 1} of 3"
+            current = steps.nth(i)
+            assert [steps.nth(j).is_visible() for j in range(3)] == [j == i for j in range(3)]
+            if i < 2:
+                current.locator(".kg-view[data-drawn]").wait_for(state="attached", timeout=60_000)
+                box = current.locator(".kg-view").bounding_box()
+                assert box is not None
+                assert box["height"] > 0.7 * 900
+                assert non_blank_pixels(current.locator("canvas").screenshot()) > 2_000
+            else:
+                figure = current.locator("figure.kg-timeline svg")
+                assert figure.is_visible()
+                assert "1962" in (figure.text_content() or "")
+                assert not current.locator(".kg-answer p").is_visible()  # revealed only on demand
+                current.get_by_text("Show the answer").click()
+                answer = current.locator(".kg-answer p").inner_text()
+                assert "Answers: A. First synthesis, B. US Schedule III" in answer
+            page.keyboard.press("ArrowRight")
+        assert page.locator("#kg-step-status").inner_text() == "Step 3 of 3"
+        page.keyboard.press("ArrowLeft")
+        assert page.locator("#kg-step-status").inner_text() == "Step 2 of 3"
+        page.keyboard.press("Home")
+        assert page.locator("#kg-step-status").inner_text() == "Step 1 of 3"
+        page.keyboard.press("Escape")
+        assert not page.evaluate("document.body.classList.contains('kg-presenting')")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lesson-presented.png"))
+        assert opened.outgoing == []
+        assert not opened.errors
+        assert page.evaluate("window.__csp") == []
+    finally:
+        page.close()

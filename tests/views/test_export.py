@@ -339,7 +339,7 @@ def test_handout_is_printable_and_has_no_script(kg: KnowledgeGraph) -> None:
 
 
 def test_hostile_lesson_text_is_escaped(hostile: KnowledgeGraph) -> None:
-    """Lesson Markdown is escaped before the few tags it may make; its links and HTML stay text."""
+    """Lesson Markdown is escaped before the few tags it may make; HTML stays text, links keep only their text."""
     question = Question(prompt=IMG, choices=(BREAKOUT, "b"), answer=0, explanation=MD_LINK, cites=())
     step = Step(title=IMG, text=f"**bold** {IMG}\n\n- {BREAKOUT}\n- {MD_LINK}", view=FocusView(EX + "evil"),
                 question=question)  # fmt: skip
@@ -350,7 +350,7 @@ def test_hostile_lesson_text_is_escaped(hostile: KnowledgeGraph) -> None:
         assert BREAKOUT not in page
         assert 'href="javascript' not in page
         assert "<strong>bold</strong> &lt;img" in page
-        assert f"<li>{MD_LINK}</li>" in page
+        assert "<li>click me</li>" in page  # a link keeps its text and loses its target (issue 19)
 
 
 def test_a_failing_lesson_view_is_an_export_error(kg: KnowledgeGraph) -> None:

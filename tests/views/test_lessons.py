@@ -10,6 +10,7 @@ import pytest
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.compare import Comparison
 from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
+from kgexplorer.model.timeline import Timeline
 from kgexplorer.namespaces import KG
 from kgexplorer.views.lessons import (
     LessonError,
@@ -152,7 +153,7 @@ def test_the_checker_catches_a_lesson_that_contradicts_its_view(kg: KnowledgeGra
     assert not any(p.step == 3 and p.entity == "ketamine" for p in problems)
     # Entities the views do draw are not reported.
     assert not any(p.entity in ("ketamine", "relapse") for p in problems if p.step == 1)
-    assert "the feedback names 'alcohol_use_disorder', which the step's view does not draw" in " ".join(
+    assert "the explanation names 'alcohol_use_disorder', which the step's view does not draw" in " ".join(
         p.problem for p in problems
     )
 
@@ -184,10 +185,14 @@ def test_removing_a_named_entity_from_its_view_is_caught(
     lesson = get_lesson(slug)
     target = lesson.steps[index - 1]
 
-    def without(graph: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | None:
+    def without(graph: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | Timeline | None:
         view = step_view(graph, step)
         if view is None or step is not target:
             return view
+        if isinstance(view, Timeline):  # a timeline draws its events and substances
+            events = tuple(e for e in view.events if e.iri != KG + entity)
+            iris = tuple(i for i in view.substance_iris if i != KG + entity)
+            return dataclasses.replace(view, events=events, substance_iris=iris)
         drawn = view.graph.copy()
         drawn.remove_node(KG + entity)
         return dataclasses.replace(view, graph=drawn)
@@ -216,3 +221,22 @@ def test_the_alcohol_lesson_draws_what_its_relapse_step_names(kg: KnowledgeGraph
     shown = view_entities(step_view(kg, step))
 
     assert {KG + "ketamine", KG + "relapse", KG + "alcohol_use_disorder"} <= shown
+
+
+def test_a_view_captured_from_explore_with_any_offered_relation_checks_clean(kg: KnowledgeGraph) -> None:
+    """Bug: Explore offers every relation its view draws (``concerns``, from events), but the checker refused
+    any relation that is not a direct-edge property, so such a captured view was wrongly flagged."""
+    from kgexplorer.model.relations import relation_key
+    from kgexplorer.views.lessons import FocusView, Lesson
+
+    offered = [relation_key(r.iri) for r in kg.relations("ketamine")]
+    assert "concerns" in offered
+    step = Step(title="Events", text="x", view=FocusView(focus="ketamine", relations=("concerns",)))
+    lesson = Lesson(slug="t", title="t", audience="a", minutes=1, objectives=("o",), steps=(step,))
+    assert [p.problem for p in check_lesson(kg, lesson)] == []
+    shown = view_entities(step_view(kg, step))
+    assert len(shown) > 1  # the view draws the events that concern ketamine
+    for key in offered:  # every relation Explore offers is accepted
+        one = dataclasses.replace(step, view=FocusView(focus="ketamine", relations=(key,)))
+        problems = check_lesson(kg, dataclasses.replace(lesson, steps=(one,)))
+        assert [p.problem for p in problems if p.rule == "view"] == [], key

@@ -139,7 +139,9 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     """Check the graph against the shapes (graph/shapes.ttl) and list each problem with its fix.
 
     Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
-    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run.
+    every bundled lesson: its entities, filters, views, queries and cited claims must exist and run, and
+    every entity its text names ([Ketamine](kg:ketamine)) must be in that step's view, substances and
+    conditions must be linked, and no raw id or outside link may reach a reader.
     Exits 0 when everything conforms and 1 when it does not.
     """
     from kgexplorer.engine.validation import validate as run_validation

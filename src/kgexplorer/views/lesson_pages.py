@@ -50,15 +50,18 @@ def export_lesson_html(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     body, data = _lesson_head(lesson), {}
     body += '<nav class="kg-steps" hidden><button type="button" id="kg-prev">Previous</button> '
     body += (
-        '<span id="kg-step-status" aria-live="polite"></span> <button type="button" id="kg-next">Next</button></nav>\n'
+        '<span id="kg-step-status" aria-live="polite"></span> <button type="button" id="kg-next">Next</button> '
+        '<button type="button" id="kg-present" aria-pressed="false" title="Full screen, one step at a time; '
+        'arrow keys move between steps">Present</button></nav>\n'
     )
     for i, step in enumerate(lesson.steps, start=1):
         body += (
             f'<section class="kg-step" id="step-{i}">\n<h2>Step {i} of {len(lesson.steps)}: {escape(step.title)}</h2>\n'
         )
-        body += _markdown(reader_text(step.text))
-        drawn = _step_view(kg, lesson, i)
-        if drawn is not None:
+        body += _markdown(step.text)
+        if (svg := _timeline(kg, lesson, i)) is not None:
+            body += svg
+        elif (drawn := _step_view(kg, lesson, i)) is not None:
             claims, key = fetch_claims(kg, drawn), f"s{i}"
             data[key] = view_data(drawn, claims)
             body += f"<p>{escape(drawn.summary)}</p>\n" + view_block(drawn, key, evidence=True)
@@ -84,10 +87,10 @@ def export_lesson_handout(lesson: Lesson, *, kg: KnowledgeGraph) -> str:
     """
     body, answers = _lesson_head(lesson), []
     for i, step in enumerate(lesson.steps, start=1):
-        text = _markdown(reader_text(step.text))
-        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {escape(step.title)}</h2>\n{text}'
-        drawn = _step_view(kg, lesson, i)
-        if drawn is not None:
+        body += f'<section class="kg-step" id="step-{i}">\n<h2>{i}. {escape(step.title)}</h2>\n{_markdown(step.text)}'
+        if (timeline := _timeline(kg, lesson, i)) is not None:
+            body += timeline
+        elif (drawn := _step_view(kg, lesson, i)) is not None:
             svg = _figure(drawn, fmt="svg", title="", notes=[], size=(1200, 760), salt=f"step{i}")
             svg_text = svg.decode("utf-8")
             body += f'<figure class="kg-figure" role="img" aria-label="{escape(drawn.summary)}">'
@@ -111,11 +114,37 @@ def _lesson_head(lesson: Lesson) -> str:
     )
 
 
+def _timeline(kg: KnowledgeGraph, lesson: Lesson, index: int) -> str | None:
+    """A timeline step's picture: the server-drawn SVG inline, with its summary; None for other steps."""
+    from kgexplorer.model.timeline import Timeline
+
+    from .lessons import TimelineView, step_view
+    from .timeline_svg import timeline_svg
+
+    if not isinstance(lesson.steps[index - 1].view, TimelineView):
+        return None
+    try:
+        view = step_view(kg, lesson.steps[index - 1])
+    except KgExplorerError as exc:
+        raise ExportError(
+            f"lesson {lesson.slug}, step {index}: its timeline fails ({exc}); fix the lesson file"
+        ) from None
+    assert isinstance(view, Timeline)
+    return (
+        f'<figure class="kg-figure kg-timeline" role="img" aria-label="{escape(view.summary)}">{timeline_svg(view)}'
+        f"<figcaption>{escape(view.summary)}</figcaption></figure>\n"
+    )
+
+
 def _step_view(kg: KnowledgeGraph, lesson: Lesson, index: int) -> GraphView | None:
+    from kgexplorer.model.timeline import Timeline
+
     from .lessons import step_view
 
     try:
         view = step_view(kg, lesson.steps[index - 1])
+        if isinstance(view, Timeline):
+            return None  # drawn by _timeline
         return None if view is None else render(view, settings=kg.settings)
     except KgExplorerError as exc:
         raise ExportError(f"lesson {lesson.slug}, step {index}: its view fails ({exc}); fix the lesson file") from None
@@ -153,14 +182,18 @@ def _cell(term: object) -> str:
 
 
 def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> str:
+    kind = "checkbox" if q.several else "radio"
     choices = "".join(
-        f'<li><label><input type="radio" name="q{index}"> {escape(reader_text(c))}</label></li>'
+        f'<li><label><input type="{kind}" name="q{index}"> {escape(_plain(c))}</label></li>'
         if reveal
-        else f"<li>{escape(reader_text(c))}</li>"
+        else f"<li>{escape(_plain(c))}</li>"
         for c in q.choices
     )
-    prompt = escape(reader_text(q.prompt))
-    out = f'<div class="kg-question"><p><strong>Question:</strong> {prompt}</p><ol type="A">{choices}</ol>'
+    several = " (pick every right answer)" if q.several else ""
+    out = (
+        f'<div class="kg-question"><p><strong>Question:</strong> {escape(_plain(q.prompt))}{several}</p>'
+        f'<ol type="A">{choices}</ol>'
+    )
     if reveal:
         out += (
             f'<details class="kg-answer"><summary>Show the answer</summary><p>{_question_answer(kg, q)}</p></details>'
@@ -169,12 +202,26 @@ def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> s
 
 
 def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
-    letter = chr(ord("A") + q.answer) if 0 <= q.answer < len(q.choices) else "?"
-    chosen = q.choices[q.answer] if 0 <= q.answer < len(q.choices) else ""
+    right = [a for a in q.right if 0 <= a < len(q.choices)]
+    letters = ", ".join(f"{chr(ord('A') + a)}. {escape(_plain(q.choices[a]))}" for a in right) or "?"
     cited = "; ".join(c.label + (f" ({', '.join(c.studies)})" if c.studies else "") for c in question_citations(kg, q))
     cites = f'<br><span class="kg-meta">Claims cited: {escape(cited)}</span>' if cited else ""
-    explanation = escape(reader_text(q.explanation))
-    return f"<strong>Answer: {letter}. {escape(reader_text(chosen))}</strong><br>{explanation}{cites}"
+    feedback = ""
+    if q.feedback:
+        feedback = (
+            "<ul>"
+            + "".join(
+                f"<li>{chr(ord('A') + i)}: {escape(_plain(f))}</li>" for i, f in enumerate(q.feedback) if f.strip()
+            )
+            + "</ul>"
+        )
+    label = "Answers" if len(right) > 1 else "Answer"
+    return f"<strong>{label}: {letters}</strong><br>{escape(_plain(q.explanation))}{feedback}{cites}"
+
+
+def _plain(text: str) -> str:
+    """Quiz text as a reader sees it: entity links as their words, no links or images."""
+    return reader_text(text)
 
 
 _INLINE = (
@@ -213,7 +260,7 @@ def _markdown(text: str) -> str:
             out.append(f"<{tag}>" + "".join(f"<li>{inline(i)}</li>" for i in items) + f"</{tag}>\n")
             items.clear()
 
-    for line in text.replace("\r\n", "\n").split("\n"):
+    for line in reader_text(text).replace("\r\n", "\n").split("\n"):
         match = _ITEM.match(line)
         if not line.strip():
             flush()

@@ -28,13 +28,18 @@ __all__ = [
     "citations",
     "entity_links",
     "name_index",
+    "outside_links",
     "raw_ids",
     "reader_text",
     "written_names",
 ]
 
-#: An explicit entity link in lesson Markdown: ``[words a reader sees](kg:entity_id)``.
-LINK = re.compile(r"\[(?P<text>[^\]\n]+)\]\(kg:(?P<id>[A-Za-z0-9][A-Za-z0-9_.\-]*)\)")
+#: Any Markdown link or image in lesson text: ``[words](target)``, ``![alt](target)``.
+LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]\n]*)\]\(\s*(?P<target>(?:[^()\s]|\([^()\s]*\))*)(?:\s+[^()]*)?\)")
+#: The target of an explicit entity link: ``kg:entity_id``.
+_ENTITY = re.compile(r"^kg:(?P<id>[A-Za-z0-9_][A-Za-z0-9_.\-]*)$")
+#: A web address written out without a link.
+_BARE_URL = re.compile(r"(?i)\b(?:https?|ftp)://\S+|<\s*(?:https?:|//)\S*>|\bwww\.\S+")
 #: What a reader must never see: claim ids, prefixed names, snake_case identifiers.
 _RAW_ID = re.compile(r"(?<![\w/])(?:claim_\w+|kgx?:[\w\-]*|[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)(?![\w/])")
 
@@ -48,21 +53,58 @@ class EntityLink:
 
 
 def entity_links(text: str) -> tuple[EntityLink, ...]:
-    """The explicit entity links in lesson Markdown, in order.
+    """The explicit entity links in lesson Markdown, in order (images and outside links are not entity links).
 
-    >>> entity_links("[Ketamine](kg:ketamine) and [AUD](kg:alcohol_use_disorder)")
+    >>> entity_links("[Ketamine](kg:ketamine) and [AUD](kg:alcohol_use_disorder), ![C](kg:c) [D](http://x)")
     (EntityLink(text='Ketamine', entity='ketamine'), EntityLink(text='AUD', entity='alcohol_use_disorder'))
     """
-    return tuple(EntityLink(m["text"], m["id"]) for m in LINK.finditer(text))
+    found = ((m, _ENTITY.match(m["target"])) for m in LINK.finditer(text) if not m["image"])
+    return tuple(EntityLink(m["text"], e["id"]) for m, e in found if e)
 
 
 def reader_text(text: str, *, link: Callable[[EntityLink], str] | None = None) -> str:
-    """Lesson Markdown as a reader sees it: each entity link becomes its words, or ``link(entity_link)``.
+    """Lesson Markdown as a reader gets it: each entity link becomes its words (or ``link(entity_link)``),
+    any other link its words, an image its alt text, and bare web addresses are removed, so nothing outside
+    can be loaded or followed.
 
     >>> reader_text("Try [ketamine](kg:ketamine).")
     'Try ketamine.'
+    >>> reader_text("[Ketamine](kg:ketamine) ![x](https://t.example/p.gif) see www.example.org")
+    'Ketamine x see '
     """
-    return LINK.sub(lambda m: link(EntityLink(m["text"], m["id"])) if link else m["text"], text)
+
+    def one(m: re.Match[str]) -> str:
+        if m["text"] is None:  # a bare web address
+            return ""
+        e = None if m["image"] else _ENTITY.match(m["target"])
+        return link(EntityLink(m["text"], e["id"])) if e and link else m["text"]
+
+    # One pass over links and bare addresses together, so what ``link`` writes is not read again.
+    return _READER.sub(one, text)
+
+
+_READER = re.compile(LINK.pattern + "|" + _BARE_URL.pattern.replace("(?i)", ""), re.I)
+
+
+def outside_links(place: str, text: str) -> list[str]:
+    """What in lesson Markdown would load or follow something outside the graph: images, links to anything
+    but an entity (``kg:id``), bare web addresses; each as a problem with its fix.
+
+    >>> [p.split(";")[0] for p in outside_links("the text", "![x](p.gif), [a](https://a.example), www.b.org")]
+    ['the text has an image (p.gif)', "the text links to 'https://a.example'", 'the text has a web address (www.b.org)']
+    """
+    out: list[str] = []
+    for m in LINK.finditer(text):
+        if m["image"]:
+            out.append(f"{place} has an image ({m['target']}); lessons cannot load images, remove it")
+        elif not _ENTITY.match(m["target"]):
+            out.append(
+                f"{place} links to {m['target']!r}; lessons cannot link outside, name an entity as "
+                "[Ketamine](kg:ketamine) or cite a claim in the question"
+            )
+    bare = _BARE_URL.findall(LINK.sub(" ", text))
+    out += [f"{place} has a web address ({u}); lessons cannot link outside, remove it" for u in bare]
+    return out
 
 
 @dataclass(frozen=True)

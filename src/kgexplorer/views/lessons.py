@@ -1,17 +1,20 @@
 """Guided lessons: a sequence of explained views of the graph, with optional queries and quiz questions.
 
-A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the format). Each step has
-Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, or a
-comparison of substances), a SPARQL query and a multiple-choice question whose explanation cites
-claims. :func:`check_lesson` verifies that everything a lesson refers to exists and runs, and that the
-lesson is true to its own views:
+A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the format; files carry
+``version: 2``, and files without a version are read as version 1, which is a subset). Each step has
+Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, a
+comparison of substances or a timeline of their events), a SPARQL query and a quiz question (one or
+several right answers, feedback per answer) whose explanation cites claims. :func:`check_lesson`
+verifies that everything a lesson refers to exists and runs, and that the lesson is true to its own views
+(the checks themselves are in :mod:`kgexplorer.views.lesson_check`):
 
 - A step names an entity by an explicit link in its Markdown, ``[alcohol use disorder](kg:alcohol_use_disorder)``
-  (:func:`entity_links`); every entity a step's text, question or feedback names is drawn in that step's view.
+  (:func:`entity_links`); every entity a step's text, question, choices or feedback names is drawn in that
+  step's view (a timeline draws its events and substances).
 - A substance or condition written out by its name without a link is reported, so a name cannot slip past the
   check by not being linked.
-- No raw identifier (``claim_…``, ``kg:…``, ``snake_case`` names) reaches a reader; :func:`reader_text` turns
-  the links into their words.
+- No raw identifier (``claim_…``, ``kg:…``, ``snake_case`` names) and nothing outside the graph (links,
+  images, web addresses) reaches a reader; :func:`reader_text` turns the links into their words.
 
 Each problem is a :class:`LessonProblem` with a :data:`ProblemRule`, so a lesson editor can act on it.
 
@@ -26,38 +29,37 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.evidence import LEVELS
-from kgexplorer.namespaces import KG, KGX
-from kgexplorer.terms import IRI
 
-from .lesson_text import (
-    LINK,
-    Citation,
-    EntityLink,
-    citations,
-    entity_links,
-    name_index,
-    raw_ids,
-    reader_text,
-    written_names,
+from .lesson_check import (
+    ProblemRule,
+    naming_problems,
+    query_problems,
+    question_problems,
+    relation_problems,
+    view_entities,
 )
+from .lesson_text import Citation, EntityLink, citations, entity_links, name_index, outside_links, raw_ids, reader_text
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.compare import Comparison
     from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
+    from kgexplorer.model.timeline import Timeline
 
 __all__ = [
+    "FORMAT_VERSION",
     "Citation",
     "CompareView",
     "EntityLink",
@@ -69,15 +71,21 @@ __all__ = [
     "ProblemRule",
     "Question",
     "Step",
+    "TimelineView",
+    "View",
     "check_lesson",
     "entity_links",
     "get_lesson",
     "load_lessons",
+    "parse_lesson",
     "question_citations",
     "reader_text",
     "step_view",
     "view_entities",
 ]
+
+#: The lesson file format this version writes; files without ``version`` are version 1 (a subset of 2).
+FORMAT_VERSION = 2
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 _LEVEL_KEYS = {lv.key for lv in LEVELS}
@@ -115,18 +123,39 @@ class CompareView:
     substances: tuple[str, ...]
 
 
-View = FocusView | PathView | CompareView
+@dataclass(frozen=True)
+class TimelineView:
+    """The dated, sourced events about one to four substances, drawn as a timeline."""
+
+    substances: tuple[str, ...]
+
+
+View = FocusView | PathView | CompareView | TimelineView
 
 
 @dataclass(frozen=True)
 class Question:
-    """A multiple-choice question; ``answer`` is the index of the right choice, ``cites`` claim ids."""
+    """A quiz question. ``answer`` is the index of the (first) right choice; ``answers`` lists every right
+    choice when there are several (empty: only ``answer``); ``feedback`` is shown per choice (empty: none);
+    ``cites`` are the claim or event ids behind the explanation."""
 
     prompt: str
     choices: tuple[str, ...]
     answer: int
     explanation: str
     cites: tuple[str, ...] = ()
+    answers: tuple[int, ...] = ()
+    feedback: tuple[str, ...] = ()
+
+    @property
+    def right(self) -> tuple[int, ...]:
+        """Every right choice's index, in order."""
+        return tuple(sorted(set(self.answers))) if self.answers else (self.answer,)
+
+    @property
+    def several(self) -> bool:
+        """Whether the reader must pick more than one choice."""
+        return len(self.right) > 1
 
 
 @dataclass(frozen=True)
@@ -152,16 +181,7 @@ class Lesson:
     steps: tuple[Step, ...]
     summary: str = ""
     path: str = field(default="", compare=False)
-
-
-#: What kind of problem a :class:`LessonProblem` is:
-#: ``structure`` (no steps), ``view`` (an unknown entity, filter or a view that fails), ``query``, ``question``,
-#: ``unknown-entity`` (a link names no entity), ``not-in-view`` (a named entity is not drawn in the step's view),
-#: ``unlinked-name`` (a substance or condition written without a link), ``raw-id`` (an identifier a reader
-#: would see).
-ProblemRule = Literal[
-    "structure", "view", "query", "question", "unknown-entity", "not-in-view", "unlinked-name", "raw-id"
-]
+    version: int = field(default=FORMAT_VERSION, compare=False)
 
 
 @dataclass(frozen=True)
@@ -215,26 +235,58 @@ def get_lesson(slug: str, directory: str | Path | None = None) -> Lesson:
 
 def _load(path: Path) -> Lesson:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise LessonError(f"cannot read lesson {path.name}: {exc}; fix the YAML") from None
+    return parse_lesson(text, slug=path.stem, path=str(path))
+
+
+def parse_lesson(text: str, *, slug: str, path: str = "", max_steps: int | None = None) -> Lesson:
+    """A lesson from the text of a lesson file (version 1 or 2).
+
+    ``max_steps`` defaults to the setting ``lesson_steps``; a longer lesson is refused.
+    """
+    from kgexplorer.settings import Settings
+
+    name = Path(path).name if path else f"{slug}.yaml"
+    limit = Settings().lesson_steps if max_steps is None else max_steps
+    if not _SLUG.match(slug):
+        raise LessonError(
+            f"invalid lesson name {slug!r}: use lowercase letters, digits and hyphens, e.g. 'how-ketamine-works'"
+        )
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LessonError(f"cannot read lesson {name}: {exc}; fix the YAML") from None
     if not isinstance(raw, dict):
-        raise LessonError(f"lesson {path.name} must be a YAML mapping with title, audience, steps …")
+        raise LessonError(f"lesson {name} must be a YAML mapping with title, audience, steps …")
+    version = raw.get("version", 1)
+    if version not in (1, FORMAT_VERSION):
+        raise LessonError(
+            f"lesson {name} has format version {version!r}, but this kgexplorer reads versions 1 and "
+            f"{FORMAT_VERSION}; update kgexplorer or save the lesson again from this version's builder"
+        )
+    if isinstance(raw.get("steps"), list) and len(raw["steps"]) > limit:
+        raise LessonError(
+            f"lesson {name} has {len(raw['steps'])} steps, more than the setting lesson_steps ({limit}); "
+            "split it into several lessons"
+        )
     try:
         steps = tuple(_step(s, i) for i, s in enumerate(raw["steps"], start=1))
         return Lesson(
-            slug=path.stem,
+            slug=slug,
             title=str(raw["title"]),
             audience=str(raw["audience"]),
             minutes=int(raw["estimated_minutes"]),
             objectives=tuple(str(o) for o in raw["objectives"]),
             steps=steps,
             summary=str(raw.get("summary", "")),
-            path=str(path),
+            path=path,
+            version=int(version),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LessonError(
-            f"lesson {path.name} is missing or has a bad field ({exc}); see graph/lessons/README.md for the format"
+            f"lesson {name} is missing or has a bad field ({exc}); see graph/lessons/README.md for the format"
         ) from None
 
 
@@ -244,12 +296,15 @@ def _step(raw: Any, index: int) -> Step:
     q = raw.get("question")
     question = None
     if q is not None:
+        answers = tuple(int(a) for a in q.get("answers", ()))
         question = Question(
             prompt=str(q["prompt"]),
             choices=tuple(str(c) for c in q["choices"]),
-            answer=int(q["answer"]),
+            answer=int(q["answer"]) if "answer" in q else min(answers),
             explanation=str(q["explanation"]),
             cites=tuple(str(c) for c in q.get("cites", ())),
+            answers=answers,
+            feedback=tuple(str(f) for f in q.get("feedback", ())),
         )
     return Step(
         title=str(raw["title"]),
@@ -278,24 +333,25 @@ def _view(raw: Any) -> View | None:
         )
     if "compare" in raw:
         return CompareView(substances=tuple(str(s) for s in raw["compare"]))
-    raise ValueError("a view needs 'focus', 'path' or 'compare'")
+    if "timeline" in raw:
+        return TimelineView(substances=tuple(str(s) for s in raw["timeline"]))
+    raise ValueError("a view needs 'focus', 'path', 'compare' or 'timeline'")
 
 
-def view_entities(view: Neighbourhood | PathSet | Comparison | None) -> frozenset[str]:
-    """The entities (IRIs) a step's view draws; empty without a view."""
-    if view is None:
-        return frozenset()
-    # A "+N more" node stands for entities the view does not draw.
-    return frozenset(str(n) for n, data in view.graph.nodes(data=True) if "more_of" not in data)
-
-
-def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | None:
-    """The graph view of a step, built from the knowledge graph."""
+def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Comparison | Timeline | None:
+    """The view of a step, built from the knowledge graph (a timeline is drawn as SVG, the others as graphs)."""
     view = step.view
     if view is None:
         return None
+    if isinstance(view, TimelineView):
+        from kgexplorer.model.timeline import timeline
+
+        return timeline(kg, list(view.substances), max_events=kg.settings.timeline_events)
     if isinstance(view, FocusView):
-        relations = [KGX + r for r in view.relations] or None
+        from kgexplorer.model.relations import relation_iri
+
+        # Relations as a page address writes them (testedFor, rdfs:seeAlso): what Explore captured.
+        relations = [iri for r in view.relations if (iri := relation_iri(r))] or None
         return kg.neighbourhood(
             view.focus, depth=view.depth, kinds=view.kinds or None, relations=relations, min_evidence=view.min_evidence
         )
@@ -310,11 +366,12 @@ def check_lesson(
     kg: KnowledgeGraph,
     lesson: Lesson,
     *,
-    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None] = step_view,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None] = step_view,
 ) -> list[LessonProblem]:
     """Everything wrong with a lesson: unknown entities, filters, claims; views, paths or queries that fail;
-    entities its text, question or feedback names that its step's view does not draw; substances and
-    conditions named without a link; raw identifiers a reader would see.
+    entities its text, question, choices or feedback name that its step's view does not draw; substances and
+    conditions named without a link; raw identifiers a reader would see; links, images or web addresses that
+    would leave the graph.
 
     ``draw`` builds a step's view (default :func:`step_view`); a lesson editor can pass the view it shows.
     """
@@ -325,6 +382,7 @@ def check_lesson(
     where |= {f"objective {i}": o for i, o in enumerate(lesson.objectives, start=1)}
     for place, text in where.items():
         problems += [LessonProblem(lesson.slug, 0, "", msg, "raw-id", ident) for ident, msg in raw_ids(place, text)]
+        problems += [LessonProblem(lesson.slug, 0, "", msg, "outside-link") for msg in outside_links(place, text)]
     names = name_index(kg)
     for i, step in enumerate(lesson.steps, start=1):
 
@@ -333,11 +391,22 @@ def check_lesson(
 
         view_problems = _view_problems(kg, step, draw)
         add("view", view_problems)
-        add("query", _query_problems(kg, step))
-        add("question", _question_problems(kg, step))
-        for rule, ident, text in _naming_problems(kg, step, draw, names, view_ok=not view_problems):
+        add("query", query_problems(kg, step.query))
+        q = step.question
+        if q is not None:
+            add("question", question_problems(kg, choices=q.choices, right=q.right, feedback=q.feedback, cites=q.cites))
+        shown = None if step.view is None or view_problems else functools.partial(_drawn, kg, step, draw)
+        for rule, ident, text in naming_problems(kg, list(_reader_parts(step)), names=names, shown=shown):
             problems.append(LessonProblem(lesson.slug, i, step.title, text, rule, ident))
     return problems
+
+
+def _drawn(
+    kg: KnowledgeGraph,
+    step: Step,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None],
+) -> frozenset[str]:
+    return view_entities(draw(kg, step))
 
 
 def _reader_parts(step: Step) -> Iterator[tuple[str, str]]:
@@ -349,71 +418,15 @@ def _reader_parts(step: Step) -> Iterator[tuple[str, str]]:
         yield "the question", q.prompt
         for n, choice in enumerate(q.choices, start=1):
             yield f"choice {n}", choice
-        yield "the feedback", q.explanation
-
-
-def _naming_problems(
-    kg: KnowledgeGraph,
-    step: Step,
-    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None],
-    names: dict[str, tuple[str, re.Pattern[str]]],
-    *,
-    view_ok: bool,
-) -> list[tuple[ProblemRule, str, str]]:
-    """Raw ids anywhere; links that name nothing; and, in a step with a view, every entity named (by a link,
-    or written out without one) must be drawn in it. A step without a view shows no picture its text could
-    contradict, so only its links are checked."""
-    out: list[tuple[ProblemRule, str, str]] = []
-    linked: dict[str, str] = {}
-    written: dict[str, str] = {}
-    for place, text in _reader_parts(step):
-        out += [("raw-id", ident, msg) for ident, msg in raw_ids(place, text)]
-        for lk in entity_links(text):
-            linked.setdefault(lk.entity, place)
-        for ident in written_names(LINK.sub(" ", text), names):
-            written.setdefault(ident, place)
-    unknown = {
-        ident
-        for ident in linked
-        if not kg.select("SELECT ?e WHERE { ?e ?p ?o } LIMIT 1", values={"e": IRI(KG + ident)}).rows
-    }
-    out += [
-        ("unknown-entity", ident, f"{linked[ident]} links kg:{ident}, which is not in the graph; link an entity id")
-        for ident in unknown
-    ]
-    if step.view is None or not view_ok:
-        return out
-    for ident, place in written.items():
-        if ident not in linked:
-            label = names[ident][0]
-            out.append(
-                (
-                    "unlinked-name",
-                    ident,
-                    f"{place} names {label!r} without a link; link it once in the step, [{label}](kg:{ident}), so "
-                    "the check can see that the view draws it",
-                )
-            )
-    try:
-        shown = view_entities(draw(kg, step))
-    except KgExplorerError:
-        return out
-    out += [
-        (
-            "not-in-view",
-            ident,
-            f"{place} names {ident!r}, which the step's view does not draw; change the view or the text",
-        )
-        for ident, place in linked.items()
-        if KG + ident not in shown and ident not in unknown
-    ]
-    return out
+        yield "the explanation", q.explanation
+        for n, text in enumerate(q.feedback, start=1):
+            yield f"feedback {n}", text
 
 
 def _view_problems(
     kg: KnowledgeGraph,
     step: Step,
-    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | None] = step_view,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None] = step_view,
 ) -> list[str]:
     view = step.view
     if view is None:
@@ -428,17 +441,15 @@ def _view_problems(
             for k in view.kinds
             if k not in kinds
         ]
-        out += [
-            f"unknown relation {r!r}; use a kgx: direct-edge property such as testedFor"
-            for r in view.relations
-            if not kg.select("SELECT ?p WHERE { ?p a kgx:DirectEdgeProperty } LIMIT 1", values={"p": IRI(KGX + r)}).rows
-        ]
+        out += relation_problems(kg, view.relations)
         if view.min_evidence and view.min_evidence not in _LEVEL_KEYS:
             out.append(f"unknown evidence level {view.min_evidence!r}; use one of {', '.join(sorted(_LEVEL_KEYS))}")
     elif isinstance(view, PathView):
         names = (view.source, view.target)
     else:
         names = view.substances
+    if isinstance(view, TimelineView) and not 1 <= len(view.substances) <= 4:
+        return [f"a timeline shows one to four substances, not {len(view.substances)}; pick fewer or more"]
     out += [
         f"the view names {n!r}, which is not in the graph; use an entity id such as 'ketamine'"
         for n in names
@@ -456,37 +467,6 @@ def _view_problems(
             "max_length or change the ends"
         ]
     return []
-
-
-def _query_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
-    if not step.query:
-        return []
-    try:
-        result = kg.sparql(step.query)
-    except KgExplorerError as exc:
-        return [f"the query fails: {exc}"]
-    if not hasattr(result, "value") and len(result) == 0:
-        return ["the query returns no rows; a lesson query should show something"]
-    return []
-
-
-def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
-    q = step.question
-    if q is None:
-        return []
-    out: list[str] = []
-    if not 0 <= q.answer < len(q.choices):
-        out.append(f"the answer index {q.answer} is not one of the {len(q.choices)} choices (counted from 0)")
-    if len(q.choices) < 2:
-        out.append("a question needs at least two choices")
-    if not q.cites:
-        out.append("the question's explanation must cite at least one claim (cites: [claim_id])")
-    out += [
-        f"the question cites {c!r}, which is not in the graph; cite a claim or event id"
-        for c in q.cites
-        if not kg.select("SELECT ?c WHERE { ?c a ?t } LIMIT 1", values={"c": IRI(KG + c)}).rows
-    ]
-    return out
 
 
 def _resolves(kg: KnowledgeGraph, name: str) -> bool:

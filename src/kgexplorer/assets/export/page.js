@@ -110,8 +110,42 @@
     const view = steps[current].querySelector(".kg-view");
     if (view) draw(view);
   };
-  document.getElementById("kg-prev").addEventListener("click", () => show(current - 1));
-  document.getElementById("kg-next").addEventListener("click", () => { show(current + 1); window.scrollTo(0, 0); });
+  const go = (i) => { show(i); window.scrollTo(0, 0); history.replaceState(null, "", `#step-${current + 1}`); };
+  document.getElementById("kg-prev").addEventListener("click", () => go(current - 1));
+  document.getElementById("kg-next").addEventListener("click", () => go(current + 1));
+  // Presentation mode: full screen, larger type and graph; arrows, Page keys and Space move between steps.
+  const present = document.getElementById("kg-present");
+  const presenting = (on) => {
+    document.body.classList.toggle("kg-presenting", on);
+    present.setAttribute("aria-pressed", String(on));
+    present.textContent = on ? "Leave presentation" : "Present";
+    const view = steps[current].querySelector(".kg-view");
+    if (view && view.kgNetwork) setTimeout(() => view.kgNetwork.fit({ animation: false }), 50);
+  };
+  if (present) {
+    present.addEventListener("click", () => {
+      const on = !document.body.classList.contains("kg-presenting");
+      presenting(on);
+      const root = document.documentElement;
+      if (on && root.requestFullscreen) root.requestFullscreen().catch(() => {});
+      if (!on && document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    });
+    document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement) presenting(false); });
+  }
+  document.addEventListener("keydown", (event) => {
+    const t = event.target;
+    if (event.altKey || event.ctrlKey || event.metaKey || (t && t.closest && t.closest("input, textarea, select, .kg-view"))) return;
+    const moves = { ArrowRight: 1, PageDown: 1, " ": 1, ArrowLeft: -1, PageUp: -1 };
+    if (event.key in moves) { event.preventDefault(); go(current + moves[event.key]); }
+    else if (event.key === "Home") { event.preventDefault(); go(0); }
+    else if (event.key === "End") { event.preventDefault(); go(steps.length - 1); }
+    else if (event.key === "Escape" && document.body.classList.contains("kg-presenting")) presenting(false);
+  });
+  window.addEventListener("resize", () => {
+    const view = steps[current].querySelector(".kg-view");
+    if (view && view.kgNetwork) view.kgNetwork.fit({ animation: false });
+  });
   nav.hidden = false;
-  show(0);
+  const start = /^#step-(\d+)$/.exec(location.hash);
+  show(start ? Number(start[1]) - 1 : 0);
 })();
