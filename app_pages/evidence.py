@@ -8,6 +8,8 @@ from kgexplorer.evidence import DIRECTIONS, LEVELS
 from kgexplorer.model.claims import claim_table
 from kgexplorer.model.evidence_map import NOT_IN_GRAPH, evidence_map
 from kgexplorer.model.evidence_table import EvidenceFilter, evidence_table
+from kgexplorer.ui import lessons as ui_lessons
+from kgexplorer.views.lessons import PathView
 
 kg = ui.get_graph()
 st.title("Evidence")
@@ -133,6 +135,12 @@ if cells:
                     st.markdown(f"- {ui.md(r.explanation or r.claim)} ({ui.md(r.level)}, {ui.md(r.direction)})")
                     if r.studies:
                         st.caption("Studies: " + ui.md(r.studies))
+            # The cell as a lesson step: the direct link between the two, whose edge opens these claims.
+            ui_lessons.add_to_lesson(
+                PathView(source=ui.short_name(substance.iri), target=ui.short_name(condition.iri), k=1, max_length=1),
+                title=f"{substance.label} × {condition.label}",
+                key="evidence_map_add_to_lesson",
+            )
 
 st.markdown("#### Claims by the first year of their studies, by evidence level (follows the filters)")
 chart = [{"year": str(y), "level": lv, "claims": n} for y, counts in table.per_year.items() for lv, n in counts.items()]

@@ -275,6 +275,31 @@ def test_the_evidence_map_shows_the_field_at_a_glance() -> None:
     assert any("not in this graph" in c.value for c in at.caption)
 
 
+def test_a_cell_of_the_evidence_map_goes_into_a_lesson() -> None:
+    """A selected cell shows its claims and "Add to a lesson" makes it a step: the direct link between the
+    substance and the condition, which the lesson checker accepts."""
+    from kgexplorer import KnowledgeGraph
+    from kgexplorer.views.lesson_builder import check_step
+    from kgexplorer.views.lessons import PathView
+
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    row = list(_frame(at, "substance")["substance"]).index("Ketamine")
+    at.session_state["evidence_map"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[row, "Alcohol use disorder"]]}
+    }
+    at.run()
+    at.button(key="evidence_map_add_to_lesson").click().run()
+
+    assert not at.exception
+    step = at.session_state["lesson_draft"].steps[-1]
+    assert step.view == PathView(source="ketamine", target="alcohol_use_disorder", k=1, max_length=1)
+    assert step.title == "Ketamine × Alcohol use disorder"
+    with KnowledgeGraph.bundled() as kg:
+        lesson = at.session_state["lesson_draft"]
+        assert [p.rule for p in check_step(kg, lesson, len(lesson.steps) - 1)] == ["unlinked-name", "unlinked-name"]
+
+
 def test_about_shows_counts_and_version() -> None:
     """About shows the dataset version and its counts."""
     at = _app().run()
