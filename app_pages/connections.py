@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
-from kgexplorer.model.paths import DEFAULT_PATH_GROUPS, RELATION_GROUPS
+from kgexplorer.model.paths import DEFAULT_PATH_GROUPS, RELATION_GROUPS, path_group_key
 from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.views.lessons import PathView
 
@@ -34,7 +34,7 @@ max_len = c4.number_input(
 )
 groups = list(DEFAULT_PATH_GROUPS)
 if ours:  # the project vocabulary names its relation groups; other data is searched whole
-    named = {g.rsplit("#", 1)[-1].removesuffix("Relations").lower(): g for g in RELATION_GROUPS}
+    named = {path_group_key(g): g for g in RELATION_GROUPS}
     asked = [named[x] for x in ui.param("via").split(",") if x in named] or list(DEFAULT_PATH_GROUPS)
     groups = st.multiselect(
         "Follow these kinds of links",
@@ -52,7 +52,7 @@ try:
 except KgExplorerError as exc:
     ui.show_error(exc)
     st.stop()
-via = [g.rsplit("#", 1)[-1].removesuffix("Relations").lower() for g in groups]
+via = [path_group_key(g) for g in groups]
 ui.set_params(
     **{"from": ui.short_name(source), "to": ui.short_name(target), "k": int(k), "len": int(max_len)},
     via=via if ours and set(groups) != set(DEFAULT_PATH_GROUPS) else None,
@@ -72,7 +72,13 @@ for i, steps in enumerate(result.paths, start=1):
 ui.network_view(result, key="conn_graph", export=True)
 if ours:
     ui_lessons.add_to_lesson(
-        PathView(source=ui.short_name(source), target=ui.short_name(target), k=int(k), max_length=int(max_len)),
+        PathView(
+            source=ui.short_name(source),
+            target=ui.short_name(target),
+            k=int(k),
+            max_length=int(max_len),
+            via=tuple(via) if set(groups) != set(DEFAULT_PATH_GROUPS) else (),  # the groups the reader chose
+        ),
         title=f"From {result.source.label} to {result.target.label}",
         key="conn_add_to_lesson",
     )

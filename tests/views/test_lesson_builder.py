@@ -3,6 +3,8 @@ catches what a reader would be misled by (an entity named but not shown, raw ids
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kgexplorer import KnowledgeGraph
@@ -23,6 +25,7 @@ from kgexplorer.views.lessons import (
     FocusView,
     Lesson,
     LessonError,
+    PathView,
     Question,
     TimelineView,
     check_lesson,
@@ -173,3 +176,19 @@ def test_the_history_lesson_fails_the_check_when_a_named_event_leaves_its_view(k
             other = FocusView(focus="psilocybin", kinds=("Mechanism",))
             problems = check_step(kg, replace_step(lesson, index, view=other), index)
             assert ("not-in-view", name) in {(p.rule, p.entity) for p in problems}, (index, name)
+
+
+def test_a_path_step_keeps_the_relation_groups_it_was_captured_with(kg: KnowledgeGraph) -> None:
+    """Connections' "Add to a lesson" keeps the relation groups the reader chose (via); the file keeps them, the
+    step's view follows them, and an unknown group is reported."""
+    view = PathView(source="ketamine", target="jurisdiction_us", k=3, max_length=4, via=("regulatory",))
+    lesson = add_step(new_lesson(slug="via"), capture(view, title="t", text="x"))
+    back = read_lesson_file(lesson_yaml(lesson).encode(), filename="via.yaml")
+
+    assert back == lesson
+    assert back.steps[0].view == view
+    assert step_view(kg, back.steps[0]).paths
+    default = dataclasses.replace(view, via=())
+    assert view_entities(step_view(kg, back.steps[0])) != view_entities(step_view(kg, capture(default)))
+    bad = replace_step(lesson, 0, view=dataclasses.replace(view, via=("gossip",)))
+    assert any("unknown relation group 'gossip'" in p.problem for p in check_step(kg, bad, 0))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kgexplorer.engine.backend import Backend
@@ -48,6 +48,8 @@ __all__ = [
     "find_paths",
     "find_remote_paths",
     "grouped_predicates",
+    "path_group_key",
+    "path_groups",
 ]
 
 #: The relation groups of the vocabulary (graph/ontology.ttl, kgx:relationGroup), in the order a page offers them.
@@ -59,6 +61,22 @@ RELATION_GROUPS: tuple[str, ...] = (
 )
 #: What "how are these linked?" follows unless asked for more: mechanisms and clinical evidence.
 DEFAULT_PATH_GROUPS: tuple[str, ...] = RELATION_GROUPS[:2]
+
+
+def path_group_key(group: str) -> str:
+    """How an address (Connections' ``via``) or a lesson file names a relation group.
+
+    >>> path_group_key(RELATION_GROUPS[0]), [path_group_key(g) for g in path_groups(["clinical", "nope"])]
+    ('mechanistic', ['clinical'])
+    """
+    return group.rsplit("#", 1)[-1].removesuffix("Relations").lower()
+
+
+def path_groups(keys: Sequence[str]) -> tuple[str, ...]:
+    """The relation groups (IRIs) that ``keys`` name, in their order; unknown keys are left out."""
+    named = {path_group_key(g): g for g in RELATION_GROUPS}
+    return tuple(dict.fromkeys(named[k] for k in keys if k in named))
+
 
 _BATCH = 200  # frontier nodes per neighbour query: keeps each query (and its VALUES block) small
 

@@ -121,7 +121,8 @@ def describe_view(view: View | None) -> str:
         parts += [f"evidence {view.min_evidence} or stronger"] if view.min_evidence else []
         return "; ".join(parts)
     if isinstance(view, PathView):
-        return f"paths from {view.source} to {view.target} (up to {view.k}, at most {view.max_length} steps)"
+        via = f"; following {', '.join(view.via)} links" if view.via else ""
+        return f"paths from {view.source} to {view.target} (up to {view.k}, at most {view.max_length} steps{via})"
     if isinstance(view, CompareView):
         return "comparison of " + ", ".join(view.substances)
     return "timeline of " + ", ".join(view.substances)
@@ -209,7 +210,10 @@ def _view_raw(view: View) -> dict[str, Any]:
             out["min_evidence"] = view.min_evidence
         return out
     if isinstance(view, PathView):
-        return {"path": {"from": view.source, "to": view.target, "k": view.k, "max_length": view.max_length}}
+        path: dict[str, Any] = {"from": view.source, "to": view.target, "k": view.k, "max_length": view.max_length}
+        if view.via:
+            path["via"] = list(view.via)
+        return {"path": path}
     if isinstance(view, CompareView):
         return {"compare": list(view.substances)}
     return {"timeline": list(view.substances)}

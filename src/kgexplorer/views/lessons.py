@@ -114,6 +114,7 @@ class PathView:
     target: str
     k: int = 3
     max_length: int = 4
+    via: tuple[str, ...] = ()  # relation groups as Connections' address names them; empty: the default groups
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,11 @@ def _view(raw: Any) -> View | None:
     if "path" in raw:
         p = raw["path"]
         return PathView(
-            source=str(p["from"]), target=str(p["to"]), k=int(p.get("k", 3)), max_length=int(p.get("max_length", 4))
+            source=str(p["from"]),
+            target=str(p["to"]),
+            k=int(p.get("k", 3)),
+            max_length=int(p.get("max_length", 4)),
+            via=tuple(str(g) for g in p.get("via", ())),
         )
     if "compare" in raw:
         return CompareView(substances=tuple(str(s) for s in raw["compare"]))
@@ -356,6 +361,10 @@ def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Compa
             view.focus, depth=view.depth, kinds=view.kinds or None, relations=relations, min_evidence=view.min_evidence
         )
     if isinstance(view, PathView):
+        from kgexplorer.model.paths import path_groups
+
+        if groups := path_groups(view.via):
+            return kg.paths(view.source, view.target, k=view.k, max_length=view.max_length, groups=groups)
         return kg.paths(view.source, view.target, k=view.k, max_length=view.max_length)
     from kgexplorer.model.compare import compare
 
@@ -445,7 +454,12 @@ def _view_problems(
         if view.min_evidence and view.min_evidence not in _LEVEL_KEYS:
             out.append(f"unknown evidence level {view.min_evidence!r}; use one of {', '.join(sorted(_LEVEL_KEYS))}")
     elif isinstance(view, PathView):
+        from kgexplorer.model.paths import path_group_key, path_groups
+
         names = (view.source, view.target)
+        known = {path_group_key(g) for g in path_groups(view.via)}
+        out += [f"unknown relation group {g!r} in via; use one of mechanistic, clinical, regulatory, bibliographic"
+                for g in view.via if g not in known]  # fmt: skip
     else:
         names = view.substances
     if isinstance(view, TimelineView) and not 1 <= len(view.substances) <= 4:
