@@ -34,13 +34,15 @@ except KgExplorerError as exc:
     st.stop()
 ui.set_params(s=[p.rsplit("/", 1)[-1] for p in picked])
 st.caption(
-    "✔ shared by all · ◆ only one has it. Each cell shows the strongest evidence level and the combined "
-    "result direction of the claims behind it."
+    "✔ shared by all · ◆ only one has it · — nothing about it in this graph. Each cell shows the strongest "
+    "evidence level and the combined result direction of the claims behind it."
 )
 labels = [s.label for s in result.substances]
 for aspect, rows in result.by_aspect().items():
     st.markdown(f"#### {ui.md(aspect)}")
-    st.dataframe(
+    # A static table wraps long cells, so every substance's column stays on screen (a scrolling data
+    # frame hid the third and fourth behind the first two).
+    st.table(
         [
             {
                 "": "✔" if r.shared else ("◆" if r.unique else ""),
@@ -50,8 +52,6 @@ for aspect, rows in result.by_aspect().items():
             for r in rows
         ],
         hide_index=True,
-        width="stretch",
-        key=f"compare_{aspect}",
     )
 ui.network_view(result, key="compare_graph", export=True)
 ui_lessons.add_to_lesson(

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kgexplorer import KgExplorerError, ui
+from kgexplorer.model.paths import DEFAULT_PATH_GROUPS, RELATION_GROUPS, path_group_key
 from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.views.lessons import PathView
 
@@ -31,19 +32,36 @@ k = c3.number_input(
 max_len = c4.number_input(
     "Longest path (steps)", 1, longest, ui.int_param("len", min(4, longest), lowest=1, highest=longest), key="conn_len"
 )
+groups = list(DEFAULT_PATH_GROUPS)
+if ours:  # the project vocabulary names its relation groups; other data is searched whole
+    named = {path_group_key(g): g for g in RELATION_GROUPS}
+    asked = [named[x] for x in ui.param("via").split(",") if x in named] or list(DEFAULT_PATH_GROUPS)
+    groups = st.multiselect(
+        "Follow these kinds of links",
+        list(RELATION_GROUPS),
+        default=asked,
+        format_func=kg.label,
+        key="conn_groups",
+        help="Paths follow mechanisms and clinical evidence unless you add regulation or studies and sources.",
+    )
 if not source or not target:
     st.info("Pick two things to connect" + (", for example ketamine and alcohol use disorder." if ours else "."))
     st.stop()
 try:
-    result = kg.paths(source, target, k=int(k), max_length=int(max_len))
+    result = kg.paths(source, target, k=int(k), max_length=int(max_len), groups=groups if ours else None)
 except KgExplorerError as exc:
     ui.show_error(exc)
     st.stop()
-ui.set_params(**{"from": ui.short_name(source), "to": ui.short_name(target), "k": int(k), "len": int(max_len)})
+via = [path_group_key(g) for g in groups]
+ui.set_params(
+    **{"from": ui.short_name(source), "to": ui.short_name(target), "k": int(k), "len": int(max_len)},
+    via=via if ours and set(groups) != set(DEFAULT_PATH_GROUPS) else None,
+)
 if not result.paths:
     st.info(
         f"No path of at most {int(max_len)} steps links {ui.md(result.source.label)} and "
-        f"{ui.md(result.target.label)}. Allow longer paths, or pick something closer."
+        f"{ui.md(result.target.label)} through the kinds of links chosen. Allow longer paths, follow more "
+        "kinds of links, or pick something closer."
     )
     st.stop()
 for i, steps in enumerate(result.paths, start=1):
@@ -54,7 +72,13 @@ for i, steps in enumerate(result.paths, start=1):
 ui.network_view(result, key="conn_graph", export=True)
 if ours:
     ui_lessons.add_to_lesson(
-        PathView(source=ui.short_name(source), target=ui.short_name(target), k=int(k), max_length=int(max_len)),
+        PathView(
+            source=ui.short_name(source),
+            target=ui.short_name(target),
+            k=int(k),
+            max_length=int(max_len),
+            via=tuple(via) if set(groups) != set(DEFAULT_PATH_GROUPS) else (),  # the groups the reader chose
+        ),
         title=f"From {result.source.label} to {result.target.label}",
         key="conn_add_to_lesson",
     )

@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .engine.backend import Backend, LocalBackend
@@ -40,6 +40,7 @@ from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.label_index import StoredIndex
 from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
+from .model.paths import DEFAULT_PATH_GROUPS as DEFAULT
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
 from .model.relations import relations as relations_of
@@ -47,6 +48,8 @@ from .model.search import LabelIndex, SearchHit, candidate_index, resolve_name
 from .model.stats import DatasetInfo, GraphStats, dataset_info, graph_stats
 from .settings import Settings, cap
 from .terms import Term
+
+Groups = Collection[str] | None  # relation group IRIs a path may follow (model/paths.py)
 
 if TYPE_CHECKING:
     from .engine.remote_endpoint import RemoteBackend
@@ -399,25 +402,22 @@ class KnowledgeGraph:
         """
         return relations_of(self._backend, self.resolve(name))
 
-    def paths(self, source: str, target: str, *, k: int | None = None, max_length: int | None = None) -> PathSet:
-        """How two entities are linked: the ``k`` shortest simple paths, each step explained.
+    def paths(
+        self, source: str, target: str, *, k: int | None = None, max_length: int | None = None, groups: Groups = DEFAULT
+    ) -> PathSet:
+        """How two entities are linked: the ``k`` shortest simple paths, each step explained. They follow the
+        relation ``groups`` (default: mechanisms and clinical evidence; None: every relation; see model/paths.py).
 
         The paths come from a bounded search around both ends (:func:`kgexplorer.model.paths.find_remote_paths`,
         at most ``path_search_nodes`` nodes), locally as on an endpoint: copying the whole graph into
         networkx first took 35 s on Hetionet.
         """
-        a, b = self.resolve(source), self.resolve(target)
-        most = cap(k, self.settings.max_paths)
-        longest = cap(max_length, self.settings.max_path_length)
+        a, b, s = self.resolve(source), self.resolve(target), self.settings
+        most, longest = cap(k, s.max_paths), cap(max_length, s.max_path_length)
         return find_remote_paths(
-            self._backend,
-            a,
-            b,
-            k=most,
-            max_length=longest,
-            node_budget=self.settings.path_search_nodes,
-            max_rows=self.settings.max_neighbour_rows,
-        )
+            self._backend, a, b, k=most, max_length=longest, node_budget=s.path_search_nodes,
+            max_rows=s.max_neighbour_rows, groups=groups
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ description
     def stats(self) -> GraphStats:

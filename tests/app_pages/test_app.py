@@ -33,7 +33,7 @@ def _app(**params: str) -> AppTest:
 
 def _frame(at: AppTest, column: str) -> pd.DataFrame:
     """The first table on the page that has this column (AppTest does not expose dataframe keys)."""
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         if column in df.value.columns:
             frame: pd.DataFrame = df.value
             return frame
@@ -182,6 +182,28 @@ def test_connections_explains_a_path() -> None:
     assert "Ketamine tested as a treatment for Alcohol use disorder" in text.replace("\\", "")
 
 
+def test_connections_follow_mechanisms_and_evidence_unless_asked() -> None:
+    """Issue 15, bug 5: ketamine → PTSD ran through an Australian regulatory decision; paths follow mechanisms
+    and clinical evidence by default, and regulatory or bibliographic links only when the reader adds them
+    (the choice is in the address)."""
+    at = _app(**{"from": "ketamine", "to": "ptsd", "k": "5", "len": "4"}).run()
+    at.switch_page("app_pages/connections.py").run()
+    _, data = _graph(at)
+    kinds = {n["group"] for n in data["nodes"]}
+
+    assert not at.exception
+    assert "Ketamine tested as a treatment for Post-traumatic stress disorder" in _text(at).replace("\\", "")
+    assert not kinds & {"kind:Regulatory event", "kind:Legal status", "kind:Study", "kind:Source document"}
+    assert "via" not in at.query_params
+
+    at.multiselect(key="conn_groups").set_value(
+        [f"https://w3id.org/kgexplorer/vocab#{g}Relations" for g in ("Clinical", "Bibliographic")]
+    ).run()
+    _, wider = _graph(at)
+    assert at.query_params["via"] == "clinical,bibliographic"
+    assert "kind:Study" in {n["group"] for n in wider["nodes"]}
+
+
 def test_compare_two_substances() -> None:
     """Comparing ketamine and psilocybin lists shared conditions with each one's evidence."""
     at = _app(s="ketamine,psilocybin").run()
@@ -195,17 +217,87 @@ def test_compare_two_substances() -> None:
     assert row["Psilocybin"].startswith("Randomised controlled trial")
 
 
+def test_compare_three_shows_every_substance_in_wrapping_tables() -> None:
+    """Issue 15, bug 3: with ketamine, psilocybin and MDMA every aspect is a static table that wraps its
+    cells (a scrolling frame hid MDMA's column), and the PTSD row shows each substance's evidence."""
+    at = _app(s="ketamine,psilocybin,mdma").run()
+    at.switch_page("app_pages/compare.py").run()
+
+    assert not at.exception
+    assert not [d for d in at.dataframe if "Conditions tested" in d.value.columns]
+    conditions = _frame(at, "Conditions tested")
+    ptsd = conditions[conditions["Conditions tested"] == "Post-traumatic stress disorder"].iloc[0]
+    assert ptsd["MDMA"].startswith("Randomised controlled trial")
+    assert "MDMA" in _frame(at, "Legal status").columns
+
+
 def test_evidence_filter_narrows_the_table() -> None:
     """Filtering the evidence table by result direction 'null' leaves only null claims."""
     at = _app().run()
     at.switch_page("app_pages/evidence.py").run()
-    total = len(_frame(at, "explanation"))
+    total = len(_frame(at, "what the evidence says"))
     at.multiselect(key="evidence_directions").set_value(["null"]).run()
-    table = _frame(at, "explanation")
+    table = _frame(at, "what the evidence says")
 
     assert not at.exception
     assert 0 < len(table) < total
     assert set(table["direction"]) == {"null"}
+    assert at.query_params["dir"] == "null"  # the view has its link
+    assert list(table.columns)[:3] == ["what the evidence says", "N", "studies"]  # the student's columns first
+
+
+def test_an_evidence_link_reopens_the_same_filtered_view() -> None:
+    """Filters in the address: a shared link opens the Evidence page with the same filters and rows, and the
+    matrix follows them."""
+    at = _app(sub="ketamine", cond="alcohol_use_disorder,ptsd", lvl="RCT").run()
+    at.switch_page("app_pages/evidence.py").run()
+    table = _frame(at, "what the evidence says")
+    matrix = _frame(at, "substance or therapy")
+
+    assert not at.exception
+    assert at.multiselect(key="evidence_subjects").value == ["https://w3id.org/kgexplorer/id/ketamine"]
+    assert set(table["subject"]) == {"Ketamine"}
+    assert set(table["evidence level"]) == {"Randomised controlled trial"}
+    assert set(table["object"]) <= {"Alcohol use disorder", "Post-traumatic stress disorder"}
+    assert list(matrix["substance or therapy"]) == ["Ketamine"]
+
+
+def test_the_evidence_map_shows_the_field_at_a_glance() -> None:
+    """The map: substances × conditions, the best level and its direction per cell, empty where the graph has
+    nothing (the caption says "not in this graph")."""
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    emap = _frame(at, "substance")
+    ketamine = emap[emap["substance"] == "Ketamine"].iloc[0]
+
+    assert not at.exception
+    assert ketamine["Alcohol use disorder"] == "Randomised controlled trial · mixed"
+    assert any("not in this graph" in c.value for c in at.caption)
+
+
+def test_a_cell_of_the_evidence_map_goes_into_a_lesson() -> None:
+    """A selected cell shows its claims and "Add to a lesson" makes it a step: the direct link between the
+    substance and the condition, which the lesson checker accepts."""
+    from kgexplorer import KnowledgeGraph
+    from kgexplorer.views.lesson_builder import check_step
+    from kgexplorer.views.lessons import PathView
+
+    at = _app().run()
+    at.switch_page("app_pages/evidence.py").run()
+    row = list(_frame(at, "substance")["substance"]).index("Ketamine")
+    at.session_state["evidence_map"] = {
+        "selection": {"rows": [], "columns": [], "cells": [[row, "Alcohol use disorder"]]}
+    }
+    at.run()
+    at.button(key="evidence_map_add_to_lesson").click().run()
+
+    assert not at.exception
+    step = at.session_state["lesson_draft"].steps[-1]
+    assert step.view == PathView(source="ketamine", target="alcohol_use_disorder", k=1, max_length=1)
+    assert step.title == "Ketamine × Alcohol use disorder"
+    with KnowledgeGraph.bundled() as kg:
+        lesson = at.session_state["lesson_draft"]
+        assert [p.rule for p in check_step(kg, lesson, len(lesson.steps) - 1)] == ["unlinked-name", "unlinked-name"]
 
 
 def test_about_shows_counts_and_version() -> None:
@@ -227,6 +319,12 @@ def test_lesson_steps_forward_and_answers_a_question() -> None:
     assert "Step 3 of 5" in at.get("progress")[0].proto.text
     at.radio(key="lesson_ketamine-for-alcohol-use-disorder_3_q").set_value(1).run()
     assert any("Right." in s.value for s in at.success)
+    # Issue 15, bug 4: the feedback cites studies by name, never by raw claim id.
+    evidence = " ".join(c.value for c in at.caption if "Evidence" in c.value)
+    assert "Grabski et al" in evidence
+    assert "claim_" not in evidence
+    assert "claim\\_" not in evidence
+    assert "kg:" not in " ".join(s.value for s in at.success)
     at.button(key="lesson_next").click().run()
     assert "Step 4 of 5" in at.get("progress")[0].proto.text
     assert at.query_params["step"] == "4"

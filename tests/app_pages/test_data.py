@@ -84,3 +84,20 @@ def test_at_1_a_loopback_endpoint_is_refused_on_the_page_without_a_request(local
         assert "remote\\_endpoints" in warnings or "remote_endpoints" in warnings  # ui.md escapes underscores
         assert at.session_state[ui.session._SOURCE_KEY] is source  # the session keeps its data
         assert local_endpoint.requests == 0
+
+
+def test_uploaded_data_offers_the_offline_page_not_a_live_embed() -> None:
+    """Issue 15, bug 7: a view of uploaded data says a live embed would not show it to anyone else, and
+    offers only the downloaded page; the bundled graph's view offers no such warning."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state[ui.session._SOURCE_KEY] = _session(0)
+    at.query_params["e"] = "http://example.org/alice"
+    at.run()
+    assert not at.exception
+    assert any("only this browser session holds" in i.value for i in at.info)
+    assert not any("Or embed this live view" in m.value for m in at.markdown)
+
+    shared = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    shared.query_params["e"] = "ketamine"
+    shared.run()
+    assert not any("only this browser session holds" in i.value for i in shared.info)

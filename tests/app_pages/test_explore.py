@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +89,137 @@ def test_the_embedded_view_honours_the_relation() -> None:
     assert not at.exception
     assert _focus_links(at) == {"acts on"}
     assert len(at.multiselect) == 0
+
+
+def _click(at: AppTest, node_id: str) -> None:
+    """A click on a graph node, as the browser component reports it (AppTest has no public API for it)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    from kgexplorer.ui.graph_component import TRIGGER
+
+    element = at.get("bidi_component")[0]
+    states = at._tree.get_widget_states()
+    event = [{"event": TRIGGER, "value": node_id}]
+    states.widgets.append(
+        WidgetState(id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events", json_trigger_value=json.dumps(event))
+    )
+    at._run(states)
+
+
+def _card(at: AppTest) -> list[str]:
+    return [s.value for s in at.subheader]
+
+
+def test_searching_back_after_a_click_finds_the_entity_again() -> None:
+    """Issue 15, bug 1: search ketamine, click Alcohol use disorder, search ketamine again: the card is
+    Ketamine again, and after the click the box no longer says Ketamine under another entity's card."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.text_input(key="explore_text").input("ketamine").run()
+    assert _card(at)[0] == "Ketamine"
+    _click(at, "https://w3id.org/kgexplorer/id/alcohol_use_disorder")
+    at.run()  # the next run of the page (a rerun after the click)
+    assert _card(at)[0] == "Alcohol use disorder"
+    assert at.text_input(key="explore_text").value == ""
+
+    at.text_input(key="explore_text").input("ketamine").run()
+
+    assert not at.exception
+    assert _card(at)[0] == "Ketamine"
+    assert at.query_params["e"] == "ketamine"
+
+
+def test_a_search_that_finds_nothing_shows_no_earlier_card() -> None:
+    """Issue 15, bug 2: after ketamine, a search that matches nothing says so, and Ketamine's card is gone."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.text_input(key="explore_text").input("ketamine").run()
+    at.text_input(key="explore_text").input("zzqx nothing").run()
+
+    assert not at.exception
+    assert any("Nothing matches" in i.value for i in at.info)
+    assert "Ketamine" not in _card(at)
+    assert not at.get("bidi_component")
+
+
+def test_lay_names_find_their_substance() -> None:
+    """Street names from public-health agencies (graph/records/lay-names.yaml) and synonyms find the substance,
+    with the name that matched shown."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    for typed, card in (("magic mushrooms", "Psilocybin"), ("shrooms", "Psilocybin"), ("molly", "MDMA")):
+        at.text_input(key="explore_text").input(typed).run()
+        assert _card(at)[0] == card, typed
+
+
+def test_the_depth_slider_goes_as_deep_as_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The depth slider's cap is the max_depth setting (kgexplorer app --setting max_depth=4), not a fixed 3."""
+    from kgexplorer import ui
+    from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
+
+    monkeypatch.setenv(APP_SOURCE_VARIABLE, DataOptions(settings=(("max_depth", "4"),)).to_json())
+    ui.default_source.clear()  # the app's data is opened once per process: open it again with the setting
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["e"] = "ketamine"
+        at.query_params["depth"] = "9"
+        at.run()
+
+        assert not at.exception
+        assert at.slider(key="explore_depth").max == 4
+        assert at.slider(key="explore_depth").value == 4
+    finally:
+        monkeypatch.delenv(APP_SOURCE_VARIABLE)
+        ui.default_source.clear()
+
+
+def _trigger(at: AppTest, event: str, value: str) -> None:
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    element = at.get("bidi_component")[0]
+    states = at._tree.get_widget_states()
+    states.widgets.append(
+        WidgetState(
+            id=f"$$STREAMLIT_INTERNAL_KEY_{element.proto.id}__events",
+            json_trigger_value=json.dumps([{"event": event, "value": value}]),
+        )
+    )
+    at._run(states)
+
+
+def test_clicking_an_edge_opens_its_evidence_in_the_app() -> None:
+    """Issue 15, bug 6: a click on the ketamine → alcohol use disorder edge opens that claim's evidence, with
+    each source's reported result, under the graph; Close closes it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["e"] = "ketamine"
+    at.run()
+    data: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    aud = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+    edge = next(e for e in data["edges"] if e["to"] == aud and e["label"] == "tested as a treatment for")
+
+    _trigger(at, "edge_clicked", edge["id"])
+
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Evidence for the link" in text
+    assert "Grabski et al" in text  # a source of the claim, with its own result
+    assert "percentage points" in text
+    at.button(key="explore_edge_panel_close").click().run()
+    assert "Evidence for the link" not in " ".join(m.value for m in at.markdown)
+
+
+def test_the_evidence_filter_filters_the_card_and_the_graph() -> None:
+    """Issue 15, bug 6: 'weakest evidence: RCT' leaves no studies, events or legal statuses in the graph, and
+    the card lists only claims at that level or stronger."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["e"] = "ketamine"
+    at.run()
+    before: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    at.select_slider(key="explore_level").set_value("Randomised controlled trial").run()
+    after: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    markdown = " ".join(m.value for m in at.markdown)
+
+    assert not at.exception
+    assert len(after["nodes"]) < len(before["nodes"])
+    kinds = {n["group"] for n in after["nodes"]}
+    assert not kinds & {"kind:Study", "kind:Legal status", "kind:Regulatory event", "kind:Historical event"}
+    assert "Preclinical" not in markdown
+    assert "Reference or record" not in markdown
+    assert at.query_params["lvl"] == "RCT"

@@ -8,8 +8,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from kgexplorer import KnowledgeGraph
-from kgexplorer.views.lesson_builder import check_step, lesson_yaml, read_lesson_file, view_nodes
-from kgexplorer.views.lessons import CompareView, FocusView, Lesson, TimelineView
+from kgexplorer.views.lesson_builder import check_step, lesson_yaml, read_lesson_file
+from kgexplorer.views.lessons import CompareView, FocusView, Lesson, TimelineView, step_view, view_entities
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILDER = "app_pages/lesson_builder.py"
@@ -63,6 +63,13 @@ def test_build_save_and_load_back_a_three_step_lesson(kg: KnowledgeGraph) -> Non
     at.text_input(key=f"lb_{g}_2_cites").input("hist_ketamine_synthesis_1962, re_ketamine_us_schedule_iii_1999").run()
     assert not at.exception
 
+    # The captured titles name substances ("Ketamine and Psilocybin"): the checker asks to link them once.
+    assert {p.rule for p in check_step(kg, _draft(at), 1)} == {"unlinked-name"}
+    for i, text in ((1, "[Ketamine](kg:ketamine) and [psilocybin](kg:psilocybin) side by side."),
+                    (2, "[Ketamine](kg:ketamine) and [esketamine](kg:esketamine) over time.")):  # fmt: skip
+        at.text_area(key=f"lb_{g}_{i}_text").input(text).run()
+    assert not at.exception
+
     built = _draft(at)
     assert [type(s.view) for s in built.steps] == [FocusView, CompareView, TimelineView]
     assert built.steps[2].question is not None
@@ -79,7 +86,9 @@ def test_build_save_and_load_back_a_three_step_lesson(kg: KnowledgeGraph) -> Non
     assert not at.exception
     back = _draft(at)
     assert back == built
-    assert [view_nodes(kg, s) for s in back.steps] == [view_nodes(kg, s) for s in built.steps]
+    assert [view_entities(step_view(kg, s)) for s in back.steps] == [
+        view_entities(step_view(kg, s)) for s in built.steps
+    ]
     assert read_lesson_file(saved, filename="ketamine-three-views.yaml") == back
 
 
@@ -91,7 +100,7 @@ def test_checker_shows_a_named_entity_missing_from_the_view_beside_the_step() ->
     g = at.session_state["lesson_draft_generation"]
     at.text_area(key=f"lb_{g}_0_text").input("Tested for [alcohol use disorder](kg:alcohol_use_disorder).").run()
 
-    assert any("not in this step's view" in w.value for w in at.warning)
+    assert any("which the step's view does not draw" in w.value for w in at.warning)
 
 
 def test_steps_move_and_delete() -> None:

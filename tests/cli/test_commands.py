@@ -326,8 +326,8 @@ def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
 
 
 def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
-    """`validate` runs the lesson builder's text checks too: an entity named in the text but not in the
-    step's view, and a raw id shown to a reader, fail the run."""
+    """`validate` runs the one lesson checker, text checks included: an entity named in the text but not in
+    the step's view, and a raw id shown to a reader, fail the run."""
     (tmp_path / "named.yaml").write_text(
         "title: t\naudience: a\nestimated_minutes: 1\nobjectives: [o]\n"
         "steps:\n  - title: Mechanisms\n"
@@ -340,8 +340,8 @@ def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "named: step 1 (Mechanisms)" in out
-    assert "which is not in this step's view" in out
-    assert "raw id 'claim_ketamine__actsOn__mtor'" in out
+    assert "the text names 'alcohol_use_disorder', which the step's view does not draw" in out
+    assert "the identifier 'claim_ketamine__actsOn__mtor'" in out
 
 
 def test_only_one_data_source_at_a_time() -> None:

@@ -185,6 +185,17 @@ def test_min_evidence_drops_weaker_evidence_edges(kg: KnowledgeGraph, view: Neig
     assert AUD in v.graph
 
 
+def test_min_evidence_shows_only_edges_that_carry_evidence(kg: KnowledgeGraph) -> None:
+    """Issue 15, bug 6: 'weakest evidence: RCT' drew 38 nodes of studies, events and legal statuses; with a level
+    asked for, every edge carries evidence at that level or stronger."""
+    v = kg.neighbourhood("ketamine", depth=1, min_evidence="RCT")
+    kinds = {d["kind"] for _, d in v.graph.nodes(data=True)}
+
+    assert all(d["claims"] and d["level_rank"] <= 2 for _, _, d in v.graph.edges(data=True))
+    assert not kinds & {"Study", "Regulatory event", "Legal status", "Historical event", "Publication event"}
+    assert v.graph.number_of_nodes() < kg.neighbourhood("ketamine", depth=1).graph.number_of_nodes()
+
+
 def test_depth_two_reaches_further_and_is_capped_by_the_setting(kg: KnowledgeGraph) -> None:
     v = kg.neighbourhood("ketamine", depth=2)
     assert max(d["hops"] for _, d in v.graph.nodes(data=True)) == 2

@@ -3,6 +3,8 @@ catches what a reader would be misled by (an entity named but not shown, raw ids
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kgexplorer import KnowledgeGraph
@@ -12,23 +14,25 @@ from kgexplorer.views.lesson_builder import (
     check_step,
     lesson_yaml,
     move_step,
-    named_entities,
     new_lesson,
     read_lesson_file,
     remove_step,
     replace_step,
-    view_nodes,
 )
+from kgexplorer.views.lesson_text import entity_links
 from kgexplorer.views.lessons import (
     CompareView,
     FocusView,
     Lesson,
     LessonError,
+    PathView,
     Question,
     TimelineView,
     check_lesson,
     load_lessons,
     parse_lesson,
+    step_view,
+    view_entities,
 )
 
 
@@ -68,8 +72,10 @@ def test_written_file_reads_back_identical(kg: KnowledgeGraph) -> None:
     assert back.steps[2].question is not None
     assert back.steps[2].question.right == (0, 2)
     assert check_lesson(kg, back) == []
-    assert [view_nodes(kg, s) for s in back.steps] == [view_nodes(kg, s) for s in lesson.steps]
-    assert all(view_nodes(kg, s) for s in back.steps)
+    assert [view_entities(step_view(kg, s)) for s in back.steps] == [
+        view_entities(step_view(kg, s)) for s in lesson.steps
+    ]
+    assert all(view_entities(step_view(kg, s)) for s in back.steps)
 
 
 @pytest.mark.parametrize("lesson", load_lessons(), ids=lambda lesson: lesson.slug)
@@ -78,7 +84,9 @@ def test_every_shipped_lesson_survives_the_builder(kg: KnowledgeGraph, lesson: L
     back = read_lesson_file(lesson_yaml(lesson).encode(), filename=f"{lesson.slug}.yaml")
 
     assert back == lesson
-    assert [view_nodes(kg, s) for s in back.steps] == [view_nodes(kg, s) for s in lesson.steps]
+    assert [view_entities(step_view(kg, s)) for s in back.steps] == [
+        view_entities(step_view(kg, s)) for s in lesson.steps
+    ]
 
 
 def test_checker_finds_an_entity_named_but_missing_from_the_view(kg: KnowledgeGraph) -> None:
@@ -91,10 +99,10 @@ def test_checker_finds_an_entity_named_but_missing_from_the_view(kg: KnowledgeGr
             text="[Ketamine](kg:ketamine) is tested for [alcohol use disorder](kg:alcohol_use_disorder).",
         ),
     )
-    problems = [p.to_text() for p in check_step(kg, lesson, 0)]
+    problems = check_step(kg, lesson, 0)
 
-    assert len(problems) == 1
-    assert "names Alcohol use disorder (kg:alcohol_use_disorder), which is not in this step's view" in problems[0]
+    assert [(p.step, p.rule, p.entity) for p in problems] == [(1, "not-in-view", "alcohol_use_disorder")]
+    assert "the text names 'alcohol_use_disorder', which the step's view does not draw" in problems[0].problem
     fixed = replace_step(lesson, 0, view=FocusView(focus="ketamine"))
     assert check_step(kg, fixed, 0) == []
 
@@ -115,13 +123,14 @@ def test_checker_finds_raw_ids_outside_links_and_unknown_names(kg: KnowledgeGrap
     assert "has an image (https://tracker.example/p.gif)" in text
     assert "web address (www.example.org)" in text
     assert "kg:no_such_thing, which is not in the graph" in text
-    assert "the explanation shows the raw id 'claim_ketamine__actsOn__mtor'" in text
-    assert "the feedback 1 links to 'https://tracker.example/p'" in text
-    assert "claim_ok_in_code" not in text
+    assert "the explanation shows the identifier 'claim_ketamine__actsOn__mtor' to readers" in text
+    assert "feedback 1 links to 'https://tracker.example/p'" in text
+    assert "'claim_ok_in_code' to readers" in text  # code spans are read too: the reader sees them
 
 
-def test_named_entities_reads_only_entity_links() -> None:
-    assert named_entities("[A](kg:a) [B](kg:b_c) ![C](kg:c) [D](http://x) [A](kg:a)") == ("a", "b_c")
+def test_entity_links_reads_only_entity_links() -> None:
+    found = entity_links("[A](kg:a) [B](kg:b_c) ![C](kg:c) [D](http://x) [A](kg:a)")
+    assert [lk.entity for lk in found] == ["a", "b_c", "a"]
 
 
 def test_upload_limits_and_versions() -> None:
@@ -151,7 +160,9 @@ def test_every_shipped_lesson_passes_the_builders_checks(kg: KnowledgeGraph) -> 
     history = lessons["ketamine-history"]
     assert history.version == 2
     assert len(history.steps) == 4
-    assert sum(len(named_entities(s.text)) for s in history.steps) >= 10  # its names are checked, not free text
+    assert (
+        sum(len({lk.entity for lk in entity_links(s.text)}) for s in history.steps) >= 10
+    )  # its names are checked, not free text
 
 
 def test_the_history_lesson_fails_the_check_when_a_named_event_leaves_its_view(kg: KnowledgeGraph) -> None:
@@ -161,7 +172,23 @@ def test_the_history_lesson_fails_the_check_when_a_named_event_leaves_its_view(k
 
     lesson = get_lesson("ketamine-history")
     for index, step in enumerate(lesson.steps):
-        for name in named_entities(step.text):
+        for name in {lk.entity for lk in entity_links(step.text)}:
             other = FocusView(focus="psilocybin", kinds=("Mechanism",))
-            problems = " ".join(p.problem for p in check_step(kg, replace_step(lesson, index, view=other), index))
-            assert f"(kg:{name}), which is not in this step's view" in problems, (index, name)
+            problems = check_step(kg, replace_step(lesson, index, view=other), index)
+            assert ("not-in-view", name) in {(p.rule, p.entity) for p in problems}, (index, name)
+
+
+def test_a_path_step_keeps_the_relation_groups_it_was_captured_with(kg: KnowledgeGraph) -> None:
+    """Connections' "Add to a lesson" keeps the relation groups the reader chose (via); the file keeps them, the
+    step's view follows them, and an unknown group is reported."""
+    view = PathView(source="ketamine", target="jurisdiction_us", k=3, max_length=4, via=("regulatory",))
+    lesson = add_step(new_lesson(slug="via"), capture(view, title="t", text="x"))
+    back = read_lesson_file(lesson_yaml(lesson).encode(), filename="via.yaml")
+
+    assert back == lesson
+    assert back.steps[0].view == view
+    assert step_view(kg, back.steps[0]).paths
+    default = dataclasses.replace(view, via=())
+    assert view_entities(step_view(kg, back.steps[0])) != view_entities(step_view(kg, capture(default)))
+    bad = replace_step(lesson, 0, view=dataclasses.replace(view, via=("gossip",)))
+    assert any("unknown relation group 'gossip'" in p.problem for p in check_step(kg, bad, 0))

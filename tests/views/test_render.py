@@ -263,3 +263,11 @@ def test_to_pyvis_escapes_what_pyvis_would_put_into_html_raw() -> None:
     assert "<img" not in page
     assert net.nodes[1]["label"] == hostile  # drawn on a canvas from JSON: kept as written
     assert net.edges[0]["to"] == net.nodes[1]["id"]
+
+
+def test_an_edge_is_found_by_the_id_a_click_reports(kg: KnowledgeGraph) -> None:
+    view = render(kg.neighbourhood("ketamine"))
+    first = view.edges[0]
+
+    assert view.edge(first.id) == first
+    assert view.edge("no such edge") is None

@@ -142,11 +142,11 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
 
     Without FILES the bundled graph (or the --data files) is checked, and with the bundled graph also
     every bundled lesson: its entities, filters, views, queries and cited claims must exist and run, and
-    every entity its text names ([Ketamine](kg:ketamine)) must be in that step's view.
+    every entity its text names ([Ketamine](kg:ketamine)) must be in that step's view, substances and
+    conditions must be linked, and no raw id or outside link may reach a reader.
     Exits 0 when everything conforms and 1 when it does not.
     """
     from kgexplorer.engine.validation import validate as run_validation
-    from kgexplorer.views.lesson_builder import check_lesson_text
     from kgexplorer.views.lessons import check_lesson, load_lessons
 
     if obj.options.store or obj.options.endpoint:
@@ -157,11 +157,7 @@ def validate(obj: Context, files: tuple[str, ...], fmt: str | None, lessons_dir:
     problems = []
     if targets is None or lessons_dir:
         kg = obj.kg()
-        problems = [
-            problem
-            for lesson in load_lessons(lessons_dir)
-            for problem in [*check_lesson(kg, lesson), *check_lesson_text(kg, lesson)]
-        ]
+        problems = [problem for lesson in load_lessons(lessons_dir) for problem in check_lesson(kg, lesson)]
         say(terminal.lessons_report(problems, directory=lessons_dir))
     if not report.conforms or problems:
         raise SystemExit(1)

@@ -7,10 +7,12 @@ evidence level, design, year, N, result direction and the supporting studies.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kgexplorer.engine.backend import Backend
+from kgexplorer.evidence import level
 from kgexplorer.namespaces import KGX, RDF, RDFS, SKOS
 from kgexplorer.settings import Settings
 from kgexplorer.terms import IRI, Literal, Term
@@ -162,6 +164,24 @@ class EntityCard:
             lines.append(f"\n{ROWS_CUT_NOTE}")
         lines.append("\nEducational content, not medical advice.")
         return "\n".join(lines)
+
+    def at_least(self, level_key: str | None) -> EntityCard:
+        """The card with only the claims whose evidence is at ``level_key`` (a rubric key, e.g. ``"RCT"``) or
+        stronger, as the graph shows them under the same filter; the whole card for None.
+
+        >>> from kgexplorer import KnowledgeGraph
+        >>> with KnowledgeGraph.bundled() as kg:
+        ...     card = kg.entity("ketamine")
+        >>> strong = card.at_least("RCT")
+        >>> 0 < len(strong.claims) < len(card.claims), all(c.level_rank <= 2 for c in strong.claims)
+        (True, True)
+        """
+        if level_key is None:
+            return self
+        rank = level(level_key).rank
+        return dataclasses.replace(
+            self, claims=tuple(c for c in self.claims if c.level_rank is not None and c.level_rank <= rank)
+        )
 
     def claims_by_relation(self) -> dict[str, list[ClaimView]]:
         """Claims grouped by relation, strongest evidence first inside each group."""

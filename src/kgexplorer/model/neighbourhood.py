@@ -261,8 +261,10 @@ def has_claims(backend: Backend) -> bool:
 
 
 def _passes(evidence: tuple[str, int] | None, max_level_rank: int | None) -> bool:
-    """Whether an edge's evidence (None: not derived from claims) is at least as strong as asked."""
-    return max_level_rank is None or evidence is None or evidence[1] <= max_level_rank
+    """Whether an edge's evidence (None: not derived from claims) is at least as strong as asked. With a level
+    asked for, an edge that carries no evidence (a study, an event, a legal status) is left out: the filter
+    shows what the evidence at that level says, nothing else."""
+    return max_level_rank is None or (evidence is not None and evidence[1] <= max_level_rank)
 
 
 def _rank(evidence: dict[tuple[str, str, str], tuple[str, int]], node: str, p: str, d: str, o: str) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kgexplorer.engine.backend import Backend
@@ -40,9 +41,64 @@ from .row_cap import RowCap
 if TYPE_CHECKING:  # imported when paths are searched (see kgexplorer.model.neighbourhood)
     import networkx as nx
 
-__all__ = ["explore_between", "find_paths", "find_remote_paths"]
+__all__ = [
+    "DEFAULT_PATH_GROUPS",
+    "RELATION_GROUPS",
+    "explore_between",
+    "find_paths",
+    "find_remote_paths",
+    "grouped_predicates",
+    "path_group_key",
+    "path_groups",
+]
+
+#: The relation groups of the vocabulary (graph/ontology.ttl, kgx:relationGroup), in the order a page offers them.
+RELATION_GROUPS: tuple[str, ...] = (
+    KGX + "MechanisticRelations",
+    KGX + "ClinicalRelations",
+    KGX + "RegulatoryRelations",
+    KGX + "BibliographicRelations",
+)
+#: What "how are these linked?" follows unless asked for more: mechanisms and clinical evidence.
+DEFAULT_PATH_GROUPS: tuple[str, ...] = RELATION_GROUPS[:2]
+
+
+def path_group_key(group: str) -> str:
+    """How an address (Connections' ``via``) or a lesson file names a relation group.
+
+    >>> path_group_key(RELATION_GROUPS[0]), [path_group_key(g) for g in path_groups(["clinical", "nope"])]
+    ('mechanistic', ['clinical'])
+    """
+    return group.rsplit("#", 1)[-1].removesuffix("Relations").lower()
+
+
+def path_groups(keys: Sequence[str]) -> tuple[str, ...]:
+    """The relation groups (IRIs) that ``keys`` name, in their order; unknown keys are left out."""
+    named = {path_group_key(g): g for g in RELATION_GROUPS}
+    return tuple(dict.fromkeys(named[k] for k in keys if k in named))
+
 
 _BATCH = 200  # frontier nodes per neighbour query: keeps each query (and its VALUES block) small
+
+
+def grouped_predicates(backend: Backend, groups: Collection[str]) -> frozenset[str] | None:
+    """The relations (predicate IRIs) in ``groups``; None when the graph names no relation groups (most RDF),
+    so every relation may be followed.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     found = grouped_predicates(kg, [KGX + "ClinicalRelations"])
+    >>> KGX + "testedFor" in found, KGX + "legalStatus" in found
+    (True, False)
+    """
+    rows = backend.select(
+        "SELECT ?p ?g WHERE { ?p kgx:relationGroup ?g }",
+        values={"g": [IRI(g) for g in dict.fromkeys([*RELATION_GROUPS, *groups])]},
+        max_rows=None,
+    ).rows
+    if not rows:
+        return None
+    return frozenset(str(p) for p, g in rows if p is not None and str(g) in groups)
 
 
 def find_remote_paths(
@@ -54,12 +110,15 @@ def find_remote_paths(
     max_length: int,
     node_budget: int = Settings().path_search_nodes,
     max_rows: int = Settings().max_neighbour_rows,
+    groups: Collection[str] | None = None,
 ) -> PathSet:
     """The ``k`` shortest simple paths of at most ``max_length`` edges, found without the whole graph.
 
     ``truncated`` is True when more than ``k`` paths exist, when the node budget (``node_budget``, the
     path_search_nodes setting) cut the search, or when the claims of a path's steps were read only up to
-    ``max_rows`` (the ``max_neighbour_rows`` setting).
+    ``max_rows`` (the ``max_neighbour_rows`` setting). With ``groups`` (relation group IRIs,
+    :data:`RELATION_GROUPS`) a path follows only relations of those groups, when the graph names groups. Among
+    paths of one length, those that follow the edges' own direction come first.
 
     >>> from kgexplorer import KnowledgeGraph
     >>> with KnowledgeGraph.bundled() as kg:
@@ -68,13 +127,23 @@ def find_remote_paths(
     >>> [step.relation for step in found.paths[0]]
     ['tested as a treatment for']
     """
-    subgraph, cut = explore_between(backend, source, target, k=k, max_length=max_length, node_budget=node_budget)
+    allowed = grouped_predicates(backend, groups) if groups is not None else None
+    subgraph, cut = explore_between(
+        backend, source, target, k=k, max_length=max_length, node_budget=node_budget, allowed=allowed
+    )
     found = find_paths(backend, subgraph, source, target, k=k, max_length=max_length, max_rows=max_rows)
     return dataclasses.replace(found, truncated=True) if cut else found
 
 
 def explore_between(
-    backend: Backend, source: str, target: str, *, k: int, max_length: int, node_budget: int
+    backend: Backend,
+    source: str,
+    target: str,
+    *,
+    k: int,
+    max_length: int,
+    node_budget: int,
+    allowed: frozenset[str] | None = None,
 ) -> tuple[nx.MultiDiGraph, bool]:
     """The part of the entity graph around both ends that holds their shortest paths, and whether the
     node budget cut it.
@@ -108,6 +177,8 @@ def explore_between(
             batch = frontiers[side][start : start + _BATCH]
             edges, rows_cut = _neighbour_edges(backend, batch, max_rows=2 * node_budget, claims=claims)
             for s, p, o in edges:
+                if allowed is not None and p not in allowed:
+                    continue
                 graph.add_edge(s, o, key=p)
                 for node in (s, o):
                     if node not in nodes_seen:
@@ -185,19 +256,22 @@ def find_paths(
     import networkx as nx
 
     simple = nx.Graph(entity_graph)  # undirected view: a student asks "how are these linked", not "which way"
-    found: list[list[str]] = []
-    truncated = False
+    candidates: list[list[str]] = []
     if source in simple and target in simple and source != target:
         try:
-            for path in itertools.islice(nx.shortest_simple_paths(simple, source, target), k + 1):
+            # A few more than k, so that among paths of one length those read along the edges come first.
+            for path in itertools.islice(nx.shortest_simple_paths(simple, source, target), 3 * k + 1):
                 if len(path) - 1 > max_length:
                     break
-                if len(found) == k:
-                    truncated = True
-                    break
-                found.append(path)
+                candidates.append(path)
         except nx.NetworkXNoPath:
             pass
+
+    def against(path: list[str]) -> int:
+        return sum(1 for a, b in itertools.pairwise(path) if not entity_graph.has_edge(a, b))
+
+    ranked = sorted(candidates, key=lambda path: (len(path), against(path)))
+    found, truncated = ranked[:k], len(ranked) > k
     nodes = {n for p in found for n in p} | {source, target}
     labels = fetch_labels(backend, nodes)
     kinds = fetch_kinds(backend, nodes)

@@ -16,7 +16,7 @@ data (:mod:`~kgexplorer.ui.session`), the graph on a page and its export menus
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -25,12 +25,13 @@ from kgexplorer.errors import KgExplorerError
 from kgexplorer.model.entity import ROWS_CUT_NOTE
 
 from .graph_views import embed_link, export_menu, lesson_export_menu, network_view
-from .markdown import DIRECTION_BADGE, DISCLAIMER, link, md
+from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
 from .session import data_source, default_source, get_graph, set_data_source
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.entity import ClaimView, EntityCard
+    from kgexplorer.views.render import GraphEdge
 
 __all__ = [
     "DIRECTION_BADGE",
@@ -39,8 +40,10 @@ __all__ = [
     "data_source",
     "default_source",
     "disclaimer",
+    "edge_evidence",
     "embed_link",
     "entity_card",
+    "entity_link",
     "entity_picker",
     "export_menu",
     "get_graph",
@@ -208,6 +211,30 @@ def claim_block(c: ClaimView) -> None:
         st.caption("Restated (not tested) in: " + "; ".join(md(s.label) for s in c.cited_in))
     if c.note:
         st.caption("Note: " + md(c.note))
+
+
+def edge_evidence(kg: KnowledgeGraph, edge: GraphEdge, *, labels: Mapping[str, str], key: str) -> bool:
+    """The evidence behind one drawn link (a clicked edge): each claim with every source's own reported
+    result. Returns False when the reader closes it."""
+    with st.container(border=True):
+        head, close = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(
+            f"**Evidence for the link** {md(labels.get(edge.source, edge.source))} — {md(edge.relation)} → "
+            f"{md(labels.get(edge.target, edge.target))}"
+        )
+        if close.button("Close", key=f"{key}_close", icon=":material/close:"):
+            return False
+        if not edge.claims:
+            st.caption("This link is a record of the graph (a study, an event, a status), not a claim with evidence.")
+            return True
+        try:
+            claims = [c for c in kg.entity(edge.source).claims if c.iri in set(edge.claims)]
+        except KgExplorerError as exc:
+            show_error(exc)
+            return True
+        for c in claims:
+            claim_block(c)
+    return True
 
 
 def entity_card(card: EntityCard) -> None:

@@ -30,12 +30,14 @@ from kgexplorer._assets import asset_file
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.views.render import GraphView
 
-__all__ = ["COMPONENT_NAME", "TRIGGER", "graph_view"]
+__all__ = ["COMPONENT_NAME", "EDGE_TRIGGER", "TRIGGER", "graph_view"]
 
 #: "<project>.<component>", as declared in src/kgexplorer/pyproject.toml.
 COMPONENT_NAME = "kgexplorer.graph"
 #: The trigger the JS sets when a node is clicked (or chosen with the keyboard).
 TRIGGER = "node_clicked"
+#: The trigger the JS sets when an edge alone is clicked (its id: ``GraphEdge.id``).
+EDGE_TRIGGER = "edge_clicked"
 
 
 @functools.cache
@@ -52,8 +54,10 @@ def graph_view(
     key: str,
     height: int = 540,
     on_click: Callable[[str], None] | None = None,
+    on_edge_click: Callable[[str], None] | None = None,
 ) -> None:
-    """Draw ``view`` in the running Streamlit app; ``on_click(node_id)`` runs when a node is clicked.
+    """Draw ``view`` in the running Streamlit app; ``on_click(node_id)`` runs when a node is clicked,
+    ``on_edge_click(edge_id)`` when an edge alone is (see :meth:`GraphView.edge`).
 
     ``node_id`` is the node's IRI (or the id of a "+N more" node: see ``GraphNode.expands``). It is
     exactly what the graph holds, so escape it before putting it into Markdown or HTML. ``key`` must be
@@ -74,10 +78,15 @@ def graph_view(
         if node is not None and on_click is not None:
             on_click(str(node))
 
+    def edge_clicked() -> None:
+        edge = getattr(st.session_state.get(key), EDGE_TRIGGER, None)
+        if edge is not None and on_edge_click is not None:
+            on_edge_click(str(edge))
+
     try:
         mount = _component()
     except (KgExplorerError, StreamlitAPIException) as exc:
         st.error(f"The graph cannot be drawn: {exc}")
         return
     data = {**view.to_data(), "height": height}
-    mount(data=data, key=key, height=height, on_node_clicked_change=clicked)
+    mount(data=data, key=key, height=height, on_node_clicked_change=clicked, on_edge_clicked_change=edge_clicked)

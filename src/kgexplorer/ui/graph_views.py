@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from kgexplorer.views.render import GraphView
+from kgexplorer.views.render import GraphEdge, GraphView
 
 from .markdown import DISCLAIMER, md
-from .session import get_graph
+from .session import data_source, get_graph
 
 if TYPE_CHECKING:
     from kgexplorer.model.compare import Comparison
@@ -34,6 +34,7 @@ def network_view(
     height: int = 540,
     expanded_key: str | None = None,
     on_select: Callable[[str], None] | None = None,
+    on_edge: Callable[[GraphEdge], None] | None = None,
     export: bool = False,
     export_parameters: Mapping[str, str] | None = None,
 ) -> GraphView:
@@ -48,7 +49,9 @@ def network_view(
     :class:`GraphView` (e.g. a query result drawn by :func:`kgexplorer.views.result_views.result_graph`) is drawn
     as it is. With ``export`` (for a neighbourhood, paths or a comparison) an "Export / embed" menu offers
     the view as offline HTML, PNG or SVG and the code to embed it (:func:`export_menu`;
-    ``export_parameters`` go into the page's citation). Returns the drawing.
+    ``export_parameters`` go into the page's citation). A click on an edge alone calls ``on_edge(edge)`` with
+    the drawn :class:`~kgexplorer.views.render.GraphEdge` (its claims, for an evidence panel). Returns the
+    drawing.
     """
     from kgexplorer.views.render import render
 
@@ -70,7 +73,7 @@ def network_view(
             on_select(node_id)
 
     if export:
-        summary_col, menu_col = st.columns([4, 1], vertical_alignment="center")
+        summary_col, menu_col = st.columns([3, 2], vertical_alignment="center")  # room for "Export / embed"
         summary_col.caption(md(drawing.summary))
         with menu_col:
             export_menu(view, key=key, drawing=drawing, parameters=export_parameters)
@@ -78,7 +81,13 @@ def network_view(
         st.caption(md(drawing.summary))
     if drawing.note:
         st.caption(md(drawing.note))
-    graph_view(drawing, key=key, height=height, on_click=on_click)
+
+    def on_edge_click(edge_id: str) -> None:
+        edge = drawing.edge(edge_id)
+        if edge is not None and on_edge is not None:
+            on_edge(edge)
+
+    graph_view(drawing, key=key, height=height, on_click=on_click, on_edge_click=on_edge_click)
     table = drawing.table()
     with st.expander(f"Table of this view ({len(table.nodes)} nodes, {len(table.edges)} links)"):
         st.dataframe(
@@ -154,8 +163,14 @@ def export_menu(
             '        sandbox="allow-scripts"></iframe>',
             language="html",
         )
-        live = embed_link()
-        if live:
+        if not data_source().shared:
+            # An upload or a session's endpoint lives in this browser session only: a live link opens
+            # the bundled graph (or nothing) for anyone else, so offer only the downloaded page.
+            st.info(
+                "This view shows data that only this browser session holds (your upload or endpoint), so a "
+                "live embed would not show it to anyone else. Embed the downloaded web page above instead."
+            )
+        elif live := embed_link():
             st.markdown("**Or embed this live view** (it needs this app to stay online):")
             st.code(
                 f'<iframe src="{html.escape(live)}" title="{html.escape(summary)}"\n'

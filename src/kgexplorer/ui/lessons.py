@@ -18,9 +18,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kgexplorer.engine.results import SelectResult
 from kgexplorer.errors import KgExplorerError
-from kgexplorer.views.lesson_builder import add_step, capture, new_lesson, reader_markdown
+from kgexplorer.views.lesson_builder import add_step, capture, new_lesson
+from kgexplorer.views.lesson_text import reader_text
 
 from . import md, network_view, session_client, show_error
+from .markdown import entity_link
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -134,8 +136,9 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str, presenting: bool = 
     from kgexplorer.views.lessons import step_view
     from kgexplorer.views.timeline_svg import timeline_svg
 
-    st.header(reader_markdown(step.title), anchor=False)
-    st.markdown(reader_markdown(step.text))  # entity links show as names; no link or image can load
+    st.header(reader_text(step.title), anchor=False)
+    # Entity links open that entity in Explore; no other link or image can load or be followed.
+    st.markdown(reader_text(step.text, link=entity_link))
     if step.view is not None:
         try:
             view = step_view(kg, step)
@@ -170,14 +173,13 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str, presenting: bool = 
 
 
 def _quiz(kg: KnowledgeGraph, q: Question, *, key: str) -> None:
-    from kgexplorer.model.labels import fetch_labels
-    from kgexplorer.namespaces import KG
+    from kgexplorer.views.lessons import question_citations
 
-    choices = [reader_markdown(c) for c in q.choices]
+    choices = [reader_text(c) for c in q.choices]
     with st.container(border=True):
         if q.several:
             picked = st.multiselect(
-                reader_markdown(q.prompt) + " (pick every right answer)",
+                reader_text(q.prompt) + " (pick every right answer)",
                 list(range(len(choices))),
                 format_func=lambda i: choices[i],
                 key=key,
@@ -185,7 +187,7 @@ def _quiz(kg: KnowledgeGraph, q: Question, *, key: str) -> None:
             done = st.toggle("Check my answer", key=f"{key}_check") and bool(picked)
         else:
             one = st.radio(
-                reader_markdown(q.prompt),
+                reader_text(q.prompt),
                 list(range(len(choices))),
                 format_func=lambda i: choices[i],
                 index=None,
@@ -196,13 +198,15 @@ def _quiz(kg: KnowledgeGraph, q: Question, *, key: str) -> None:
             return
         right = [choices[i] for i in q.right if 0 <= i < len(choices)]
         if set(picked) == set(q.right):
-            st.success("Right. " + reader_markdown(q.explanation))
+            st.success("Right. " + reader_text(q.explanation, link=entity_link))
         else:
             answer = " and ".join(f"“{c}”" for c in right)
-            st.error(f"Not quite: the answer is {answer}. {reader_markdown(q.explanation)}")
+            st.error(f"Not quite: the answer is {answer}. {reader_text(q.explanation, link=entity_link)}")
         for i in picked:
             if i < len(q.feedback) and q.feedback[i].strip():
-                st.info(f"{choices[i]}: {reader_markdown(q.feedback[i])}")
-        if q.cites:
-            labels = fetch_labels(kg, [KG + c for c in q.cites])
-            st.caption("Evidence: " + md("; ".join(labels.get(KG + c, c) for c in q.cites)))
+                st.info(f"{choices[i]}: {reader_text(q.feedback[i])}")
+        if cited := question_citations(kg, q):
+            st.caption(
+                "Evidence:  \n"
+                + "  \n".join(md(c.label) + (f" ({md('; '.join(c.studies))})" if c.studies else "") for c in cited)
+            )

@@ -7,8 +7,13 @@ plain text, so a label containing HTML, a script or a Markdown link shows as tex
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
-__all__ = ["DIRECTION_BADGE", "DISCLAIMER", "link", "md"]
+if TYPE_CHECKING:
+    from kgexplorer.views.lessons import EntityLink
+
+__all__ = ["DIRECTION_BADGE", "DISCLAIMER", "entity_link", "link", "md"]
 
 DISCLAIMER = (
     "Educational content about research evidence, **not medical advice**. Do not use it to make decisions "
@@ -47,3 +52,14 @@ def link(label: object, url: str | None) -> str:
     # Percent-encode anything that could end the Markdown link target: parentheses, quotes, spaces, brackets.
     safe = "".join(c if c.isalnum() or c in "-._~:/?#@!$&*+,;=%" else f"%{ord(c):02X}" for c in url)
     return f"[{md(label)}]({safe})"
+
+
+def entity_link(target: EntityLink) -> str:
+    """A lesson's entity link as a Markdown link to that entity in Explore (a relative address, so it stays
+    in this app).
+
+    >>> from kgexplorer.views.lessons import EntityLink
+    >>> entity_link(EntityLink("alcohol use disorder", "alcohol_use_disorder"))
+    '[alcohol use disorder](./explore?e=alcohol_use_disorder)'
+    """
+    return f"[{md(target.text)}](./explore?{urlencode({'e': target.entity})})"

@@ -6,8 +6,9 @@ new one (nothing is changed in place), so the app can keep a draft in the sessio
 :func:`read_lesson_file` reads one back, within the setting ``lesson_file_kb``.
 
 Step text names entities with explicit links, ``[Ketamine](kg:ketamine)``: the reader sees only
-"Ketamine", and :func:`check_step` checks each named entity is in the step's view. Links to anything
-else and images are refused: a lesson never loads an outside resource.
+"Ketamine" (:func:`~kgexplorer.views.lesson_text.reader_text`), and :func:`check_step` runs the lesson
+checker on the step: each named entity is in the step's view, no raw ids, and links to anything else and
+images are refused, so a lesson never loads an outside resource.
 
 >>> from kgexplorer import KnowledgeGraph
 >>> lesson = new_lesson(title="Ketamine in brief", slug="ketamine-in-brief")
@@ -29,10 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kgexplorer.errors import KgExplorerError
-from kgexplorer.namespaces import KG
-from kgexplorer.terms import IRI
-
 from .lessons import (
     FORMAT_VERSION,
     CompareView,
@@ -46,7 +43,6 @@ from .lessons import (
     View,
     check_lesson,
     parse_lesson,
-    step_view,
 )
 
 if TYPE_CHECKING:
@@ -55,28 +51,17 @@ if TYPE_CHECKING:
 __all__ = [
     "add_step",
     "capture",
-    "check_lesson_text",
     "check_step",
     "describe_view",
     "edit_lesson",
     "lesson_yaml",
     "make_question",
     "move_step",
-    "named_entities",
     "new_lesson",
     "read_lesson_file",
-    "reader_markdown",
     "remove_step",
     "replace_step",
-    "view_nodes",
 ]
-
-#: ``[text](target)`` and ``![alt](target)`` in step Markdown.
-_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*((?:[^()\s]|\([^()\s]*\))*)(?:\s+[^()]*)?\)")
-_ENTITY = re.compile(r"^kg:([A-Za-z0-9_][A-Za-z0-9_.-]*)$")
-_BARE_URL = re.compile(r"(?i)\b(?:https?|ftp)://\S+|<\s*(?:https?:|//)\S*>|\bwww\.\S+")
-_CODE = re.compile(r"`[^`\n]*`")
-_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9]\b")
 
 
 def new_lesson(*, title: str = "", slug: str = "my-lesson", audience: str = "", minutes: int = 15) -> Lesson:
@@ -136,7 +121,8 @@ def describe_view(view: View | None) -> str:
         parts += [f"evidence {view.min_evidence} or stronger"] if view.min_evidence else []
         return "; ".join(parts)
     if isinstance(view, PathView):
-        return f"paths from {view.source} to {view.target} (up to {view.k}, at most {view.max_length} steps)"
+        via = f"; following {', '.join(view.via)} links" if view.via else ""
+        return f"paths from {view.source} to {view.target} (up to {view.k}, at most {view.max_length} steps{via})"
     if isinstance(view, CompareView):
         return "comparison of " + ", ".join(view.substances)
     return "timeline of " + ", ".join(view.substances)
@@ -224,7 +210,10 @@ def _view_raw(view: View) -> dict[str, Any]:
             out["min_evidence"] = view.min_evidence
         return out
     if isinstance(view, PathView):
-        return {"path": {"from": view.source, "to": view.target, "k": view.k, "max_length": view.max_length}}
+        path: dict[str, Any] = {"from": view.source, "to": view.target, "k": view.k, "max_length": view.max_length}
+        if view.via:
+            path["via"] = list(view.via)
+        return {"path": path}
     if isinstance(view, CompareView):
         return {"compare": list(view.substances)}
     return {"timeline": list(view.substances)}
@@ -249,116 +238,11 @@ def read_lesson_file(data: bytes, *, filename: str, max_kb: int | None = None) -
     return parse_lesson(text, slug=stem)
 
 
-def named_entities(text: str) -> tuple[str, ...]:
-    """The entity ids a Markdown text names with explicit ``[label](kg:id)`` links, in order.
-
-    >>> named_entities("[Ketamine](kg:ketamine) and [NMDA](kg:nmda_antagonism), [x](https://a.b)")
-    ('ketamine', 'nmda_antagonism')
-    """
-    found = (_ENTITY.match(m.group(3)) for m in _LINK.finditer(text) if not m.group(1))
-    return tuple(dict.fromkeys(m.group(1) for m in found if m))
-
-
-def reader_markdown(text: str) -> str:
-    """Step Markdown as a reader gets it: entity links become their label text, other links their text,
-    images their alt text, bare web addresses are removed; nothing outside can be loaded or followed.
-
-    >>> reader_markdown("[Ketamine](kg:ketamine) ![x](https://t.example/p.gif) see www.example.org")
-    'Ketamine x see '
-    """
-    return _BARE_URL.sub("", _LINK.sub(lambda m: m.group(2), text))
-
-
-def view_nodes(kg: KnowledgeGraph, step: Step) -> frozenset[str]:
-    """The IRIs a step's view shows (nodes of a graph, events and substances of a timeline); empty without
-    a view. Two steps with the same view state show the same nodes."""
-    from kgexplorer.model.timeline import Timeline
-
-    view = step_view(kg, step)
-    if view is None:
-        return frozenset()
-    if isinstance(view, Timeline):
-        return frozenset({*view.substance_iris, *(e.iri for e in view.events)})
-    return frozenset(str(n) for n in view.graph.nodes)
-
-
 def check_step(kg: KnowledgeGraph, lesson: Lesson, index: int) -> list[LessonProblem]:
-    """Every problem of one step, each with its fix: what :func:`~kgexplorer.views.lessons.check_lesson`
-    finds (entities, filters, views, queries, citations) and what its text shows a reader (entities
-    named but not in the view, raw ids, outside links or images)."""
+    """Every problem of one step, each with its rule and fix, as the builder shows it beside the step: the
+    lesson checker (:func:`~kgexplorer.views.lessons.check_lesson`) run on that step alone, numbered as in
+    the lesson. The builder adds no checks of its own, so a lesson it passes also passes ``kgexplorer
+    validate``."""
     _index(lesson, index)
-    step = lesson.steps[index]
-    single = dataclasses.replace(lesson, steps=(step,))
-    problems = [dataclasses.replace(p, step=index + 1) for p in check_lesson(kg, single) if p.step]
-    return problems + [LessonProblem(lesson.slug, index + 1, step.title, t) for t in _text_problems(kg, step)]
-
-
-def check_lesson_text(kg: KnowledgeGraph, lesson: Lesson) -> list[LessonProblem]:
-    """What every step's text shows a reader (the part of :func:`check_step` that
-    :func:`~kgexplorer.views.lessons.check_lesson` does not do): ``kgexplorer validate`` runs both."""
-    return [
-        LessonProblem(lesson.slug, i, step.title, text)
-        for i, step in enumerate(lesson.steps, start=1)
-        for text in _text_problems(kg, step)
-    ]
-
-
-def _reader_texts(step: Step) -> list[tuple[str, str]]:
-    out = [("text", step.text), ("title", step.title)]
-    q = step.question
-    if q is not None:
-        out += [("question", q.prompt), ("explanation", q.explanation)]
-        out += [(f"choice {i + 1}", c) for i, c in enumerate(q.choices)]
-        out += [(f"feedback {i + 1}", f) for i, f in enumerate(q.feedback)]
-    return out
-
-
-def _text_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
-    out: list[str] = []
-    named: dict[str, str] = {}
-    for where, text in _reader_texts(step):
-        for m in _LINK.finditer(text):
-            if m.group(1):
-                out.append(f"the {where} has an image ({m.group(3)}); lessons cannot load images, remove it")
-            elif not _ENTITY.match(m.group(3)):
-                out.append(
-                    f"the {where} links to {m.group(3)!r}; lessons cannot link outside, name an entity as "
-                    "[Ketamine](kg:ketamine) or cite a claim in the question"
-                )
-        out += [
-            f"the {where} has a web address ({u}); lessons cannot link outside, remove it"
-            for u in _BARE_URL.findall(text)
-        ]
-        for name in named_entities(text):
-            named.setdefault(name, where)
-        plain = _CODE.sub(" ", _LINK.sub(" ", text))
-        out += [
-            f"the {where} shows the raw id {t!r} to the reader; write its name instead, e.g. "
-            f"[{_label(kg, KG + t)}](kg:{t})"
-            for t in dict.fromkeys(_TOKEN.findall(plain))
-            if _exists(kg, KG + t)
-        ]
-    if not named:
-        return out
-    try:
-        shown = view_nodes(kg, step)
-    except KgExplorerError:
-        return out  # the view's own failure is reported by check_lesson
-    for name, where in named.items():
-        if not _exists(kg, KG + name):
-            out.append(f"the {where} names kg:{name}, which is not in the graph; use an entity id such as kg:ketamine")
-        elif KG + name not in shown:
-            fix = "add it to the step's view (another focus, depth or filter)" if step.view else "give the step a view"
-            out.append(
-                f"the {where} names {_label(kg, KG + name)} (kg:{name}), which is not in this step's view; "
-                f"{fix} or do not name it"
-            )
-    return out
-
-
-def _exists(kg: KnowledgeGraph, iri: str) -> bool:
-    return bool(kg.select("SELECT ?t WHERE { ?c a ?t } LIMIT 1", values={"c": IRI(iri)}).rows)
-
-
-def _label(kg: KnowledgeGraph, iri: str) -> str:
-    return kg.label(iri)
+    single = dataclasses.replace(lesson, steps=(lesson.steps[index],))
+    return [dataclasses.replace(p, step=index + 1) for p in check_lesson(kg, single) if p.step]

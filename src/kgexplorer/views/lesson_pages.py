@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 from kgexplorer.engine.results import AskResult, SelectResult
 from kgexplorer.errors import ExportError, KgExplorerError
-from kgexplorer.model.labels import fetch_labels
-from kgexplorer.namespaces import KG, shorten
+from kgexplorer.namespaces import shorten
 from kgexplorer.terms import IRI
 
 from .html_page import cite_block, escape, fetch_claims, html_page, sources_block, table_block, view_block, view_data
 from .image import _figure
+from .lessons import question_citations, reader_text
 from .render import GraphView, clean_text, render
 
 if TYPE_CHECKING:
@@ -204,8 +204,8 @@ def _question(kg: KnowledgeGraph, q: Question, index: int, *, reveal: bool) -> s
 def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
     right = [a for a in q.right if 0 <= a < len(q.choices)]
     letters = ", ".join(f"{chr(ord('A') + a)}. {escape(_plain(q.choices[a]))}" for a in right) or "?"
-    cited = fetch_labels(kg, [KG + c for c in q.cites]) if q.cites else {}
-    cites = f'<br><span class="kg-meta">Claims cited: {escape("; ".join(cited.values()))}</span>' if cited else ""
+    cited = "; ".join(c.label + (f" ({', '.join(c.studies)})" if c.studies else "") for c in question_citations(kg, q))
+    cites = f'<br><span class="kg-meta">Claims cited: {escape(cited)}</span>' if cited else ""
     feedback = ""
     if q.feedback:
         feedback = (
@@ -220,10 +220,8 @@ def _question_answer(kg: KnowledgeGraph, q: Question) -> str:
 
 
 def _plain(text: str) -> str:
-    """Quiz text as a reader sees it: entity links as their label, no links or images."""
-    from .lesson_builder import reader_markdown
-
-    return reader_markdown(text)
+    """Quiz text as a reader sees it: entity links as their words, no links or images."""
+    return reader_text(text)
 
 
 _INLINE = (
@@ -262,9 +260,7 @@ def _markdown(text: str) -> str:
             out.append(f"<{tag}>" + "".join(f"<li>{inline(i)}</li>" for i in items) + f"</{tag}>\n")
             items.clear()
 
-    from .lesson_builder import reader_markdown
-
-    for line in reader_markdown(text).replace("\r\n", "\n").split("\n"):
+    for line in reader_text(text).replace("\r\n", "\n").split("\n"):
         match = _ITEM.match(line)
         if not line.strip():
             flush()

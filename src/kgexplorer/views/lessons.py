@@ -5,7 +5,18 @@ A lesson is a YAML file in graph/lessons/ (see graph/lessons/README.md for the f
 Markdown text and optionally a view (an entity's neighbourhood, a path between two entities, a
 comparison of substances or a timeline of their events), a SPARQL query and a quiz question (one or
 several right answers, feedback per answer) whose explanation cites claims. :func:`check_lesson`
-verifies that everything a lesson refers to exists and runs.
+verifies that everything a lesson refers to exists and runs, and that the lesson is true to its own views
+(the checks themselves are in :mod:`kgexplorer.views.lesson_check`):
+
+- A step names an entity by an explicit link in its Markdown, ``[alcohol use disorder](kg:alcohol_use_disorder)``
+  (:func:`entity_links`); every entity a step's text, question, choices or feedback names is drawn in that
+  step's view (a timeline draws its events and substances).
+- A substance or condition written out by its name without a link is reported, so a name cannot slip past the
+  check by not being linked.
+- No raw identifier (``claim_…``, ``kg:…``, ``snake_case`` names) and nothing outside the graph (links,
+  images, web addresses) reaches a reader; :func:`reader_text` turns the links into their words.
+
+Each problem is a :class:`LessonProblem` with a :data:`ProblemRule`, so a lesson editor can act on it.
 
 >>> lessons = load_lessons()
 >>> len(lessons) >= 5
@@ -18,8 +29,9 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,8 +41,16 @@ import yaml
 from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.evidence import LEVELS
-from kgexplorer.namespaces import KG, KGX
-from kgexplorer.terms import IRI
+
+from .lesson_check import (
+    ProblemRule,
+    naming_problems,
+    query_problems,
+    question_problems,
+    relation_problems,
+    view_entities,
+)
+from .lesson_text import Citation, EntityLink, citations, entity_links, name_index, outside_links, raw_ids, reader_text
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -40,21 +60,28 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT_VERSION",
+    "Citation",
     "CompareView",
+    "EntityLink",
     "FocusView",
     "Lesson",
     "LessonError",
     "LessonProblem",
     "PathView",
+    "ProblemRule",
     "Question",
     "Step",
     "TimelineView",
     "View",
     "check_lesson",
+    "entity_links",
     "get_lesson",
     "load_lessons",
     "parse_lesson",
+    "question_citations",
+    "reader_text",
     "step_view",
+    "view_entities",
 ]
 
 #: The lesson file format this version writes; files without ``version`` are version 1 (a subset of 2).
@@ -87,6 +114,7 @@ class PathView:
     target: str
     k: int = 3
     max_length: int = 4
+    via: tuple[str, ...] = ()  # relation groups as Connections' address names them; empty: the default groups
 
 
 @dataclass(frozen=True)
@@ -159,16 +187,31 @@ class Lesson:
 
 @dataclass(frozen=True)
 class LessonProblem:
-    """Something in a lesson that does not exist or does not run."""
+    """Something in a lesson that does not exist, does not run, or is not true to the step's own view."""
 
     lesson: str
     step: int  # 1-based; 0 for the lesson as a whole
     step_title: str
     problem: str
+    rule: ProblemRule = "structure"
+    entity: str = ""  # the entity id concerned (a link's target or a name found unlinked), if any
 
     def to_text(self) -> str:
         where = f"step {self.step} ({self.step_title})" if self.step else "lesson"
         return f"{self.lesson}: {where}: {self.problem}"
+
+
+def question_citations(kg: KnowledgeGraph, question: Question) -> tuple[Citation, ...]:
+    """The claims a question cites by their labels and the names of the studies behind them, never their ids.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> q = get_lesson("ketamine-for-alcohol-use-disorder").steps[2].question
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     cited = question_citations(kg, q)
+    >>> "Grabski et al. 2022" in " ".join(s for c in cited for s in c.studies)
+    True
+    """
+    return citations(kg, question.cites)
 
 
 def load_lessons(directory: str | Path | None = None) -> tuple[Lesson, ...]:
@@ -287,7 +330,11 @@ def _view(raw: Any) -> View | None:
     if "path" in raw:
         p = raw["path"]
         return PathView(
-            source=str(p["from"]), target=str(p["to"]), k=int(p.get("k", 3)), max_length=int(p.get("max_length", 4))
+            source=str(p["from"]),
+            target=str(p["to"]),
+            k=int(p.get("k", 3)),
+            max_length=int(p.get("max_length", 4)),
+            via=tuple(str(g) for g in p.get("via", ())),
         )
     if "compare" in raw:
         return CompareView(substances=tuple(str(s) for s in raw["compare"]))
@@ -306,29 +353,90 @@ def step_view(kg: KnowledgeGraph, step: Step) -> Neighbourhood | PathSet | Compa
 
         return timeline(kg, list(view.substances), max_events=kg.settings.timeline_events)
     if isinstance(view, FocusView):
-        relations = [KGX + r for r in view.relations] or None
+        from kgexplorer.model.relations import relation_iri
+
+        # Relations as a page address writes them (testedFor, rdfs:seeAlso): what Explore captured.
+        relations = [iri for r in view.relations if (iri := relation_iri(r))] or None
         return kg.neighbourhood(
             view.focus, depth=view.depth, kinds=view.kinds or None, relations=relations, min_evidence=view.min_evidence
         )
     if isinstance(view, PathView):
+        from kgexplorer.model.paths import path_groups
+
+        if groups := path_groups(view.via):
+            return kg.paths(view.source, view.target, k=view.k, max_length=view.max_length, groups=groups)
         return kg.paths(view.source, view.target, k=view.k, max_length=view.max_length)
     from kgexplorer.model.compare import compare
 
     return compare(kg, list(view.substances))
 
 
-def check_lesson(kg: KnowledgeGraph, lesson: Lesson) -> list[LessonProblem]:
-    """Everything wrong with a lesson: unknown entities, filters, claims; views, paths or queries that fail."""
+def check_lesson(
+    kg: KnowledgeGraph,
+    lesson: Lesson,
+    *,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None] = step_view,
+) -> list[LessonProblem]:
+    """Everything wrong with a lesson: unknown entities, filters, claims; views, paths or queries that fail;
+    entities its text, question, choices or feedback name that its step's view does not draw; substances and
+    conditions named without a link; raw identifiers a reader would see; links, images or web addresses that
+    would leave the graph.
+
+    ``draw`` builds a step's view (default :func:`step_view`); a lesson editor can pass the view it shows.
+    """
     problems: list[LessonProblem] = []
     if not lesson.steps:
         problems.append(LessonProblem(lesson.slug, 0, "", "the lesson has no steps"))
+    where = {"the title": lesson.title, "the summary": lesson.summary, "the audience": lesson.audience}
+    where |= {f"objective {i}": o for i, o in enumerate(lesson.objectives, start=1)}
+    for place, text in where.items():
+        problems += [LessonProblem(lesson.slug, 0, "", msg, "raw-id", ident) for ident, msg in raw_ids(place, text)]
+        problems += [LessonProblem(lesson.slug, 0, "", msg, "outside-link") for msg in outside_links(place, text)]
+    names = name_index(kg)
     for i, step in enumerate(lesson.steps, start=1):
-        found = _view_problems(kg, step) + _query_problems(kg, step) + _question_problems(kg, step)
-        problems += [LessonProblem(lesson.slug, i, step.title, text) for text in found]
+
+        def add(rule: ProblemRule, texts: Sequence[str], step: Step = step, i: int = i) -> None:
+            problems.extend(LessonProblem(lesson.slug, i, step.title, text, rule) for text in texts)
+
+        view_problems = _view_problems(kg, step, draw)
+        add("view", view_problems)
+        add("query", query_problems(kg, step.query))
+        q = step.question
+        if q is not None:
+            add("question", question_problems(kg, choices=q.choices, right=q.right, feedback=q.feedback, cites=q.cites))
+        shown = None if step.view is None or view_problems else functools.partial(_drawn, kg, step, draw)
+        for rule, ident, text in naming_problems(kg, list(_reader_parts(step)), names=names, shown=shown):
+            problems.append(LessonProblem(lesson.slug, i, step.title, text, rule, ident))
     return problems
 
 
-def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
+def _drawn(
+    kg: KnowledgeGraph,
+    step: Step,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None],
+) -> frozenset[str]:
+    return view_entities(draw(kg, step))
+
+
+def _reader_parts(step: Step) -> Iterator[tuple[str, str]]:
+    """(where, Markdown) for everything a reader sees in a step."""
+    yield "the title", step.title
+    yield "the text", step.text
+    if step.question is not None:
+        q = step.question
+        yield "the question", q.prompt
+        for n, choice in enumerate(q.choices, start=1):
+            yield f"choice {n}", choice
+        yield "the explanation", q.explanation
+        for n, text in enumerate(q.feedback, start=1):
+            yield f"feedback {n}", text
+
+
+def _view_problems(
+    kg: KnowledgeGraph,
+    step: Step,
+    draw: Callable[[KnowledgeGraph, Step], Neighbourhood | PathSet | Comparison | Timeline | None] = step_view,
+) -> list[str]:
     view = step.view
     if view is None:
         return []
@@ -342,15 +450,16 @@ def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
             for k in view.kinds
             if k not in kinds
         ]
-        out += [
-            f"unknown relation {r!r}; use a kgx: direct-edge property such as testedFor"
-            for r in view.relations
-            if not kg.select("SELECT ?p WHERE { ?p a kgx:DirectEdgeProperty } LIMIT 1", values={"p": IRI(KGX + r)}).rows
-        ]
+        out += relation_problems(kg, view.relations)
         if view.min_evidence and view.min_evidence not in _LEVEL_KEYS:
             out.append(f"unknown evidence level {view.min_evidence!r}; use one of {', '.join(sorted(_LEVEL_KEYS))}")
     elif isinstance(view, PathView):
+        from kgexplorer.model.paths import path_group_key, path_groups
+
         names = (view.source, view.target)
+        known = {path_group_key(g) for g in path_groups(view.via)}
+        out += [f"unknown relation group {g!r} in via; use one of mechanistic, clinical, regulatory, bibliographic"
+                for g in view.via if g not in known]  # fmt: skip
     else:
         names = view.substances
     if isinstance(view, TimelineView) and not 1 <= len(view.substances) <= 4:
@@ -363,7 +472,7 @@ def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
     if out:
         return out
     try:
-        result = step_view(kg, step)
+        result = draw(kg, step)
     except KgExplorerError as exc:
         return [f"the view fails: {exc}"]
     if isinstance(view, PathView) and result is not None and not getattr(result, "paths", ()):
@@ -372,44 +481,6 @@ def _view_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
             "max_length or change the ends"
         ]
     return []
-
-
-def _query_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
-    if not step.query:
-        return []
-    try:
-        result = kg.sparql(step.query)
-    except KgExplorerError as exc:
-        return [f"the query fails: {exc}"]
-    if not hasattr(result, "value") and len(result) == 0:
-        return ["the query returns no rows; a lesson query should show something"]
-    return []
-
-
-def _question_problems(kg: KnowledgeGraph, step: Step) -> list[str]:
-    q = step.question
-    if q is None:
-        return []
-    out: list[str] = []
-    out += [
-        f"the answer index {a} is not one of the {len(q.choices)} choices (counted from 0)"
-        for a in q.right
-        if not 0 <= a < len(q.choices)
-    ]
-    if q.feedback and len(q.feedback) != len(q.choices):
-        out.append(
-            f"the question has {len(q.choices)} choices but {len(q.feedback)} feedback texts; give one per choice"
-        )
-    if len(q.choices) < 2:
-        out.append("a question needs at least two choices")
-    if not q.cites:
-        out.append("the question's explanation must cite at least one claim (cites: [claim_id])")
-    out += [
-        f"the question cites {c!r}, which is not in the graph; cite a claim or event id"
-        for c in q.cites
-        if not kg.select("SELECT ?c WHERE { ?c a ?t } LIMIT 1", values={"c": IRI(KG + c)}).rows
-    ]
-    return out
 
 
 def _resolves(kg: KnowledgeGraph, name: str) -> bool:

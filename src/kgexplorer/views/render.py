@@ -239,6 +239,10 @@ class GraphView:
         head = {"focus": self.focus, "summary": self.summary, "note": self.note}
         return {**head, "nodes": nodes, "edges": edges, "options": self.options, "legend": legend}
 
+    def edge(self, edge_id: str) -> GraphEdge | None:
+        """The drawn edge with this id (the one a click reported), or None."""
+        return next((e for e in self.edges if e.id == edge_id), None)
+
     def to_pyvis(self, *, height: str = "600px", notebook: bool = False) -> Any:
         """The view as a :class:`pyvis.network.Network` (see :mod:`kgexplorer.views.pyvis_network`).
 

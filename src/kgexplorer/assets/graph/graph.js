@@ -1,5 +1,5 @@
 // The kgexplorer graph component (Streamlit custom components v2): draws a GraphView with vis-network
-// and sends node clicks back to Python as the trigger "node_clicked".
+// and sends node clicks back to Python as the trigger "node_clicked", edge clicks as "edge_clicked".
 //
 // Design (measured, docs/decisions/graph-component.md): one network per parentElement, redrawn with
 // setData only when the data changed; physics switched off after stabilisation; a ResizeObserver for
@@ -185,9 +185,13 @@ function create(parentElement) {
   root.__kgState = state;
 
   network.on("click", (params) => {
-    // Node clicks only: edges, empty canvas, drags and pans send nothing.
-    if (params.nodes.length === 1 && state.setTriggerValue) {
+    // A node click refocuses; a click on an edge alone opens its evidence; empty canvas, drags and pans
+    // send nothing.
+    if (!state.setTriggerValue) return;
+    if (params.nodes.length === 1) {
       state.setTriggerValue("node_clicked", params.nodes[0]);
+    } else if (params.nodes.length === 0 && params.edges.length === 1) {
+      state.setTriggerValue("edge_clicked", params.edges[0]);
     }
   });
   network.on("selectNode", (params) => announce(state, params.nodes[0]));
