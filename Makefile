@@ -62,7 +62,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup -m "not package"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not package" --durations=15
 
 # The packaging test in full: `make test` builds and installs one representative set (app + endpoint);
 # this also installs the library alone and the endpoint alone, and writes test-artifacts/install-sizes.json.

@@ -5,12 +5,13 @@
     pip install 'kgexplorer[app]'      # kgexplorer app: Streamlit, the SPARQL editor (and [images])
     pip install 'kgexplorer[server]'   # kgexplorer serve: Starlette and uvicorn
     pip install 'kgexplorer[images]'   # PNG and SVG pictures of views: matplotlib
+    pip install 'kgexplorer[pandas]'   # SelectResult.to_pandas: pandas (the app brings it anyway)
 
 A command that needs an extra checks for it first (:func:`require`) and, when it is missing, stops with a
 :class:`~kgexplorer.errors.NotInstalled` that names the install line, never with an ImportError.
 
 >>> [e.name for e in EXTRAS]
-['app', 'images', 'server']
+['app', 'images', 'pandas', 'server']
 >>> require("server").name
 'server'
 """
@@ -38,6 +39,7 @@ class Extra:
 EXTRAS = (
     Extra("app", "the Streamlit app (kgexplorer app)", ("streamlit", "code_editor", "matplotlib")),
     Extra("images", "PNG and SVG pictures of views (render --format png or svg)", ("matplotlib",)),
+    Extra("pandas", "query results as typed pandas DataFrames (SelectResult.to_pandas)", ("pandas",)),
     Extra("server", "the SPARQL 1.1 endpoint (kgexplorer serve)", ("starlette", "uvicorn")),
 )
 

@@ -20,8 +20,11 @@ True
 >>> found = cache.get(key)
 >>> b"".join(found.chunks), found.elapsed_s
 (b'{"head":{},"boolean":true}', 0.0)
+
+The bytes counted are the answer's 26 plus what keeping it costs (the entry, its chunks and the key's text):
+
 >>> cache.stats()
-{'cache_hits': 1, 'cache_misses': 1, 'cache_answers': 1, 'cache_bytes': 26}
+{'cache_hits': 1, 'cache_misses': 1, 'cache_answers': 1, 'cache_bytes': 386}
 """
 
 from __future__ import annotations
