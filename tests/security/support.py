@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.loopback import Answer
 from tests.loopback import Listener as _Listener
 
-__all__ = ["CONTEXT_BODY", "HOSTILE_TTL", "PAYLOAD", "ROOT", "SECRET_BODY", "Listener", "digest", "payload"]
+from kgexplorer import KnowledgeGraph
+from kgexplorer.engine.bulk_load import write_disk_store
+from kgexplorer.engine.store import DataFile, load_bytes
+from kgexplorer.engine.validation import validate
+
+__all__ = [
+    "CONTEXT_BODY", "HOSTILE_TTL", "LOADERS", "PAYLOAD", "ROOT", "SECRET_BODY", "Listener", "digest", "payload",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the listener serves for any path with "ctx" in it (a JSON-LD context) and for anything else.
@@ -113,3 +122,39 @@ def digest(folder: Path, pattern: str = "**/*") -> dict[str, str]:
         for p in sorted(folder.glob(pattern))
         if p.is_file()
     }
+
+
+# ------------------------------------------------------------------------------- every loader of RDF files
+
+
+def _load_bytes(name: str, data: bytes, tmp: Path) -> Any:
+    return len(load_bytes(data, name=name))
+
+
+def _from_files(name: str, data: bytes, tmp: Path) -> Any:
+    path = tmp / name
+    path.write_bytes(data)
+    with KnowledgeGraph.from_files([str(path)]) as kg:
+        return len(kg)
+
+
+def _disk_store(name: str, data: bytes, tmp: Path) -> Any:
+    path = tmp / name
+    path.write_bytes(data)
+    return write_disk_store([DataFile(str(path))], str(tmp / "store"))
+
+
+def _validate(name: str, data: bytes, tmp: Path) -> Any:
+    path = tmp / name
+    path.write_bytes(data)
+    return validate([str(path)])
+
+
+#: Every way a file of RDF gets read, as ``loader(file name, bytes, a temporary folder)``: a refusal must hold
+#: through each of them, not only the one a test happens to call.
+LOADERS: dict[str, Callable[[str, bytes, Path], Any]] = {
+    "load_bytes": _load_bytes,
+    "from_files": _from_files,
+    "write_disk_store": _disk_store,
+    "validate": _validate,
+}

@@ -15,15 +15,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kgexplorer import GraphLoadError, KnowledgeGraph, QueryTimeout, QueryTooLarge, Settings
-from kgexplorer.engine.bulk_load import write_disk_store
-from kgexplorer.engine.store import DataFile, load_bytes
-from kgexplorer.engine.validation import validate
+from kgexplorer.engine.store import load_bytes
 from kgexplorer.model.search import LabelIndex
+
+from .support import LOADERS as EVERY_LOADER
 
 pytestmark = pytest.mark.xdist_group("security_exhaustion")
 
@@ -61,35 +60,7 @@ def deep_jsonld_context(depth: int) -> bytes:
     return ('{"@context": ' + '{"a": ' * depth + "1" + "}" * depth + f', "@id": "{EX}a"}}').encode()
 
 
-def _load_bytes(name: str, data: bytes, tmp: Path) -> Any:
-    return load_bytes(data, name=name)
-
-
-def _from_files(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    with KnowledgeGraph.from_files([str(path)]) as kg:
-        return len(kg)
-
-
-def _disk_store(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    return write_disk_store([DataFile(str(path))], str(tmp / "store"))
-
-
-def _validate(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    return validate([str(path)])
-
-
-LOADERS: dict[str, Callable[[str, bytes, Path], Any]] = {
-    "load_bytes": _load_bytes,
-    "from_files": _from_files,
-    "write_disk_store": _disk_store,
-    "validate": _validate,
-}
+LOADERS = EVERY_LOADER
 
 
 @pytest.mark.parametrize("loader", sorted(LOADERS))

@@ -25,13 +25,13 @@ from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kgexplorer import GraphLoadError, KnowledgeGraph, Settings
+from kgexplorer import GraphLoadError, Settings
 from kgexplorer.cli.commands import cli
-from kgexplorer.engine.bulk_load import write_disk_store
 from kgexplorer.engine.rdfxml import CleanXml
-from kgexplorer.engine.store import DataFile, load_bytes
-from kgexplorer.engine.validation import validate
+from kgexplorer.engine.store import load_bytes
 from kgexplorer.ui.data_sources import Upload, check_uploads
+
+from .support import LOADERS as EVERY_LOADER
 
 pytestmark = pytest.mark.xdist_group("security_rdfxml")
 
@@ -75,29 +75,6 @@ def cut_in_a_text_node() -> str:
 # ------------------------------------------------------------------------------------ every loader
 
 
-def _load_bytes(name: str, data: bytes, tmp: Path) -> Any:
-    return len(load_bytes(data, name=name))
-
-
-def _from_files(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    with KnowledgeGraph.from_files([str(path)]) as kg:
-        return len(kg)
-
-
-def _disk_store(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    return write_disk_store([DataFile(str(path))], str(tmp / "store"))
-
-
-def _validate(name: str, data: bytes, tmp: Path) -> Any:
-    path = tmp / name
-    path.write_bytes(data)
-    return validate([str(path)])
-
-
 def _check_upload(name: str, data: bytes, tmp: Path) -> Any:
     (check,) = check_uploads([Upload(name, data)])
     if check.error is not None:
@@ -105,13 +82,7 @@ def _check_upload(name: str, data: bytes, tmp: Path) -> Any:
     return check.triples
 
 
-LOADERS: dict[str, Callable[[str, bytes, Path], Any]] = {
-    "load_bytes": _load_bytes,
-    "from_files": _from_files,
-    "write_disk_store": _disk_store,
-    "validate": _validate,
-    "check_uploads": _check_upload,
-}
+LOADERS: dict[str, Callable[[str, bytes, Path], Any]] = {**EVERY_LOADER, "check_uploads": _check_upload}
 
 
 @pytest.mark.parametrize("loader", sorted(LOADERS))
