@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["Answer", "Listener"]
+__all__ = ["NO_ROWS", "Answer", "CountingEndpoint", "Listener"]
 
 #: An answer: (status, content type, body).
 Answer = tuple[int, str, bytes]
@@ -51,3 +51,20 @@ class Listener:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+#: A SPARQL JSON answer with no rows.
+NO_ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+
+
+class CountingEndpoint(Listener):
+    """A SPARQL endpoint stub: ``url`` is its query address, ``requests`` how many requests reached it, and
+    every request gets ``answer`` (by default no rows)."""
+
+    def __init__(self, answer: Answer = (200, "application/sparql-results+json", NO_ROWS)) -> None:
+        super().__init__(lambda path: answer)
+        self.url = self.base + "/query"
+
+    @property
+    def requests(self) -> int:
+        return len(self.received)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.loopback import Listener
+from tests.loopback import CountingEndpoint
 
 from kgexplorer import Settings, ui
 from kgexplorer.ui.data_sources import DataSource, Upload, open_uploads
@@ -23,21 +23,9 @@ ENDPOINT_CHOICE = "A SPARQL endpoint"  # AppTest shows the label without its lea
 SWITCHED_OFF = "Remote SPARQL endpoints are switched off on this server"
 
 
-class CountingEndpoint(Listener):
-    """An HTTP server on 127.0.0.1 that counts the requests it receives (and answers none usefully)."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda path: (500, "text/plain", b""))
-        self.url = self.base + "/query"
-
-    @property
-    def requests(self) -> int:
-        return len(self.received)
-
-
 @pytest.fixture
 def local_endpoint() -> Iterator[CountingEndpoint]:
-    server = CountingEndpoint()
+    server = CountingEndpoint((500, "text/plain", b""))  # answers none usefully: only the count matters
     yield server
     server.close()
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.loopback import Listener
+from tests.loopback import CountingEndpoint
 
 from kgexplorer import EndpointError, GraphLoadError, KnowledgeGraph, Settings
 from kgexplorer.data_options import DataOptions
@@ -251,21 +251,6 @@ def test_the_app_opens_files_merged_with_the_bundled_graph(tmp_path: Path) -> No
         assert source.kg.search("ketamine")
     finally:
         source.kg.close()
-
-
-NO_ROWS = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-
-
-class CountingEndpoint(Listener):
-    """A SPARQL endpoint stub on 127.0.0.1 that answers every request with no rows and counts the requests."""
-
-    def __init__(self) -> None:
-        super().__init__(lambda path: (200, "application/sparql-results+json", NO_ROWS))
-        self.url = self.base + "/query"
-
-    @property
-    def requests(self) -> int:
-        return len(self.received)
 
 
 @pytest.fixture
