@@ -1,15 +1,16 @@
 """Accessibility of the real app in real Chromium: axe-core on every page in both themes, and the keyboard path.
 
 * Every page of app_pages/ (plus states that matter: a focused entity with its graph drawn, a query run with
-  its results) is loaded in Streamlit's light and dark themes (the browser's colour scheme; the app follows
-  it) and checked by axe-core (tests/e2e/axe.py: fetched from npm at test time) against the WCAG 2.0/2.1 A
-  and AA rules. Any violation fails the test, and each is printed with its rule, node and fix.
+  its results, three substances compared, a lesson step with its graph and its quiz answered) is loaded in
+  Streamlit's light and dark themes (the browser's colour scheme; the app follows it) and checked by axe-core
+  (tests/e2e/axe.py: fetched from npm at test time) against the WCAG 2.0/2.1 A and AA rules. Any violation
+  fails the test, and each is printed with its rule, node and fix.
 * Violations inside other projects' widgets that we cannot change are excluded one by one in EXCLUSIONS
   below, the only such list: rule id + where + reason. Each exclusion must still match on the pages it names,
   so it cannot go stale after an upgrade.
 * From a fresh Explore page, Tab is pressed stop by stop; the focused element at each stop is written to
-  test-artifacts/accessibility/tab-order-explore.json. The skip link is the first stop and leads to search;
-  every stop shows a focus ring.
+  test-artifacts/accessibility/tab-order-explore-{theme}.json. The skip link is the first stop and leads to
+  search; every stop shows a focus ring at 3:1 or more against its background.
 
 The Streamlit version these results hold for is pinned in pyproject.toml (dependency group ``test``); the
 test checks the installed one matches (docs/decisions/accessibility.md).
@@ -71,6 +72,13 @@ def _run_query(page: Any) -> None:
     wait_for_idle(page)
 
 
+def _answer_quiz(page: Any) -> None:
+    _wait_graph(page)
+    page.get_by_text("No clear difference between ketamine and placebo", exact=True).click()
+    page.get_by_text("Right.", exact=False).first.wait_for(timeout=30_000)
+    wait_for_idle(page)
+
+
 # state name -> (path after the app's URL, what to do once the page has loaded)
 STATES: dict[str, tuple[str, Callable[[Any], None] | None]] = {
     "explore": ("", None),
@@ -85,6 +93,7 @@ STATES: dict[str, tuple[str, Callable[[Any], None] | None]] = {
     "explore-ketamine-graph": ("?e=ketamine", _wait_graph),
     "workbench-query-run": ("workbench", _run_query),
     "compare-three": ("compare?s=ketamine,psilocybin,mdma", None),
+    "lesson-step-answered": ("lessons?lesson=ketamine-for-alcohol-use-disorder&step=3", _answer_quiz),
 }
 THEMES = ("light", "dark")
 
@@ -186,12 +195,29 @@ FOCUSED_JS = """() => {
                   && !/rgba\\(.*, 0\\)$/.test(s.outlineColor) && s.outlineColor !== 'transparent';
   const shadow = s.boxShadow !== 'none' && /\\b[2-9](\\.\\d+)?px\\b|\\b\\d{2,}px/.test(s.boxShadow);
   const holder = e.closest('[data-testid]');
+  // What the ring is drawn against: the element itself for a ring inside it, else the nearest opaque ancestor.
+  let b = parseFloat(s.outlineOffset) < 0 ? e : (e.parentElement || e.getRootNode().host);
+  while (b && /rgba\\(.*, 0\\)$|transparent/.test(getComputedStyle(b).backgroundColor))
+    b = b.parentElement || (b.getRootNode() !== document ? b.getRootNode().host : null);
   return {
     tag: e.tagName, role: e.getAttribute('role'), name: e.getAttribute('aria-label') || (e.innerText || '').trim()
       .replace(/\\s+/g, ' ').slice(0, 60), testid: e.getAttribute('data-testid') || (holder && holder.dataset.testid),
     ring: outline || shadow, outline: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`, shadow: s.boxShadow,
+    ringColor: s.outlineColor, against: b ? getComputedStyle(b).backgroundColor : 'rgb(255, 255, 255)',
   };
 }"""
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two opaque CSS rgb()/rgba() colours."""
+
+    def luminance(css: str) -> float:
+        channels = [int(float(x)) / 255 for x in re.findall(r"[\d.]+", css)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def _tab_stops(page: Any, count: int) -> list[dict[str, Any]]:
@@ -248,6 +274,9 @@ def test_search_within_three_tab_stops_and_focus_always_shows(app: tuple[str, An
     assert any(s.get("testid") == "stSidebarNavLink" for s in before_search), "the navigation links were not reached"
     no_ring = [s for s in [*before_search, *path] if s["tag"] not in ("BODY", "(Enter)", "MAIN") and not s["ring"]]
     assert not no_ring, "focus not visible (no outline or ring of 2 px or more) on: " + json.dumps(no_ring, indent=1)
+    # WCAG 1.4.11: the ring itself at 3:1 or more against what it is drawn on
+    faint = [s for s in [*before_search, *path] if s.get("ringColor") and _contrast(s["ringColor"], s["against"]) < 3]
+    assert not faint, "focus rings under 3:1 against their background: " + json.dumps(faint, indent=1)
 
 
 def test_graph_and_its_table_are_reachable_by_keyboard(app: tuple[str, Any]) -> None:
@@ -262,6 +291,7 @@ def test_graph_and_its_table_are_reachable_by_keyboard(app: tuple[str, Any]) -> 
         assert graph is not None, f"Tab never reached the graph: {stops}"
         assert "Arrow keys" in stops[graph]["name"], stops[graph]
         assert stops[graph]["ring"], stops[graph]
+        assert _contrast(stops[graph]["ringColor"], stops[graph]["against"]) >= 3, stops[graph]
         table = next((i for i, s in enumerate(stops) if "Table of this view" in str(s.get("name", ""))), None)
         assert table is not None, f"Tab never reached the table of the view: {stops}"
         unnamed = [s for s in stops[: table + 1] if s["tag"] != "MAIN" and not (s.get("name") and s.get("ring"))]
