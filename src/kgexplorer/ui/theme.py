@@ -29,10 +29,12 @@ PAGE_CSS = f"""
 .stApp {{ --kg-focus: light-dark({FOCUS_RING[0]}, {FOCUS_RING[1]}); }}
 .stApp [data-testid="stCaptionContainer"] {{ opacity: 0.8; }}
 .stApp :is(a, button, summary, select, [tabindex]:not([tabindex="-1"]), [role="tab"], [role="slider"],
-           [role="switch"], [role="checkbox"], [role="radio"], [role="option"], [role="combobox"]):focus-visible {{
+           [role="switch"], [role="checkbox"], [role="radio"], [role="option"],
+           [role="combobox"]):not(input, textarea):focus-visible {{
   outline: 3px solid var(--kg-focus) !important;
   outline-offset: 2px !important;
 }}
+/* Text boxes sit in a frame that clips anything outside them: their ring goes inside. */
 .stApp :is(input, textarea):focus-visible {{
   outline: 3px solid var(--kg-focus) !important;
   outline-offset: -3px !important;
