@@ -112,6 +112,7 @@ STATES: dict[str, tuple[str, Callable[[Any], None] | None]] = {
     "data": ("data", None),
     "about": ("about", None),
     "explore-ketamine-graph": ("?e=ketamine", _wait_graph),
+    "explore-embedded": ("?e=ketamine&embed=true", _wait_graph),  # the view an educator puts in an iframe
     "workbench-query-run": ("workbench", _run_query),
     "compare-three": ("compare?s=ketamine,psilocybin,mdma", None),
     "lesson-step-answered": ("lessons?lesson=ketamine-for-alcohol-use-disorder&step=3", _answer_quiz),
@@ -143,7 +144,7 @@ def _open(browser: Any, url: str, *, theme: str) -> Any:
     page = context.new_page()
     page.goto(url)
     # Idle is also the state before the first run starts: wait for the page's own content (its title) first.
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=60_000)
+    page.locator("[data-testid='stMain'] :is(h1, h3)").first.wait_for(timeout=60_000)
     wait_for_idle(page, timeout_s=60)
     return page
 
