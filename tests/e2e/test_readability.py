@@ -22,7 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("re
 
 SHOTS = ARTIFACTS / "readability"
 MIN_LABEL_PX = 12.0
-MAX_NODES = 60
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Real views a student opens: a substance one step out, a condition, a mechanism, and an evidence-filtered view.
@@ -91,7 +90,7 @@ def test_labels_are_legible_and_apart(app: tuple[str, Any], name: str, screen: s
     labels = measured["labels"]
     small = sorted({f"{x['text']!r} at {x['px']:.1f} px" for x in labels if x["px"] < MIN_LABEL_PX})
     assert not small, f"{name} on a {screen}: {len(small)} labels below {MIN_LABEL_PX} px: {small[:5]}"
-    assert 1 < len(labels) <= MAX_NODES, f"{name}: {len(labels)} labelled nodes (the check is for views up to 60)"
+    assert len(labels) > 1, f"{name}: nothing drawn"
     outside_canvas = [
         x["text"]
         for x in labels
@@ -132,17 +131,19 @@ def test_graph_within_one_scroll_on_a_phone(app: tuple[str, Any]) -> None:
     page.close()
 
 
-FULLSCREEN_JS = "el => { const f = el.getRootNode().fullscreenElement; return f ? f.className : null; }"
+FULLSCREEN_JS = "el => { const f = el.getRootNode().fullscreenElement; return f ? f === el : null; }"
 
 
 def test_full_screen_and_escape_back(app: tuple[str, Any]) -> None:
     url, browser = app
     page, graph, _ = _open(browser, url + VIEWS["ketamine"], DESKTOP)
     graph.get_by_role("button", name="Full screen").click()
-    wait_until(lambda: graph.evaluate(FULLSCREEN_JS) == "kg-graph", "the graph to fill the screen")
+    wait_until(lambda: graph.evaluate(FULLSCREEN_JS) is True, "the graph to fill the screen")
     size = graph.evaluate("el => [el.getBoundingClientRect().width, el.getBoundingClientRect().height]")
     assert size == [DESKTOP["width"], DESKTOP["height"]]
     wait_until(lambda: graph.evaluate(LABELS_JS)["height"] > 800, "the canvas to grow with the screen")
+    full = graph.evaluate(LABELS_JS)
+    assert not [x for x in full["labels"] if x["px"] < MIN_LABEL_PX], "labels shrank in full screen"
     page.screenshot(path=str(SHOTS / "full-screen.png"))
     page.keyboard.press("Escape")
     wait_until(lambda: graph.evaluate(FULLSCREEN_JS) is None, "Escape to leave full screen")

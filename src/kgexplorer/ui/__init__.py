@@ -24,7 +24,7 @@ import streamlit as st
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.model.entity import ROWS_CUT_NOTE
 
-from .graph_views import embed_link, export_menu, lesson_export_menu, network_view
+from .graph_views import embed_link, export_menu, graph_first_on_phones, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
 from .session import data_source, default_source, get_graph, set_data_source
 
@@ -47,6 +47,7 @@ __all__ = [
     "entity_picker",
     "export_menu",
     "get_graph",
+    "graph_first_on_phones",
     "int_param",
     "lesson_export_menu",
     "link",
