@@ -170,8 +170,8 @@ def wait_for_idle(page: Any, *, timeout_s: float = 30.0) -> None:
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_s * 1000)
 
 
-# A node of the graph component the app can refocus on (not the focus, not "+N more", not one of `avoid`),
-# whose centre is on the canvas, in the viewport and on top: {id, x, y} in page coordinates, or null. Call with (el, avoid).
+# A node of the graph component the app can refocus on (not the focus, not "+N more", not one of `avoid`), whose
+# centre is on the canvas, in the viewport and on top: {id, x, y} in page coordinates, or null. Call (el, avoid).
 PICK_NODE_JS = """(el, avoid) => {
   const net = el.__kgNetwork, box = el.querySelector('.kg-canvas').getBoundingClientRect();
   const positions = net.getPositions();
