@@ -117,9 +117,8 @@ def test_a_picture_is_the_same_whether_the_app_laid_the_view_out_or_not(kg: Know
     positions the server gives a large view (views/render.py), not a second copy of the layout code with its own
     seed and iteration count. So the picture of the unpositioned view equals the picture of the positioned one."""
     from kgexplorer import Settings
-    from kgexplorer.views.render import render
-
     from kgexplorer.model.compare import compare
+    from kgexplorer.views.render import render
 
     view = compare(kg, ["ketamine", "psilocybin", "mdma"])  # a neighbourhood is grouped instead (views/layout.py)
     browser_laid = render(view, settings=kg.settings)
