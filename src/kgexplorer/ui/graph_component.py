@@ -88,5 +88,6 @@ def graph_view(
     except (KgExplorerError, StreamlitAPIException) as exc:
         st.error(f"The graph cannot be drawn: {exc}")
         return
-    data = {**view.to_data(), "height": height}  # a grouped view is as tall as its layout instead
-    mount(data=data, key=key, height="content", on_node_clicked_change=clicked, on_edge_clicked_change=edge_clicked)
+    data = {**view.to_data(), "height": height}
+    size = "content" if view.layouts else height  # a grouped view is as tall as its layout
+    mount(data=data, key=key, height=size, on_node_clicked_change=clicked, on_edge_clicked_change=edge_clicked)
