@@ -60,6 +60,7 @@ def _views() -> dict[str, dict[str, Any]]:
         views[f"Hetionet, {picks.typical_compound_label}, 2 steps ({len(view.nodes)} nodes)"] = view.to_data()
     with KnowledgeGraph.bundled(settings=big) as kg:
         whole = render(kg.neighbourhood("ketamine", depth=3, max_nodes=1000, per_relation=1000), settings=big)
+    with KnowledgeGraph.bundled() as kg:  # Explore's own settings
         one_step = render(kg.neighbourhood("ketamine", studies=False))
     views[f"bundled, ketamine, 3 steps ({len(whole.nodes)} nodes)"] = whole.to_data()
     views[f"bundled, ketamine, 1 step as Explore opens it ({len(one_step.nodes)} nodes, grouped)"] = one_step.to_data()
