@@ -14,6 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from .mixed_load import mixed_load_section, mixed_load_targets
+
 __all__ = ["machine_info", "write_report"]
 
 _PACKAGES = ("kgexplorer", "pyoxigraph", "rdflib", "networkx", "matplotlib")
@@ -698,7 +700,7 @@ def endpoint_targets(endpoint: dict[str, Any] | None) -> list[str]:
             f"| endpoint: {what} | LUBM1 {query} | {ours['req_s']:,.0f} vs {theirs['req_s']:,.0f} req/s "
             f"(theirs ÷ ours {r:.3g}×) | {_verdict(r <= target, r / target)} |"
         )
-    return lines
+    return lines + mixed_load_targets(endpoint.get("mixed_load"))
 
 
 def oneshot_targets(oneshot: dict[str, Any] | None) -> list[str]:
@@ -789,6 +791,7 @@ def endpoint_section(endpoint: dict[str, Any] | None) -> list[str]:
     metrics = endpoint.get("kgexplorer_metrics") or []
     if metrics:
         lines += ["", "kgexplorer's `/metrics` after its runs (cache and guard counters):", "", "```", *metrics, "```"]
+    lines += ["", *mixed_load_section(endpoint.get("mixed_load"))]
     lines += ["", f"Wall time of the section: {endpoint.get('wall_s', 0):.0f} s.", ""]
     return lines
 
