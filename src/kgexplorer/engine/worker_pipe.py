@@ -74,8 +74,9 @@ class _Pipe:
         finally:
             self.waiter = None
 
-    def _take(self, size: int) -> bytes:
-        """The first ``size`` bytes held (the caller checked there are that many); only they are copied."""
+    def _split(self, size: int) -> list[bytes]:
+        """The first ``size`` bytes held, as chunks (the caller checked there are that many); only a chunk cut
+        in two is copied."""
         parts: list[bytes] = []
         need = size
         while need:
@@ -88,6 +89,10 @@ class _Pipe:
                 self.chunks[0] = first[need:]
                 need = 0
         self.held -= size
+        return parts
+
+    def _take(self, size: int) -> bytes:
+        parts = self._split(size)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     async def exactly(self, size: int, deadline: float) -> bytes:
@@ -103,20 +108,17 @@ class _Pipe:
             raise Deadline(checked) from None
 
     async def body(self, size: int, deadline: float) -> list[bytes]:
-        """Exactly ``size`` bytes, as the chunks the pipe gave (the last one cut if more followed)."""
+        """Exactly ``size`` bytes, as the chunks the pipe gave (never joined)."""
         while self.held < size:
             try:
                 await self._more(deadline)
             except Deadline:
                 raise Deadline(checked=True) from None
-        chunks, total = self.chunks, self.held
-        self.chunks, self.held = [], 0
-        if total > size:  # nothing follows an answer before the next request; kept exact all the same
-            extra = total - size
-            last = chunks.pop()
-            chunks.append(last[: len(last) - extra])
-            self.chunks, self.held = [last[len(last) - extra :]], extra
-        return chunks
+        if self.held == size:
+            chunks, self.chunks, self.held = self.chunks, [], 0
+            return chunks
+        # Nothing follows an answer before the next request; should more ever be held, it stays for the next read.
+        return self._split(size)
 
 
 async def run_in_loop(worker: WorkerProcess, request: Request, deadline: float) -> tuple[Any, list[bytes] | None]:
