@@ -239,12 +239,19 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         measure("Oxigraph", f"{url}/query", ("Q1", "Q14"), ("repeated", "distinct"))
     shutil.rmtree(kgx_store, ignore_errors=True)
     shutil.rmtree(oxi_store, ignore_errors=True)
+    from .mixed_load import run_mixed_load
+
+    try:
+        mixed = run_mixed_load(progress=progress)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as exc:  # reported as not measured
+        mixed = {"error": f"{type(exc).__name__}: {exc}"}
     results = {
         "data": DATA.name,
         "connections": connections,
         "seconds": seconds,
         "settings": SERVE_SETTINGS,
         "runs": runs,
+        "mixed_load": mixed,
         "kgexplorer_metrics": [x for x in metrics.splitlines() if any(w in x for w in ("cache", "answered", "guard_"))],
         "wall_s": time.monotonic() - started,
     }

@@ -109,7 +109,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
 
 
 async def _client(
-    stream: Stream, address: str, port: int, queries: tuple[str, ...], deadline: float, *, distinct: bool, seed: int
+    stream: Stream,
+    address: str,
+    port: int,
+    queries: tuple[str, ...],
+    deadline: float,
+    *,
+    distinct: bool,
+    seed: int,
+    path: str = "/sparql",
+    prologue: str = "",
 ) -> None:
     """One connection sending ``queries`` in turn until ``deadline`` (reconnecting when the server closes)."""
     counter = seed
@@ -126,9 +135,9 @@ async def _client(
         assert reader is not None
         counter += 1
         template = queries[counter % len(queries)]
-        text = template.format(n=1000 + counter) if distinct else template
-        path = "/sparql?" + urllib.parse.urlencode({"query": text})
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: {_ACCEPT}\r\n\r\n".encode("ascii")
+        text = prologue + (template.format(n=1000 + counter) if distinct else template)
+        target = path + "?" + urllib.parse.urlencode({"query": text})
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: {_ACCEPT}\r\n\r\n".encode("ascii")
         started = time.monotonic()
         try:
             writer.write(request)
@@ -151,17 +160,28 @@ async def _client(
         writer.close()
 
 
-async def run(port: int, *, cheap: int, runaways: int, runaway_connections: int, duration: float) -> list[Stream]:
-    """Run the streams for ``duration`` seconds and return what they saw."""
+async def run(
+    port: int,
+    *,
+    cheap: int,
+    runaways: int,
+    runaway_connections: int,
+    duration: float,
+    path: str = "/sparql",
+    prologue: str = "",
+) -> list[Stream]:
+    """Run the streams for ``duration`` seconds and return what they saw (``path``: the query URL's path;
+    ``prologue``: PREFIX lines for a server that does not know kgexplorer's prefixes)."""
+    where = {"path": path, "prologue": prologue}
     deadline = time.monotonic() + duration
     cheap_stream = Stream("cheap", cheap)
     runaway_stream = Stream("runaway", runaways * runaway_connections)
     tasks = [
-        _client(cheap_stream, f"127.0.0.{11 + i}", port, CHEAP, deadline, distinct=True, seed=i * 10_000_000)
+        _client(cheap_stream, f"127.0.0.{11 + i}", port, CHEAP, deadline, distinct=True, seed=i * 10_000_000, **where)
         for i in range(cheap)
     ]
     tasks += [
-        _client(runaway_stream, f"127.0.0.{101 + r}", port, RUNAWAYS, deadline, distinct=False, seed=c)
+        _client(runaway_stream, f"127.0.0.{101 + r}", port, RUNAWAYS, deadline, distinct=False, seed=c, **where)
         for r in range(runaways)
         for c in range(runaway_connections)
     ]
@@ -182,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runaways", type=int, default=2, help="clients sending runaway queries (default 2)")
     parser.add_argument("--runaway-connections", type=int, default=2, help="connections per runaway client")
     parser.add_argument("--duration", type=float, default=60, help="seconds (default 60)")
+    parser.add_argument("--path", default="/sparql", help="the query URL's path (Oxigraph's is /query)")
+    parser.add_argument("--prologue", default="", help="text put before every query (PREFIX lines)")
     args = parser.parse_args(argv)
     streams = asyncio.run(
         run(
@@ -190,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             runaways=args.runaways,
             runaway_connections=args.runaway_connections,
             duration=args.duration,
+            path=args.path,
+            prologue=args.prologue,
         )
     )
     for stream in streams:

@@ -131,3 +131,55 @@ def test_every_lay_name_of_the_records_finds_its_entity_first(kg: KnowledgeGraph
         assert hits, lay.name
         assert hits[0].iri == KG + lay.entity, (lay.name, hits[0])
         assert hits[0].label != lay.name, "a lay name is never shown as the entity's name"
+
+
+def _rank_all(index: LabelIndex, text: str, limit: int, kinds: list[str] | None) -> list[tuple[str, str, str]]:
+    """The ranking spelled out: every entry containing the text scored, each entity's best, sorted."""
+    q = normalize(text)
+    best: dict[str, tuple[tuple[int, ...], str, str]] = {}
+    for i in range(len(index)):
+        norm, iri = index._norms[i], index._iris[i]
+        kind = index._kind_names[index._kind_ids[i]]
+        if q not in norm or (kinds and kind not in kinds):
+            continue
+        words = norm.split()
+        tier = (
+            0
+            if norm == q
+            else 1
+            if norm.startswith(q)
+            else 2
+            if " " not in q and any(w.startswith(q) for w in words)
+            else 3
+        )
+        score = (tier, 0 if index._preferred[i] else 1, {"Substance": 0, "Study": 3}.get(kind, 3), len(norm))
+        at = index._label_of[i]
+        label = index._texts[at] if at >= 0 else index._texts[i]
+        if iri not in best or score < best[iri][0]:
+            best[iri] = (score, label, index._texts[i])
+    ranked = sorted(best.items(), key=lambda item: (item[1][0], item[1][1]))
+    return [(iri, label, matched) for iri, (_, label, matched) in ranked[:limit]]
+
+
+@pytest.mark.parametrize("kinds", [None, ["Substance"], ["Study"]])
+@pytest.mark.parametrize("limit", [1, 2, 3, 20])
+@pytest.mark.parametrize("text", ["ket", "ketamine", "amine", "special k", "k", "esk"])
+def test_search_stops_after_the_tier_that_fills_the_limit_and_ranks_as_scoring_all(
+    text: str, limit: int, kinds: list[str] | None
+) -> None:
+    # Exact names, prefixes, later words and substrings of several kinds, labels and synonyms mixed, so that
+    # stopping after a tier (LabelIndex.search) must give what scoring every containing name gives.
+    rows = [
+        ("kg:a", "Ketamine", True, "Substance"),
+        ("kg:a", "Special K", False, "Substance"),
+        ("kg:b", "Esketamine", True, "Substance"),
+        ("kg:c", "Ketamine trial", True, "Study"),
+        ("kg:d", "Low-dose ketamine", True, "Study"),
+        ("kg:e", "Ketamine", True, "Study"),
+        ("kg:f", "Arketamine", True, "Substance"),
+        ("kg:g", "K", True, "Substance"),
+        ("kg:h", "Special K study", True, "Study"),
+    ]
+    index = LabelIndex.from_rows(rows)
+    got = [(h.iri, h.label, h.matched) for h in index.search(text, limit=limit, kinds=kinds)]
+    assert got == _rank_all(index, text, limit, kinds)

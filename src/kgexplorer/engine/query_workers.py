@@ -30,6 +30,7 @@ format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``
 
 from __future__ import annotations
 
+import functools
 import logging
 import pickle
 import signal
@@ -37,6 +38,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,6 +61,7 @@ from .sandbox import SandboxStatus
 from .scheduler import Scheduler, Visit
 from .serialization import Answer
 from .store import StoreRecipe
+from .worker_pipe import run_in_loop
 from .worker_process import Deadline, Gone, Request, Start, WorkerProcess, exit_code
 
 __all__ = ["Answer", "QueryWorkers"]
@@ -187,13 +190,14 @@ class QueryWorkers:
             request = Request(
                 query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format), bindings=bindings
             )
-            running = asyncio.get_running_loop().run_in_executor(self._io, self._ask, request, timeout_s)
+            # The reply is read in this event loop (engine/worker_pipe.py): no thread between worker and client.
+            running = asyncio.ensure_future(self._ask_in_loop(request, timeout_s))
         except BaseException:
             slot.release()
             raise
         try:
             reply, body, elapsed = await asyncio.shield(running)
-        except asyncio.CancelledError:  # the request was dropped: the worker is free when its thread is done
+        except asyncio.CancelledError:  # the request was dropped: the worker is free when its reply is read
             running.add_done_callback(lambda _: slot.release())
             raise
         except BaseException:
@@ -269,30 +273,66 @@ class QueryWorkers:
         try:
             reply, body = worker.run(request, started + timeout_s)
         except Deadline as exc:
-            with self._lock:
-                self._forget(worker)
-            self.scheduler.count("timeout")
-            if not exc.checked:
-                raise QueryTimeout(
-                    f"the query could not be checked within {timeout_s:g} s and was stopped (the "
-                    "query_time_limit_s setting): it is too long or too complex to parse (a long IN list or "
-                    "VALUES block does this). Shorten it (load large value lists as data instead), or raise "
-                    "the setting"
-                ) from None
-            raise QueryTimeout(
-                f"the query ran longer than {timeout_s:g} s and was stopped (the query_time_limit_s setting). "
-                "Add a LIMIT, make the patterns more specific, or raise the setting"
-            ) from None
+            raise self._timed_out(worker, timeout_s, checked=exc.checked) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
-            code = exit_code(worker.proc)
-            with self._lock:
-                self._forget(worker)
-            self.scheduler.count("worker_stopped")
-            raise self._stopped(code) from None
+            raise self._gone(worker) from None
+        return self._answered(worker, reply, body, started)
+
+    def _answered(
+        self, worker: WorkerProcess, reply: Any, body: list[bytes] | None, started: float
+    ) -> tuple[Any, list[bytes] | None, float]:
         if worker.guard_decided is not None:  # /metrics: how many queries the guard passed natively
             self.scheduler.count(f"guard_{worker.guard_decided}")
         self._give_back(worker)
         return reply, body, time.monotonic() - started
+
+    def _timed_out(self, worker: WorkerProcess, timeout_s: float, *, checked: bool) -> QueryTimeout:
+        with self._lock:
+            self._forget(worker)
+        self.scheduler.count("timeout")
+        if not checked:
+            return QueryTimeout(
+                f"the query could not be checked within {timeout_s:g} s and was stopped (the "
+                "query_time_limit_s setting): it is too long or too complex to parse (a long IN list or "
+                "VALUES block does this). Shorten it (load large value lists as data instead), or raise "
+                "the setting"
+            )
+        return QueryTimeout(
+            f"the query ran longer than {timeout_s:g} s and was stopped (the query_time_limit_s setting). "
+            "Add a LIMIT, make the patterns more specific, or raise the setting"
+        )
+
+    def _gone(self, worker: WorkerProcess) -> QueryError:
+        code = exit_code(worker.proc)
+        with self._lock:
+            self._forget(worker)
+        self.scheduler.count("worker_stopped")
+        return self._stopped(code)
+
+    async def _ask_in_loop(self, request: Request, timeout_s: float) -> tuple[Any, list[bytes] | None, float]:
+        """:meth:`_ask`, waiting for the reply in the running event loop (a worker is started in a thread)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        worker = self._take_idle()
+        if worker is None:  # starting a worker loads its data: never in the event loop
+            worker = await loop.run_in_executor(self._io, self._take)
+        started = time.monotonic()
+        failed: Callable[[], QueryError]
+        try:
+            reply, body = await run_in_loop(worker, request, started + timeout_s)
+        except Deadline as exc:
+            failed = functools.partial(self._timed_out, worker, timeout_s, checked=exc.checked)
+        except (Gone, OSError, EOFError, pickle.UnpicklingError):
+            failed = functools.partial(self._gone, worker)
+        except BaseException:  # cancelled mid-reply: the pipe's state is unknown, so the worker goes
+            with self._lock:
+                self._forget(worker)
+            raise
+        else:
+            return self._answered(worker, reply, body, started)
+        # Killing and reaping a worker can take a while (a large store to unmap): in a thread, not the loop.
+        raise await loop.run_in_executor(self._io, failed)
 
     def _stopped(self, code: int | None) -> QueryError:
         """The error for a worker that died while running a query: the query's doing, so a client error."""
@@ -355,13 +395,19 @@ class QueryWorkers:
             return QueryFailed(f"the query worker answered {kind!r}, which is not an answer; try again")
         return QueryFailed(str(reply[1]))
 
-    def _take(self) -> WorkerProcess:
+    def _take_idle(self) -> WorkerProcess | None:
         with self._lock:
             while self._idle:
                 w = self._idle.pop()
                 if w.alive():
                     return w
                 self._forget(w)
+        return None
+
+    def _take(self) -> WorkerProcess:
+        idle = self._take_idle()
+        if idle is not None:
+            return idle
         w = WorkerProcess(self._start, _worker_command())
         self._started(w)
         with self._lock:

@@ -124,6 +124,10 @@ class WorkerProcess:
             raise QueryError("could not start the query worker (no pipes); try again")
         self._in: IO[bytes] = self.proc.stdin
         self._out: IO[bytes] = self.proc.stdout
+        #: Where requests are written, and the reply pipe's descriptor (read from an event loop by
+        #: :mod:`kgexplorer.engine.worker_pipe`).
+        self.requests: IO[bytes] = self._in
+        self.out_fd = self._out.fileno()
         _widen_pipe(self._out)
         try:
             write_frame(self._in, start)
