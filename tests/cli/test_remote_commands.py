@@ -43,12 +43,30 @@ def test_a_command_answers_alike_on_a_remote_engine(bundled_endpoint: str, name:
     assert _same_lines(remote) == _same_lines(local)
 
 
-@pytest.mark.parametrize("fmt", ["html", "svg"])
-def test_render_exports_alike_from_a_remote_engine(bundled_endpoint: str, tmp_path: Path, fmt: str) -> None:
-    local_code, local = _run(["render", "ketamine", "--format", fmt, "-o", str(tmp_path / f"local.{fmt}")])
+@pytest.mark.parametrize(
+    ("fmt", "view"),
+    [("html", []), ("svg", []), ("png", []), ("svg", ["--to", "alcohol use disorder"]), ("svg", ["--depth", "2"])],
+)
+def test_render_exports_alike_from_a_remote_engine(
+    bundled_endpoint: str, tmp_path: Path, fmt: str, view: list[str]
+) -> None:
+    """The neighbourhood and the paths views, exported: the SVG (no timestamps or random ids) is the same file."""
+    local_code, local = _run(["render", "ketamine", *view, "--format", fmt, "-o", str(tmp_path / f"local.{fmt}")])
     remote_code, remote = _run(
-        ["--endpoint", bundled_endpoint, "render", "ketamine", "--format", fmt, "-o", str(tmp_path / f"remote.{fmt}")]
+        [
+            "--endpoint",
+            bundled_endpoint,
+            "render",
+            "ketamine",
+            *view,
+            "--format",
+            fmt,
+            "-o",
+            str(tmp_path / f"remote.{fmt}"),
+        ]
     )
     assert local_code == 0, local
     assert remote_code == 0, remote
     assert (tmp_path / f"remote.{fmt}").stat().st_size > 1000
+    if fmt == "svg":
+        assert (tmp_path / "remote.svg").read_bytes() == (tmp_path / "local.svg").read_bytes()
