@@ -288,7 +288,7 @@ class Settings:
         "workbench's history lives in the browser's localStorage, a share link carries the whole edited query, "
         "lesson drafts stay in the browser); 1 = the workbench keeps short links on the server "
         "($XDG_DATA_HOME/kgexplorer/short-links), which anyone who reaches the app can open. One setting for the "
-        "workbench and lesson drafts (ui/browser_history.py, ui/short_links.py).",
+        "workbench and lesson drafts (ui/short_links.py).",
         minimum=0,
         maximum=1,
     )
