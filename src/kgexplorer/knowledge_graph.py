@@ -40,7 +40,9 @@ from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.label_index import StoredIndex
+from .model.labels import fetch_labels
 from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
+from .model.networkx_export import as_networkx
 from .model.paths import DEFAULT_PATH_GROUPS as DEFAULT
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
@@ -339,17 +341,14 @@ class KnowledgeGraph:
 
     def label(self, iri: str) -> str:
         """The display label of an IRI."""
-        from .model.labels import fetch_labels
-
         return fetch_labels(self._backend, [iri])[iri]
 
     def kinds(self) -> list[str]:
         """The kinds of entity present, most common first."""
-        stats = self.stats()
-        counts = stats.entities_by_kind or stats.classes
+        counts = (stats := self.stats()).entities_by_kind or stats.classes
         return sorted(counts, key=lambda k: (-counts[k], k))
 
-    # ------------------------------------------------------------------ exploration
+    # ------------------------------------------------------------------ exploration and description
     def neighbourhood(
         self,
         name: str,
@@ -419,7 +418,8 @@ class KnowledgeGraph:
             max_rows=s.max_neighbour_rows, groups=groups
         )  # fmt: skip
 
-    # ------------------------------------------------------------------ description
+    to_networkx = as_networkx  # the graph or a view as networkx, GraphML/GEXF-ready: model/networkx_export.py
+
     def stats(self) -> GraphStats:
         """Counts: triples, entities by kind, claims by evidence level and direction, studies.
 
