@@ -9,6 +9,7 @@ from kgexplorer.terms import IRI, Term
 from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.ui.browser_history import browser_history
 from kgexplorer.ui.editor import sparql_editor
+from kgexplorer.ui.short_links import open_short_link, server_links, share_link
 from kgexplorer.ui.workbench import (
     History,
     HistoryEntry,
@@ -62,9 +63,12 @@ def declare_prefixes() -> None:
 
 
 if "wb_text" not in state:
-    token, wanted = ui.param("q"), ui.param("g")
+    token, wanted, short = ui.param("q"), ui.param("g"), ui.param("s")
     try:
-        shared = decode_query(token, settings=kg.settings) if token else ""
+        if short:  # a short link: the query kept on this server (server_storage)
+            shared = open_short_link(short, settings=kg.settings)
+        else:
+            shared = decode_query(token, settings=kg.settings) if token else ""
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
@@ -180,10 +184,18 @@ if clicked or submitted or state.pop("wb_autorun", False):
     share.update({f"v_{k}": v.n3()[1:-1] if isinstance(v, IRI) else None for k, v in values.items()})
     share["run"] = "1"  # the link runs the query when opened, as WDQS and YASGUI links do
     try:
-        share["q"] = encode_query(text, settings=kg.settings)
+        whole, whole_problem = encode_query(text, settings=kg.settings), ""
     except KgExplorerError as exc:
-        share["q"] = None
-        state["wb_share_problem"] = str(exc)
+        whole, whole_problem = None, str(exc)
+    link = share_link(
+        text,
+        gallery_text=gallery[share["g"]].text if share["g"] else None,
+        links=server_links(kg.settings),
+        whole=whole,
+        whole_problem=whole_problem,
+    )
+    share.update(link.params)
+    state["wb_share_note"] = link.note
     ui.set_params(**share)
 
 outcome: Outcome | None = state.get("wb_outcome")
@@ -208,10 +220,8 @@ elif outcome is not None and outcome.run is not None and outcome.table is not No
         ui_lessons.add_to_lesson(None, query=outcome.text, title="What the graph answers", key="wb_add_to_lesson")
     if table.note:
         st.caption(ui.md(table.note))
-    if problem := state.pop("wb_share_problem", None):
-        st.caption(ui.md(problem))
-    else:
-        st.caption("The page's address now carries this query: copy it from the address bar to share it.")
+    if note := state.get("wb_share_note"):  # which kind of link the address now holds
+        st.caption(ui.md(note))
     view = st.segmented_control(
         "Show as",
         list(run.view.available),

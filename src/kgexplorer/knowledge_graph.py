@@ -40,7 +40,9 @@ from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.label_index import StoredIndex
+from .model.labels import fetch_labels
 from .model.neighbourhood import STUDY_KINDS, Neighbourhood, PathSet, neighbourhood
+from .model.networkx_export import as_networkx
 from .model.paths import DEFAULT_PATH_GROUPS as DEFAULT
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
@@ -176,10 +178,8 @@ class KnowledgeGraph:
         not change it; :class:`~kgexplorer.server.current_graph.CurrentGraph` follows loads), and
         :attr:`generation` ``.notes`` says what opening tidied up after an interrupted load.
         """
-        return cls(
-            StoreRecipe(store_dir=str(directory), derive_edges=False, label=f"store {directory}"),
-            settings=settings,
-        )
+        recipe = StoreRecipe(store_dir=str(directory), derive_edges=False, label=f"store {directory}")
+        return cls(recipe, settings=settings)
 
     @classmethod
     def from_endpoint(cls, url: str, *, settings: Settings | None = None) -> KnowledgeGraph:
@@ -194,9 +194,7 @@ class KnowledgeGraph:
         <KnowledgeGraph SPARQL endpoint http://localhost:7878/query>
         """
         chosen = settings or Settings()
-        from .engine.remote_endpoint import (
-            RemoteBackend,  # only now: urllib and http.client cost 10 MiB and 25 ms at import
-        )
+        from .engine.remote_endpoint import RemoteBackend  # only now: urllib and http.client: 10 MiB, 25 ms
 
         backend = RemoteBackend(
             url, timeout_s=chosen.endpoint_timeout_s, remote_endpoints=chosen.remote_endpoints, settings=chosen
@@ -217,7 +215,7 @@ class KnowledgeGraph:
         max_rows: int | None = None,
         timeout_s: float | None = None,
         client: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Mapping[str, Term] | Iterable[tuple[str, Term]] | None = None,
     ) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
@@ -231,25 +229,16 @@ class KnowledgeGraph:
         ``client`` names who asks (an app session, a web client), so that the query workers (behind an
         endpoint: the guard's workers) are shared fairly (:mod:`kgexplorer.engine.scheduler`): a client over its
         share gets :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
-        :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself.
+        :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself. ``bindings`` give
+        variables values beside the unchanged text (:mod:`kgexplorer.engine.bindings`).
 
-        ``bindings`` give variables values without touching the text (:mod:`kgexplorer.engine.bindings`): the
-        engine's substitutions, or on an endpoint a ``VALUES`` clause after the query; a SELECT must return
-        each bound variable.
-
-        >>> from kgexplorer.terms import IRI
         >>> with KnowledgeGraph.bundled() as kg:
         ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
-        ...     found = kg.sparql("SELECT ?s ?l WHERE { ?s rdfs:label ?l }",
-        ...                       bindings={"s": IRI("https://w3id.org/kgexplorer/id/psilocybin")})
         True
-        >>> [str(label) for _, label in found.rows]
-        ['Psilocybin']
         """
         rows = cap(max_rows, self.settings.max_result_rows)
         limit = cap(timeout_s, self.settings.query_time_limit_s)
-        chars = self.settings.max_query_chars
-        bound = bindings_of(bindings)
+        chars, bound = self.settings.max_query_chars, bindings_of(bindings)
         if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
             return self.endpoint.query(
                 query, max_rows=rows, timeout_s=limit, max_chars=chars, client=client, bindings=bound
@@ -269,24 +258,22 @@ class KnowledgeGraph:
         timeout_s: float | None = None,
         max_result_mb: int | None = None,
         client: str | None = None,
-        bindings: Mapping[str, Term] | None = None,
+        bindings: Mapping[str, Term] | Iterable[tuple[str, Term]] | None = None,
     ) -> Answer:
         """Run a user-written query like :meth:`sparql`, with the answer written in a format, for the endpoint.
 
-        The query is normalised and screened here (cheap, linear), then checked by the full guard and run
-        in a worker, which writes the answer natively (:mod:`kgexplorer.engine.serialization`) in
-        ``select_format`` (for SELECT and ASK) or ``graph_format`` (CONSTRUCT, DESCRIBE), the endpoint's
-        ``format=`` names; the bytes come back as they are. An answer larger than ``max_result_mb`` (which,
-        like the other limits, can lower the setting) is :class:`~kgexplorer.errors.ResultTooLarge`. Waiting
-        for a worker holds no thread. The client's request lasts until
-        :meth:`~kgexplorer.engine.query_workers.Answer.close` (call it once the answer is sent). A graph behind a remote
-        endpoint cannot answer so: use :meth:`sparql`.
+        Checked and run as :meth:`sparql` does (``bindings`` too), in a worker that writes the answer natively
+        (:mod:`kgexplorer.engine.serialization`) in ``select_format`` (SELECT, ASK) or ``graph_format`` (CONSTRUCT,
+        DESCRIBE), the endpoint's ``format=`` names; the bytes come back as they are. An answer larger than
+        ``max_result_mb`` (which, like the other limits, can lower the setting) is
+        :class:`~kgexplorer.errors.ResultTooLarge`. Waiting for a worker holds no thread. The client's request
+        lasts until :meth:`~kgexplorer.engine.query_workers.Answer.close` (call it once the answer is sent). A
+        graph behind a remote endpoint cannot answer so: use :meth:`sparql`.
         """
         rows = cap(max_rows, self.settings.max_result_rows)
         limit = cap(timeout_s, self.settings.query_time_limit_s)
         workers = self._local_workers()
         prepared = prepare_query(query, max_chars=self.settings.max_query_chars)  # linear in the text: no thread
-        bound = bindings_of(bindings)
         visit = workers.visit(client)  # a request in progress, also when the answer is remembered
         try:
             found = await workers.answer(
@@ -297,7 +284,7 @@ class KnowledgeGraph:
                 max_rows=rows,
                 timeout_s=limit,
                 max_bytes=int(cap(max_result_mb, self.settings.max_result_mb)) << 20,
-                bindings=bound,
+                bindings=bindings_of(bindings),
             )
         except BaseException:
             visit.leave()
@@ -315,9 +302,7 @@ class KnowledgeGraph:
         Starts a worker to find out if none has started. None for a graph behind an endpoint, whose
         queries run on the remote engine: no sandbox here can stop what that engine does.
         """
-        if self._workers is None:
-            return None
-        return self._workers.sandbox_status()
+        return None if self._workers is None else self._workers.sandbox_status()
 
     def _local_workers(self) -> QueryWorkers:
         if self._workers is None:  # pragma: no cover - a local graph always has workers
@@ -356,17 +341,14 @@ class KnowledgeGraph:
 
     def label(self, iri: str) -> str:
         """The display label of an IRI."""
-        from .model.labels import fetch_labels
-
         return fetch_labels(self._backend, [iri])[iri]
 
     def kinds(self) -> list[str]:
         """The kinds of entity present, most common first."""
-        stats = self.stats()
-        counts = stats.entities_by_kind or stats.classes
+        counts = (stats := self.stats()).entities_by_kind or stats.classes
         return sorted(counts, key=lambda k: (-counts[k], k))
 
-    # ------------------------------------------------------------------ exploration
+    # ------------------------------------------------------------------ exploration and description
     def neighbourhood(
         self,
         name: str,
@@ -437,7 +419,8 @@ class KnowledgeGraph:
             max_rows=s.max_neighbour_rows, groups=groups
         )  # fmt: skip
 
-    # ------------------------------------------------------------------ description
+    to_networkx = as_networkx  # the graph or a view as networkx, GraphML/GEXF-ready: model/networkx_export.py
+
     def stats(self) -> GraphStats:
         """Counts: triples, entities by kind, claims by evidence level and direction, studies.
 

@@ -285,11 +285,20 @@ class Settings:
     server_storage: int = _s(
         0,
         "Whether the app may keep what people save on the server: 0 = nothing is stored server-side (the "
-        "workbench's history and short links live in the browser's localStorage, lesson drafts stay in the "
-        "browser); 1 = keep them on the server, shared by everyone who reaches the app. One setting for the "
-        "workbench and lesson drafts (ui/browser_history.py).",
+        "workbench's history lives in the browser's localStorage, a share link carries the whole edited query, "
+        "lesson drafts stay in the browser); 1 = the workbench keeps short links on the server "
+        "($XDG_DATA_HOME/kgexplorer/short-links), which anyone who reaches the app can open. One setting for the "
+        "workbench and lesson drafts (ui/short_links.py).",
         minimum=0,
         maximum=1,
+    )
+    short_links_max: int = _s(
+        10_000,
+        "Most short links the app keeps on the server (with server_storage on), each at most max_query_chars "
+        "characters; a kept link is never dropped, so past this a query gets a whole link and the page says "
+        "why (ui/short_links.py).",
+        minimum=1,
+        maximum=10_000_000,
     )
     result_label_lookups: int = _s(
         2_000,

@@ -250,6 +250,9 @@ def test_load_then_store_round_trip(tiny: str, tmp_path: Path) -> None:
     assert loaded.exit_code == 0, loaded.output
     assert loaded.stdout == f"stored 5 quads in {store}; use: kgexplorer --store {store} stats\n"
     assert f"loading {tiny}" in loaded.stderr
+    assert ": 5 triples, " in loaded.stderr  # the file's count and rate when it is loaded
+    assert "loaded 5 quads in " in loaded.stderr  # the total and its rate at the end
+    assert " quads/s)" in loaded.stderr
     result = run(["--store", str(store), "query", SELECT, "--format", "csv"])
     assert result.exit_code == 0
     assert result.stdout.splitlines()[1:] == [f"{EX}ada,Ada Lovelace", f"{EX}charles,Charles Babbage"]

@@ -93,3 +93,36 @@ def test_a_load_reports_bytes_rate_and_time_left(tmp_path: Path) -> None:
         assert mine[-1].fraction == 1.0
         assert [p.done for p in mine] == sorted(p.done for p in mine)
         assert "100%" in mine[-1].line()
+
+
+def test_a_load_reports_the_triples_read_and_each_files_count_and_rate(tmp_path: Path) -> None:
+    """Issue 16: progress in triples, without a second parse. The bulk loader reads the parse worker's N-Quads
+    (one statement a line), so the reports count the lines read; when a file is loaded its count is what the
+    store gained (a repeated statement once), with its rate."""
+    from kgexplorer.engine.load_progress import LoadProgress
+
+    lines = "".join(f'<http://example.org/s{i}> <http://example.org/p> "{i}" .\n' for i in range(30_000))
+    data = tmp_path / "big.nt"
+    data.write_text(lines + "".join(lines.splitlines(keepends=True)[:20]), encoding="utf-8")  # 20 of them twice
+    seen: list[LoadProgress] = []
+    messages: list[str] = []
+    assert bulk_load([str(data)], str(tmp_path / "store"), report=seen.append, progress=messages.append) == 30_000
+    mine = [p for p in seen if p.name == data.name]
+    assert mine[-1].triples is not None
+    assert mine[-1].triples > 30_000  # the lines read, the repeated ones too: what the worker wrote
+    assert [p.triples for p in mine] == sorted(p.triples or 0 for p in mine)
+    assert "triples/s" in mine[-1].line()
+    loaded = next(m for m in messages if m.startswith(f"loaded {data}"))
+    assert ": 30,000 triples, " in loaded
+    assert loaded.endswith("triples/s (30,000 quads so far)")
+
+
+def test_a_turtle_file_reports_bytes_only(tmp_path: Path) -> None:
+    """Turtle from the bundled graph is bulk-loaded as it is: its statements are not counted while read."""
+    from kgexplorer.engine.load_progress import LoadProgress
+
+    seen: list[LoadProgress] = []
+    bulk_load([], str(tmp_path / "store"), with_bundled=True, report=seen.append)
+    assert seen
+    assert all(p.triples is None for p in seen)
+    assert "triples/s" not in seen[-1].line()

@@ -120,7 +120,7 @@ objectives: ["Catch a lesson that names what its view does not draw"]
 steps:
   - title: "KARE"
     text: "The larger [ketamine](kg:ketamine) trial found no difference in [relapse](kg:relapse)."
-    view: {path: {from: ketamine, to: relapse, k: 2, max_length: 2}}
+    view: {path: {from: ketamine, to: relapse, k: 1, max_length: 2}}  # the direct link only: no tie to break
     question:
       prompt: "Relapse?"
       choices: ["Fewer", "No clear difference"]

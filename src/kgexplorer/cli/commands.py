@@ -7,6 +7,7 @@ wrong usage); no traceback is printed.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -250,8 +251,10 @@ def load(
     The files are parsed in a separate process (no network; the parse_memory_mb and parse_time_limit_s
     settings), and the new store is built beside the old one and switched to in one step at the end, so an
     interrupted or failed load leaves the previous store untouched; a running 'kgexplorer serve' moves to
-    the new one. Progress is printed as files load: a bar with the bytes read, the rate and the time left.
+    the new one. Progress is printed as files load: a bar with the bytes and triples read, the rate and the
+    time left; each file's triples and rate when it is loaded; the total and its rate at the end.
     """
+    started = time.perf_counter()
     count = bulk_load(
         files,
         directory,
@@ -263,6 +266,8 @@ def load(
         finish=index_labels,  # the search index is built with the store and opened with it
         report=terminal.load_meter(),
     )
+    seconds = time.perf_counter() - started
+    say(f"loaded {count:,} quads in {seconds:.1f} s ({count / seconds:,.0f} quads/s)", err=True)
     say(f"stored {count:,} quads in {directory}; use: kgexplorer --store {directory} stats")
 
 

@@ -53,8 +53,9 @@ def bulk_load(
 
     ``format`` applies to files whose extension does not say it. With ``reasoning`` (``rdfs`` or
     ``owl-rl``) the entailments are stored too, within the ``max_reasoning_triples`` setting. ``progress``
-    receives a line as each step starts and ends; ``report`` how far each file's bulk load has read
-    (bytes, rate, time left: :mod:`kgexplorer.engine.load_progress`). ``finish`` is called with the finished
+    receives a line as each step starts and ends (a file's end: the triples it added and their rate);
+    ``report`` how far each file's bulk load has read (bytes, triples, rate, time left:
+    :mod:`kgexplorer.engine.load_progress`). ``finish`` is called with the finished
     store and its folder before the store becomes current (``kgexplorer load`` builds the label index there).
     Returns the number of quads stored (see the module example).
     """
@@ -136,6 +137,7 @@ def write_generation(
     the number of quads. See :func:`write_disk_store` and :func:`kgexplorer.engine.disk_store.building`."""
     limits = settings or Settings()
     store = ox.Store(str(build.path))
+    before = 0
     for df in files:
         name = df.origin or df.path
         started = time.perf_counter()
@@ -145,8 +147,11 @@ def write_generation(
         # unfinished generation, with whatever was written, is deleted: a half store is never used.
         # (A separate validating parse of every file first made the build 1.5x pyoxigraph's.)
         load_file(store, df, settings=limits, bulk=True, report=report)
-        if progress:
-            progress(f"loaded {name} in {time.perf_counter() - started:.1f} s ({len(store):,} quads so far)")
+        if progress:  # the file's count is what the store gained: exact, no second parse (duplicates once)
+            seconds, now = time.perf_counter() - started, len(store)
+            rate = f", {(now - before) / seconds:,.0f} triples/s" if seconds > 0 else ""
+            progress(f"loaded {name} in {seconds:.1f} s: {now - before:,} triples{rate} ({now:,} quads so far)")
+            before = now
     store.bulk_extend(extra_quads)
     if derive_edges:
         derived = derive_direct_edges(store)

@@ -296,7 +296,8 @@ def load_file(
     if not os.path.isfile(path):
         raise GraphLoadError(f"cannot read {name}: no such file; check the path", path=name)
     try:
-        stream = _open_binary(path, gz, name=os.path.basename(name), report=report)
+        lines = fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS)  # one statement a line: counted as read
+        stream = _open_binary(path, gz, name=os.path.basename(name), report=report, lines=lines)
     except OSError as exc:
         raise GraphLoadError(f"cannot read {name}: {exc.strerror}; check the path and permissions", path=name) from None
     with stream:
@@ -304,13 +305,13 @@ def load_file(
 
 
 def _open_binary(
-    path: str, gz: bool, *, name: str = "", report: Callable[[LoadProgress], None] | None = None
+    path: str, gz: bool, *, name: str = "", report: Callable[[LoadProgress], None] | None = None, lines: bool = False
 ) -> IO[bytes]:
     """Open a file for reading bytes, decompressing gzip on the fly; with ``report``, counting the bytes read
-    from the disk."""
+    from the disk (and, with ``lines`` for a file not compressed, its lines: N-Triples' and N-Quads' statements)."""
     raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - returned open; the caller closes it (with stream:)
     if report is not None:
-        counted = CountingReader(raw, name=name, total=os.path.getsize(path), report=report)
+        counted = CountingReader(raw, name=name, total=os.path.getsize(path), report=report, lines=lines and not gz)
         raw = cast(IO[bytes], io.BufferedReader(counted, buffer_size=1 << 20))
     if gz:
         unpacked = gzip.GzipFile(fileobj=raw, mode="rb")

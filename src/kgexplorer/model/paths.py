@@ -255,7 +255,12 @@ def find_paths(
     """The ``k`` shortest simple paths of at most ``max_length`` edges, read in either direction."""
     import networkx as nx
 
-    simple = nx.Graph(entity_graph)  # undirected view: a student asks "how are these linked", not "which way"
+    # Undirected (a student asks "how are these linked", not "which way"), built in sorted order: the search
+    # meets paths of one length in the order of the graph's adjacency, which would otherwise be the order the
+    # engine returned rows in, so a remote engine showed other paths than the same data held locally.
+    simple: nx.Graph = nx.Graph()
+    simple.add_nodes_from(sorted(entity_graph.nodes))
+    simple.add_edges_from(sorted({(a, b) if a <= b else (b, a) for a, b in entity_graph.edges()}))
     candidates: list[list[str]] = []
     if source in simple and target in simple and source != target:
         try:
@@ -270,7 +275,7 @@ def find_paths(
     def against(path: list[str]) -> int:
         return sum(1 for a, b in itertools.pairwise(path) if not entity_graph.has_edge(a, b))
 
-    ranked = sorted(candidates, key=lambda path: (len(path), against(path)))
+    ranked = sorted(candidates, key=lambda path: (len(path), against(path), path))
     found, truncated = ranked[:k], len(ranked) > k
     nodes = {n for p in found for n in p} | {source, target}
     labels = fetch_labels(backend, nodes)

@@ -14,13 +14,17 @@ from typing import Protocol
 
 from kgexplorer.engine.backend import Backend
 from kgexplorer.engine.results import QueryResult
+from kgexplorer.settings import Settings
 from kgexplorer.terms import Term
 
 __all__ = ["Reader"]
 
 
 class Reader(Backend, Protocol):
-    """A backend that also resolves names, labels IRIs and runs users' SPARQL (KnowledgeGraph is one)."""
+    """A backend that also resolves names, labels IRIs and runs users' SPARQL (KnowledgeGraph is one), under its
+    ``settings``."""
+
+    settings: Settings
 
     def resolve(self, name: str) -> str:
         """The IRI of the entity a person means (full IRI, prefixed name, label or synonym)."""

@@ -68,7 +68,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import signal
 import threading
@@ -191,17 +190,14 @@ class _Endpoint:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
         return await self.query_response(wanted.query, wanted.accept, request)
 
-    async def query_response(
-        self, text: str, accept: str | None, request: Request, bindings: Bindings = ()
-    ) -> Response:
-        """Answer one query text for ``request`` (its client), in the format ``accept`` asks for; ``bindings``
-        travel beside the text (a gallery question's parameters, kgexplorer.engine.bindings)."""
+    async def query_response(self, text: str, accept: str | None, request: Request, bound: Bindings = ()) -> Response:
+        """Answer one query text (values ``bound`` beside it) for ``request`` (its client), in the format ``accept``."""
         if choose_format(accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
             raise not_acceptable(accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
-            return result_response(await self.run(text, client, bindings), accept)
-        answer = await self.answer(text, accept, client, bindings)
+            return result_response(await self.run(text, client, bound), accept)
+        answer = await self.answer(text, accept, client, bound)
         return self.answer_response(answer, accept)
 
     async def question(self, request: Request) -> Response:
@@ -226,7 +222,7 @@ class _Endpoint:
                 timeout_s=self.time_limit,
                 max_result_mb=self.max_result_mb,
                 client=client,
-                bindings=dict(bindings),
+                bindings=bindings,
             )
 
     def answer_response(self, answer: Answer, accept: str | None) -> Response:
@@ -244,17 +240,10 @@ class _Endpoint:
         headers = {"Vary": "Accept", **SECURITY_HEADERS}
         return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
-    async def run(self, text: str, client: str, bindings: Bindings = ()) -> QueryResult:
+    async def run(self, text: str, client: str, bound: Bindings = ()) -> QueryResult:
         with _refusals():
             return await run_in_threadpool(
-                functools.partial(
-                    self.kg.sparql,
-                    text,
-                    max_rows=self.max_rows,
-                    timeout_s=self.time_limit,
-                    client=client,
-                    bindings=dict(bindings),
-                )
+                self.kg.sparql, text, max_rows=self.max_rows, timeout_s=self.time_limit, client=client, bindings=bound
             )
         raise AssertionError("unreachable")  # pragma: no cover - _refusals() raises or the query returns
 

@@ -10,7 +10,7 @@ import pytest
 from kgexplorer import KnowledgeGraph, Settings
 from kgexplorer.model.compare import compare
 from kgexplorer.model.neighbourhood import MORE
-from kgexplorer.views.networkx_export import graph_to_networkx, to_networkx
+from kgexplorer.model.networkx_export import graph_to_networkx, to_networkx
 
 KETAMINE = "https://w3id.org/kgexplorer/id/ketamine"
 
@@ -64,3 +64,20 @@ def test_the_whole_graph_exports_and_says_when_it_was_cut() -> None:
     assert cut.number_of_edges() == 50
     graphml, _ = _written(whole)
     assert graphml.number_of_edges() == whole.number_of_edges()
+
+
+def test_the_facade_exports_views_and_the_whole_graph_for_both_writers(kg: KnowledgeGraph) -> None:
+    """KnowledgeGraph.to_networkx: a view, with or without its "+N more" nodes, or the whole graph, capped."""
+    view = kg.neighbourhood("ketamine", depth=2)
+    with_more, without = kg.to_networkx(view), kg.to_networkx(view, placeholders=False)
+    assert [d.get("kind") for _, d in with_more.nodes(data=True)].count(MORE) >= 1
+    assert MORE not in [d.get("kind") for _, d in without.nodes(data=True)]
+    for graph in (with_more, without, kg.to_networkx(max_edges=200)):
+        graphml, gexf = _written(graph)
+        assert graphml.number_of_nodes() == gexf.number_of_nodes() == graph.number_of_nodes()
+        assert graphml.number_of_edges() == graph.number_of_edges()
+    whole = kg.to_networkx(max_edges=10**9)  # never past the max_result_rows setting
+    assert whole.number_of_edges() == kg.settings.max_result_rows
+    assert whole.graph["truncated"] is True
+    with pytest.raises(TypeError):
+        kg.to_networkx(view, False)  # type: ignore[misc]  # options are keyword-only

@@ -1,4 +1,5 @@
-"""Views and the whole graph as plain networkx graphs that networkx's own writers accept.
+"""Views and the whole graph as plain networkx graphs that networkx's own writers accept:
+:meth:`KnowledgeGraph.to_networkx <kgexplorer.knowledge_graph.KnowledgeGraph.to_networkx>` (:func:`as_networkx`).
 
 A view's graph (:class:`~kgexplorer.model.neighbourhood.Neighbourhood`, ``PathSet``, ``Comparison``) holds
 attributes GraphML and GEXF cannot write (a tuple of claim IRIs on each edge); :func:`to_networkx` copies it
@@ -9,7 +10,7 @@ same for the whole graph: every statement between two IRIs (``rdf:type`` as the 
 >>> import io, networkx as nx
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
-...     view = to_networkx(kg.neighbourhood("ketamine"), placeholders=False)
+...     view = kg.to_networkx(kg.neighbourhood("ketamine"), placeholders=False)
 >>> out = io.BytesIO(); nx.write_graphml(view, out); nx.write_gexf(view, io.BytesIO())
 >>> view.nodes["https://w3id.org/kgexplorer/id/ketamine"]["label"]
 'Ketamine'
@@ -21,14 +22,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import networkx as nx
 
-from kgexplorer.model.labels import fetch_kinds, fetch_labels
-from kgexplorer.model.neighbourhood import MORE
 from kgexplorer.settings import cap
 
-if TYPE_CHECKING:
-    from kgexplorer.knowledge_graph import KnowledgeGraph
+from .labels import fetch_kinds, fetch_labels
+from .neighbourhood import MORE
 
-__all__ = ["HasGraph", "graph_to_networkx", "to_networkx"]
+if TYPE_CHECKING:
+    from .reader import Reader
+
+__all__ = ["HasGraph", "as_networkx", "graph_to_networkx", "to_networkx"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -56,7 +58,31 @@ def to_networkx(view: HasGraph, *, placeholders: bool = True) -> nx.MultiDiGraph
     return out
 
 
-def graph_to_networkx(kg: KnowledgeGraph, *, max_edges: int | None = None) -> nx.MultiDiGraph:
+def as_networkx(
+    kg: Reader, view: HasGraph | None = None, *, placeholders: bool = True, max_edges: int | None = None
+) -> nx.MultiDiGraph:
+    """``view`` (a neighbourhood, paths, a comparison: :func:`to_networkx`) or, without one, the whole graph
+    (:func:`graph_to_networkx`, at most ``max_edges`` edges) as a networkx graph that ``nx.write_graphml``
+    and ``nx.write_gexf`` accept; without the "+N more" nodes when ``placeholders`` is False.
+    ``KnowledgeGraph.to_networkx`` is this function.
+
+    >>> from kgexplorer import KnowledgeGraph
+    >>> with KnowledgeGraph.bundled() as kg:
+    ...     few = kg.to_networkx(max_edges=10)
+    ...     view = kg.neighbourhood("ketamine", depth=2)
+    ...     drawn, plain = kg.to_networkx(view), kg.to_networkx(view, placeholders=False)
+    >>> few.graph["truncated"], few.number_of_edges()
+    (True, 10)
+    >>> drawn.number_of_nodes() > plain.number_of_nodes() == view.graph.number_of_nodes() - sum(
+    ...     1 for _, kind in view.graph.nodes(data="kind") if kind == "More")
+    True
+    """
+    if view is not None:
+        return to_networkx(view, placeholders=placeholders)
+    return graph_to_networkx(kg, max_edges=max_edges)
+
+
+def graph_to_networkx(kg: Reader, *, max_edges: int | None = None) -> nx.MultiDiGraph:
     """The whole graph as a networkx graph: one edge per statement between two IRIs (key: the predicate
     IRI; ``label``: its label), nodes with ``label`` and ``kind``. At most ``max_edges`` edges (never more
     than the max_result_rows setting); ``graph.graph["truncated"]`` says whether that cut it.
