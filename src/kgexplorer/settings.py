@@ -125,6 +125,12 @@ class Settings:
         maximum=10_000_000,
     )
     search_limit: int = _s(20, "Most search results returned (model/search.py).", minimum=1, maximum=1000)
+    suggestion_limit: int = _s(
+        8,
+        "Most type-ahead suggestions offered while a name is typed (model/suggestions.py).",
+        minimum=1,
+        maximum=100,
+    )
     max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (knowledge_graph.py).", minimum=1, maximum=6)
     neighbours_per_relation: int = _s(
         12,
