@@ -126,8 +126,8 @@ class Settings:
     )
     search_limit: int = _s(20, "Most search results returned (model/search.py).", minimum=1, maximum=1000)
     suggestion_limit: int = _s(
-        8,
-        "Most type-ahead suggestions offered while a name is typed (model/suggestions.py).",
+        12,
+        "Most suggestions a search box offers for the name typed so far (model/suggestions.py).",
         minimum=1,
         maximum=100,
     )
