@@ -32,7 +32,7 @@ kg = source.kg
 ours = source.uses_project_vocabulary
 embedded = bool(st.context.is_embedded)
 if not embedded:
-    st.title("Explore")
+    st.title("Explore", anchor=False)  # no heading link: after the skip link, the next Tab stop is search
 ui.disclaimer()
 
 kinds_all = kg.kinds()

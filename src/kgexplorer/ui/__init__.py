@@ -29,6 +29,7 @@ from kgexplorer.model.suggestions import suggestions
 from .graph_views import embed_link, export_menu, graph_first_on_phones, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
 from .session import data_source, default_source, get_graph, set_data_source
+from .theme import page_style
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -60,6 +61,7 @@ __all__ = [
     "md",
     "network_view",
     "open_in_explore",
+    "page_style",
     "param",
     "require_project_vocabulary",
     "session_client",

@@ -151,7 +151,7 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str, presenting: bool = 
         else:
             if isinstance(view, Timeline):
                 st.caption(md(view.summary))
-                st.image(timeline_svg(view), width="stretch")
+                st.image(timeline_svg(view), width="stretch", alt="Timeline: " + view.summary)
             elif view is not None:
                 network_view(view, key=f"{key}_graph", height=PRESENT_HEIGHT if presenting else 540)
     if step.query:

@@ -262,6 +262,9 @@ function create(parentElement) {
     headerFont: 13,
   };
   const network = state.network;
+  // vis-network makes its own frame a Tab stop with no name or focus ring: one stop, the labelled canvas box,
+  // is the graph's (its keyboard handling lives there).
+  for (const frame of canvasBox.querySelectorAll(".vis-network")) frame.tabIndex = -1;
   root.__kgNetwork = network;
   root.__kgState = state;
 
