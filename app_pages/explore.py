@@ -51,10 +51,14 @@ picked = None
 if embedded:
     pass  # the address names the entity; an embedded view has no search box
 elif ours:
-    picked = ui.entity_picker(kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…")
+    picked = ui.entity_picker(
+        kg, key="explore", label="Search substances, conditions, mechanisms, therapies, studies…", live=True
+    )
 else:
     ui.source_caption()
-    picked = ui.entity_picker(kg, key="explore", label="Search your data by name", placeholder="Type a name or an IRI")
+    picked = ui.entity_picker(
+        kg, key="explore", label="Search your data by name", placeholder="Type a name or an IRI", live=True
+    )
 if picked and picked != st.session_state.get("explore_last_pick"):
     st.session_state["explore_last_pick"] = picked
     st.session_state["explore_focus"] = picked

@@ -125,6 +125,12 @@ class Settings:
         maximum=10_000_000,
     )
     search_limit: int = _s(20, "Most search results returned (model/search.py).", minimum=1, maximum=1000)
+    suggestion_limit: int = _s(
+        12,
+        "Most suggestions a search box offers for the name typed so far (model/suggestions.py).",
+        minimum=1,
+        maximum=100,
+    )
     max_depth: int = _s(3, "Deepest neighbourhood that can be asked for (knowledge_graph.py).", minimum=1, maximum=6)
     neighbours_per_relation: int = _s(
         12,

@@ -250,3 +250,19 @@ def test_the_graph_carries_grouped_layouts() -> None:
     data: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
     assert [g["columns"] for g in data["layouts"]] == [1, 2, 3, 4, 5, 6]
     assert "Ketamine acts on …" in [h["text"] for h in data["layouts"][0]["headers"]]
+
+
+def test_type_ahead_suggests_with_kind_and_matched_name_and_picks_the_entity() -> None:
+    """Issue 15, type-ahead: a partial lay name offers the substance with the name that matched and its kind
+    (model/suggestions.py); picking it shows that entity's card. A genus is said in words, not as a synonym."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.text_input(key="explore_text").input("shro").run()
+    pick = at.selectbox(key="explore_pick")
+    assert pick.options[0] == "Shrooms → Psilocybin · Substance"
+    pick.set_value("https://w3id.org/kgexplorer/id/psilocybin").run()
+    assert not at.exception
+    assert _card(at)[0] == "Psilocybin"
+
+    at.text_input(key="explore_text").input("psilocybe").run()
+    assert at.selectbox(key="explore_pick").options[0] == "Psilocybe (genus) → Psilocybin · Substance"
+    assert any(i.value.startswith("Psilocybe is a genus of living species") for i in at.info)

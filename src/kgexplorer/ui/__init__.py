@@ -23,7 +23,8 @@ import streamlit as st
 
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.model.entity import ROWS_CUT_NOTE
-from kgexplorer.model.lay_names import genus_match
+from kgexplorer.model.lay_names import GenusMatch
+from kgexplorer.model.suggestions import suggestions
 
 from .graph_views import embed_link, export_menu, graph_first_on_phones, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
     from kgexplorer.model.entity import ClaimView, EntityCard
     from kgexplorer.views.render import GraphEdge
+
+# How long the typing pauses before a live search box commits (type-ahead). Each commit reruns the page (the
+# card follows the best suggestion), so a little longer than Streamlit's 250 ms default.
+_TYPE_AHEAD_PAUSE = "400ms"
 
 __all__ = [
     "DIRECTION_BADGE",
@@ -161,32 +166,35 @@ def entity_picker(
     default: str = "",
     kinds: Sequence[str] | None = None,
     placeholder: str = "Type a name, e.g. ketamine, Spravato, AUD",
+    live: bool = False,
 ) -> str | None:
     """A search box with suggestions over labels and synonyms; returns the chosen entity's IRI.
 
-    The text box (key ``{key}_text``) suggests matches in a select box (key ``{key}_pick``).
+    The text box (key ``{key}_text``) suggests matches in a select box (key ``{key}_pick``), each with its kind
+    and the name that matched (:func:`kgexplorer.model.suggestions.suggestions`). With ``live`` the suggestions
+    follow the typing (type-ahead): the box commits after a short pause, not only on Enter.
     """
-    text = st.text_input(label, value=default, key=f"{key}_text", placeholder=placeholder)
+    text = st.text_input(
+        label, value=default, key=f"{key}_text", placeholder=placeholder, live=_TYPE_AHEAD_PAUSE if live else False
+    )
     if not text.strip():
         return None
-    hits = kg.search(text, limit=12, kinds=kinds)
-    if not hits:
+    found = {s.entity: s for s in suggestions(kg, text, kinds=kinds)}
+    if not found:
         st.info(f"Nothing matches “{md(text)}”. Try a shorter word or a synonym (e.g. 'ketamine', 'PTSD').")
         return None
-    options = [h.iri for h in hits]
-    # A genus (Psilocybe) finds the substance in it, but is never shown as its synonym: it is said in words.
-    genus = {h.iri: g for h in hits if h.matched != h.label and (g := genus_match(kg, h)) is not None}
-    names = {
-        h.iri: f"{h.label} · {h.kind}"
-        + (f" (found by the genus “{h.matched}”)" if h.iri in genus else "")
-        + (f" (matched “{h.matched}”)" if h.matched != h.label and h.iri not in genus else "")
-        for h in hits
-    }
     picked = str(
-        st.selectbox("Matches", options, format_func=names.__getitem__, key=f"{key}_pick", label_visibility="collapsed")
+        st.selectbox(
+            "Matches",
+            list(found),
+            format_func=lambda iri: found[iri].text,
+            key=f"{key}_pick",
+            label_visibility="collapsed",
+        )
     )
-    if picked in genus:
-        st.info(md(genus[picked].sentence))
+    # A genus (Psilocybe) finds the substance in it, but is never shown as its synonym: it is said in words.
+    if found[picked].genus:
+        st.info(md(GenusMatch(name=found[picked].matched, entity=picked, label=found[picked].label).sentence))
     return picked
 
 
