@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.inputs import require_shared
+from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401  (a hook: each xdist_group on one worker)
 
 from kgexplorer import KnowledgeGraph, Settings
 from kgexplorer.curation.reader import load_records
