@@ -59,3 +59,20 @@ def facts(shared_dir: Path) -> dict[str, object]:
 
     data: dict[str, object] = yaml.safe_load((shared_dir / "domain" / "facts.yaml").read_text(encoding="utf-8"))
     return data
+
+
+@pytest.fixture(scope="session")
+def bundled_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The query URL of a real Oxigraph server holding the bundled graph (tests/oxigraph_server.py), one per run."""
+    from tests.oxigraph_server import serving_bundled
+
+    with serving_bundled(tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def remote_kg(bundled_endpoint: str) -> Iterator[KnowledgeGraph]:
+    """The bundled graph behind that Oxigraph server, as ``--endpoint`` opens it."""
+    graph = KnowledgeGraph.from_endpoint(bundled_endpoint)
+    yield graph
+    graph.close()

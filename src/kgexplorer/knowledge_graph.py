@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .engine.backend import Backend, LocalBackend
+from .engine.bindings import bindings as bindings_of
 from .engine.disk_store import Generation, open_generation
 from .engine.guard import prepare_query
 from .engine.parse_worker import ParsedFiles, parse_recipe
@@ -216,6 +217,7 @@ class KnowledgeGraph:
         max_rows: int | None = None,
         timeout_s: float | None = None,
         client: str | None = None,
+        bindings: Mapping[str, Term] | None = None,
     ) -> QueryResult:
         """Run a user-written SPARQL query safely and return a typed result.
 
@@ -231,19 +233,31 @@ class KnowledgeGraph:
         share gets :class:`~kgexplorer.errors.TooManyQueries`, and a query that waited too long for a worker
         :class:`~kgexplorer.errors.ServerBusy`. None, the default, is the program itself.
 
+        ``bindings`` give variables values without touching the text (:mod:`kgexplorer.engine.bindings`): the
+        engine's substitutions, or on an endpoint a ``VALUES`` clause after the query; a SELECT must return
+        each bound variable.
+
+        >>> from kgexplorer.terms import IRI
         >>> with KnowledgeGraph.bundled() as kg:
         ...     kg.sparql("ASK { kg:ketamine a kgx:Substance }").value
+        ...     found = kg.sparql("SELECT ?s ?l WHERE { ?s rdfs:label ?l }",
+        ...                       bindings={"s": IRI("https://w3id.org/kgexplorer/id/psilocybin")})
         True
+        >>> [str(label) for _, label in found.rows]
+        ['Psilocybin']
         """
         rows = cap(max_rows, self.settings.max_result_rows)
         limit = cap(timeout_s, self.settings.query_time_limit_s)
         chars = self.settings.max_query_chars
+        bound = bindings_of(bindings)
         if self.endpoint is not None:  # the endpoint runs the same guard before sending anything
-            return self.endpoint.query(query, max_rows=rows, timeout_s=limit, max_chars=chars, client=client)
+            return self.endpoint.query(
+                query, max_rows=rows, timeout_s=limit, max_chars=chars, client=client, bindings=bound
+            )
         workers = self._local_workers()
         with workers.visit(client) as visit:  # a client over its share is refused before anything else
             prepared = prepare_query(query, max_chars=chars)
-            return workers.run(prepared, max_rows=rows, timeout_s=limit, visit=visit)
+            return workers.run(prepared, max_rows=rows, timeout_s=limit, visit=visit, bindings=bound)
 
     async def answer(
         self,
@@ -255,6 +269,7 @@ class KnowledgeGraph:
         timeout_s: float | None = None,
         max_result_mb: int | None = None,
         client: str | None = None,
+        bindings: Mapping[str, Term] | None = None,
     ) -> Answer:
         """Run a user-written query like :meth:`sparql`, with the answer written in a format, for the endpoint.
 
@@ -271,6 +286,7 @@ class KnowledgeGraph:
         limit = cap(timeout_s, self.settings.query_time_limit_s)
         workers = self._local_workers()
         prepared = prepare_query(query, max_chars=self.settings.max_query_chars)  # linear in the text: no thread
+        bound = bindings_of(bindings)
         visit = workers.visit(client)  # a request in progress, also when the answer is remembered
         try:
             found = await workers.answer(
@@ -281,6 +297,7 @@ class KnowledgeGraph:
                 max_rows=rows,
                 timeout_s=limit,
                 max_bytes=int(cap(max_result_mb, self.settings.max_result_mb)) << 20,
+                bindings=bound,
             )
         except BaseException:
             visit.leave()

@@ -23,6 +23,7 @@ from tests.inputs import oxigraph_program
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
+from kgexplorer.terms import IRI
 from kgexplorer.ui.workbench import decode_query
 from kgexplorer.views.result_views import result_table
 
@@ -103,10 +104,10 @@ def test_a_parameter_is_a_form_field_bound_safely() -> None:
     _run(at)
 
     outcome = at.session_state["wb_outcome"]
-    assert "VALUES (?condition) { (<https://w3id.org/kgexplorer/id/opioid_use_disorder>) }" in outcome.run.sent
+    assert outcome.run.bindings == (("condition", IRI(KG + "opioid_use_disorder")),)
     assert "opioid_use_disorder" not in at.session_state["wb_text"]
     with KnowledgeGraph.bundled() as kg:
-        expected = {r["substanceLabel"].value for r in kg.sparql(outcome.run.sent)}
+        expected = {r["substanceLabel"].value for r in kg.sparql(outcome.run.text, bindings=dict(outcome.run.bindings))}
     assert set(_table(at)["substanceLabel"]) == expected
     assert at.query_params["v_condition"] == KG + "opioid_use_disorder"
 
@@ -128,7 +129,8 @@ def test_a_gallery_parameter_never_leaks_into_your_own_query() -> None:
         expected = len(kg.sparql(OWN_QUERY))
     assert expected > 1
     assert len(_table(at)) == expected
-    assert at.session_state["wb_outcome"].run.sent == OWN_QUERY
+    assert at.session_state["wb_outcome"].run.text == OWN_QUERY
+    assert at.session_state["wb_outcome"].run.bindings == ()
     assert "For which conditions has a substance" not in _text(at)
     assert not at.selectbox  # no parameter field for a query that declares none
     assert "v_substance" not in at.query_params
@@ -155,7 +157,8 @@ def test_after_a_gallery_question_errors_point_at_your_own_lines() -> None:
 
 
 def test_a_syntax_error_in_a_bound_question_keeps_its_line_and_column() -> None:
-    """Binding a parameter adds no line: an error in an edited gallery question is at its own line and column."""
+    """A bound parameter travels beside the text: an error in an edited gallery question is at its own line and
+    column."""
     question = next(q for q in load_gallery() if q.name == "evidence-for-a-substance-by-condition")
     lines = question.text.splitlines()
     where = next(i for i, line in enumerate(lines) if line.lstrip().upper().startswith("WHERE"))

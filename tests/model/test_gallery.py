@@ -177,8 +177,8 @@ def test_every_question_parses_passes_the_guard_and_answers(kg: KnowledgeGraph, 
     for p in q.params:
         assert p.kind == ANY_KIND or p.choices(kg), f"no entity of kind {p.kind}"
         assert p.kind == ANY_KIND or p.default in {c.iri for c in p.choices(kg)}, "the default is of its kind"
-    bound = q.bind()
-    form = check_query(bound).form
+    assert dict(q.bind()) == {p.name: IRI(p.default) for p in q.params}
+    form = check_query(q.text).form
     result = q.run(kg)
     assert len(result) >= 1, "the default answer is not empty"
     assert not getattr(result, "truncated", False)
@@ -214,7 +214,8 @@ def test_every_question_parses_passes_the_guard_and_answers(kg: KnowledgeGraph, 
         (HEADER + "# param: s Substance ketamine\nSELECT * WHERE { ?s ?p ?o }", "is not an IRI"),
         (HEADER + "# param: s Substance <http://x/a b>\nSELECT * WHERE { ?s ?p ?o }", "three parts"),
         (HEADER + "# param: s Substance kg:a\n# param: s Substance kg:b\nSELECT * WHERE { ?s ?p ?o }", "twice"),
-        (HEADER + "# param: s Substance kg:ketamine\nSELECT * { ?s ?p ?o }", "no top-level 'WHERE {'"),
+        (HEADER + "# param: s Substance kg:ketamine\nSELECT ?p { ?s ?p ?o }", "a SELECT query must return ?s"),
+        (HEADER + "# param: s Substance kg:ketamine\nSELECT (?s AS ?t) { ?s ?p ?o }", "must return ?s"),
         (HEADER + "#\n# view: bar\nSELECT * WHERE { ?s ?p ?o }", "comes after a plain comment"),
     ],
 )
@@ -231,7 +232,8 @@ def test_a_header_reads_kinds_defaults_and_plain_comments(tmp_path: Path) -> Non
         "ok",
         HEADER + "# param: e AcuteEffect <https://w3id.org/kgexplorer/id/dissociative_state>\n"
         "# param: any Any kg:ketamine\n# view: graph\n#\n# why: a plain comment with kgx:actsOn in it\n"
-        "SELECT ?subject ?predicate ?object WHERE { ?subject ?predicate ?object FILTER(?object IN (?e, ?any)) }",
+        "SELECT ?subject ?predicate ?object ?e ?any\n"
+        "WHERE { ?subject ?predicate ?object FILTER(?object IN (?e, ?any)) }",
     )
     (q,) = load_gallery(tmp_path)
     assert (q.name, q.view) == ("ok", "graph")
@@ -262,39 +264,34 @@ def _one_param_query(tmp_path: Path, body: str, kind: str = ANY_KIND) -> Gallery
 
 
 def test_an_iri_that_would_break_out_of_the_query_is_refused(tmp_path: Path) -> None:
-    q = _one_param_query(tmp_path, "SELECT ?l WHERE { ?e rdfs:label ?l } ORDER BY ?l LIMIT 5")
+    q = _one_param_query(tmp_path, "SELECT ?e ?l WHERE { ?e rdfs:label ?l } ORDER BY ?l LIMIT 5")
     with pytest.raises(QueryError, match="invalid value"):
         q.bind({"e": IRI("http://x/a> } DROP ALL #")})
 
 
 def test_a_literal_value_stays_a_literal(kg: KnowledgeGraph, tmp_path: Path) -> None:
-    q = _one_param_query(tmp_path, "SELECT ?s WHERE { ?s rdfs:label ?e } ORDER BY ?s LIMIT 5")
+    q = _one_param_query(tmp_path, "SELECT ?s ?e WHERE { ?s rdfs:label ?e } ORDER BY ?s LIMIT 5")
     evil = Literal('x"} ; DROP ALL ; SELECT * WHERE { ?a ?b ?c } #')
-    bound = q.bind({"e": evil})
-    assert check_query(bound).form == "SELECT"
-    assert bound.count("VALUES") == 1
-    assert evil.n3() in bound
-    result = kg.sparql(bound)
+    assert q.bind({"e": evil}) == (("e", evil),)
+    result = kg.sparql(q.text, bindings={"e": evil})
     assert isinstance(result, SelectResult)
     assert len(result) == 0
-    ketamine = kg.sparql(q.bind({"e": Literal("Ketamine", language="en")}))
+    ketamine = kg.sparql(q.text, bindings=dict(q.bind({"e": Literal("Ketamine", language="en")})))
     assert [row["s"] for row in ketamine] == [IRI(KG + "ketamine")]
 
 
-def test_values_go_after_the_top_level_where_only(kg: KnowledgeGraph, tmp_path: Path) -> None:
-    """Strings, comments and sub-queries that contain 'WHERE {' do not receive the VALUES block."""
+def test_values_bind_the_top_level_only(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    """Strings, comments and IRIs that mention the parameter stay as written; the value binds the query's ?e."""
     q = _one_param_query(
         tmp_path,
-        'SELECT ?x (STR("WHERE {") AS ?s) (<http://example.org/where> AS ?w)\n'
-        "# WHERE { in a comment\n"
+        'SELECT ?x ?e (STR("?e WHERE {") AS ?s) (<http://example.org/where> AS ?w)\n'
+        "# ?e WHERE { in a comment\n"
         "WHERE { { SELECT ?x WHERE { ?x a kgx:Substance } } FILTER(?x = ?e) } ORDER BY ?x LIMIT 5",
     )
-    bound = q.bind({"e": IRI(KG + "mdma")})
-    assert bound.index("VALUES") > bound.index("# WHERE { in a comment")
-    assert bound.index("VALUES") < bound.index("SELECT ?x WHERE")
-    result = kg.sparql(bound)
+    result = q.run(kg, {"e": IRI(KG + "mdma")})
     assert isinstance(result, SelectResult)
-    assert [row["x"] for row in result] == [IRI(KG + "mdma")]
+    mdma = IRI(KG + "mdma")
+    assert [(row["x"], row["e"], str(row["s"])) for row in result] == [(mdma, mdma, "?e WHERE {")]
 
 
 def test_unknown_parameters_and_blank_nodes_are_refused() -> None:
@@ -305,6 +302,8 @@ def test_unknown_parameters_and_blank_nodes_are_refused() -> None:
         get_query("timeline-of-events").bind({"x": IRI(KG + "ketamine")})
     with pytest.raises(QueryError, match="needs an IRI or a literal"):
         q.bind({"condition": BlankNode("b0")})
+    with pytest.raises(QueryError, match="invalid value"):
+        q.bind({"condition": IRI("http://x/a> } DROP ALL #")})
 
 
 def test_run_refuses_a_value_of_the_wrong_kind(kg: KnowledgeGraph) -> None:

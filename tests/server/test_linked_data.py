@@ -47,7 +47,17 @@ def test_a_canned_query_runs_with_a_parameter_in_every_format(client: TestClient
         assert len(r.text.splitlines()) - 1 == len(get_query(QUESTION).run(kg, {"substance": IRI(KG + "esketamine")}))
     default = client.get(f"/queries/{QUESTION}", params={"format": fmt})
     assert default.status_code == 200
-    assert default.content != r.content  # ketamine, the default, is another answer
+    # ketamine, the default, is another answer: the same text, other bindings, never the remembered answer
+    assert default.content != r.content
+
+
+def test_a_canned_query_on_a_remote_engine_binds_its_parameter(kg: KnowledgeGraph, remote_kg: KnowledgeGraph) -> None:
+    """An endpoint in front of another engine (a real Oxigraph server) binds /queries/NAME?… the same way."""
+    remote = TestClient(create_app(remote_kg))
+    r = remote.get(f"/queries/{QUESTION}", params={"substance": "Spravato", "format": "json"})
+    assert r.status_code == 200, r.text
+    rows = Result.parse(io.BytesIO(r.content), format="json")
+    assert {str(v) for row in rows for v in row if v is not None} == _labels(kg, "esketamine")  # type: ignore[union-attr]
 
 
 def test_a_canned_query_refuses_what_it_cannot_bind(client: TestClient) -> None:

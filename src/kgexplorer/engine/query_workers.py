@@ -50,6 +50,7 @@ from kgexplorer.errors import (
     ResultTooLarge,
 )
 
+from .bindings import Bindings
 from .guard import CheckedQuery, QueryText, receive_verdict
 from .packing import unpack_rows, unpack_triples
 from .result_cache import AnswerKey, ResultCache
@@ -126,15 +127,17 @@ class QueryWorkers:
         timeout_s: float,
         visit: Visit | None = None,
         client: str | None = None,
+        bindings: Bindings = (),
     ) -> QueryResult:
         """Check a prepared query (:func:`kgexplorer.engine.guard.prepare_query`) and run it; enforce the limits.
 
         The worker runs the full guard first, within ``timeout_s`` and the memory cap, and then the
         :class:`~kgexplorer.engine.guard.CheckedQuery`; a refusal raises the guard's error. Waits in line for a
         worker as ``visit`` (or a visit of ``client`` made for this query) and raises
-        :class:`~kgexplorer.errors.QueryRefused` when it may not have one.
+        :class:`~kgexplorer.errors.QueryRefused` when it may not have one. ``bindings`` travel beside the text
+        to the engine (:mod:`kgexplorer.engine.bindings`).
         """
-        request = Request(query.text, max_rows, max_bytes=self.max_bytes)
+        request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
         reply, _, elapsed = self._in_line(request, timeout_s, visit, client)
         return self._typed(reply, elapsed, max_rows)
 
@@ -162,24 +165,28 @@ class QueryWorkers:
         max_rows: int,
         timeout_s: float,
         max_bytes: int | None = None,
+        bindings: Bindings = (),
     ) -> Answer:
         """Check a prepared query in a worker and have it write the answer (see :mod:`kgexplorer.engine.serialization`).
 
         Waits in line without holding a thread; the answer's bytes come back whole (at most max_result_mb). An
-        answer given before for the same text, formats and limits comes from :attr:`answers` without a worker.
+        answer given before for the same text, bindings, formats and limits comes from :attr:`answers` without a
+        worker.
         """
         if self._closed:
             raise QueryError("this knowledge graph was closed; open it again to run queries")
         import asyncio
 
         cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
-        key = AnswerKey(query.text, select_format, graph_format, max_rows, cap)
+        key = AnswerKey(query.text, select_format, graph_format, max_rows, cap, bindings)
         remembered = self.answers.get(key)
         if remembered is not None:  # read-only data: the same bytes as last time, no worker needed
             return remembered
         slot = await visit.acquire_async(deadline_s=timeout_s)
         try:
-            request = Request(query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format))
+            request = Request(
+                query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format), bindings=bindings
+            )
             running = asyncio.get_running_loop().run_in_executor(self._io, self._ask, request, timeout_s)
         except BaseException:
             slot.release()

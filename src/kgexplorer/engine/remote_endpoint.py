@@ -41,13 +41,14 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
-from kgexplorer.errors import EndpointError, SettingError
+from kgexplorer.errors import EndpointError, QuerySyntaxError, SettingError
 from kgexplorer.namespaces import prefix_block
 from kgexplorer.settings import Settings
 from kgexplorer.terms import Term
 
 from .address_policy import NOT_AN_ADDRESS, PUBLIC_ONLY_HANDLERS, Refused, address_problem
 from .backend import bind_values
+from .bindings import Bindings, with_trailing_values
 from .guard import CheckedQuery, prepare_query
 from .results import (
     AskResult,
@@ -213,7 +214,14 @@ class RemoteBackend:
         return result
 
     def query(
-        self, text: str, *, max_rows: int, timeout_s: float, max_chars: int | None = None, client: str | None = None
+        self,
+        text: str,
+        *,
+        max_rows: int,
+        timeout_s: float,
+        max_chars: int | None = None,
+        client: str | None = None,
+        bindings: Bindings = (),
     ) -> QueryResult:
         """Run a user-written query remotely: checked by the guard first, rows capped, time limited.
 
@@ -226,10 +234,25 @@ class RemoteBackend:
         says so); ``timeout_s`` is also the HTTP time limit (the ``query_time_limit_s`` setting). The
         guard's workers are shared between clients like the query workers (:mod:`kgexplorer.engine.scheduler`):
         ``client`` (an app session) waits in line for one and may be refused
-        (:class:`~kgexplorer.errors.QueryRefused`).
+        (:class:`~kgexplorer.errors.QueryRefused`). ``bindings`` are sent as a ``VALUES`` clause on a line after
+        the text (:func:`kgexplorer.engine.bindings.with_trailing_values`), checked with it.
         """
         prepared = prepare_query(text, max_chars=max_chars)
-        checked = _guard_pool(self.settings).check(prepared, timeout_s=timeout_s, client=client)
+        if bindings:
+            lines = prepared.text.count("\n") + 1
+            prepared = prepare_query(with_trailing_values(prepared.text, bindings), max_chars=max_chars)
+        try:
+            checked = _guard_pool(self.settings).check(prepared, timeout_s=timeout_s, client=client)
+        except QuerySyntaxError as exc:
+            if bindings and exc.line is not None and exc.line > lines:
+                raise QuerySyntaxError(
+                    "a remote endpoint takes bound values as a VALUES clause after the query, and this query "
+                    "cannot have one (it ends with a VALUES clause of its own?); drop its own trailing VALUES, or "
+                    "bind the values in the query",
+                    line=exc.line,
+                    column=exc.column,
+                ) from None
+            raise
         return self._send(checked, max_rows=max_rows, timeout_s=timeout_s)
 
     def _send(self, checked: CheckedQuery, *, max_rows: int, timeout_s: float) -> QueryResult:

@@ -4,7 +4,7 @@ A :class:`ResultCache` belongs to one :class:`~kgexplorer.knowledge_graph.Knowle
 generation of its data (:mod:`kgexplorer.engine.disk_store`: a server switches to a new generation with a new
 graph, and with it a new, empty cache), so an answer is never served from an older version of the data. Within
 it, an answer is kept by everything that shapes its bytes: the normalised query text, the formats asked for,
-the row limit and the byte limit (:class:`AnswerKey`).
+the row limit, the byte limit and the values bound beside the text (:class:`AnswerKey`).
 
 Only complete, written answers are kept (not refusals, errors or answers with a format problem); an answer
 larger than a quarter of the cache is never kept, so one answer cannot empty it. The least recently used
@@ -33,6 +33,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from kgexplorer.terms import Term
+
 from .serialization import Answer
 
 __all__ = ["AnswerKey", "ResultCache"]
@@ -45,13 +47,15 @@ _CHUNK_OVERHEAD = 40
 
 @dataclass(frozen=True)
 class AnswerKey:
-    """What shapes an answer's bytes: the normalised query text, the formats, the row and byte limits."""
+    """What shapes an answer's bytes: the normalised query text, the formats, the row and byte limits, and the
+    values bound beside the text (kgexplorer.engine.bindings: two bindings of one question are two answers)."""
 
     text: str
     select_format: str | None
     graph_format: str | None
     max_rows: int
     max_bytes: int
+    bindings: tuple[tuple[str, Term], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,8 @@ class ResultCache:
         """Remember a complete written answer (call before its chunks are sent); whether it was kept."""
         if answer.format is None or answer.problem is not None or answer.size != sum(map(len, answer.chunks)):
             return False
-        cost = answer.size + len(key.text) * 4 + _ENTRY_OVERHEAD + _CHUNK_OVERHEAD * len(answer.chunks)
+        text = len(key.text) + sum(len(repr(value)) for value in key.bindings)
+        cost = answer.size + text * 4 + _ENTRY_OVERHEAD + _CHUNK_OVERHEAD * len(answer.chunks)
         if cost > self.max_bytes // 4:
             return False
         kept = _Kept(

@@ -10,7 +10,8 @@ between the two and both its ends:
   is sent (none for a worker that only checks queries), and says ``ready`` with its
   :class:`~kgexplorer.engine.sandbox.SandboxStatus`.
 * For each :class:`Request` it runs the full guard (:func:`kgexplorer.engine.guard.check_query`) on the text,
-  says ``checked`` (form and digest), and then runs exactly the checked text: as typed rows for the
+  says ``checked`` (form and digest), and then runs exactly the checked text (with the request's bindings as
+  the engine's substitutions, :mod:`kgexplorer.engine.bindings`): as typed rows for the
   library (:mod:`kgexplorer.engine.packing`), or written natively in the endpoint's format
   (:mod:`kgexplorer.engine.serialization`), at most ``max_bytes`` either way.
 * Nothing about an answer may end the process with an error of its own: a reply too large to pickle, or
@@ -38,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from kgexplorer.errors import QueryError, QueryNotAllowed, QuerySyntaxError, SandboxUnavailable
 
+from .bindings import Bindings, substitutions
 from .results import AskResult
 from .sandbox import SandboxStatus
 
@@ -89,6 +91,8 @@ class Request:
     #: For the endpoint: the format names to write a SELECT/ASK and a CONSTRUCT/DESCRIBE answer in (None:
     #: the client accepts none of that kind); the worker then writes the answer natively. Absent: typed rows.
     formats: tuple[str | None, str | None] | None = None
+    #: Values bound beside the text (kgexplorer.engine.bindings), given to the engine as its substitutions.
+    bindings: Bindings = ()
 
 
 def write_frame(stream: IO[bytes], obj: Any) -> None:
@@ -376,7 +380,12 @@ def _execute(  # pragma: no cover - child side
 
     started = time.perf_counter()
     try:
-        result = store.query(query.text, prefixes=PREFIXES, use_default_graph_as_union=True)
+        result = store.query(
+            query.text,
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions=substitutions(request.bindings),
+        )
         if isinstance(result, ox.QueryBoolean):
             return ("ok", AskResult(bool(result), time.perf_counter() - started))
         if isinstance(result, ox.QuerySolutions):
@@ -400,7 +409,12 @@ def _write(  # pragma: no cover - child side
     assert request.formats is not None
     select_format, graph_format = request.formats
     try:
-        result = store.query(query.text, prefixes=PREFIXES, use_default_graph_as_union=True)
+        result = store.query(
+            query.text,
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions=substitutions(request.bindings),
+        )
         written = write_answer(
             result,
             select_format=select_format,

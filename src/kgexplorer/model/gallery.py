@@ -9,15 +9,16 @@ Each question is one ``.rq`` file in ``graph/queries/`` whose first lines are a 
 
 ``param`` declares a parameter (a SPARQL variable of the body, the kind of entity it takes, and its
 default); ``view`` says how to show the answer (``table``, ``graph`` or ``bar``). Values are never
-pasted into the query text: :meth:`GalleryQuery.bind` validates them as RDF terms and adds a
-``VALUES`` block right after the first top-level ``WHERE {``.
+pasted into the query text: :meth:`GalleryQuery.bind` validates them as RDF terms, and they travel beside
+the unchanged text (:mod:`kgexplorer.engine.bindings`: the engine's substitutions, or a trailing ``VALUES``
+on a remote endpoint), so an error's line and column are those of the text as written. A SELECT question
+returns each parameter (the engine's rule for substitutions).
 
 >>> q = get_query("rct-evidence-by-condition")
 >>> q.params[0]
 Param(name='condition', kind='Condition', default='https://w3id.org/kgexplorer/id/alcohol_use_disorder')
->>> "VALUES (?condition) { (<https://w3id.org/kgexplorer/id/opioid_use_disorder>) }" in q.bind(
-...     {"condition": IRI("https://w3id.org/kgexplorer/id/opioid_use_disorder")})
-True
+>>> q.bind({"condition": IRI("https://w3id.org/kgexplorer/id/opioid_use_disorder")})
+(('condition', IRI(value='https://w3id.org/kgexplorer/id/opioid_use_disorder')),)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NoReturn, cast, get_args
 
-from kgexplorer.engine.backend import values_clause
+from kgexplorer.engine.bindings import Bindings, bindings, check_bindable
 from kgexplorer.engine.results import QueryResult
 from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import QueryError, QuerySyntaxError
@@ -39,7 +40,7 @@ from .labels import KINDS, EntityRef, fetch_kinds
 from .reader import Reader
 
 __all__ = [
-    "ANY_KIND", "Binding", "GalleryQuery", "Param", "View", "declares_fields", "get_query", "load_gallery",
+    "ANY_KIND", "GalleryQuery", "Param", "View", "declares_fields", "get_query", "load_gallery",
     "question_from_text",
 ]  # fmt: skip
 
@@ -53,9 +54,6 @@ _FIELD_LINE = re.compile(r"#\s*([A-Za-z_]+)\s*:(?:\s+(.*))?$")
 # Kinds as written in a header: the class local name (AcuteEffect) or the kind's own name (Substance).
 _KIND_BY_HEADER = dict(KINDS) | {name: name for _, name in KINDS if " " not in name}
 _CLASS_BY_KIND = {name: KGX + local for local, name in KINDS}
-# An IRIREF as SPARQL defines it, so a '<' that starts an IRI is told apart from a less-than sign.
-_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
-_WHERE = re.compile(r"where\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -95,36 +93,6 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Binding:
-    """A question's text with its values bound: the ``VALUES`` block of ``length`` characters starts at
-    ``line`` and ``column`` (1-based; 0 when nothing was bound) and adds no line break.
-
-    >>> b = Binding("SELECT * WHERE { VALUES (?x) { (1) } ?x ?p ?o }", 1, 17, 21)
-    >>> b.true_position(1, 42), b.true_position(2, 5)
-    ((1, 21), (2, 5))
-    """
-
-    text: str
-    line: int
-    column: int
-    length: int
-
-    def true_position(self, line: int, column: int) -> tuple[int, int]:
-        """A position in the bound text as a position in the text the person wrote."""
-        if line == self.line and column >= self.column + self.length:
-            return line, column - self.length
-        return line, column
-
-    def true_error(self, exc: QuerySyntaxError) -> QuerySyntaxError:
-        """``exc`` (raised for the bound text) with the line and column of the text as written."""
-        if exc.line is None or exc.column is None or not self.length:
-            return exc
-        line, column = self.true_position(exc.line, exc.column)
-        message = str(exc).replace(f"line {exc.line}, column {exc.column}", f"line {line}, column {column}", 1)
-        return QuerySyntaxError(message, line=line, column=column)
-
-
-@dataclass(frozen=True)
 class GalleryQuery:
     """One competency question: its header fields, the query text and the file it came from."""
 
@@ -136,15 +104,15 @@ class GalleryQuery:
     text: str
     path: Path
 
-    def bind(self, values: Mapping[str, Term] | None = None) -> str:
-        """The query text with every parameter bound safely (defaults for those not given).
+    def bind(self, values: Mapping[str, Term] | None = None) -> Bindings:
+        """Every parameter's checked value (defaults for those not given), to travel beside the text.
 
         Raises:
             QueryError: a name that is not a parameter, or a value that is not a valid RDF term.
 
         >>> q = get_query("risks-and-barriers-of-a-substance")
-        >>> "VALUES (?substance) { (<https://w3id.org/kgexplorer/id/ketamine>) }" in q.bind()
-        True
+        >>> q.bind()
+        (('substance', IRI(value='https://w3id.org/kgexplorer/id/ketamine')),)
         >>> q.bind({"drug": IRI("https://w3id.org/kgexplorer/id/ketamine")})
         Traceback (most recent call last):
         ...
@@ -152,15 +120,13 @@ class GalleryQuery:
         """
         given = dict(values or {})
         self._check_names(given)
-        if not self.params:
-            return self.text
-        bound: dict[str, Term] = {}
-        for p in self.params:
-            bound[p.name] = _checked_term(given.get(p.name, IRI(p.default)), p.name)
-        return self.binding(bound).text
+        return bindings({p.name: _checked_term(given.get(p.name, IRI(p.default)), p.name) for p in self.params})
 
     def run(self, kg: Reader, values: Mapping[str, Term] | None = None, *, client: str | None = None) -> QueryResult:
         """Bind the values (checking each is an entity of the parameter's kind) and run the query (as ``client``).
+
+        The text runs as it is; the values travel beside it (:meth:`bind`), so a syntax error names the line
+        and column of the text as written.
 
         >>> from kgexplorer import KnowledgeGraph
         >>> with KnowledgeGraph.bundled() as kg:
@@ -172,29 +138,7 @@ class GalleryQuery:
         given = dict(values or {})
         self._check_names(given)
         self._check_kinds(kg, given)
-        bound = self.binding({p.name: given.get(p.name, IRI(p.default)) for p in self.params})
-        try:
-            return kg.sparql(bound.text, client=client)
-        except QuerySyntaxError as exc:
-            raise bound.true_error(exc) from None
-
-    def binding(self, values: Mapping[str, Term]) -> Binding:
-        """The text with ``values`` (checked terms, one per parameter) bound, and where the block went.
-
-        The ``VALUES`` block goes on the line of the first top-level ``WHERE {``, so every line of the
-        query keeps its number (an error's line is the line the person wrote; :meth:`Binding.true_error`
-        gives back its column too).
-        """
-        if not self.params:
-            return Binding(self.text, 0, 0, 0)
-        checked = {name: _checked_term(value, name) for name, value in values.items()}
-        cut = _values_position(self.text)
-        if cut is None:  # load_gallery refuses such files; this guards queries built by hand
-            raise QueryError(f"the gallery question {self.name!r} has no top-level 'WHERE {{' to bind values in")
-        block = " " + values_clause(checked) + " "
-        line = self.text.count("\n", 0, cut) + 1
-        column = cut - (self.text.rfind("\n", 0, cut) + 1) + 1
-        return Binding(self.text[:cut] + block + self.text[cut:], line, column, len(block))
+        return kg.sparql(self.text, bindings=dict(self.bind(given)), client=client)
 
     def resolve_values(self, kg: Reader, texts: Mapping[str, str]) -> dict[str, Term]:
         """Turn names a person typed (labels, synonyms, prefixed names, IRIs) into checked parameter values.
@@ -305,6 +249,7 @@ def _parse_file(path: Path) -> GalleryQuery:
 def _parse_text(text: str, *, name: str, path: Path, where: str) -> GalleryQuery:
     fields: dict[str, str] = {}
     params: list[Param] = []
+    param_lines: dict[str, int] = {}
     in_fields = True
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -323,6 +268,7 @@ def _parse_text(text: str, *, name: str, path: Path, where: str) -> GalleryQuery
             _fail(where, number, f"the {key} field is empty", f"write '# {key}: …' with a value")
         if key == "param":
             params.append(_parse_param(where, number, value, text))
+            param_lines.setdefault(params[-1].name, number)
             continue
         if key in fields:
             _fail(where, number, f"the {key} field is given twice", "keep one")
@@ -336,8 +282,10 @@ def _parse_text(text: str, *, name: str, path: Path, where: str) -> GalleryQuery
     names = [p.name for p in params]
     if len(set(names)) != len(names):
         _fail(where, 1, "a parameter is declared twice", "declare each '# param:' once")
-    if params and _values_position(text) is None:
-        _fail(where, 1, "the query has parameters but no top-level 'WHERE {'", "write the WHERE keyword")
+    for p in params:
+        if (problem := check_bindable(text, [p.name], prefixes=PREFIXES)) is not None:
+            fix = "or drop the '# param:' line"
+            _fail(where, param_lines[p.name], f"a parameter is bound beside the query, and {problem}", fix)
     return GalleryQuery(
         name=name,
         title=fields["title"],
@@ -399,54 +347,6 @@ def _checked_term(value: object, name: str) -> Term:
 
 def _body(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-
-
-def _values_position(text: str) -> int | None:
-    """Where a VALUES block can go: just after the first ``WHERE {`` outside any braces, string or comment."""
-    depth = 0
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif c in "\"'":
-            i = _skip_string(text, i)
-        elif c == "<" and (m := _IRIREF.match(text, i)):
-            i = m.end()
-        elif c == "{":
-            depth += 1
-            i += 1
-        elif c == "}":
-            depth -= 1
-            i += 1
-        elif depth == 0 and c in "wW" and (i == 0 or not _in_name(text[i - 1])) and _WHERE.match(text, i):
-            j = i + len("where")
-            while j < n and text[j].isspace():
-                j += 1
-            if j < n and text[j] == "{":
-                return j + 1
-            i = j
-        else:
-            i += 1
-    return None
-
-
-def _in_name(c: str) -> bool:
-    """Whether a character can precede 'where' inside a longer name (?where, ex:where, somewhere)."""
-    return c.isalnum() or c in "?$_:-."
-
-
-def _skip_string(text: str, start: int) -> int:
-    quote = text[start]
-    long_quote = quote * 3
-    if text.startswith(long_quote, start):
-        end = text.find(long_quote, start + 3)
-        return len(text) if end < 0 else end + 3
-    i = start + 1
-    while i < len(text) and text[i] != quote:
-        i += 2 if text[i] == "\\" else 1
-    return i + 1
 
 
 def _fail(where: str, line: int, problem: str, fix: str) -> NoReturn:

@@ -9,10 +9,12 @@ and the facade, one stage up, provides it, so the model never imports the facade
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from kgexplorer.engine.backend import Backend
 from kgexplorer.engine.results import QueryResult
+from kgexplorer.terms import Term
 
 __all__ = ["Reader"]
 
@@ -29,7 +31,13 @@ class Reader(Backend, Protocol):
         ...
 
     def sparql(
-        self, query: str, *, max_rows: int | None = None, timeout_s: float | None = None, client: str | None = None
+        self,
+        query: str,
+        *,
+        max_rows: int | None = None,
+        timeout_s: float | None = None,
+        client: str | None = None,
+        bindings: Mapping[str, Term] | None = None,
     ) -> QueryResult:
-        """Run a user-written query through the guard, within the limits, as ``client``."""
+        """Run a user-written query through the guard, within the limits, as ``client``, with ``bindings``."""
         ...

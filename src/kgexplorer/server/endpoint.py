@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import threading
@@ -84,6 +85,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from kgexplorer.control_chars import escape_log_records
+from kgexplorer.engine.bindings import Bindings
 from kgexplorer.engine.query_workers import Answer
 from kgexplorer.engine.results import GraphResult, QueryResult
 from kgexplorer.errors import (
@@ -189,14 +191,17 @@ class _Endpoint:
             return self.description_response(request, wanted.accept, (*GRAPH_FORMATS, PAGE_FORMAT))
         return await self.query_response(wanted.query, wanted.accept, request)
 
-    async def query_response(self, text: str, accept: str | None, request: Request) -> Response:
-        """Answer one query text for ``request`` (its client), in the format ``accept`` asks for."""
+    async def query_response(
+        self, text: str, accept: str | None, request: Request, bindings: Bindings = ()
+    ) -> Response:
+        """Answer one query text for ``request`` (its client), in the format ``accept`` asks for; ``bindings``
+        travel beside the text (a gallery question's parameters, kgexplorer.engine.bindings)."""
         if choose_format(accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
             raise not_acceptable(accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
-            return result_response(await self.run(text, client), accept)
-        answer = await self.answer(text, accept, client)
+            return result_response(await self.run(text, client, bindings), accept)
+        answer = await self.answer(text, accept, client, bindings)
         return self.answer_response(answer, accept)
 
     async def question(self, request: Request) -> Response:
@@ -210,7 +215,7 @@ class _Endpoint:
         forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
         return client_key(request.client.host if request.client else None, forwarded, self.proxies)
 
-    async def answer(self, text: str, accept: str | None, client: str) -> Answer:
+    async def answer(self, text: str, accept: str | None, client: str, bindings: Bindings = ()) -> Answer:
         select, graph = choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS)
         with _refusals():
             return await self.kg.answer(
@@ -221,6 +226,7 @@ class _Endpoint:
                 timeout_s=self.time_limit,
                 max_result_mb=self.max_result_mb,
                 client=client,
+                bindings=dict(bindings),
             )
 
     def answer_response(self, answer: Answer, accept: str | None) -> Response:
@@ -238,10 +244,17 @@ class _Endpoint:
         headers = {"Vary": "Accept", **SECURITY_HEADERS}
         return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
-    async def run(self, text: str, client: str) -> QueryResult:
+    async def run(self, text: str, client: str, bindings: Bindings = ()) -> QueryResult:
         with _refusals():
             return await run_in_threadpool(
-                self.kg.sparql, text, max_rows=self.max_rows, timeout_s=self.time_limit, client=client
+                functools.partial(
+                    self.kg.sparql,
+                    text,
+                    max_rows=self.max_rows,
+                    timeout_s=self.time_limit,
+                    client=client,
+                    bindings=dict(bindings),
+                )
             )
         raise AssertionError("unreachable")  # pragma: no cover - _refusals() raises or the query returns
 

@@ -4,7 +4,8 @@ dereferenced (``/id/NAME``), as linked data should be.
 * ``GET /queries`` lists the gallery's questions (JSON: name, title, description, parameters, URL), as
   Datasette lists its canned queries; ``GET /queries/NAME?PARAM=VALUE`` runs one. A value is an IRI, a
   prefixed name (``kg:esketamine``) or a name the graph knows (``Spravato``), checked for the parameter's
-  kind and bound as a value, never pasted into the text; a parameter left out takes its default. The
+  kind and bound beside the unchanged text (:mod:`kgexplorer.engine.bindings`), never pasted into it; a
+  parameter left out takes its default. The
   answer comes in every format ``/sparql`` offers (``format=`` or Accept), through the same guarded worker
   and limits.
 * ``GET /id/NAME`` describes the entity ``kg:NAME``: Turtle (or any RDF format asked for) from a
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from kgexplorer.engine.bindings import Bindings
 from kgexplorer.errors import EntityNotFound, KgExplorerError, QueryError
 from kgexplorer.model.gallery import GalleryQuery, load_gallery
 from kgexplorer.namespaces import KG
@@ -44,8 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Runner", "entity_page", "question_list", "question_request"]
 
-#: How the endpoint runs a query text for a request: guarded, limited, in the format ``accept`` asks.
-Runner = Callable[[str, "str | None", Request], Awaitable[Response]]
+#: How the endpoint runs a query text (with values bound beside it) for a request: guarded, limited, in the
+#: format ``accept`` asks.
+Runner = Callable[[str, "str | None", Request, Bindings], Awaitable[Response]]
 _FORMAT_KEYS = ("format", "output", "results")
 _CARD_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -89,12 +92,12 @@ async def question_request(request: Request, kg: KnowledgeGraph, run: Runner) ->
         texts[key] = value
     try:
         values = await run_in_threadpool(question.resolve_values, kg, texts)
-        text = question.bind(values)
+        bound = question.bind(values)
     except EntityNotFound as exc:
         raise Refusal(400, "BadRequest", str(exc)) from None
     except QueryError as exc:
         raise Refusal(400, "BadRequest", str(exc)) from None
-    return await run(text, wanted_accept(params, request.headers.get("accept")), request)
+    return await run(question.text, wanted_accept(params, request.headers.get("accept")), request, bound)
 
 
 async def entity_page(request: Request, kg: KnowledgeGraph, run: Runner) -> Response:
@@ -116,7 +119,7 @@ async def entity_page(request: Request, kg: KnowledgeGraph, run: Runner) -> Resp
     if not getattr(known, "value", False):
         raise Refusal(404, "NotFound", f"the graph says nothing about {iri}; search for it at /sparql")
     if fmt is not PAGE_FORMAT:
-        return await run(f"DESCRIBE {checked}", fmt.media_type, request)
+        return await run(f"DESCRIBE {checked}", fmt.media_type, request, ())
     try:
         card = await run_in_threadpool(kg.entity, iri)
     except KgExplorerError as exc:

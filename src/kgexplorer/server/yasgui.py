@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from kgexplorer._assets import asset_file, shipped_assets
+from kgexplorer.engine.bindings import with_trailing_values
 from kgexplorer.errors import NotInstalled
 from kgexplorer.model.gallery import load_gallery
 
@@ -93,7 +94,8 @@ def root_page(*, title: str, limits: str, licence: str = "", plain: Callable[[],
             _warned.add(str(missing))
             _log.warning("the endpoint's / serves the form page (/form) instead of YASGUI: %s", missing)
         return plain()
-    examples = [(q.title, q.bind()) for q in load_gallery()]
+    # YASGUI sends plain SPARQL: a question's parameters show as a VALUES clause after it, there to edit.
+    examples = [(q.title, with_trailing_values(q.text, q.bind())) for q in load_gallery()]
     return yasgui_page(title=title, limits=limits, licence=licence, examples=examples, query=examples[0][1])
 
 

@@ -5,7 +5,7 @@ another front end gets the same answers (what the answer looks like is :mod:`kge
 
 * :func:`run_query` runs a user's query through :meth:`KnowledgeGraph.sparql` (the guard, a worker
   process, the row and time limits) exactly as written; only a query whose own header declares
-  parameters (:func:`question_in`) has them bound, as a ``VALUES`` block that adds no line;
+  parameters (:func:`question_in`) has them bound, beside the text (:mod:`kgexplorer.engine.bindings`);
 * :func:`choose_view` picks table, graph or bar chart from a ``#defaultView:Graph`` comment (as in the
   Wikidata Query Service), a gallery ``# view:`` header, or the shape of the result;
 * :class:`History` keeps a session's queries (at most the ``query_history_size`` setting);
@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from kgexplorer.engine.bindings import Bindings
 from kgexplorer.engine.results import AskResult, GraphResult, QueryResult, SelectResult
 from kgexplorer.engine.store import bundled_graph_dir
 from kgexplorer.errors import KgExplorerError, QueryError
@@ -85,13 +86,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class QueryRun:
-    """One run of a query: the text as written, the text sent (values bound), the result and the time.
+    """One run of a query: the text as written (and run as it is), the values bound beside it, the result
+    and the time.
 
     ``notice`` is non-empty when a limit cut the result (it names the setting).
     """
 
     text: str
-    sent: str
+    bindings: Bindings
     result: QueryResult
     seconds: float
     notice: str
@@ -122,13 +124,14 @@ def run_query(
     >>> with KnowledgeGraph.bundled() as kg:
     ...     run = run_query(kg, q.text, values={"substance": IRI("https://w3id.org/kgexplorer/id/esketamine")})
     ...     own = run_query(kg, "SELECT ?substance WHERE { ?substance a kgx:Substance }")
-    >>> "VALUES (?substance)" in run.sent, "VALUES (?substance)" in run.text, len(run.result) > 0, len(own.result) > 1
-    (True, False, True, True)
+    >>> [(name, value.value) for name, value in run.bindings], own.bindings, len(run.result) > 0, len(own.result) > 1
+    ([('substance', 'https://w3id.org/kgexplorer/id/esketamine')], (), True, True)
     """
     started = time.perf_counter()
     question = question_in(text)
+    bound: Bindings = ()
     if question is not None and question.params:
-        sent = question.bind(values)
+        bound = question.bind(values)
         result = question.run(kg, values, client=client)
     else:
         if values:
@@ -136,7 +139,6 @@ def run_query(
                 f"the query declares no parameter {sorted(values)[0]!r}: only a query whose header has a "
                 "'# param:' line for it binds a value; declare it or leave the value out"
             )
-        sent = text
         result = kg.sparql(text, client=client)
     seconds = time.perf_counter() - started
     notice = ""
@@ -146,7 +148,7 @@ def run_query(
             f"Only the first {len(result):,} {what} are shown: the result was cut at the row limit (the "
             "max_result_rows setting). Add a LIMIT or narrower patterns to get a complete answer."
         )
-    return QueryRun(text, sent, result, seconds, notice, choose_view(text, result))
+    return QueryRun(text, bound, result, seconds, notice, choose_view(text, result))
 
 
 def question_in(text: str, *, gallery: Sequence[GalleryQuery] | None = None) -> GalleryQuery | None:
