@@ -5,6 +5,7 @@ import streamlit as st
 from kgexplorer import ui
 
 st.set_page_config(page_title="kgexplorer", page_icon="🧭", layout="wide")
+ui.page_style()  # AA contrast and a visible focus ring in both themes (kgexplorer.ui.theme)
 
 PAGES = [
     st.Page("app_pages/explore.py", title="Explore", icon="🔎", url_path="explore", default=True),

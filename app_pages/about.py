@@ -46,4 +46,8 @@ st.markdown(
 st.dataframe([{"rank": lv.rank, "level": lv.label} for lv in LEVELS], hide_index=True, key="about_rubric")
 if info.citation or source.kind == "bundled":
     st.markdown("#### How to cite")
-    st.code(info.citation or "kgexplorer contributors. kgexplorer psychedelic-therapy knowledge graph.", language=None)
+    st.code(
+        info.citation or "kgexplorer contributors. kgexplorer psychedelic-therapy knowledge graph.",
+        language=None,
+        wrap_lines=True,
+    )

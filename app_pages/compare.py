@@ -63,7 +63,7 @@ st.markdown("#### Timeline")
 history = timeline(kg, picked, max_events=kg.settings.timeline_events)
 st.caption(ui.md(history.summary) + " Studies published, approvals, scheduling and legal changes, oldest first.")
 if history.events:
-    st.image(timeline_svg(history), width="stretch")
+    st.image(timeline_svg(history), width="stretch", alt="Timeline: " + history.summary)
     ui_lessons.add_to_lesson(
         TimelineView(substances=tuple(ui.short_name(p) for p in picked)),
         title="History of " + " and ".join(labels),

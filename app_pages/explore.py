@@ -32,7 +32,7 @@ kg = source.kg
 ours = source.uses_project_vocabulary
 embedded = bool(st.context.is_embedded)
 if not embedded:
-    st.title("Explore")
+    st.title("Explore", anchor=False)  # no heading link: after the skip link, the next Tab stop is search
 ui.disclaimer()
 
 kinds_all = kg.kinds()
@@ -84,7 +84,9 @@ if embedded:
     depth, kinds, min_level = address.depth, wanted_kinds, wanted_level
     relations = wanted_relations
 else:
-    left, graph_area = st.columns([2, 3], gap="large")
+    with st.container(key="explore_columns"):
+        left, graph_area = st.columns([2, 3], gap="large")
+    ui.graph_first_on_phones("explore_columns")
     # The filters fold away, so the graph sits in the first screen; a link with filters opens them.
     filtering = address.depth != 1 or bool(wanted_kinds or wanted_relations) or wanted_level != "any"
     with graph_area, st.expander("Filters: depth, kinds, relations, evidence", expanded=filtering):
@@ -132,9 +134,21 @@ else:
         if min_level != "any":
             st.caption(f"Only claims with evidence at “{ui.md(min_level)}” or stronger (the evidence filter).")
 with graph_area:
+    studies = (
+        address.studies
+        if embedded
+        else st.toggle(
+            "Show studies and sources as nodes",
+            value=address.studies,
+            key="explore_studies",
+            help="Studies and source documents are folded into the links they support: click a link for its sources "
+            "and what each reported.",
+        )
+    )
     try:
         view = kg.neighbourhood(
             card.iri,
+            studies=studies,
             depth=depth,
             kinds=kinds or None,
             relations=relations or None,
@@ -151,6 +165,7 @@ with graph_area:
         kinds=tuple(kinds),
         min_evidence=level_keys.get(min_level),
         relations=tuple(relations),
+        studies=studies,
     )
     ui.set_params(**explore_params(shown))
     if relations and view.graph.number_of_nodes() == 1:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from .coldstart import run_coldstart_bench
 from .endpoint import run_endpoint_bench
+from .graph_draw import run_graph_draw_bench
 from .ladder import BENCH_SETTINGS, OUT, ROOT, Budget, ladder, plan_tasks, run_bundled, run_tasks
 from .oneshot import run_oneshot_bench
 from .report import machine_info, write_report
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             results["coldstart"] = run_coldstart_bench(progress=progress)
         except Exception as exc:
             results["coldstart"] = {"error": f"{type(exc).__name__}: {exc}"}
+        try:
+            results["graph_draw"] = run_graph_draw_bench(progress=progress)
+        except Exception as exc:  # reported as not measured
+            results["graph_draw"] = {"error": f"{type(exc).__name__}: {exc}"}
         if not args.no_endpoint:
             try:
                 results["endpoint"] = run_endpoint_bench(progress=progress)

@@ -40,7 +40,7 @@ from .errors import QueryError
 from .evidence import level
 from .model.entity import EntityCard, build_card
 from .model.label_index import StoredIndex
-from .model.neighbourhood import Neighbourhood, PathSet, neighbourhood
+from .model.neighbourhood import STUDY_KINDS, Neighbourhood, PathSet, neighbourhood
 from .model.paths import DEFAULT_PATH_GROUPS as DEFAULT
 from .model.paths import find_remote_paths
 from .model.relations import RelationCount
@@ -378,13 +378,14 @@ class KnowledgeGraph:
         per_relation: int | None = None,
         max_nodes: int | None = None,
         expanded: Iterable[tuple[str, str, str]] = (),
+        studies: bool = True,
     ) -> Neighbourhood:
         """The neighbourhood of an entity as a networkx graph, capped and filtered.
 
-        ``kinds`` keeps only nodes of those kinds; ``relations`` only those predicate IRIs;
-        ``min_evidence`` (a rubric key such as ``"RCT"``) drops evidence edges weaker than it;
-        ``expanded`` lists ``(node, predicate, direction)`` groups to show in full ("+N more" clicked).
-        """
+        ``kinds`` keeps only nodes of those kinds; ``relations`` only those predicate IRIs; ``min_evidence`` (a
+        rubric key such as ``"RCT"``) drops evidence edges weaker than it; ``expanded`` lists ``(node, predicate,
+        direction)`` groups to show in full ("+N more" clicked); ``studies=False`` folds studies into the edges
+        they support (their claims), as Explore does by default."""
         focus = self.resolve(name)
         if depth < 1:
             raise QueryError(f"depth must be at least 1, got {depth}")
@@ -401,6 +402,7 @@ class KnowledgeGraph:
             max_nodes=cap(max_nodes, self.settings.max_view_nodes),
             max_rows=self.settings.max_neighbour_rows,
             expanded=expanded,
+            leave_out=() if studies else STUDY_KINDS,
         )
 
     def relations(self, name: str) -> tuple[RelationCount, ...]:
@@ -426,9 +428,8 @@ class KnowledgeGraph:
         relation ``groups`` (default: mechanisms and clinical evidence; None: every relation; see model/paths.py).
 
         The paths come from a bounded search around both ends (:func:`kgexplorer.model.paths.find_remote_paths`,
-        at most ``path_search_nodes`` nodes), locally as on an endpoint: copying the whole graph into
-        networkx first took 35 s on Hetionet.
-        """
+        at most ``path_search_nodes`` nodes), locally as on an endpoint: copying it all to networkx took 35 s on
+        Hetionet."""
         a, b, s = self.resolve(source), self.resolve(target), self.settings
         most, longest = cap(k, s.max_paths), cap(max_length, s.max_path_length)
         return find_remote_paths(
@@ -441,8 +442,7 @@ class KnowledgeGraph:
         """Counts: triples, entities by kind, claims by evidence level and direction, studies.
 
         A local graph counts once and remembers (it never changes after loading; counting LUBM50's 6.7
-        million triples took 4 s); an endpoint is asked every time, since its data may change.
-        """
+        million triples took 4 s); an endpoint is asked every time, since its data may change."""
         if self._store is None:
             return graph_stats(self._backend)
         with self._lock:

@@ -294,10 +294,10 @@ def test_a_cell_of_the_evidence_map_goes_into_a_lesson() -> None:
     assert not at.exception
     step = at.session_state["lesson_draft"].steps[-1]
     assert step.view == PathView(source="ketamine", target="alcohol_use_disorder", k=1, max_length=1)
-    assert step.title == "Ketamine × Alcohol use disorder"
+    assert step.title == "[Ketamine](kg:ketamine) × [Alcohol use disorder](kg:alcohol_use_disorder)"  # linked once
     with KnowledgeGraph.bundled() as kg:
         lesson = at.session_state["lesson_draft"]
-        assert [p.rule for p in check_step(kg, lesson, len(lesson.steps) - 1)] == ["unlinked-name", "unlinked-name"]
+        assert [p.rule for p in check_step(kg, lesson, len(lesson.steps) - 1)] == []
 
 
 def test_about_shows_counts_and_version() -> None:

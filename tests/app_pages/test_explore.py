@@ -223,3 +223,30 @@ def test_the_evidence_filter_filters_the_card_and_the_graph() -> None:
     assert "Preclinical" not in markdown
     assert "Reference or record" not in markdown
     assert at.query_params["lvl"] == "RCT"
+
+
+def _kinds(at: AppTest) -> set[str]:
+    data: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    return {n["kind"] for n in data["nodes"]}
+
+
+def test_studies_are_folded_by_default_and_one_toggle_shows_them() -> None:
+    """Explore folds studies and sources into their links; the toggle draws them, and the address keeps it."""
+    at = _app(e="ketamine").run()
+    assert not at.exception
+    assert "Study" not in _kinds(at)
+    assert "studies" not in at.query_params
+
+    at.toggle(key="explore_studies").set_value(True).run()
+    assert "Study" in _kinds(at)
+    assert at.query_params["studies"] == "1"
+    again = _app(e="ketamine", studies="1").run()  # the link reproduces it
+    assert again.toggle(key="explore_studies").value
+    assert "Study" in _kinds(again)
+
+
+def test_the_graph_carries_grouped_layouts() -> None:
+    at = _app(e="ketamine").run()
+    data: dict[str, Any] = json.loads(at.get("bidi_component")[0].proto.json)
+    assert [g["columns"] for g in data["layouts"]] == [1, 2, 3, 4, 5, 6]
+    assert "Ketamine acts on …" in [h["text"] for h in data["layouts"][0]["headers"]]

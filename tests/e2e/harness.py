@@ -170,8 +170,8 @@ def wait_for_idle(page: Any, *, timeout_s: float = 30.0) -> None:
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_s * 1000)
 
 
-# A node of the graph component the app can refocus on (not the focus, not "+N more", not one of `avoid`),
-# whose centre is on screen and on top: {id, x, y} in page coordinates, or null. Call with (el, avoid).
+# A node of the graph component the app can refocus on (not the focus, not "+N more", not one of `avoid`), whose
+# centre is on the canvas, in the viewport and on top: {id, x, y} in page coordinates, or null. Call (el, avoid).
 PICK_NODE_JS = """(el, avoid) => {
   const net = el.__kgNetwork, box = el.querySelector('.kg-canvas').getBoundingClientRect();
   const positions = net.getPositions();
@@ -180,6 +180,8 @@ PICK_NODE_JS = """(el, avoid) => {
   for (const id of ids) {
     const p = net.canvasToDOM(positions[id]);
     if (p.x < 20 || p.y < 20 || p.x > box.width - 20 || p.y > box.height - 20) continue;
+    // A grouped view can be taller than the screen: a click must land inside the viewport.
+    if (box.top + p.y < 20 || box.top + p.y > window.innerHeight - 20) continue;
     if (net.getNodeAt(p) !== id) continue;
     return {id, x: box.left + p.x, y: box.top + p.y};
   }

@@ -277,7 +277,7 @@ def test_a_lesson_draft_autosaves_in_the_browser(app: tuple[str, Any]) -> None:
     again = context.new_page()  # a new Streamlit session, the same browser storage
     again.goto(url + "lesson-builder")
     again.get_by_text("Step 1 of 1", exact=False).wait_for(timeout=60_000)
-    assert again.get_by_label("Step title").input_value() == "Ketamine"
+    assert again.get_by_label("Step title").input_value() == "[Ketamine](kg:ketamine)"  # linked by "Add to a lesson"
     assert again.locator("[data-testid='stException']").count() == 0
     again.close()
     context.close()

@@ -440,3 +440,23 @@ def test_a_hub_cut_by_max_neighbour_rows_says_so(hub_file: Path) -> None:
     shown = {n for n in cut.graph.nodes if n.startswith("http://example.org/n")}
     more = [d["count"] for _, d in cut.graph.nodes(data=True) if d["kind"] == MORE]
     assert len(shown) + sum(more) == 25  # what was read, not the 40 there are
+
+
+def test_studies_fold_into_the_links_they_support(kg: KnowledgeGraph) -> None:
+    """studies=False leaves out studies and source documents (nor counted in "+N more"); the links they support
+    keep their claims, so their findings are still a click away."""
+    shown = kg.neighbourhood("ketamine")
+    folded = kg.neighbourhood("ketamine", studies=False)
+    kinds = {d["kind"] for _, d in folded.graph.nodes(data=True)}
+    assert {"Study", "Source document"} <= {d["kind"] for _, d in shown.graph.nodes(data=True)}
+    assert not kinds & {"Study", "Source document"}
+    aud = "https://w3id.org/kgexplorer/id/alcohol_use_disorder"
+    focus = folded.focus
+    assert [d["claims"] for d in folded.graph[focus][aud].values() if d.get("claims")]
+    assert all(
+        d.get("predicate") != "https://w3id.org/kgexplorer/vocab#testedSubstance"
+        for _, d in folded.graph.nodes(data=True)
+        if d["kind"] == "More"
+    )
+    study = next(n for n, d in shown.graph.nodes(data=True) if d["kind"] == "Study")
+    assert kg.neighbourhood(study, studies=False).focus == study  # a study in focus is still drawn

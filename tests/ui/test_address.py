@@ -44,4 +44,12 @@ def test_the_default_view_writes_no_parameters_but_the_entity() -> None:
         "kinds": None,
         "lvl": None,
         "rel": None,
+        "studies": None,
     }
+
+
+def test_showing_studies_is_in_the_address() -> None:
+    address = read_explore_address({"e": "ketamine", "studies": "1"}, kinds=KINDS, max_depth=3)
+    assert address.studies
+    assert explore_params(address)["studies"] == "1"
+    assert not read_explore_address({"studies": "yes"}, kinds=KINDS, max_depth=3).studies

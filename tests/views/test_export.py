@@ -227,9 +227,13 @@ def test_positioned_views_turn_physics_off(kg: KnowledgeGraph) -> None:
     assert isinstance(options, dict)
     assert options["physics"] == {"enabled": False}
     assert all("x" in n and "y" in n for n in nodes)
-    normal = _data(export_html(kg.neighbourhood("ketamine"), kg=kg), "v")["options"]
-    assert isinstance(normal, dict)
-    assert normal["physics"]["enabled"] is True
+    grouped = _data(export_html(kg.neighbourhood("ketamine"), kg=kg), "v")  # grouped: the app's layout, still
+    assert isinstance(grouped["options"], dict)
+    assert grouped["options"]["physics"] == {"enabled": False}
+    assert all("x" in n and "y" in n for n in grouped["nodes"])  # type: ignore[union-attr]
+    paths = _data(export_html(kg.paths("ketamine", "alcohol use disorder", k=2), kg=kg), "v")["options"]
+    assert isinstance(paths, dict)
+    assert paths["physics"]["enabled"] is True  # paths settle in the browser
 
 
 def test_hostile_labels_and_links_stay_text(hostile: KnowledgeGraph) -> None:

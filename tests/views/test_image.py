@@ -117,9 +117,10 @@ def test_a_picture_is_the_same_whether_the_app_laid_the_view_out_or_not(kg: Know
     positions the server gives a large view (views/render.py), not a second copy of the layout code with its own
     seed and iteration count. So the picture of the unpositioned view equals the picture of the positioned one."""
     from kgexplorer import Settings
+    from kgexplorer.model.compare import compare
     from kgexplorer.views.render import render
 
-    view = kg.neighbourhood("ketamine", depth=2)
+    view = compare(kg, ["ketamine", "psilocybin", "mdma"])  # a neighbourhood is grouped instead (views/layout.py)
     browser_laid = render(view, settings=kg.settings)
     server_laid = render(view, settings=Settings(layout_threshold_nodes=2))
     assert browser_laid.physics
@@ -127,3 +128,14 @@ def test_a_picture_is_the_same_whether_the_app_laid_the_view_out_or_not(kg: Know
     assert len(browser_laid.nodes) > 30  # beyond Kamada-Kawai: the spring layout, where the copies had drifted
     pictures = [export_image(v, format="svg", kg=kg, width=800, height=500) for v in (browser_laid, server_laid)]
     assert pictures[0] == pictures[1]
+
+
+def test_a_picture_of_a_grouped_view_has_the_apps_desktop_layout(kg: KnowledgeGraph) -> None:
+    """A neighbourhood is drawn grouped in columns; its picture takes the four-column positions the view carries,
+    the layout the app shows on a desktop, not a force layout of its own."""
+    from kgexplorer.views.image import _positions
+    from kgexplorer.views.render import render
+
+    view = render(kg.neighbourhood("ketamine"))
+    four = view.layouts[3].positions
+    assert _positions(view) == {node: (x, -y) for node, (x, y) in four.items()}

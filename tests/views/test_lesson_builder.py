@@ -19,7 +19,7 @@ from kgexplorer.views.lesson_builder import (
     remove_step,
     replace_step,
 )
-from kgexplorer.views.lesson_text import entity_links
+from kgexplorer.views.lesson_text import entity_links, link_names, name_index, reader_text
 from kgexplorer.views.lessons import (
     CompareView,
     FocusView,
@@ -192,3 +192,31 @@ def test_a_path_step_keeps_the_relation_groups_it_was_captured_with(kg: Knowledg
     assert view_entities(step_view(kg, back.steps[0])) != view_entities(step_view(kg, capture(default)))
     bad = replace_step(lesson, 0, view=dataclasses.replace(view, via=("gossip",)))
     assert any("unknown relation group 'gossip'" in p.problem for p in check_step(kg, bad, 0))
+
+
+@pytest.mark.parametrize(
+    ("view", "title"),
+    [
+        (FocusView(focus="ketamine"), "Ketamine"),
+        (CompareView(substances=("ketamine", "psilocybin")), "Ketamine and Psilocybin"),
+        (TimelineView(substances=("ketamine", "esketamine")), "History of Ketamine and Esketamine"),
+        (PathView(source="ketamine", target="alcohol_use_disorder"), "From Ketamine to Alcohol use disorder"),
+        (
+            PathView(source="psilocybin", target="alcohol_use_disorder", k=1, max_length=1),
+            "Psilocybin × Alcohol use disorder",
+        ),
+    ],
+)
+def test_titles_that_add_to_a_lesson_makes_link_their_names(kg: KnowledgeGraph, view: object, title: str) -> None:
+    """The titles the pages give "Add to a lesson" name substances and conditions: linked once each (as
+    ui/lessons.add_to_lesson does), the lesson checker finds no unlinked name in the new step."""
+    names = name_index(kg)
+
+    def unlinked(text: str) -> list[str]:
+        lesson = add_step(new_lesson(title="A lesson"), capture(view, title=text))  # type: ignore[arg-type]
+        return [p.entity for p in check_lesson(kg, lesson) if p.rule == "unlinked-name"]
+
+    assert unlinked(title)  # as the pages wrote it
+    linked = link_names(title, names)
+    assert unlinked(linked) == []
+    assert reader_text(linked) == title  # a reader sees the same words

@@ -114,12 +114,14 @@ def test_a_capped_view_says_it_was_cut(kg: KnowledgeGraph, small_limits: Setting
     assert not render(kg.neighbourhood("ketamine")).truncated
 
 
-def test_small_views_settle_in_the_browser_with_forceatlas2(ketamine: tuple[Neighbourhood, GraphView]) -> None:
-    """Below the threshold: forceAtlas2 physics, improvedLayout off, 200 stabilisation steps, no positions."""
-    _, view = ketamine
+def test_small_paths_settle_in_the_browser_with_forceatlas2(kg: KnowledgeGraph) -> None:
+    """Below the threshold, paths (not grouped): forceAtlas2 physics, improvedLayout off, 200 stabilisation steps,
+    no positions. A neighbourhood that small is grouped instead (tests/views/test_layout.py)."""
+    view = render(kg.paths("ketamine", "alcohol use disorder", k=3))
     options = view.options
 
     assert view.physics
+    assert view.layouts == ()
     assert options["physics"]["solver"] == "forceAtlas2Based"
     assert options["physics"]["stabilization"]["iterations"] == 200
     assert options["layout"]["improvedLayout"] is False

@@ -95,8 +95,9 @@ def lay_names_graph(records: Records) -> Graph:
     for lay in records.lay_names:
         slug = re.sub(r"[^a-z0-9]+", "_", lay.name.casefold()).strip("_")
         node = K[f"layname_{lay.entity}__{slug}"]
-        # The hidden label is what search reads; the node says where the name comes from.
-        g.add((K[lay.entity], SKOS.hiddenLabel, english(lay.name)))
+        # The hidden label is what search reads; the node says where the name comes from. A genus is no name of
+        # the substance: its own predicate lets search find the substance and say what the name really is.
+        g.add((K[lay.entity], X.genusName if lay.sense == "genus" else SKOS.hiddenLabel, english(lay.name)))
         g.add((node, RDF.type, X.LayName))
         put(
             g,
@@ -108,6 +109,7 @@ def lay_names_graph(records: Records) -> Graph:
                 (X.readAt, URIRef(lay.read_at)),
                 (X.note, english(lay.note) if lay.note else None),
                 (X.checkedBy, lay.checked_by),
+                (X.sense, lay.sense),
             ],
         )
     return g

@@ -16,6 +16,7 @@ from .records import (
     DESIGN_LEVELS,
     DIRECTIONS,
     EVENT_KINDS,
+    LAY_NAME_SENSES,
     RELATIONS,
     SOURCE_KINDS,
     SPECIES,
@@ -379,6 +380,7 @@ def _lay_name(f: Fields) -> LayName:
         verdict=f.opt_text("verdict"),
         note=f.opt_text("note"),
         notes=f.opt_text("notes"),
+        sense=None if f.raw("sense") is None else f.choice("sense", LAY_NAME_SENSES),
     )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "DESIGN_LEVELS",
     "DIRECTIONS",
     "EVENT_KINDS",
+    "LAY_NAME_SENSES",
     "RELATIONS",
     "SOURCE_KINDS",
     "SPECIES",
@@ -334,6 +335,14 @@ class LayName:
     verdict: str | None = None
     note: str | None = None
     notes: str | None = None
+    #: What the name means, when it is not simply another name of the entity: ``"genus"`` (a group of living
+    #: species that contain the entity, e.g. Psilocybe for psilocybin). Search then says so instead of showing
+    #: it as a synonym (docs/decisions/evidence-records.md).
+    sense: str | None = None
+
+
+#: The senses a lay name may carry (``LayName.sense``).
+LAY_NAME_SENSES: tuple[str, ...] = ("genus",)
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,9 @@ LABEL_PREDICATES: tuple[str, ...] = (
     "http://purl.org/dc/elements/1.1/title",
 )
 #: Predicates whose values search finds but never shows as the node's name: synonyms, and hidden labels
-#: (street and lay names such as "magic mushrooms", each from a public-health agency's page).
-SYNONYM_PREDICATES: tuple[str, ...] = (SKOS + "altLabel", SKOS + "hiddenLabel")
+#: (street and lay names such as "magic mushrooms", each from a public-health agency's page) and genus names
+#: (kgx:genusName: Psilocybe finds psilocybin, and search says it is a genus: model/lay_names.py).
+SYNONYM_PREDICATES: tuple[str, ...] = (SKOS + "altLabel", SKOS + "hiddenLabel", KGX + "genusName")
 #: Local names of other predicates read as a label when a node has none of :data:`LABEL_PREDICATES`.
 NAME_LOCAL_NAMES: tuple[str, ...] = ("name", "title")
 _GENERIC_RANK = 100  # any label of LABEL_PREDICATES, in any language, beats a generic name

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # networkx is imported when a view is built: it is a third of
 
 __all__ = [
     "MORE",
+    "STUDY_KINDS",
     "VOCABULARIES",
     "Neighbourhood",
     "PathSet",
@@ -44,6 +45,8 @@ __all__ = [
 
 #: Kind of the synthetic "+N more" nodes.
 MORE = "More"
+#: The kinds a view folds into the edges they support unless asked for (their findings are those edges' claims).
+STUDY_KINDS: tuple[str, ...] = ("Study", "Source document")
 
 _SKIPPED_PREDICATES = {
     RDF + "type",
@@ -166,6 +169,7 @@ def neighbourhood(
     relations: Iterable[str] | None = None,
     max_level_rank: int | None = None,
     expanded: Iterable[tuple[str, str, str]] = (),
+    leave_out: Iterable[str] = (),
 ) -> Neighbourhood:
     """The neighbourhood of ``focus`` up to ``depth`` hops (see the module docstring for the caps).
 
@@ -174,10 +178,12 @@ def neighbourhood(
     (at most ``per_relation`` per relation and direction), and the rest are counted into ``hidden`` by the
     backend (:func:`_count_hidden`; the ``kinds`` and ``min_evidence`` filters are not applied to that count).
     Each query for a node's links or their claims reads at most ``max_rows`` rows (the ``max_neighbour_rows``
-    setting); a node whose rows were cut is listed in ``links_cut``.
+    setting); a node whose rows were cut is listed in ``links_cut``. Nodes of the kinds in ``leave_out`` (e.g.
+    :data:`STUDY_KINDS`) are neither drawn nor counted in a "+N more" node, unless one is the focus.
     """
     reader = RowCap(backend, max_rows)
     kind_filter = set(kinds) if kinds else None
+    dropped = set(leave_out)
     rel_filter = set(relations) if relations else None
     open_groups = set(expanded)
     claims = has_claims(backend)
@@ -196,7 +202,7 @@ def neighbourhood(
                 unexpanded = frontier[index:]  # the view is full: count the rest instead of fetching it
                 break
             groups, sizes = _neighbour_groups(reader, node, rel_filter, claims=claims)
-            if kind_filter is not None:
+            if kind_filter is not None or dropped:
                 candidates = {o for items in groups.values() for o in items}
                 kind_cache.update(fetch_kinds(backend, [c for c in candidates if c not in kind_cache]))
             triples = [(node, p, o) if d == "out" else (o, p, node) for (p, d), items in groups.items() for o in items]
@@ -207,12 +213,14 @@ def neighbourhood(
                     for o in items
                     if _passes(evidence.get((node, p, o) if d == "out" else (o, p, node)), max_level_rank)
                     and (kind_filter is None or kind_cache.get(o) in kind_filter or o == focus)
+                    and (kind_cache.get(o) not in dropped or o == focus)
                 ]
                 keep.sort(key=lambda o: (_rank(evidence, node, p, d, o), o))
                 limit = len(keep) if (node, p, d) in open_groups else per_relation
                 shown, rest = keep[:limit], keep[limit:]
                 # Without filters every member of a group counts, not only the ones ranked.
-                unranked = sizes[(p, d)] - len(items) if kind_filter is None and max_level_rank is None else 0
+                unfiltered = kind_filter is None and max_level_rank is None and not dropped
+                unranked = sizes[(p, d)] - len(items) if unfiltered else 0
                 for o in shown:
                     if o not in nodes:
                         # "+N more" nodes are nodes too: they count against the same cap.

@@ -23,10 +23,12 @@ import streamlit as st
 
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.model.entity import ROWS_CUT_NOTE
+from kgexplorer.model.lay_names import genus_match
 
-from .graph_views import embed_link, export_menu, lesson_export_menu, network_view
+from .graph_views import embed_link, export_menu, graph_first_on_phones, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
 from .session import data_source, default_source, get_graph, set_data_source
+from .theme import page_style
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -47,12 +49,14 @@ __all__ = [
     "entity_picker",
     "export_menu",
     "get_graph",
+    "graph_first_on_phones",
     "int_param",
     "lesson_export_menu",
     "link",
     "md",
     "network_view",
     "open_in_explore",
+    "page_style",
     "param",
     "require_project_vocabulary",
     "session_client",
@@ -170,12 +174,20 @@ def entity_picker(
         st.info(f"Nothing matches “{md(text)}”. Try a shorter word or a synonym (e.g. 'ketamine', 'PTSD').")
         return None
     options = [h.iri for h in hits]
+    # A genus (Psilocybe) finds the substance in it, but is never shown as its synonym: it is said in words.
+    genus = {h.iri: g for h in hits if h.matched != h.label and (g := genus_match(kg, h)) is not None}
     names = {
-        h.iri: f"{h.label} · {h.kind}" + (f" (matched “{h.matched}”)" if h.matched != h.label else "") for h in hits
+        h.iri: f"{h.label} · {h.kind}"
+        + (f" (found by the genus “{h.matched}”)" if h.iri in genus else "")
+        + (f" (matched “{h.matched}”)" if h.matched != h.label and h.iri not in genus else "")
+        for h in hits
     }
-    return str(
+    picked = str(
         st.selectbox("Matches", options, format_func=names.__getitem__, key=f"{key}_pick", label_visibility="collapsed")
     )
+    if picked in genus:
+        st.info(md(genus[picked].sentence))
+    return picked
 
 
 def claim_block(c: ClaimView) -> None:

@@ -29,13 +29,15 @@ _LEVEL_KEYS = {lv.key for lv in LEVELS}
 @dataclass(frozen=True)
 class ExploreAddress:
     """The Explore view an address names: the entity (as written, resolved by the page once per run), the depth,
-    kinds, weakest evidence level (a rubric key) and relations (IRIs) to show."""
+    kinds, weakest evidence level (a rubric key) and relations (IRIs) to show, and whether studies are drawn as
+    nodes (``studies=1``; by default they are folded into the links they support)."""
 
     entity: str = ""
     depth: int = 1
     kinds: tuple[str, ...] = ()
     min_evidence: str | None = None
     relations: tuple[str, ...] = ()
+    studies: bool = False
 
 
 def read_explore_address(params: Mapping[str, str], *, kinds: Collection[str], max_depth: int) -> ExploreAddress:
@@ -50,6 +52,7 @@ def read_explore_address(params: Mapping[str, str], *, kinds: Collection[str], m
         kinds=tuple(k for k in dict.fromkeys(str(params.get("kinds", "")).split(",")) if k in kinds),
         min_evidence=level if level in _LEVEL_KEYS else None,
         relations=tuple(dict.fromkeys(i for k in str(params.get("rel", "")).split(",") if (i := relation_iri(k)))),
+        studies=str(params.get("studies", "")) == "1",
     )
 
 
@@ -61,4 +64,5 @@ def explore_params(address: ExploreAddress) -> dict[str, str | None]:
         "kinds": ",".join(address.kinds) or None,
         "lvl": address.min_evidence,
         "rel": ",".join(relation_key(i) for i in address.relations) or None,
+        "studies": "1" if address.studies else None,
     }

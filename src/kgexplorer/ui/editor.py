@@ -41,7 +41,16 @@ def sparql_editor(text: str, *, key: str, handled_key: str) -> EditorEvent | Non
         key=key,
         response_mode="blur",
         completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
-        options={"showLineNumbers": True, "enableLiveAutocompletion": True, "wrap": True, "tabSize": 2},
+        options={
+            "showLineNumbers": True,
+            "enableLiveAutocompletion": True,
+            "wrap": True,
+            "tabSize": 2,
+            # The text box's name for screen readers (axe: every text box has a label); keyboard accessibility
+            # sets it, and lets Tab leave the editor (Enter goes in, Escape comes out) instead of trapping focus.
+            "enableKeyboardAccessibility": True,
+            "textInputAriaLabel": "SPARQL query",
+        },
         props={
             "placeholder": "SELECT … WHERE { … }",
             "theme": _THEMES[st.context.theme.type or "light"],

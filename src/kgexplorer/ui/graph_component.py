@@ -89,4 +89,5 @@ def graph_view(
         st.error(f"The graph cannot be drawn: {exc}")
         return
     data = {**view.to_data(), "height": height}
-    mount(data=data, key=key, height=height, on_node_clicked_change=clicked, on_edge_clicked_change=edge_clicked)
+    size = "content" if view.layouts else height  # a grouped view is as tall as its layout
+    mount(data=data, key=key, height=size, on_node_clicked_change=clicked, on_edge_clicked_change=edge_clicked)

@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     from kgexplorer.model.neighbourhood import Neighbourhood, PathSet
     from kgexplorer.views.lessons import Lesson
 
-__all__ = ["embed_link", "export_menu", "lesson_export_menu", "network_view"]
+__all__ = ["embed_link", "export_menu", "graph_first_on_phones", "lesson_export_menu", "network_view"]
+
+# Streamlit stacks columns on a narrow screen (under 640 px) in their order; this puts the last one first.
+_GRAPH_FIRST = """<style>@media (max-width: 640px) {{
+  .st-key-{key} [data-testid="stHorizontalBlock"] {{ flex-direction: column-reverse; }}
+}}</style>"""
+
+
+def graph_first_on_phones(key: str) -> None:
+    """On a phone, show the last column of the container keyed ``key`` (the graph) before the others (the card),
+    so the graph is within one scroll of the top instead of under a long card."""
+    st.html(_GRAPH_FIRST.format(key=html.escape(key)))
 
 
 def network_view(

@@ -19,10 +19,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from kgexplorer.engine.results import SelectResult
 from kgexplorer.errors import KgExplorerError
 from kgexplorer.views.lesson_builder import add_step, capture, new_lesson
-from kgexplorer.views.lesson_text import reader_text
+from kgexplorer.views.lesson_text import link_names, name_index, reader_text
 
 from . import md, network_view, session_client, show_error
 from .markdown import entity_link
+from .session import data_source, get_graph
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -114,7 +115,10 @@ def add_to_lesson(view: View | None, *, title: str, key: str, query: str | None 
     """The "Add to a lesson" button: the view's exact state (or the query) becomes the draft's last step."""
 
     def add() -> None:
-        set_draft(add_step(draft(), capture(view, query=query, title=title)), rebuild=True)
+        # The title names substances and conditions as a page wrote them: link each once, so the lesson checker
+        # (which wants every such name linked) passes the new step as it stands.
+        linked = link_names(title, name_index(get_graph())) if data_source().uses_project_vocabulary else title
+        set_draft(add_step(draft(), capture(view, query=query, title=linked)), rebuild=True)
         st.toast(f"Added as step {len(draft().steps)} of your lesson: open the Lesson builder to write it.")
 
     autosave(restore=False, key=f"{key}_autosave")  # one per button: a page may have several
@@ -147,7 +151,7 @@ def lesson_step(kg: KnowledgeGraph, step: Step, *, key: str, presenting: bool = 
         else:
             if isinstance(view, Timeline):
                 st.caption(md(view.summary))
-                st.image(timeline_svg(view), width="stretch")
+                st.image(timeline_svg(view), width="stretch", alt="Timeline: " + view.summary)
             elif view is not None:
                 network_view(view, key=f"{key}_graph", height=PRESENT_HEIGHT if presenting else 540)
     if step.query:

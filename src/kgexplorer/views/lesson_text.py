@@ -27,6 +27,7 @@ __all__ = [
     "EntityLink",
     "citations",
     "entity_links",
+    "link_names",
     "name_index",
     "outside_links",
     "raw_ids",
@@ -164,6 +165,29 @@ def written_names(text: str, names: dict[str, tuple[str, re.Pattern[str]]]) -> l
         if ident not in found:
             found.append(ident)
     return found
+
+
+def link_names(text: str, names: dict[str, tuple[str, re.Pattern[str]]]) -> str:
+    """``text`` (plain, e.g. a title "Add to a lesson" made) with the first mention of each substance or condition
+    turned into its explicit link, found exactly as the lesson checker finds unlinked names (:func:`written_names`).
+
+    >>> names = {"ketamine": ("Ketamine", re.compile("(?<![a-z])ketamine(?![a-z])", re.I))}
+    >>> link_names("Ketamine and esketamine: ketamine", names)
+    '[Ketamine](kg:ketamine) and esketamine: ketamine'
+    """
+    spans: list[tuple[int, int, str]] = []
+    for ident, (_, pattern) in names.items():
+        spans += [(m.start(), m.end(), ident) for m in pattern.finditer(text)]
+    taken: list[tuple[int, int, str]] = []
+    for start, end, ident in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):  # longest first, then leftmost
+        if any(start < e and s < end for s, e, _ in taken) or any(i == ident for *_, i in taken):
+            continue
+        taken.append((start, end, ident))
+    out = text
+    for start, end, ident in sorted(taken, reverse=True):  # from the end, so earlier offsets stay right
+        words = out[start:end].replace("[", "(").replace("]", ")")
+        out = f"{out[:start]}[{words}](kg:{ident}){out[end:]}"
+    return out
 
 
 def name_index(kg: KnowledgeGraph) -> dict[str, tuple[str, re.Pattern[str]]]:

@@ -8,27 +8,26 @@ component draws it; any other front end can read the same fields). How it looks,
   evidence, its colour and dash pattern the claims' result direction (the styles: :mod:`kgexplorer.views.style`);
 * tooltips are plain text (vis-network sets them with ``innerText``), and every string from the data
   has its control characters removed;
-* up to ``layout_threshold_nodes`` nodes the browser lays the view out (forceAtlas2, 200 stabilisation
-  steps, then physics off); above it the positions come from networkx here and physics stays off, so a
-  big view appears at once (docs/decisions/view-layout.md).
+* a neighbourhood of up to ``layout_threshold_nodes`` nodes is grouped (:mod:`kgexplorer.views.layout`: by
+  relation to the focus, in columns, labels at full size); paths and comparisons that small are laid out by
+  the browser (forceAtlas2, 200 stabilisation steps, then physics off); above it the positions come from
+  networkx here and physics stays off, so a big view appears at once (docs/decisions/view-layout.md).
 
 >>> from kgexplorer import KnowledgeGraph
 >>> with KnowledgeGraph.bundled() as kg:
 ...     view = render(kg.neighbourhood("ketamine"))
 >>> view.focus, view.nodes[0].label, view.nodes[0].style.shape
 ('https://w3id.org/kgexplorer/id/ketamine', 'Ketamine', 'circle')
->>> view.physics, len(view.table().nodes) == len(view.nodes)
-(True, True)
+>>> view.physics, view.layouts[1].columns, len(view.table().nodes) == len(view.nodes)
+(False, 2, True)
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +38,7 @@ from kgexplorer.model.compare import Comparison
 from kgexplorer.model.neighbourhood import MORE, Neighbourhood, PathSet
 from kgexplorer.settings import Settings
 
+from .layout import GROUPED_FONT, HEADER_FONT, LABEL_WIDTH, GroupedLayout, grouped_layouts, layout_positions
 from .style import (
     DIRECTION_STYLES,
     KIND_STYLES,
@@ -58,7 +58,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-_FOCUS_SIZE, _NODE_SIZE, _LAYOUT_SEED = 26, 16, 7
+_FOCUS_SIZE, _NODE_SIZE, _LAYOUT_SEED, _GROUPED_NODE_SIZE = 26, 16, 7, 10
 _TRANSPARENT = "rgba(0,0,0,0)"
 # Images keep their own colours; a transparent box behind them shows the selection (and keyboard) highlight.
 _BASE_OPTIONS: dict[str, Any] = {
@@ -88,7 +88,6 @@ _MORE_GROUP: dict[str, Any] = {
     "shape": "box", "shapeProperties": {"borderDashes": [5, 4]}, "borderWidth": 1.5, "font": {"size": 12},
     "color": {"background": _TRANSPARENT, "border": MORE_STYLE.colour},
 }  # fmt: skip
-_KAMADA_KAWAI_MAX_NODES = 30  # its cost grows fast (about 1 s at 100 nodes); above this spring_layout is used
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -184,6 +183,7 @@ class GraphView:
     physics: bool
     truncated: bool = False
     note: str = ""
+    layouts: tuple[GroupedLayout, ...] = ()
 
     @property
     def options(self) -> dict[str, Any]:
@@ -194,7 +194,13 @@ class GraphView:
             "physics": _PHYSICS if self.physics else {"enabled": False},
             "groups": {**groups, _group(MORE): _MORE_GROUP},
         }
-        return copy.deepcopy(options)  # callers may adjust their copy; the shared defaults must not change
+        options = copy.deepcopy(options)  # callers may adjust their copy; the shared defaults must not change
+        if self.layouts:  # grouped: small glyphs, labels at full size within a column; headings name the relations
+            options["nodes"] |= {"size": _GROUPED_NODE_SIZE, "widthConstraint": {"maximum": LABEL_WIDTH}}
+            options["nodes"]["font"]["size"] = GROUPED_FONT
+            options["edges"] |= {"smooth": {"enabled": False}}  # straight lines: the groups are in columns
+            options["edges"]["font"]["size"] = 0
+        return options  # callers may adjust their copy; the shared defaults must not change
 
     def to_data(self) -> dict[str, Any]:
         """The JSON-ready payload the graph component draws (nodes, edges, options, legend, focus).
@@ -203,7 +209,7 @@ class GraphView:
         >>> with KnowledgeGraph.bundled() as kg:
         ...     data = render(kg.neighbourhood("ketamine")).to_data()
         >>> sorted(data)
-        ['edges', 'focus', 'legend', 'nodes', 'note', 'options', 'summary']
+        ['edges', 'focus', 'headerFont', 'layouts', 'legend', 'nodes', 'note', 'options', 'summary']
         """
         nodes = []
         for n in self.nodes:
@@ -226,6 +232,8 @@ class GraphView:
                 "width": e.width,
                 "color": e.style.colour,  # a plain colour also sets highlight and hover, and turns inherit off
             }
+            if self.layouts:  # grouped: quieter lines, so the many from the focus do not bury the labels
+                edge["color"] = {"color": e.style.colour, "highlight": e.style.colour, "opacity": 0.5}
             if e.style.dashes:
                 edge["dashes"] = list(e.style.dashes)
             if e.curve:
@@ -236,7 +244,9 @@ class GraphView:
             "edges": [{"label": s.label, "colour": s.colour, "dashes": list(s.dashes)} for s in self.legend.edges],
             "levels": [{"label": lv.label, "width": lv.width} for lv in self.legend.levels],
         }
-        head = {"focus": self.focus, "summary": self.summary, "note": self.note}
+        head: dict[str, Any] = {"focus": self.focus, "summary": self.summary, "note": self.note}
+        if self.layouts:
+            head |= {"layouts": [g.to_data() for g in self.layouts], "headerFont": HEADER_FONT}
         return {**head, "nodes": nodes, "edges": edges, "options": self.options, "legend": legend}
 
     def edge(self, edge_id: str) -> GraphEdge | None:
@@ -339,8 +349,12 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
     nodes = _nodes(graph, focus, anchors, hops)
     edges = _edges(graph, view)
     positioned = len(nodes) > threshold
-    if positioned:
+    layouts = () if positioned else _grouped(graph, focus, nodes, view)
+    if layouts:  # the positions of four columns (a desktop's) stand for the view in exports and pictures
+        at = layouts[min(4, len(layouts)) - 1].positions
+    elif positioned:
         at = layout_positions([n.id for n in nodes], ((str(s), str(t)) for s, t in graph.edges()))
+    if layouts or positioned:
         nodes = [dataclasses.replace(n, x=at[n.id][0], y=at[n.id][1]) for n in nodes]
     summary += f": {len(nodes)} nodes, {len(edges)} links."
     return GraphView(
@@ -349,10 +363,28 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
         nodes=tuple(nodes),
         edges=tuple(edges),
         legend=_legend(nodes, edges),
-        physics=not positioned,
+        physics=not (positioned or layouts),
         truncated=truncated,
         note=note,
+        layouts=layouts,
     )
+
+
+def _grouped(graph: nx.MultiDiGraph, focus: str, nodes: list[GraphNode], view: View) -> tuple[GroupedLayout, ...]:
+    # A neighbourhood small enough to draw in the browser is grouped: one step out by the relation to the focus,
+    # further out by kind (views/layout.py). Paths and comparisons keep the force layout: their shape is the point.
+    if not isinstance(view, Neighbourhood):
+        return ()
+    name, members = _label(graph, focus), []
+    for n in nodes[1:]:
+        if n.hops == 1 and graph.has_edge(focus, n.id):
+            group = f"{name} {_relation_label(graph, focus, n.id)} …"
+        elif n.hops == 1 and graph.has_edge(n.id, focus):
+            group = f"… {_relation_label(graph, n.id, focus)} {name}"
+        else:
+            group = f"{'More links' if n.kind == MORE else n.kind}, {max(n.hops, 2)} steps away"
+        members.append((n.id, n.label, group))
+    return grouped_layouts(focus, name, members)
 
 
 def _nodes(graph: nx.MultiDiGraph, focus: str, anchors: tuple[str, ...], hops: dict[str, int]) -> list[GraphNode]:
@@ -431,32 +463,6 @@ def _legend(nodes: list[GraphNode], edges: list[GraphEdge]) -> Legend:
     ranks = sorted({e.level_rank for e in edges if e.claims and e.level})
     levels = [LevelWidth(lv.rank, lv.label, edge_width(lv.rank)) for lv in LEVELS if lv.rank in ranks]
     return Legend(tuple(styles), tuple(edge_styles), tuple(levels))
-
-
-def layout_positions(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> dict[str, tuple[float, float]]:
-    """Fixed positions for a view drawn without the browser's physics, in vis-network units (pixels at zoom 1,
-    y growing downwards): Kamada-Kawai up to 30 nodes, a seeded spring layout beyond.
-
-    The one layout function: large app views (above ``layout_threshold_nodes``), their exports and the PNG and
-    SVG pictures of any view without positions use it, so a picture and the app agree. The graph is built in
-    the order given (``nodes``, then the sorted edges), so the same view always gets the same picture.
-
-    >>> chain = layout_positions(["a", "b", "c"], [("a", "b"), ("b", "c")])
-    >>> chain == layout_positions(["a", "b", "c"], [("b", "c"), ("a", "b")]), sorted(chain)
-    (True, ['a', 'b', 'c'])
-    """
-    simple: nx.Graph = nx.Graph()
-    simple.add_nodes_from(nodes)
-    simple.add_edges_from(sorted((s, t) for s, t in edges if s != t))
-    n = simple.number_of_nodes()
-    if n <= 2:  # nothing to lay out: side by side
-        return {node: (round(110.0 * i, 1), 0.0) for i, node in enumerate(simple.nodes)}
-    if n <= _KAMADA_KAWAI_MAX_NODES:
-        raw = nx.kamada_kawai_layout(simple)
-    else:
-        raw = nx.spring_layout(simple, seed=_LAYOUT_SEED, iterations=50)
-    scale = 55.0 * math.sqrt(max(n, 1))  # vis-network units are pixels at zoom 1; keeps neighbours apart
-    return {str(k): (round(float(v[0]) * scale, 1), round(float(v[1]) * scale, 1)) for k, v in raw.items()}
 
 
 def _evidence(edge: GraphEdge) -> tuple[str, str, int]:

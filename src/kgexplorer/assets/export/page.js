@@ -91,8 +91,39 @@
         if (node) panel(box, (p) => p.append(make("p", "kg-title", node.title)));
       } else if (params.edges.length === 1) showEdge(box, data, params.edges[0]);
     });
-    network.setData({ nodes: new vis.DataSet(data.nodes), edges: new vis.DataSet(data.edges) });
-    if (!settling) network.fit({ animation: false });
+    // A grouped view (views/layout.py), as the app shows it: the widest column layout that fits at zoom 1,
+    // the view as tall as that layout, labels at full size over a patch of the page's background.
+    const layouts = data.layouts || [];
+    let nodes = data.nodes;
+    if (layouts.length) {
+      const width = box.clientWidth || layouts[0].width;
+      const layout = layouts.reduce((best, l) => (l.width <= width - 8 ? l : best), layouts[0]);
+      nodes = data.nodes.map((n) => (layout.positions[n.id] ? { ...n, x: layout.positions[n.id][0], y: layout.positions[n.id][1] } : n));
+      box.style.height = `${Math.ceil(layout.height) + 16}px`;
+      network.setOptions({ nodes: { font: { background: "#ffffff" } } });
+      network.on("afterDrawing", (ctx) => {
+        ctx.save();
+        ctx.font = `600 ${data.headerFont || 13}px sans-serif`;
+        ctx.textBaseline = "top";
+        for (const h of layout.headers) {
+          h.lines.forEach((line, i) => {
+            const y = h.y + i * ((data.headerFont || 13) + 4);
+            ctx.fillStyle = "#ffffff";
+            ctx.fillRect(h.x - 3, y - 2, ctx.measureText(line).width + 6, (data.headerFont || 13) + 4);
+            ctx.fillStyle = "#444444";
+            ctx.fillText(line, h.x, y);
+          });
+        }
+        ctx.restore();
+      });
+      box.kgLayout = layout;
+    }
+    network.setData({ nodes: new vis.DataSet(nodes), edges: new vis.DataSet(data.edges) });
+    if (box.kgLayout) {
+      const l = box.kgLayout;
+      network.setSize("100%", "100%");
+      network.moveTo({ position: { x: Math.min(l.width, box.clientWidth) / 2, y: l.height / 2 }, scale: 1, animation: false });
+    } else if (!settling) network.fit({ animation: false });
   }
   const steps = Array.from(document.querySelectorAll("section.kg-step"));
   const nav = document.querySelector("nav.kg-steps");
@@ -120,7 +151,7 @@
     present.setAttribute("aria-pressed", String(on));
     present.textContent = on ? "Leave presentation" : "Present";
     const view = steps[current].querySelector(".kg-view");
-    if (view && view.kgNetwork) setTimeout(() => view.kgNetwork.fit({ animation: false }), 50);
+    if (view && view.kgNetwork && !view.kgLayout) setTimeout(() => view.kgNetwork.fit({ animation: false }), 50);
   };
   if (present) {
     present.addEventListener("click", () => {
@@ -143,7 +174,7 @@
   });
   window.addEventListener("resize", () => {
     const view = steps[current].querySelector(".kg-view");
-    if (view && view.kgNetwork) view.kgNetwork.fit({ animation: false });
+    if (view && view.kgNetwork && !view.kgLayout) view.kgNetwork.fit({ animation: false });
   });
   nav.hidden = false;
   const start = /^#step-(\d+)$/.exec(location.hash);

@@ -24,10 +24,11 @@ function theme(element) {
   };
 }
 
-function themedOptions(options, colours) {
+function themedOptions(options, colours, grouped) {
   const merged = JSON.parse(JSON.stringify(options || {}));
   merged.nodes = merged.nodes || {};
   merged.nodes.font = { ...(merged.nodes.font || {}), color: colours.text };
+  if (grouped) merged.nodes.font.background = colours.background; // a label reads over the lines behind it
   merged.nodes.color = {
     ...(merged.nodes.color || {}),
     highlight: { background: "rgba(0,0,0,0)", border: colours.primary },
@@ -138,6 +139,79 @@ function announce(state, id) {
     : state.summary;
 }
 
+// A grouped view (views/layout.py) comes laid out for 1 … 6 columns: take the widest that fits the canvas at
+// zoom 1, so labels keep their full size (a phone gets two columns, a desktop four or five).
+function chooseLayout(layouts, width) {
+  let best = layouts[0];
+  for (const layout of layouts) if (layout.width <= width - 8) best = layout;
+  return best;
+}
+
+function placed(nodes, layout) {
+  return nodes.map((n) => {
+    const at = layout.positions[n.id];
+    return at ? { ...n, x: at[0], y: at[1], fixed: false } : n;
+  });
+}
+
+// Show a grouped layout at zoom 1, its top-left corner in view; the canvas is as tall as the layout unless
+// the graph fills the screen (then it is the screen, and the rest is a drag or a scroll away).
+function showLayout(state) {
+  const layout = state.layout;
+  if (!layout) return;
+  const full = state.root.getRootNode().fullscreenElement === state.root;
+  state.canvasBox.style.height = full ? "" : `${Math.ceil(layout.height) + 16}px`;
+  state.network.setSize("100%", "100%"); // vis-network measures its new size now, not on its next check
+  state.network.redraw();
+  const width = state.canvasBox.clientWidth || layout.width;
+  const height = state.canvasBox.clientHeight || layout.height;
+  // Centre the layout in a canvas larger than it; otherwise show its top-left corner.
+  const x = width >= layout.width ? layout.width / 2 : width / 2;
+  const y = height >= layout.height + 16 ? layout.height / 2 : height / 2 - 8;
+  state.network.moveTo({ position: { x, y }, scale: 1, animation: false });
+}
+
+function relayout(state) {
+  if (!state.layouts) return;
+  const width = state.canvasBox.clientWidth;
+  if (!width) return;
+  const layout = chooseLayout(state.layouts, width);
+  if (layout !== state.layout) {
+    state.layout = layout;
+    state.nodes.update(placed(state.nodes.get(), layout));
+  }
+  showLayout(state);
+}
+
+// Group headings, drawn over the lines (on a patch of the background) so a heading is never crossed out.
+function drawHeaders(state, ctx) {
+  if (!state.layout) return;
+  const colours = theme(state.root);
+  const size = state.headerFont;
+  ctx.save();
+  ctx.textBaseline = "top";
+  ctx.font = `600 ${size}px ${cssVar(state.root, "--st-font", "sans-serif")}`;
+  for (const header of state.layout.headers) {
+    header.lines.forEach((line, i) => {
+      const y = header.y + i * (size + 4);
+      ctx.fillStyle = colours.background;
+      ctx.fillRect(header.x - 3, y - 2, ctx.measureText(line).width + 6, size + 4);
+      ctx.fillStyle = colours.text;
+      ctx.fillText(line, header.x, y);
+    });
+  }
+  ctx.restore();
+}
+
+function toggleFullScreen(state) {
+  const rootNode = state.root.getRootNode();
+  if (rootNode.fullscreenElement === state.root) {
+    document.exitFullscreen();
+  } else if (state.root.requestFullscreen) {
+    state.root.requestFullscreen().catch(() => {});
+  }
+}
+
 function markDrawn(state) {
   state.drawCount += 1;
   state.root.dataset.drawn = String(state.drawCount);
@@ -159,7 +233,11 @@ function create(parentElement) {
   status.setAttribute("aria-live", "polite");
   const legend = element("div", "kg-legend");
   legend.setAttribute("aria-label", "Legend");
-  root.append(canvasBox, status, legend);
+  const fullScreen = element("button", "kg-fullscreen", "Full screen");
+  fullScreen.type = "button";
+  fullScreen.setAttribute("aria-label", "Full screen");
+  fullScreen.title = "Show the graph on the whole screen (Escape to come back)";
+  root.append(fullScreen, canvasBox, status, legend);
 
   const state = {
     root,
@@ -179,8 +257,14 @@ function create(parentElement) {
     summary: "",
     setTriggerValue: null,
     size: { width: 0, height: 0 },
+    layouts: null,
+    layout: null,
+    headerFont: 13,
   };
   const network = state.network;
+  // vis-network makes its own frame a Tab stop with no name or focus ring: one stop, the labelled canvas box,
+  // is the graph's (its keyboard handling lives there).
+  for (const frame of canvasBox.querySelectorAll(".vis-network")) frame.tabIndex = -1;
   root.__kgNetwork = network;
   root.__kgState = state;
 
@@ -207,6 +291,23 @@ function create(parentElement) {
     // Keep the settled picture still: later drags move one node, not the whole graph.
     network.setOptions({ physics: { enabled: false } });
   });
+  network.on("afterDrawing", (ctx) => drawHeaders(state, ctx));
+  fullScreen.addEventListener("click", () => toggleFullScreen(state));
+  root.addEventListener("keydown", (event) => {
+    // Escape leaves full screen (the browser does too; this also serves a keyboard inside the page).
+    if (event.key === "Escape" && root.getRootNode().fullscreenElement === root) document.exitFullscreen();
+  });
+  state.onFullScreen = () => {
+    const full = root.getRootNode().fullscreenElement === root;
+    root.classList.toggle("kg-full", full);
+    fullScreen.textContent = full ? "Leave full screen" : "Full screen";
+    fullScreen.setAttribute("aria-label", full ? "Leave full screen" : "Full screen");
+    requestAnimationFrame(() => {
+      if (state.layouts) relayout(state);
+      else network.fit({ animation: false });
+    });
+  };
+  document.addEventListener("fullscreenchange", state.onFullScreen);
   network.on("afterDrawing", () => {
     if (state.pending && !state.stabilising) {
       state.pending = false;
@@ -241,8 +342,11 @@ function create(parentElement) {
   state.observer = new ResizeObserver((entries) => {
     const box = entries[entries.length - 1].contentRect;
     const wasHidden = state.size.width === 0 || state.size.height === 0;
+    const widthChanged = box.width !== state.size.width;
     state.size = { width: box.width, height: box.height };
-    if (wasHidden && box.width > 0 && box.height > 0) {
+    if (state.layouts) {
+      if (widthChanged && box.width > 0) relayout(state); // a new width may take more or fewer columns
+    } else if (wasHidden && box.width > 0 && box.height > 0) {
       network.redraw();
       network.fit({ animation: false });
     }
@@ -253,7 +357,10 @@ function create(parentElement) {
 
 function update(state, data) {
   const colours = theme(state.root);
-  if (data.height) state.root.style.height = `${data.height}px`;
+  const grouped = Boolean(data.layouts && data.layouts.length);
+  state.root.classList.toggle("kg-grouped", grouped);
+  state.root.style.height = grouped ? "" : `${data.height || 540}px`;
+  if (!grouped) state.canvasBox.style.height = "";
   state.focus = data.focus ?? null;
   state.summary = data.summary || "";
   state.canvasBox.setAttribute(
@@ -263,7 +370,7 @@ function update(state, data) {
   state.root.dataset.focus = state.focus ?? "";
 
   const graphJson = JSON.stringify([data.nodes, data.edges]);
-  const options = themedOptions(data.options, colours);
+  const options = themedOptions(data.options, colours, Boolean(data.layouts && data.layouts.length));
   const optionsJson = JSON.stringify(options);
   const graphChanged = graphJson !== state.lastGraph;
   if (graphChanged) {
@@ -277,14 +384,18 @@ function update(state, data) {
   state.lastOptions = optionsJson;
   if (graphChanged) {
     state.lastGraph = graphJson;
-    state.nodes = new globalThis.vis.DataSet(data.nodes || []);
+    state.layouts = grouped ? data.layouts : null;
+    state.headerFont = data.headerFont || 13;
+    state.layout = grouped ? chooseLayout(data.layouts, state.canvasBox.clientWidth || data.layouts[Math.min(3, data.layouts.length - 1)].width) : null;
+    state.nodes = new globalThis.vis.DataSet(grouped ? placed(data.nodes || [], state.layout) : data.nodes || []);
     const physics = Boolean(options.physics && options.physics.enabled);
     state.stabilising = physics;
     state.pending = true;
     state.network.setData({ nodes: state.nodes, edges: new globalThis.vis.DataSet(data.edges || []) });
     // A tooltip open over the old drawing would describe a node of the previous view.
     for (const tip of state.canvasBox.querySelectorAll("div.vis-tooltip")) tip.style.visibility = "hidden";
-    if (!physics) state.network.fit({ animation: false });
+    if (grouped) showLayout(state);
+    else if (!physics) state.network.fit({ animation: false });
     announce(state, null);
   }
   const legendJson = JSON.stringify([data.legend, colours.text]);
@@ -310,6 +421,7 @@ export default function (component) {
     // A call cancelled while loading may clean up after a newer call: only the newest may tear down.
     if (instances.get(parentElement) !== state || state.generation !== generation) return;
     state.observer.disconnect();
+    document.removeEventListener("fullscreenchange", state.onFullScreen);
     state.network.destroy();
     state.root.replaceChildren();
     instances.delete(parentElement);
