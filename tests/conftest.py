@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.inputs import require_shared
+from tests.once import kept_once
+from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401  (a hook: each xdist_group on one worker)
 
 from kgexplorer import KnowledgeGraph, Settings
 from kgexplorer.curation.reader import load_records
 from kgexplorer.curation.records import Records
+from kgexplorer.engine import validation
+from kgexplorer.engine.validation import ValidationReport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,3 +80,30 @@ def remote_kg(bundled_endpoint: str) -> Iterator[KnowledgeGraph]:
     graph = KnowledgeGraph.from_endpoint(bundled_endpoint)
     yield graph
     graph.close()
+
+
+@pytest.fixture(scope="session")
+def bundled_validation(tmp_path_factory: pytest.TempPathFactory) -> ValidationReport:
+    """The SHACL report of the bundled graph as it ships, ``validate()`` with its defaults: about half a minute of
+    CPU, so it runs once per run for every worker (tests/once.py). Tests reach it through ``validation_calls``."""
+    return kept_once(tmp_path_factory, "bundled-validation", lambda: validation.validate(settings=Settings()))
+
+
+@pytest.fixture
+def validation_calls(
+    monkeypatch: pytest.MonkeyPatch, bundled_validation: ValidationReport
+) -> list[tuple[Any, ValidationReport]]:
+    """Every ``validate`` call of this test (the CLI's included) with the report it got. A call for the bundled graph
+    as it ships (no files, no format, default settings: what ``kgexplorer validate`` asks) gets ``bundled_validation``,
+    the same report ``validate`` gave for those very arguments earlier in this run; any other call runs for real."""
+    calls: list[tuple[Any, ValidationReport]] = []
+    real = validation.validate
+
+    def validate(files: Any = None, *, format: str | None = None, settings: Settings | None = None) -> ValidationReport:
+        shipped = files is None and format is None and settings in (None, Settings())
+        report = bundled_validation if shipped else real(files, format=format, settings=settings)
+        calls.append((files, report))
+        return report
+
+    monkeypatch.setattr(validation, "validate", validate)
+    return calls

@@ -25,11 +25,11 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.once import made_once
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -89,25 +89,10 @@ class Dist:
     sdist: Path
 
 
-def _once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
-    """A folder made once per test run, even when several xdist workers ask for it (a file lock guards it)."""
-    base = factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / f"kgx-{name}"
-    with (shared / f"kgx-{name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / ".done").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            make(folder)
-            (folder / ".done").touch()
-    return folder
-
-
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
     """wheel and sdist built by `python -m build` from the tracked files alone (what a clean clone has)."""
-    out = _once(tmp_path_factory, "dist", _build)
+    out = made_once(tmp_path_factory, "dist", _build)
     return Dist(wheel=next(out.glob("kgexplorer-*.whl")), sdist=next(out.glob("kgexplorer-*.tar.gz")))
 
 
@@ -222,7 +207,7 @@ class Install:
 
 def _install(dist: Dist, factory: pytest.TempPathFactory, extras: str) -> Install:
     """The shared venv with ``extras`` (made once per run), seen with this test's own home and write log."""
-    root = _once(factory, f"venv-{extras or 'none'}", lambda folder: _create_venv(dist, folder, extras))
+    root = made_once(factory, f"venv-{extras or 'none'}", lambda folder: _create_venv(dist, folder, extras))
     site = next((root / "venv" / "lib").glob("python3*/site-packages"))
     home = factory.mktemp("home")
     return Install(extras or "(none)", bin=root / "venv" / "bin", site=site, log=home / "writes.log", home=home)

@@ -7,11 +7,13 @@ import doctest
 import gzip
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from kgexplorer.cli.commands import cli
+from kgexplorer.engine.validation import ValidationReport
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -55,7 +57,11 @@ def _readme_commands() -> list[str]:
 SERVERS = ("app", "serve")
 
 
-def test_every_readme_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.slow
+@pytest.mark.xdist_group("shacl")
+def test_every_readme_command_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, validation_calls: list[tuple[Any, ValidationReport]]
+) -> None:
     """Each `kgexplorer` line of the README works as written, in a folder holding the files it names."""
     monkeypatch.chdir(tmp_path)
     people = '<http://example.org/alice> <http://www.w3.org/2000/01/rdf-schema#label> "Alice name" .\n'
@@ -74,5 +80,8 @@ def test_every_readme_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ran += 1
 
     assert ran >= 12
+    # `kgexplorer validate` ran through the CLI; its SHACL report of the shipped graph is the run's one
+    # (conftest's bundled_validation, shared with tests/engine/test_validation.py: the same group, one worker).
+    assert any(files is None for files, _ in validation_calls)
     assert (tmp_path / "ketamine.html").is_file()
     assert (tmp_path / "paths.svg").is_file()

@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rdflib
@@ -16,6 +17,7 @@ from click.testing import CliRunner, Result
 from kgexplorer import KnowledgeGraph, __version__, describe_settings
 from kgexplorer.cli.commands import cli
 from kgexplorer.curation.records import Records
+from kgexplorer.engine.validation import ValidationReport
 
 EX = "http://example.org/"
 TINY = (
@@ -314,7 +316,10 @@ def test_gallery_bad_parameter_is_one_line() -> None:
     assert "Traceback" not in (result.stdout + result.stderr)
 
 
-def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("shacl")  # the shipped graph's SHACL report: conftest's bundled_validation
+def test_validate_checks_lessons_and_names_the_step(
+    tmp_path: Path, validation_calls: list[tuple[Any, ValidationReport]]
+) -> None:
     """`validate --lessons DIR` reports a broken lesson by name and step, and exits 1."""
     (tmp_path / "broken.yaml").write_text(
         "title: t\naudience: a\nestimated_minutes: 1\nobjectives: [o]\n"
@@ -323,12 +328,16 @@ def test_validate_checks_lessons_and_names_the_step(tmp_path: Path) -> None:
     )
     result = run(["validate", "--lessons", str(tmp_path)])
 
+    assert [files for files, _ in validation_calls] == [None]  # the bundled graph's shapes, then the lessons
     assert result.exit_code == 1
     assert "broken: step 1 (Missing thing)" in (result.stdout + result.stderr)
     assert "no_such_entity" in (result.stdout + result.stderr)
 
 
-def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("shacl")  # the shipped graph's SHACL report: conftest's bundled_validation
+def test_validate_checks_what_a_lessons_text_names(
+    tmp_path: Path, validation_calls: list[tuple[Any, ValidationReport]]
+) -> None:
     """`validate` runs the one lesson checker, text checks included: an entity named in the text but not in
     the step's view, and a raw id shown to a reader, fail the run."""
     (tmp_path / "named.yaml").write_text(
@@ -340,6 +349,7 @@ def test_validate_checks_what_a_lessons_text_names(tmp_path: Path) -> None:
     )
     result = run(["validate", "--lessons", str(tmp_path)])
     out = result.stdout + result.stderr
+    assert [files for files, _ in validation_calls] == [None]
 
     assert result.exit_code == 1
     assert "named: step 1 (Mechanisms)" in out

@@ -92,6 +92,10 @@ def key(term: Any) -> Any:
     return ("lit", lexical, datatype)
 
 
+# One worker runs the whole file: rdflib parses the bundled graph and LUBM (module fixtures) once per run.
+pytestmark = pytest.mark.xdist_group("differential")
+
+
 def ours(result: Any, variables: Sequence[str]) -> list[tuple[Any, ...]]:
     assert isinstance(result, SelectResult)
     assert not result.truncated

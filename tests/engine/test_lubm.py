@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.once import made_once
 
 from kgexplorer import KnowledgeGraph, SelectResult
 from kgexplorer.engine.reasoning import INFERRED_GRAPH, InferenceResult, infer
 from kgexplorer.engine.store import DataFile, StoreRecipe
 
-pytestmark = pytest.mark.shared
+# One worker runs the whole file: the LUBM graphs below (module fixtures) are loaded and reasoned over once per run.
+pytestmark = [pytest.mark.shared, pytest.mark.xdist_group("lubm")]
 
 QUERIES = range(1, 15)
 ANSWERED_WITHOUT_REASONING = {1, 2, 3, 14}
@@ -96,9 +98,11 @@ def test_precomputed_closure(closure: KnowledgeGraph, lubm: Path, n: int) -> Non
 
 @pytest.fixture(scope="module")
 def owl_rl(lubm: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[StoreRecipe, InferenceResult]:
-    """One OWL 2 RL materialisation per run (about a minute), cached in a temporary folder."""
+    """One OWL 2 RL materialisation per run (about a minute), into a folder every xdist worker shares
+    (tests/once.py); read back from there through infer's own cache."""
     recipe = StoreRecipe(files=data_files(lubm), derive_edges=False)
-    return recipe, infer(recipe, profile="owl-rl", cache_dir=tmp_path_factory.mktemp("inferred"))
+    folder = made_once(tmp_path_factory, "lubm-owl-rl", lambda cache: infer(recipe, profile="owl-rl", cache_dir=cache))
+    return recipe, infer(recipe, profile="owl-rl", cache_dir=folder)
 
 
 @pytest.fixture(scope="module")
