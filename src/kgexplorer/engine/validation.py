@@ -4,9 +4,16 @@ Each problem names the node, the rule it breaks and how to fix it; the rules and
 shapes' ``sh:message`` and ``kgx:fix``. The vocabulary (graph/ontology.ttl) is always validated
 alongside the data, so a class's subclasses are checked too and kgx: terms can be looked up.
 
->>> report = validate()
->>> report.conforms, len(report.problems)
-(True, 0)
+One file of the bundled graph on its own (the whole graph takes about 30 s of CPU; its conformance is tested in
+tests/engine/test_validation.py): the lay names point at substances described in other files, so each is a
+dangling link here.
+
+>>> from kgexplorer.engine.store import bundled_graph_dir
+>>> report = validate([str(bundled_graph_dir() / "lay-names.ttl")])
+>>> report.conforms, "kg:psilocybin" in {p.node for p in report.problems}
+(False, True)
+>>> report.problems[0].rule
+'every IRI in the kg: namespace that is used as an object is typed and labelled (no dangling links)'
 """
 
 from __future__ import annotations
