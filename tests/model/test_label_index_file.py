@@ -87,3 +87,30 @@ def test_a_store_with_a_damaged_index_builds_it_again(tmp_path: Path) -> None:
         (generation.path / LABEL_INDEX_FILE).write_bytes(b"KGXLABELS1\n{}\n")
     with KnowledgeGraph.open_store(str(store)) as opened:
         assert [h.iri for h in opened.search("bee")] == ["http://ex.org/b"]
+
+
+def test_a_mapped_index_ranks_names_that_are_not_ascii_by_their_length_in_characters(tmp_path: Path) -> None:
+    # In UTF-8 "αα" is longer than "abc" but in characters it is shorter: a shorter name ranks first, in memory
+    # and in the mapped file alike (which measures names in bytes only when every name is ASCII).
+    rows = [("kg:long", "abc xyz", True, "Substance"), ("kg:greek", "αα xyz", True, "Substance")]
+    built = LabelIndex.from_rows(rows)
+    built.save(tmp_path / "labels")
+    loaded = LabelIndex.load(tmp_path / "labels")
+    expected = ["kg:greek", "kg:long"]
+    assert [h.iri for h in built.search("xyz")] == [h.iri for h in loaded.search("xyz")] == expected
+    assert [h.label for h in loaded.search("ΑΑ")] == ["αα xyz"]
+    assert loaded.exact("αα XYZ") == ["kg:greek"]
+
+
+def test_an_index_file_of_the_earlier_format_is_refused_and_rebuilt(tmp_path: Path) -> None:
+    data = tmp_path / "d.nt"
+    data.write_text(DATA, encoding="utf-8")
+    store = tmp_path / "store"
+    assert CliRunner().invoke(cli, ["load", str(data), "--store", str(store)]).exit_code == 0
+    with open_generation(store) as generation:
+        path = generation.path / LABEL_INDEX_FILE
+        path.write_bytes(b"KGXLABELS1\n" + path.read_bytes().split(b"\n", 1)[1])
+    with pytest.raises(ValueError, match="older kgexplorer"):
+        LabelIndex.load(path)
+    with KnowledgeGraph.open_store(str(store)) as opened:
+        assert [h.iri for h in opened.search("bee")] == ["http://ex.org/b"]

@@ -3,8 +3,9 @@
 :class:`LabelIndex` ranks labels for :mod:`kgexplorer.model.search` (the ranking is described there). A local
 graph builds it from all its labels (:meth:`LabelIndex.from_backend`: about a minute on LUBM50's 6.7 million
 triples), so ``kgexplorer load`` builds it with the store (:func:`index_labels`) and writes it into the store's
-generation folder (:data:`LABEL_INDEX_FILE`), and a graph over the store reads it back when it opens
-(:class:`StoredIndex`: a few large blocks, a fraction of a second), so the first search costs what the others do.
+generation folder (:data:`LABEL_INDEX_FILE`), and a graph over the store memory-maps it when first searched
+(:class:`StoredIndex`: nothing is read but its header; a search reads the pages it touches), so the first search
+costs what the others do.
 
 >>> idx = LabelIndex.from_rows([("kg:a", "Esketamine", True, "Substance"), ("kg:b", "Ketamine", True, "Substance")])
 >>> [h.label for h in idx.search("KETAMINE")]
@@ -17,6 +18,7 @@ import bisect
 import itertools
 import json
 import logging
+import mmap
 import os
 import re
 import threading
@@ -27,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from typing import Literal as Exactly
 
 from kgexplorer.engine.backend import Backend, LocalBackend
 from kgexplorer.terms import IRI, Literal
@@ -106,42 +109,63 @@ class SearchHit:
 
 #: The file in an on-disk store's generation folder that holds its label index (written by ``kgexplorer load``).
 LABEL_INDEX_FILE = "kgexplorer-labels.idx"
-_MAGIC = b"KGXLABELS1\n"
+_MAGIC = b"KGXLABELS2\n"
+_ALIGN = 8  # every block of the file starts at a multiple of this, so its offsets are read in place
 
 
 class _Strings:
-    """Many strings as one text and their offsets (item ``i`` is ``text[starts[i]:starts[i + 1] - gap]``), so
-    a million of them load as three objects and are sliced out only when a search needs them."""
+    """Many strings as one UTF-8 buffer and their byte offsets (item ``i`` is ``data[starts[i]:starts[i + 1] - gap]``
+    decoded), so a million of them are three objects, sliced out and decoded only when a search needs them.
 
-    def __init__(self, text: str, starts: array[int], gap: int) -> None:
-        self.text, self.starts, self.gap = text, starts, gap
+    The buffer is ``bytes`` for an index built in memory, or a window (``base``, ``size``) on the memory-mapped
+    index file for one read from a store: nothing is read until a search touches it. UTF-8 is self-synchronising,
+    so a needle found in the bytes is the same match as in the text, at a character boundary."""
+
+    def __init__(self, data: Any, starts: Any, gap: int, *, base: int = 0, size: int | None = None) -> None:
+        self.data, self.starts, self.gap, self.base = data, starts, gap, base
+        self.size = len(data) - base if size is None else size
 
     @classmethod
     def of(cls, items: Iterable[str], *, separator: str = "") -> _Strings:
-        parts = list(items)
+        parts = [part.encode("utf-8", "surrogatepass") for part in items]
+        sep = separator.encode("utf-8")
         starts = array("q", [0])
         offset = 0
         for part in parts:
-            offset += len(part) + len(separator)
+            offset += len(part) + len(sep)
             starts.append(offset)
-        return cls(separator.join(parts), starts, len(separator))
+        return cls(sep.join(parts) + (sep if parts else b""), starts, len(sep))
 
     def __getitem__(self, i: int) -> str:
-        return self.text[self.starts[i] : self.starts[i + 1] - self.gap]
+        return self.slice(self.starts[i], self.starts[i + 1] - self.gap).decode("utf-8", "surrogatepass")
 
     def __len__(self) -> int:
         return len(self.starts) - 1
+
+    def slice(self, start: int, end: int) -> bytes:
+        """The bytes from ``start`` to ``end`` (offsets in this buffer)."""
+        return bytes(self.data[self.base + start : self.base + end])
+
+    def find(self, needle: bytes, start: int = 0) -> int:
+        """The offset of ``needle`` from ``start``, or -1 (a C search over the buffer, mapped or not)."""
+        at: int = self.data.find(needle, self.base + start, self.base + self.size)
+        return at - self.base if at != -1 else -1
+
+    def blocks(self) -> list[bytes]:
+        """The text and the offsets as they are saved."""
+        return [self.slice(0, self.size), bytes(memoryview(self.starts).cast("B"))]
 
 
 class LabelIndex:
     """An index of labels and synonyms, in memory; an on-disk store keeps it beside its data.
 
     Every match tier needs the normalised text inside the normalised label, so a search first finds the
-    labels that contain it with ``str.find`` over all of them joined into one string (C speed), and
+    labels that contain it with ``find`` over all of them joined into one buffer (C speed), and
     ranks only those: on LUBM10's 200,000 names that took a search from 280 ms to a few. The entries are
-    kept as columns (:class:`_Strings`, byte arrays), so :meth:`save` and :meth:`load` write and read them
-    as a few large blocks: ``kgexplorer load`` builds the index with the store (:func:`write_label_index`)
-    and a graph opens it with the store, so the first search on a large store costs what the others do.
+    kept as columns (:class:`_Strings`, UTF-8 bytes and byte offsets), so :meth:`save` writes them as a few
+    large blocks and :meth:`load` maps them in place: ``kgexplorer load`` builds the index with the store
+    (:func:`write_label_index`) and a graph maps it, so the first search on a large store costs what the others
+    do (docs/decisions/label-index-file.md).
     """
 
     def __init__(
@@ -149,12 +173,15 @@ class LabelIndex:
         iris: _Strings,
         texts: _Strings,
         norms: _Strings,
-        preferred: bytes,
-        kind_ids: array[int],
+        preferred: bytes | memoryview,
+        kind_ids: array[int] | memoryview,
         kind_names: list[str],
-        label_of: array[int],
+        label_of: array[int] | memoryview,
+        *,
+        ascii: bool,
     ) -> None:
         self._iris, self._texts, self._norms = iris, texts, norms
+        self._ascii = ascii  # every normalised text is ASCII: its length in characters is its length in bytes
         self._preferred, self._kind_ids, self._kind_names, self._label_of = preferred, kind_ids, kind_names, label_of
         self._labels: dict[str, str] | None = None
 
@@ -188,75 +215,77 @@ class LabelIndex:
         return cls(
             _Strings.of(iris),
             _Strings.of(texts),
-            _Strings.of(norms, separator="\n"),  # normalised text never holds a line break
+            _Strings.of(norms, separator="\n"),  # normalised text never holds a line break; each ends with one
             bytes(preferred),
             kind_ids,
             list(kinds),
             label_of,
+            ascii=all(norm.isascii() for norm in norms),
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the index to ``path`` (a new file, renamed into place when complete)."""
-        header = {
-            "entries": len(self),
-            "kinds": self._kind_names,
-            "texts": [len(self._iris.text), len(self._texts.text), len(self._norms.text)],
-        }
-        blocks = [
-            self._iris.text.encode("utf-8", "surrogatepass"),
-            self._texts.text.encode("utf-8", "surrogatepass"),
-            self._norms.text.encode("utf-8", "surrogatepass"),
-            self._iris.starts.tobytes(),
-            self._texts.starts.tobytes(),
-            self._norms.starts.tobytes(),
-            self._preferred,
-            self._kind_ids.tobytes(),
-            self._label_of.tobytes(),
-        ]
-        header["blocks"] = [len(b) for b in blocks]
+        """Write the index to ``path`` (a new file, renamed into place when complete).
+
+        The columns are written as blocks, each starting at a multiple of 8 bytes, after a one-line header
+        padded to a multiple of 8, so :meth:`load` maps the file and uses the blocks where they are."""
+        blocks = [*self._iris.blocks()[:1], *self._texts.blocks()[:1], *self._norms.blocks()[:1]]
+        blocks += [self._iris.blocks()[1], self._texts.blocks()[1], self._norms.blocks()[1]]
+        blocks += [bytes(self._preferred), bytes(memoryview(self._kind_ids).cast("B"))]
+        blocks += [bytes(memoryview(self._label_of).cast("B"))]
+        header = json.dumps(
+            {"entries": len(self), "kinds": self._kind_names, "ascii": self._ascii, "blocks": [len(b) for b in blocks]}
+        ).encode("utf-8")
+        head = _MAGIC + header + b" " * (-(len(_MAGIC) + len(header) + 1) % _ALIGN) + b"\n"
         partial = f"{os.fspath(path)}.partial"
         with open(partial, "wb") as out:
-            out.write(_MAGIC + json.dumps(header).encode("utf-8") + b"\n")
+            out.write(head)
             for block in blocks:
-                out.write(block)
+                out.write(block + b"\0" * (-len(block) % _ALIGN))
         os.replace(partial, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LabelIndex:
-        """Read an index :meth:`save` wrote; raises ValueError for a file that is not one (or is cut short)."""
+        """Map an index :meth:`save` wrote; raises ValueError for a file that is not one (or is cut short).
+
+        Nothing but the header is read here: the file is memory-mapped and its blocks used in place, so a
+        search reads (from the page cache, or the disk) only the pages it touches."""
         with open(path, "rb") as f:
             if f.readline() != _MAGIC:
-                raise ValueError(f"{path} is not a kgexplorer label index")
+                raise ValueError(f"{path} is not a kgexplorer label index (or one from an older kgexplorer)")
             header = json.loads(f.readline())
+            data_start = f.tell()
+            size = os.fstat(f.fileno()).st_size
             sizes = [int(n) for n in header["blocks"]]
-            # Each block read on its own: the file is never held whole beside its parts (on LUBM50's 142 MB
-            # index, reading it whole and slicing it cost a third of the time to open it).
-            blocks = [f.read(size) for size in sizes] if len(sizes) == 9 else []
-            if not blocks or any(len(b) != size for b, size in zip(blocks, sizes, strict=True)) or f.read(1):
+            padded = [n + (-n % _ALIGN) for n in sizes]
+            if len(sizes) != 9 or data_start % _ALIGN or size != data_start + sum(padded):
                 raise ValueError(f"the label index {path} is incomplete; rebuild the store with kgexplorer load")
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         n = int(header["entries"])
+        view = memoryview(mapped)
+        offsets = [data_start + sum(padded[:k]) for k in range(9)]
 
-        def offsets(raw: bytes) -> array[int]:
-            values = array("q")
-            values.frombytes(raw)
-            if len(values) != n + 1:
+        def block(k: int, fmt: Exactly["B", "H", "q"], count: int) -> memoryview[int]:
+            part = view[offsets[k] : offsets[k] + sizes[k]].cast(fmt)
+            if len(part) != count:
                 raise ValueError(f"the label index {path} is inconsistent; rebuild the store with kgexplorer load")
-            return values
+            return part
 
-        texts = [b.decode("utf-8", "surrogatepass") for b in blocks[:3]]
-        kind_ids, label_of = array("H"), array("q")
-        kind_ids.frombytes(blocks[7])
-        label_of.frombytes(blocks[8])
-        if len(blocks[6]) != n or len(kind_ids) != n or len(label_of) != n:
-            raise ValueError(f"the label index {path} is inconsistent; rebuild the store with kgexplorer load")
+        columns = []
+        for k, gap in enumerate((0, 0, 1)):
+            starts = block(3 + k, "q", n + 1)
+            if starts[0] != 0 or starts[n] != sizes[k]:
+                raise ValueError(f"the label index {path} is inconsistent; rebuild the store with kgexplorer load")
+            columns.append(_Strings(mapped, starts, gap, base=offsets[k], size=sizes[k]))
+        iris, texts, norms = columns
         return cls(
-            _Strings(texts[0], offsets(blocks[3]), 0),
-            _Strings(texts[1], offsets(blocks[4]), 0),
-            _Strings(texts[2], offsets(blocks[5]), 1),
-            blocks[6],
-            kind_ids,
+            iris,
+            texts,
+            norms,
+            block(6, "B", n),
+            block(7, "H", n),
             [str(k) for k in header["kinds"]],
-            label_of,
+            block(8, "q", n),
+            ascii=bool(header["ascii"]),
         )
 
     @classmethod
@@ -348,7 +377,8 @@ class LabelIndex:
                 kind = kind_ids[i]
                 if wanted is not None and kind not in wanted:
                     continue
-                found.append((tier, 0 if preferred[i] else 1, priority[kind], starts[i + 1] - starts[i] - 1, i))
+                length = starts[i + 1] - starts[i] - 1 if self._ascii else len(self._norms[i])
+                found.append((tier, 0 if preferred[i] else 1, priority[kind], length, i))
             ranked += found
             iris.update(self._iris[i] for *_, i in found)
             if len(iris) >= limit:
@@ -373,39 +403,40 @@ class LabelIndex:
 
     def _tiers(self, q: str) -> Iterator[tuple[int, Iterable[int]]]:
         """The entries of each match tier, best first; an entry may also appear in later tiers' scans."""
-        blob = self._norms.text
-        n = len(self)
-        exact = [0] if blob == q or blob.startswith(q + "\n") else []
-        if n > 1 and blob.endswith("\n" + q):
-            exact.append(n - 1)
-        yield 0, itertools.chain(exact, self._found("\n" + q + "\n", 1))
-        yield 1, itertools.chain([0] if blob.startswith(q) else [], self._found("\n" + q, 1))
+        norms = self._norms
+        needle = q.encode("utf-8", "surrogatepass")
+        first = norms.slice(0, len(needle) + 1) if len(self) else b""
+        yield 0, itertools.chain([0] if first == needle + b"\n" else [], self._found(b"\n" + needle + b"\n", 1))
+        yield 1, itertools.chain([0] if first.startswith(needle) else [], self._found(b"\n" + needle, 1))
         if " " not in q:  # one word: a later word of the name starts with it
-            yield 2, self._found(" " + q, 1)
-        yield 3, self._containing(q)
+            yield 2, self._found(b" " + needle, 1)
+        yield 3, self._containing(needle)
 
-    def _found(self, needle: str, skip: int) -> Iterator[int]:
-        """The entries holding ``needle`` at its ``skip``-th character (each entry once, in index order)."""
-        blob, starts = self._norms.text, self._norms.starts
-        at = blob.find(needle)
+    def _found(self, needle: bytes, skip: int) -> Iterator[int]:
+        """The entries holding ``needle`` at its ``skip``-th byte (each entry once, in index order)."""
+        norms, starts = self._norms, self._norms.starts
+        at = norms.find(needle)
         while at != -1:
             index = bisect.bisect_right(starts, at + skip) - 1
             yield index
-            at = blob.find(needle, max(at + 1, starts[index + 1] - 1))
+            at = norms.find(needle, max(at + 1, starts[index + 1] - 1))
 
     def exact(self, text: str) -> list[str]:
         """IRIs whose label or synonym equals ``text`` (after normalising)."""
         q = normalize(text)
-        return list(dict.fromkeys(self._iris[i] for i in self._containing(q) if self._norms[i] == q)) if q else []
+        if not q:
+            return []
+        found = self._containing(q.encode("utf-8", "surrogatepass"))
+        return list(dict.fromkeys(self._iris[i] for i in found if self._norms[i] == q))
 
-    def _containing(self, q: str) -> Iterable[int]:
-        """The positions of the entries whose normalised text contains ``q``, in index order."""
-        blob, starts = self._norms.text, self._norms.starts
-        at = blob.find(q)
+    def _containing(self, needle: bytes) -> Iterable[int]:
+        """The positions of the entries whose normalised text contains ``needle``, in index order."""
+        norms, starts = self._norms, self._norms.starts
+        at = norms.find(needle)
         while at != -1:
             index = bisect.bisect_right(starts, at) - 1
             yield index
-            at = blob.find(q, starts[index + 1])
+            at = norms.find(needle, starts[index + 1])
 
 
 def index_labels(store: Any, folder: str | os.PathLike[str]) -> int:
@@ -425,29 +456,30 @@ def write_label_index(backend: Backend, folder: str | os.PathLike[str]) -> int:
 
 
 class StoredIndex:
-    """The label index kept in a store's generation ``folder``, read in a background thread from the moment the
-    store opens; :meth:`get` waits for it. None when the folder has none (a store built before, or by
-    :func:`~kgexplorer.engine.bulk_load.write_disk_store` without ``finish``) or it cannot be read: the graph then
-    builds the index on first use, as before."""
+    """The label index kept in a store's generation ``folder``, mapped when first needed (:meth:`get`: the
+    header is read and the file memory-mapped, well under a millisecond). None when the folder has none (a
+    store built before, or by :func:`~kgexplorer.engine.bulk_load.write_disk_store` without ``finish``) or it
+    cannot be read (damaged, or written by an older kgexplorer): the graph then builds the index on first
+    use, as before."""
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.path = Path(folder) / LABEL_INDEX_FILE
         self._index: LabelIndex | None = None
-        self._thread: threading.Thread | None = None
-        if self.path.is_file():
-            self._thread = threading.Thread(target=self._read, daemon=True, name="kgexplorer-labels")
-            self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            self._index = LabelIndex.load(self.path)
-        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
-            _log.warning(
-                "the label index %s could not be read (%s); it is built again when first needed", self.path, exc
-            )
+        self._tried = False
+        self._lock = threading.Lock()
 
     def get(self) -> LabelIndex | None:
-        """The index read from the store (waiting for the reading to end), or None."""
-        if self._thread is not None:
-            self._thread.join()
-        return self._index
+        """The index mapped from the store, or None."""
+        with self._lock:
+            if not self._tried:
+                self._tried = True
+                if self.path.is_file():
+                    try:
+                        self._index = LabelIndex.load(self.path)
+                    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                        _log.warning(
+                            "the label index %s could not be read (%s); it is built again when first needed",
+                            self.path,
+                            exc,
+                        )
+            return self._index
