@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
-
 from kgexplorer.settings import cap
 
 from .labels import fetch_kinds, fetch_labels
 from .neighbourhood import MORE
 
 if TYPE_CHECKING:
+    import networkx as nx  # imported where a graph is made: the app's first page never needs it (0.5 s)
+
     from .reader import Reader
 
 __all__ = ["HasGraph", "as_networkx", "graph_to_networkx", "to_networkx"]
@@ -46,6 +46,8 @@ def to_networkx(view: HasGraph, *, placeholders: bool = True) -> nx.MultiDiGraph
     """A copy of ``view``'s graph that ``nx.write_graphml`` and ``nx.write_gexf`` accept; without the
     "+N more" nodes when ``placeholders`` is False."""
     source = view.graph
+    import networkx as nx
+
     out: nx.MultiDiGraph = nx.MultiDiGraph()
     out.graph.update(_plain(dict(source.graph)))
     for node, data in source.nodes(data=True):
@@ -102,6 +104,8 @@ def graph_to_networkx(kg: Reader, *, max_edges: int | None = None) -> nx.MultiDi
     nodes = list(dict.fromkeys(n for s, _, o in pairs for n in (s, o)))
     labels = fetch_labels(kg, [*nodes, *{p for _, p, _ in pairs}])
     kinds = fetch_kinds(kg, nodes)
+    import networkx as nx
+
     out: nx.MultiDiGraph = nx.MultiDiGraph(truncated=rows.truncated)
     for n in nodes:
         out.add_node(n, label=labels.get(n, n), kind=kinds.get(n, "Resource"))

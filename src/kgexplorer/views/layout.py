@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx  # imported where a layout is computed: the app's first page draws none
 
 __all__ = [
     "COLUMN_WIDTH", "GROUPED_FONT", "HEADER_FONT", "LABEL_WIDTH", "MAX_COLUMNS", "GroupHeader", "GroupedLayout",
@@ -147,6 +148,8 @@ def layout_positions(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> 
     >>> chain == layout_positions(["a", "b", "c"], [("b", "c"), ("a", "b")]), sorted(chain)
     (True, ['a', 'b', 'c'])
     """
+    import networkx as nx
+
     simple: nx.Graph = nx.Graph()
     simple.add_nodes_from(nodes)
     simple.add_edges_from(sorted((s, t) for s, t in edges if s != t))

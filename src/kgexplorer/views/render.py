@@ -29,14 +29,15 @@ import dataclasses
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from kgexplorer.evidence import LEVELS
 from kgexplorer.model.compare import Comparison
 from kgexplorer.model.neighbourhood import MORE, Neighbourhood, PathSet
 from kgexplorer.settings import Settings
+
+if TYPE_CHECKING:
+    import networkx as nx  # imported where paths are measured: the app's first page draws no graph
 
 from .layout import GROUPED_FONT, HEADER_FONT, LABEL_WIDTH, GroupedLayout, grouped_layouts, layout_positions
 from .style import (
@@ -340,6 +341,8 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
         note, truncated = "", False
     else:
         focus, anchors = view.source.iri, (view.source.iri, view.target.iri)
+        import networkx as nx
+
         lengths = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), focus)
         hops = {n: int(lengths.get(n, -1)) for n in graph.nodes}
         summary = f"Paths from {view.source.label} to {view.target.label}"
