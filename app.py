@@ -4,6 +4,7 @@ import streamlit as st
 
 from kgexplorer import ui
 
+ui.import_in_background()  # what the search box needs, beside the first run (kgexplorer.ui.import_in_background)
 st.set_page_config(page_title="kgexplorer", page_icon="🧭", layout="wide")
 ui.page_style()  # AA contrast and a visible focus ring in both themes (kgexplorer.ui.theme)
 

@@ -16,6 +16,8 @@ data (:mod:`~kgexplorer.ui.session`), the graph on a page and its export menus
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
 # How long the typing pauses before a live search box commits (type-ahead). Each commit reruns the page (the
 # card follows the best suggestion), so a little longer than Streamlit's 250 ms default.
 _TYPE_AHEAD_PAUSE = "400ms"
+# What Streamlit imports to read that pause (``pd.Timedelta``): 0.6-1.2 s of the first page (pyarrow with it).
+_IMPORTED_FOR_THE_PAUSE = ("pandas",)
+_IMPORTS: list[threading.Thread] = []  # the one thread import_in_background starts in this process
+_IMPORTS_LOCK = threading.Lock()
 
 __all__ = [
     "DIRECTION_BADGE",
@@ -55,6 +61,7 @@ __all__ = [
     "export_menu",
     "get_graph",
     "graph_first_on_phones",
+    "import_in_background",
     "int_param",
     "lesson_export_menu",
     "link",
@@ -71,6 +78,29 @@ __all__ = [
     "show_error",
     "source_caption",
 ]
+
+
+def import_in_background() -> threading.Thread:
+    """Start importing, in a daemon thread, what the first page's search box will need; returns the thread
+    (the same one on every later call: app.py calls this on each run, and the process imports once).
+
+    Streamlit reads the box's type-ahead pause (``live="400ms"``) with pandas, a 0.6-1.2 s import the first
+    page otherwise waits for in the middle of its run; app.py starts it before anything else, so it overlaps
+    the app's own imports and the graph's opening (docs/decisions/app-cold-start.md).
+    """
+    with _IMPORTS_LOCK:
+        if not _IMPORTS:
+
+            def run() -> None:
+                for name in _IMPORTED_FOR_THE_PAUSE:
+                    try:
+                        importlib.import_module(name)
+                    except ImportError:  # the page imports it again, and shows the error there
+                        return
+
+            _IMPORTS.append(threading.Thread(target=run, name="kgexplorer-imports", daemon=True))
+            _IMPORTS[0].start()
+        return _IMPORTS[0]
 
 
 def source_caption() -> None:
