@@ -28,4 +28,7 @@ if not embedded:
         st.markdown("**kgexplorer** · psychedelic-assisted therapy and addiction, with the evidence for every link.")
         ui.disclaimer()
         ui.source_caption()
-page.run()
+try:
+    page.run()
+finally:
+    ui.warm_up_in_background()  # the search index and a query worker, once the first page is drawn
