@@ -28,7 +28,4 @@ if not embedded:
         st.markdown("**kgexplorer** · psychedelic-assisted therapy and addiction, with the evidence for every link.")
         ui.disclaimer()
         ui.source_caption()
-try:
-    page.run()
-finally:
-    ui.warm_up_in_background()  # the search index and a query worker, once the first page is drawn
+page.run()

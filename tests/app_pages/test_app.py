@@ -354,7 +354,7 @@ def test_every_lesson_step_renders(slug: str) -> None:
 def test_the_app_says_at_start_when_the_kernel_refuses_the_sandbox(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The app warms its graph up when it opens it (ui.warm_up_in_background starts a query worker): a worker without
+    """The app warms its graph up when it opens it (ui.default_source starts a query worker): a worker without
     the network sandbox is logged then, in the terminal that started the app, before any visitor's query."""
     import sys
 
@@ -370,25 +370,3 @@ def test_the_app_says_at_start_when_the_kernel_refuses_the_sandbox(
     assert status is not None
     assert not status.on
     assert any("WITHOUT the network sandbox" in r.getMessage() for r in caplog.records)
-
-
-def test_the_app_warms_its_graph_up_once_the_first_page_is_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ui.default_source opens the graph; its warm-up (search index, query worker) starts when the run ends
-    (ui.warm_up_in_background in app.py), not while the first page draws, and only once."""
-    import threading
-
-    from kgexplorer import ui
-
-    warmed: list[object] = []
-    monkeypatch.setattr(ui.session, "_warm_up", warmed.append)
-    monkeypatch.setattr(ui, "warm_up_in_background", lambda: None)  # app.py's call at the end of a run
-    ui.default_source.clear()
-    at = _app().run()
-    assert not at.exception
-    assert warmed == [], "the graph was warmed up during the run"
-    for _ in range(2):
-        ui.session.warm_up_in_background()
-        for thread in threading.enumerate():
-            if thread.name == "kgexplorer-warm-up":
-                thread.join(timeout=30)
-    assert warmed == [ui.default_source().kg]

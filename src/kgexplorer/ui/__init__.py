@@ -30,7 +30,7 @@ from kgexplorer.model.suggestions import suggestions
 
 from .graph_views import embed_link, export_menu, graph_first_on_phones, lesson_export_menu, network_view
 from .markdown import DIRECTION_BADGE, DISCLAIMER, entity_link, link, md
-from .session import data_source, default_source, get_graph, set_data_source, warm_up_in_background
+from .session import data_source, default_source, get_graph, set_data_source
 from .theme import page_style
 
 if TYPE_CHECKING:
@@ -77,7 +77,6 @@ __all__ = [
     "short_name",
     "show_error",
     "source_caption",
-    "warm_up_in_background",
 ]
 
 

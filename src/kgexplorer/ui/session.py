@@ -22,11 +22,9 @@ from .data_sources import DataSource, open_app_source
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
 
-__all__ = ["data_source", "default_source", "get_graph", "set_data_source", "warm_up_in_background"]
+__all__ = ["data_source", "default_source", "get_graph", "set_data_source"]
 
 _SOURCE_KEY = "kg_data_source"
-_TO_WARM: list[KnowledgeGraph] = []  # opened by default_source, not yet warmed up (warm_up_in_background)
-_TO_WARM_LOCK = threading.Lock()
 # Page state that names entities of one data source; it means nothing once the source changes.
 _PER_SOURCE_KEYS = (
     "explore_focus",
@@ -48,24 +46,10 @@ def default_source() -> DataSource:
     graph, or what ``kgexplorer app --data/--store/--endpoint`` named (:class:`~kgexplorer.data_options.DataOptions`).
     """
     source = open_app_source(DataOptions.from_json(os.environ.get(APP_SOURCE_VARIABLE)))
-    with _TO_WARM_LOCK:
-        _TO_WARM.append(source.kg)  # warmed up when the run that opened it ends (warm_up_in_background)
+    # The search index and a query worker get ready while the first page draws (on Hetionet the index
+    # takes about 2 s); a search that comes sooner waits for it instead of building its own.
+    threading.Thread(target=_warm_up, args=(source.kg,), name="kgexplorer-warm-up", daemon=True).start()
     return source
-
-
-def warm_up_in_background() -> None:
-    """Start warming up, each in a daemon thread, the graphs :func:`default_source` opened since the last call.
-
-    app.py calls this when a run ends, after the first page is drawn: the search index and a query worker then
-    get ready (on Hetionet the index takes about 2 s), and a search that comes sooner waits for them instead of
-    building its own. Warming up while the first page drew made it about 1 s slower on two busy cores
-    (docs/decisions/app-cold-start.md).
-    """
-    with _TO_WARM_LOCK:
-        graphs = list(_TO_WARM)
-        _TO_WARM.clear()
-    for kg in graphs:
-        threading.Thread(target=_warm_up, args=(kg,), name="kgexplorer-warm-up", daemon=True).start()
 
 
 def _warm_up(kg: KnowledgeGraph) -> None:
