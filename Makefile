@@ -49,8 +49,11 @@ $(SYSTEM_STAMP):
 
 system-deps: $(SYSTEM_STAMP)
 
+# Streamlit's source watcher checks every loaded module against the project folder on each run (0.5 s of the
+# first page with .venv inside it; docs/decisions/app-cold-start.md): off, unless `make run WATCH=auto`.
+WATCH ?= none
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false --server.fileWatcherType $(WATCH)
 
 test: $(STAMP) $(SYSTEM_STAMP) lint typecheck pytest
 

@@ -1,11 +1,12 @@
 """Cold start of the app: `make run`'s command to the first rendered page, beside a one-line Streamlit app.
 
-Each run starts ``streamlit run SCRIPT --server.headless true --browser.gatherUsageStats false`` (what
-``make run`` runs, on a free port) at t = 0, waits for ``/_stcore/health``, opens the page in Debian's
-chromium (headless, launched before the clock starts) and stops the clock when the page is drawn: a heading
-(``h1``) is visible and the script run has finished (the app root's ``data-test-script-state`` is
-``notRunning``). The floor is the same for ``st.title("ready")`` alone (Streamlit's own start). Runs alternate,
-``--runs`` of each; the medians and the ratio are reported. ``python -m bench.coldstart`` runs only this.
+Each run starts ``streamlit run SCRIPT --server.headless true --browser.gatherUsageStats false
+--server.fileWatcherType none`` (what ``make run`` runs, on a free port) at t = 0, waits for
+``/_stcore/health``, opens the page in Debian's chromium (headless, launched before the clock starts) and
+stops the clock when the page is drawn: a heading (``h1``) is visible and the script run has finished (the
+app root's ``data-test-script-state`` is ``notRunning``). The floor is the same for ``st.title("ready")``
+alone (Streamlit's own start). Runs alternate, ``--runs`` of each; the medians and the ratio are reported.
+``python -m bench.coldstart`` runs only this.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def _one(browser: Any, script: Path) -> float:
     port = _free_port()
     command = [str(Path(sys.executable).with_name("streamlit")), "run", str(script), "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
+    command += ["--server.fileWatcherType", "none"]
     started = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

@@ -21,6 +21,7 @@ def test_app_command_runs_streamlit_headless_on_the_address() -> None:
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
     assert command[command.index("--server.headless") + 1] == "true"
+    assert command[command.index("--server.fileWatcherType") + 1] == "none"
 
 
 def test_launch_app_announces_then_hands_the_source_to_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
