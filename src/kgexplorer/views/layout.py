@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMN_WIDTH", "GROUPED_FONT", "HEADER_FONT", "LABEL_WIDTH", "MAX_COLUMNS", "GroupHeader", "GroupedLayout",
-    "grouped_layouts", "label_lines", "layout_positions", "wrap",
+    "grouped_layouts", "hops_from", "label_lines", "layout_positions", "wrap",
 ]  # fmt: skip
 
 #: The width of one column of a grouped layout, and the widest a label may be in it (it wraps beyond).
@@ -162,3 +162,16 @@ def layout_positions(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> 
         raw = nx.spring_layout(simple, seed=_LAYOUT_SEED, iterations=50)
     scale = 55.0 * math.sqrt(max(n, 1))  # vis-network units are pixels at zoom 1; keeps neighbours apart
     return {str(k): (round(float(v[0]) * scale, 1), round(float(v[1]) * scale, 1)) for k, v in raw.items()}
+
+
+def hops_from(graph: nx.MultiDiGraph, focus: str) -> dict[str, int]:
+    """Each node's distance in links from ``focus``, in either direction (-1: not connected to it).
+
+    >>> import networkx as nx
+    >>> hops_from(nx.MultiDiGraph([("a", "b"), ("c", "b")]), "a")
+    {'a': 0, 'b': 1, 'c': 2}
+    """
+    import networkx as nx
+
+    lengths = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), focus)
+    return {n: int(lengths.get(n, -1)) for n in graph.nodes}

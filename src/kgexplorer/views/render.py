@@ -36,10 +36,7 @@ from kgexplorer.model.compare import Comparison
 from kgexplorer.model.neighbourhood import MORE, Neighbourhood, PathSet
 from kgexplorer.settings import Settings
 
-if TYPE_CHECKING:
-    import networkx as nx  # imported where paths are measured: the app's first page draws no graph
-
-from .layout import GROUPED_FONT, HEADER_FONT, LABEL_WIDTH, GroupedLayout, grouped_layouts, layout_positions
+from .layout import GROUPED_FONT, HEADER_FONT, LABEL_WIDTH, GroupedLayout, grouped_layouts, hops_from, layout_positions
 from .style import (
     DIRECTION_STYLES,
     KIND_STYLES,
@@ -58,6 +55,8 @@ __all__ = [
     "layout_positions", "render",
 ]  # fmt: skip
 
+if TYPE_CHECKING:
+    import networkx as nx  # type hints only: the app's first page draws no graph and never imports it
 
 _FOCUS_SIZE, _NODE_SIZE, _LAYOUT_SEED, _GROUPED_NODE_SIZE = 26, 16, 7, 10
 _TRANSPARENT = "rgba(0,0,0,0)"
@@ -341,10 +340,7 @@ def render(view: View, *, settings: Settings | None = None) -> GraphView:
         note, truncated = "", False
     else:
         focus, anchors = view.source.iri, (view.source.iri, view.target.iri)
-        import networkx as nx
-
-        lengths = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), focus)
-        hops = {n: int(lengths.get(n, -1)) for n in graph.nodes}
+        hops = hops_from(graph, focus)
         summary = f"Paths from {view.source.label} to {view.target.label}"
         note = f"More than {len(view.paths)} paths exist; only the shortest are shown (setting max_paths)."
         note = note if view.truncated else ""
