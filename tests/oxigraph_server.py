@@ -9,7 +9,6 @@ tests/inputs.py says.
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,16 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from tests.inputs import oxigraph_program
+from tests.loopback import free_port
 
 from kgexplorer.engine.store import StoreRecipe, build_store
 
 __all__ = ["serving_bundled"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
@@ -55,7 +49,7 @@ def serving_bundled(folder: Path) -> Iterator[str]:
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/query"
     log_path = folder / "server.log"
     with log_path.open("wb") as log:

@@ -7,7 +7,6 @@ editor puts it (``st.session_state["wb_text"]``) and press the page's Run button
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,6 +19,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.inputs import oxigraph_program
+from tests.loopback import free_port
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
@@ -408,12 +408,6 @@ kg:new_claim a kgx:Claim ; kgx:subject kg:ketamine ; kgx:predicate kgx:testedFor
     assert not any("needs data in the kgexplorer vocabulary" in i.value for i in at.info)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server on 127.0.0.1 serving the tiny people graph; stopped by its PID."""
@@ -422,7 +416,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (folder / "people.ttl").write_bytes(TINY)
     load = [program, "load", "--location", str(folder / "db"), "--file", str(folder / "people.ttl")]
     subprocess.run(load, check=True, capture_output=True, timeout=60)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/query"
     with (folder / "log.txt").open("wb") as log:
         server = subprocess.Popen(
@@ -483,7 +477,7 @@ def test_an_unreachable_endpoint_leaves_the_data_alone() -> None:
     """A URL where nothing answers gives a message; the session stays on the bundled graph."""
     at = _data_page()
     at.segmented_control(key="data_choice").set_value("endpoint").run()
-    at.text_input(key="data_endpoint_url").input(f"http://127.0.0.1:{_free_port()}/query").run()
+    at.text_input(key="data_endpoint_url").input(f"http://127.0.0.1:{free_port()}/query").run()
     at.button(key="data_connect").click().run()
 
     assert not at.exception
