@@ -23,7 +23,7 @@ from tests.loopback import free_port
 
 from kgexplorer.engine.store import StoreRecipe, build_store
 
-__all__ = ["serving_bundled"]
+__all__ = ["serving", "serving_bundled"]
 
 
 def _answers(url: str) -> bool:
@@ -40,11 +40,19 @@ def _answers(url: str) -> bool:
 @contextlib.contextmanager
 def serving_bundled(folder: Path) -> Iterator[str]:
     """An Oxigraph server on 127.0.0.1 serving the bundled graph from a store in ``folder``: its query URL."""
-    program = oxigraph_program()
     dump = folder / "bundled.nq"
     build_store(StoreRecipe.bundled()).dump(str(dump), format=ox.RdfFormat.N_QUADS)
+    with serving(folder, dump) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(folder: Path, data: Path) -> Iterator[str]:
+    """An Oxigraph server on 127.0.0.1 serving the RDF file ``data`` from a store in ``folder``: its query URL.
+    Stopped by its PID when the block ends."""
+    program = oxigraph_program()
     subprocess.run(
-        [program, "load", "--location", str(folder / "db"), "--file", str(dump)],
+        [program, "load", "--location", str(folder / "db"), "--file", str(data)],
         check=True,
         capture_output=True,
         timeout=120,

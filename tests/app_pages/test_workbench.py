@@ -7,10 +7,7 @@ editor puts it (``st.session_state["wb_text"]``) and press the page's Run button
 
 from __future__ import annotations
 
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +16,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.app_pages.workbench_app import open_workbench, run_query
-from tests.inputs import oxigraph_program
 from tests.loopback import free_port
+from tests.oxigraph_server import serving
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
@@ -394,40 +391,10 @@ kg:new_claim a kgx:Claim ; kgx:subject kg:ketamine ; kgx:predicate kgx:testedFor
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server on 127.0.0.1 serving the tiny people graph; stopped by its PID."""
-    program = oxigraph_program()
     folder = tmp_path_factory.mktemp("oxigraph")
     (folder / "people.ttl").write_bytes(TINY)
-    load = [program, "load", "--location", str(folder / "db"), "--file", str(folder / "people.ttl")]
-    subprocess.run(load, check=True, capture_output=True, timeout=60)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/query"
-    with (folder / "log.txt").open("wb") as log:
-        server = subprocess.Popen(
-            [program, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            request = urllib.request.Request(
-                url, data=b"ASK {}", method="POST", headers={"Content-Type": "application/sparql-query"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the Oxigraph server did not start: {(folder / 'log.txt').read_text()}")
-                time.sleep(0.05)
+    with serving(folder, folder / "people.ttl") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def test_a_remote_endpoint_is_queried_and_explored(endpoint: str) -> None:
