@@ -5,11 +5,21 @@ Tests that must prove kgexplorer sends nothing (or exactly what it should) point
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["NO_ROWS", "Answer", "CountingEndpoint", "Listener"]
+__all__ = ["NO_ROWS", "Answer", "CountingEndpoint", "Listener", "free_port"]
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1 (bound, read, closed: nothing listens there until a test starts a server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
 
 #: An answer: (status, content type, body).
 Answer = tuple[int, str, bytes]

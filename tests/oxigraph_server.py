@@ -9,7 +9,6 @@ tests/inputs.py says.
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,16 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from tests.inputs import oxigraph_program
+from tests.loopback import free_port
 
 from kgexplorer.engine.store import StoreRecipe, build_store
 
-__all__ = ["serving_bundled"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["serving", "serving_bundled"]
 
 
 def _answers(url: str) -> bool:
@@ -46,16 +40,24 @@ def _answers(url: str) -> bool:
 @contextlib.contextmanager
 def serving_bundled(folder: Path) -> Iterator[str]:
     """An Oxigraph server on 127.0.0.1 serving the bundled graph from a store in ``folder``: its query URL."""
-    program = oxigraph_program()
     dump = folder / "bundled.nq"
     build_store(StoreRecipe.bundled()).dump(str(dump), format=ox.RdfFormat.N_QUADS)
+    with serving(folder, dump) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(folder: Path, data: Path) -> Iterator[str]:
+    """An Oxigraph server on 127.0.0.1 serving the RDF file ``data`` from a store in ``folder``: its query URL.
+    Stopped by its PID when the block ends."""
+    program = oxigraph_program()
     subprocess.run(
-        [program, "load", "--location", str(folder / "db"), "--file", str(dump)],
+        [program, "load", "--location", str(folder / "db"), "--file", str(data)],
         check=True,
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/query"
     log_path = folder / "server.log"
     with log_path.open("wb") as log:

@@ -17,7 +17,6 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.loopback import free_port
 from tests.once import made_once
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -275,13 +275,6 @@ def _library_commands(install: Install) -> None:
     assert "bundled graph data version" in version.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _wait_for(url: str, *, seconds: float = 90) -> bytes:
     deadline = time.monotonic() + seconds
     while True:
@@ -312,7 +305,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _endpoint(install: Install) -> None:
-    port = _free_port()
+    port = free_port()
     server = _serve(install, "serve", "--port", str(port))
     try:
         query = urllib.parse.quote("SELECT ?l WHERE { kg:ketamine rdfs:label ?l }")
@@ -353,7 +346,7 @@ def test_installed_app_renders_a_page_with_a_drawn_graph(full_install: Install) 
     """`kgexplorer app` from the install: Chromium sees the Explore page draw ketamine's graph; a PNG is drawn."""
     from tests.e2e.harness import chromium, wait_until
 
-    port = _free_port()
+    port = free_port()
     app = _serve(full_install, "app", "--port", str(port))
     try:
         assert _wait_for(f"http://127.0.0.1:{port}/_stcore/health").strip() == b"ok"

@@ -7,11 +7,7 @@ editor puts it (``st.session_state["wb_text"]``) and press the page's Run button
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +15,9 @@ from typing import Any
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
-from tests.inputs import oxigraph_program
+from tests.app_pages.workbench_app import open_workbench, run_query
+from tests.loopback import free_port
+from tests.oxigraph_server import serving
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer.model.gallery import load_gallery
@@ -34,24 +32,6 @@ ex:alice a ex:Person ; rdfs:label "Alice" ; ex:knows ex:bob .
 ex:bob a ex:Person ; rdfs:label "Bob" ; ex:knows ex:carol .
 ex:carol a ex:Person ; rdfs:label "Carol" .
 """
-
-
-def _workbench(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/workbench.py").run()
-    assert not at.exception
-    return at
-
-
-def _run(at: AppTest, text: str | None = None) -> AppTest:
-    if text is not None:
-        at.session_state["wb_text"] = text
-    at.button(key="wb_run_button").click().run()
-    assert not at.exception
-    return at
 
 
 def _table(at: AppTest) -> pd.DataFrame:
@@ -80,10 +60,10 @@ def _metric(at: AppTest, label: str) -> str:
 
 def test_a_gallery_question_loads_and_runs() -> None:
     """'Load' puts a gallery question in the editor; Run shows its rows with labels, count and time."""
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_rct-evidence-by-condition").click().run()
     assert "kgx:" in at.session_state["wb_text"]
-    _run(at)
+    run_query(at)
 
     table = _table(at)
     assert "Ketamine" in set(table["substanceLabel"])
@@ -95,12 +75,12 @@ def test_a_gallery_question_loads_and_runs() -> None:
 
 def test_a_parameter_is_a_form_field_bound_safely() -> None:
     """Changing the condition field changes the answer; the value is bound, never pasted into the text."""
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_rct-evidence-by-condition").click().run()
     field = at.selectbox(key="wb_param_rct-evidence-by-condition_condition")
     assert field.value == KG + "alcohol_use_disorder"
     field.set_value(KG + "opioid_use_disorder").run()
-    _run(at)
+    run_query(at)
 
     outcome = at.session_state["wb_outcome"]
     assert outcome.run.bindings == (("condition", IRI(KG + "opioid_use_disorder")),)
@@ -118,11 +98,11 @@ def test_a_gallery_parameter_never_leaks_into_your_own_query() -> None:
     """Issue 16's worst bug: load a question with a parameter, replace the text with your own query that
     uses the same variable, run: every substance comes back (not one, silently bound to Ketamine), and
     neither the old title, its parameter field nor its parameter in the share link stays."""
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
-    _run(at)
+    run_query(at)
     assert at.query_params["v_substance"] == KG + "ketamine"
-    _run(at, OWN_QUERY)
+    run_query(at, OWN_QUERY)
 
     with KnowledgeGraph.bundled() as kg:
         expected = len(kg.sparql(OWN_QUERY))
@@ -138,20 +118,20 @@ def test_a_gallery_parameter_never_leaks_into_your_own_query() -> None:
 
 def test_a_parameter_from_the_link_does_not_bind_a_query_without_it() -> None:
     """A link's v_substance= applies only to a query that declares that parameter."""
-    at = _workbench(v_substance=KG + "esketamine")
+    at = open_workbench(v_substance=KG + "esketamine")
     with KnowledgeGraph.bundled() as kg:
         expected = len(kg.sparql(OWN_QUERY))
-    assert len(_table(_run(at, OWN_QUERY))) == expected
+    assert len(_table(run_query(at, OWN_QUERY))) == expected
 
 
 def test_after_a_gallery_question_errors_point_at_your_own_lines() -> None:
     """After a gallery question, a syntax error in your own 2-line query is on its line 2, and an update
     is refused as an update, not as a syntax error."""
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
-    _run(at, "SELECT ?s WHERE {\n  ?s ?p }")
+    run_query(at, "SELECT ?s WHERE {\n  ?s ?p }")
     assert "Line 2, column" in _text(at)
-    _run(at, "DELETE WHERE { ?s ?p ?o }")
+    run_query(at, "DELETE WHERE { ?s ?p ?o }")
     assert any("DELETE WHERE is not allowed" in e.value for e in at.error)
 
 
@@ -162,9 +142,9 @@ def test_a_syntax_error_in_a_bound_question_keeps_its_line_and_column() -> None:
     lines = question.text.splitlines()
     where = next(i for i, line in enumerate(lines) if line.lstrip().upper().startswith("WHERE"))
     lines.insert(where + 1, "  ?substance ?p .")  # line where+2, the object missing
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_evidence-for-a-substance-by-condition").click().run()
-    _run(at, "\n".join(lines))
+    run_query(at, "\n".join(lines))
     assert f"Line {where + 2}, column" in _text(at)
     assert f"{where + 2} |   ?substance ?p ." in _text(at)
 
@@ -172,7 +152,7 @@ def test_a_syntax_error_in_a_bound_question_keeps_its_line_and_column() -> None:
 def test_a_syntax_error_shows_line_and_column_and_keeps_the_text() -> None:
     """A broken query says where it broke; the editor keeps the text for fixing."""
     bad = "SELECT ?s WHERE {\n  ?s ?p ?o .\n  FILTER(?s = )\n}"
-    at = _run(_workbench(), bad)
+    at = run_query(open_workbench(), bad)
 
     text = _text(at)
     assert "Line 3, column 3" in text
@@ -191,7 +171,7 @@ def test_a_syntax_error_shows_line_and_column_and_keeps_the_text() -> None:
 )
 def test_refused_queries_say_why(query: str, why: str) -> None:
     """UPDATE, SERVICE and FROM are refused with the reason, and the refusal is in the history."""
-    at = _run(_workbench(), query)
+    at = run_query(open_workbench(), query)
 
     assert any(why in e.value for e in at.error)
     assert not at.dataframe
@@ -202,27 +182,27 @@ def test_refused_queries_say_why(query: str, why: str) -> None:
 
 def test_a_shared_link_opens_its_query() -> None:
     """A URL with ?q= (from an earlier run) opens the workbench with that query in the editor."""
-    first = _run(_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine } }")
+    first = run_query(open_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine } }")
     token = first.query_params["q"]
-    again = _workbench(q=token)
+    again = open_workbench(q=token)
 
     assert again.session_state["wb_text"] == "SELECT ?x WHERE { VALUES ?x { kg:ketamine } }"
-    assert _table(_run(again))["x"].str.endswith("#Ketamine").all()
+    assert _table(run_query(again))["x"].str.endswith("#Ketamine").all()
 
 
 def test_a_shared_link_runs_its_query_on_open() -> None:
     """Issue 16: links reloaded the query but did not run it. The link a run writes carries run=1, and
     opening it shows the answer at once (as WDQS and YASGUI links do)."""
-    first = _run(_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine kg:psilocybin } }")
+    first = run_query(open_workbench(), "SELECT ?x WHERE { VALUES ?x { kg:ketamine kg:psilocybin } }")
     assert first.query_params["run"] == "1"
-    opened = _workbench(q=first.query_params["q"], run="1")
+    opened = open_workbench(q=first.query_params["q"], run="1")
     assert len(_table(opened)) == 2
-    assert not _workbench(q=first.query_params["q"]).dataframe  # without run=1, it waits for Run
+    assert not open_workbench(q=first.query_params["q"]).dataframe  # without run=1, it waits for Run
 
 
 def test_a_broken_shared_link_says_so() -> None:
     """A cut-off ?q= token gives a warning and the starting query, not a traceback."""
-    at = _workbench(q="eNpFTk1rg0AQ")
+    at = open_workbench(q="eNpFTk1rg0AQ")
 
     assert any("does not carry a readable query" in w.value for w in at.warning)
     assert "SELECT" in at.session_state["wb_text"]
@@ -230,13 +210,13 @@ def test_a_broken_shared_link_says_so() -> None:
 
 def test_views_table_bar_and_graph() -> None:
     """A '# view: bar' question opens as a bar chart; a CONSTRUCT opens as a graph; both can show a table."""
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_studies-by-year").click().run()
-    _run(at)
+    run_query(at)
     assert _show_as(at).value == "bar"
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
-    _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
+    run_query(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
     assert _show_as(at).value == "graph"
     assert "Query result as a graph" in _text(at)
     exports = [d.proto.label for d in at.get("download_button")]
@@ -250,10 +230,10 @@ def test_show_as_is_a_new_control_for_each_answer() -> None:
     """Issue 16: after a SELECT shown as a table, a CONSTRUCT was drawn as a graph while the browser kept
     Table highlighted (one control, its old value held by the page). Each answer gets its own control,
     starting at the view that is drawn."""
-    at = _run(_workbench(), "SELECT ?s ?p ?o WHERE { kg:ketamine ?p ?o BIND(kg:ketamine AS ?s) } LIMIT 3")
+    at = run_query(open_workbench(), "SELECT ?s ?p ?o WHERE { kg:ketamine ?p ?o BIND(kg:ketamine AS ?s) } LIMIT 3")
     first = _show_as(at)
     assert first.value == "table"
-    _run(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
+    run_query(at, "CONSTRUCT { kg:ketamine kgx:testedFor ?c } WHERE { kg:ketamine kgx:testedFor ?c }")
     second = _show_as(at)
     assert second.value == "graph"
     assert second.key != first.key
@@ -263,20 +243,20 @@ def test_show_as_is_a_new_control_for_each_answer() -> None:
 def test_a_wide_answer_lets_columns_be_hidden() -> None:
     """Issue 16: wide results ran off screen. Past six columns, a choice of columns; the table keeps the rest."""
     wide = "SELECT * WHERE { VALUES (?a ?b ?c ?d ?e ?f ?g ?h) { (1 2 3 4 5 6 7 8) } }"
-    at = _run(_workbench(), wide)
+    at = run_query(open_workbench(), wide)
     chooser = next(m for m in at.multiselect if m.label == "Columns shown")
     assert list(chooser.value) == list("abcdefgh")
     chooser.set_value(["a", "h"]).run()
     assert at.dataframe[0].proto.column_order == ["a", "h"]
-    narrow = _run(at, "SELECT ?a WHERE { VALUES ?a { 1 } }")
+    narrow = run_query(at, "SELECT ?a WHERE { VALUES ?a { 1 } }")
     assert not [m for m in narrow.multiselect if m.label == "Columns shown"]
 
 
 def test_history_reloads_a_query() -> None:
     """Each run is in the session's history; 'Load' puts it back in the editor."""
-    at = _run(_workbench(), "ASK { kg:ketamine a kgx:Substance }")
+    at = run_query(open_workbench(), "ASK { kg:ketamine a kgx:Substance }")
     assert "Answer: yes" in _text(at)
-    _run(at, "SELECT ?s WHERE { ?s a kgx:Study } LIMIT 2")
+    run_query(at, "SELECT ?s WHERE { ?s a kgx:Study } LIMIT 2")
     at.button(key="wb_history_1").click().run()
 
     assert at.session_state["wb_text"] == "ASK { kg:ketamine a kgx:Substance }"
@@ -285,7 +265,7 @@ def test_history_reloads_a_query() -> None:
 
 def test_a_selected_row_opens_in_explore() -> None:
     """Selecting a row offers its entities; the button opens Explore on it in the same session."""
-    at = _run(_workbench(), "SELECT ?e WHERE { VALUES ?e { kg:psilocybin } }")
+    at = run_query(open_workbench(), "SELECT ?e WHERE { VALUES ?e { kg:psilocybin } }")
     at.session_state["wb_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     at.button(key="wb_open_0").click().run()
@@ -315,7 +295,7 @@ def test_an_uploaded_turtle_file_is_queried_and_explored() -> None:
     assert "Not validated" in _text(at)
 
     at.switch_page("app_pages/workbench.py").run()
-    _run(at, "SELECT ?who ?friend WHERE { ?who <http://example.org/knows> ?friend } ORDER BY ?who")
+    run_query(at, "SELECT ?who ?friend WHERE { ?who <http://example.org/knows> ?friend } ORDER BY ?who")
     table = _table(at)
     assert list(table["who"]) == ["Alice", "Bob"]  # labels, not IRIs; no Explore links for session data
     assert at.session_state["wb_history"].entries[0].source == "people.ttl"
@@ -327,7 +307,7 @@ def test_an_uploaded_turtle_file_is_queried_and_explored() -> None:
     assert any("needs data in the kgexplorer vocabulary" in i.value for i in at.info)
 
     # Another session (a new AppTest) still sees only the bundled graph.
-    other = _run(_workbench(), "ASK { ?s <http://example.org/knows> ?o }")
+    other = run_query(open_workbench(), "ASK { ?s <http://example.org/knows> ?o }")
     assert "Answer: no" in _text(other)
 
 
@@ -408,49 +388,13 @@ kg:new_claim a kgx:Claim ; kgx:subject kg:ketamine ; kgx:predicate kgx:testedFor
     assert not any("needs data in the kgexplorer vocabulary" in i.value for i in at.info)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server on 127.0.0.1 serving the tiny people graph; stopped by its PID."""
-    program = oxigraph_program()
     folder = tmp_path_factory.mktemp("oxigraph")
     (folder / "people.ttl").write_bytes(TINY)
-    load = [program, "load", "--location", str(folder / "db"), "--file", str(folder / "people.ttl")]
-    subprocess.run(load, check=True, capture_output=True, timeout=60)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/query"
-    with (folder / "log.txt").open("wb") as log:
-        server = subprocess.Popen(
-            [program, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            request = urllib.request.Request(
-                url, data=b"ASK {}", method="POST", headers={"Content-Type": "application/sparql-query"}
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the Oxigraph server did not start: {(folder / 'log.txt').read_text()}")
-                time.sleep(0.05)
+    with serving(folder, folder / "people.ttl") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def test_a_remote_endpoint_is_queried_and_explored(endpoint: str) -> None:
@@ -463,7 +407,7 @@ def test_a_remote_endpoint_is_queried_and_explored(endpoint: str) -> None:
     assert at.session_state["kg_data_source"].kind == "endpoint"
 
     at.switch_page("app_pages/workbench.py").run()
-    _run(at, "SELECT ?name WHERE { ?p rdfs:label ?name } ORDER BY ?name")
+    run_query(at, "SELECT ?name WHERE { ?p rdfs:label ?name } ORDER BY ?name")
     assert list(_table(at)["name"]) == ["Alice", "Bob", "Carol"]
     assert _metric(at, "Data") == "endpoint"
 
@@ -483,7 +427,7 @@ def test_an_unreachable_endpoint_leaves_the_data_alone() -> None:
     """A URL where nothing answers gives a message; the session stays on the bundled graph."""
     at = _data_page()
     at.segmented_control(key="data_choice").set_value("endpoint").run()
-    at.text_input(key="data_endpoint_url").input(f"http://127.0.0.1:{_free_port()}/query").run()
+    at.text_input(key="data_endpoint_url").input(f"http://127.0.0.1:{free_port()}/query").run()
     at.button(key="data_connect").click().run()
 
     assert not at.exception
@@ -497,7 +441,7 @@ def test_every_gallery_question_runs_in_the_workbench(capsys: pytest.CaptureFixt
 
     Prints the time from pressing Run to the rendered page for each (measured, not asserted).
     """
-    at = _workbench()
+    at = open_workbench()
     timings = []
     with KnowledgeGraph.bundled() as kg:
         for q in load_gallery():
@@ -507,7 +451,7 @@ def test_every_gallery_question_runs_in_the_workbench(capsys: pytest.CaptureFixt
                 del at.query_params[name]
             at.button(key=f"wb_load_{q.name}").click().run()
             started = time.perf_counter()
-            _run(at)
+            run_query(at)
             timings.append((q.name, time.perf_counter() - started))
             outcome = at.session_state["wb_outcome"]
             assert outcome.error is None, (q.name, outcome.error)
@@ -531,7 +475,7 @@ def test_each_session_runs_its_queries_as_its_own_client(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(KnowledgeGraph, "sparql", recording)
     for _ in range(2):
-        at = _run(_workbench(), "ASK { kg:ketamine a kgx:Substance }")
+        at = run_query(open_workbench(), "ASK { kg:ketamine a kgx:Substance }")
         assert at.session_state["wb_outcome"].error is None
     # AppTest gives every session the id "test session id", so two sessions cannot be told apart here.
     assert seen == ["session:test session id"] * 2

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.app_pages.workbench_app import open_workbench, run_query
 
 from kgexplorer.data_options import DataOptions
 from kgexplorer.ui.data_sources import DataSource, open_app_source
@@ -27,26 +28,6 @@ def storing() -> Iterator[DataSource]:
     source.kg.close()
 
 
-def _workbench(source: DataSource | None = None, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    for k, v in params.items():
-        at.query_params[k] = v
-    if source is not None:
-        at.session_state["kg_data_source"] = source
-    at.run()
-    at.switch_page("app_pages/workbench.py").run()
-    assert not at.exception
-    return at
-
-
-def _run(at: AppTest, text: str | None = None) -> AppTest:
-    if text is not None:
-        at.session_state["wb_text"] = text
-    at.button(key="wb_run_button").click().run()
-    assert not at.exception
-    return at
-
-
 def _captions(at: AppTest) -> str:
     return "\n".join(str(c.value) for c in at.caption).replace("\\", "")
 
@@ -58,18 +39,18 @@ def _rows(at: AppTest) -> int:
 
 
 def test_an_unedited_gallery_question_links_by_its_name() -> None:
-    at = _workbench()
+    at = open_workbench()
     at.button(key="wb_load_studies-by-year").click().run()
-    _run(at)
+    run_query(at)
     assert at.query_params["g"] == "studies-by-year"
     assert "q" not in at.query_params
     assert "s" not in at.query_params
     assert "names this gallery question" in _captions(at)
-    assert _rows(_workbench(g="studies-by-year", run="1")) == _rows(at)
+    assert _rows(open_workbench(g="studies-by-year", run="1")) == _rows(at)
 
 
 def test_without_server_storage_an_edited_query_carries_its_whole_text() -> None:
-    at = _run(_workbench(), EDITED)
+    at = run_query(open_workbench(), EDITED)
     assert "q" in at.query_params
     assert "s" not in at.query_params
     assert "server_storage setting, off here" in _captions(at)
@@ -79,16 +60,16 @@ def test_with_server_storage_a_short_link_opens_and_runs_for_another_session(
     storing: DataSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    at = _run(_workbench(storing), EDITED)
+    at = run_query(open_workbench(storing), EDITED)
     link = at.query_params["s"]
     assert len(link) == SHORT_ID_CHARS
     assert "q" not in at.query_params
     assert "kept on this server" in _captions(at)
     assert list((tmp_path / "kgexplorer" / "short-links").glob("*.rq"))
 
-    opened = _workbench(storing, s=link, run="1")  # a new session: nothing shared but the server's store
+    opened = open_workbench(storing, s=link, run="1")  # a new session: nothing shared but the server's store
     assert opened.session_state["wb_text"] == EDITED
     assert _rows(opened) == 3
-    refused = _workbench(s=link, run="1")  # an app that keeps nothing on the server says why
+    refused = open_workbench(s=link, run="1")  # an app that keeps nothing on the server says why
     assert any("server_storage setting is off" in w.value for w in refused.warning)
     assert not [m for m in refused.metric if m.label == "Rows"]

@@ -10,18 +10,13 @@ import contextlib
 import http.server
 import re
 import socket
-import subprocess
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyoxigraph as ox
 import pytest
-from tests.inputs import oxigraph_program
+from tests.loopback import free_port
 
 from kgexplorer import (
     AskResult,
@@ -38,7 +33,6 @@ from kgexplorer import (
 from kgexplorer.engine import address_policy as addresses_module
 from kgexplorer.engine.remote_endpoint import RemoteBackend, check_endpoint_url
 from kgexplorer.engine.results import SelectResult as _Select
-from kgexplorer.engine.store import StoreRecipe, build_store
 from kgexplorer.model.paths import find_remote_paths
 from kgexplorer.namespaces import KG, prefix_block
 from kgexplorer.terms import Term
@@ -50,59 +44,10 @@ AUD = KG + "alcohol_use_disorder"
 # ------------------------------------------------------------------------------ a real Oxigraph server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    request = urllib.request.Request(
-        url, data=b"ASK {}", method="POST", headers={"Content-Type": "application/sparql-query"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="module")
-def endpoint_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An Oxigraph server on 127.0.0.1 serving what the local bundled store holds (direct edges included)."""
-    program = oxigraph_program()
-    folder = tmp_path_factory.mktemp("oxigraph")
-    dump = folder / "bundled.nq"
-    build_store(StoreRecipe.bundled()).dump(str(dump), format=ox.RdfFormat.N_QUADS)
-    subprocess.run(
-        [program, "load", "--location", str(folder / "db"), "--file", str(dump)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/query"
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [program, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Oxigraph server did not start: {(folder / 'server.log').read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        server.terminate()  # by PID, this test's own process only
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
+def endpoint_url(bundled_endpoint: str) -> str:
+    """The session's Oxigraph server holding the bundled graph (tests/oxigraph_server.py, via conftest)."""
+    return bundled_endpoint
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +285,7 @@ def test_len_and_repr_of_a_remote_graph(remote: KnowledgeGraph, kg: KnowledgeGra
 
 
 def test_unreachable_endpoint_says_so() -> None:
-    url = f"http://127.0.0.1:{_free_port()}/query"  # just closed: nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/query"  # just closed: nothing listens there
     with KnowledgeGraph.from_endpoint(url) as graph:
         assert repr(graph) == f"<KnowledgeGraph SPARQL endpoint {url}>"  # a repr never sends anything
         with pytest.raises(EndpointError, match="cannot reach the SPARQL endpoint") as info:

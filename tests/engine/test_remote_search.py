@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.e2e.harness import free_port
+from tests.loopback import free_port
 
 from kgexplorer import KnowledgeGraph
 

@@ -23,18 +23,12 @@ from pathlib import Path
 
 import pytest
 from tests.answers import big_rows
+from tests.loopback import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security_fairness")]
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 ASK = "ASK { kg:ketamine a kgx:Substance }"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _rss(pid: int) -> int:
@@ -91,7 +85,7 @@ Served = tuple[int, "subprocess.Popen[bytes]", Path]
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Served]:
     """``kgexplorer serve`` with small limits: 16 MiB answers, one request per client, 4 s to read a chunk."""
-    port = _free_port()
+    port = free_port()
     settings = {"max_result_mb": 16, "client_queries": 1, "client_stall_s": 4, "query_time_limit_s": 6}
     command = [sys.executable, "-m", "kgexplorer.cli.commands"]
     for name, value in settings.items():

@@ -9,7 +9,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 from starlette.testclient import TestClient
 from tests.answers import big_rows
+from tests.loopback import free_port
 
 from kgexplorer import KnowledgeGraph, QueryError, QueryFailed, Settings
 from kgexplorer.engine.guard import MAX_QUERY_CHARS, check_query
@@ -792,13 +792,6 @@ def test_serve_help_says_what_binding_means() -> None:
     assert "default: 7878" in text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _post(url: str, data: dict[str, str], *, source: str | None = None) -> tuple[int, bytes]:
     """POST a form; from the loopback address ``source`` when given (the endpoint's clients are addresses)."""
     if source is not None:
@@ -863,7 +856,7 @@ def test_kgexplorer_serve_answers_sparqlwrapper_and_survives_a_runaway(
     runs, stops the runaway at the limit with a 4xx, keeps answering, and stops cleanly on SIGTERM."""
     from SPARQLWrapper import JSON, TSV, TURTLE
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     endpoint = f"{base}/sparql"
     out_path, err_path = tmp_path / "out.txt", tmp_path / "err.txt"

@@ -33,7 +33,8 @@ import pytest
 import rdflib
 from rdflib.compare import to_isomorphic
 from rdflib.query import Result
-from tests.e2e.harness import chromium, free_port
+from tests.e2e.harness import chromium
+from tests.loopback import free_port
 
 from kgexplorer.engine.store import StoreRecipe, build_store
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from tests.e2e.harness import block_outside, chromium, free_port
+from tests.e2e.harness import block_outside, chromium
 from tests.inputs import require
+from tests.loopback import free_port
 
 from kgexplorer import KnowledgeGraph
 from kgexplorer import _assets as assets
