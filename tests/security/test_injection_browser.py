@@ -66,6 +66,9 @@ def _open_expanders(page: Any) -> None:
 def _hover_graph(page: Any) -> int:
     """Hover every node of the first drawn graph, so each tooltip is shown once; returns how many."""
     graph = page.locator(".kg-graph").first
+    # Under the full suite on 2 cores the component can mount after Playwright's default 30 s (seen once on
+    # Connections); wait for it as long as the page's other waits do.
+    graph.wait_for(state="attached", timeout=90_000)
     wait_until(lambda: graph.evaluate("el => Number(el.dataset.drawn || 0)") > 0, "the graph to be drawn")
     nodes = graph.evaluate(_NODES_JS)
     for node in nodes:
