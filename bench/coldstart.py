@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.loopback import free_port
+
 __all__ = ["run_coldstart_bench"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,15 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _one(browser: Any, script: Path) -> float:
-    port = _free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("streamlit")), "run", str(script), "--server.port", str(port)]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
     command += ["--server.fileWatcherType", "none"]

@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from bench.loopback import free_port
 
 __all__ = ["run_endpoint_bench"]
 
@@ -87,13 +88,6 @@ function done(summary, latency, requests)
     latency.max / 1000))
 end
 """.replace("ACCEPT", ACCEPT)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _query(name: str) -> str:
@@ -207,7 +201,7 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
                 runs.append({"system": system, "query": name, "mode": mode, "answer_bytes": len(body), **result})
 
     # kgexplorer first: its answers are the floor's bytes.
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with _server(_kgx_command(kgx_store, port), WORK / "kgx.log") as proc:
         _wait(f"{url}/service-description", proc, "kgexplorer serve")
@@ -216,7 +210,7 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         measure("kgexplorer", f"{url}/sparql", ("Q1", "Q14"), ("repeated", "distinct"))
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
             metrics = r.read().decode("utf-8")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     extra = {"guard_fast_path": "0", "result_cache_mb": "0"}
     with _server(_kgx_command(kgx_store, port, extra), WORK / "kgx-full-guard.log") as proc:
@@ -224,14 +218,14 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         measure("kgexplorer, full guard, no cache", f"{url}/sparql", ("Q1", "Q14"), ("distinct",))
     for name, body in bodies.items():
         (WORK / f"{name}.json").write_bytes(body)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     floor = [sys.executable, "-m", "bench.floor", "--port", str(port), "--media-type", ACCEPT]
     floor += ["--body", f"UndergraduateStudent={WORK / 'Q14.json'}", "--body", f"={WORK / 'Q1.json'}"]
     with _server(floor, WORK / "floor.log", {**os.environ, "PYTHONPATH": str(ROOT)}) as proc:
         _wait(f"{url}/sparql?query=ASK", proc, "the Starlette floor")
         measure("Python floor", f"{url}/sparql", ("Q1", "Q14"), ("distinct",))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     oxi_cmd = [str(oxigraph), "serve-read-only", "--location", str(oxi_store), "--bind", f"127.0.0.1:{port}"]
     with _server([*oxi_cmd, "--union-default-graph"], WORK / "oxigraph.log") as proc:

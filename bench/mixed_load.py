@@ -60,12 +60,12 @@ def run_mixed_load(*, seconds: int = 20, progress: Any = print) -> dict[str, Any
     """Run the mix against each system; return the streams each saw."""
     from kgexplorer.namespaces import PREFIXES
 
-    from .endpoint import _free_port, _server, _wait
+    from .endpoint import _server, _wait, free_port
 
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     systems: dict[str, list[dict[str, Any]]] = {}
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "kgexplorer.cli.commands", "serve", "--port", str(port)]
     with _server(command, WORK / "kgx.log") as proc:
@@ -76,7 +76,7 @@ def run_mixed_load(*, seconds: int = 20, progress: Any = print) -> dict[str, Any
     store = WORK / "oxigraph-store"
     _oxigraph_store(store)
     oxigraph = Path(sys.executable).with_name("oxigraph")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [str(oxigraph), "serve-read-only", "--location", str(store), "--bind", f"127.0.0.1:{port}"]
     prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())

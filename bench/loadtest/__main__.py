@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -43,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.loopback import free_port
+
 __all__ = ["main"]
 
 HERE = Path(__file__).resolve().parent
@@ -50,13 +51,6 @@ ROOT = HERE.parents[1]
 OUT = ROOT / "bench" / "out"
 EXPECTED = {"cheap": {200}, "runaway": {422, 429}, "app": {200}}
 P95_LIMIT_MS = 1000.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes], what: str, *, timeout_s: float = 180) -> None:
@@ -235,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     phases = (0, 1, 2)
     phase_s = max(1, args.duration // len(phases))
-    endpoint_port, app_port = _free_port(), _free_port()
+    endpoint_port, app_port = free_port(), free_port()
     serve = [sys.executable, "-m", "kgexplorer.cli.commands", "--setting", "query_time_limit_s", str(args.time_limit)]
     serve += ["serve", "--port", str(endpoint_port)]
     streamlit = [str(Path(sys.executable).with_name("streamlit")), "run", str(ROOT / "app.py")]

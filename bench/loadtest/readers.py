@@ -32,6 +32,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from bench.loopback import free_port
+
 __all__ = ["big_rows", "main", "process_rss"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,13 +71,6 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _request(query: str, port: int) -> bytes:
@@ -128,7 +123,7 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def measure(answer: str, *, clients: int, seconds: float, src: Path | None) -> dict[str, Any]:
     """Run one scenario and return its figures."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
