@@ -47,6 +47,7 @@ from kgexplorer.settings import Settings, cap
 from .query_text import BARE_KEYWORD as _BARE_KEYWORD
 from .query_text import NEWER_SYNTAX as _NEWER_SYNTAX
 from .query_text import TOKENS as _TOKENS  # noqa: F401  (tests/engine/test_guard.py reads it here)
+from .query_text import has_keyword as _has_keyword
 from .query_text import mask as _mask
 from .query_text import plain_form
 
@@ -183,6 +184,11 @@ def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:
     ...
     kgexplorer.errors.QueryNotAllowed: FROM and FROM NAMED are not allowed: they can make the query engine ...
     """
+    return QueryText(_screened(text, max_chars)[0], _SEAL)
+
+
+def _screened(text: str, max_chars: int | None) -> tuple[str, str]:
+    """:func:`prepare_query`'s work: the normalised text and its mask (strings, IRIs and comments blanked)."""
     limit = cap(max_chars, MAX_QUERY_CHARS)
     if len(text) > limit:
         raise QueryNotAllowed(
@@ -192,8 +198,10 @@ def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:
     normalised = normalise_query(text)
     if not normalised.strip():
         raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
-    _refuse_reaching_out({_KEYWORD_NODES[m.group(1).upper()] for m in _BARE_KEYWORD.finditer(_mask(normalised))})
-    return QueryText(normalised, _SEAL)
+    masked = _mask(normalised)
+    if _has_keyword(masked):  # nearly every query holds neither word: no need to look for them one by one
+        _refuse_reaching_out({_KEYWORD_NODES[m.group(1).upper()] for m in _BARE_KEYWORD.finditer(masked)})
+    return normalised, masked
 
 
 def check_query(query: str | QueryText, *, max_chars: int | None = None, remember: int | None = None) -> CheckedQuery:
@@ -255,10 +263,10 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     >>> check_in_sandbox("SELECT ?s WHERE { ?s ?p ?o . ?s <x:y> ?from }") is None
     True
     """
-    text = prepare_query(query.text if isinstance(query, QueryText) else query, max_chars=max_chars).text
+    text, masked = _screened(query.text if isinstance(query, QueryText) else query, max_chars)
     if _ESCAPES.search(text):
         return None
-    form = plain_form(_mask(text))
+    form = plain_form(masked)
     return None if form is None else CheckedQuery(text, form, _SEAL)
 
 

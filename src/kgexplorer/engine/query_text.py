@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "mask", "plain_form"]
+__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "has_keyword", "mask", "plain_form"]
 
 # Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
 # literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
@@ -52,23 +52,53 @@ _LEADING_FORM = re.compile(
     r"\s*(?:(?:PREFIX\s*[^\s:]*:|BASE)\s*)*(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE
 )
 _BRACKETS = re.compile(r"[(){}\[\]]")
+_NOT_LINE_BREAK = re.compile(r"[^\n]")
+# Every match of NEWER_SYNTAX holds one of these (upper-cased): an ASCII text holding none cannot match.
+_NEWER_WORDS = ("<<", "{|", "|}", "~", "VERSION", "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "LANGDIR", "HASLANG")
 _OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
 _SANDBOX_NESTING = 64
 
 
 def mask(text: str) -> str:
     """The query with strings, IRIs and comments blanked out (same length, same line breaks); linear time."""
-    return "".join(
-        token if token[0] not in "\"'<#" or token == "<" else re.sub(r"[^\n]", " ", token)
-        for token in (m.group(0) for m in TOKENS.finditer(text))
-    )
+    return "".join(map(_blank, TOKENS.findall(text)))
+
+
+def _blank(token: str) -> str:
+    """A token as the mask shows it: a string, IRI or comment as spaces (its line breaks kept), else itself."""
+    if token[0] not in "\"'<#" or token == "<":
+        return token
+    # Most blanked tokens hold no line break: spaces of the same length, without a regular expression.
+    return " " * len(token) if "\n" not in token else _NOT_LINE_BREAK.sub(" ", token)
+
+
+def has_keyword(masked: str) -> bool:
+    """Whether a masked text holds SERVICE or FROM in any letter case (where :data:`BARE_KEYWORD` could match).
+
+    Exactly ``_ANY_KEYWORD.search(masked) is not None``; ASCII text, nearly every query, is read without a
+    regular expression (the screen runs on every query, in the caller and again in the worker).
+    """
+    if masked.isascii():
+        upper = masked.upper()
+        return "SERVICE" in upper or "FROM" in upper
+    return _ANY_KEYWORD.search(masked) is not None
+
+
+def _newer_syntax(masked: str) -> bool:
+    """Exactly ``NEWER_SYNTAX.search(masked) is not None``; ASCII text without any of its words or marks is
+    known not to match without running the expression."""
+    if masked.isascii():
+        upper = masked.upper()
+        if not any(word in upper for word in _NEWER_WORDS):
+            return False
+    return NEWER_SYNTAX.search(masked) is not None
 
 
 def plain_form(masked: str) -> str | None:
     """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) of a masked query text that holds no SERVICE or FROM word at
     all, no SPARQL 1.2 syntax, no bracket nesting deeper than 64 levels and no long run of one operator, with the
     form as its first word after the prologue; else None (the full parse must decide)."""
-    if _ANY_KEYWORD.search(masked) or NEWER_SYNTAX.search(masked) or _OPERATOR_RUN.search(masked):
+    if has_keyword(masked) or _newer_syntax(masked) or _OPERATOR_RUN.search(masked):
         return None
     m = _LEADING_FORM.match(masked)
     if m is None or _nesting(masked) > _SANDBOX_NESTING:
