@@ -53,7 +53,7 @@ from kgexplorer.errors import (
 )
 
 from .bindings import Bindings
-from .guard import CheckedQuery, QueryText, receive_verdict
+from .guard import CheckedQuery, QueryText, check_in_sandbox, receive_verdict
 from .packing import unpack_rows, unpack_triples
 from .result_cache import AnswerKey, ResultCache
 from .results import GraphResult, QueryResult, SelectResult
@@ -273,7 +273,7 @@ class QueryWorkers:
         try:
             reply, body = worker.run(request, started + timeout_s)
         except Deadline as exc:
-            raise self._timed_out(worker, timeout_s, checked=exc.checked) from None
+            raise self._timed_out(worker, timeout_s, checked=exc.checked or self._native(worker, request)) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
             raise self._gone(worker) from None
         return self._answered(worker, reply, body, started)
@@ -285,6 +285,17 @@ class QueryWorkers:
             self.scheduler.count(f"guard_{worker.guard_decided}")
         self._give_back(worker)
         return reply, body, time.monotonic() - started
+
+    def _native(self, worker: WorkerProcess, request: Request) -> bool:
+        """Whether ``worker`` checked ``request`` at native speed: it then sends its verdict only with the answer
+        (worker_process._reply), so a query that ran out of time left none. The same check, repeated here,
+        tells (it is a pure function of the text and takes microseconds)."""
+        if not (request.execute and self._start.fast_guard and worker.sandbox.on):
+            return False
+        try:
+            return check_in_sandbox(request.text, max_chars=self._start.max_query_chars) is not None
+        except QueryError:  # refused at once by the same check: the worker answered, it did not time out
+            return False
 
     def _timed_out(self, worker: WorkerProcess, timeout_s: float, *, checked: bool) -> QueryTimeout:
         with self._lock:
@@ -322,7 +333,8 @@ class QueryWorkers:
         try:
             reply, body = await run_in_loop(worker, request, started + timeout_s)
         except Deadline as exc:
-            failed = functools.partial(self._timed_out, worker, timeout_s, checked=exc.checked)
+            checked = exc.checked or self._native(worker, request)
+            failed = functools.partial(self._timed_out, worker, timeout_s, checked=checked)
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
             failed = functools.partial(self._gone, worker)
         except BaseException:  # cancelled mid-reply: the pipe's state is unknown, so the worker goes

@@ -25,7 +25,6 @@ one by one).
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import pickle
 import select
@@ -33,7 +32,6 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -95,11 +93,12 @@ class Request:
     bindings: Bindings = ()
 
 
-def write_frame(stream: IO[bytes], obj: Any) -> None:
-    """Send one pickled frame and flush it."""
+def write_frame(stream: IO[bytes], obj: Any, *, flush: bool = True) -> None:
+    """Send one pickled frame (``flush``: now; otherwise with whatever the stream writes next)."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(HEADER.pack(len(data)) + data)
-    stream.flush()
+    if flush:
+        stream.flush()
 
 
 # ------------------------------------------------------------------------------------------ the caller's end
@@ -295,13 +294,12 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
         write_frame(frames_out, ("error", str(exc)))
         return
     write_frame(frames_out, ("ready", status))
-    say = functools.partial(write_frame, frames_out)
     while True:
         try:
             request = _read_frame(frames_in)
         except EOFError:
             return
-        _reply(frames_out, store, request, start, say, sandboxed=status.on)
+        _reply(frames_out, store, request, start, sandboxed=status.on)
 
 
 def _reply(  # pragma: no cover - child side
@@ -309,11 +307,10 @@ def _reply(  # pragma: no cover - child side
     store: Any,
     request: Request,
     start: Start,
-    say: Callable[[tuple[Any, ...]], None],
     *,
     sandboxed: bool,
 ) -> None:
-    """Answer one request: check it (``say`` sends ``checked``), run it, send a pickled reply, then (for a
+    """Answer one request: check it (and send ``checked``), run it, send a pickled reply, then (for a
     written answer) its raw bytes."""
     from . import guard
 
@@ -324,8 +321,12 @@ def _reply(  # pragma: no cover - child side
             reply: tuple[Any, ...] = outcome
         else:
             checked, how = outcome
-            # From here on the time limit is the query's; the last field says how the guard decided.
-            say(("checked", checked.form, checked.digest, how))
+            # From here on the time limit is the query's; the last field says how the guard decided. A full
+            # parse may have used much of the time, so its verdict is sent at once. The native check takes
+            # microseconds: its verdict waits for the answer and both go in one write, which saves the caller a
+            # wake-up per query; should the query then run out of time, the caller repeats that check itself
+            # (QueryWorkers._native) to say which limit was hit.
+            write_frame(out, ("checked", checked.form, checked.digest, how), flush=how != "native")
             if store is None:
                 reply = ("error", "this query worker has no data to query; it only checks queries")
             elif request.formats is None:
