@@ -192,12 +192,13 @@ class _Endpoint:
 
     async def query_response(self, text: str, accept: str | None, request: Request, bound: Bindings = ()) -> Response:
         """Answer one query text (values ``bound`` beside it) for ``request`` (its client), in the format ``accept``."""
-        if choose_format(accept, (*RESULT_FORMATS, *GRAPH_FORMATS)) is None:
+        select, graph = choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS)
+        if select is None and graph is None:
             raise not_acceptable(accept, (*RESULT_FORMATS, *GRAPH_FORMATS), "a query result")
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
             return result_response(await self.run(text, client, bound), accept)
-        answer = await self.answer(text, accept, client, bound)
+        answer = await self.answer(text, accept, client, bound, formats=(select, graph))
         return self.answer_response(answer, accept)
 
     async def question(self, request: Request) -> Response:
@@ -211,8 +212,17 @@ class _Endpoint:
         forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
         return client_key(request.client.host if request.client else None, forwarded, self.proxies)
 
-    async def answer(self, text: str, accept: str | None, client: str, bindings: Bindings = ()) -> Answer:
-        select, graph = choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS)
+    async def answer(
+        self,
+        text: str,
+        accept: str | None,
+        client: str,
+        bindings: Bindings = (),
+        *,
+        formats: tuple[Format | None, Format | None] | None = None,
+    ) -> Answer:
+        """The worker's answer to ``text``, in the formats ``accept`` prefers (``formats``: already chosen)."""
+        select, graph = formats or (choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS))
         with _refusals():
             return await self.kg.answer(
                 text,
@@ -352,7 +362,9 @@ class _AnswerResponse(Response):
                 message = {"type": "http.response.body", "body": chunk, "more_body": bool(answer.chunks)}
                 del chunk
                 try:
-                    await asyncio.wait_for(send(message), self.stall_s)
+                    # A timeout scope, not wait_for: no task per chunk (most answers are one chunk).
+                    async with asyncio.timeout(self.stall_s):
+                        await send(message)
                 except TimeoutError:
                     _log.warning(
                         "a client read nothing for %g s (client_stall_s); its answer was dropped", self.stall_s

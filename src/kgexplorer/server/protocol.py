@@ -20,6 +20,7 @@ are left out, as Oxigraph does.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import urllib.parse
@@ -75,7 +76,7 @@ _POST_TYPES = (
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Format:
     """One format the endpoint writes: its ``format=`` names, media type, other accepted media types, and
     its name in the W3C formats namespace (for the service description; empty for the HTML page).
@@ -341,6 +342,13 @@ def choose_format(accept: str | None, offered: Sequence[Format]) -> Format | Non
     >>> choose_format("image/png", RESULT_FORMATS) is None
     True
     """
+    return _choose(accept, tuple(offered))
+
+
+# Clients send the same few Accept values again and again: the choice is remembered (a format is hashed by
+# identity, as each is one module constant, so a lookup costs no more than hashing the Accept value).
+@functools.lru_cache(maxsize=256)
+def _choose(accept: str | None, offered: tuple[Format, ...]) -> Format | None:
     ranges = _accept_ranges(accept)
     if not ranges:
         return offered[0]
