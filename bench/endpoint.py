@@ -19,7 +19,7 @@ Four servers read the same LUBM1 data on loopback, one after another, under the 
   unpacked into bench/out), behind FastAPI under uvicorn with that command's settings. Each query runs in the
   event loop's thread, one at a time; it remembers the parsed text of its last 128 queries, nothing else.
 
-Queries: LUBM Q1 (cheap, 4 rows) and Q14 (result-heavy, 6,463 rows), as SPARQL JSON results. *repeated*
+Queries: LUBM Q1 (cheap, 4 rows) and Q14 (result-heavy, 5,916 rows), as SPARQL JSON results. *repeated*
 sends one text again and again (kgexplorer's result cache answers); *distinct* makes every request's text
 new (a ``LIMIT`` that grows with each request, far above the row count, so the answer is the same), as real
 users send: no cache helps, and kgexplorer's guard checks every one. Then kgexplorer again with
