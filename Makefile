@@ -80,7 +80,28 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 	@echo "open docs/_build/html/index.html"
 
-bench: $(STAMP)
+# What `make bench` needs besides the package: the `bench` dependency group (rdflib-endpoint for the endpoint
+# section, the oxigraph server), Debian's wrk (the endpoint section's load) and chromium (the cold-start and
+# graph-drawing sections), and the data in ../shared/data (never copied into the repository).
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH_DATA := ../shared/data/lubm/lubm1.nt.gz ../shared/data/lubm/lubm10.nt.gz ../shared/data/lubm/lubm50.nt.gz \
+	../shared/data/lubm/queries/q14.rq ../shared/data/hetionet/hetionet-v1.0-nodes.tsv.gz \
+	../shared/data/hetionet/hetionet-v1.0-edges-subset.sif.gz
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --group bench
+	@test -x $(BIN)/oxigraph || { echo "the oxigraph server is missing from $(BIN) (the oxigraph wheel of the bench group)"; exit 2; }
+	@touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	@missing=""; for tool in wrk chromium; do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 2; \
+		else \
+			echo "make bench needs Debian's$$missing and this is not root: apt-get install -y$$missing"; exit 2; \
+		fi; \
+	fi
+	@for f in $(BENCH_DATA); do test -f $$f || { echo "the benchmark data is missing: $$f (../shared/data beside the checkout; see its README)"; exit 2; }; done
 	$(BIN)/python -m bench
 
 # Property-based tests with many examples; `make test` runs the same properties with 50 each.

@@ -1,6 +1,7 @@
-"""The endpoint section of ``make bench``: ``kgexplorer serve``, ``oxigraph serve-read-only`` and the Python floor.
+"""The endpoint section of ``make bench``: ``kgexplorer serve``, ``oxigraph serve-read-only``, the Python floor
+and ``rdflib-endpoint serve``.
 
-Three servers read the same LUBM1 data on loopback, one after another, under the same load (Debian's ``wrk``,
+Four servers read the same LUBM1 data on loopback, one after another, under the same load (Debian's ``wrk``,
 ``--connections`` connections, 2 threads, ``--seconds`` per measurement):
 
 * **kgexplorer**: ``kgexplorer --store DIR serve`` (an on-disk store built by ``kgexplorer load``), the guard on,
@@ -11,16 +12,22 @@ Three servers read the same LUBM1 data on loopback, one after another, under the
   built from the same file, with ``--union-default-graph`` (kgexplorer queries the union too);
 * **the Python floor**: a bare Starlette route that returns the bytes kgexplorer answered for the same query,
   served by uvicorn with the same settings as ``kgexplorer serve`` (``bench/floor.py``): what any Python
-  endpoint costs before it does any work.
+  endpoint costs before it does any work;
+* **rdflib-endpoint**: ``rdflib-endpoint serve FILE`` (the ``rdflib-endpoint`` package's own command, in the
+  ``bench`` dependency group): rdflib's in-memory ``Dataset`` with the default graph the union, parsed from the
+  same triples (its command guesses the format from the file name and reads no gzip, so it gets the file
+  unpacked into bench/out), behind FastAPI under uvicorn with that command's settings. Each query runs in the
+  event loop's thread, one at a time; it remembers the parsed text of its last 128 queries, nothing else.
 
-Queries: LUBM Q1 (cheap, 4 rows) and Q14 (result-heavy, 6,463 rows), as SPARQL JSON results. *repeated*
+Queries: LUBM Q1 (cheap, 4 rows) and Q14 (result-heavy, 5,916 rows), as SPARQL JSON results. *repeated*
 sends one text again and again (kgexplorer's result cache answers); *distinct* makes every request's text
 new (a ``LIMIT`` that grows with each request, far above the row count, so the answer is the same), as real
 users send: no cache helps, and kgexplorer's guard checks every one. Then kgexplorer again with
 ``guard_fast_path`` 0 (the full parse on every query) and ``result_cache_mb`` 0, to show what each part costs.
 
-Results go to ``bench/out/endpoint.json`` (read by ``bench/report.py``). ``python -m bench.endpoint`` runs
-only this section.
+Before any measurement, every server's answer to each query is checked: status 200 and the LUBM README's row
+count (Q1 4 rows, Q14 5,916). Results go to ``bench/out/endpoint.json`` (read by ``bench/report.py``).
+``python -m bench.endpoint`` runs only this section.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.ladder import LUBM_EXPECTED_ROWS
 from bench.loopback import free_port
 
 __all__ = ["run_endpoint_bench"]
@@ -52,6 +60,8 @@ WORK = OUT / "endpoint"
 LUBM = ROOT.parent / "shared" / "data" / "lubm"
 DATA = LUBM / "lubm1.nt.gz"
 ACCEPT = "application/sparql-results+json"
+#: The rows every server must answer (lubm/README.md, plain LUBM1) before its measurement counts.
+EXPECTED_ROWS = {name: LUBM_EXPECTED_ROWS["LUBM1"][name] for name in ("Q1", "Q14")}
 #: The kgexplorer settings of the measured server (see the module's description).
 SERVE_SETTINGS = {"client_queries": "256", "client_query_workers": "2"}
 
@@ -132,6 +142,12 @@ def _get(url: str, query: str) -> tuple[int, bytes]:
         return r.status, r.read()
 
 
+def _rows(body: bytes) -> int:
+    """The number of rows of a SPARQL JSON results document."""
+    document: dict[str, Any] = json.loads(body)
+    return len(document["results"]["bindings"])
+
+
 def _wrk(url: str, query: str, mode: str, *, connections: int, seconds: int) -> dict[str, Any]:
     """``url`` is the query URL (…/sparql, or Oxigraph's …/query)."""
     base, path = url.rsplit("/", 1)
@@ -175,6 +191,32 @@ def _kgx_command(store: Path, port: int, extra: dict[str, str] | None = None) ->
     return [*command, "serve", "--port", str(port)]
 
 
+def _rdflib_endpoint(measure: Any, progress: Any) -> dict[str, Any]:
+    """Serve the LUBM1 triples with ``rdflib-endpoint serve`` and measure it as the others; returns how it ran."""
+    command = Path(sys.executable).with_name("rdflib-endpoint")
+    if not command.exists():
+        raise RuntimeError("rdflib-endpoint is not installed: pip install --group bench (make bench does)")
+    from importlib.metadata import version
+
+    # Its command parses each file with rdflib's format guess from the name and no gzip: the file unpacked.
+    unpacked = WORK / DATA.name.removesuffix(".gz")
+    with gzip.open(DATA, "rb") as src, unpacked.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.monotonic()
+    try:
+        serve = [str(command), "serve", str(unpacked), "--host", "127.0.0.1", "--port", str(port)]
+        with _server(serve, WORK / "rdflib-endpoint.log") as proc:
+            _wait(f"{url}?query=ASK%7B%7D", proc, "rdflib-endpoint serve")
+            ready_s = time.monotonic() - started
+            progress(f"endpoint: rdflib-endpoint answered after {ready_s:.1f} s (parsing the file)")
+            measure("rdflib-endpoint", url, ("Q1", "Q14"), ("repeated", "distinct"))
+    finally:
+        unpacked.unlink(missing_ok=True)
+    return {"version": version("rdflib-endpoint"), "rdflib": version("rdflib"), "ready_s": ready_s}
+
+
 def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any = print) -> dict[str, Any]:
     """Run the endpoint section; return its results (also written to bench/out/endpoint.json)."""
     if shutil.which("wrk") is None:
@@ -195,10 +237,16 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
             status, body = _get(url, queries[name])
             if status != 200:
                 raise RuntimeError(f"{system} answered {status} to {name}")
+            # The same answer from every server, or its speed means nothing (the bytes differ: each serialises
+            # its own way).
+            rows = _rows(body)
+            if rows != EXPECTED_ROWS[name]:
+                raise RuntimeError(f"{system} answered {rows} rows to {name}, not {EXPECTED_ROWS[name]}")
             for mode in modes:
                 progress(f"endpoint: {system} {name} {mode}")
                 result = _wrk(url, queries[name], mode, connections=connections, seconds=seconds)
-                runs.append({"system": system, "query": name, "mode": mode, "answer_bytes": len(body), **result})
+                run = {"system": system, "query": name, "mode": mode, "answer_bytes": len(body), "rows": rows}
+                runs.append({**run, **result})
 
     # kgexplorer first: its answers are the floor's bytes.
     port = free_port()
@@ -233,6 +281,10 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         measure("Oxigraph", f"{url}/query", ("Q1", "Q14"), ("repeated", "distinct"))
     shutil.rmtree(kgx_store, ignore_errors=True)
     shutil.rmtree(oxi_store, ignore_errors=True)
+    try:
+        rdflib_endpoint = _rdflib_endpoint(measure, progress)
+    except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:  # reported as such
+        rdflib_endpoint = {"error": f"{type(exc).__name__}: {exc}"}
     from .mixed_load import run_mixed_load
 
     try:
@@ -246,6 +298,7 @@ def run_endpoint_bench(*, seconds: int = 8, connections: int = 8, progress: Any 
         "settings": SERVE_SETTINGS,
         "runs": runs,
         "mixed_load": mixed,
+        "rdflib_endpoint": rdflib_endpoint,
         "kgexplorer_metrics": [x for x in metrics.splitlines() if any(w in x for w in ("cache", "answered", "guard_"))],
         "wall_s": time.monotonic() - started,
     }

@@ -275,7 +275,7 @@ def _load_table(results: dict[str, Any]) -> list[str]:
         pb = _sys(step, "pyox-disk").get("build") or {}
         ko = _sys(step, "kg-disk").get("open") or {}
         lines.append(
-            f"| {name} | {_secs(kb.get('seconds'))} | {_secs(pb.get('seconds'))} | "
+            f"| {name} | {_build_cell(step, 'kg-disk-build')} | {_build_cell(step, 'pyox-disk')} | "
             f"{_ratio(_div(kb.get('seconds'), pb.get('seconds')))} | {_secs(kb.get('index_s'))} | "
             f"{_mib(_bytes_mib(kb.get('bytes')))} | "
             f"{_mib(_bytes_mib(pb.get('bytes')))} | {_secs(ko.get('seconds'))} | {_mib(kb.get('peak_mib'))} | "
@@ -774,7 +774,7 @@ def endpoint_section(endpoint: dict[str, Any] | None) -> list[str]:
     """The endpoint section of the report: every run, with its ratios to Oxigraph server and to the floor."""
     if not endpoint:
         return []
-    lines = ["## The endpoint: kgexplorer serve, Oxigraph server, the Python floor", ""]
+    lines = ["## The endpoint: kgexplorer serve, Oxigraph server, the Python floor, rdflib-endpoint", ""]
     if "error" in endpoint:
         return [*lines, f"Not measured: {endpoint['error']}", ""]
     settings = ", ".join(f"`{k}={v}`" for k, v in endpoint.get("settings", {}).items())
@@ -788,21 +788,25 @@ def endpoint_section(endpoint: dict[str, Any] | None) -> list[str]:
         "(wrk's connections all come from one address, which is one client to the endpoint). Oxigraph: "
         "`oxigraph serve-read-only --union-default-graph` (the `oxigraph` wheel). The Python floor: a bare "
         "Starlette route under uvicorn with `kgexplorer serve`'s settings, returning the bytes kgexplorer "
-        "answered (`bench/floor.py`). The machine is shared and wrk runs on the same 2 cores: read the ratios.",
+        "answered (`bench/floor.py`). " + _rdflib_endpoint_text(endpoint.get("rdflib_endpoint")) + "Every "
+        "server's answer was checked before its runs: status 200 and the LUBM README's row count (*rows*; the "
+        "bytes differ, as each server writes its JSON its own way). The machine is shared and wrk runs on the "
+        "same 2 cores: read the ratios. *vs X* is X's requests per second ÷ the row's (above 1: X answered more).",
         "",
-        "| system | query | mode | req/s | p50 ms | p95 ms | p99 ms | answer bytes | non-2xx | "
-        "vs Oxigraph (its req/s ÷ ours) | vs the floor |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| system | query | mode | req/s | p50 ms | p95 ms | p99 ms | rows | answer bytes | errors | "
+        "vs Oxigraph | vs the floor | vs rdflib-endpoint |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in endpoint.get("runs", []):
-        ox_run = _endpoint_run(endpoint, "Oxigraph", r["query"], r["mode"])
-        floor = _endpoint_run(endpoint, "Python floor", r["query"], "distinct")
-        vs_ox = f"{ox_run['req_s'] / r['req_s']:.3g}×" if ox_run and r["system"] != "Oxigraph" else "–"
-        vs_floor = f"{floor['req_s'] / r['req_s']:.3g}×" if floor and r["system"] != "Python floor" else "–"
+        ratios = []
+        for other, mode in (("Oxigraph", r["mode"]), ("Python floor", "distinct"), ("rdflib-endpoint", r["mode"])):
+            them = _endpoint_run(endpoint, other, r["query"], mode)
+            ratios.append(f"{them['req_s'] / r['req_s']:.3g}×" if them and r["system"] != other else "–")
+        rows = f"{r['rows']:,}" if "rows" in r else "–"
         lines.append(
             f"| {r['system']} | {r['query']} | {r['mode']} | {r['req_s']:,.0f} | {r['p50_ms']:.1f} | "
-            f"{r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['answer_bytes']:,} | {r['non_2xx'] + r['socket_errors']} | "
-            f"{vs_ox} | {vs_floor} |"
+            f"{r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {rows} | {r['answer_bytes']:,} | "
+            f"{r['non_2xx'] + r['socket_errors']} | {' | '.join(ratios)} |"
         )
     metrics = endpoint.get("kgexplorer_metrics") or []
     if metrics:
@@ -810,6 +814,22 @@ def endpoint_section(endpoint: dict[str, Any] | None) -> list[str]:
     lines += ["", *mixed_load_section(endpoint.get("mixed_load"))]
     lines += ["", f"Wall time of the section: {endpoint.get('wall_s', 0):.0f} s.", ""]
     return lines
+
+
+def _rdflib_endpoint_text(run: dict[str, Any] | None) -> str:
+    """How rdflib-endpoint was run (bench/endpoint.py), or why it was not."""
+    if run is None:
+        return ""
+    if "error" in run:
+        return f"rdflib-endpoint: not measured ({run['error']}). "
+    return (
+        f"rdflib-endpoint {run['version']} (rdflib {run['rdflib']}): its own command, `rdflib-endpoint serve "
+        "lubm1.nt --host 127.0.0.1` (the file unpacked: the command guesses the format from the name and reads no "
+        "gzip), which parses it into rdflib's in-memory `Dataset` (default graph = the union) and serves it with "
+        f"FastAPI under uvicorn (it answered {_secs(run['ready_s'])} after it started); every query runs in the "
+        "event loop's thread, one at a time, and only the parsed query text is remembered (its last 128), so "
+        "*repeated* evaluates the query again. Same wrk settings as the others. "
+    )
 
 
 def _verdict(met: bool, factor: float, *, more: bool = False) -> str:
@@ -849,6 +869,23 @@ def _defaults(results: dict[str, Any]) -> list[str]:
                 lines.append(f"* {q}: {info.get('rows', 0):,} rows in {_secs(r.get('median_s'))}{cut}")
         lines.append("")
     return lines
+
+
+def _build_cell(step: dict[str, Any], system: str) -> str:
+    """A build's time, or why there is none (a dash alone read as a gap in the table, not as a decision)."""
+    data = _sys(step, system)
+    build = data.get("build") or {}
+    if "seconds" in build:
+        return _secs(build["seconds"])
+    if not data:
+        return "–"
+    if "skipped" in data:
+        return "not measured: skipped, " + data["skipped"].split(": skipped, ", 1)[-1]
+    stopped = (data.get("other") or {}).get("load") or {}
+    if "stopped_s" in stopped:
+        return f"not measured: stopped at its share of the time budget after {_secs(stopped['stopped_s'])}"
+    failed = (data.get("failed") or {}).get("error")
+    return f"not measured: {failed}" if failed else "not measured (see Skipped and stopped)"
 
 
 def _skips(results: dict[str, Any]) -> list[str]:
