@@ -157,7 +157,8 @@ class _Sink:
 
 # Compact SPARQL JSON as pyoxigraph writes it: the head, the bindings array, one object per row in it.
 _JSON_HEAD = b'{"head":{"vars":['
-_JSON_BINDINGS = b'"results":{"bindings":['
+_JSON_ROWS = b']},"results":{"bindings":['
+_HEAD_MAX = 1 << 16  # a head longer than this (thousands of variables) is not checked but read back
 _JSON_END = b"]}}"
 # From where a row's count goes on to just after the next row's start: for JSON, anything but a string, "[" or
 # ",", or a whole string (so that a row's start inside one is skipped), or "[" or "," not starting a row; a
@@ -165,6 +166,7 @@ _JSON_END = b"]}}"
 # Possessive: a failed match does not try again inside what it passed.
 _JSON_ROW = re.compile(rb'(?:[^"\[,]++|"(?:[^"\\]++|\\.)*+"|[\[,](?!\{))*+[\[,]\{')
 _XML_HEAD = b'<?xml version="1.0"?><sparql '
+_XML_ROWS = b"</head><results>"
 _XML_END = b"</results></sparql>"
 _XML_ROW = re.compile(rb"(?:[^<]++|<(?!result>))*+<result>")
 
@@ -193,6 +195,8 @@ class _CountedSink:
         self.exact_at = 0  # where the exact count goes on: just after a row start, outside any string
         self.exact_rows = 0  # the rows started before exact_at
         self.cut: bytes | None = None
+        self.head = b""  # the first bytes, until the head's shape is known
+        self.shaped: bool | None = None  # whether the head is of the shape expected (None: not yet known)
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
@@ -206,7 +210,10 @@ class _CountedSink:
         self.tail = chunk[-width:] if len(chunk) >= width else (self.tail + chunk)[-width:]
         if self.buffer is not None:
             self.buffer += chunk
-        if self.rows > self.max_rows:
+        if self.shaped is None:  # the head comes first, before any row
+            self.head += chunk
+            self.shaped = self._head_shape()
+        if self.rows > self.max_rows and self.shaped:
             if self.buffer is None:
                 self.buffer = bytearray(b"".join(self.chunks))
                 self.buffer += chunk
@@ -244,17 +251,33 @@ class _CountedSink:
     def flush(self) -> None:
         pass
 
-    def shape_ok(self) -> bool:
+    def _head_shape(self) -> bool | None:
+        """Whether the answer begins as the counting expects, up to the first row or the end of the rows
+        (pretty-printed or otherwise different bytes do not); None while that is not yet written."""
+        if self.json:  # a variable's name holds no "]"
+            rows_at = self.head.find(b"]") + len(_JSON_ROWS)
+            start, rows = _JSON_HEAD, _JSON_ROWS
+        else:
+            rows_at = self.head.find(_XML_ROWS) + len(_XML_ROWS)
+            start, rows = _XML_HEAD, _XML_ROWS
+        after = (b"{", b"]") if self.json else (b"<r", b"</")  # a row or the end of the rows
+        if rows_at == len(rows) - 1 or len(self.head) < rows_at + len(after[0]):
+            return None if len(self.head) < _HEAD_MAX else False
+        return (
+            self.head.startswith(start)
+            and self.head[rows_at - len(rows) : rows_at] == rows
+            and self.head[rows_at : rows_at + len(after[0])] in after
+        )
+
+    def whole_ok(self) -> bool:
         """Whether the whole answer written is of the shape the counting relies on."""
-        first = self.chunks[0] if self.chunks else b""
-        last = self.chunks[-1] if self.chunks else b""
-        if self.json:
-            return (
-                first.startswith(_JSON_HEAD)
-                and last.endswith(_JSON_END)
-                and _JSON_BINDINGS in b"".join(self.chunks[:2])
-            )
-        return first.startswith(_XML_HEAD) and last.endswith(_XML_END)
+        end = _JSON_END if self.json else _XML_END
+        last = b""
+        for chunk in reversed(self.chunks):  # the chunks may be tiny
+            last = chunk + last
+            if len(last) >= len(end):
+                break
+        return self.shaped is True and last.endswith(end)
 
 
 def write_answer(
@@ -411,7 +434,7 @@ def _write_counted(result: Any, name: str, *, max_rows: int, max_bytes: int) -> 
         written.chunks = [sink.cut]
         written.truncated = True
         return _xml_checked(written)
-    if not sink.shape_ok():
+    if not sink.whole_ok():
         return ox.parse_query_results(b"".join(sink.chunks), format=_results(name))
     written.chunks = sink.chunks
     return _xml_checked(written)
