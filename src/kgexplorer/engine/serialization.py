@@ -8,8 +8,8 @@ apply while writing, so a huge result costs neither the worker nor the endpoint 
 
   JSON and XML, the endpoint's usual formats, are written directly while their rows are counted in the
   written bytes (:class:`_CountedSink`). In compact SPARQL JSON every row object stands in the ``bindings``
-  array and so starts with ``[{`` or ``,{``; no other structural ``{`` follows ``[`` or ``,``, but the two
-  bytes may occur inside a string, so their count is an upper bound of the rows. While the bound is within
+  array and so starts with ``[{`` (the first) or ``,{``; no other structural ``{`` follows ``[`` or ``,``, but
+  the two bytes may occur inside a string, so the count of ``,{`` plus one is an upper bound of the rows. While the bound is within
   the cap the JSON is the answer; past it the bytes so far are counted exactly, skipping strings, and the
   text is cut before the first row past the cap and closed (``]}}``). In SPARQL XML ``<`` never stands in
   text or in an attribute value (it is written ``&lt;``), so ``<result>`` counts the rows exactly.
@@ -183,13 +183,15 @@ class _CountedSink:
 
     def __init__(self, *, json: bool, max_rows: int, max_bytes: int) -> None:
         self.json = json
-        self.starts = (b"[{", b",{") if json else (b"<result>",)
+        # A JSON row's start is "[{" only for the first row: "," and 1 for it halves the counting (C-speed, but
+        # at about 0.5 GB/s per pattern here, a measurable share of writing).
+        self.start = b",{" if json else b"<result>"
         self.row = _JSON_ROW if json else _XML_ROW
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.chunks: list[bytes] = []
         self.size = 0
-        self.rows = 0  # the bound: at least as many rows as the bytes so far hold
+        self.rows = 1 if json else 0  # the bound: at least as many rows as the bytes so far hold
         self.tail = b""  # the last bytes so far, for a row start split between two chunks
         self.buffer: bytearray | None = None  # every byte so far, once an exact count was needed
         self.exact_at = 0  # where the exact count goes on: just after a row start, outside any string
@@ -204,9 +206,9 @@ class _CountedSink:
             return 0
         if self.cut is not None:
             raise _Enough
-        width = len(self.starts[0]) - 1
+        width = len(self.start) - 1
         edge = self.tail + chunk[:width]  # only a start split by the boundary fits in it whole
-        self.rows += sum(chunk.count(start) + edge.count(start) for start in self.starts)
+        self.rows += chunk.count(self.start) + edge.count(self.start)
         self.tail = chunk[-width:] if len(chunk) >= width else (self.tail + chunk)[-width:]
         if self.buffer is not None:
             self.buffer += chunk
@@ -222,7 +224,7 @@ class _CountedSink:
                 if len(self.cut) > self.max_bytes:
                     raise _TooLarge
                 raise _Enough
-            self.rows = self.exact_rows
+            self.rows = self.exact_rows + (self.json and self.exact_rows == 0)  # the first row: "[{"
         # Every row so far is within the cap, so whatever the answer, it holds these bytes.
         self.size += len(chunk)
         if self.size > self.max_bytes:
@@ -242,7 +244,7 @@ class _CountedSink:
             self.exact_at = found.end()
         if self.exact_rows <= self.max_rows:
             return None
-        start = self.exact_at - len(self.starts[0])  # the first row past the cap
+        start = self.exact_at - len(self.start)  # the first row past the cap
         if self.json:  # keep the array's "[" before the first row; drop the "," before any other
             start += self.buffer[start] == ord("[")
             return bytes(self.buffer[:start]) + _JSON_END
