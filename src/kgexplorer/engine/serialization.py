@@ -9,9 +9,9 @@ apply while writing, so a huge result costs neither the worker nor the endpoint 
   JSON and XML, the endpoint's usual formats, are written directly while their rows are counted in the
   written bytes (:class:`_CountedSink`). In compact SPARQL JSON every row object stands in the ``bindings``
   array and so starts with ``[{`` (the first) or ``,{``; no other structural ``{`` follows ``[`` or ``,``, but
-  the two bytes may occur inside a string, so the count of ``,{`` plus one is an upper bound of the rows. While the bound is within
-  the cap the JSON is the answer; past it the bytes so far are counted exactly, skipping strings, and the
-  text is cut before the first row past the cap and closed (``]}}``). In SPARQL XML ``<`` never stands in
+  the two bytes may occur inside a string, so the count of ``,{`` plus one is an upper bound of the rows.
+  While the bound is within the cap the JSON is the answer; past it the bytes so far are counted exactly,
+  skipping strings, and the text is cut before the first row past the cap and closed (``]}}``). In SPARQL XML ``<`` never stands in
   text or in an attribute value (it is written ``&lt;``), so ``<result>`` counts the rows exactly.
   Writing stops at the row after the cap, as below.
 
