@@ -11,9 +11,9 @@ apply while writing, so a huge result costs neither the worker nor the endpoint 
   array and so starts with ``[{`` (the first) or ``,{``; no other structural ``{`` follows ``[`` or ``,``, but
   the two bytes may occur inside a string, so the count of ``,{`` plus one is an upper bound of the rows.
   While the bound is within the cap the JSON is the answer; past it the bytes so far are counted exactly,
-  skipping strings, and the text is cut before the first row past the cap and closed (``]}}``). In SPARQL XML ``<`` never stands in
-  text or in an attribute value (it is written ``&lt;``), so ``<result>`` counts the rows exactly.
-  Writing stops at the row after the cap, as below.
+  skipping strings, and the text is cut before the first row past the cap and closed (``]}}``). In SPARQL
+  XML ``<`` never stands in text or in an attribute value (it is written ``&lt;``), so ``<result>`` counts
+  the rows exactly. Writing stops at the row after the cap, as below.
 
   A whole answer not of the shape expected (a pyoxigraph that wrote otherwise; a test pins the shape) is
   read back and takes the way of CSV and TSV: these go through SPARQL TSV (CONSTRUCT and DESCRIBE
