@@ -432,7 +432,7 @@ def _write_counted(result: Any, name: str, *, max_rows: int, max_bytes: int) -> 
         written.chunks = [sink.cut]
         written.truncated = True
         return _xml_checked(written)
-    if sink.cut is not None:  # the row past the cap came in the last chunk
+    if sink.cut is not None:  # defensive: a writer that swallowed _Enough and ended
         written.chunks = [sink.cut]
         written.truncated = True
         return _xml_checked(written)
