@@ -1,6 +1,6 @@
 """What runs inside one measured process: load one system, then time its queries and app operations.
 
-Each probe is a fresh ``python -m bench.probe`` process, so its peak RSS (``ru_maxrss``) belongs to one
+Each probe is a fresh ``python -m bench.probe`` process, so its peak RSS (VmHWM) belongs to one
 system and one load only: memory ratios are only honest per process. The parent (:mod:`bench.ladder`)
 sends a JSON spec on stdin; the probe answers with JSON lines on stdout:
 
@@ -48,8 +48,14 @@ def emit(**fields: Any) -> None:
 
 
 def maxrss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MiB: VmHWM, the peak of this program's own memory.
+
+    Not ``ru_maxrss``: Linux keeps that across fork and exec, so a probe started by a parent holding 475 MiB
+    reported 475 MiB before it loaded anything (every in-memory row of the 2026-12-06 14:38 run read "475 vs
+    475"). VmHWM belongs to the memory map exec made; ``ru_maxrss`` is left for systems without /proc.
+    """
+    peak = status_mib(os.getpid(), "VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def status_mib(pid: int, field: str) -> float | None:

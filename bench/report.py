@@ -151,7 +151,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         "## How it was measured",
         "",
         "* Every load runs in a **fresh process** (`python -m bench.probe`), and its peak RSS "
-        "(`resource.getrusage(...).ru_maxrss`) is read right after the load, so each memory figure belongs to "
+        "(`VmHWM` of `/proc/self/status`, the peak of the process's own memory; `ru_maxrss` would carry the "
+        "parent's peak across fork and exec) is read right after the load, so each memory figure belongs to "
         "one system and one load. Queries then run in that same process.",
         "* **(a) kgexplorer**: `KnowledgeGraph.from_files([file])` in memory; "
         "`kgexplorer.engine.bulk_load.write_disk_store` then `KnowledgeGraph.open_store` on disk. Queries go "
