@@ -365,3 +365,27 @@ def test_an_on_disk_build_reads_each_file_once(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(store_module, "_open_binary", counting)
     assert write_disk_store([DataFile(str(source))], str(tmp_path / "store"), derive_edges=False) == 1
     assert opened == [str(source)]
+
+
+@pytest.mark.parametrize("suffix", ["nt", "nq", "ttl"])
+def test_write_nquads_counts_every_quad_and_gives_the_same_text_twice(tmp_path: Path, suffix: str) -> None:
+    """A line format is written without looking at each quad from Python (its blank nodes keep the file's
+    labels), counted by the lines written; a literal's line break is escaped, so it never counts twice."""
+    from kgexplorer.engine.store import write_nquads
+
+    graph = " <http://e/g>" if suffix == "nq" else ""
+    lines = [
+        f'_:x <http://e/p> "two\\nlines" {graph}.',
+        f"_:x <http://e/p> _:y {graph}.",
+        f'<http://e/a> <http://e/p> "a\\r\\nb"@en {graph}.',
+    ]
+    source = tmp_path / f"data.{suffix}"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    texts = []
+    for run in range(2):
+        target = tmp_path / f"out{run}.nq"
+        assert write_nquads(DataFile(str(source)), target) == 3
+        texts.append(target.read_text(encoding="utf-8"))
+    assert texts[0] == texts[1]
+    assert texts[0].count("\n") == 3
+    assert "two\\nlines" in texts[0]
