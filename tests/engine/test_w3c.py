@@ -13,9 +13,13 @@ nodes up to renaming, numbers by value), graphs by isomorphism. The known differ
 
 from __future__ import annotations
 
+import gc
 import io
 import re
+import sys
 import tarfile
+import threading
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -180,7 +184,16 @@ def _iri(path: str) -> str:
 def run_in_process(text: str, store: ox.Store) -> QueryResult:
     """What KnowledgeGraph.sparql does, without the worker process: guard, then Oxigraph as the worker runs it."""
     checked = check_query(text)  # the engine gets the text the guard checked, as in the worker
-    result = store.query(checked.text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    # Oxigraph runs in a frame of its own, never in this one: the guard's parser (pyparsing) leaves its frames in
+    # reference cycles, and they keep this frame, with what it holds when it ends, until the cyclic GC runs.
+    # That may be in another thread (a server test's, in the same xdist worker), and a pyoxigraph result freed
+    # there is an unraisable "PyQuerySolutions is unsendable, but is being dropped on another thread".
+    return _evaluate(checked.text, store)
+
+
+def _evaluate(text: str, store: ox.Store) -> QueryResult:
+    """Oxigraph's result for a checked text, read as the worker reads it (freed on return, in this thread)."""
+    result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
     if isinstance(result, ox.QueryBoolean):
         return AskResult(bool(result))
     if isinstance(result, ox.QuerySolutions):
@@ -578,3 +591,29 @@ def test_the_comparison_is_strict() -> None:
     with pytest.raises(AssertionError):  # right rows, wrong order, and the query sorts
         assert_matches(rows, Expected(("v",), ((("iri", "http://example/b"),), (a,)), ordered=True), order_matters=True)
     assert_matches(rows, Expected(("v",), ((("iri", "http://example/b"),), (a,)), ordered=True), order_matters=False)
+
+
+def test_the_in_process_path_leaves_no_result_to_another_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result run_in_process made is freed in this thread, never by a cyclic GC in another one.
+
+    The guard's parser leaves frames in reference cycles, and they keep their callers' frames; a pyoxigraph
+    result one of those held was freed by whichever thread collected next, once a server test's in the same
+    xdist worker: PyQuerySolutions is unsendable, and dropping it there is an unraisable RuntimeError.
+    """
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
+    unraisable: list[str] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(f"{u.exc_type.__name__}: {u.exc_value}"))
+    tag = uuid.uuid4().hex  # texts never checked before, so the guard parses them (it remembers verdicts)
+    gc.collect()
+    gc.disable()  # no collection in this thread before the other thread's
+    try:
+        assert isinstance(run_in_process(f"SELECT ?s{tag} WHERE {{ ?s{tag} ?p ?o }}", store), SelectResult)
+        assert isinstance(run_in_process(f"ASK {{ ?s{tag} ?p ?o }}", store), AskResult)
+        assert isinstance(run_in_process(f"CONSTRUCT WHERE {{ ?s{tag} ?p ?o }}", store), GraphResult)
+        collector = threading.Thread(target=gc.collect, name="another-thread-collects")
+        collector.start()
+        collector.join()
+    finally:
+        gc.enable()
+    assert unraisable == []
