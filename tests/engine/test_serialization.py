@@ -12,6 +12,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.query import Result
+from tests.answers import store_of
 
 from kgexplorer.engine.serialization import GRAPH_FORMAT_NAMES, RESULT_FORMAT_NAMES, write_answer
 
@@ -34,10 +35,7 @@ VALUES = [
 
 @pytest.fixture(scope="module")
 def store() -> ox.Store:
-    s = ox.Store()
-    for i, value in enumerate(VALUES):
-        s.add(ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), value))
-    return s
+    return store_of(VALUES, namespace=EX)
 
 
 SELECT = f"SELECT ?s ?o ?missing WHERE {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}none> ?missing }} }} ORDER BY ?s"

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.answers import store_of
 
 from kgexplorer.engine.serialization import Written, _write_counted, write_answer
 
@@ -39,10 +40,7 @@ TRICKY = [
 
 @pytest.fixture(scope="module")
 def store() -> ox.Store:
-    s = ox.Store()
-    for i, value in enumerate(TRICKY):
-        s.add(ox.Quad(ox.NamedNode(f"{EX}s{i:02}"), ox.NamedNode(EX + "p"), value))
-    return s
+    return store_of(TRICKY, namespace=EX, width=2)
 
 
 QUERIES = {
