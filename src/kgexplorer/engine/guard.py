@@ -49,7 +49,7 @@ from .query_text import NEWER_SYNTAX as _NEWER_SYNTAX
 from .query_text import TOKENS as _TOKENS  # noqa: F401  (tests/engine/test_guard.py reads it here)
 from .query_text import has_keyword as _has_keyword
 from .query_text import mask as _mask
-from .query_text import plain_form
+from .query_text import normalise_query, plain_form
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -151,22 +151,6 @@ class CheckedQuery:
     def digest(self) -> bytes:
         """A 256-bit digest of the text, naming this exact text across processes."""
         return _digest(self.text)
-
-
-def normalise_query(text: str) -> str:
-    """The one text both parsers read: every line break as ``\\n``, and no byte-order mark before it.
-
-    ``\\r\\n`` and a lone ``\\r`` become ``\\n`` (as in XML, and as every editor shows them): rdflib ends a
-    ``#`` comment only at ``\\n``, Oxigraph at ``\\r`` as well, so a ``\\r`` let text be a comment to one
-    parser and a SERVICE to the other. Inside a long string a raw carriage return becomes a line feed
-    (write ``\\r`` as the escape to keep one). A leading BOM, which editors on Windows save and both parsers
-    refuse, is dropped. Nothing else changes: the other line and paragraph separators, control and space
-    characters are read the same way by both parsers (tests/security/test_fuzz.py checks each of them).
-
-    >>> normalise_query("\\ufeffSELECT * WHERE {\\r\\n  # c\\r  ?s ?p ?o }")
-    'SELECT * WHERE {\\n  # c\\n  ?s ?p ?o }'
-    """
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def prepare_query(text: str, *, max_chars: int | None = None) -> QueryText:

@@ -5,7 +5,9 @@ it reads is wrapped in a :class:`CountingReader` that counts the bytes taken fro
 decompression, so the share of a ``.gz`` file is the share of its size) and reports a :class:`LoadProgress`
 at most every ``interval_s``. For a line-based file (N-Triples, N-Quads: what the parse worker writes, one
 statement a line) it also counts the line ends it passes, so a report says how many triples were read and
-their rate without a second parse; for other formats ``triples`` stays None.
+their rate without a second parse; for other formats ``triples`` stays None. Its twins: a
+:class:`CappedReader` stops a gzip file that expands past a cap, and a :class:`LineCounter` counts the
+statements of N-Quads as they are written.
 
 >>> import io
 >>> seen = []
@@ -24,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-__all__ = ["CountingReader", "LoadProgress"]
+from kgexplorer.errors import GraphLoadError
+
+__all__ = ["CappedReader", "CountingReader", "LineCounter", "LoadProgress"]
 
 
 @dataclass(frozen=True)
@@ -140,3 +144,40 @@ class CountingReader(io.RawIOBase):
     def close(self) -> None:
         self._stream.close()
         super().close()
+
+
+class CappedReader:
+    """A decompressing stream that raises GraphLoadError past ``limit`` bytes (a gzip bomb)."""
+
+    def __init__(self, stream: IO[bytes], limit: int, name: str) -> None:
+        self._stream = stream
+        self._left = limit
+        self._limit = limit
+        self._name = name
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size if size >= 0 else self._left + 1)
+        self._left -= len(data)
+        if self._left < 0:
+            size_text = f"{self._limit / (1 << 20):.1f} MiB" if self._limit >= (1 << 20) else f"{self._limit:,} bytes"
+            raise GraphLoadError(
+                f"{self._name} expands to more than {size_text} when decompressed (the "
+                "max_decompressed_mb setting); upload a smaller file or raise the setting",
+                path=self._name,
+            )
+        return data
+
+
+class LineCounter:
+    """A binary file to write into that counts the line breaks written through it (``count``)."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out, self.count = out, 0
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.count += chunk.count(b"\n")
+        return self.out.write(chunk)
+
+    def flush(self) -> None:
+        self.out.flush()

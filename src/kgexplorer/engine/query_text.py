@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "has_keyword", "mask", "plain_form"]
+__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "has_keyword", "mask", "normalise_query", "plain_form"]
 
 # Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
 # literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
@@ -57,6 +57,22 @@ _NOT_LINE_BREAK = re.compile(r"[^\n]")
 _NEWER_WORDS = ("<<", "{|", "|}", "~", "VERSION", "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "LANGDIR", "HASLANG")
 _OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
 _SANDBOX_NESTING = 64
+
+
+def normalise_query(text: str) -> str:
+    """The one text both parsers read: every line break as ``\\n``, and no byte-order mark before it.
+
+    ``\\r\\n`` and a lone ``\\r`` become ``\\n`` (as in XML, and as every editor shows them): rdflib ends a
+    ``#`` comment only at ``\\n``, Oxigraph at ``\\r`` as well, so a ``\\r`` let text be a comment to one
+    parser and a SERVICE to the other. Inside a long string a raw carriage return becomes a line feed
+    (write ``\\r`` as the escape to keep one). A leading BOM, which editors on Windows save and both parsers
+    refuse, is dropped. Nothing else changes: the other line and paragraph separators, control and space
+    characters are read the same way by both parsers (tests/security/test_fuzz.py checks each of them).
+
+    >>> normalise_query("\\ufeffSELECT * WHERE {\\r\\n  # c\\r  ?s ?p ?o }")
+    'SELECT * WHERE {\\n  # c\\n  ?s ?p ?o }'
+    """
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def mask(text: str) -> str:

@@ -29,7 +29,7 @@ from kgexplorer.errors import GraphLoadError
 from kgexplorer.settings import Settings
 
 from .disk_store import open_read_only
-from .load_progress import CountingReader, LoadProgress
+from .load_progress import CappedReader, CountingReader, LineCounter, LoadProgress
 from .rdfxml import CleanXml
 
 __all__ = [
@@ -304,21 +304,6 @@ def load_file(
         _parse_into(store, _readable(stream, fmt, name, settings or Settings()), fmt, name, bulk=bulk)
 
 
-class _LineCounter:
-    """A binary file to write into that counts the line breaks written through it."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out, self.count = out, 0
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self.count += chunk.count(b"\n")
-        return self.out.write(chunk)
-
-    def flush(self) -> None:
-        self.out.flush()
-
-
 def _open_binary(
     path: str, gz: bool, *, name: str = "", report: Callable[[LoadProgress], None] | None = None, lines: bool = False
 ) -> IO[bytes]:
@@ -399,7 +384,7 @@ def write_nquads(
         with _open_binary(df.path, gz) as raw, open(target, "wb") as out:
             stream: IO[bytes] = raw
             if gz and max_decompressed_bytes is not None:
-                stream = cast(IO[bytes], _Capped(raw, max_decompressed_bytes, shown))
+                stream = cast(IO[bytes], CappedReader(raw, max_decompressed_bytes, shown))
             quads = ox.parse(_readable(stream, fmt, shown, limits), format=fmt)
 
             def numbered() -> Iterable[Any]:
@@ -429,11 +414,9 @@ def write_nquads(
                         yield quad
 
             if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-                # Every blank node of a line format carries its label from the file, which the parser keeps:
-                # the same file already gives the same N-Quads, so no quad needs a look from Python (the
-                # renaming loop was a third of a one-shot `--data lubm10.nt.gz` query). Oxigraph writes one
-                # quad a line, so the quads are the line breaks written.
-                lines = _LineCounter(out)
+                # A line format's blank nodes keep the file's labels: the same file gives the same N-Quads
+                # without a look at each quad from Python. Oxigraph writes one quad a line.
+                lines = LineCounter(out)
                 ox.serialize(quads, cast(IO[bytes], lines), format=ox.RdfFormat.N_QUADS)
                 count = lines.count
             else:
@@ -447,27 +430,6 @@ def write_nquads(
             raise _load_error(exc, fmt, shown, memory_note=memory_note) from None
         raise
     return count
-
-
-class _Capped:
-    """A decompressing stream that raises GraphLoadError past ``limit`` bytes (a gzip bomb)."""
-
-    def __init__(self, stream: IO[bytes], limit: int, name: str) -> None:
-        self._stream = stream
-        self._left = limit
-        self._limit = limit
-        self._name = name
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size if size >= 0 else self._left + 1)
-        self._left -= len(data)
-        if self._left < 0:
-            raise GraphLoadError(
-                f"{self._name} expands to more than {_size(self._limit)} when decompressed (the "
-                "max_decompressed_mb setting); upload a smaller file or raise the setting",
-                path=self._name,
-            )
-        return data
 
 
 def _too_large(exc: MemoryError, name: str, *, memory_note: str = "") -> GraphLoadError:

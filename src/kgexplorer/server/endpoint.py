@@ -198,7 +198,7 @@ class _Endpoint:
         client = self.client(request)
         if self.kg.is_remote:  # a graph behind another endpoint: its typed result, written here
             return result_response(await self.run(text, client, bound), accept)
-        answer = await self.answer(text, accept, client, bound, formats=(select, graph))
+        answer = await self.answer(text, select, graph, client, bound)
         return self.answer_response(answer, accept)
 
     async def question(self, request: Request) -> Response:
@@ -212,17 +212,7 @@ class _Endpoint:
         forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
         return client_key(request.client.host if request.client else None, forwarded, self.proxies)
 
-    async def answer(
-        self,
-        text: str,
-        accept: str | None,
-        client: str,
-        bindings: Bindings = (),
-        *,
-        formats: tuple[Format | None, Format | None] | None = None,
-    ) -> Answer:
-        """The worker's answer to ``text``, in the formats ``accept`` prefers (``formats``: already chosen)."""
-        select, graph = formats or (choose_format(accept, RESULT_FORMATS), choose_format(accept, GRAPH_FORMATS))
+    async def answer(self, text: str, select: Format | None, graph: Format | None, who: str, bound: Bindings) -> Answer:
         with _refusals():
             return await self.kg.answer(
                 text,
@@ -231,8 +221,8 @@ class _Endpoint:
                 max_rows=self.max_rows,
                 timeout_s=self.time_limit,
                 max_result_mb=self.max_result_mb,
-                client=client,
-                bindings=bindings,
+                client=who,
+                bindings=bound,
             )
 
     def answer_response(self, answer: Answer, accept: str | None) -> Response:
@@ -362,8 +352,7 @@ class _AnswerResponse(Response):
                 message = {"type": "http.response.body", "body": chunk, "more_body": bool(answer.chunks)}
                 del chunk
                 try:
-                    # A timeout scope, not wait_for: no task per chunk (most answers are one chunk).
-                    async with asyncio.timeout(self.stall_s):
+                    async with asyncio.timeout(self.stall_s):  # a scope, not wait_for: no task per chunk
                         await send(message)
                 except TimeoutError:
                     _log.warning(
