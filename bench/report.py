@@ -144,9 +144,10 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"* **Machine:** {m['cpus']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, {m['platform']}, Python {m['python']}.",
         "* **Packages:** " + ", ".join(f"{k} {v}" for k, v in pk.items()) + ".",
         f"* **Noise:** 1-minute load average {m['load_average'][0]} at the start and {meta['load_after'][0]} at "
-        f"the end on {m['cpus']} cores. This machine is shared: while the benchmark ran, other work (other "
-        "helpers' test suites) ran on it too, so absolute times are inflated and noisy. The systems ran side by "
-        "side, step by step, in the same time window, so the **ratios** are the numbers to read.",
+        f"the end on {m['cpus']} cores (the load at the end is the endpoint section's own: its servers and wrk). "
+        "This machine may be shared with other work, which inflates absolute times and makes them noisy; the "
+        "systems ran side by side, step by step, in the same time window, so the **ratios** are the numbers "
+        "to read.",
         "",
         "## How it was measured",
         "",
