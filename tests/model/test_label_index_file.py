@@ -78,11 +78,17 @@ def test_load_builds_the_index_with_the_store_and_the_graph_opens_it(
         ] == expected
 
 
-def test_a_store_with_a_damaged_index_builds_it_again(tmp_path: Path) -> None:
-    data = tmp_path / "d.nt"
+def _loaded_store(folder: Path) -> Path:
+    """A store of DATA built by ``kgexplorer load`` (with its label index) in ``folder``."""
+    data = folder / "d.nt"
     data.write_text(DATA, encoding="utf-8")
-    store = tmp_path / "store"
+    store = folder / "store"
     assert CliRunner().invoke(cli, ["load", str(data), "--store", str(store)]).exit_code == 0
+    return store
+
+
+def test_a_store_with_a_damaged_index_builds_it_again(tmp_path: Path) -> None:
+    store = _loaded_store(tmp_path)
     with open_generation(store) as generation:
         (generation.path / LABEL_INDEX_FILE).write_bytes(b"KGXLABELS1\n{}\n")
     with KnowledgeGraph.open_store(str(store)) as opened:
@@ -103,10 +109,7 @@ def test_a_mapped_index_ranks_names_that_are_not_ascii_by_their_length_in_charac
 
 
 def test_an_index_file_of_the_earlier_format_is_refused_and_rebuilt(tmp_path: Path) -> None:
-    data = tmp_path / "d.nt"
-    data.write_text(DATA, encoding="utf-8")
-    store = tmp_path / "store"
-    assert CliRunner().invoke(cli, ["load", str(data), "--store", str(store)]).exit_code == 0
+    store = _loaded_store(tmp_path)
     with open_generation(store) as generation:
         path = generation.path / LABEL_INDEX_FILE
         path.write_bytes(b"KGXLABELS1\n" + path.read_bytes().split(b"\n", 1)[1])
