@@ -429,10 +429,7 @@ def _write_counted(result: Any, name: str, *, max_rows: int, max_bytes: int) -> 
         return written
     except _Enough:
         assert sink.cut is not None
-        written.chunks = [sink.cut]
-        written.truncated = True
-        return _xml_checked(written)
-    if sink.cut is not None:  # defensive: a writer that swallowed _Enough and ended
+    if sink.cut is not None:  # stopped at the cap (or a writer swallowed _Enough and ended)
         written.chunks = [sink.cut]
         written.truncated = True
         return _xml_checked(written)
