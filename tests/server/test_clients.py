@@ -43,3 +43,11 @@ def test_without_trusted_proxies_the_header_is_never_believed() -> None:
 def test_a_bad_trusted_proxies_entry_is_named() -> None:
     with pytest.raises(SettingError, match=r"trusted_proxies holds 'proxy\.local'.*e\.g\. 127\.0\.0\.1"):
         trusted_networks("127.0.0.1, proxy.local")
+
+
+def test_a_peer_seen_alone_before_still_forwards_for_its_clients() -> None:
+    """The peer alone is remembered (every request asks); that never hides the header a trusted proxy adds."""
+    assert client_key("127.0.0.1", None, PROXIES) == "127.0.0.1"
+    assert client_key("127.0.0.1", "198.51.100.9", PROXIES) == "198.51.100.9"
+    assert client_key("127.0.0.1", None, PROXIES) == "127.0.0.1"
+    assert client_key("127.0.0.1", "198.51.100.9", trusted_networks("")) == "127.0.0.1"

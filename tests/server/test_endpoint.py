@@ -1002,6 +1002,23 @@ def test_the_endpoint_answers_only_the_host_names_it_is_reached_by(
         assert f'kgexplorer_responses_total{{status="400",type="HostNotAllowed"}} {2 * len(refused)}' in metrics
 
 
+def test_a_host_answered_before_lets_no_other_host_through(kg: KnowledgeGraph) -> None:
+    """HostCheck remembers Host headers it answered (every request carries one): a refused name stays refused
+    between and after them, also once the memory has been emptied for growing past its bound."""
+    from kgexplorer.server.endpoint import host_names
+
+    client = TestClient(create_app(kg, allowed_hosts=host_names("127.0.0.1", "")))
+    for port in range(300):  # more allowed headers than it keeps
+        assert client.get("/sparql", params={"query": ASK}, headers={"Host": f"localhost:{port}"}).status_code == 200
+        if port % 97 == 0:
+            for _ in range(2):  # a refusal is not remembered as an answer
+                r = client.get("/sparql", params={"query": ASK}, headers={"Host": f"evil.test:{port}"})
+                assert r.status_code == 400
+                assert r.json()["type"] == "HostNotAllowed"
+    assert client.get("/", headers={"Host": "localhost:7"}).status_code == 200
+    assert client.get("/", headers={"Host": "localhost.evil.test"}).status_code == 400
+
+
 def test_a_bad_allowed_hosts_setting_is_refused_with_the_fix() -> None:
     from kgexplorer.errors import SettingError
     from kgexplorer.server.endpoint import host_names

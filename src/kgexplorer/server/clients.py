@@ -20,6 +20,7 @@ billions of clients. An IPv4 address written as IPv6 (``::ffff:203.0.113.7``) is
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -49,6 +50,19 @@ def trusted_networks(setting: str) -> tuple[Network, ...]:
 
 def client_key(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
     """The client of a request from ``peer`` carrying ``X-Forwarded-For: forwarded_for`` (all values, joined)."""
+    if not forwarded_for:
+        return _peer_key(peer)
+    return _client_key(peer, forwarded_for, trusted)
+
+
+# Every request asks, and parsing an address costs more than the rest of a cached answer's bookkeeping; the same
+# few peers connect again and again. Only the peer alone is cached: a forwarded header can be long.
+@functools.lru_cache(maxsize=4096)
+def _peer_key(peer: str | None) -> str:
+    return _client_key(peer, None, ())
+
+
+def _client_key(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
     address = _address(peer)
     if address is None:
         return peer or "unknown"
