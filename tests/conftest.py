@@ -84,7 +84,7 @@ def remote_kg(bundled_endpoint: str) -> Iterator[KnowledgeGraph]:
 
 @pytest.fixture(scope="session")
 def bundled_validation(tmp_path_factory: pytest.TempPathFactory) -> ValidationReport:
-    """The SHACL report of the bundled graph as it ships, ``validate()`` with its defaults: about half a minute of
+    """The SHACL report of the bundled graph as it ships, ``validate()`` with its defaults: a few seconds of
     CPU, so it runs once per run for every worker (tests/once.py). Tests reach it through ``validation_calls``."""
     return kept_once(tmp_path_factory, "bundled-validation", lambda: validation.validate(settings=Settings()))
 
