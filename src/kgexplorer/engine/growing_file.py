@@ -1,17 +1,17 @@
 """N-Quads read while the parse worker still writes them, so that a person's data is loaded once, not twice.
 
-A person's file is parsed only in the parse worker (:mod:`kgexplorer.engine.parse_worker`), which writes it
-as N-Quads; the query workers load those N-Quads. Done one after the other, a one-shot query over LUBM10
-waited for both (3.7 s, then 4.1 s). With two cores the first query worker can instead load the N-Quads *as
-they are written*: it is started with the files the parse worker is writing (:class:`~kgexplorer.engine.
-worker_process.Start` ``growing``) and reads each through a :class:`GrowingFile`, which, at the end of what is
-written so far, waits instead of saying "end of file".
+A person's file is parsed only in the parse worker (:mod:`kgexplorer.engine.parse_worker`), which writes it as
+N-Quads; the query workers load those N-Quads. Done one after the other, a one-shot query over LUBM10 waited for
+both (3.7 s, then 4.1 s). With two cores the first query worker can instead load the N-Quads *as they are
+written*: it is started with the files the parse worker is writing (``growing`` of
+:class:`~kgexplorer.engine.worker_process.Start`) and reads each through a :class:`GrowingFile`, which, at the end
+of what is written so far, waits instead of saying "end of file".
 
 Only the process that started both workers says when a file is complete: when the parse worker reports it
-parsed, that process tells the query worker its final size (:class:`Written`); the query worker reads exactly
-that many bytes and only then ends the file. A parse that fails never reports its file, so the query worker
-never reaches the end of it, never says ready and is killed: nothing is answered from part of a file. The
-files stay whole on disk, so a worker started later loads them from there as before (decision record:
+parsed, that process tells the query worker its final size (:class:`Written`); the query worker ends the file
+only once it has read that many bytes (and reads no further). A parse that fails never reports its file, so the
+query worker never reaches the end of it, never says ready and is killed: nothing is answered from part of a
+file. The files stay whole on disk, so a worker started later loads them from there as before (decision record:
 docs/decisions/load-once.md).
 
 >>> import tempfile, os
