@@ -191,6 +191,21 @@ def test_the_first_worker_loads_while_the_file_is_parsed_and_holds_all_of_it(
         assert nquads.count("\n") == 6000  # the file stays whole for a worker started later
 
 
+def test_several_files_of_several_formats_load_in_the_worker_started_with_the_parse(
+    tmp_path: Path, followed: list[WorkerProcess]
+) -> None:
+    turtle = tmp_path / "a.ttl"
+    turtle.write_text(f"@prefix ex: <{EX}> . ex:a ex:knows ex:b , ex:c . [] ex:p ex:a .", encoding="utf-8")
+    triples = tmp_path / "b.nt"
+    triples.write_text(_lines(0, 2000), encoding="utf-8")
+    with KnowledgeGraph.from_files([str(turtle), str(triples)], start_query_worker=True) as kg:
+        count = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0].value  # type: ignore[union-attr]
+        assert count == str(len(kg)) == "2003"
+        assert len(followed) == 1
+        assert followed[0].ready
+        assert followed[0].start.growing == tuple(f.path for f in kg.recipe.files)
+
+
 def test_a_restarted_worker_loads_the_whole_file(tmp_path: Path, followed: list[WorkerProcess]) -> None:
     path = tmp_path / "data.nt"
     path.write_text(_lines(0, 3000), encoding="utf-8")
