@@ -112,6 +112,7 @@ class QueryWorkers:
         self._idle: list[WorkerProcess] = []
         self._all: list[WorkerProcess] = []
         self._loading: WorkerProcess | None = None  # started by follow(), not yet ready
+        self._following: WorkerProcess | None = None  # the same, told the sizes even once a query took it
         self._lock = threading.Lock()
         self._closed = False
         # One thread per worker carries the endpoint's queries to the workers and back, so no other use of
@@ -232,14 +233,14 @@ class QueryWorkers:
         worker = WorkerProcess(dataclasses.replace(self._start, growing=growing), _worker_command(), wait=False)
         with self._lock:
             self._all.append(worker)
-            self._loading = worker
+            self._loading = self._following = worker
 
     def written(self, path: str, size: int) -> None:
         """The parse worker finished ``path`` at ``size`` bytes: the following worker may read it to its end."""
         with self._lock:
-            loading = self._loading
-        if loading is not None:
-            loading.tell_written(path, size)
+            following = self._following
+        if following is not None:
+            following.tell_written(path, size)
 
     def warm_up(self, workers: int = 1) -> None:
         """Start ``workers`` workers now (at most query_workers), so the first queries do not wait for one."""
