@@ -100,8 +100,11 @@ class DataOptions:
                 return f"{path} does not exist; give the path of an RDF file or of a store folder"
         return None
 
-    def open(self, *, settings: Settings | None = None) -> KnowledgeGraph:
+    def open(self, *, settings: Settings | None = None, start_query_worker: bool = False) -> KnowledgeGraph:
         """Open the graph the options name (check :meth:`open_problem` first); the caller closes it.
+
+        ``start_query_worker``: for a command that will query files, a query worker loads them while they are
+        parsed (:meth:`KnowledgeGraph.from_files <kgexplorer.knowledge_graph.KnowledgeGraph.from_files>`).
 
         >>> with DataOptions().open(settings=Settings(max_view_nodes=80)) as kg:
         ...     kg.settings.max_view_nodes
@@ -121,6 +124,7 @@ class DataOptions:
                 include_bundled=self.with_bundled,
                 reasoning=self.reasoning,
                 settings=settings,
+                start_query_worker=start_query_worker and not self.reasoning,
             )
         return KnowledgeGraph.bundled(reasoning=self.reasoning, settings=settings)
 

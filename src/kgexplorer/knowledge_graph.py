@@ -31,6 +31,7 @@ from .engine.backend import Backend, LocalBackend
 from .engine.bindings import bindings as bindings_of
 from .engine.disk_store import Generation, open_generation
 from .engine.guard import prepare_query
+from .engine.load_once import parse_for_queries
 from .engine.parse_worker import ParsedFiles, parse_recipe
 from .engine.query_workers import Answer, QueryWorkers
 from .engine.results import QueryResult, SelectResult
@@ -68,7 +69,8 @@ class KnowledgeGraph:
     With an ``endpoint`` nothing is loaded: the recipe then only names the source (``recipe.label``).
     The recipe's files other than the bundled graph's are parsed in the parse worker first
     (:mod:`kgexplorer.engine.parse_worker`: no network, capped memory and time), never in this process; this
-    process and the query workers load the N-Quads it wrote, kept until :meth:`close`.
+    process and the query workers load the N-Quads it wrote, kept until :meth:`close` (``start_query_worker``:
+    one loads them as they are written, :mod:`kgexplorer.engine.load_once`).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class KnowledgeGraph:
         settings: Settings | None = None,
         store: Any = None,
         endpoint: RemoteBackend | None = None,
+        start_query_worker: bool = False,
     ) -> None:
         self.settings = settings or Settings()
         self.recipe = recipe
@@ -96,17 +99,16 @@ class KnowledgeGraph:
                 # Pin the generation `current` names now: this process and every query worker read that one.
                 self.generation = open_generation(recipe.store_dir)
                 recipe = dataclasses.replace(recipe, store_dir=str(self.generation.path))
-                self.recipe = recipe
-            elif store is None:
-                recipe, self._parsed = parse_recipe(recipe, settings=self.settings)
-                self.recipe = recipe
             try:
+                if store is None and not recipe.store_dir:
+                    recipe, self._parsed, self._workers = parse_for_queries(recipe, self.settings, start_query_worker)
+                self.recipe = recipe
                 store = build_store(recipe, settings=self.settings) if store is None and recipe.store_dir else store
                 build = functools.partial(build_store, recipe, settings=self.settings)  # this process's copy
                 self._backend = self._local = LocalBackend(store, load=build)
-                self._workers = QueryWorkers(recipe, self.settings)
-            except BaseException:
-                self._forget_parsed()
+                self._workers = self._workers or QueryWorkers(recipe, self.settings)
+            except BaseException:  # also stops a worker that loaded part of a file that failed (never ready)
+                self.close()
                 raise
         self.load_seconds = time.perf_counter() - started
         #: What reasoning added, when the graph was built with ``reasoning=`` (else None).
@@ -136,25 +138,28 @@ class KnowledgeGraph:
         include_bundled: bool = False,
         reasoning: str | None = None,
         settings: Settings | None = None,
+        start_query_worker: bool = False,
     ) -> KnowledgeGraph:
         """Your own RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; gzip or not).
 
-        ``format`` overrides the format guessed from the file extensions; ``include_bundled`` loads
-        the bundled graph beside them. ``reasoning`` (``"rdfs"`` or ``"owl-rl"``) materialises the
-        entailments into a separate named graph (cached on disk; the asserted data stays untouched;
-        see :mod:`kgexplorer.engine.reasoning`); queries see both. Raises
-        :class:`~kgexplorer.errors.GraphLoadError` with the file, line and column of the first problem;
-        nothing is half-loaded.
+        ``format`` overrides the format guessed from the file extensions; ``include_bundled`` loads the bundled
+        graph beside them. ``reasoning`` (``"rdfs"`` or ``"owl-rl"``) materialises the entailments into a separate
+        named graph (cached on disk; the asserted data stays untouched; see :mod:`kgexplorer.engine.reasoning`);
+        queries see both. Raises :class:`~kgexplorer.errors.GraphLoadError` with the file, line and column of the
+        first problem; nothing is half-loaded. ``start_query_worker``: see the class (not with ``reasoning``).
         """
         files = tuple(DataFile(str(p), format) for p in paths)
         base = StoreRecipe.bundled().files if include_bundled else ()
         label = "bundled graph + your files" if include_bundled else "your files"
-        return cls._with_reasoning(StoreRecipe(files=(*base, *files), label=label), reasoning, settings)
+        recipe = StoreRecipe(files=(*base, *files), label=label)
+        return cls._with_reasoning(recipe, reasoning, settings, start_query_worker=start_query_worker)
 
     @classmethod
-    def _with_reasoning(cls, recipe: StoreRecipe, reasoning: str | None, settings: Settings | None) -> KnowledgeGraph:
+    def _with_reasoning(
+        cls, recipe: StoreRecipe, reasoning: str | None, settings: Settings | None, *, start_query_worker: bool = False
+    ) -> KnowledgeGraph:
         if reasoning is None:
-            return cls(recipe, settings=settings)
+            return cls(recipe, settings=settings, start_query_worker=start_query_worker)
         from .engine.reasoning import infer
 
         limits = settings or Settings()
@@ -390,10 +395,9 @@ class KnowledgeGraph:
     def relations(self, name: str) -> tuple[RelationCount, ...]:
         """The relations linking an entity to other entities, with their labels and link counts.
 
-        They are exactly the predicates its neighbourhood view draws from or to it (claims count
-        through the direct edges they derive), most links first: pass the IRIs of the ones wanted to
-        :meth:`neighbourhood` as ``relations``. Counted by the backend in one query (see
-        :mod:`kgexplorer.model.relations`).
+        They are exactly the predicates its neighbourhood view draws from or to it (claims count through the direct
+        edges they derive), most links first: pass the IRIs of the ones wanted to :meth:`neighbourhood` as
+        ``relations``. Counted by the backend in one query (see :mod:`kgexplorer.model.relations`).
 
         >>> with KnowledgeGraph.bundled() as kg:
         ...     acts_on = next(r for r in kg.relations("ketamine") if r.label == "acts on")
@@ -455,11 +459,13 @@ class KnowledgeGraph:
         return dataset_info(self._backend)
 
     def close(self) -> None:
-        """Stop the query workers and delete the parsed files (the store itself, or an endpoint, needs no
-        closing)."""
+        """Stop the query workers and delete the parsed files (a store or an endpoint needs no closing)."""
         if self._workers is not None:
             self._workers.close()
-        self._forget_parsed()
+        if self._parsed is not None:
+            self._parsed.close()
+        if self.generation is not None:
+            self.generation.close()
 
     def __enter__(self) -> KnowledgeGraph:
         return self
@@ -480,12 +486,6 @@ class KnowledgeGraph:
         return int(str(rows[0][0])) if rows and rows[0][0] is not None else 0
 
     # ------------------------------------------------------------------ internals
-    def _forget_parsed(self) -> None:
-        if self._parsed is not None:
-            self._parsed.close()
-        if self.generation is not None:
-            self.generation.close()
-
     def _index_for(self, text: str) -> LabelIndex:
         """The labels to rank for ``text``: all of them locally, only the candidates on an endpoint."""
         if self.endpoint is not None:

@@ -212,7 +212,8 @@ def query(obj: Context, query: str, fmt: str | None, max_rows: int | None, timeo
     The project prefixes (kg:, kgx:, rdfs:, skos:, dcterms: …) need no PREFIX lines. UPDATE, LOAD,
     SERVICE, FROM and FROM NAMED are refused.
     """
-    _print_result(obj.kg().sparql(terminal.read_query(query), max_rows=max_rows, timeout_s=timeout), fmt)
+    graph = obj.kg(start_query_worker=True)  # --data files load in a query worker while they are parsed
+    _print_result(graph.sparql(terminal.read_query(query), max_rows=max_rows, timeout_s=timeout), fmt)
 
 
 def _print_result(result: Any, fmt: str | None) -> None:

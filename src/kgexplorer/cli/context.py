@@ -35,12 +35,14 @@ class Context:
     setting_pairs: tuple[tuple[str, str], ...] = ()
     _kg: Any = None
 
-    def kg(self) -> Any:
+    def kg(self, *, start_query_worker: bool = False) -> Any:
+        """The graph of this run (``start_query_worker``: for a command that queries, see DataOptions.open)."""
         if self._kg is None:
             if problem := self.options.open_problem():
                 raise click.UsageError(terminal.one_line(problem))
             # Stop the graph's query workers when the command ends (not at garbage collection).
-            self._kg = click.get_current_context().with_resource(self.options.open(settings=self.settings))
+            graph = self.options.open(settings=self.settings, start_query_worker=start_query_worker)
+            self._kg = click.get_current_context().with_resource(graph)
             for note in terminal.opening_notes(self._kg):  # what opening a store tidied up after a killed load
                 say(note, err=True)
         return self._kg

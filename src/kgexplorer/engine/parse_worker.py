@@ -12,8 +12,11 @@ with no entities, no nesting and one statement a line.
 
 The worker answers as JSON lines, never pickles: if a file ever took control of the parser, what it could
 send back is data, not code. The N-Quads stay in a folder owned by the :class:`ParsedFiles` (deleted by
-``close()`` or when it is dropped), so a query worker that restarts can load them again; issue 17 ("load
-once") can hand the same files, or a store built from them, to every process without another parse.
+``close()`` or when it is dropped), so a query worker that restarts can load them again. A caller that will
+query the data can have a query worker load the N-Quads while they are written (``planned`` and ``written``
+of :func:`parse_files`, ``begin`` and ``written`` of :func:`parse_recipe`; see
+:mod:`kgexplorer.engine.growing_file`): told when the worker starts which files it will write, and each
+file's final size once the worker reported it parsed, never before.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -112,6 +115,8 @@ def parse_files(
     max_decompressed_bytes: int | None = None,
     stop_at_first_error: bool = True,
     progress: Callable[[str], None] | None = None,
+    planned: Callable[[tuple[DataFile, ...]], None] | None = None,
+    written: Callable[[DataFile, int], None] | None = None,
 ) -> ParsedFiles:
     """Parse ``files`` in the worker process into N-Quads, one file each, in ``folder`` (default: a new
     temporary folder that the result owns).
@@ -119,7 +124,9 @@ def parse_files(
     ``names`` are the files' names in messages (an upload's own name; default their paths). Each file's
     error comes back in its :class:`ParsedFile`; with ``stop_at_first_error`` the rest are not parsed.
     Raises :class:`~kgexplorer.errors.GraphLoadError` when the worker itself fails: past
-    ``parse_time_limit_s``, out of ``parse_memory_mb``, or killed.
+    ``parse_time_limit_s``, out of ``parse_memory_mb``, or killed. ``planned`` is given the N-Quads files
+    (one per file, not written yet) before the worker starts; ``written`` each of them with its size in
+    bytes as soon as the worker reports that file parsed whole (a file that fails is never given).
     """
     limits = settings or Settings()
     shown = list(names) if names is not None else [f.path for f in files]
@@ -138,8 +145,19 @@ def parse_files(
     }
     if not files:
         return ParsedFiles((), target, sandbox="network sandbox not needed: nothing to parse", owned=owned)
+    nquads = tuple(
+        DataFile(f["target"], "nq", origin=name)
+        for f, name in zip(request["files"], shown, strict=True)  # type: ignore[call-overload]
+    )
+
+    def parsed_whole(index: int) -> None:
+        if written is not None:
+            written(nquads[index], os.path.getsize(nquads[index].path))  # closed by the worker before it said so
+
     try:
-        outcomes, sandbox = _run(request, limits, progress)
+        if planned is not None:
+            planned(nquads)
+        outcomes, sandbox = _run(request, limits, progress, parsed_whole)
     except BaseException:
         if owned:
             shutil.rmtree(target, ignore_errors=True)
@@ -153,30 +171,48 @@ def parse_files(
             error = GraphLoadError(outcome["error"], path=name, line=outcome.get("line"), column=outcome.get("column"))
             parsed.append(ParsedFile(name, error=error))
         else:
-            nq = DataFile(request["files"][i]["target"], "nq", origin=name)  # type: ignore[index]
-            parsed.append(ParsedFile(name, nq, int(outcome["quads"])))
+            parsed.append(ParsedFile(name, nquads[i], int(outcome["quads"])))
     return ParsedFiles(tuple(parsed), target, sandbox=sandbox, owned=owned)
 
 
 def parse_recipe(
-    recipe: StoreRecipe, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None
+    recipe: StoreRecipe,
+    *,
+    settings: Settings | None = None,
+    progress: Callable[[str], None] | None = None,
+    begin: Callable[[StoreRecipe, tuple[str, ...]], None] | None = None,
+    written: Callable[[str, int], None] | None = None,
 ) -> tuple[StoreRecipe, ParsedFiles | None]:
     """The recipe with each file that :func:`needs_parsing` replaced by its N-Quads from the worker, and the
     parsed files (their owner: keep it while the recipe is used, close it after); ``None`` when there was
-    nothing to parse. Raises the first file's :class:`~kgexplorer.errors.GraphLoadError`."""
+    nothing to parse. Raises the first file's :class:`~kgexplorer.errors.GraphLoadError`.
+
+    ``begin`` is given that recipe and the paths of its N-Quads before the worker starts writing them, and
+    ``written`` each path with its size once that file is parsed whole (see :func:`parse_files`): enough to
+    load them while they are written (:meth:`kgexplorer.engine.query_workers.QueryWorkers.follow`). When this
+    raises, whatever ``begin`` started must be stopped: the files were not all written."""
     todo = [f for f in (*recipe.files, *recipe.extra) if needs_parsing(f)]
     if not todo:
         return recipe, None
-    parsed = parse_files(todo, settings=settings, progress=progress)
+    swapped = recipe
+
+    def planned(nquads: tuple[DataFile, ...]) -> None:
+        nonlocal swapped
+        done = {id(f): nq for f, nq in zip(todo, nquads, strict=True)}
+
+        def swap(files: tuple[DataFile, ...]) -> tuple[DataFile, ...]:
+            return tuple(done.get(id(f)) or f for f in files)
+
+        swapped = replace(recipe, files=swap(recipe.files), extra=swap(recipe.extra))
+        if begin is not None:
+            begin(swapped, tuple(nq.path for nq in nquads))
+
+    told = None if written is None else lambda nq, size: written(nq.path, size)
+    parsed = parse_files(todo, settings=settings, progress=progress, planned=planned, written=told)
     if (error := parsed.first_error) is not None:
         parsed.close()
         raise error
-    done = {id(f): p.data_file for f, p in zip(todo, parsed.files, strict=True)}
-
-    def swap(files: tuple[DataFile, ...]) -> tuple[DataFile, ...]:
-        return tuple(done.get(id(f)) or f for f in files)
-
-    return replace(recipe, files=swap(recipe.files), extra=swap(recipe.extra)), parsed
+    return swapped, parsed
 
 
 # ------------------------------------------------------------------------------------------ the parent side
@@ -189,9 +225,13 @@ def _nquads_name(index: int, name: str) -> str:
 
 
 def _run(
-    request: dict[str, Any], limits: Settings, progress: Callable[[str], None] | None
+    request: dict[str, Any],
+    limits: Settings,
+    progress: Callable[[str], None] | None,
+    parsed_whole: Callable[[int], None],
 ) -> tuple[dict[int, dict[str, Any]], str]:
-    """Run the worker on ``request``; its answer per file index, and its sandbox line."""
+    """Run the worker on ``request``; its answer per file index, and its sandbox line (``parsed_whole`` is
+    called with each file's index as the worker reports it parsed)."""
     names = [f["name"] for f in request["files"]]
     deadline = time.monotonic() + limits.parse_time_limit_s
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -230,6 +270,8 @@ def _run(
                 else:
                     index = int(message["index"])
                     outcomes[index] = message
+                    if "quads" in message:
+                        parsed_whole(index)
                     if progress and "quads" in message:
                         took = time.monotonic() - started
                         progress(f"parsed {names[index]} in {took:.1f} s ({int(message['quads']):,} quads)")

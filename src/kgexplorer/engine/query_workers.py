@@ -30,6 +30,7 @@ format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import pickle
@@ -110,6 +111,8 @@ class QueryWorkers:
         self.answers = ResultCache(max_bytes=int(settings.result_cache_mb) << 20)
         self._idle: list[WorkerProcess] = []
         self._all: list[WorkerProcess] = []
+        self._loading: WorkerProcess | None = None  # started by follow(), not yet ready
+        self._following: WorkerProcess | None = None  # the same, told the sizes even once a query took it
         self._lock = threading.Lock()
         self._closed = False
         # One thread per worker carries the endpoint's queries to the workers and back, so no other use of
@@ -223,8 +226,26 @@ class QueryWorkers:
             counts["workers_running"] = len(self._all)
         return counts
 
+    def follow(self, growing: tuple[str, ...]) -> None:
+        """Start a worker now that loads the recipe while the parse worker still writes its ``growing`` files
+        (:mod:`kgexplorer.engine.growing_file`); tell it each one's size with :meth:`written`. It serves the first
+        query once it is ready; should the parse fail, :meth:`close` the pool (that worker never says ready)."""
+        worker = WorkerProcess(dataclasses.replace(self._start, growing=growing), _worker_command(), wait=False)
+        with self._lock:
+            self._all.append(worker)
+            self._loading = self._following = worker
+
+    def written(self, path: str, size: int) -> None:
+        """The parse worker finished ``path`` at ``size`` bytes: the following worker may read it to its end."""
+        with self._lock:
+            following = self._following
+        if following is not None:
+            following.tell_written(path, size)
+
     def warm_up(self, workers: int = 1) -> None:
         """Start ``workers`` workers now (at most query_workers), so the first queries do not wait for one."""
+        if (loading := self._take_loading()) is not None:  # counted in _all below: wait for it instead
+            self._give_back(loading)
         with self._lock:
             missing = min(workers, self.scheduler.size) - len(self._all)
         started = [self._io.submit(self._take) for _ in range(max(0, missing))]
@@ -416,8 +437,23 @@ class QueryWorkers:
                 self._forget(w)
         return None
 
+    def _take_loading(self) -> WorkerProcess | None:
+        """The worker follow() started, once it is ready (None if there is none); raises if it cannot start."""
+        with self._lock:
+            loading, self._loading = self._loading, None
+        if loading is None:
+            return None
+        try:
+            loading.wait_ready()
+        except BaseException:
+            with self._lock:
+                self._forget(loading)
+            raise
+        self._started(loading)
+        return loading
+
     def _take(self) -> WorkerProcess:
-        idle = self._take_idle()
+        idle = self._take_idle() or self._take_loading()
         if idle is not None:
             return idle
         w = WorkerProcess(self._start, _worker_command())
@@ -461,6 +497,4 @@ def _kill_all(workers: list[WorkerProcess]) -> None:
 
 
 def _with_elapsed(result: QueryResult, elapsed: float) -> QueryResult:
-    import dataclasses
-
     return dataclasses.replace(result, elapsed_s=elapsed)

@@ -8,7 +8,8 @@ between the two and both its ends:
   before anything else (:func:`kgexplorer.engine.sandbox.install_network_sandbox`: the kernel then refuses it every
   socket but AF_UNIX), caps its own address space (RLIMIT_AS), builds the store from the :class:`Start` it
   is sent (none for a worker that only checks queries), and says ``ready`` with its
-  :class:`~kgexplorer.engine.sandbox.SandboxStatus`.
+  :class:`~kgexplorer.engine.sandbox.SandboxStatus`. Files the parse worker is still writing (``growing``) it
+  reads as they grow, each to the size the caller then tells it (:mod:`kgexplorer.engine.growing_file`).
 * For each :class:`Request` it runs the full guard (:func:`kgexplorer.engine.guard.check_query`) on the text,
   says ``checked`` (form and digest), and then runs exactly the checked text (with the request's bindings as
   the engine's substitutions, :mod:`kgexplorer.engine.bindings`): as typed rows for the
@@ -30,7 +31,6 @@ import pickle
 import select
 import struct
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 from kgexplorer.errors import QueryError, QueryNotAllowed, QuerySyntaxError, SandboxUnavailable
 
 from .bindings import Bindings, substitutions
+from .growing_file import Written
 from .results import AskResult
 from .sandbox import SandboxStatus
 
@@ -75,6 +76,9 @@ class Start:
     #: Whether a worker whose sandbox is on checks queries at native speed (guard.check_in_sandbox); the
     #: full parse then runs only when that cannot decide, and on the error path (the guard_fast_path setting).
     fast_guard: bool = True
+    #: The recipe's files the parse worker is still writing: read as they grow, each to the size the caller
+    #: sends (a :class:`~kgexplorer.engine.growing_file.Written` frame) once the parse worker reported it.
+    growing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,16 @@ def write_frame(stream: IO[bytes], obj: Any, *, flush: bool = True) -> None:
 
 
 class WorkerProcess:
-    """One worker process, seen from the pool that started it: its start, one request at a time, its end."""
+    """One worker process, seen from the pool that started it: its start, one request at a time, its end.
 
-    def __init__(self, start: Start, command: list[str]) -> None:
+    With ``wait=False`` it is started and left loading; :meth:`wait_ready` must then succeed before any
+    request (a worker given ``growing`` files is told their sizes, :meth:`tell_written`, meanwhile).
+    """
+
+    def __init__(self, start: Start, command: list[str], *, wait: bool = True) -> None:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
-        memory_mb = start.memory_mb
+        self.start = start
         self.proc = subprocess.Popen(
             command,
             stdin=subprocess.PIPE,
@@ -128,8 +136,26 @@ class WorkerProcess:
         self.requests: IO[bytes] = self._in
         self.out_fd = self._out.fileno()
         _widen_pipe(self._out)
-        try:
+        #: Whether the kernel refuses this worker the network (its ready message; off until then).
+        self.sandbox = SandboxStatus(False, "the query worker has not said yet")
+        #: How the guard decided on the last query run: ``native`` (guard.check_in_sandbox), ``parsed`` (the
+        #: full parse), or None (refused, or not run).
+        self.guard_decided: str | None = None
+        self.ready = False
+        with contextlib.suppress(OSError):  # a worker that died at once is reported by wait_ready
             write_frame(self._in, start)
+        if wait:
+            self.wait_ready()
+
+    def tell_written(self, path: str, size: int) -> None:
+        """Tell a worker still loading that the parse worker finished ``path`` at ``size`` bytes."""
+        with contextlib.suppress(OSError):  # it died while loading: wait_ready says so
+            write_frame(self._in, Written(path, size))
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's ready message; raise QueryError (and kill it) when it cannot start."""
+        start, memory_mb = self.start, self.start.memory_mb
+        try:
             reply = self._read(time.monotonic() + _STARTUP_LIMIT_S)
         except (Gone, Deadline, OSError, EOFError, pickle.UnpicklingError):
             # The worker died or hung while loading the data (e.g. out of memory): never leak our internals.
@@ -150,11 +176,7 @@ class WorkerProcess:
         if reply[0] != "ready":
             self.kill()
             raise QueryError(f"the query worker could not load the data: {reply[1]}")
-        #: Whether the kernel refuses this worker the network (its ready message).
-        self.sandbox: SandboxStatus = reply[1]
-        #: How the guard decided on the last query run: ``native`` (guard.check_in_sandbox), ``parsed`` (the
-        #: full parse), or None (refused, or not run).
-        self.guard_decided: str | None = None
+        self.sandbox, self.ready = reply[1], True
 
     def run(self, request: Request, deadline: float) -> tuple[Any, list[bytes] | None]:
         """Send one request; return its reply, and a written answer's bytes (in the chunks the pipe gave).
@@ -275,10 +297,14 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
     status = sandbox.install_network_sandbox()
     import resource
 
+    from .growing_file import open_growing, read_frame, sizes_from
+
     frames_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, never into the frame stream
-    frames_in = sys.stdin.buffer
-    start: Start = _read_frame(frames_in)
+    # Frames are read straight from the descriptor (no read-ahead), so that waiting on it for the size of a
+    # growing file (select) sees every frame sent.
+    start: Start = read_frame(0, HEADER)
+    sizes = sizes_from(0, HEADER)
     if start.require_sandbox and not status.on:
         write_frame(frames_out, ("no_sandbox", status))
         return
@@ -288,7 +314,9 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
         from . import guard
         from .store import build_store
 
-        store = build_store(start.recipe) if start.recipe is not None else None
+        growing = set(start.growing)
+        opener = (lambda df: open_growing(df.path, sizes) if df.path in growing else None) if growing else None
+        store = build_store(start.recipe, open_file=opener) if start.recipe is not None else None
         guard.check_query("ASK {}", remember=0)  # rdflib's grammar is built now, not during the first query
     except Exception as exc:  # report any load failure to the parent, which raises a clear error
         write_frame(frames_out, ("error", str(exc)))
@@ -296,7 +324,7 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
     write_frame(frames_out, ("ready", status))
     while True:
         try:
-            request = _read_frame(frames_in)
+            request = read_frame(0, HEADER)
         except EOFError:
             return
         _reply(frames_out, store, request, start, sandboxed=status.on)
@@ -463,17 +491,6 @@ def _failure(exc: BaseException, text: str, *, sandboxed: bool) -> tuple[Any, ..
             "of the query; to use another endpoint's data, query it directly or load its data",
         )
     return ("error", f"the query failed: {said}; check the query and try again")
-
-
-def _read_frame(stream: IO[bytes]) -> Any:  # pragma: no cover - child side
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        raise EOFError
-    (size,) = HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError
-    return pickle.loads(data)
 
 
 if __name__ == "__main__":  # pragma: no cover
