@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
@@ -35,6 +37,20 @@ def test_the_front_door_and_errors_are_exported() -> None:
     for name in ("KnowledgeGraph", "Settings", "KgExplorerError", "QueryNotAllowed", "EntityNotFound", "__version__"):
         assert name in kgexplorer.__all__
     assert issubclass(kgexplorer.QueryNotAllowed, kgexplorer.KgExplorerError)
+
+
+def test_the_workers_load_only_the_engine_and_the_library_loads_whole() -> None:
+    """A query or parse worker (``python -m kgexplorer.engine.…``) runs the package's __init__ first: it must not
+    load the model and views there; the first public name a user asks for loads them all, Jupyter display too."""
+    probe = (
+        "import sys, kgexplorer.engine.worker_process, kgexplorer.engine.parse_worker\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('kgexplorer.model', 'kgexplorer.views', "
+        "'kgexplorer.knowledge_graph'))))\n"
+        "from kgexplorer import Neighbourhood, KnowledgeGraph\n"
+        "print(hasattr(Neighbourhood, '_repr_html_'), 'kgexplorer.views.notebook' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.splitlines() == ["[]", "True True"], run.stderr
 
 
 def test_there_are_modules_to_check() -> None:
