@@ -317,7 +317,10 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
         growing = set(start.growing)
         opener = (lambda df: open_growing(df.path, sizes) if df.path in growing else None) if growing else None
         store = build_store(start.recipe, open_file=opener) if start.recipe is not None else None
-        guard.check_query("ASK {}", remember=0)  # rdflib's grammar is built now, not during the first query
+        if not (status.on and start.fast_guard and store is not None):
+            # Every query here takes the full parse: build rdflib's grammar now, not in the first query. Where the
+            # native check decides, the first query that needs the parse builds it (half the worker's start CPU).
+            guard.check_query("ASK {}", remember=0)
     except Exception as exc:  # report any load failure to the parent, which raises a clear error
         write_frame(frames_out, ("error", str(exc)))
         return
