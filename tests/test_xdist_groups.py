@@ -1,10 +1,11 @@
-"""`make test` runs pytest with `-n 2 --dist loadgroup`: every test of one `xdist_group` runs on one worker, so a
+"""`make test` runs pytest with `-n 4 --dist loadgroup`: every test of one `xdist_group` runs on one worker, so a
 group's session fixtures (a browser, a Streamlit server, an OWL-RL closure) are built once, not once per worker.
 
 pytest 9.2 keeps a node's id in a structured `NodeId`; pytest-xdist 3.8 still writes the group into the old string
 field, which nothing reads any more, so every group was silently split across workers (pytest-xdist issue #1386).
-`tests/xdist_groups.py` writes the group into the id pytest reads. Checked here on a real `-n 2` run of a bare file
-whose two groups interleave, so that plain load balancing would split them.
+`tests/xdist_groups.py` writes the group into the id pytest reads. Checked here on a real `-n 2` run (the fewest
+workers that can split a group) of a bare file whose two groups interleave, so that plain load balancing would split
+them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def test_free(i: int) -> None:
 
 
 def _run(tmp_path: Path, dist: str) -> dict[str, set[str]]:
-    """Run the bare file on two workers, as `make test` does; return {group: workers its tests ran on}."""
+    """Run the bare file on two workers (`make test` uses four); return {group: workers its tests ran on}."""
     (tmp_path / "test_bare.py").write_text(BARE_TESTS, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     out = tmp_path / "out"
