@@ -65,7 +65,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Four workers on CI's two cores: the suite waits (browsers, servers, worker processes) more than it computes. On
-# two workers `make test` used 1.08 cores (/usr/bin/time: 950 s of CPU in 14:36); on four, 1.43 (830 s in 9:38).
+# two workers `make test` used 1.08 cores (/usr/bin/time: 950 s of CPU in 14:36, other tests running beside it);
+# on four, alone, 1.43 (830 s in 9:38).
 pytest: $(STAMP)
 	$(BIN)/pytest -n 4 --dist loadgroup -m "not package" --durations=15
 
