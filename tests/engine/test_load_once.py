@@ -164,17 +164,24 @@ def _wait_until_reading(worker: WorkerProcess) -> None:
         time.sleep(0.02)
 
 
+def _first_worker_reading(followed: list[WorkerProcess]) -> float:
+    """Wait until the pool has started its first worker with the parse and that worker has read N-Quads; return the
+    deadline used (60 s from now), for what the test waits for next."""
+    deadline = time.monotonic() + 60
+    while not followed:
+        assert time.monotonic() < deadline, "no query worker was started with the parse"
+        time.sleep(0.02)
+    _wait_until_reading(followed[0])
+    return deadline
+
+
 def test_the_first_worker_loads_while_the_file_is_parsed_and_holds_all_of_it(
     tmp_path: Path, followed: list[WorkerProcess]
 ) -> None:
     with fed_through_a_pipe(tmp_path, Settings()) as (pipe, outcome):
         pipe.write(_lines(0, 3000))
         pipe.flush()
-        deadline = time.monotonic() + 60
-        while not followed:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        _wait_until_reading(followed[0])
+        _first_worker_reading(followed)
         assert "kg" not in outcome
         assert "error" not in outcome
         pipe.write(_lines(3000, 6000))
@@ -229,11 +236,7 @@ def test_a_parse_error_after_the_worker_began_loading_gives_todays_error_and_sto
     with fed_through_a_pipe(tmp_path, Settings()) as (pipe, outcome):
         pipe.write(bad[:200_000])
         pipe.flush()
-        deadline = time.monotonic() + 60
-        while not followed:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        _wait_until_reading(followed[0])
+        _first_worker_reading(followed)
         with contextlib.suppress(BrokenPipeError):
             pipe.write(bad[200_000:])
     error = outcome.get("error")
@@ -255,11 +258,7 @@ def test_a_parse_stopped_at_its_time_limit_while_the_worker_loads_stops_the_work
     with fed_through_a_pipe(tmp_path, Settings(parse_time_limit_s=8)) as (pipe, outcome):
         pipe.write(_lines(0, 3000))
         pipe.flush()
-        deadline = time.monotonic() + 60
-        while not followed:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        _wait_until_reading(followed[0])
+        deadline = _first_worker_reading(followed)
         while "error" not in outcome:  # the pipe stays open: the parse worker waits until it is killed
             assert time.monotonic() < deadline
             time.sleep(0.05)
