@@ -270,11 +270,11 @@ def _run(
                 else:
                     index = int(message["index"])
                     outcomes[index] = message
-                    if "quads" in message:
+                    if "quads" in message:  # the file is parsed whole
                         parsed_whole(index)
-                    if progress and "quads" in message:
-                        took = time.monotonic() - started
-                        progress(f"parsed {names[index]} in {took:.1f} s ({int(message['quads']):,} quads)")
+                        if progress:
+                            took = time.monotonic() - started
+                            progress(f"parsed {names[index]} in {took:.1f} s ({int(message['quads']):,} quads)")
                     current = None
         except _Deadline:
             proc.kill()
