@@ -2,7 +2,7 @@
 guard that missed something would do); ``--no-sandbox`` reports the network sandbox off instead of installing
 it (what a kernel that refuses seccomp would do).
 
-Tests start it in place of ``python -m kgexplorer.engine.worker_process`` (by replacing
+Tests start it in place of ``python -m kgexplorer.engine.worker_main`` (by replacing
 ``kgexplorer.engine.query_workers._worker_command`` in the test process); it changes only its own process, then runs the
 real worker: the same start, the same sandbox unless switched off, the same engine. Used by
 tests/security/test_worker_sandbox.py, tests/test_server.py and tests/test_worker.py.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from kgexplorer.engine import guard, sandbox, worker_process
+from kgexplorer.engine import guard, sandbox, worker_main
 from kgexplorer.engine.sandbox import SandboxStatus
 
 #: What the worker reports when the test switches its sandbox off.
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
         guard.check_in_sandbox = lambda *_, **__: None  # type: ignore[assignment]  # the unguarded check decides
     if "--no-sandbox" in argv:
         sandbox.install_network_sandbox = lambda: SWITCHED_OFF
-    worker_process.child_main()
+    worker_main.child_main()
 
 
 if __name__ == "__main__":

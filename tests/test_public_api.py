@@ -43,7 +43,7 @@ def test_the_workers_load_only_the_engine_and_the_library_loads_whole() -> None:
     """A query or parse worker (``python -m kgexplorer.engine.…``) runs the package's __init__ first: it must not
     load the model and views there; the first public name a user asks for loads them all, Jupyter display too."""
     probe = (
-        "import sys, kgexplorer.engine.worker_process, kgexplorer.engine.parse_worker\n"
+        "import sys, kgexplorer.engine.worker_main, kgexplorer.engine.parse_worker\n"
         "print(sorted(m for m in sys.modules if m.startswith(('kgexplorer.model', 'kgexplorer.views', "
         "'kgexplorer.knowledge_graph'))))\n"
         "from kgexplorer import Neighbourhood, KnowledgeGraph\n"

@@ -240,7 +240,7 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     :func:`prepare_query` raises (``max_chars`` as there).
 
     Never call it where the kernel does not refuse the network: only a sandboxed query worker does
-    (kgexplorer.engine.worker_process), and never for a query sent to a remote endpoint.
+    (kgexplorer.engine.worker_main), and never for a query sent to a remote endpoint.
 
     >>> check_in_sandbox("PREFIX ex: <http://x/> SELECT ?s WHERE { ?s ex:p 'FROM' }").form
     'SELECT'

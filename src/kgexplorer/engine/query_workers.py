@@ -2,7 +2,7 @@
 
 Why processes (docs/decisions/query-worker-processes.md): a pyoxigraph query cannot be
 interrupted by threads or signals, and running out of memory aborts the whole process. So each worker
-is a separate ``python -m kgexplorer.engine.worker_process`` process (:mod:`kgexplorer.engine.worker_process`) that caps
+is a separate ``python -m kgexplorer.engine.worker_main`` process (:mod:`kgexplorer.engine.worker_main`) that caps
 its own address space (RLIMIT_AS), builds the same store as the caller from a
 :class:`~kgexplorer.engine.store.StoreRecipe`, and answers queries sent over its stdin/stdout as length-prefixed
 pickles. A query that outlives its time limit is killed with its worker; the caller gets
@@ -74,7 +74,7 @@ _WARNED: set[str] = set()
 
 def _worker_command() -> list[str]:
     """How a worker process is started (tests start one without its guard or its sandbox through this)."""
-    return [sys.executable, "-m", "kgexplorer.engine.worker_process"]
+    return [sys.executable, "-m", "kgexplorer.engine.worker_main"]
 
 
 class QueryWorkers:
@@ -309,7 +309,7 @@ class QueryWorkers:
 
     def _native(self, worker: WorkerProcess, request: Request) -> bool:
         """Whether ``worker`` checked ``request`` at native speed: it then sends its verdict only with the answer
-        (worker_process._reply), so a query that ran out of time left none. The same check, repeated here,
+        (worker_main._reply), so a query that ran out of time left none. The same check, repeated here,
         tells (it is a pure function of the text and takes microseconds)."""
         if not (request.execute and self._start.fast_guard and worker.sandbox.on):
             return False
