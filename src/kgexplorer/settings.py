@@ -95,6 +95,21 @@ class Settings:
         minimum=1,
         maximum=10_000,
     )
+    slow_query_s: float = _s(
+        1.0,
+        "A query that has run this many seconds while another client's query waits in line for a worker steps "
+        "aside: its worker drops to the lowest CPU priority and its place goes to the waiting query (at most "
+        "slow_query_workers such queries at once); see engine/slow_queries.py. 0 turns this off (engine/scheduler.py).",
+        minimum=0,
+        maximum=3600,
+    )
+    slow_query_workers: int = _s(
+        2,
+        "Most queries stepped aside at once (slow_query_s): each keeps its worker process, so up to this many "
+        "workers run beside query_workers, each holding its own copy of in-memory data (engine/scheduler.py).",
+        minimum=0,
+        maximum=64,
+    )
     max_queue_wait_s: float = _s(
         5.0,
         "Longest a query waits in line for a query worker, in seconds. Then it is refused: ServerBusy (HTTP 503 "
@@ -357,7 +372,7 @@ class Settings:
         "of the query's text decides, and the full parse runs only when the scan cannot decide and when the "
         "engine refuses the query (for its message); 0 = the full parse checks every query. Never used for "
         "remote endpoints or without the sandbox; see docs/decisions/guard-in-the-sandbox.md "
-        "(engine/worker_main.py).",
+        "(engine/worker_process.py).",
         minimum=0,
         maximum=1,
     )

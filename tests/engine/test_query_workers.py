@@ -380,7 +380,8 @@ def test_one_client_cannot_take_every_worker_while_others_are_answered() -> None
 def test_a_full_pool_refuses_after_the_wait_limit_with_a_retry_time() -> None:
     import time
 
-    settings = Settings(query_time_limit_s=4, max_queue_wait_s=0.5)
+    # slow_query_s 0: no runaway steps aside for d (tests/engine/test_slow_queries.py shows it would).
+    settings = Settings(query_time_limit_s=4, max_queue_wait_s=0.5, slow_query_s=0)
     with KnowledgeGraph.bundled(settings=settings) as kg:
         kg.sparql("ASK {}")
         outcomes: list[str] = []

@@ -217,3 +217,77 @@ def test_the_pool_needs_at_least_three_workers(workers: int, expected: str) -> N
 
     with pytest.raises(SettingError, match=expected):
         Settings(query_workers=workers)
+
+
+# ---------------------------------------------------------- slow queries step aside (engine/slow_queries.py)
+
+
+def _wait_in_thread(s: Scheduler, client: str) -> tuple[threading.Thread, list[Slot]]:
+    got: list[Slot] = []
+    before = s.counts()["queries_waiting"]
+    thread = threading.Thread(target=lambda: got.append(_take(s, client)))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while s.counts()["queries_waiting"] == before and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return thread, got
+
+
+def test_a_slow_query_steps_aside_only_for_another_clients_waiting_query() -> None:
+    s = _scheduler(max_queue_wait_s=5)
+    held = [_take(s, c) for c in ("a", "b", "c")]
+    lowered: list[str] = []
+    assert not held[0].step_aside(lambda: lowered.append("a") or True)  # nobody waits: keeps its place and priority
+    assert lowered == []
+    a_again, got_a = _wait_in_thread(s, "a")  # a's own next query: over a's share, the place would not help it
+    assert not held[0].step_aside(lambda: lowered.append("a") or True)
+    assert lowered == []
+    d, got_d = _wait_in_thread(s, "d")
+    assert held[0].step_aside(lambda: lowered.append("a") or True)
+    d.join(timeout=5)
+    assert lowered == ["a"]
+    assert [slot.client for slot in got_d] == ["d"]
+    assert held[0].aside
+    assert s.counts()["queries_aside"] == 1
+    assert s.counts()["stepped_aside"] == 1
+    assert a_again.is_alive()  # a still holds its share while its slow query runs aside
+    held[0].release()  # the slow query ends: a's share is free, but its place went to d and none is added
+    assert s.counts()["workers_busy"] == 3
+    assert s.counts()["queries_aside"] == 0
+    time.sleep(0.1)
+    assert a_again.is_alive()
+    held[1].release()  # b's query ends: a's next query takes that place
+    a_again.join(timeout=5)
+    assert [slot.client for slot in got_a] == ["a"]
+    for slot in [held[2], *got_a, *got_d]:
+        slot.release()
+    assert s.counts()["workers_busy"] == 0
+
+
+def test_no_slot_steps_aside_when_lowering_fails_or_the_aside_places_are_taken() -> None:
+    s = _scheduler(max_queue_wait_s=5, slow_query_workers=1)
+    held = [_take(s, c) for c in ("a", "b", "c")]
+    d, got_d = _wait_in_thread(s, "d")
+    assert not held[0].step_aside(lambda: False)  # the kernel refused to lower it: it keeps its place
+    assert held[0].step_aside(lambda: True)
+    d.join(timeout=5)
+    e, got_e = _wait_in_thread(s, "e")
+    assert not held[1].step_aside(lambda: True)  # slow_query_workers 1: the one place aside is taken
+    assert not held[0].step_aside(lambda: True)  # and a slot steps aside once
+    held[2].release()
+    e.join(timeout=5)
+    for slot in [*held, *got_d, *got_e]:
+        slot.release()
+    assert s.counts()["workers_busy"] == 0
+    assert s.counts()["queries_aside"] == 0
+
+
+def test_slow_query_s_0_turns_stepping_aside_off() -> None:
+    s = _scheduler(max_queue_wait_s=5, slow_query_s=0)
+    held = [_take(s, c) for c in ("a", "b", "c")]
+    d, got_d = _wait_in_thread(s, "d")
+    assert not held[0].step_aside(lambda: True)
+    held[0].release()
+    d.join(timeout=5)
+    for slot in [*held[1:], *got_d]:
+        slot.release()

@@ -34,7 +34,6 @@ import dataclasses
 import functools
 import logging
 import pickle
-import signal
 import sys
 import threading
 import time
@@ -45,25 +44,21 @@ from typing import Any
 
 from kgexplorer.errors import (
     QueryError,
-    QueryFailed,
-    QueryNotAllowed,
-    QuerySyntaxError,
     QueryTimeout,
-    QueryTooLarge,
-    ResultTooLarge,
 )
 
+from . import slow_queries
 from .bindings import Bindings
 from .guard import CheckedQuery, QueryText, check_in_sandbox, receive_verdict
-from .packing import unpack_rows, unpack_triples
 from .result_cache import AnswerKey, ResultCache
-from .results import GraphResult, QueryResult, SelectResult
+from .results import QueryResult
 from .sandbox import SandboxStatus
-from .scheduler import Scheduler, Visit
+from .scheduler import Scheduler, Slot, Visit
 from .serialization import Answer
 from .store import StoreRecipe
 from .worker_pipe import run_in_loop
 from .worker_process import Deadline, Gone, Request, Start, WorkerProcess, exit_code
+from .worker_replies import failure, stopped, typed_result
 
 __all__ = ["Answer", "QueryWorkers"]
 
@@ -96,6 +91,8 @@ class QueryWorkers:
         self.recipe = recipe
         self.memory_mb = int(settings.worker_memory_mb)
         self.max_bytes = int(settings.max_result_mb) << 20
+        #: How often a running query looks whether it should step aside (engine/slow_queries.py); 0: never.
+        self.slow_s = float(settings.slow_query_s)
         self._start = Start(
             recipe=recipe,
             memory_mb=self.memory_mb,
@@ -117,7 +114,9 @@ class QueryWorkers:
         self._closed = False
         # One thread per worker carries the endpoint's queries to the workers and back, so no other use of
         # a thread pool can keep a query that has its worker from running.
-        self._io = ThreadPoolExecutor(self.scheduler.size, thread_name_prefix="kgexplorer-query")
+        self._io = ThreadPoolExecutor(
+            self.scheduler.size + self.scheduler.aside_max, thread_name_prefix="kgexplorer-query"
+        )
         # A pool dropped without close() still stops its processes (the finalizer holds no ref to self).
         self._finalizer = weakref.finalize(self, _kill_all, self._all)
 
@@ -145,7 +144,8 @@ class QueryWorkers:
         """
         request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
         reply, _, elapsed = self._in_line(request, timeout_s, visit, client)
-        return self._typed(reply, elapsed, max_rows)
+        count = self.scheduler.count
+        return typed_result(reply, elapsed, max_rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count)
 
     def check(
         self, query: QueryText, *, timeout_s: float, visit: Visit | None = None, client: str | None = None
@@ -159,7 +159,7 @@ class QueryWorkers:
         if reply[0] == "checked":
             self.scheduler.count("checked")
             return receive_verdict(query, form=reply[1], digest=reply[2])
-        raise self._failure(reply)
+        raise failure(reply, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=self.scheduler.count)
 
     async def answer(
         self,
@@ -194,7 +194,7 @@ class QueryWorkers:
                 query.text, max_rows, max_bytes=cap, formats=(select_format, graph_format), bindings=bindings
             )
             # The reply is read in this event loop (engine/worker_pipe.py): no thread between worker and client.
-            running = asyncio.ensure_future(self._ask_in_loop(request, timeout_s))
+            running = asyncio.ensure_future(self._ask_in_loop(request, timeout_s, slot))
         except BaseException:
             slot.release()
             raise
@@ -217,7 +217,7 @@ class QueryWorkers:
             _, kind, fmt, problem = reply
             self.scheduler.count("not_acceptable")
             return Answer(kind, fmt, [], 0, False, max_rows, elapsed, problem=problem)
-        raise self._failure(reply, request.max_bytes)
+        raise failure(reply, memory_mb=self.memory_mb, max_bytes=request.max_bytes, count=self.scheduler.count)
 
     def counts(self) -> dict[str, int]:
         """What the pool did: queries answered, refused (and why), stopped at a limit, failed."""
@@ -280,32 +280,52 @@ class QueryWorkers:
         try:
             slot = current.acquire(deadline_s=timeout_s)
             try:
-                return self._ask(request, timeout_s)
+                return self._ask(request, timeout_s, slot)
             finally:
                 slot.release()
         finally:
             if own:
                 current.leave()
 
-    def _ask(self, request: Request, timeout_s: float) -> tuple[Any, list[bytes] | None, float]:
-        """Send ``request`` to a worker and read its reply (and answer bytes); the caller holds a slot."""
+    def _ask(self, request: Request, timeout_s: float, slot: Slot) -> tuple[Any, list[bytes] | None, float]:
+        """Send ``request`` to a worker and read its reply (and answer bytes); the caller holds ``slot``."""
         worker = self._take()
         started = time.monotonic()
         try:
-            reply, body = worker.run(request, started + timeout_s)
+            slow = functools.partial(self._step_aside, slot, worker)
+            reply, body = worker.run(request, started + timeout_s, every_s=self.slow_s, slow=slow)
         except Deadline as exc:
             raise self._timed_out(worker, timeout_s, checked=exc.checked or self._native(worker, request)) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
             raise self._gone(worker) from None
-        return self._answered(worker, reply, body, started)
+        retired = self._answered(worker)
+        if retired is not None:
+            retired.kill()
+        return reply, body, time.monotonic() - started
 
-    def _answered(
-        self, worker: WorkerProcess, reply: Any, body: list[bytes] | None, started: float
-    ) -> tuple[Any, list[bytes] | None, float]:
+    def _answered(self, worker: WorkerProcess) -> WorkerProcess | None:
+        """Give back the worker of a query answered; a worker whose priority cannot go back up is returned to
+        be killed instead (engine/slow_queries.py)."""
         if worker.guard_decided is not None:  # /metrics: how many queries the guard passed natively
             self.scheduler.count(f"guard_{worker.guard_decided}")
+        if worker.lowered and not slow_queries.restore(worker.proc.pid):
+            self.scheduler.count("workers_retired")
+            with self._lock:
+                if worker in self._all:
+                    self._all.remove(worker)
+            return worker
+        worker.lowered = False
         self._give_back(worker)
-        return reply, body, time.monotonic() - started
+        return None
+
+    def _step_aside(self, slot: Slot, worker: WorkerProcess) -> bool:
+        """The query on ``worker`` ran another slow_query_s: step aside if someone waits (engine/slow_queries.py)."""
+
+        def lower() -> bool:
+            worker.lowered = slow_queries.lower(worker.proc.pid)
+            return worker.lowered
+
+        return slot.step_aside(lower)
 
     def _native(self, worker: WorkerProcess, request: Request) -> bool:
         """Whether ``worker`` checked ``request`` at native speed: it then sends its verdict only with the answer
@@ -339,9 +359,11 @@ class QueryWorkers:
         with self._lock:
             self._forget(worker)
         self.scheduler.count("worker_stopped")
-        return self._stopped(code)
+        return stopped(code, memory_mb=self.memory_mb)
 
-    async def _ask_in_loop(self, request: Request, timeout_s: float) -> tuple[Any, list[bytes] | None, float]:
+    async def _ask_in_loop(
+        self, request: Request, timeout_s: float, slot: Slot
+    ) -> tuple[Any, list[bytes] | None, float]:
         """:meth:`_ask`, waiting for the reply in the running event loop (a worker is started in a thread)."""
         import asyncio
 
@@ -352,7 +374,8 @@ class QueryWorkers:
         started = time.monotonic()
         failed: Callable[[], QueryError]
         try:
-            reply, body = await run_in_loop(worker, request, started + timeout_s)
+            slow = functools.partial(self._step_aside, slot, worker)
+            reply, body = await run_in_loop(worker, request, started + timeout_s, every_s=self.slow_s, slow=slow)
         except Deadline as exc:
             checked = exc.checked or self._native(worker, request)
             failed = functools.partial(self._timed_out, worker, timeout_s, checked=checked)
@@ -363,70 +386,12 @@ class QueryWorkers:
                 self._forget(worker)
             raise
         else:
-            return self._answered(worker, reply, body, started)
+            retired = self._answered(worker)
+            if retired is not None:  # killing a process can take a while (a large store to unmap): not here
+                loop.run_in_executor(self._io, retired.kill)
+            return reply, body, time.monotonic() - started
         # Killing and reaping a worker can take a while (a large store to unmap): in a thread, not the loop.
         raise await loop.run_in_executor(self._io, failed)
-
-    def _stopped(self, code: int | None) -> QueryError:
-        """The error for a worker that died while running a query: the query's doing, so a client error."""
-        if code == -signal.SIGSEGV:
-            return QueryTooLarge(
-                "the query engine ran out of stack space on this query and was stopped (deeply nested "
-                "expressions or paths do this). Simplify the query"
-            )
-        if code in (-signal.SIGKILL, -signal.SIGABRT):  # the kernel's OOM killer; Rust's abort on a failed allocation
-            return QueryTooLarge(
-                f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
-                "worker_memory_mb setting) and was stopped. Make the query more selective (fewer "
-                "rows to sort or group, shorter values), or raise the setting"
-            )
-        how = f"was stopped by signal {-code}" if code is not None and code < 0 else f"stopped (exit code {code})"
-        return QueryFailed(
-            f"the query worker {how} while running this query, which was not answered. Simplify the query, or try again"
-        )
-
-    def _typed(self, reply: Any, elapsed: float, max_rows: int) -> QueryResult:
-        """The typed result a reply carries, or raise the error it stands for."""
-        kind = reply[0]
-        if kind in ("ok", "rows", "triples"):
-            self.scheduler.count("answered")
-        if kind == "ok":
-            result: QueryResult = reply[1]
-            return _with_elapsed(result, elapsed)
-        if kind == "rows":
-            _, variables, packed, truncated = reply
-            return SelectResult(tuple(variables), unpack_rows(packed), truncated, elapsed, max_rows)
-        if kind == "triples":
-            _, packed, truncated = reply
-            return GraphResult(unpack_triples(packed), truncated, elapsed, max_rows)
-        raise self._failure(reply)
-
-    def _failure(self, reply: Any, max_bytes: int | None = None) -> QueryError:
-        """The error for a reply that is not a result (counted by kind)."""
-        kind = reply[0]
-        if kind == "too_large":
-            self.scheduler.count("too_large")
-            return QueryTooLarge(
-                f"the query needed more memory than the query worker may use ({self.memory_mb} MiB, the "
-                "worker_memory_mb setting). Make the query more selective, or raise the setting"
-            )
-        if kind == "result_too_large":
-            self.scheduler.count("result_too_large")
-            mb = (self.max_bytes if max_bytes is None else max_bytes) >> 20
-            return ResultTooLarge(
-                f"the answer is larger than {mb} MiB (the max_result_mb setting) and was not sent. Select fewer "
-                "or shorter values (a LIMIT, SUBSTR of long texts), or raise the setting"
-            )
-        if kind == "syntax":
-            self.scheduler.count("syntax")
-            return QuerySyntaxError(reply[1], line=reply[2], column=reply[3])
-        if kind == "not_allowed":
-            self.scheduler.count("not_allowed")
-            return QueryNotAllowed(reply[1])
-        self.scheduler.count("failed")
-        if kind != "error":
-            return QueryFailed(f"the query worker answered {kind!r}, which is not an answer; try again")
-        return QueryFailed(str(reply[1]))
 
     def _take_idle(self) -> WorkerProcess | None:
         with self._lock:
@@ -494,7 +459,3 @@ def _kill_all(workers: list[WorkerProcess]) -> None:
     for w in list(workers):
         w.kill()
     workers.clear()
-
-
-def _with_elapsed(result: QueryResult, elapsed: float) -> QueryResult:
-    return dataclasses.replace(result, elapsed_s=elapsed)

@@ -68,10 +68,18 @@ class Slot:
         #: When the query on this worker must end at the latest (time.monotonic()); tells waiters when to retry.
         self.deadline = deadline
         self._released = False
+        #: Whether the query stepped aside (:meth:`step_aside`): its place went to another query.
+        self.aside = False
 
     def release(self) -> None:
         """Give the worker back; the next query in line gets it."""
         self._scheduler._release(self)
+
+    def step_aside(self, lower: Callable[[], bool]) -> bool:
+        """A slow query gives its place to a waiting query (kgexplorer.engine.slow_queries), if one of another
+        client could take it and fewer than ``slow_query_workers`` are aside, and if ``lower`` (lowering its
+        worker's priority) succeeds. Whether it stepped aside; the client still holds its share."""
+        return self._scheduler._step_aside(self, lower)
 
 
 class _Waiter:
@@ -153,8 +161,11 @@ class Scheduler:
         self.max_requests = int(settings.client_queries)
         self.max_wait_s = float(settings.max_queue_wait_s)
         self.default_run_s = float(settings.query_time_limit_s)
+        #: Most slots stepped aside at once (kgexplorer.engine.slow_queries); 0 when slow_query_s is 0.
+        self.aside_max = int(settings.slow_query_workers) if float(settings.slow_query_s) > 0 else 0
         self._lock = threading.Lock()
         self._free = self.size
+        self._aside = 0
         self._clients: dict[Client, _Client] = {}
         self._line: list[_Waiter] = []
         self._slots: set[Slot] = set()
@@ -189,6 +200,7 @@ class Scheduler:
         with self._lock:
             counts = dict(self._counts)
             counts["workers_busy"] = self.size - self._free
+            counts["queries_aside"] = self._aside
             counts["queries_waiting"] = len(self._line)
             counts["clients"] = sum(1 for c in self._clients if c is not None)
         return counts
@@ -278,13 +290,30 @@ class Scheduler:
 
     # ------------------------------------------------------------------ giving back
 
+    def _step_aside(self, slot: Slot, lower: Callable[[], bool]) -> bool:
+        with self._lock:
+            if slot._released or slot.aside or self._aside >= self.aside_max:
+                return False
+            # Only a waiting query of another client gains from the place (the slow query's client keeps its share).
+            if not any(w.client != slot.client and self._eligible(w) for w in self._line) or not lower():
+                return False
+            slot.aside = True
+            self._aside += 1
+            self._free += 1
+            self._counts["stepped_aside"] += 1
+            self._dispatch()
+            return True
+
     def _release(self, slot: Slot) -> None:
         with self._lock:
             if slot._released:
                 return
             slot._released = True
             self._slots.discard(slot)
-            self._free += 1
+            if slot.aside:  # its place was given away when it stepped aside
+                self._aside -= 1
+            else:
+                self._free += 1
             holder = self._clients[slot.client]
             holder.running -= 1
             self._forget_if_idle(slot.client, holder)

@@ -18,6 +18,7 @@ import asyncio
 import os
 import pickle
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .worker_process import HEADER, Deadline, Gone, Request, WorkerProcess, write_frame
@@ -121,15 +122,39 @@ class _Pipe:
         return self._split(size)
 
 
-async def run_in_loop(worker: WorkerProcess, request: Request, deadline: float) -> tuple[Any, list[bytes] | None]:
+class _Repeat:
+    """Call ``fire`` from the loop every ``every_s`` seconds until it returns True or :meth:`cancel` is called."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, every_s: float, fire: Callable[[], bool]) -> None:
+        self.loop, self.every_s, self.fire = loop, every_s, fire
+        self.handle = loop.call_later(every_s, self._ring)
+
+    def _ring(self) -> None:
+        if not self.fire():
+            self.handle = self.loop.call_later(self.every_s, self._ring)
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+
+async def run_in_loop(
+    worker: WorkerProcess,
+    request: Request,
+    deadline: float,
+    *,
+    every_s: float = 0,
+    slow: Callable[[], bool] | None = None,
+) -> tuple[Any, list[bytes] | None]:
     """What :meth:`WorkerProcess.run <kgexplorer.engine.worker_process.WorkerProcess.run>` does, waiting in the
     running event loop instead of a thread: send ``request``, return the reply and a written answer's bytes.
 
     Raises :class:`~kgexplorer.engine.worker_process.Deadline` (saying whether the guard had accepted the
     query) at ``deadline`` (``time.monotonic()``), and :class:`~kgexplorer.engine.worker_process.Gone` when
-    the worker's pipe closes.
+    the worker's pipe closes. ``slow`` is called every ``every_s`` seconds meanwhile, until it returns True.
     """
-    pipe = _Pipe(worker.out_fd, asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    pipe = _Pipe(worker.out_fd, loop)
+    repeat = _Repeat(loop, every_s, slow) if slow is not None and every_s > 0 else None
     try:
         # A request is one small frame the idle worker is waiting to read: the write does not wait.
         write_frame(worker.requests, request)
@@ -142,4 +167,6 @@ async def run_in_loop(worker: WorkerProcess, request: Request, deadline: float) 
             return reply, None
         return reply, await pipe.body(reply[4], deadline)
     finally:
+        if repeat is not None:
+            repeat.cancel()
         pipe.stop()

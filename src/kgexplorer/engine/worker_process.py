@@ -18,12 +18,14 @@ one by one).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pickle
 import select
 import struct
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -112,7 +114,10 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,  # a kill reaches only the worker, never the app's process group
+            # A group of its own: a signal to the app's group (Ctrl-C) does not reach it. The caller's session, not
+            # one of its own: Linux shares the CPU between sessions first, and a slow query's lowered priority
+            # (engine/slow_queries.py) must count against the caller's processes.
+            process_group=0,
         )
         if self.proc.stdin is None or self.proc.stdout is None:  # pragma: no cover - Popen with PIPE always sets them
             raise QueryError("could not start the query worker (no pipes); try again")
@@ -129,6 +134,9 @@ class WorkerProcess:
         #: full parse), or None (refused, or not run).
         self.guard_decided: str | None = None
         self.ready = False
+        #: Whether its priority was lowered (engine/slow_queries.py): restored or retired after the query.
+        self.lowered = False
+        self._alarm: _Alarm | None = None
         with contextlib.suppress(OSError):  # a worker that died at once is reported by wait_ready
             write_frame(self._in, start)
         if wait:
@@ -165,29 +173,36 @@ class WorkerProcess:
             raise QueryError(f"the query worker could not load the data: {reply[1]}")
         self.sandbox, self.ready = reply[1], True
 
-    def run(self, request: Request, deadline: float) -> tuple[Any, list[bytes] | None]:
+    def run(
+        self, request: Request, deadline: float, *, every_s: float = 0, slow: Callable[[], bool] | None = None
+    ) -> tuple[Any, list[bytes] | None]:
         """Send one request; return its reply, and a written answer's bytes (in the chunks the pipe gave).
 
         A query to execute is first answered ``checked``: from then on a deadline is the query's, not the guard's.
+        ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True.
         """
-        write_frame(self._in, request)
-        reply = self._read(deadline, checked=False)
-        self.guard_decided = None
-        if request.execute and reply[0] == "checked":
-            self.guard_decided = reply[3] if len(reply) > 3 else None
-            reply = self._read(deadline, checked=True)
-        if reply[0] != "answer":
-            return reply, None
+        self._alarm = _Alarm(time.monotonic() + every_s, every_s, slow) if slow is not None and every_s > 0 else None
         try:
-            return reply, _read_chunks(self._out, reply[4], deadline)
-        except Deadline:
-            raise Deadline(checked=True) from None
+            write_frame(self._in, request)
+            reply = self._read(deadline, checked=False)
+            self.guard_decided = None
+            if request.execute and reply[0] == "checked":
+                self.guard_decided = reply[3] if len(reply) > 3 else None
+                reply = self._read(deadline, checked=True)
+            if reply[0] != "answer":
+                return reply, None
+            try:
+                return reply, _read_chunks(self._out, reply[4], deadline, self._alarm)
+            except Deadline:
+                raise Deadline(checked=True) from None
+        finally:
+            self._alarm = None
 
     def _read(self, deadline: float, *, checked: bool = False) -> Any:
         try:
-            header = _read_exact(self._out, HEADER.size, deadline)
+            header = _read_exact(self._out, HEADER.size, deadline, self._alarm)
             (size,) = HEADER.unpack(header)
-            return pickle.loads(_read_exact(self._out, size, deadline))
+            return pickle.loads(_read_exact(self._out, size, deadline, self._alarm))
         except Deadline:
             raise Deadline(checked) from None
 
@@ -236,18 +251,37 @@ def _widen_pipe(stream: IO[bytes]) -> None:
         fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
-def _read_chunks(stream: IO[bytes], size: int, deadline: float) -> list[bytes]:
+class _Alarm:
+    """Call ``fire`` at ``at`` (time.monotonic()) and every ``every_s`` after, until it returns True."""
+
+    __slots__ = ("at", "every_s", "fire")
+
+    def __init__(self, at: float, every_s: float, fire: Callable[[], bool]) -> None:
+        self.at, self.every_s, self.fire = at, every_s, fire
+
+
+def _wait_readable(fd: int, deadline: float, alarm: _Alarm | None) -> None:
+    """Wait until ``fd`` can be read; raise Deadline at ``deadline``; ring ``alarm`` on the way."""
+    while True:
+        now = time.monotonic()
+        remaining = deadline - now
+        if remaining <= 0:
+            raise Deadline
+        if alarm is not None and alarm.at <= now:
+            alarm.at = math.inf if alarm.fire() else now + alarm.every_s
+        wait = remaining if alarm is None else min(remaining, max(0.0, alarm.at - now))
+        ready, _, _ = select.select([fd], [], [], wait)
+        if ready:
+            return
+
+
+def _read_chunks(stream: IO[bytes], size: int, deadline: float, alarm: _Alarm | None = None) -> list[bytes]:
     """Exactly ``size`` bytes as the list of chunks read (never joined: the endpoint sends them one by one)."""
     fd = stream.fileno()
     chunks: list[bytes] = []
     left = size
     while left > 0:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise Deadline
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            raise Deadline
+        _wait_readable(fd, deadline, alarm)
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise Gone
@@ -256,16 +290,11 @@ def _read_chunks(stream: IO[bytes], size: int, deadline: float) -> list[bytes]:
     return chunks
 
 
-def _read_exact(stream: IO[bytes], size: int, deadline: float) -> bytes:
+def _read_exact(stream: IO[bytes], size: int, deadline: float, alarm: _Alarm | None = None) -> bytes:
     fd = stream.fileno()
     chunks = bytearray()
     while len(chunks) < size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise Deadline
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            raise Deadline
+        _wait_readable(fd, deadline, alarm)
         chunk = os.read(fd, min(size - len(chunks), 1 << 20))
         if not chunk:
             raise Gone
