@@ -278,3 +278,22 @@ def test_the_query_command_reports_a_bad_line_as_the_other_commands_do(tmp_path:
     assert queried.exit_code == counted.exit_code == 1
     assert "line 2001" in queried.output
     assert queried.output == counted.output
+
+
+def test_serve_loads_the_data_in_a_query_worker_while_it_is_parsed(
+    tmp_path: Path, followed: list[WorkerProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgexplorer.server import endpoint
+
+    path = tmp_path / "data.nt"
+    path.write_text(_lines(0, 2000), encoding="utf-8")
+    counted: list[str] = []
+
+    def serve(kg: KnowledgeGraph, **_: object) -> None:  # instead of serving: what the endpoint would answer
+        counted.append(kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0].value)  # type: ignore[union-attr]
+
+    monkeypatch.setattr(endpoint, "serve", serve)
+    served = CliRunner().invoke(cli, ["--data", str(path), "serve", "--port", "7999"])
+    assert served.exit_code == 0, served.output
+    assert counted == ["2000"]
+    assert len(followed) == 1  # the worker started with the parse, not after it

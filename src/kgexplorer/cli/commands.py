@@ -422,7 +422,7 @@ def serve_cmd(obj: Context, host: str, port: int, cors: tuple[str, ...]) -> None
         origins = allowed_origins(cors)
     except KgExplorerError as exc:
         raise click.BadParameter(str(exc), param_hint="--cors") from None
-    kg = obj.kg()
+    kg = obj.kg(start_query_worker=True)  # as for query: --data files load in a query worker while parsed
     say(terminal.endpoint_banner(host=host, port=port))
     try:
         run_server(kg, host=host, port=port, cors_origins=origins)
