@@ -53,6 +53,20 @@ def test_the_workers_load_only_the_engine_and_the_library_loads_whole() -> None:
     assert run.stdout.splitlines() == ["[]", "True True"], run.stderr
 
 
+def test_a_graph_queried_through_the_library_leaves_the_endpoints_and_the_sandboxs_modules_unloaded() -> None:
+    """asyncio (with ssl) serves only the endpoint's path, ctypes and socket only the worker installing its
+    sandbox: together about 3 MiB of the caller's memory (make bench: memory of a 10k-triple graph in memory)."""
+    probe = (
+        "import sys\n"
+        "from kgexplorer import KnowledgeGraph\n"
+        "with KnowledgeGraph.bundled() as kg:\n"
+        "    kg.sparql('ASK { ?s ?p ?o }')\n"
+        "print(sorted(m for m in ('asyncio', 'ssl', 'ctypes', 'socket') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.splitlines() == ["[]"], run.stderr
+
+
 def test_there_are_modules_to_check() -> None:
     assert {
         f"kgexplorer.{name}"

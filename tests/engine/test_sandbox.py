@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import platform
 import subprocess
 import sys
 import textwrap
@@ -144,7 +145,7 @@ def test_where_the_kernel_has_no_filter_nothing_changes_and_the_status_says_why(
     monkeypatch.setattr(sandbox.sys, "platform", "darwin")
     assert install_network_sandbox() == SandboxStatus(False, "seccomp filters are Linux-only (this is darwin)")
     monkeypatch.setattr(sandbox.sys, "platform", "linux")
-    monkeypatch.setattr(sandbox.platform, "machine", lambda: "riscv64")
+    monkeypatch.setattr(platform, "machine", lambda: "riscv64")  # sandbox imports it when it installs
     status = install_network_sandbox()
     assert not status.on
     assert "riscv64" in status.detail

@@ -56,7 +56,6 @@ from .sandbox import SandboxStatus
 from .scheduler import Scheduler, Slot, Visit
 from .serialization import Answer
 from .store import StoreRecipe
-from .worker_pipe import run_in_loop
 from .worker_process import Deadline, Gone, Request, Start, WorkerProcess, exit_code
 from .worker_replies import failure, stopped, typed_result
 
@@ -366,6 +365,8 @@ class QueryWorkers:
     ) -> tuple[Any, list[bytes] | None, float]:
         """:meth:`_ask`, waiting for the reply in the running event loop (a worker is started in a thread)."""
         import asyncio
+
+        from .worker_pipe import run_in_loop  # here: the library and the app never import asyncio for it
 
         loop = asyncio.get_running_loop()
         worker = self._take_idle()

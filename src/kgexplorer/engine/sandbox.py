@@ -31,14 +31,13 @@ network sandbox off: seccomp filters are Linux-only (this is darwin)
 
 from __future__ import annotations
 
-import ctypes
 import errno
+import functools
 import os
-import platform
-import socket
 import struct
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["SandboxStatus", "install_network_sandbox"]
 
@@ -122,12 +121,19 @@ def _program(arch: _Arch) -> list[Instruction]:
     return program
 
 
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+@functools.cache
+def _structures() -> tuple[Any, Any]:
+    """The kernel's ``sock_filter`` and ``sock_fprog`` as ctypes structures (ctypes is imported only by the
+    processes that install the filter: the app's process only reads :class:`SandboxStatus`)."""
+    import ctypes
 
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
 
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+    return SockFilter, SockFprog
 
 
 def install_network_sandbox() -> SandboxStatus:
@@ -140,6 +146,9 @@ def install_network_sandbox() -> SandboxStatus:
     """
     if not sys.platform.startswith("linux"):
         return SandboxStatus(False, f"seccomp filters are Linux-only (this is {sys.platform})")
+    import ctypes
+    import platform
+
     machine = platform.machine()
     arch = _ARCHES.get(machine)
     if arch is None or struct.calcsize("P") != 8:
@@ -153,8 +162,9 @@ def install_network_sandbox() -> SandboxStatus:
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return SandboxStatus(False, f"the kernel refused PR_SET_NO_NEW_PRIVS ({_errno_text(ctypes.get_errno())})")
     program = _program(arch)
-    filters = (_SockFilter * len(program))(*(_SockFilter(*ins) for ins in program))
-    fprog = _SockFprog(len(program), filters)
+    sock_filter, sock_fprog = _structures()
+    filters = (sock_filter * len(program))(*(sock_filter(*ins) for ins in program))
+    fprog = sock_fprog(len(program), filters)
     libc.syscall.restype = ctypes.c_long
     done = libc.syscall(
         ctypes.c_long(arch.seccomp),
@@ -175,6 +185,8 @@ def install_network_sandbox() -> SandboxStatus:
 
 def _verify() -> SandboxStatus:
     """Check that the filter is really in force: the kernel says so, and internet sockets are refused."""
+    import socket
+
     mode = _seccomp_mode()
     if mode != "2":
         return SandboxStatus(False, f"the seccomp filter was accepted but /proc/self/status says Seccomp: {mode}")
