@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["child_main"]
 
+#: Most pieces one writev(2) takes (the kernel's IOV_MAX on Linux).
+_IOV_MAX = 1024
 # How Oxigraph reports a system call the sandbox refused (EPERM, from socket()).
 _REFUSED_BY_THE_KERNEL = "Operation not permitted (os error 1)"
 
@@ -121,9 +123,22 @@ def _reply(  # pragma: no cover - child side
     except MemoryError:
         data, body = pickle.dumps(("too_large",)), []
     out.write(HEADER.pack(len(data)) + data)
-    for chunk in body:
-        out.write(chunk)
     out.flush()
+    _write_all(out.fileno(), body)
+
+
+def _write_all(fd: int, chunks: list[bytes]) -> None:  # pragma: no cover - child side
+    """Write ``chunks`` (pyoxigraph's 8 KiB pieces of an answer) in as few system calls as the kernel allows: one
+    write per piece woke the reader once per piece."""
+    views = [memoryview(c) for c in chunks if c]
+    first = 0
+    while first < len(views):
+        done = os.writev(fd, views[first : first + _IOV_MAX])
+        while first < len(views) and done >= len(views[first]):
+            done -= len(views[first])
+            first += 1
+        if done:  # a piece written in part (a signal): the rest of it goes first next time
+            views[first] = views[first][done:]
 
 
 def _check(  # pragma: no cover - child side
@@ -144,15 +159,29 @@ def _check(  # pragma: no cover - child side
         checked = native or guard.check_query(
             request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries
         )
-    except QuerySyntaxError as exc:
-        return ("syntax", str(exc), exc.line, exc.column)
-    except QueryNotAllowed as exc:
-        return ("not_allowed", str(exc))
-    except MemoryError:
-        return ("too_large",)
+    except (QuerySyntaxError, QueryNotAllowed, MemoryError) as exc:
+        return _refusal(exc)
     if not request.execute:
         return ("checked", checked.form, checked.digest)
     return checked, "native" if native is not None else "parsed"
+
+
+def _refusal(exc: BaseException) -> tuple[Any, ...]:  # pragma: no cover - child side
+    """The reply for the guard's refusal, or for running out of memory while checking."""
+    if isinstance(exc, QuerySyntaxError):
+        return ("syntax", str(exc), exc.line, exc.column)
+    if isinstance(exc, QueryNotAllowed):
+        return ("not_allowed", str(exc))
+    return ("too_large",)
+
+
+def _run(store: Any, query: CheckedQuery, request: Request) -> Any:  # pragma: no cover - child side
+    """The engine on exactly the text the guard checked, the request's bindings as its substitutions."""
+    from kgexplorer.namespaces import PREFIXES
+
+    return store.query(
+        query.text, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions(request.bindings)
+    )
 
 
 def _execute(  # pragma: no cover - child side
@@ -161,18 +190,11 @@ def _execute(  # pragma: no cover - child side
     """Run a query the guard accepted, as typed rows: the engine is given exactly the text the guard parsed."""
     import pyoxigraph as ox
 
-    from kgexplorer.namespaces import PREFIXES
-
     from .packing import pack_rows
 
     started = time.perf_counter()
     try:
-        result = store.query(
-            query.text,
-            prefixes=PREFIXES,
-            use_default_graph_as_union=True,
-            substitutions=substitutions(request.bindings),
-        )
+        result = _run(store, query, request)
         if isinstance(result, ox.QueryBoolean):
             return ("ok", AskResult(bool(result), time.perf_counter() - started))
         if isinstance(result, ox.QuerySolutions):
@@ -189,19 +211,12 @@ def _write(  # pragma: no cover - child side
     store: Any, query: CheckedQuery, request: Request, *, sandboxed: bool
 ) -> tuple[tuple[Any, ...], list[bytes]]:
     """Run a checked query and write its answer natively in the format asked for (kgexplorer.engine.serialization)."""
-    from kgexplorer.namespaces import PREFIXES
-
     from .serialization import write_answer
 
     assert request.formats is not None
     select_format, graph_format = request.formats
     try:
-        result = store.query(
-            query.text,
-            prefixes=PREFIXES,
-            use_default_graph_as_union=True,
-            substitutions=substitutions(request.bindings),
-        )
+        result = _run(store, query, request)
         written = write_answer(
             result,
             select_format=select_format,
@@ -226,12 +241,8 @@ def _failure(exc: BaseException, text: str, *, sandboxed: bool) -> tuple[Any, ..
 
     try:  # the error path runs the full parse (again, if it ran before): its refusal is the clearest message
         guard.check_query(text, remember=0)
-    except QuerySyntaxError as refused:
-        return ("syntax", str(refused), refused.line, refused.column)
-    except QueryNotAllowed as refused:
-        return ("not_allowed", str(refused))
-    except MemoryError:
-        return ("too_large",)
+    except (QuerySyntaxError, QueryNotAllowed, MemoryError) as refused:
+        return _refusal(refused)
     if isinstance(exc, SyntaxError):
         err = guard.syntax_error_from_oxigraph(str(exc), text)
         return ("syntax", str(err), err.line, err.column)
