@@ -90,8 +90,6 @@ class QueryWorkers:
         self.recipe = recipe
         self.memory_mb = int(settings.worker_memory_mb)
         self.max_bytes = int(settings.max_result_mb) << 20
-        #: How often a running query looks whether it should step aside (engine/slow_queries.py); 0: never.
-        self.slow_s = float(settings.slow_query_s)
         self._start = Start(
             recipe=recipe,
             memory_mb=self.memory_mb,
@@ -103,6 +101,9 @@ class QueryWorkers:
         #: The network sandbox of the worker started last (None before the first one starts).
         self.sandbox: SandboxStatus | None = None
         self.scheduler = Scheduler(settings)
+        #: How often a running query looks whether it should step aside (engine/slow_queries.py); 0: never, and no
+        #: timer is armed per query, when the scheduler lets none step aside (slow_query_s or slow_query_workers 0).
+        self.slow_s = float(settings.slow_query_s) if self.scheduler.aside_max else 0.0
         #: The endpoint's remembered answers (engine/result_cache.py): a pool serves one generation of its data.
         self.answers = ResultCache(max_bytes=int(settings.result_cache_mb) << 20)
         self._idle: list[WorkerProcess] = []

@@ -136,7 +136,6 @@ class WorkerProcess:
         self.ready = False
         #: Whether its priority was lowered (engine/slow_queries.py): restored or retired after the query.
         self.lowered = False
-        self._alarm: _Alarm | None = None
         with contextlib.suppress(OSError):  # a worker that died at once is reported by wait_ready
             write_frame(self._in, start)
         if wait:
@@ -181,28 +180,25 @@ class WorkerProcess:
         A query to execute is first answered ``checked``: from then on a deadline is the query's, not the guard's.
         ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True.
         """
-        self._alarm = _Alarm(time.monotonic() + every_s, every_s, slow) if slow is not None and every_s > 0 else None
+        alarm = _Alarm(time.monotonic() + every_s, every_s, slow) if slow is not None and every_s > 0 else None
+        write_frame(self._in, request)
+        reply = self._read(deadline, checked=False, alarm=alarm)
+        self.guard_decided = None
+        if request.execute and reply[0] == "checked":
+            self.guard_decided = reply[3] if len(reply) > 3 else None
+            reply = self._read(deadline, checked=True, alarm=alarm)
+        if reply[0] != "answer":
+            return reply, None
         try:
-            write_frame(self._in, request)
-            reply = self._read(deadline, checked=False)
-            self.guard_decided = None
-            if request.execute and reply[0] == "checked":
-                self.guard_decided = reply[3] if len(reply) > 3 else None
-                reply = self._read(deadline, checked=True)
-            if reply[0] != "answer":
-                return reply, None
-            try:
-                return reply, _read_chunks(self._out, reply[4], deadline, self._alarm)
-            except Deadline:
-                raise Deadline(checked=True) from None
-        finally:
-            self._alarm = None
+            return reply, _read_chunks(self._out, reply[4], deadline, alarm)
+        except Deadline:
+            raise Deadline(checked=True) from None
 
-    def _read(self, deadline: float, *, checked: bool = False) -> Any:
+    def _read(self, deadline: float, *, checked: bool = False, alarm: _Alarm | None = None) -> Any:
         try:
-            header = _read_exact(self._out, HEADER.size, deadline, self._alarm)
+            header = _read_exact(self._out, HEADER.size, deadline, alarm)
             (size,) = HEADER.unpack(header)
-            return pickle.loads(_read_exact(self._out, size, deadline, self._alarm))
+            return pickle.loads(_read_exact(self._out, size, deadline, alarm))
         except Deadline:
             raise Deadline(checked) from None
 
