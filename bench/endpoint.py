@@ -290,7 +290,7 @@ def run_endpoint_bench(
     # the machine is shared, and its speed drifts over minutes; a ratio of medians over alternating rounds
     # holds still where one run of each after the other did not (Q14 against Oxigraph read 1.38-1.48x on the
     # same code in one run of the sequential plan, 1.2x in rounds alternated by hand).
-    results: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    measured: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     with contextlib.ExitStack() as servers:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -328,11 +328,11 @@ def run_endpoint_bench(
                     run = _wrk(
                         urls[system], queries[name], mode, connections=connections, seconds=seconds, round_=round_
                     )
-                    results.setdefault((system, name, mode), []).append(run)
+                    measured.setdefault((system, name, mode), []).append(run)
         with urllib.request.urlopen(f"{urls[kgx].removesuffix('/sparql')}/metrics", timeout=10) as r:
             metrics = r.read().decode("utf-8")
     runs = [
-        _run_record(system, name, mode, answers[system, name], results[system, name, mode])
+        _run_record(system, name, mode, answers[system, name], measured[system, name, mode])
         for name, mode, systems in plan
         for system in systems
     ]
