@@ -272,7 +272,12 @@ def test_a_lesson_draft_autosaves_in_the_browser(app: tuple[str, Any]) -> None:
     first = context.new_page()
     outside = block_outside(first)
     first.goto(url + "?e=ketamine&kinds=Mechanism")  # Explore is the default page, at the root
-    first.get_by_role("button", name="Add to a lesson").click()
+    add = first.get_by_role("button", name="Add to a lesson")
+    add.wait_for(timeout=60_000)
+    # The button shows while the first run still draws; a click then can land on a stale element and be lost
+    # (harness.wait_for_idle). In a full `make test` the toast never came within 30 s, once.
+    wait_for_idle(first, timeout_s=60)
+    add.click()
     first.get_by_text("Added as step 1 of your lesson", exact=False).wait_for(timeout=30_000)
     wait_until(lambda: "lessonDraft" in (first.evaluate("Object.keys(localStorage).join()") or ""), "the autosave")
     first.close()
