@@ -161,6 +161,37 @@ def test_the_history_survives_a_reload_in_this_browser(app_url: str, browser: An
         context.close()
 
 
+# Records each value the app root's data-test-script-state takes, from the first one on.
+SCRIPT_STATES_JS = """
+window.__states = [];
+new MutationObserver(() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  const state = app && app.getAttribute("data-test-script-state");
+  if (state && window.__states[window.__states.length - 1] !== state) window.__states.push(state);
+}).observe(document, {attributes: true, subtree: true, childList: true, attributeFilter: ["data-test-script-state"]});
+"""
+
+
+def test_a_fresh_browser_opens_the_workbench_in_one_run(app_url: str, browser: Any) -> None:
+    """With nothing in this browser's history, the history component hands nothing to Python when the page
+    opens: the page ran twice (the second run started by the empty list), and a click on "Run query" in
+    that second run was lost (the accessibility test waited for its rows, once, in vain)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    block_outside(page)
+    page.add_init_script(SCRIPT_STATES_JS)
+    try:
+        page.goto(app_url + "workbench")
+        page.get_by_role("heading", name="SPARQL workbench").wait_for(timeout=60_000)
+        page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
+        page.wait_for_timeout(3_000)  # a rerun asked for by a component once it is drawn would have begun
+        states = page.evaluate("window.__states")
+        assert states.count("running") == 1, states
+        assert states[-1] == "notRunning", states
+    finally:
+        context.close()
+
+
 def test_an_iri_in_the_table_links_into_explore(app_url: str, browser: Any) -> None:
     """A result IRI shows its label; clicking it opens Explore on that entity (in a new tab, as links do)."""
     page, _, errors = _page(browser, app_url)

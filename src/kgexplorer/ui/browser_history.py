@@ -2,7 +2,8 @@
 
 Nothing is stored on the server (the ``server_storage`` setting is off by default): a tiny custom component
 (Streamlit components v2, inline script, no asset) reads the list from the browser's localStorage when the
-page draws, adds the newest run, writes it back, and hands the list to Python as its state ``entries``.
+page draws, adds the newest run, writes it back, and hands the list to Python as its state ``entries`` (not
+an empty list on the page's first draw: that would only rerun the page, which has nothing to show).
 It holds the text of the queries run, the data source's name and the outcome, in this browser only, at
 most ``query_history_size`` entries.
 """
@@ -40,6 +41,12 @@ export default function (component) {
   entries = entries.slice(0, (data && data.limit) || 50);
   try { window.localStorage.setItem(key, JSON.stringify(entries)); } catch (e) { /* storage full or off */ }
   const text = JSON.stringify(entries);
+  // Nothing kept and nothing to add on the first draw: Python's default (no list) already says so. Sending
+  // the empty list would rerun the page right after it opened, and a click in that rerun can be lost.
+  if (!sent.has(parentElement) && text === "[]") {
+    sent.set(parentElement, text);
+    return;
+  }
   if (sent.get(parentElement) !== text) {
     sent.set(parentElement, text);
     setStateValue("entries", entries);
@@ -55,7 +62,7 @@ def _component() -> Callable[..., Any]:
 
 def browser_history(*, add: HistoryEntry | None, limit: int, key: str) -> History | None:
     """The history this browser keeps (newest first), with ``add`` put first; None until the browser has
-    answered (the first draw of a page) or outside a running app."""
+    answered (the first draw of a page), when it keeps nothing, or outside a running app."""
     if get_script_run_ctx(suppress_warning=True) is None:
         return None
     mount = _component()
