@@ -88,8 +88,19 @@ def _wait_graph(page: Any) -> None:
 
 
 def _run_query(page: Any) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.get_by_role("button", name="▶ Run query").click()
-    page.get_by_text("Rows", exact=True).first.wait_for(timeout=30_000)
+    try:
+        page.get_by_text("Rows", exact=True).first.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        # This wait failed in two full `make test` runs (the light theme's) and never alone: say what the page
+        # showed instead.
+        OUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUT / "workbench-query-run-failed.png"), full_page=True)
+        state = page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
+        shown = page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts()
+        pytest.fail(f"no 'Rows' 30 s after Run query: script {state}, messages {shown} (screenshot saved)")
     wait_for_idle(page)
 
 
