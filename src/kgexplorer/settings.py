@@ -372,7 +372,7 @@ class Settings:
         "of the query's text decides, and the full parse runs only when the scan cannot decide and when the "
         "engine refuses the query (for its message); 0 = the full parse checks every query. Never used for "
         "remote endpoints or without the sandbox; see docs/decisions/guard-in-the-sandbox.md "
-        "(engine/worker_process.py).",
+        "(engine/worker_main.py).",
         minimum=0,
         maximum=1,
     )

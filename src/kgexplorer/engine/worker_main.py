@@ -154,7 +154,7 @@ def _check(  # pragma: no cover - child side
     from . import guard  # looked up on the module each time: tests/altered_worker.py replaces check_query
 
     try:
-        fast = sandboxed and request.execute and start.fast_guard
+        fast = sandboxed and request.execute and start.fast_guard  # the guard_fast_path setting
         native = guard.check_in_sandbox(request.text, max_chars=start.max_query_chars) if fast else None
         checked = native or guard.check_query(
             request.text, max_chars=start.max_query_chars, remember=start.guard_cache_queries
