@@ -41,12 +41,9 @@ export default function (component) {
   entries = entries.slice(0, (data && data.limit) || 50);
   try { window.localStorage.setItem(key, JSON.stringify(entries)); } catch (e) { /* storage full or off */ }
   const text = JSON.stringify(entries);
-  // Nothing kept and nothing to add on the first draw: Python's default (no list) already says so. Sending
-  // the empty list would rerun the page right after it opened, and a click in that rerun can be lost.
-  if (!sent.has(parentElement) && text === "[]") {
-    sent.set(parentElement, text);
-    return;
-  }
+  // Python's default (no list) says what an empty one would: sending it would only rerun the page right after
+  // it opened, and a click in that rerun can be lost. So an empty list counts as sent already.
+  if (!sent.has(parentElement)) sent.set(parentElement, "[]");
   if (sent.get(parentElement) !== text) {
     sent.set(parentElement, text);
     setStateValue("entries", entries);
