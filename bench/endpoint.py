@@ -48,7 +48,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -249,11 +249,12 @@ def run_endpoint_bench(
     started = time.monotonic()
     kgx_store, oxi_store = _build_stores(progress)
     queries = {"Q1": _query("q1"), "Q14": _query("q14")}
-    bodies: dict[str, bytes] = {}
     answers: dict[tuple[str, str], tuple[int, int]] = {}  # (system, query): answer bytes, rows
     urls: dict[str, str] = {}
 
-    def check(system: str, url: str) -> None:
+    def check(system: str, url: str) -> dict[str, bytes]:
+        """Each query's answer from ``url``, checked; remembered with the URL under ``system``."""
+        bodies = {}
         for name, text in queries.items():
             status, body = _get(url, text)
             if status != 200:
@@ -264,7 +265,9 @@ def run_endpoint_bench(
             if rows != EXPECTED_ROWS[name]:
                 raise RuntimeError(f"{system} answered {rows} rows to {name}, not {EXPECTED_ROWS[name]}")
             answers[system, name] = (len(body), rows)
+            bodies[name] = body
         urls[system] = url
+        return bodies
 
     def measure(system: str, url: str, names: tuple[str, ...], modes: tuple[str, ...]) -> list[dict[str, Any]]:
         """One server alone (rdflib-endpoint): each query and mode once."""
@@ -292,34 +295,54 @@ def run_endpoint_bench(
     # same code in one run of the sequential plan, 1.2x in rounds alternated by hand).
     measured: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     with contextlib.ExitStack() as servers:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        proc = servers.enter_context(_server(_kgx_command(kgx_store, port), WORK / "kgx.log"))
-        _wait(f"{url}/service-description", proc, "kgexplorer serve")
-        for name, text in queries.items():
-            bodies[name] = _get(f"{url}/sparql", text)[1]
-            (WORK / f"{name}.json").write_bytes(bodies[name])
-        check(kgx, f"{url}/sparql")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        extra = {"guard_fast_path": "0", "result_cache_mb": "0"}
-        proc = servers.enter_context(_server(_kgx_command(kgx_store, port, extra), WORK / "kgx-full-guard.log"))
-        _wait(f"{url}/service-description", proc, "kgexplorer serve (full guard)")
-        check("kgexplorer, full guard, no cache", f"{url}/sparql")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        floor = [sys.executable, "-m", "bench.floor", "--port", str(port), "--media-type", ACCEPT]
-        floor += ["--body", f"UndergraduateStudent={WORK / 'Q14.json'}", "--body", f"={WORK / 'Q1.json'}"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = servers.enter_context(_server(floor, WORK / "floor.log", env))
-        _wait(f"{url}/sparql?query=ASK", proc, "the Starlette floor")
-        check("Python floor", f"{url}/sparql")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        oxi_cmd = [str(oxigraph), "serve-read-only", "--location", str(oxi_store), "--bind", f"127.0.0.1:{port}"]
-        proc = servers.enter_context(_server([*oxi_cmd, "--union-default-graph"], WORK / "oxigraph.log"))
-        _wait(f"{url}/query?query=ASK%7B%7D", proc, "oxigraph serve-read-only")
-        check("Oxigraph", f"{url}/query")
+
+        def serve(
+            system: str,
+            command: Callable[[int], list[str]],
+            log: str,
+            *,
+            ready: str,
+            path: str,
+            env: dict[str, str] | None = None,
+        ) -> dict[str, bytes]:
+            """Start ``system``'s server on a free port, wait until ``ready`` answers; its checked answers."""
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            proc = servers.enter_context(_server(command(port), WORK / log, env))
+            _wait(base + ready, proc, system)
+            return check(system, base + path)
+
+        full_guard = {"guard_fast_path": "0", "result_cache_mb": "0"}
+        bodies = serve(
+            kgx, lambda port: _kgx_command(kgx_store, port), "kgx.log", ready="/service-description", path="/sparql"
+        )
+        for name, body in bodies.items():  # kgexplorer's answers are the floor's bytes
+            (WORK / f"{name}.json").write_bytes(body)
+        serve(
+            "kgexplorer, full guard, no cache",
+            lambda port: _kgx_command(kgx_store, port, full_guard),
+            "kgx-full-guard.log",
+            ready="/service-description",
+            path="/sparql",
+        )
+        floor = ["-m", "bench.floor", "--media-type", ACCEPT, "--body", f"UndergraduateStudent={WORK / 'Q14.json'}"]
+        floor += ["--body", f"={WORK / 'Q1.json'}"]
+        serve(
+            "Python floor",
+            lambda port: [sys.executable, *floor, "--port", str(port)],
+            "floor.log",
+            ready="/sparql?query=ASK",
+            path="/sparql",
+            env={**os.environ, "PYTHONPATH": str(ROOT)},  # bench.floor is imported from the checkout
+        )
+        oxi = [str(oxigraph), "serve-read-only", "--location", str(oxi_store), "--union-default-graph"]
+        serve(
+            "Oxigraph",
+            lambda port: [*oxi, "--bind", f"127.0.0.1:{port}"],
+            "oxigraph.log",
+            ready="/query?query=ASK%7B%7D",
+            path="/query",
+        )
         for round_ in range(rounds):
             for name, mode, systems in plan:
                 for system in systems:
