@@ -48,6 +48,14 @@ def open_node(iri: str) -> None:
     state["wb_open_node"] = iri  # st.switch_page cannot run inside a widget callback
 
 
+def ask_to_run() -> None:
+    """The Run button's callback: ask for a run of the editor's text. The request stays in the session until
+    the answer is stored, so a run that another rerun stops halfway (the editor handing over its text as it
+    loses the focus can arrive just after the click) leaves it for the next run, where a button's own
+    one-shot value would be gone (docs/decisions/workbench-runs.md)."""
+    state["wb_run_pending"] = True
+
+
 def load_text(text: str) -> None:
     """Put a query into the editor (a new editor instance, so it shows the new text)."""
     state["wb_text"] = text
@@ -72,8 +80,9 @@ if "wb_text" not in state:
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
+    if ui.param("run") == "1" and bool(shared or wanted in gallery):  # links that run on open
+        state["wb_run_pending"] = True  # before the text: a run stopped in between still finds both
     load_text(shared or (gallery[wanted].text if wanted in gallery else START))
-    state["wb_autorun"] = ui.param("run") == "1" and bool(shared or wanted in gallery)  # links that run on open
 
 st.title("SPARQL workbench")
 ui.disclaimer()
@@ -103,10 +112,13 @@ with left:
     if state.get("wb_mounted") != version:  # the text the editor starts with; it must not change while it lives
         state["wb_mounted"] = version
         state["wb_mount_text"] = state["wb_text"]
-    event = sparql_editor(state["wb_mount_text"], key=f"wb_editor_{version}", handled_key="wb_handled")
-    submitted = event is not None and event.kind == "submit"
+    event = sparql_editor(state["wb_mount_text"], key=f"wb_editor_{version}", handled=state["wb_handled"])
     if event is not None:
+        # Marked handled last: a run stopped before that sees the same event again and does the same.
+        if event.kind == "submit":
+            state["wb_run_pending"] = True
         state["wb_text"] = event.text
+        state["wb_handled"] = event.id
     # The parameters are those the text in the editor declares in its own header, never a question loaded
     # earlier: a query that replaced a gallery question runs exactly as written.
     question: GalleryQuery | None = None
@@ -147,7 +159,13 @@ with left:
                 texts[p.name] = col.text_input(label, value=shorten(wanted), key=key)
     b1, b2, b3 = st.columns(3)
 
-clicked = b1.button("▶ Run query", type="primary", key="wb_run_button", help="Or press Ctrl+Enter in the editor")
+b1.button(
+    "▶ Run query",
+    type="primary",
+    key="wb_run_button",
+    help="Or press Ctrl+Enter in the editor",
+    on_click=ask_to_run,
+)
 b2.button(
     "Declare prefixes",
     key="wb_prefixes",
@@ -156,7 +174,7 @@ b2.button(
 )
 b3.button("Clear", key="wb_clear", on_click=lambda: load_text(""))
 
-if clicked or submitted or state.pop("wb_autorun", False):
+if state.get("wb_run_pending"):
     text = state["wb_text"]
     try:
         if texts and question is not None:
@@ -197,8 +215,13 @@ if clicked or submitted or state.pop("wb_autorun", False):
     share.update(link.params)
     state["wb_share_note"] = link.note
     ui.set_params(**share)
+    state.pop("wb_run_pending")  # answered: only now, so a run stopped on the way leaves the request standing
 
 outcome: Outcome | None = state.get("wb_outcome")
+if outcome is not None and outcome.text != state["wb_text"]:
+    # The editor hands its text over when it loses the focus, which can reach the server after a click on Run:
+    # never let an answer pass for the text it was not computed from.
+    st.info("The answer below is for the query as it was when it ran; the editor now holds another text.", icon="✏️")
 if outcome is not None and outcome.error is not None:
     exc = outcome.error
     st.error(str(exc), icon="🚫")

@@ -479,3 +479,32 @@ def test_each_session_runs_its_queries_as_its_own_client(monkeypatch: pytest.Mon
         assert at.session_state["wb_outcome"].error is None
     # AppTest gives every session the id "test session id", so two sessions cannot be told apart here.
     assert seen == ["session:test session id"] * 2
+
+
+def test_an_answer_says_when_the_editor_holds_another_text() -> None:
+    """The editor can hand over a new text after an answer came (it does so when it loses the focus): the answer
+    then says it is for the query as it ran, until Run answers the new text."""
+    at = run_query(open_workbench(), "SELECT ?x WHERE { VALUES ?x { 1 } }")
+    assert not at.info
+    at.session_state["wb_text"] = "SELECT ?x WHERE { VALUES ?x { 1 2 } }"
+    at.run()
+    assert [i.value for i in at.info] == [
+        "The answer below is for the query as it was when it ran; the editor now holds another text."
+    ]
+    assert len(_table(run_query(at))) == 2
+    assert not at.info
+
+
+def test_a_run_request_outlives_a_run_that_was_stopped() -> None:
+    """A click on Run is kept in the session until its answer is stored: a run that another rerun stops on the
+    way (as the editor's own message can) leaves it for the next run, which answers (the browser test
+    test_a_run_interrupted_by_the_editor_still_answers makes that race happen)."""
+    at = open_workbench()
+    at.session_state["wb_text"] = "SELECT ?x WHERE { VALUES ?x { 7 } }"
+    at.session_state["wb_run_pending"] = True  # what the button's callback leaves, had its run been stopped
+    at.run()
+    assert len(_table(at)) == 1
+    assert "wb_run_pending" not in at.session_state
+    answer = at.session_state["wb_outcome"]
+    at.run()  # answered once: a later rerun does not run it again
+    assert at.session_state["wb_outcome"] is answer

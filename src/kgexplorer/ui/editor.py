@@ -3,7 +3,7 @@
 :func:`sparql_editor` draws it with the project's prefixes and vocabulary offered as completions, Ace's own
 light or dark theme (the component's default theme loads a font from Google's servers) and Ctrl+Enter to
 run; it gives back what the person did last (:class:`EditorEvent`: submitted with Ctrl+Enter, or left the
-editor), each event once.
+editor) until the caller says it has handled it.
 """
 
 from __future__ import annotations
@@ -22,16 +22,22 @@ _THEMES = {"light": "chrome", "dark": "one_dark"}
 
 @dataclass(frozen=True)
 class EditorEvent:
-    """What the person did in the editor: ``submit`` (Ctrl+Enter: run it) or ``blur`` (left it), with its text."""
+    """What the person did in the editor: ``submit`` (Ctrl+Enter: run it) or ``blur`` (left it), with its text
+    and the event's ``id`` (new for each event)."""
 
     kind: Literal["submit", "blur"]
     text: str
+    id: str
 
 
-def sparql_editor(text: str, *, key: str, handled_key: str) -> EditorEvent | None:
+def sparql_editor(text: str, *, key: str, handled: str) -> EditorEvent | None:
     """Draw the editor holding ``text`` (a new ``key`` makes a new editor, showing a new text); return the
-    person's newest event, or None when there is none not yet returned (remembered under ``handled_key``
-    in the session state)."""
+    person's newest event, or None when there is none or its id is ``handled``.
+
+    The caller keeps the id of the event it has acted on and passes it back as ``handled``, once it has
+    stored what the event means: a script run can be stopped between any two lines (a new rerun request),
+    and an event marked handled before its meaning is stored would be lost with that run.
+    """
     from code_editor import code_editor
 
     event = code_editor(
@@ -58,10 +64,9 @@ def sparql_editor(text: str, *, key: str, handled_key: str) -> EditorEvent | Non
             "scrollMargin": [0, 0, 0, 0],
         },
     )
-    if not isinstance(event, dict) or not event.get("id") or event["id"] == st.session_state.get(handled_key):
+    if not isinstance(event, dict) or not event.get("id") or event["id"] == handled:
         return None
-    st.session_state[handled_key] = event["id"]
     kind = event.get("type")
     if kind not in ("submit", "blur"):
         return None
-    return EditorEvent("submit" if kind == "submit" else "blur", str(event.get("text", "")))
+    return EditorEvent("submit" if kind == "submit" else "blur", str(event.get("text", "")), str(event["id"]))
