@@ -56,8 +56,12 @@ def ask_to_run() -> None:
     state["wb_run_pending"] = True
 
 
-def load_text(text: str) -> None:
-    """Put a query into the editor (a new editor instance, so it shows the new text)."""
+def load_text(text: str, *, run: bool = False) -> None:
+    """Put a query into the editor (a new editor instance, so it shows the new text), and run it if ``run``.
+
+    A query put in the editor replaces any run not yet answered: that run was for the text it replaces.
+    """
+    state["wb_run_pending"] = run  # first: a run stopped before the text is stored comes back here
     state["wb_text"] = text
     state["wb_version"] += 1
 
@@ -80,9 +84,10 @@ if "wb_text" not in state:
     except KgExplorerError as exc:
         shared = ""
         state["wb_url_problem"] = str(exc)
-    if ui.param("run") == "1" and bool(shared or wanted in gallery):  # links that run on open
-        state["wb_run_pending"] = True  # before the text: a run stopped in between still finds both
-    load_text(shared or (gallery[wanted].text if wanted in gallery else START))
+    load_text(
+        shared or (gallery[wanted].text if wanted in gallery else START),
+        run=ui.param("run") == "1" and bool(shared or wanted in gallery),  # links that run on open
+    )
 
 st.title("SPARQL workbench")
 ui.disclaimer()
@@ -215,7 +220,7 @@ if state.get("wb_run_pending"):
     share.update(link.params)
     state["wb_share_note"] = link.note
     ui.set_params(**share)
-    state.pop("wb_run_pending")  # answered: only now, so a run stopped on the way leaves the request standing
+    state["wb_run_pending"] = False  # answered: only now, so a run stopped on the way leaves the request standing
 
 outcome: Outcome | None = state.get("wb_outcome")
 if outcome is not None and outcome.text != state["wb_text"]:

@@ -504,7 +504,17 @@ def test_a_run_request_outlives_a_run_that_was_stopped() -> None:
     at.session_state["wb_run_pending"] = True  # what the button's callback leaves, had its run been stopped
     at.run()
     assert len(_table(at)) == 1
-    assert "wb_run_pending" not in at.session_state
+    assert not at.session_state["wb_run_pending"]
     answer = at.session_state["wb_outcome"]
     at.run()  # answered once: a later rerun does not run it again
     assert at.session_state["wb_outcome"] is answer
+
+
+def test_a_query_put_in_the_editor_replaces_a_run_not_yet_answered() -> None:
+    """A run stopped before it answered is asked for again by the next run, unless a query was loaded meanwhile
+    (a gallery question, the history, Clear): that run was for the text the editor no longer holds."""
+    at = open_workbench()
+    at.session_state["wb_run_pending"] = True
+    at.button(key="wb_load_rct-evidence-by-condition").click().run()
+    assert "wb_outcome" not in at.session_state
+    assert not at.dataframe
