@@ -190,6 +190,9 @@ if state.get("wb_run_pending"):
     except KgExplorerError as exc:
         state["wb_outcome"] = Outcome(text, error=exc)
         entry = HistoryEntry(text, source.label, f"error: {exc}", False)
+    except Exception:
+        state["wb_run_pending"] = False  # a fault of ours is shown once, not run again on every rerun
+        raise
     else:
         state["wb_outcome"] = Outcome(text, run, table)
         size = f"{len(table.rows):,} row{'s' * (len(table.rows) != 1)}"

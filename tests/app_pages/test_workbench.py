@@ -518,3 +518,21 @@ def test_a_query_put_in_the_editor_replaces_a_run_not_yet_answered() -> None:
     at.button(key="wb_load_rct-evidence-by-condition").click().run()
     assert "wb_outcome" not in at.session_state
     assert not at.dataframe
+
+
+def test_a_fault_in_a_run_is_shown_once_not_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run request stands until its answer is stored, but a fault (not a KgExplorerError, which the page shows
+    as the answer) drops it: the next rerun does not run the query again."""
+    calls: list[str] = []
+
+    def broken(kg: object, text: str, **options: object) -> None:
+        calls.append(text)
+        raise RuntimeError("a fault in the library")
+
+    monkeypatch.setattr("kgexplorer.ui.workbench.run_query", broken)
+    at = open_workbench()
+    at.session_state["wb_text"] = "SELECT ?x WHERE { VALUES ?x { 1 } }"
+    at.button(key="wb_run_button").click().run()
+    assert at.exception
+    at.run()
+    assert calls == ["SELECT ?x WHERE { VALUES ?x { 1 } }"]
