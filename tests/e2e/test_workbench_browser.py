@@ -229,8 +229,7 @@ def test_a_run_interrupted_by_the_editor_still_answers(app_url: str, browser: An
     the click; Streamlit starts the next run with the button off, so the query never ran and no answer came (the
     accessibility test's flake in full runs). Here an editor event lands mid-run on purpose: the answer still comes."""
     page, _, errors = _page(browser, app_url)
-    page.add_init_script(SCRIPT_STATES_JS)
-    page.evaluate(SCRIPT_STATES_JS)
+    page.evaluate(SCRIPT_STATES_JS)  # the page is open: record its runs from here
     try:
         _type_query(page, SLOW_QUERY)
         page.evaluate("window.__states = []")
