@@ -13,10 +13,9 @@ once per row:
   127.0.0.1, which is one client to the endpoint: it may have them all in progress) and
   ``client_query_workers`` 2 (of the 3 workers; one is kept for other clients, as always). On the distinct
   queries it runs a third time as an operator serving one heavy client would set it: ``client_query_workers``
-  one more than the machine's cores and ``query_workers`` one more again (4 and 3 on 2 cores), so the client's
-  next query runs while the front
-  process hands over the last answer (docs/decisions/endpoint-hot-path.md, sixth pass), and one still kept for
-  others;
+  one more than the machine's cores and ``query_workers`` one more again (3 and 4 on 2 cores), so the client's
+  next query can run while the front process hands over the last answer (docs/decisions/endpoint-hot-path.md,
+  sixth pass), and one worker is still kept for others;
 * **Oxigraph**: ``oxigraph serve-read-only`` (the ``oxigraph`` wheel's server, Rust) on a store pyoxigraph
   built from the same file, with ``--union-default-graph`` (kgexplorer queries the union too);
 * **the Python floor**: a bare Starlette route that returns the bytes kgexplorer answered for the same query,
@@ -78,6 +77,9 @@ SERVE_SETTINGS = {"client_queries": "256", "client_query_workers": "2"}
 EVERY_CORE = "kgexplorer, one client on every core"
 _CORES = os.cpu_count() or 2
 EVERY_CORE_SETTINGS = {"query_workers": str(_CORES + 2), "client_query_workers": str(_CORES + 1)}
+#: The same server again with the full parse on every query and no result cache: what those two parts save.
+FULL_GUARD = "kgexplorer, full guard, no cache"
+FULL_GUARD_SETTINGS = {"guard_fast_path": "0", "result_cache_mb": "0"}
 
 _LUA = r"""
 local counter = 0
@@ -295,7 +297,7 @@ def run_endpoint_bench(
         for name in queries
         for mode, systems in (
             ("repeated", (kgx, "Oxigraph")),
-            ("distinct", (kgx, EVERY_CORE, "kgexplorer, full guard, no cache", "Python floor", "Oxigraph")),
+            ("distinct", (kgx, EVERY_CORE, FULL_GUARD, "Python floor", "Oxigraph")),
         )
     ]
     # Every server runs at once, each idle while another is measured, and the rounds alternate between them:
@@ -321,7 +323,6 @@ def run_endpoint_bench(
             _wait(base + ready, proc, system)
             return check(system, base + path)
 
-        full_guard = {"guard_fast_path": "0", "result_cache_mb": "0"}
         bodies = serve(
             kgx, lambda port: _kgx_command(kgx_store, port), "kgx.log", ready="/service-description", path="/sparql"
         )
@@ -335,8 +336,8 @@ def run_endpoint_bench(
             path="/sparql",
         )
         serve(
-            "kgexplorer, full guard, no cache",
-            lambda port: _kgx_command(kgx_store, port, full_guard),
+            FULL_GUARD,
+            lambda port: _kgx_command(kgx_store, port, FULL_GUARD_SETTINGS),
             "kgx-full-guard.log",
             ready="/service-description",
             path="/sparql",

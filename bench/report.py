@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from .endpoint import EVERY_CORE
 from .mixed_load import mixed_load_section, mixed_load_targets
 
 __all__ = ["machine_info", "write_report"]
@@ -696,11 +697,10 @@ def endpoint_targets(endpoint: dict[str, Any] | None) -> list[str]:
     ]
     # The distinct queries are measured again with the server set for one heavy client on every core
     # (bench/endpoint.py): a verdict of its own, beside the one for the settings every other row uses.
-    every_core = "kgexplorer, one client on every core"
     settings = ", ".join(f"{k} {v}" for k, v in endpoint.get("every_core_settings", {}).items())
     for query, mode, other, other_mode, target, what in checks:
         theirs = _endpoint_run(endpoint, other, query, other_mode)
-        for system, how in ((kgx, ""), (every_core, f", set for one client on every core ({settings})")):
+        for system, how in ((kgx, ""), (EVERY_CORE, f", set for one client on every core ({settings})")):
             ours = _endpoint_run(endpoint, system, query, mode)
             if not ours or not theirs:
                 continue
