@@ -323,25 +323,20 @@ def run_endpoint_bench(
             _wait(base + ready, proc, system)
             return check(system, base + path)
 
-        bodies = serve(
-            kgx, lambda port: _kgx_command(kgx_store, port), "kgx.log", ready="/service-description", path="/sparql"
-        )
-        for name, body in bodies.items():  # kgexplorer's answers are the floor's bytes
+        def serve_kgx(system: str, log: str, extra: dict[str, str] | None = None) -> dict[str, bytes]:
+            """``kgexplorer serve`` on the store with the bench's settings and ``extra``; its checked answers."""
+            return serve(
+                system,
+                lambda port: _kgx_command(kgx_store, port, extra),
+                log,
+                ready="/service-description",
+                path="/sparql",
+            )
+
+        for name, body in serve_kgx(kgx, "kgx.log").items():  # kgexplorer's answers are the floor's bytes
             (WORK / f"{name}.json").write_bytes(body)
-        serve(
-            EVERY_CORE,
-            lambda port: _kgx_command(kgx_store, port, EVERY_CORE_SETTINGS),
-            "kgx-every-core.log",
-            ready="/service-description",
-            path="/sparql",
-        )
-        serve(
-            FULL_GUARD,
-            lambda port: _kgx_command(kgx_store, port, FULL_GUARD_SETTINGS),
-            "kgx-full-guard.log",
-            ready="/service-description",
-            path="/sparql",
-        )
+        serve_kgx(EVERY_CORE, "kgx-every-core.log", EVERY_CORE_SETTINGS)
+        serve_kgx(FULL_GUARD, "kgx-full-guard.log", FULL_GUARD_SETTINGS)
         floor = ["-m", "bench.floor", "--media-type", ACCEPT, "--body", f"UndergraduateStudent={WORK / 'Q14.json'}"]
         floor += ["--body", f"={WORK / 'Q1.json'}"]
         serve(
