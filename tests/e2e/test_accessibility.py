@@ -90,6 +90,8 @@ def _wait_graph(page: Any) -> None:
 def _run_query(page: Any) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    # For the account below: whether the editor's frame had drawn Ace when the button was clicked.
+    editor_ready = page.frame_locator("iframe[title*='code_editor']").first.locator(".ace_content").count() > 0
     page.get_by_role("button", name="▶ Run query").click()
     try:
         page.get_by_text("Rows", exact=True).first.wait_for(timeout=30_000)
@@ -100,7 +102,10 @@ def _run_query(page: Any) -> None:
         page.screenshot(path=str(OUT / "workbench-query-run-failed.png"), full_page=True)
         state = page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
         shown = page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts()
-        pytest.fail(f"no 'Rows' 30 s after Run query: script {state}, messages {shown} (screenshot saved)")
+        pytest.fail(
+            f"no 'Rows' 30 s after Run query: script {state}, messages {shown}, editor drawn at the click: "
+            f"{editor_ready} (screenshot saved)"
+        )
     wait_for_idle(page)
 
 
