@@ -9,6 +9,7 @@ from kgexplorer.terms import IRI, Term
 from kgexplorer.ui import lessons as ui_lessons
 from kgexplorer.ui.browser_history import browser_history
 from kgexplorer.ui.editor import sparql_editor
+from kgexplorer.ui.query_job import QueryJob
 from kgexplorer.ui.short_links import open_short_link, server_links, share_link
 from kgexplorer.ui.workbench import (
     History,
@@ -18,9 +19,8 @@ from kgexplorer.ui.workbench import (
     encode_query,
     error_excerpt,
     question_in,
-    run_query,
 )
-from kgexplorer.views.result_views import bar_chart, downloads, result_graph, result_table
+from kgexplorer.views.result_views import bar_chart, downloads, result_graph
 
 START = """# Ask the graph anything. Ctrl+Enter (⌘+Enter on a Mac) runs the query.
 SELECT ?substance ?label WHERE {
@@ -181,20 +181,27 @@ b3.button("Clear", key="wb_clear", on_click=lambda: load_text(""))
 
 if state.get("wb_run_pending"):
     text = state["wb_text"]
+    job: QueryJob | None = None
     try:
         if texts and question is not None:
             values.update(question.resolve_values(kg, {k: v for k, v in texts.items() if v.strip()}))
+        # The query runs as a job kept in the session: a rerun that stops this run starts the next one at once,
+        # which waits for the same job instead of running the query a second time (ui/query_job.py).
+        job = state.get("wb_job")
+        if job is None or not job.serves(text, values):
+            client, previous, job = ui.session_client(), job, QueryJob(text, values)
+            state["wb_job"] = job  # kept before it starts: a run stopped here leaves no job running unseen
+            job.start(kg, client=client, after=previous)
         with st.spinner("Running the query…"):
-            run = run_query(kg, text, values=values or None, client=ui.session_client())
-            table = result_table(kg, run.result)
+            outcome = job.outcome()
     except KgExplorerError as exc:
-        state["wb_outcome"] = Outcome(text, error=exc)
-        entry = HistoryEntry(text, source.label, f"error: {exc}", False)
+        outcome = Outcome(text, error=exc)
     except Exception:
         state["wb_run_pending"] = False  # a fault of ours is shown once, not run again on every rerun
         raise
-    else:
-        state["wb_outcome"] = Outcome(text, run, table)
+    state["wb_outcome"] = outcome
+    if outcome.run is not None and outcome.table is not None:
+        run, table = outcome.run, outcome.table
         size = f"{len(table.rows):,} row{'s' * (len(table.rows) != 1)}"
         entry = HistoryEntry(text, source.label, f"{size} in {run.seconds:.2f} s", True)
         for key in ("wb_graph_view", "wb_table"):  # the last answer's drawing and selection
@@ -202,6 +209,8 @@ if state.get("wb_run_pending"):
         # A new "Show as" control for each answer: one kept across answers shows the old choice highlighted
         # while the new answer's default view is drawn (a table highlighted under a graph).
         state["wb_answer"] = state.get("wb_answer", 0) + 1
+    else:
+        entry = HistoryEntry(text, source.label, f"error: {outcome.error}", False)
     state["wb_history"] = state["wb_history"].add(entry, settings=kg.settings)
     state["wb_new_entry"] = entry  # for the browser's own history (localStorage), once
     # Only what this text declares goes into the link: a parameter of an earlier question is dropped.
@@ -223,6 +232,8 @@ if state.get("wb_run_pending"):
     share.update(link.params)
     state["wb_share_note"] = link.note
     ui.set_params(**share)
+    if job is not None:
+        job.stored = True  # this answer is kept: a new request for the same text runs the query again
     state["wb_run_pending"] = False  # answered: only now, so a run stopped on the way leaves the request standing
 
 outcome: Outcome | None = state.get("wb_outcome")

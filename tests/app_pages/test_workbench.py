@@ -529,7 +529,7 @@ def test_a_fault_in_a_run_is_shown_once_not_run_again(monkeypatch: pytest.Monkey
         calls.append(text)
         raise RuntimeError("a fault in the library")
 
-    monkeypatch.setattr("kgexplorer.ui.workbench.run_query", broken)
+    monkeypatch.setattr("kgexplorer.ui.query_job.run_query", broken)
     at = open_workbench()
     at.session_state["wb_text"] = "SELECT ?x WHERE { VALUES ?x { 1 } }"
     at.button(key="wb_run_button").click().run()

@@ -34,6 +34,7 @@ _PER_SOURCE_KEYS = (
     "explore_kinds",
     "explore_relations",
     "wb_outcome",
+    "wb_job",  # a query still running on the old data answers nothing asked of the new
     "wb_choices",
     "wb_graph_view",
     "wb_open_node",
