@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kgexplorer import KnowledgeGraph, SelectResult
+from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 
 from .harness import ARTIFACTS, ROOT, block_outside, chromium, streamlit_app, wait_until
 
@@ -41,8 +42,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("wo
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port; stopped by PID when the module is done."""
-    with streamlit_app(ROOT / "app.py", tmp_path_factory.mktemp("streamlit")) as url:
+    """``streamlit run app.py`` on a free loopback port; stopped by PID when the module is done.
+
+    A query waits at most 0.5 s for a worker (the default is 5 s): a page that ran a second query of its own
+    beside one still running (test_a_run_interrupted_by_the_editor_still_answers) is refused on every machine,
+    not only on one so busy that the first query outlasts 5 s."""
+    env = {APP_SOURCE_VARIABLE: DataOptions(settings=(("max_queue_wait_s", "0.5"),)).to_json()}
+    with streamlit_app(ROOT / "app.py", tmp_path_factory.mktemp("streamlit"), env=env) as url:
         yield url
 
 
@@ -70,6 +76,16 @@ def _type_query(page: Any, text: str) -> None:
     page.keyboard.press("Delete")
     page.keyboard.insert_text(text)
     page.keyboard.press("Escape")  # close the autocomplete popup, if open
+
+
+def _account(page: Any, name: str) -> str:
+    """What the page shows instead of an answer, for a failure message: its runs so far (SCRIPT_STATES_JS), its
+    messages, and a full-page screenshot saved as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    states = page.evaluate("window.__states || null")
+    shown = page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts()
+    return f"script states {states}, messages {shown} (screenshot {name}.png)"
 
 
 def _rows_shown(page: Any) -> int | None:
@@ -192,6 +208,47 @@ def test_a_fresh_browser_opens_the_workbench_in_one_run(app_url: str, browser: A
         context.close()
 
 
+# From the page's first paint: each new position (top, in CSS px) of the Run button, checked every frame.
+RUN_BUTTON_TOPS_JS = """
+window.__tops = [];
+const look = () => {
+  const b = [...document.querySelectorAll('button')].find(b => b.innerText.includes('Run query'));
+  const top = b && Math.round(b.getBoundingClientRect().top + window.scrollY);
+  if (top !== undefined && window.__tops[window.__tops.length - 1] !== top) window.__tops.push(top);
+  requestAnimationFrame(look);
+};
+requestAnimationFrame(look);
+"""
+
+
+def test_the_run_button_stays_put_while_the_editor_draws(app_url: str, browser: Any) -> None:
+    """The editor's frame draws itself after the rest of the page, at 0 px high until then; growing, it pushed
+    the Run button down by its own height, and a click aimed at the button landed in the editor instead (the
+    accessibility test's Run-query flake: no answer, the cursor on the editor's last line). The editor's
+    height is now reserved: the button never moves, and the editor's box does not scroll."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    block_outside(page)
+    page.add_init_script(RUN_BUTTON_TOPS_JS)
+    try:
+        page.goto(app_url + "workbench")
+        page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
+        wait_until(lambda: page.evaluate(
+            "document.querySelector(\"iframe[title*='code_editor']\").getBoundingClientRect().height") > 0,
+            "the editor's frame to take its height")  # fmt: skip
+        page.wait_for_timeout(500)
+        tops = page.evaluate("window.__tops")
+        assert len(tops) == 1, f"the Run button moved: its tops were {tops}"
+        box = page.evaluate(
+            """() => { const f = document.querySelector("iframe[title*='code_editor']");
+               const box = f.closest("[data-testid='stVerticalBlock']");
+               return [box.scrollHeight, box.clientHeight]; }"""
+        )
+        assert box[0] <= box[1], f"the editor's box scrolls: {box[0]} px of content in {box[1]} px"
+    finally:
+        context.close()
+
+
 def test_an_iri_in_the_table_links_into_explore(app_url: str, browser: Any) -> None:
     """A result IRI shows its label; clicking it opens Explore on that entity (in a new tab, as links do)."""
     page, _, errors = _page(browser, app_url)
@@ -227,7 +284,11 @@ def test_a_run_interrupted_by_the_editor_still_answers(app_url: str, browser: An
     """A click on "Run query" with the editor focused sends two reruns: the editor's (it hands its text over when it
     loses the focus) and the button's. When the editor's reaches the server second, it stops the run that carries
     the click; Streamlit starts the next run with the button off, so the query never ran and no answer came (the
-    accessibility test's flake in full runs). Here an editor event lands mid-run on purpose: the answer still comes."""
+    accessibility test's flake in full runs). Here an editor event lands mid-run on purpose: the answer still comes.
+
+    The next run also starts at once, in a new thread, while the stopped one is still inside its query (fast
+    reruns): a second copy of the query waited behind the first and was refused after max_queue_wait_s (CI, under
+    load; this module's app makes that wait 0.5 s, so it fails everywhere without ui/query_job.py)."""
     page, _, errors = _page(browser, app_url)
     page.evaluate(SCRIPT_STATES_JS)  # the page is open: record its runs from here
     try:
@@ -238,7 +299,11 @@ def test_a_run_interrupted_by_the_editor_still_answers(app_url: str, browser: An
         page.wait_for_timeout(400)  # inside the query's run
         page.frame_locator(EDITOR).first.locator(".ace_content").click()  # back into the editor …
         page.get_by_role("heading", name="SPARQL workbench").click()  # … and out: the editor sends its text again
-        assert wait_until(lambda: _rows_shown(page) == 1, "the answer's one row", timeout_s=60)
+        deadline = time.monotonic() + 60
+        while _rows_shown(page) != 1:
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer 60 s after the run began; {_account(page, 'workbench-interrupted-run')}")
+            page.wait_for_timeout(50)
         assert not errors
     finally:
         page.close()
