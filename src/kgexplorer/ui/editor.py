@@ -15,9 +15,15 @@ import streamlit as st
 
 from .workbench import completions
 
-__all__ = ["EditorEvent", "sparql_editor"]
+__all__ = ["HEIGHT_PX", "EditorEvent", "sparql_editor"]
 
 _THEMES = {"light": "chrome", "dark": "one_dark"}
+
+#: The editor's height on the page, in CSS pixels (22 lines of text).
+HEIGHT_PX = 360
+# Streamlit draws a component's frame inline in a box 8 px taller than the frame (measured, Streamlit 1.67);
+# the editor is that much shorter, so the box fits the reserved height and nothing scrolls.
+_FRAME_GAP_PX = 8
 
 
 @dataclass(frozen=True)
@@ -40,30 +46,34 @@ def sparql_editor(text: str, *, key: str, handled: str) -> EditorEvent | None:
     """
     from code_editor import code_editor
 
-    event = code_editor(
-        text,
-        lang="sparql",
-        height=[14, 28],
-        key=key,
-        response_mode="blur",
-        completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
-        options={
-            "showLineNumbers": True,
-            "enableLiveAutocompletion": True,
-            "wrap": True,
-            "tabSize": 2,
-            # The text box's name for screen readers (axe: every text box has a label); keyboard accessibility
-            # sets it, and lets Tab leave the editor (Enter goes in, Escape comes out) instead of trapping focus.
-            "enableKeyboardAccessibility": True,
-            "textInputAriaLabel": "SPARQL query",
-        },
-        props={
-            "placeholder": "SELECT … WHERE { … }",
-            "theme": _THEMES[st.context.theme.type or "light"],
-            # The component's default top margin drifts the line numbers off their lines once text is replaced.
-            "scrollMargin": [0, 0, 0, 0],
-        },
-    )
+    # A fixed height, reserved before the editor's frame loads: the frame draws itself a moment after the rest of
+    # the page (at 0 px until then), and a frame that grew then moved the Run button below it from under a
+    # click on its way (the click landed in the editor). Longer queries scroll inside the editor.
+    with st.container(height=HEIGHT_PX, border=False):
+        event = code_editor(
+            text,
+            lang="sparql",
+            height=f"{HEIGHT_PX - _FRAME_GAP_PX}px",
+            key=key,
+            response_mode="blur",
+            completions=[{"caption": c.caption, "value": c.value, "meta": c.meta, "score": 500} for c in completions()],
+            options={
+                "showLineNumbers": True,
+                "enableLiveAutocompletion": True,
+                "wrap": True,
+                "tabSize": 2,
+                # The text box's name for screen readers (axe: every text box has a label); keyboard accessibility
+                # sets it, and lets Tab leave the editor (Enter goes in, Escape comes out) instead of trapping focus.
+                "enableKeyboardAccessibility": True,
+                "textInputAriaLabel": "SPARQL query",
+            },
+            props={
+                "placeholder": "SELECT … WHERE { … }",
+                "theme": _THEMES[st.context.theme.type or "light"],
+                # The component's default top margin drifts the line numbers off their lines once text is replaced.
+                "scrollMargin": [0, 0, 0, 0],
+            },
+        )
     if not isinstance(event, dict) or not event.get("id") or event["id"] == handled:
         return None
     kind = event.get("type")
