@@ -96,8 +96,8 @@ def _run_query(page: Any) -> None:
     try:
         page.get_by_text("Rows", exact=True).first.wait_for(timeout=30_000)
     except PlaywrightTimeout:
-        # This wait fails now and then in full runs, never alone: one cause is fixed, another is not yet found
-        # (docs/decisions/workbench-runs.md). Say what the page showed instead.
+        # This wait failed now and then in full runs, for three causes since fixed (docs/decisions/
+        # workbench-runs.md). Should it fail again, say what the page showed instead.
         OUT.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUT / "workbench-query-run-failed.png"), full_page=True)
         state = page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
