@@ -69,6 +69,17 @@ def _page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
     return page, outside, errors
 
 
+def _fresh_browser(browser: Any, *, script: str | None = None) -> tuple[Any, Any]:
+    """A context of its own (no localStorage: a browser that never saw the app) and a page in it, calls outside
+    loopback blocked; ``script`` runs in each document before the app's own. Close the context when done."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    block_outside(page)
+    if script:
+        page.add_init_script(script)
+    return context, page
+
+
 def _type_query(page: Any, text: str) -> None:
     """Replace the editor's text as a person would: click in, select all, type (inserted, so Ace adds no brackets)."""
     page.frame_locator(EDITOR).first.locator(".ace_content").click()
@@ -156,9 +167,7 @@ def test_the_history_survives_a_reload_in_this_browser(app_url: str, browser: An
     """Issue 16: history lasted only for the session. It is kept in the browser's localStorage (nothing on
     the server), so a reload, a new session, still lists the query, and Load puts it back."""
     query = "SELECT ?kept WHERE { VALUES ?kept { 41 42 } }"
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    block_outside(page)
+    context, page = _fresh_browser(browser)
     try:
         page.goto(app_url + "workbench")
         page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
@@ -192,10 +201,7 @@ def test_a_fresh_browser_opens_the_workbench_in_one_run(app_url: str, browser: A
     """With nothing in this browser's history, the history component hands nothing to Python when the page
     opens: the page ran twice (the second run started by the empty list), and a click on "Run query" in
     that second run was lost (the accessibility test waited for its rows, once, in vain)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    block_outside(page)
-    page.add_init_script(SCRIPT_STATES_JS)
+    context, page = _fresh_browser(browser, script=SCRIPT_STATES_JS)
     try:
         page.goto(app_url + "workbench")
         page.get_by_role("heading", name="SPARQL workbench").wait_for(timeout=60_000)
@@ -226,10 +232,7 @@ def test_the_run_button_stays_put_while_the_editor_draws(app_url: str, browser: 
     the Run button down by its own height, and a click aimed at the button landed in the editor instead (the
     accessibility test's Run-query flake: no answer, the cursor on the editor's last line). The editor's
     height is now reserved: the button never moves, and the editor's box does not scroll."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    block_outside(page)
-    page.add_init_script(RUN_BUTTON_TOPS_JS)
+    context, page = _fresh_browser(browser, script=RUN_BUTTON_TOPS_JS)
     try:
         page.goto(app_url + "workbench")
         page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
