@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -135,8 +135,16 @@ def non_blank_pixels(png: bytes) -> int:
     return sum(count for count, rgb in colours if sum(abs(a - b) for a, b in zip(rgb, background, strict=True)) > 60)
 
 
-def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0, interval_s: float = 0.05) -> Any:
-    """Poll ``condition()`` until it returns something truthy; fail saying ``what`` was awaited.
+def wait_until(
+    condition: Any,
+    what: str,
+    *,
+    timeout_s: float = 30.0,
+    interval_s: float = 0.05,
+    account: Callable[[], str] | None = None,
+) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail saying ``what`` was awaited, and what
+    ``account()`` says the page shows instead (:func:`page_messages`, a screenshot …), if given.
 
     The condition must ask the browser (``locator.evaluate``, ``inner_text`` …): Playwright only takes in
     browser events during such calls, so a condition that reads ``page.url`` alone never sees it change
@@ -148,8 +156,14 @@ def wait_until(condition: Any, what: str, *, timeout_s: float = 30.0, interval_s
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+            instead = f"; {account()}" if account is not None else ""
+            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}{instead}")
         time.sleep(interval_s)
+
+
+def page_messages(page: Any) -> list[str]:
+    """The texts of the messages the app shows (warnings, errors, exceptions), for a failure's account."""
+    return list(page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts())
 
 
 def wait_for_idle(page: Any, *, timeout_s: float = 30.0) -> None:

@@ -30,7 +30,7 @@ import streamlit
 from tests.inputs import require
 
 from .axe import format_violations, run_axe
-from .harness import ARTIFACTS, ROOT, chromium, streamlit_app, wait_for_idle, wait_until
+from .harness import ARTIFACTS, ROOT, chromium, page_messages, streamlit_app, wait_for_idle, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("accessibility")]
 
@@ -101,10 +101,9 @@ def _run_query(page: Any) -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUT / "workbench-query-run-failed.png"), full_page=True)
         state = page.locator("[data-testid='stApp']").get_attribute("data-test-script-state")
-        shown = page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts()
         pytest.fail(
-            f"no 'Rows' 30 s after Run query: script {state}, messages {shown}, editor drawn at the click: "
-            f"{editor_ready} (screenshot saved)"
+            f"no 'Rows' 30 s after Run query: script {state}, messages {page_messages(page)}, editor drawn at the "
+            f"click: {editor_ready} (screenshot saved)"
         )
     wait_for_idle(page)
 

@@ -19,7 +19,7 @@ import pytest
 from kgexplorer import KnowledgeGraph, SelectResult
 from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 
-from .harness import ARTIFACTS, ROOT, block_outside, chromium, streamlit_app, wait_until
+from .harness import ARTIFACTS, ROOT, block_outside, chromium, page_messages, streamlit_app, wait_until
 
 EDITOR = "iframe[title*='code_editor']"
 QUERY = (
@@ -95,8 +95,7 @@ def _account(page: Any, name: str) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     states = page.evaluate("window.__states || null")
-    shown = page.locator("[data-testid='stAlert'], [data-testid='stException']").all_inner_texts()
-    return f"script states {states}, messages {shown} (screenshot {name}.png)"
+    return f"script states {states}, messages {page_messages(page)} (screenshot {name}.png)"
 
 
 def _rows_shown(page: Any) -> int | None:
@@ -236,16 +235,14 @@ def test_the_run_button_stays_put_while_the_editor_draws(app_url: str, browser: 
     try:
         page.goto(app_url + "workbench")
         page.frame_locator(EDITOR).first.locator(".ace_content").wait_for(timeout=60_000)
-        wait_until(lambda: page.evaluate(
-            "document.querySelector(\"iframe[title*='code_editor']\").getBoundingClientRect().height") > 0,
-            "the editor's frame to take its height")  # fmt: skip
+        frame = f"document.querySelector({json.dumps(EDITOR)})"
+        wait_until(lambda: page.evaluate(f"{frame}.getBoundingClientRect().height") > 0, "the editor's frame's height")
         page.wait_for_timeout(500)
         tops = page.evaluate("window.__tops")
         assert len(tops) == 1, f"the Run button moved: its tops were {tops}"
         box = page.evaluate(
-            """() => { const f = document.querySelector("iframe[title*='code_editor']");
-               const box = f.closest("[data-testid='stVerticalBlock']");
-               return [box.scrollHeight, box.clientHeight]; }"""
+            f"() => {{ const box = {frame}.closest(\"[data-testid='stVerticalBlock']\"); "
+            "return [box.scrollHeight, box.clientHeight]; }"
         )
         assert box[0] <= box[1], f"the editor's box scrolls: {box[0]} px of content in {box[1]} px"
     finally:
@@ -302,11 +299,12 @@ def test_a_run_interrupted_by_the_editor_still_answers(app_url: str, browser: An
         page.wait_for_timeout(400)  # inside the query's run
         page.frame_locator(EDITOR).first.locator(".ace_content").click()  # back into the editor …
         page.get_by_role("heading", name="SPARQL workbench").click()  # … and out: the editor sends its text again
-        deadline = time.monotonic() + 60
-        while _rows_shown(page) != 1:
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer 60 s after the run began; {_account(page, 'workbench-interrupted-run')}")
-            page.wait_for_timeout(50)
+        assert wait_until(
+            lambda: _rows_shown(page) == 1,
+            "the answer's one row",
+            timeout_s=60,
+            account=lambda: _account(page, "workbench-interrupted-run"),
+        )
         assert not errors
     finally:
         page.close()
