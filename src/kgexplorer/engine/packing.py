@@ -1,21 +1,34 @@
-"""How query results cross from a worker to the caller: terms packed as plain tuples and strings.
+"""How query results cross from a worker to the caller, and become kgexplorer's terms again.
 
-Pickling pyoxigraph's or kgexplorer's term objects made a 5,916-row result cost 4× the query (LUBM Q14,
-measured), so the worker packs each term as what pickles in C (an IRI is its string, a literal a tuple,
-a blank node bytes), and the caller rebuilds each distinct value once, shared by the rows that hold it.
+A SELECT answer crosses as SPARQL TSV that pyoxigraph writes in the worker (native code, cut at the row cap by
+:func:`kgexplorer.engine.serialization.write_answer`); the caller reads it back with :func:`unpack_tsv`. Triples
+(CONSTRUCT, DESCRIBE) cross packed by :func:`pack_rows`: each term as what pickles in C (an IRI is its string, a
+literal a tuple, a blank node bytes). Either way the caller builds each distinct value once, shared by the rows
+that hold it.
+
+Why not pickle rows for SELECT too: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms
+where pyoxigraph writes the TSV in 0.36 ms, and the whole crossing, worker and caller, took 1.45 against 0.81 ms
+(docs/decisions/endpoint-hot-path.md, seventh pass).
 
 >>> rows = unpack_rows([("http://e/a", ("x",)), ("http://e/a", ("5", "http://www.w3.org/2001/XMLSchema#integer"))])
 >>> rows[0][0] is rows[1][0], rows[1][1]
 (True, Literal(value='5', datatype='http://www.w3.org/2001/XMLSchema#integer', language=None))
+>>> variables, rows = unpack_tsv([b'?s\\t?n\\n<http://e/a>\\t"5"@en\\n<http://e/a>\\t\\n'])
+>>> variables, rows[0][0] is rows[1][0], rows[0][1], rows[1][1]
+(('s', 'n'), True, Literal(value='5', datatype=None, language='en'), None)
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
+import operator
+from collections.abc import Sequence
 from typing import Any
 
-from kgexplorer.terms import IRI, BlankNode, Literal, Term, Triple
+from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple
 
-__all__ = ["Packed", "pack_rows", "unpack_rows", "unpack_triples"]
+__all__ = ["Packed", "pack_rows", "unpack_rows", "unpack_triples", "unpack_tsv"]
 
 Packed = str | tuple[str] | tuple[str, str] | tuple[str, None, str] | bytes
 
@@ -36,6 +49,108 @@ def unpack_rows(rows: list[tuple[Packed | None, ...]]) -> tuple[tuple[Term | Non
             cells.append(term)
         out.append(tuple(cells))
     return tuple(out)
+
+
+def unpack_tsv(chunks: Sequence[bytes]) -> tuple[tuple[str, ...], tuple[tuple[Term | None, ...], ...]]:
+    """The variables and rows of a SELECT answer written as SPARQL TSV by pyoxigraph (an empty cell: unbound).
+
+    Oxigraph writes one line per row and escapes tabs and line breaks inside literals, so splitting at both
+    finds every cell. The common terms are read here: an IRI (``<...>``), a blank node, and a quoted literal
+    without a backslash (a quote inside one is always escaped, so the last quote closes it). Every other cell
+    (escapes, bare numbers and booleans, base directions, triple terms) is read by pyoxigraph's own TSV parser,
+    all of them in one call. Raises ValueError for text that is not such an answer, TypeError for an RDF-star
+    triple term (not supported, as in :func:`pack_rows`).
+    """
+    text = b"".join(chunks).decode("utf-8")
+    head, _, body = text.partition("\n")
+    variables = tuple(name[1:] for name in head.split("\t")) if head else ()
+    width = len(variables)
+    if not body:
+        return variables, ()
+    if not body.endswith("\n"):
+        raise ValueError("a TSV answer ends with a line break")
+    if width == 0:  # SELECT * of no variables: one empty line per row
+        return variables, ((),) * body.count("\n")
+    cells = body[:-1].replace("\n", "\t").split("\t")
+    if len(cells) % width:
+        raise ValueError(f"a TSV answer of {width} variables has {len(cells)} cells")
+    memo: dict[str, Term | None] = {"": None}
+    fresh = set(cells).difference(memo)
+    iris = [cell for cell in fresh if cell[0] == "<" and cell[1] != "<"]  # "<<": a triple term
+    memo.update(zip(iris, _iris(list(map(_INSIDE, iris))), strict=True))  # written as they are, never escaped
+    fresh.difference_update(iris)
+    others: list[str] = []
+    for cell in fresh:
+        term = _read_cell(cell)
+        if term is None:
+            others.append(cell)
+        else:
+            memo[cell] = term
+    if others:
+        memo.update(zip(others, _parse_cells(others), strict=True))
+    terms = iter(list(map(memo.__getitem__, cells)))
+    return variables, tuple(zip(*[terms] * width, strict=True))
+
+
+_INSIDE = operator.itemgetter(slice(1, -1))  # "<iri>" -> "iri"
+# The slot's own setter: IRI's frozen dataclass __init__ is a Python call per IRI, this is C (0.15 against 0.25 µs an
+# IRI, measured: a quarter of reading a large answer's cells).
+_SET_IRI_VALUE: Any = vars(IRI)["value"].__set__
+
+
+def _iris(values: list[str]) -> list[IRI]:
+    """An :class:`IRI` per value, made without a Python call each (equal to ``IRI(value)``, the same type)."""
+    made: list[IRI] = list(map(object.__new__, itertools.repeat(IRI, len(values))))
+    collections.deque(map(_SET_IRI_VALUE, made, values), maxlen=0)
+    return made
+
+
+def _read_cell(cell: str) -> Term | None:
+    """The term a TSV cell writes, for the common shapes; None: let pyoxigraph read it."""
+    first = cell[0]
+    if "\\" in cell:
+        return None
+    if first == '"':
+        end = cell.rindex('"')
+        value, rest = cell[1:end], cell[end + 1 :]
+        if not rest:
+            return Literal(value)
+        if rest[0] == "@" and "--" not in rest:  # "--": a base direction, which pack_rows never kept either
+            return Literal(value, language=rest[1:])
+        if rest.startswith("^^<") and rest[-1] == ">":
+            datatype = rest[3:-1]
+            return Literal(value) if datatype == XSD_STRING else Literal(value, datatype=datatype)
+        return None
+    if first == "_" and cell[1] == ":":
+        return BlankNode(cell[2:])
+    return None
+
+
+def _parse_cells(cells: list[str]) -> list[Term]:
+    """Each cell read by pyoxigraph's TSV parser, as one column."""
+    import pyoxigraph as ox
+
+    text = "?t\n" + "\n".join(cells) + "\n"
+    solutions = ox.parse_query_results(text.encode("utf-8"), format=ox.QueryResultsFormat.TSV)
+    assert isinstance(solutions, ox.QuerySolutions)  # a TSV head names variables: never a boolean
+    return [_from_pyoxigraph(solution[0]) for solution in solutions]
+
+
+def _from_pyoxigraph(term: Any) -> Term:
+    """A pyoxigraph term as :func:`unpack_rows` would rebuild it from :func:`pack_rows`."""
+    import pyoxigraph as ox
+
+    kind = type(term)
+    if kind is ox.NamedNode:
+        return IRI(term.value)
+    if kind is ox.Literal:
+        if term.language:
+            return Literal(term.value, language=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=datatype)
+    if kind is ox.BlankNode:
+        return BlankNode(term.value)
+    raise TypeError(f"unsupported RDF term {term!r} (RDF-star triple terms are not supported)")
 
 
 def unpack_triples(rows: list[tuple[Packed, Packed, Packed]]) -> tuple[Triple, ...]:
@@ -59,8 +174,6 @@ def pack_rows(  # pragma: no cover - child side (the caller's tests cover it thr
 ) -> tuple[list[tuple[Packed | None, ...]], bool]:
     """Solutions (or triples) as tuples of packed terms, stopping one past the cap."""
     import pyoxigraph as ox
-
-    from kgexplorer.terms import XSD_STRING
 
     named, literal, blank = ox.NamedNode, ox.Literal, ox.BlankNode
 

@@ -24,8 +24,8 @@ What a worker is given, and what it does first:
 * A pool without a store (``recipe=None``) only checks queries (:meth:`QueryWorkers.check`): the guard for
   remote endpoints, bounded the same way and shared through the same scheduler.
 
-Results cross the pipe packed (:mod:`kgexplorer.engine.packing`) for the library, or written in the endpoint's
-format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``max_result_mb`` either way.
+Results cross the pipe for the library as TSV or packed (:mod:`kgexplorer.engine.packing`), or written in the
+endpoint's format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``max_result_mb`` either way.
 """
 
 from __future__ import annotations
@@ -143,9 +143,11 @@ class QueryWorkers:
         to the engine (:mod:`kgexplorer.engine.bindings`).
         """
         request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
-        reply, _, elapsed = self._in_line(request, timeout_s, visit, client)
+        reply, body, elapsed = self._in_line(request, timeout_s, visit, client)
         count = self.scheduler.count
-        return typed_result(reply, elapsed, max_rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count)
+        return typed_result(
+            reply, body, elapsed, max_rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count
+        )
 
     def check(
         self, query: QueryText, *, timeout_s: float, visit: Visit | None = None, client: str | None = None

@@ -10,9 +10,9 @@ The caller's end of the pipe, the frames and why queries run in processes are
   says ``ready`` with its :class:`~kgexplorer.engine.sandbox.SandboxStatus`. Files the parse worker is still
   writing (``growing``) it reads as they grow (:mod:`kgexplorer.engine.growing_file`).
 * For each :class:`~kgexplorer.engine.worker_process.Request`, :func:`_reply` runs the guard on the text
-  (:func:`_check`), says ``checked``, and then runs exactly the checked text: as typed rows for the library
-  (:func:`_execute`), or written natively in the endpoint's format (:func:`_write`), at most ``max_bytes``
-  either way.
+  (:func:`_check`), says ``checked``, and then runs exactly the checked text: for the library (:func:`_execute`:
+  SELECT rows as TSV, triples packed), or written natively in the endpoint's format (:func:`_write`), at most
+  ``max_bytes`` either way.
 * Nothing about an answer may end the process with an error of its own: a reply too large to pickle, or past
   the byte cap, becomes a reply saying so; an engine error becomes the clearest message the guard can give
   (:func:`_failure`).
@@ -114,7 +114,7 @@ def _reply(  # pragma: no cover - child side
             if store is None:
                 reply = ("error", "this query worker has no data to query; it only checks queries")
             elif request.formats is None:
-                reply = _execute(store, checked, request, sandboxed=sandboxed)
+                reply, body = _execute(store, checked, request, sandboxed=sandboxed)
             else:
                 reply, body = _write(store, checked, request, sandboxed=sandboxed)
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
@@ -186,25 +186,33 @@ def _run(store: Any, query: CheckedQuery, request: Request) -> Any:  # pragma: n
 
 def _execute(  # pragma: no cover - child side
     store: Any, query: CheckedQuery, request: Request, *, sandboxed: bool
-) -> tuple[Any, ...]:
-    """Run a query the guard accepted, as typed rows: the engine is given exactly the text the guard parsed."""
+) -> tuple[tuple[Any, ...], list[bytes]]:
+    """Run a query the guard accepted for the library: the engine is given exactly the text the guard parsed.
+
+    SELECT rows go as TSV written natively (an ``answer`` as the endpoint's, read back by
+    :func:`kgexplorer.engine.packing.unpack_tsv`), triples packed (:func:`kgexplorer.engine.packing.pack_rows`).
+    """
     import pyoxigraph as ox
 
     from .packing import pack_rows
+    from .serialization import write_answer
 
     started = time.perf_counter()
     try:
         result = _run(store, query, request)
         if isinstance(result, ox.QueryBoolean):
-            return ("ok", AskResult(bool(result), time.perf_counter() - started))
+            return ("ok", AskResult(bool(result), time.perf_counter() - started)), []
         if isinstance(result, ox.QuerySolutions):
-            variables = [v.value for v in result.variables]
-            rows, truncated = pack_rows(result, request.max_rows, lambda sol: sol)
-            return ("rows", variables, rows, truncated)
+            written = write_answer(
+                result, select_format="tsv", graph_format=None, max_rows=request.max_rows, max_bytes=request.max_bytes
+            )
+            if written.too_large:
+                return ("result_too_large",), []
+            return ("answer", written.kind, written.format, written.truncated, written.size), written.chunks
         triples, truncated = pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
-        return ("triples", triples, truncated)
+        return ("triples", triples, truncated), []
     except (MemoryError, SyntaxError, OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star
-        return _failure(exc, query.text, sandboxed=sandboxed)
+        return _failure(exc, query.text, sandboxed=sandboxed), []
 
 
 def _write(  # pragma: no cover - child side

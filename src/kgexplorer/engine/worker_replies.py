@@ -26,7 +26,7 @@ from kgexplorer.errors import (
     ResultTooLarge,
 )
 
-from .packing import unpack_rows, unpack_triples
+from .packing import unpack_triples, unpack_tsv
 from .results import GraphResult, QueryResult, SelectResult
 
 __all__ = ["failure", "stopped", "typed_result"]
@@ -52,18 +52,32 @@ def stopped(code: int | None, *, memory_mb: int) -> QueryError:
 
 
 def typed_result(
-    reply: Any, elapsed: float, max_rows: int, *, memory_mb: int, max_bytes: int, count: Callable[[str], None]
+    reply: Any,
+    body: list[bytes] | None,
+    elapsed: float,
+    max_rows: int,
+    *,
+    memory_mb: int,
+    max_bytes: int,
+    count: Callable[[str], None],
 ) -> QueryResult:
-    """The typed result a reply carries, or raise the error it stands for."""
+    """The typed result a reply (and, for SELECT rows written as TSV, its ``body``) carries, or raise the error it
+    stands for."""
     kind = reply[0]
-    if kind in ("ok", "rows", "triples"):
+    if kind == "answer" and reply[1:3] == ("select", "tsv") and body is not None:
+        truncated = reply[3]
+        try:
+            variables, rows = unpack_tsv(body)
+        except (ValueError, TypeError, SyntaxError) as exc:  # TypeError: an RDF-star triple term
+            count("failed")
+            raise QueryFailed(f"the query failed: {exc}; check the query and try again") from None
+        count("answered")
+        return SelectResult(variables, rows, truncated, elapsed, max_rows)
+    if kind in ("ok", "triples"):
         count("answered")
     if kind == "ok":
         result: QueryResult = reply[1]
         return dataclasses.replace(result, elapsed_s=elapsed)
-    if kind == "rows":
-        _, variables, packed, truncated = reply
-        return SelectResult(tuple(variables), unpack_rows(packed), truncated, elapsed, max_rows)
     if kind == "triples":
         _, packed, truncated = reply
         return GraphResult(unpack_triples(packed), truncated, elapsed, max_rows)

@@ -1,0 +1,132 @@
+"""SELECT rows cross from a worker as TSV (kgexplorer.engine.packing.unpack_tsv): read back, every term is the one the
+engine holds. The reference is the engine itself: pyoxigraph's own terms, read one by one (pack_rows and
+unpack_rows, the way rows crossed before)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kgexplorer.engine.packing import pack_rows, unpack_rows, unpack_tsv
+from kgexplorer.engine.serialization import write_answer
+from kgexplorer.terms import IRI, BlankNode, Literal
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+# Any text a literal may hold (no lone surrogates: a Python string with one is not text pyoxigraph takes).
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_DATATYPES = st.sampled_from(
+    [f"{_XSD}{name}" for name in ("integer", "decimal", "double", "boolean", "date", "string", "int")]
+    + ["http://e/type", "http://e/é"]
+)
+_LANGUAGES = st.sampled_from(["en", "en-GB", "de-CH-1996", "x-private", "zh-Hant-TW"])
+
+
+def _iri(tail: str) -> ox.NamedNode | None:
+    try:
+        return ox.NamedNode("http://e/" + tail)
+    except ValueError:  # not an IRI: the engine could not hold it either
+        return None
+
+
+_IRIS = st.builds(_iri, _TEXT).filter(lambda node: node is not None)
+_LITERALS = st.one_of(
+    st.builds(ox.Literal, _TEXT),
+    st.builds(lambda v, lang: ox.Literal(v, language=lang), _TEXT, _LANGUAGES),
+    st.builds(lambda v, dt: ox.Literal(v, datatype=ox.NamedNode(dt)), _TEXT, _DATATYPES),
+    st.builds(lambda n: ox.Literal(str(n), datatype=ox.NamedNode(_XSD + "integer")), st.integers()),
+    st.builds(ox.Literal, st.booleans()),
+    st.builds(ox.Literal, st.floats(allow_nan=True, allow_infinity=True)),
+)
+_BLANKS = st.builds(ox.BlankNode, st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,8}", fullmatch=True))
+_OBJECTS = st.one_of(_IRIS, _LITERALS, _BLANKS)
+
+
+def _store(objects: list[Any]) -> ox.Store:
+    store = ox.Store()
+    for i, obj in enumerate(objects):
+        store.add(ox.Quad(ox.NamedNode(f"http://e/s{i % 3}"), ox.NamedNode(f"http://e/p{i}"), obj))
+    return store
+
+
+def _both(store: ox.Store, query: str) -> tuple[Any, Any]:
+    """The rows read back from the TSV, and the rows the engine's own terms make."""
+    written = write_answer(
+        store.query(query), select_format="tsv", graph_format=None, max_rows=10_000, max_bytes=1 << 24
+    )
+    result = store.query(query)
+    assert isinstance(result, ox.QuerySolutions)
+    variables = tuple(v.value for v in result.variables)
+    packed, _ = pack_rows(result, 10_000, lambda solution: solution)
+    return unpack_tsv(written.chunks), (variables, unpack_rows(packed))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_OBJECTS, min_size=1, max_size=12))
+def test_every_term_reads_back_as_the_engine_holds_it(objects: list[Any]) -> None:
+    store = _store(objects)
+    # An unbound column, and values the query makes (bare numbers in TSV) beside the stored ones.
+    query = (
+        "SELECT ?s ?o ?none ?n ?kind WHERE { ?s ?p ?o OPTIONAL { ?s <http://e/nothing> ?none } "
+        "BIND(STRLEN(STR(?o)) AS ?n) BIND(ISIRI(?o) AS ?kind) } ORDER BY ?p"
+    )
+    got, expected = _both(store, query)
+    assert got == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=8))
+def test_strings_made_by_the_query_read_back(texts: list[str]) -> None:
+    store = _store([ox.Literal(t) for t in texts])
+    query = 'SELECT ?o (CONCAT(?o, "\\t\\"\\\\x") AS ?c) (UCASE(?o) AS ?u) (STRLANG(?o, "fr") AS ?l) WHERE { ?s ?p ?o }'
+    got, expected = _both(store, query)
+    assert got == expected
+
+
+def test_a_value_shared_by_rows_is_one_object() -> None:
+    store = _store([ox.NamedNode("http://e/same")] * 4)
+    (_, rows), _ = _both(store, "SELECT ?o WHERE { ?s ?p ?o }")
+    assert len(rows) == 4
+    assert all(row[0] is rows[0][0] for row in rows)
+    assert rows[0][0] == IRI("http://e/same")
+    assert type(rows[0][0]) is IRI
+
+
+def test_shapes_without_cells() -> None:
+    store = _store([ox.Literal("x")])
+    assert _both(store, "SELECT * WHERE {}")[0] == ((), ((),))
+    assert _both(store, "SELECT ?o WHERE { ?s ?p ?o } LIMIT 0")[0] == (("o",), ())
+    assert _both(store, "SELECT ?a ?b WHERE { OPTIONAL { ?s <http://e/none> ?a } }")[0] == (("a", "b"), ((None, None),))
+
+
+def test_the_common_shapes_are_read_without_the_parser() -> None:
+    text = '?a\t?b\n<http://e/x>\t"q"@en\n_:b1\t"5"^^<http://e/t>\n"s"\t\n'
+    assert unpack_tsv([text.encode()])[1] == (
+        (IRI("http://e/x"), Literal("q", language="en")),
+        (BlankNode("b1"), Literal("5", datatype="http://e/t")),
+        (Literal("s"), None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("?a\n<http://e/x>", ValueError),  # cut before its line break
+        ("?a\t?b\n<http://e/x>\n", ValueError),  # a row short of a cell
+        ("?a\n<<( <http://e/s> <http://e/p> <http://e/o> )>>\n", TypeError),  # RDF-star: not supported
+        ("?a\n<< <http://e/s> >>\n", SyntaxError),  # not a term pyoxigraph writes
+    ],
+)
+def test_what_is_not_an_answer_is_refused(text: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        unpack_tsv([text.encode()])
+
+
+def test_a_triple_term_from_the_engine_is_refused_as_before() -> None:
+    query = "SELECT (TRIPLE(<http://e/s>, <http://e/p>, <http://e/o>) AS ?t) WHERE {}"
+    written = write_answer(ox.Store().query(query), select_format="tsv", graph_format=None, max_rows=9, max_bytes=999)
+    with pytest.raises(TypeError, match="RDF-star"):
+        unpack_tsv(written.chunks)
