@@ -8,7 +8,7 @@ that hold it.
 
 Why not pickle rows for SELECT too: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms
 where pyoxigraph writes the TSV in 0.36 ms, and the whole crossing, worker and caller, took 1.45 against 0.81 ms
-(docs/decisions/endpoint-hot-path.md, seventh pass).
+(docs/decisions/library-query-path.md).
 
 >>> rows = unpack_rows([("http://e/a", ("x",)), ("http://e/a", ("5", "http://www.w3.org/2001/XMLSchema#integer"))])
 >>> rows[0][0] is rows[1][0], rows[1][1]

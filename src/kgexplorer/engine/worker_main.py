@@ -29,7 +29,7 @@ from kgexplorer.errors import QueryNotAllowed, QuerySyntaxError
 
 from .bindings import substitutions
 from .results import AskResult
-from .worker_process import HEADER, Request, Start, write_frame
+from .worker_process import HEADER, Request, Start, spin_until_readable, write_frame
 
 if TYPE_CHECKING:
     from .guard import CheckedQuery
@@ -84,6 +84,11 @@ def child_main() -> None:  # pragma: no cover - runs in the worker process (cove
         except EOFError:
             return
         _reply(frames_out, store, request, start, sandboxed=status.on)
+        if request.formats is None:
+            # The library's next query (an app page runs several) often follows at once: look for it a moment
+            # before sleeping, which saves a wake-up. Not for the endpoint's: under load, the spin only took CPU
+            # from the front process and the other workers (A/B, distinct Q1 1,751 against 1,843 req/s).
+            spin_until_readable(0)
 
 
 def _reply(  # pragma: no cover - child side
