@@ -16,7 +16,7 @@ from kgexplorer.data_options import APP_SOURCE_VARIABLE, DataOptions
 def test_app_command_runs_streamlit_headless_on_the_address() -> None:
     command = app_command(Path("/x/app.py"), host="0.0.0.0", port=8765)
 
-    assert command[:5] == [sys.executable, "-m", "streamlit", "run", "/x/app.py"]
+    assert command[:6] == [sys.executable, "-P", "-m", "streamlit", "run", "/x/app.py"]
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     assert command[command.index("--browser.gatherUsageStats") + 1] == "false"
@@ -42,7 +42,7 @@ def test_launch_app_announces_then_hands_the_source_to_the_app(monkeypatch: pyte
     assert status == 3
     assert events == ["kgexplorer app: http://127.0.0.1:8601  (Ctrl+C stops it)", "call"]
     assert launched[0][launched[0].index("--server.port") + 1] == "8601"
-    assert Path(launched[0][4]).name == "app.py"
+    assert Path(launched[0][5]).name == "app.py"
     assert DataOptions.from_json(os.environ[APP_SOURCE_VARIABLE]) == source
 
 

@@ -5,8 +5,8 @@ package). What it opens for every visitor, the command's :class:`~kgexplorer.dat
 travels to that process as JSON in the environment variable
 :data:`~kgexplorer.data_options.APP_SOURCE_VARIABLE`, because Streamlit passes no arguments to a script.
 
->>> app_command(Path("app.py"), host="127.0.0.1", port=8501)[1:5]
-['-m', 'streamlit', 'run', 'app.py']
+>>> app_command(Path("app.py"), host="127.0.0.1", port=8501)[1:6]
+['-P', '-m', 'streamlit', 'run', 'app.py']
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def app_command(script: Path, *, host: str, port: int) -> list[str]:
     """
     return [
         sys.executable,
+        "-P",  # the working folder is not put on sys.path: a module there would run in the app (tests/security)
         "-m",
         "streamlit",
         "run",

@@ -301,7 +301,7 @@ def _run(
 
 def _worker_command() -> list[str]:
     """How the parse worker is started (tests start one without its sandbox through this)."""
-    return [sys.executable, "-m", "kgexplorer.engine.parse_worker"]
+    return [sys.executable, "-P", "-m", "kgexplorer.engine.parse_worker"]  # -P: nothing from the working folder
 
 
 def _expected(request: dict[str, Any], outcomes: dict[int, dict[str, Any]]) -> int:

@@ -68,7 +68,7 @@ _WARNED: set[str] = set()
 
 def _worker_command() -> list[str]:
     """How a worker process is started (tests start one without its guard or its sandbox through this)."""
-    return [sys.executable, "-m", "kgexplorer.engine.worker_main"]
+    return [sys.executable, "-P", "-m", "kgexplorer.engine.worker_main"]  # -P: nothing from the working folder
 
 
 class QueryWorkers:
