@@ -629,8 +629,9 @@ def _overhead(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"* **Fixed cost per query:** over the {len(fixed)} queries that raw pyoxigraph answers in under "
             f"1 ms with under 100 rows (median {_ms(raw)} ms), kgexplorer took a median {_ms(extra)} ms longer: "
-            "one round trip to the query worker process (send the query, wake the worker, pickle the answer, "
-            "wake the caller) and the guard's check. docs/security.md requires the worker: a pyoxigraph query "
+            "one round trip to the query worker process (send the query, the guard's check there, the answer "
+            "written as TSV and read back into terms; each side looks for the other's frame 0.3 ms before it "
+            "sleeps, docs/decisions/library-query-path.md). docs/security.md requires the worker: a pyoxigraph query "
             "cannot be interrupted or memory-capped inside the caller's process, so the time limit and the "
             "memory cap are enforced on a separate process. On these queries a/c is about "
             f"{(extra + raw) / raw:.3g}×, and the 1.5× target would need the round trip under {_ms(raw / 2)} ms."
@@ -650,9 +651,9 @@ def _overhead(results: dict[str, Any]) -> list[str]:
         lines.append(
             "* **Cost per row of large results:** "
             + "; ".join(f"{n} {q} ({rows:,} rows): {us * 1e6:.2f} µs a row" for n, q, us, rows in per_row)
-            + ". Rows cross the pipe as plain tuples and strings and the caller builds one term object per "
-            "distinct value; the time left is reading the rows out of Oxigraph into Python in the worker, "
-            "pickling them and rebuilding the terms in the caller."
+            + ". Rows cross the pipe as SPARQL TSV that pyoxigraph writes in the worker, and the caller builds one "
+            "term object per distinct value; the time left is mostly making those terms (Python objects) in the "
+            "caller, which raw pyoxigraph also does for every term it reads."
         )
     if len(lines) == 2:
         return []
