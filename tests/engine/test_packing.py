@@ -4,6 +4,7 @@ unpack_rows, the way rows crossed before)."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pyoxigraph as ox
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kgexplorer.engine import packing
 from kgexplorer.engine.packing import pack_rows, unpack_rows, unpack_tsv
 from kgexplorer.engine.serialization import write_answer
 from kgexplorer.terms import IRI, BlankNode, Literal
@@ -130,3 +132,30 @@ def test_a_triple_term_from_the_engine_is_refused_as_before() -> None:
     written = write_answer(ox.Store().query(query), select_format="tsv", graph_format=None, max_rows=9, max_bytes=999)
     with pytest.raises(TypeError, match="RDF-star"):
         unpack_tsv(written.chunks)
+
+
+def test_the_collector_is_paused_while_reading_and_left_as_it_was() -> None:
+    seen: list[bool] = []
+    original = packing._read_tsv
+
+    def watched(chunks: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(chunks)
+
+    answer = [b"?a\n<http://e/x>\n"]
+    try:
+        packing._read_tsv = watched  # type: ignore[assignment]
+        assert gc.isenabled()
+        unpack_tsv(answer)
+        assert gc.isenabled()  # enabled again
+        gc.disable()
+        unpack_tsv(answer)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+        gc.enable()
+        with pytest.raises(ValueError, match="line break"):
+            unpack_tsv([b"?a\n<http://e/x>"])
+        assert gc.isenabled()  # also after an error
+    finally:
+        packing._read_tsv = original  # type: ignore[assignment]
+        gc.enable()
+    assert seen == [False, False, False]  # paused in each of the three reads
