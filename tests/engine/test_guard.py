@@ -9,7 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kgexplorer import QueryNotAllowed, QuerySyntaxError
-from kgexplorer.engine.guard import MAX_QUERY_CHARS, QUERY_FORMS, check_query, syntax_error_from_oxigraph
+from kgexplorer.engine.guard import (
+    MAX_QUERY_CHARS,
+    QUERY_FORMS,
+    check_in_sandbox,
+    check_query,
+    prepare_query,
+    syntax_error_from_oxigraph,
+)
 from kgexplorer.namespaces import PREFIXES
 
 
@@ -447,3 +454,34 @@ def test_property_the_scanner_covers_the_text_and_masks_in_place(text: str) -> N
     masked = _mask(text)
     assert len(masked) == len(text)
     assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+
+
+# ------------------------------------------------------------------ remembered screening (library-query-path.md)
+
+
+def test_a_remembered_text_is_still_held_to_each_callers_length_limit() -> None:
+    text = "SELECT ?s WHERE { ?s ?p ?o }"
+    assert prepare_query(text, max_chars=100).text == text
+    assert check_in_sandbox(text, max_chars=100) is not None  # both now remembered
+    with pytest.raises(QueryNotAllowed, match="max_query_chars"):
+        prepare_query(text, max_chars=10)
+    with pytest.raises(QueryNotAllowed, match="max_query_chars"):
+        check_in_sandbox(text, max_chars=10)
+
+
+def test_a_refused_text_is_refused_every_time() -> None:
+    text = "SELECT * FROM <http://127.0.0.1:9/g> WHERE { ?s ?p ?o }"
+    for _ in range(3):
+        with pytest.raises(QueryNotAllowed, match="FROM"):
+            prepare_query(text)
+
+
+def test_remembered_and_long_texts_get_the_same_verdicts() -> None:
+    short = "SELECT ?s WHERE { ?s ?p 'SERVICE' }"
+    padding = " " * 5000  # past the length up to which screening is remembered
+    undecided = "SELECT ?s WHERE { ?s ?p ?o . ?s <x:y> ?from }"  # the word FROM: the full parse decides
+    for text in (short, short + padding, undecided, undecided + padding):
+        first = check_in_sandbox(text)
+        again = check_in_sandbox(text)
+        assert first == again
+        assert (first is None) == ("?from" in text)

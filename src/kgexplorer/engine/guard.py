@@ -33,6 +33,7 @@ kgexplorer.errors.QueryNotAllowed: SERVICE is not allowed: kgexplorer never send
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -179,6 +180,22 @@ def _screened(text: str, max_chars: int | None) -> tuple[str, str]:
             f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
             "Shorten it (load large value lists as data instead)"
         )
+    return _screen_remembered(text) if len(text) <= _REMEMBERED_CHARS else _screen(text)
+
+
+#: Texts up to this long have their screening remembered (:func:`_screen_remembered`): an app page or a program
+#: sends the same few texts again and again, with other values bound (docs/decisions/library-query-path.md).
+_REMEMBERED_CHARS = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def _screen_remembered(text: str) -> tuple[str, str]:
+    """:func:`_screen`, remembered for the last 256 texts (a pure function of the text; a refusal is not kept, so
+    it is raised again)."""
+    return _screen(text)
+
+
+def _screen(text: str) -> tuple[str, str]:
     normalised = normalise_query(text)
     if not normalised.strip():
         raise QuerySyntaxError("the query is empty; write a SELECT, ASK, CONSTRUCT or DESCRIBE query", line=1, column=1)
@@ -248,10 +265,19 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     True
     """
     text, masked = _screened(query.text if isinstance(query, QueryText) else query, max_chars)
-    if _ESCAPES.search(text):
-        return None
-    form = plain_form(masked)
+    form = _native_form(text, masked) if len(text) <= _REMEMBERED_CHARS else _read_native_form(text, masked)
     return None if form is None else CheckedQuery(text, form, _SEAL)
+
+
+@functools.lru_cache(maxsize=256)
+def _native_form(text: str, masked: str) -> str | None:
+    """:func:`_read_native_form`, remembered for the last 256 texts (a pure function of them)."""
+    return _read_native_form(text, masked)
+
+
+def _read_native_form(text: str, masked: str) -> str | None:
+    """The query's form when the native check decides (see :func:`check_in_sandbox`), else None."""
+    return None if _ESCAPES.search(text) else plain_form(masked)
 
 
 def receive_verdict(query: QueryText, *, form: str, digest: bytes) -> CheckedQuery:
