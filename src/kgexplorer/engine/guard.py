@@ -46,11 +46,12 @@ from kgexplorer.namespaces import PREFIXES
 from kgexplorer.settings import Settings, cap
 
 from .query_text import BARE_KEYWORD as _BARE_KEYWORD
+from .query_text import ESCAPES as _ESCAPES
 from .query_text import NEWER_SYNTAX as _NEWER_SYNTAX
+from .query_text import REMEMBERED_CHARS, native_form, normalise_query
 from .query_text import TOKENS as _TOKENS  # noqa: F401  (tests/engine/test_guard.py reads it here)
 from .query_text import has_keyword as _has_keyword
 from .query_text import mask as _mask
-from .query_text import normalise_query, plain_form
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -89,8 +90,6 @@ _OX_POSITION = re.compile(r"error at (\d+):(\d+):?\s*(.*)", re.S)
 # Oxigraph's own explanations inside its list of expected tokens ("Prefix not found", "Duplicated …").
 _OX_SENTENCE = re.compile(r"(?:^|,\s)([A-Z][a-z]+(?: [A-Za-z]+)+)(?=,|$)")
 _SYNTAX_HINT = "check for a missing '.', '}', ')' or quote, or a misspelt keyword"
-# rdflib's own pattern for the escapes it expands before parsing (rdflib.plugins.sparql.parser).
-_ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
 # rdflib's SPARQL grammar (pyparsing) is not thread-safe: parse actions learn their arity on first use by
 # retrying on TypeError, and two threads doing so at once leave them broken for good (measured under 20
 # concurrent endpoint requests: most queries then failed with TypeError). So a process parses one query
@@ -180,12 +179,7 @@ def _screened(text: str, max_chars: int | None) -> tuple[str, str]:
             f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
             "Shorten it (load large value lists as data instead)"
         )
-    return _screen_remembered(text) if len(text) <= _REMEMBERED_CHARS else _screen(text)
-
-
-#: Texts up to this long have their screening remembered (:func:`_screen_remembered`): an app page or a program
-#: sends the same few texts again and again, with other values bound (docs/decisions/library-query-path.md).
-_REMEMBERED_CHARS = 4096
+    return _screen_remembered(text) if len(text) <= REMEMBERED_CHARS else _screen(text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -265,19 +259,8 @@ def check_in_sandbox(query: str | QueryText, *, max_chars: int | None = None) ->
     True
     """
     text, masked = _screened(query.text if isinstance(query, QueryText) else query, max_chars)
-    form = _native_form(text, masked) if len(text) <= _REMEMBERED_CHARS else _read_native_form(text, masked)
+    form = native_form(text, masked)
     return None if form is None else CheckedQuery(text, form, _SEAL)
-
-
-@functools.lru_cache(maxsize=256)
-def _native_form(text: str, masked: str) -> str | None:
-    """:func:`_read_native_form`, remembered for the last 256 texts (a pure function of them)."""
-    return _read_native_form(text, masked)
-
-
-def _read_native_form(text: str, masked: str) -> str | None:
-    """The query's form when the native check decides (see :func:`check_in_sandbox`), else None."""
-    return None if _ESCAPES.search(text) else plain_form(masked)
 
 
 def receive_verdict(query: QueryText, *, form: str, digest: bytes) -> CheckedQuery:

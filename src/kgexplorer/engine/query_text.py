@@ -14,9 +14,21 @@ sandboxed query worker, decides alone for the plain queries :func:`plain_form` r
 
 from __future__ import annotations
 
+import functools
 import re
 
-__all__ = ["BARE_KEYWORD", "NEWER_SYNTAX", "TOKENS", "has_keyword", "mask", "normalise_query", "plain_form"]
+__all__ = [
+    "BARE_KEYWORD",
+    "ESCAPES",
+    "NEWER_SYNTAX",
+    "REMEMBERED_CHARS",
+    "TOKENS",
+    "has_keyword",
+    "mask",
+    "native_form",
+    "normalise_query",
+    "plain_form",
+]
 
 # Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
 # literal such as "<<" or "foo:" is never mistaken for syntax. Each alternative either matches or is tried
@@ -57,6 +69,12 @@ _NOT_LINE_BREAK = re.compile(r"[^\n]")
 _NEWER_WORDS = ("<<", "{|", "|}", "~", "VERSION", "TRIPLE", "SUBJECT", "PREDICATE", "OBJECT", "LANGDIR", "HASLANG")
 _OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
 _SANDBOX_NESTING = 64
+# rdflib's own pattern for the escapes it expands before parsing (rdflib.plugins.sparql.parser).
+ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
+#: Texts up to this long have their screening remembered (the guard's ``_screen_remembered``, :func:`native_form`):
+#: an app page or a program sends the same few texts again and again, with other values bound
+#: (docs/decisions/library-query-path.md).
+REMEMBERED_CHARS = 4096
 
 
 def normalise_query(text: str) -> str:
@@ -129,3 +147,19 @@ def _nesting(masked: str) -> int:
         depth += 1 if bracket in "({[" else -1
         deepest = max(deepest, depth)
     return deepest
+
+
+def native_form(text: str, masked: str) -> str | None:
+    """The query's form when the native check decides (``guard.check_in_sandbox``: no ``\\u`` escape, and
+    :func:`plain_form` finds it), else None; remembered for the last 256 texts up to :data:`REMEMBERED_CHARS` long
+    (a pure function of the two)."""
+    return _remembered_form(text, masked) if len(text) <= REMEMBERED_CHARS else _native_form(text, masked)
+
+
+@functools.lru_cache(maxsize=256)
+def _remembered_form(text: str, masked: str) -> str | None:
+    return _native_form(text, masked)
+
+
+def _native_form(text: str, masked: str) -> str | None:
+    return None if ESCAPES.search(text) else plain_form(masked)
