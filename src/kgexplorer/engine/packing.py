@@ -28,7 +28,7 @@ import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple
+from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple, from_oxigraph
 
 __all__ = ["Packed", "pack_rows", "unpack_rows", "unpack_triples", "unpack_tsv"]
 
@@ -128,16 +128,15 @@ def _plain_literals(values: list[str]) -> list[Literal]:
 
 
 def _read_cell(cell: str) -> Term | None:
-    """The term a TSV cell writes, for the common shapes; None: let pyoxigraph read it."""
+    """The term a TSV cell writes, for the shapes :func:`_read_tsv` did not make in bulk (a blank node, a literal
+    with a language tag or a datatype); None: let pyoxigraph read it."""
     first = cell[0]
     if "\\" in cell:
         return None
     if first == '"':
         end = cell.rindex('"')
         value, rest = cell[1:end], cell[end + 1 :]
-        if not rest:
-            return Literal(value)
-        if rest[0] == "@" and "--" not in rest:  # "--": a base direction, which pack_rows never kept either
+        if rest.startswith("@") and "--" not in rest:  # "--": a base direction, which pack_rows never kept either
             return Literal(value, language=rest[1:])
         if rest.startswith("^^<") and rest[-1] == ">":
             datatype = rest[3:-1]
@@ -155,24 +154,7 @@ def _parse_cells(cells: list[str]) -> list[Term]:
     text = "?t\n" + "\n".join(cells) + "\n"
     solutions = ox.parse_query_results(text.encode("utf-8"), format=ox.QueryResultsFormat.TSV)
     assert isinstance(solutions, ox.QuerySolutions)  # a TSV head names variables: never a boolean
-    return [_from_pyoxigraph(solution[0]) for solution in solutions]
-
-
-def _from_pyoxigraph(term: Any) -> Term:
-    """A pyoxigraph term as :func:`unpack_rows` would rebuild it from :func:`pack_rows`."""
-    import pyoxigraph as ox
-
-    kind = type(term)
-    if kind is ox.NamedNode:
-        return IRI(term.value)
-    if kind is ox.Literal:
-        if term.language:
-            return Literal(term.value, language=term.language)
-        datatype = term.datatype.value
-        return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=datatype)
-    if kind is ox.BlankNode:
-        return BlankNode(term.value)
-    raise TypeError(f"unsupported RDF term {term!r} (RDF-star triple terms are not supported)")
+    return [from_oxigraph(solution[0]) for solution in solutions]  # TypeError for a triple term
 
 
 def unpack_triples(rows: list[tuple[Packed, Packed, Packed]]) -> tuple[Triple, ...]:
