@@ -33,7 +33,6 @@ kgexplorer.errors.QueryNotAllowed: SERVICE is not allowed: kgexplorer never send
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import threading
@@ -48,10 +47,10 @@ from kgexplorer.settings import Settings, cap
 from .query_text import BARE_KEYWORD as _BARE_KEYWORD
 from .query_text import ESCAPES as _ESCAPES
 from .query_text import NEWER_SYNTAX as _NEWER_SYNTAX
-from .query_text import REMEMBERED_CHARS, native_form, normalise_query
 from .query_text import TOKENS as _TOKENS  # noqa: F401  (tests/engine/test_guard.py reads it here)
 from .query_text import has_keyword as _has_keyword
 from .query_text import mask as _mask
+from .query_text import native_form, normalise_query, remembered
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -179,16 +178,10 @@ def _screened(text: str, max_chars: int | None) -> tuple[str, str]:
             f"the query is {len(text):,} characters long; the limit is {limit:,} (the max_query_chars setting). "
             "Shorten it (load large value lists as data instead)"
         )
-    return _screen_remembered(text) if len(text) <= REMEMBERED_CHARS else _screen(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _screen_remembered(text: str) -> tuple[str, str]:
-    """:func:`_screen`, remembered for the last 256 texts (a pure function of the text; a refusal is not kept, so
-    it is raised again)."""
     return _screen(text)
 
 
+@remembered  # a pure function of the text: the length limit above is the caller's, checked on every call
 def _screen(text: str) -> tuple[str, str]:
     normalised = normalise_query(text)
     if not normalised.strip():

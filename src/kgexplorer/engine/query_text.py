@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 __all__ = [
     "BARE_KEYWORD",
@@ -28,6 +30,7 @@ __all__ = [
     "native_form",
     "normalise_query",
     "plain_form",
+    "remembered",
 ]
 
 # Strings, IRIs and comments are blanked out before the guard looks for words in the query text, so a
@@ -71,10 +74,11 @@ _OPERATOR_RUN = re.compile(r"([!^/|+\-*])(?:\s*\1){15}")
 _SANDBOX_NESTING = 64
 # rdflib's own pattern for the escapes it expands before parsing (rdflib.plugins.sparql.parser).
 ESCAPES = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", flags=re.IGNORECASE)
-#: Texts up to this long have their screening remembered (the guard's ``_screen_remembered``, :func:`native_form`):
-#: an app page or a program sends the same few texts again and again, with other values bound
+#: Texts up to this long have their screening remembered (:func:`remembered`: the guard's ``_screen``,
+#: :func:`native_form`): an app page or a program sends the same few texts again and again, with other values bound
 #: (docs/decisions/library-query-path.md).
 REMEMBERED_CHARS = 4096
+_Reading = TypeVar("_Reading", bound=Callable[..., Any])
 
 
 def normalise_query(text: str) -> str:
@@ -149,17 +153,21 @@ def _nesting(masked: str) -> int:
     return deepest
 
 
+def remembered(function: _Reading) -> _Reading:
+    """``function`` (a pure function of query texts) remembered for the last 256 calls whose first text is up to
+    :data:`REMEMBERED_CHARS` long; longer texts are read each time. An exception is not remembered (it is raised
+    again on the next call)."""
+    cached = functools.lru_cache(maxsize=256)(function)
+
+    @functools.wraps(function)
+    def call(text: str, *more: str) -> Any:
+        return cached(text, *more) if len(text) <= REMEMBERED_CHARS else function(text, *more)
+
+    return cast(_Reading, call)
+
+
+@remembered
 def native_form(text: str, masked: str) -> str | None:
     """The query's form when the native check decides (``guard.check_in_sandbox``: no ``\\u`` escape, and
-    :func:`plain_form` finds it), else None; remembered for the last 256 texts up to :data:`REMEMBERED_CHARS` long
-    (a pure function of the two)."""
-    return _remembered_form(text, masked) if len(text) <= REMEMBERED_CHARS else _native_form(text, masked)
-
-
-@functools.lru_cache(maxsize=256)
-def _remembered_form(text: str, masked: str) -> str | None:
-    return _native_form(text, masked)
-
-
-def _native_form(text: str, masked: str) -> str | None:
+    :func:`plain_form` finds it), else None."""
     return None if ESCAPES.search(text) else plain_form(masked)
