@@ -7,6 +7,7 @@ paths on their own machine, so they are used as given (docs/security.md).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,16 @@ def test_export_file_names_from_hostile_labels_are_plain(hostile_file: Path) -> 
     assert set(out.name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
-def test_uploaded_file_names_cannot_leave_the_upload_folder(tmp_path: Path) -> None:
+def test_uploaded_file_names_cannot_leave_the_upload_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Upload names such as '../../x.ttl' or '/etc/x.ttl' are written inside the session's own folder."""
     data = b"<http://example.org/a> <http://example.org/b> <http://example.org/c> ."
     names = ["../../escape.nt", "/tmp/escape.nt", "..\\..\\escape.nt", ".hidden.nt", "a/../../b.nt"]
     uploads = [Upload(name, data) for name in names]
-    parent = Path(os.environ.get("TMPDIR", "/tmp"))
+    # A temporary folder of this test's own: in the shared one, another test running at the same time made its
+    # own upload folder between the two looks (seen in a full run with -n 4).
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(parent))
     outside_before = {p.name for p in parent.iterdir()}
     with open_uploads(uploads) as source:
         assert source.folder is not None
