@@ -14,6 +14,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from kgexplorer.engine.worker_process import SPIN_S
+
 from .endpoint import EVERY_CORE
 from .mixed_load import mixed_load_section, mixed_load_targets
 
@@ -630,8 +632,9 @@ def _overhead(results: dict[str, Any]) -> list[str]:
             f"* **Fixed cost per query:** over the {len(fixed)} queries that raw pyoxigraph answers in under "
             f"1 ms with under 100 rows (median {_ms(raw)} ms), kgexplorer took a median {_ms(extra)} ms longer: "
             "one round trip to the query worker process (send the query, the guard's check there, the answer "
-            "written as TSV and read back into terms; each side looks for the other's frame 0.3 ms before it "
-            "sleeps, docs/decisions/library-query-path.md). docs/security.md requires the worker: a pyoxigraph query "
+            f"written as TSV and read back into terms; each side looks for the other's frame {SPIN_S * 1000:g} ms "
+            "before it sleeps, docs/decisions/library-query-path.md). docs/security.md requires the worker: a "
+            "pyoxigraph query "
             "cannot be interrupted or memory-capped inside the caller's process, so the time limit and the "
             "memory cap are enforced on a separate process. On these queries a/c is about "
             f"{(extra + raw) / raw:.3g}×, and the 1.5× target would need the round trip under {_ms(raw / 2)} ms."

@@ -257,8 +257,11 @@ class _Alarm:
 
 
 #: How long a side of the pipe looks for the other's next frame before it sleeps (docs/decisions/library-query-path.md):
-#: on a virtual machine waking a sleeping process cost 45-80 µs there, more than a small query's own work.
-SPIN_S = 0.0003
+#: on a virtual machine waking a sleeping process cost 45-80 µs there, more than a small query's own work. 1 ms
+#: covers a worker answering a few hundred rows and a caller reading them back (Hetionet's 755-row H1: 0.37 and
+#: 0.33 ms), which 0.3 ms did not: H1 through kg.sparql 0.80 against 0.90 ms. Only library queries and checks wait
+#: here; the endpoint reads its replies in the event loop (engine/worker_pipe.py).
+SPIN_S = 0.001
 
 
 def spin_until_readable(fd: int, seconds: float = SPIN_S) -> bool:
