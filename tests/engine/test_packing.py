@@ -1,6 +1,6 @@
-"""SELECT rows cross from a worker as TSV (kgexplorer.engine.packing.unpack_tsv): read back, every term is the one the
-engine holds. The reference is the engine itself: pyoxigraph's own terms, read one by one (pack_rows and
-unpack_rows, the way rows crossed before)."""
+"""SELECT rows stream from a worker as TSV (kgexplorer.engine.packing.TsvReader): read back piece by piece, cut
+anywhere, every term is the one the engine holds. The reference is the engine itself: pyoxigraph's own terms, read
+one by one (pack_rows and unpack_rows, the way rows crossed before)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kgexplorer.engine import packing
-from kgexplorer.engine.packing import pack_rows, unpack_rows, unpack_tsv
-from kgexplorer.engine.serialization import write_answer
+from kgexplorer.engine.packing import TsvReader, pack_rows, unpack_rows
+from kgexplorer.engine.serialization import send_tsv
 from kgexplorer.terms import IRI, BlankNode, Literal
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -54,37 +53,54 @@ def _store(objects: list[Any]) -> ox.Store:
     return store
 
 
-def _both(store: ox.Store, query: str) -> tuple[Any, Any]:
-    """The rows read back from the TSV, and the rows the engine's own terms make."""
-    written = write_answer(
-        store.query(query), select_format="tsv", graph_format=None, max_rows=10_000, max_bytes=1 << 24
-    )
+def _pieces(text: bytes, cuts: list[int]) -> list[bytes]:
+    """``text`` cut at each of ``cuts`` (positions in it, in any order): pieces as a pipe may give them."""
+    at = sorted({c % (len(text) + 1) for c in cuts})
+    return [text[a:b] for a, b in zip([0, *at], [*at, len(text)], strict=True)]
+
+
+def _streamed(pieces: list[bytes]) -> Any:
+    reader = TsvReader()
+    for piece in pieces:
+        reader.feed(piece)
+    return reader.result()
+
+
+def _both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any, Any]:
+    """The rows read back from the TSV the worker sends (cut again at ``cuts``), and the rows the engine's own terms
+    make."""
+    sent: list[bytes] = []
+    written = send_tsv(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
+    assert not written.truncated
+    assert not written.too_large
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
     variables = tuple(v.value for v in result.variables)
     packed, _ = pack_rows(result, 10_000, lambda solution: solution)
-    return unpack_tsv(written.chunks), (variables, unpack_rows(packed))
+    read = _streamed(_pieces(b"".join(sent), list(cuts)) if cuts else sent)
+    assert read == _streamed([b"".join(sent)])  # read at once, the same
+    return read, (variables, unpack_rows(packed))
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_OBJECTS, min_size=1, max_size=12))
-def test_every_term_reads_back_as_the_engine_holds_it(objects: list[Any]) -> None:
+@given(st.lists(_OBJECTS, min_size=1, max_size=12), st.lists(st.integers(min_value=0), max_size=6))
+def test_every_term_reads_back_as_the_engine_holds_it(objects: list[Any], cuts: list[int]) -> None:
     store = _store(objects)
     # An unbound column, and values the query makes (bare numbers in TSV) beside the stored ones.
     query = (
         "SELECT ?s ?o ?none ?n ?kind WHERE { ?s ?p ?o OPTIONAL { ?s <http://e/nothing> ?none } "
         "BIND(STRLEN(STR(?o)) AS ?n) BIND(ISIRI(?o) AS ?kind) } ORDER BY ?p"
     )
-    got, expected = _both(store, query)
+    got, expected = _both(store, query, tuple(cuts))
     assert got == expected
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(_TEXT, min_size=1, max_size=8))
-def test_strings_made_by_the_query_read_back(texts: list[str]) -> None:
+@given(st.lists(_TEXT, min_size=1, max_size=8), st.lists(st.integers(min_value=0), max_size=6))
+def test_strings_made_by_the_query_read_back(texts: list[str], cuts: list[int]) -> None:
     store = _store([ox.Literal(t) for t in texts])
     query = 'SELECT ?o (CONCAT(?o, "\\t\\"\\\\x") AS ?c) (UCASE(?o) AS ?u) (STRLANG(?o, "fr") AS ?l) WHERE { ?s ?p ?o }'
-    got, expected = _both(store, query)
+    got, expected = _both(store, query, tuple(cuts))
     assert got == expected
 
 
@@ -106,7 +122,7 @@ def test_shapes_without_cells() -> None:
 
 def test_the_common_shapes_are_read_without_the_parser() -> None:
     text = '?a\t?b\n<http://e/x>\t"q"@en\n_:b1\t"5"^^<http://e/t>\n"s"\t\n'
-    assert unpack_tsv([text.encode()])[1] == (
+    assert _streamed([text.encode()])[1] == (
         (IRI("http://e/x"), Literal("q", language="en")),
         (BlankNode("b1"), Literal("5", datatype="http://e/t")),
         (Literal("s"), None),
@@ -124,38 +140,85 @@ def test_the_common_shapes_are_read_without_the_parser() -> None:
 )
 def test_what_is_not_an_answer_is_refused(text: str, error: type[Exception]) -> None:
     with pytest.raises(error):
-        unpack_tsv([text.encode()])
+        _streamed([text.encode()])
 
 
 def test_a_triple_term_from_the_engine_is_refused_as_before() -> None:
     query = "SELECT (TRIPLE(<http://e/s>, <http://e/p>, <http://e/o>) AS ?t) WHERE {}"
-    written = write_answer(ox.Store().query(query), select_format="tsv", graph_format=None, max_rows=9, max_bytes=999)
+    sent: list[bytes] = []
+    send_tsv(ox.Store().query(query), sent.append, max_rows=9, max_bytes=999)
     with pytest.raises(TypeError, match="RDF-star"):
-        unpack_tsv(written.chunks)
+        _streamed(sent)
+
+
+def test_after_an_error_the_pieces_still_coming_are_dropped() -> None:
+    """The worker goes on writing after a piece the caller cannot read: the reader takes the rest unread (the
+    pipe stays in step) and raises the first error at the end."""
+    reader = TsvReader()
+    reader.feed(b"?a\n<http://e/x>\n<< <http://e/s> >>\n")
+    reader.feed(b"<http://e/y>\n\xff\n")  # would raise a UnicodeDecodeError of its own
+    with pytest.raises(SyntaxError):
+        reader.result()
+
+
+def test_an_error_leaves_nothing_of_the_engine_behind() -> None:
+    """The reader keeps an error's kind and words, not its traceback: that held the reader itself and the frame
+    where pyoxigraph read the cell, a cycle the collector freed later, maybe on another thread, where pyoxigraph
+    may not drop its objects (seen as "PyQuerySolutions is unsendable, but is being dropped on another thread")."""
+
+    def solutions() -> int:
+        return sum(type(o) is ox.QuerySolutions for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = solutions()
+        with pytest.raises(TypeError, match="RDF-star"):
+            _streamed([b"?a\n<<( <http://e/s> <http://e/p> <http://e/o> )>>\n"])
+        assert solutions() == before
+    finally:
+        gc.enable()
+
+
+def test_a_line_longer_than_many_pieces_is_read_whole() -> None:
+    value = "é" * 50_000  # two bytes each in UTF-8: cut inside characters too
+    text = f'?a\t?b\n"{value}"\t<http://e/x>\n'.encode()
+    assert _streamed(_pieces(text, list(range(1, len(text), 4093)))) == (
+        ("a", "b"),
+        ((Literal(value), IRI("http://e/x")),),
+    )
 
 
 def test_the_collector_is_paused_while_reading_and_left_as_it_was() -> None:
+    """Paused from the first piece to the rows made, restored as it was: after the rows, after an error, and when
+    the caller leaves the reader without its rows (a time limit while the rows came)."""
     seen: list[bool] = []
-    original = packing._read_tsv
+    original = TsvReader._read
 
-    def watched(chunks: Any) -> Any:
+    def watched(self: TsvReader, text: str) -> None:
         seen.append(gc.isenabled())
-        return original(chunks)
+        original(self, text)
 
-    answer = [b"?a\n<http://e/x>\n"]
     try:
-        packing._read_tsv = watched  # type: ignore[assignment]
+        TsvReader._read = watched  # type: ignore[method-assign]
         assert gc.isenabled()
-        unpack_tsv(answer)
+        _streamed([b"?a\n<http://e/x>\n", b"<http://e/y>\n"])
         assert gc.isenabled()  # enabled again
         gc.disable()
-        unpack_tsv(answer)
+        _streamed([b"?a\n<http://e/x>\n"])
         assert not gc.isenabled()  # a caller that had it off keeps it off
         gc.enable()
-        with pytest.raises(ValueError, match="line break"):
-            unpack_tsv([b"?a\n<http://e/x>"])
+        with pytest.raises(SyntaxError):
+            _streamed([b"?a\n<< <http://e/s> >>\n"])
         assert gc.isenabled()  # also after an error
+        with TsvReader() as reader:
+            reader.feed(b"?a\n<http://e/x>\n")
+            assert not gc.isenabled()
+        assert gc.isenabled()  # left without its rows
+        with TsvReader():
+            pass
+        assert gc.isenabled()  # nothing came: never paused
     finally:
-        packing._read_tsv = original  # type: ignore[assignment]
+        TsvReader._read = original  # type: ignore[method-assign]
         gc.enable()
-    assert seen == [False, False, False]  # paused in each of the three reads
+    assert seen == [False, False, False, False, False]  # paused in each read

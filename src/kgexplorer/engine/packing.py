@@ -1,21 +1,17 @@
 """How query results cross from a worker to the caller, and become kgexplorer's terms again.
 
-A SELECT answer crosses as SPARQL TSV that pyoxigraph writes in the worker (native code, cut at the row cap by
-:func:`kgexplorer.engine.serialization.write_answer`); the caller reads it back with :func:`unpack_tsv`. Triples
-(CONSTRUCT, DESCRIBE) cross packed by :func:`pack_rows`: each term as what pickles in C (an IRI is its string, a
-literal a tuple, a blank node bytes). Either way the caller builds each distinct value once, shared by the rows
-that hold it.
+A SELECT answer streams as SPARQL TSV that pyoxigraph writes in the worker (native code, cut at the row cap by
+:func:`kgexplorer.engine.serialization.send_tsv`), each piece sent as it is written; the caller reads each piece
+as it comes (:class:`TsvReader`), while the worker writes the next. Triples (CONSTRUCT, DESCRIBE) cross packed
+by :func:`pack_rows`: each term as what pickles in C (an IRI is its string, a literal a tuple, a blank node
+bytes). Either way the caller builds each distinct value once, shared by the rows that hold it.
 
 Why not pickle rows for SELECT too: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms
-where pyoxigraph writes the TSV in 0.36 ms, and the whole crossing, worker and caller, took 1.45 against 0.81 ms
-(docs/decisions/library-query-path.md).
+where pyoxigraph writes the TSV in 0.36 ms (docs/decisions/library-query-path.md).
 
 >>> rows = unpack_rows([("http://e/a", ("x",)), ("http://e/a", ("5", "http://www.w3.org/2001/XMLSchema#integer"))])
 >>> rows[0][0] is rows[1][0], rows[1][1]
 (True, Literal(value='5', datatype='http://www.w3.org/2001/XMLSchema#integer', language=None))
->>> variables, rows = unpack_tsv([b'?s\\t?n\\n<http://e/a>\\t"5"@en\\n<http://e/a>\\t\\n'])
->>> variables, rows[0][0] is rows[1][0], rows[0][1], rows[1][1]
-(('s', 'n'), True, Literal(value='5', datatype=None, language='en'), None)
 """
 
 from __future__ import annotations
@@ -25,12 +21,12 @@ import contextlib
 import gc
 import itertools
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple, from_oxigraph
 
-__all__ = ["Packed", "pack_rows", "unpack_rows", "unpack_triples", "unpack_tsv"]
+__all__ = ["Packed", "TsvReader", "pack_rows", "unpack_rows", "unpack_triples"]
 
 Packed = str | tuple[str] | tuple[str, str] | tuple[str, None, str] | bytes
 
@@ -53,36 +49,122 @@ def unpack_rows(rows: list[tuple[Packed | None, ...]]) -> tuple[tuple[Term | Non
     return tuple(out)
 
 
-def unpack_tsv(chunks: Sequence[bytes]) -> tuple[tuple[str, ...], tuple[tuple[Term | None, ...], ...]]:
-    """The variables and rows of a SELECT answer written as SPARQL TSV by pyoxigraph (an empty cell: unbound).
+class TsvReader:
+    """A SELECT answer written as SPARQL TSV by pyoxigraph, read piece by piece while the worker still writes it.
 
-    Oxigraph writes one line per row and escapes tabs and line breaks inside literals, so splitting at both
-    finds every cell. The common terms are read here: an IRI (``<...>``), a blank node, and a quoted literal
-    without a backslash (a quote inside one is always escaped, so the last quote closes it). Every other cell
-    (escapes, bare numbers and booleans, base directions, triple terms) is read by pyoxigraph's own TSV parser,
-    all of them in one call. Raises ValueError for text that is not such an answer, TypeError for an RDF-star
-    triple term (not supported, as in :func:`pack_rows`).
+    Each piece may end anywhere; its complete lines are read at once (a line break never stands inside a UTF-8
+    character, nor inside a cell: Oxigraph writes one line per row and escapes tabs and line breaks in literals).
+    Each distinct cell becomes one term, shared by the rows that hold it: IRIs (``<...>``) and plain strings
+    without a backslash (an inner quote is always escaped, so the last quote closes the value) are made in bulk,
+    blank nodes and other literals without escapes directly, every other cell (escapes, bare numbers and
+    booleans, base directions, triple terms) by pyoxigraph's own TSV parser, once per piece.
+
+    :meth:`result` raises ValueError for text that is not such an answer, TypeError for an RDF-star triple term
+    (not supported, as in :func:`pack_rows`), SyntaxError for a cell pyoxigraph cannot read. After such an error
+    the pieces still to come are taken and dropped, so the worker that writes them is read to the end.
+
+    From its first piece until :meth:`result` (or the end of the reader's ``with`` block, whichever comes first)
+    Python's cyclic garbage collector is paused, and then left as it was.
+
+    >>> reader = TsvReader()
+    >>> for piece in (b'?s\\t?n\\n<http://e/a>\\t"5"', b'@en\\n<http://e/a>\\t\\n'):
+    ...     reader.feed(piece)
+    >>> variables, rows = reader.result()
+    >>> variables, rows[0][0] is rows[1][0], rows[0][1], rows[1][1]
+    (('s', 'n'), True, Literal(value='5', datatype=None, language='en'), None)
     """
-    with _collector_paused():
-        return _read_tsv(chunks)
+
+    def __init__(self) -> None:
+        self.variables: tuple[str, ...] | None = None
+        self._carry: list[bytes] = []  # a line begun in earlier pieces (kept apart: a long line costs no copies)
+        self._memo: dict[str, Term | None] = {"": None}
+        self._terms: list[Term | None] = []
+        self._empty_rows = 0  # rows of an answer without variables (SELECT * of no variables)
+        self._error: tuple[type[Exception], tuple[Any, ...]] | None = None  # the first error met: its kind, its args
+        self._resume_collector: bool | None = None  # None: not paused by this reader (yet)
+
+    def __enter__(self) -> TsvReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.resume_collector()
+
+    def resume_collector(self) -> None:
+        """Let Python's cyclic garbage collector run again, if this reader paused it (:meth:`feed`)."""
+        if self._resume_collector:
+            gc.enable()
+        self._resume_collector = False
+
+    def feed(self, piece: bytes) -> None:
+        """Read the complete lines ``piece`` ends (with what earlier pieces left of their last line)."""
+        if self._error is not None or not piece:
+            return
+        if self._resume_collector is None:
+            # Paused from the first piece until the rows are made (result, or leaving the reader's ``with``): the
+            # collector would otherwise walk every object of the process again and again while they grow, finding
+            # nothing (rows hold no cycles). Reading Hetionet's 47,031 labels in a process holding 300,000 other
+            # objects: 80 ms paused so, 133 ms paused piece by piece (docs/decisions/library-query-path.md).
+            self._resume_collector = gc.isenabled()
+            gc.disable()
+        end = piece.rfind(b"\n") + 1
+        if not end:
+            self._carry.append(piece)
+            return
+        lines = piece[:end]
+        if self._carry:
+            lines = b"".join([*self._carry, lines])
+            self._carry.clear()
+        if end < len(piece):
+            self._carry.append(piece[end:])
+        try:
+            self._read(lines.decode("utf-8"))
+        except (ValueError, TypeError, SyntaxError) as exc:  # UnicodeDecodeError is a ValueError
+            # Its kind and words only: the exception's traceback holds this reader and the frames that read the
+            # piece (a pyoxigraph answer among them), a cycle the collector would free later, maybe on another
+            # thread, where pyoxigraph's objects may not be dropped.
+            self._error = (type(exc), exc.args)
+            self._terms.clear()
+            self._memo.clear()
+
+    def result(self) -> tuple[tuple[str, ...], tuple[tuple[Term | None, ...], ...]]:
+        """The variables and rows read; raises the error met on the way, or ValueError for an answer cut short.
+        The collector runs again after it."""
+        try:
+            if self._error is not None:
+                kind, args = self._error
+                raise kind(*args)
+            if self._carry:
+                raise ValueError("a TSV answer ends with a line break")
+            variables = self.variables or ()
+            if not variables:
+                return variables, ((),) * self._empty_rows
+            terms = iter(self._terms)
+            return variables, tuple(zip(*[terms] * len(variables), strict=True))
+        finally:
+            self.resume_collector()
+
+    def _read(self, text: str) -> None:
+        if self.variables is None:
+            head, _, text = text.partition("\n")
+            self.variables = tuple(name[1:] for name in head.split("\t")) if head else ()
+            if not text:
+                return
+        width = len(self.variables)
+        if width == 0:
+            self._empty_rows += text.count("\n")
+            return
+        cells = text[:-1].replace("\n", "\t").split("\t")
+        if len(cells) % width:
+            raise ValueError(f"a TSV answer of {width} variables has a row of another length")
+        memo = self._memo
+        fresh = set(cells).difference(memo)
+        if fresh:
+            _make_terms(fresh, memo)
+        self._terms.extend(map(memo.__getitem__, cells))
 
 
-def _read_tsv(chunks: Sequence[bytes]) -> tuple[tuple[str, ...], tuple[tuple[Term | None, ...], ...]]:
-    text = b"".join(chunks).decode("utf-8")
-    head, _, body = text.partition("\n")
-    variables = tuple(name[1:] for name in head.split("\t")) if head else ()
-    width = len(variables)
-    if not body:
-        return variables, ()
-    if not body.endswith("\n"):
-        raise ValueError("a TSV answer ends with a line break")
-    if width == 0:  # SELECT * of no variables: one empty line per row
-        return variables, ((),) * body.count("\n")
-    cells = body[:-1].replace("\n", "\t").split("\t")
-    if len(cells) % width:
-        raise ValueError(f"a TSV answer of {width} variables has {len(cells)} cells")
-    memo: dict[str, Term | None] = {"": None}
-    fresh = set(cells).difference(memo)
+def _make_terms(fresh: set[str], memo: dict[str, Term | None]) -> None:
+    """Add the term of each ``fresh`` cell to ``memo``."""
     iris = [cell for cell in fresh if cell[0] == "<" and cell[1] != "<"]  # "<<": a triple term
     memo.update(zip(iris, _iris(list(map(_INSIDE, iris))), strict=True))  # written as they are, never escaped
     fresh.difference_update(iris)
@@ -99,8 +181,6 @@ def _read_tsv(chunks: Sequence[bytes]) -> tuple[tuple[str, ...], tuple[tuple[Ter
             memo[cell] = term
     if others:
         memo.update(zip(others, _parse_cells(others), strict=True))
-    terms = iter(list(map(memo.__getitem__, cells)))
-    return variables, tuple(zip(*[terms] * width, strict=True))
 
 
 _INSIDE = operator.itemgetter(slice(1, -1))  # "<iri>" -> "iri", '"text"' -> "text"
@@ -128,7 +208,7 @@ def _plain_literals(values: list[str]) -> list[Literal]:
 
 
 def _read_cell(cell: str) -> Term | None:
-    """The term a TSV cell writes, for the shapes :func:`_read_tsv` did not make in bulk (a blank node, a literal
+    """The term a TSV cell writes, for the shapes :func:`_make_terms` does not make in bulk (a blank node, a literal
     with a language tag or a datatype); None: let pyoxigraph read it."""
     first = cell[0]
     if "\\" in cell:

@@ -24,7 +24,7 @@ What a worker is given, and what it does first:
 * A pool without a store (``recipe=None``) only checks queries (:meth:`QueryWorkers.check`): the guard for
   remote endpoints, bounded the same way and shared through the same scheduler.
 
-Results cross the pipe for the library as TSV or packed (:mod:`kgexplorer.engine.packing`), or written in the
+Results cross the pipe for the library as streamed TSV or packed (:mod:`kgexplorer.engine.packing`), or written in the
 endpoint's format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``max_result_mb`` either way.
 """
 
@@ -50,6 +50,7 @@ from kgexplorer.errors import (
 from . import slow_queries
 from .bindings import Bindings
 from .guard import CheckedQuery, QueryText, check_in_sandbox, receive_verdict
+from .packing import TsvReader
 from .result_cache import AnswerKey, ResultCache
 from .results import QueryResult
 from .sandbox import SandboxStatus
@@ -143,11 +144,12 @@ class QueryWorkers:
         to the engine (:mod:`kgexplorer.engine.bindings`).
         """
         request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
-        reply, body, elapsed = self._in_line(request, timeout_s, visit, client)
-        count = self.scheduler.count
-        return typed_result(
-            reply, body, elapsed, max_rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count
-        )
+        with TsvReader() as rows:  # a SELECT's rows are read as the worker writes them
+            reply, _, elapsed = self._in_line(request, timeout_s, visit, client, pieces=rows.feed)
+            count = self.scheduler.count
+            return typed_result(
+                reply, elapsed, max_rows, rows=rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count
+            )
 
     def check(
         self, query: QueryText, *, timeout_s: float, visit: Visit | None = None, client: str | None = None
@@ -272,7 +274,12 @@ class QueryWorkers:
     # ------------------------------------------------------------------ one query on one worker
 
     def _in_line(
-        self, request: Request, timeout_s: float, visit: Visit | None, client: str | None
+        self,
+        request: Request,
+        timeout_s: float,
+        visit: Visit | None,
+        client: str | None,
+        pieces: Callable[[bytes], None] | None = None,
     ) -> tuple[Any, list[bytes] | None, float]:
         """Wait in line for a worker (blocking this thread), then :meth:`_ask` it."""
         if self._closed:
@@ -282,20 +289,23 @@ class QueryWorkers:
         try:
             slot = current.acquire(deadline_s=timeout_s)
             try:
-                return self._ask(request, timeout_s, slot)
+                return self._ask(request, timeout_s, slot, pieces)
             finally:
                 slot.release()
         finally:
             if own:
                 current.leave()
 
-    def _ask(self, request: Request, timeout_s: float, slot: Slot) -> tuple[Any, list[bytes] | None, float]:
-        """Send ``request`` to a worker and read its reply (and answer bytes); the caller holds ``slot``."""
+    def _ask(
+        self, request: Request, timeout_s: float, slot: Slot, pieces: Callable[[bytes], None] | None = None
+    ) -> tuple[Any, list[bytes] | None, float]:
+        """Send ``request`` to a worker and read its reply (and answer bytes, or streamed rows into ``pieces``); the
+        caller holds ``slot``."""
         worker = self._take()
         started = time.monotonic()
         try:
             slow = functools.partial(self._step_aside, slot, worker)
-            reply, body = worker.run(request, started + timeout_s, every_s=self.slow_s, slow=slow)
+            reply, body = worker.run(request, started + timeout_s, every_s=self.slow_s, slow=slow, pieces=pieces)
         except Deadline as exc:
             raise self._timed_out(worker, timeout_s, checked=exc.checked or self._native(worker, request)) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):

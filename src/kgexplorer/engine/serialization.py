@@ -38,13 +38,22 @@ The format names are the endpoint's ``format=`` names (see :mod:`kgexplorer.serv
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .scheduler import Visit
 
-__all__ = ["GRAPH_FORMAT_NAMES", "RESULT_FORMAT_NAMES", "Answer", "Written", "write_answer", "write_triples"]
+__all__ = [
+    "GRAPH_FORMAT_NAMES",
+    "RESULT_FORMAT_NAMES",
+    "Answer",
+    "Written",
+    "send_tsv",
+    "write_answer",
+    "write_triples",
+]
 
 #: The formats of a SELECT or ASK answer, by ``format=`` name.
 RESULT_FORMAT_NAMES = ("json", "xml", "csv", "tsv")
@@ -116,9 +125,12 @@ class _Sink:
     proves there was more; the chunks then end exactly after that line break.
     """
 
-    def __init__(self, *, max_bytes: int, lines: int | None = None) -> None:
+    def __init__(
+        self, *, max_bytes: int, lines: int | None = None, send: Callable[[bytes], None] | None = None
+    ) -> None:
         self.max_bytes = max_bytes
         self.lines_left = lines
+        self.send = send  # each chunk kept goes there at once instead of into chunks
         self.chunks: list[bytes] = []
         self.size = 0
         self.full = False  # every line wanted is kept; any further byte means the result was cut
@@ -149,7 +161,10 @@ class _Sink:
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise _TooLarge
-        self.chunks.append(chunk)
+        if self.send is None:
+            self.chunks.append(chunk)
+        else:
+            self.send(chunk)
 
     def flush(self) -> None:
         pass
@@ -327,6 +342,36 @@ def write_answer(
         return _final(written, max_bytes, lambda sink: sink.write(lines))
     triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
     return _final(written, max_bytes, lambda sink: write_triples(triples, sink, graph_format))
+
+
+def send_tsv(result: Any, send: Callable[[bytes], None], *, max_rows: int, max_bytes: int) -> Written:
+    """Write a pyoxigraph SELECT result as SPARQL TSV, each piece handed to ``send`` as soon as it is written.
+
+    The caps are kept as :func:`write_answer` keeps them: the pieces end after the header and ``max_rows`` rows
+    (``truncated`` when more followed), and writing stops as soon as the answer would grow past ``max_bytes``
+    (``too_large``; the piece that crossed the cap is not sent, the ones before it were). The returned
+    :class:`Written` holds no chunks. Raises what pyoxigraph raises while the query runs.
+
+    >>> import pyoxigraph as ox
+    >>> store = ox.Store()
+    >>> store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
+    >>> pieces = []
+    >>> send_tsv(store.query("SELECT ?o WHERE { ?s ?p ?o }"), pieces.append, max_rows=5, max_bytes=99).truncated
+    False
+    >>> b"".join(pieces)
+    b'?o\\n"x"\\n'
+    """
+    import pyoxigraph as ox
+
+    sink = _Sink(max_bytes=max_bytes, lines=max_rows + 1, send=send)  # the header is a line too
+    written = Written("select", "tsv")
+    try:
+        result.serialize(sink, ox.QueryResultsFormat.TSV)
+    except _Enough:
+        written.truncated = True
+    except _TooLarge:
+        written.too_large = True
+    return written
 
 
 def write_triples(triples: Any, sink: Any, name: str) -> None:

@@ -11,7 +11,7 @@ The caller's end of the pipe, the frames and why queries run in processes are
   writing (``growing``) it reads as they grow (:mod:`kgexplorer.engine.growing_file`).
 * For each :class:`~kgexplorer.engine.worker_process.Request`, :func:`_reply` runs the guard on the text
   (:func:`_check`), says ``checked``, and then runs exactly the checked text: for the library (:func:`_execute`:
-  SELECT rows as TSV, triples packed), or written natively in the endpoint's format (:func:`_write`), at most
+  SELECT rows streamed as TSV, triples packed), or written natively in the endpoint's format (:func:`_write`), at most
   ``max_bytes`` either way.
 * Nothing about an answer may end the process with an error of its own: a reply too large to pickle, or past
   the byte cap, becomes a reply saying so; an engine error becomes the clearest message the guard can give
@@ -20,6 +20,7 @@ The caller's end of the pipe, the frames and why queries run in processes are
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import time
@@ -29,7 +30,7 @@ from kgexplorer.errors import QueryNotAllowed, QuerySyntaxError
 
 from .bindings import substitutions
 from .results import AskResult
-from .worker_process import HEADER, Request, Start, spin_until_readable, write_frame
+from .worker_process import HEADER, PIECE, Request, Start, spin_until_readable, write_frame
 
 if TYPE_CHECKING:
     from .guard import CheckedQuery
@@ -119,7 +120,7 @@ def _reply(  # pragma: no cover - child side
             if store is None:
                 reply = ("error", "this query worker has no data to query; it only checks queries")
             elif request.formats is None:
-                reply, body = _execute(store, checked, request, sandboxed=sandboxed)
+                reply, body = _execute(store, checked, request, out, sandboxed=sandboxed)
             else:
                 reply, body = _write(store, checked, request, sandboxed=sandboxed)
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
@@ -190,17 +191,19 @@ def _run(store: Any, query: CheckedQuery, request: Request) -> Any:  # pragma: n
 
 
 def _execute(  # pragma: no cover - child side
-    store: Any, query: CheckedQuery, request: Request, *, sandboxed: bool
+    store: Any, query: CheckedQuery, request: Request, out: IO[bytes], *, sandboxed: bool
 ) -> tuple[tuple[Any, ...], list[bytes]]:
     """Run a query the guard accepted for the library: the engine is given exactly the text the guard parsed.
 
-    SELECT rows go as TSV written natively (an ``answer`` as the endpoint's, read back by
-    :func:`kgexplorer.engine.packing.unpack_tsv`), triples packed (:func:`kgexplorer.engine.packing.pack_rows`).
+    SELECT rows stream: each piece of the TSV pyoxigraph writes is sent as it is written (:func:`_send_piece`), so
+    the caller reads one piece while the next is written (:class:`kgexplorer.engine.packing.TsvReader`); the reply
+    after them says how it ended (``rows_done``, or the error). Triples go packed
+    (:func:`kgexplorer.engine.packing.pack_rows`).
     """
     import pyoxigraph as ox
 
     from .packing import pack_rows
-    from .serialization import write_answer
+    from .serialization import send_tsv
 
     started = time.perf_counter()
     try:
@@ -208,16 +211,20 @@ def _execute(  # pragma: no cover - child side
         if isinstance(result, ox.QueryBoolean):
             return ("ok", AskResult(bool(result), time.perf_counter() - started)), []
         if isinstance(result, ox.QuerySolutions):
-            written = write_answer(
-                result, select_format="tsv", graph_format=None, max_rows=request.max_rows, max_bytes=request.max_bytes
-            )
-            if written.too_large:
-                return ("result_too_large",), []
-            return ("answer", written.kind, written.format, written.truncated, written.size), written.chunks
+            send = functools.partial(_send_piece, out)
+            written = send_tsv(result, send, max_rows=request.max_rows, max_bytes=request.max_bytes)
+            return (("result_too_large",) if written.too_large else ("rows_done", written.truncated)), []
         triples, truncated = pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
         return ("triples", triples, truncated), []
     except (MemoryError, SyntaxError, OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star
         return _failure(exc, query.text, sandboxed=sandboxed), []
+
+
+def _send_piece(out: IO[bytes], piece: bytes) -> None:  # pragma: no cover - child side
+    """One piece of a streamed answer, marked as one (``PIECE``), sent at once: the caller reads it while the engine
+    writes the next (even for a one-piece answer, measured: the caller reads it while the reply is made)."""
+    out.write(HEADER.pack(PIECE | len(piece)) + piece)
+    out.flush()
 
 
 def _write(  # pragma: no cover - child side

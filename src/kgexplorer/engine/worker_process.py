@@ -12,7 +12,8 @@ library (:mod:`kgexplorer.engine.packing`), or written natively in the endpoint'
 
 Frames are length-prefixed pickles (both ends are this package); a written answer's bytes follow its reply
 frame raw, and the caller reads them as the chunks the pipe gives (never joined: the endpoint sends them
-one by one).
+one by one). A library SELECT's rows come before its reply, as pieces of TSV sent while the engine writes
+them, each with its header marked :data:`PIECE`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 HEADER = struct.Struct("!Q")
+#: Set in a header whose bytes are a piece of a streamed answer (raw TSV, for the caller's ``pieces``), not a frame.
+PIECE = 1 << 63
 _STARTUP_LIMIT_S = 600.0  # building a big in-memory store can take minutes; queries have their own limit
 
 
@@ -173,12 +176,19 @@ class WorkerProcess:
         self.sandbox, self.ready = reply[1], True
 
     def run(
-        self, request: Request, deadline: float, *, every_s: float = 0, slow: Callable[[], bool] | None = None
+        self,
+        request: Request,
+        deadline: float,
+        *,
+        every_s: float = 0,
+        slow: Callable[[], bool] | None = None,
+        pieces: Callable[[bytes], None] | None = None,
     ) -> tuple[Any, list[bytes] | None]:
         """Send one request; return its reply, and a written answer's bytes (in the chunks the pipe gave).
 
         A query to execute is first answered ``checked``: from then on a deadline is the query's, not the guard's.
-        ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True.
+        ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True. A library
+        SELECT's rows stream before its reply: each piece goes to ``pieces`` as it comes.
         """
         alarm = _Alarm(time.monotonic() + every_s, every_s, slow) if slow is not None and every_s > 0 else None
         write_frame(self._in, request)
@@ -186,7 +196,7 @@ class WorkerProcess:
         self.guard_decided = None
         if request.execute and reply[0] == "checked":
             self.guard_decided = reply[3] if len(reply) > 3 else None
-            reply = self._read(deadline, checked=True, alarm=alarm)
+            reply = self._read(deadline, checked=True, alarm=alarm, pieces=pieces)
         if reply[0] != "answer":
             return reply, None
         try:
@@ -194,11 +204,23 @@ class WorkerProcess:
         except Deadline:
             raise Deadline(checked=True) from None
 
-    def _read(self, deadline: float, *, checked: bool = False, alarm: _Alarm | None = None) -> Any:
+    def _read(
+        self,
+        deadline: float,
+        *,
+        checked: bool = False,
+        alarm: _Alarm | None = None,
+        pieces: Callable[[bytes], None] | None = None,
+    ) -> Any:
+        """The next frame; the pieces of a streamed answer before it go to ``pieces`` (or are dropped, without)."""
         try:
-            header = _read_exact(self._out, HEADER.size, deadline, alarm)
-            (size,) = HEADER.unpack(header)
-            return pickle.loads(_read_exact(self._out, size, deadline, alarm))
+            while True:
+                (size,) = HEADER.unpack(_read_exact(self._out, HEADER.size, deadline, alarm))
+                if not size & PIECE:
+                    return pickle.loads(_read_exact(self._out, size, deadline, alarm))
+                for chunk in _read_chunks(self._out, size & ~PIECE, deadline, alarm):
+                    if pieces is not None:
+                        pieces(chunk)
         except Deadline:
             raise Deadline(checked) from None
 

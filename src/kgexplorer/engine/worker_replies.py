@@ -26,7 +26,7 @@ from kgexplorer.errors import (
     ResultTooLarge,
 )
 
-from .packing import unpack_triples, unpack_tsv
+from .packing import TsvReader, unpack_triples
 from .results import GraphResult, QueryResult, SelectResult
 
 __all__ = ["failure", "stopped", "typed_result"]
@@ -53,26 +53,25 @@ def stopped(code: int | None, *, memory_mb: int) -> QueryError:
 
 def typed_result(
     reply: Any,
-    body: list[bytes] | None,
     elapsed: float,
     max_rows: int,
     *,
+    rows: TsvReader | None = None,
     memory_mb: int,
     max_bytes: int,
     count: Callable[[str], None],
 ) -> QueryResult:
-    """The typed result a reply (and, for SELECT rows written as TSV, its ``body``) carries, or raise the error it
+    """The typed result a reply carries (a SELECT's: the ``rows`` read as they streamed in), or raise the error it
     stands for."""
     kind = reply[0]
-    if kind == "answer" and reply[1:3] == ("select", "tsv") and body is not None:
-        truncated = reply[3]
+    if kind == "rows_done" and rows is not None:
         try:
-            variables, rows = unpack_tsv(body)
+            variables, read = rows.result()
         except (ValueError, TypeError, SyntaxError) as exc:  # TypeError: an RDF-star triple term
             count("failed")
             raise QueryFailed(f"the query failed: {exc}; check the query and try again") from None
         count("answered")
-        return SelectResult(variables, rows, truncated, elapsed, max_rows)
+        return SelectResult(variables, read, reply[1], elapsed, max_rows)
     if kind in ("ok", "triples"):
         count("answered")
     if kind == "ok":
