@@ -29,6 +29,7 @@ from kgexplorer.engine.guard import _SEAL, QueryText, prepare_query
 from kgexplorer.engine.query_workers import QueryWorkers
 from kgexplorer.engine.results import graph_from_oxigraph, select_from_oxigraph
 from kgexplorer.engine.store import StoreRecipe, build_store
+from kgexplorer.engine.worker_process import Request
 from kgexplorer.errors import QueryError
 from kgexplorer.namespaces import PREFIXES
 
@@ -335,6 +336,28 @@ def test_a_select_that_fails_while_its_rows_stream_leaves_the_worker_in_step(
         assert len(answer.rows) == 3
         assert pool._all == [worker]
         assert pool.counts()["failed"] == 1
+    finally:
+        pool.close()
+
+
+def test_a_caller_stopped_while_rows_stream_leaves_no_worker_out_of_step() -> None:
+    """Interrupted half-way through the rows (Ctrl-C in a notebook; running out of memory making them), the caller
+    stops the worker, whose pipe still holds the rest: kept, it would have been lost to the pool, alive."""
+    pool = QueryWorkers(StoreRecipe.bundled(), Settings())
+
+    def interrupted(piece: bytes) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        pool.warm_up()
+        (worker,) = pool._all
+        with pytest.raises(KeyboardInterrupt):
+            pool._in_line(Request("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", 10_000), 30, None, None, pieces=interrupted)
+        assert pool._all == []
+        assert worker.proc.poll() is not None
+        answer = pool.run(prepare_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 2"), max_rows=5, timeout_s=30)
+        assert isinstance(answer, SelectResult)
+        assert len(answer.rows) == 2
     finally:
         pool.close()
 

@@ -310,6 +310,10 @@ class QueryWorkers:
             raise self._timed_out(worker, timeout_s, checked=exc.checked or self._native(worker, request)) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
             raise self._gone(worker) from None
+        except BaseException:  # the caller stopped reading half-way (KeyboardInterrupt; MemoryError making rows):
+            with self._lock:  # the worker's pipe is out of step, so it cannot answer again
+                self._forget(worker)
+            raise
         retired = self._answered(worker)
         if retired is not None:
             retired.kill()
