@@ -145,7 +145,7 @@ class QueryWorkers:
         """
         request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
         with TsvReader() as rows:  # a SELECT's rows are read as the worker writes them
-            reply, _, elapsed = self._in_line(request, timeout_s, visit, client, pieces=rows.feed)
+            reply, elapsed = self._in_line(request, timeout_s, visit, client, pieces=rows.feed)
             count = self.scheduler.count
             return typed_result(
                 reply, elapsed, max_rows, rows=rows, memory_mb=self.memory_mb, max_bytes=self.max_bytes, count=count
@@ -159,7 +159,7 @@ class QueryWorkers:
         For queries that run elsewhere (a remote endpoint), where no sandbox protects this machine. The
         workers are shared like :meth:`run`'s: ``visit`` or ``client`` waits in line for one.
         """
-        reply, _, _ = self._in_line(Request(query.text, 0, execute=False), timeout_s, visit, client)
+        reply, _ = self._in_line(Request(query.text, 0, execute=False), timeout_s, visit, client)
         if reply[0] == "checked":
             self.scheduler.count("checked")
             return receive_verdict(query, form=reply[1], digest=reply[2])
@@ -280,7 +280,7 @@ class QueryWorkers:
         visit: Visit | None,
         client: str | None,
         pieces: Callable[[bytes], None] | None = None,
-    ) -> tuple[Any, list[bytes] | None, float]:
+    ) -> tuple[Any, float]:
         """Wait in line for a worker (blocking this thread), then :meth:`_ask` it."""
         if self._closed:
             raise QueryError("this knowledge graph was closed; open it again to run queries")
@@ -298,14 +298,14 @@ class QueryWorkers:
 
     def _ask(
         self, request: Request, timeout_s: float, slot: Slot, pieces: Callable[[bytes], None] | None = None
-    ) -> tuple[Any, list[bytes] | None, float]:
-        """Send ``request`` to a worker and read its reply (and answer bytes, or streamed rows into ``pieces``); the
-        caller holds ``slot``."""
+    ) -> tuple[Any, float]:
+        """Send ``request`` to a worker and read its reply (a SELECT's rows stream into ``pieces`` before it) and the
+        seconds it took; the caller holds ``slot``."""
         worker = self._take()
         started = time.monotonic()
         try:
             slow = functools.partial(self._step_aside, slot, worker)
-            reply, body = worker.run(request, started + timeout_s, every_s=self.slow_s, slow=slow, pieces=pieces)
+            reply = worker.run(request, started + timeout_s, every_s=self.slow_s, slow=slow, pieces=pieces)
         except Deadline as exc:
             raise self._timed_out(worker, timeout_s, checked=exc.checked or self._native(worker, request)) from None
         except (Gone, OSError, EOFError, pickle.UnpicklingError):
@@ -317,7 +317,7 @@ class QueryWorkers:
         retired = self._answered(worker)
         if retired is not None:
             retired.kill()
-        return reply, body, time.monotonic() - started
+        return reply, time.monotonic() - started
 
     def _answered(self, worker: WorkerProcess) -> WorkerProcess | None:
         """Give back the worker of a query answered; a worker whose priority cannot go back up is returned to

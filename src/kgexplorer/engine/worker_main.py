@@ -120,7 +120,7 @@ def _reply(  # pragma: no cover - child side
             if store is None:
                 reply = ("error", "this query worker has no data to query; it only checks queries")
             elif request.formats is None:
-                reply, body = _execute(store, checked, request, out, sandboxed=sandboxed)
+                reply = _execute(store, checked, request, out, sandboxed=sandboxed)
             else:
                 reply, body = _write(store, checked, request, sandboxed=sandboxed)
         data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
@@ -192,7 +192,7 @@ def _run(store: Any, query: CheckedQuery, request: Request) -> Any:  # pragma: n
 
 def _execute(  # pragma: no cover - child side
     store: Any, query: CheckedQuery, request: Request, out: IO[bytes], *, sandboxed: bool
-) -> tuple[tuple[Any, ...], list[bytes]]:
+) -> tuple[Any, ...]:
     """Run a query the guard accepted for the library: the engine is given exactly the text the guard parsed.
 
     SELECT rows stream: each piece of the TSV pyoxigraph writes is sent as it is written (:func:`_send_piece`), so
@@ -209,15 +209,15 @@ def _execute(  # pragma: no cover - child side
     try:
         result = _run(store, query, request)
         if isinstance(result, ox.QueryBoolean):
-            return ("ok", AskResult(bool(result), time.perf_counter() - started)), []
+            return ("ok", AskResult(bool(result), time.perf_counter() - started))
         if isinstance(result, ox.QuerySolutions):
             send = functools.partial(_send_piece, out)
             written = send_tsv(result, send, max_rows=request.max_rows, max_bytes=request.max_bytes)
-            return (("result_too_large",) if written.too_large else ("rows_done", written.truncated)), []
+            return ("result_too_large",) if written.too_large else ("rows_done", written.truncated)
         triples, truncated = pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
-        return ("triples", triples, truncated), []
+        return ("triples", triples, truncated)
     except (MemoryError, SyntaxError, OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star
-        return _failure(exc, query.text, sandboxed=sandboxed), []
+        return _failure(exc, query.text, sandboxed=sandboxed)
 
 
 def _send_piece(out: IO[bytes], piece: bytes) -> None:  # pragma: no cover - child side

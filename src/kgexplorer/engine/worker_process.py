@@ -183,8 +183,9 @@ class WorkerProcess:
         every_s: float = 0,
         slow: Callable[[], bool] | None = None,
         pieces: Callable[[bytes], None] | None = None,
-    ) -> tuple[Any, list[bytes] | None]:
-        """Send one request; return its reply, and a written answer's bytes (in the chunks the pipe gave).
+    ) -> Any:
+        """Send one library request (or a check); return its reply. Written answers (the endpoint's, with their
+        bytes after the reply) are read in the event loop instead (:mod:`kgexplorer.engine.worker_pipe`).
 
         A query to execute is first answered ``checked``: from then on a deadline is the query's, not the guard's.
         ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True. A library
@@ -197,12 +198,7 @@ class WorkerProcess:
         if request.execute and reply[0] == "checked":
             self.guard_decided = reply[3] if len(reply) > 3 else None
             reply = self._read(deadline, checked=True, alarm=alarm, pieces=pieces)
-        if reply[0] != "answer":
-            return reply, None
-        try:
-            return reply, _read_chunks(self._out, reply[4], deadline, alarm)
-        except Deadline:
-            raise Deadline(checked=True) from None
+        return reply
 
     def _read(
         self,
@@ -218,9 +214,7 @@ class WorkerProcess:
                 (size,) = HEADER.unpack(_read_exact(self._out, HEADER.size, deadline, alarm))
                 if not size & PIECE:
                     return pickle.loads(_read_exact(self._out, size, deadline, alarm))
-                for chunk in _read_chunks(self._out, size & ~PIECE, deadline, alarm):
-                    if pieces is not None:
-                        pieces(chunk)
+                _pass_on(self._out, size & ~PIECE, pieces or _drop, deadline, alarm)
         except Deadline:
             raise Deadline(checked) from None
 
@@ -315,19 +309,23 @@ def _wait_readable(fd: int, deadline: float, alarm: _Alarm | None) -> None:
             return
 
 
-def _read_chunks(stream: IO[bytes], size: int, deadline: float, alarm: _Alarm | None = None) -> list[bytes]:
-    """Exactly ``size`` bytes as the list of chunks read (never joined: the endpoint sends them one by one)."""
+def _pass_on(
+    stream: IO[bytes], size: int, take: Callable[[bytes], None], deadline: float, alarm: _Alarm | None
+) -> None:
+    """Exactly ``size`` bytes, each chunk handed to ``take`` as the pipe gives it (never joined)."""
     fd = stream.fileno()
-    chunks: list[bytes] = []
     left = size
     while left > 0:
         _wait_readable(fd, deadline, alarm)
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise Gone
-        chunks.append(chunk)
+        take(chunk)
         left -= len(chunk)
-    return chunks
+
+
+def _drop(chunk: bytes) -> None:
+    """What becomes of a streamed piece no one asked for."""
 
 
 def _read_exact(stream: IO[bytes], size: int, deadline: float, alarm: _Alarm | None = None) -> bytes:
