@@ -2,7 +2,8 @@
 
 ``python -m bench.floor --port P --media-type T --body NEEDLE=FILE …``: ``GET /sparql?query=…`` answers the
 bytes of the first FILE whose NEEDLE the query text contains (an empty NEEDLE matches every query), served by
-uvicorn with the settings ``kgexplorer serve`` uses (``log_level="info"``, no server header, no proxy headers).
+uvicorn with the settings ``kgexplorer serve`` uses (``log_level="info"``, no server header, no proxy headers,
+uvicorn's access log off and kgexplorer's own, :class:`kgexplorer.server.access_log.AccessLog`, around the app).
 It does no work a SPARQL endpoint could skip except reading the query parameter: what any Python endpoint on
 this stack costs per request (bench/endpoint.py).
 """
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
+    from kgexplorer.server.access_log import AccessLog
+
     parser = argparse.ArgumentParser(prog="python -m bench.floor")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--media-type", required=True)
@@ -35,8 +38,17 @@ def main(argv: list[str] | None = None) -> None:
         body = next((b for needle, b in bodies if needle in query), b"")
         return Response(body, media_type=media_type)
 
-    app = Starlette(routes=[Route("/sparql", sparql, methods=["GET"])])
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="info", server_header=False, proxy_headers=False)
+    app = AccessLog(Starlette(routes=[Route("/sparql", sparql, methods=["GET"])]))
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="info",
+        server_header=False,
+        proxy_headers=False,
+        access_log=False,
+    )
+    app.flush()
 
 
 if __name__ == "__main__":

@@ -805,8 +805,10 @@ def endpoint_section(endpoint: dict[str, Any] | None) -> list[str]:
         + _every_core_text(endpoint)
         + ". Oxigraph: "
         "`oxigraph serve-read-only --union-default-graph` (the `oxigraph` wheel). The Python floor: a bare "
-        "Starlette route under uvicorn with `kgexplorer serve`'s settings, returning the bytes kgexplorer "
-        "answered (`bench/floor.py`). " + _rdflib_endpoint_text(endpoint.get("rdflib_endpoint")) + "Every "
+        "Starlette route under uvicorn with `kgexplorer serve`'s settings (its access log included), returning the "
+        "bytes kgexplorer answered (`bench/floor.py`). "
+        + _rdflib_endpoint_text(endpoint.get("rdflib_endpoint"))
+        + "Every "
         "server's answer was checked before its runs: status 200 and the LUBM README's row count (*rows*; the "
         "bytes differ, as each server writes its JSON its own way). The machine is shared and wrk runs on the "
         "same 2 cores: read the ratios. *vs X* is X's requests per second ÷ the row's (above 1: X answered more).",

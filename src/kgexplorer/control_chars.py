@@ -9,8 +9,8 @@ window title, draw a link that goes elsewhere (OSC 8) or write the clipboard (OS
 * machine formats keep the data exact and are still safe on a terminal: JSON, Turtle and N-Triples write
   the same characters with their own escapes (:func:`json_safe`, :func:`rdf_safe`), which parse back to
   the same data; CSV and TSV, which have no escapes, are escaped only when written to a terminal (the CLI);
-* log lines (:func:`escape_log_records`): every argument of every record, e.g. a request path in
-  uvicorn's access log.
+* log lines (:func:`escape_log_records`): every argument of every record; the endpoint's access log
+  (:mod:`kgexplorer.server.access_log`) escapes its request lines itself.
 
 "Such characters" are the Unicode categories Cc (C0 and C1 controls, DEL), Cf (format: bidi, zero-width,
 soft hyphen, tags), Zl and Zp (line and paragraph separators) and Cs (lone surrogates).
@@ -65,8 +65,8 @@ def rdf_safe(text: str) -> str:
 def escape_log_records() -> None:
     """Make every log record of this process escape unsafe characters in its message and arguments.
 
-    For servers: a request path, a query or a label reaches a log line as the client sent it (uvicorn's
-    access log decodes ``%1B`` in the path). Installed once per process; calling it again does nothing.
+    For servers: a request path, a query or a label reaches a log line as the client sent it (a 404's
+    path, an error's query). Installed once per process; calling it again does nothing.
     """
     factory = logging.getLogRecordFactory()
     if getattr(factory, "_kgexplorer_escapes", False):

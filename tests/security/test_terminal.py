@@ -243,7 +243,7 @@ def test_log_records_escape_their_message_and_arguments(caplog: pytest.LogCaptur
 
 @pytest.mark.slow
 def test_a_real_servers_log_has_no_control_characters_from_clients(tmp_path: Path) -> None:
-    """A request path and query carrying escape sequences: the log (uvicorn's access log included) shows them
+    """A request path and query carrying escape sequences: the log (the access log included) shows them
     escaped or percent-encoded, never raw."""
     import socket
 
@@ -254,7 +254,7 @@ def test_a_real_servers_log_has_no_control_characters_from_clients(tmp_path: Pat
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kgexplorer.cli.commands", "serve", "--port", str(port)],
-            stdout=log_file,  # uvicorn's access log goes to standard output
+            stdout=log_file,  # the access log goes to standard output
             stderr=log_file,
             stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -66,7 +66,6 @@ server's rules. Each such refusal is counted at /metrics.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import signal
@@ -101,7 +100,9 @@ from kgexplorer.errors import (
 from kgexplorer.knowledge_graph import KnowledgeGraph
 from kgexplorer.settings import Settings, cap
 
+from .access_log import AccessLog
 from .allowed_hosts import HostCheck, host_names
+from .answer_response import AnswerResponse
 from .clients import client_key, trusted_networks
 from .cors import allowed_origins, cors_middleware
 from .current_graph import CurrentGraph
@@ -238,7 +239,7 @@ class _Endpoint:
             answer.close()
             raise too_many_rows(answer.row_limit, graph=answer.kind == "graph")
         headers = {"Vary": "Accept", **SECURITY_HEADERS}
-        return _AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
+        return AnswerResponse(answer, fmt.media_type, headers, self.stall_s)
 
     async def run(self, text: str, client: str, bound: Bindings = ()) -> QueryResult:
         with _refusals():
@@ -318,49 +319,6 @@ def _refusals() -> Iterator[None]:
     except KgExplorerError as exc:
         _log.error("a query could not be answered: %s", exc)
         raise Refusal(500, type(exc).__name__, str(exc)) from None
-
-
-class _AnswerResponse(Response):
-    """An answer sent as the worker wrote it, one chunk at a time as the client takes them.
-
-    The bytes are already whole (at most max_result_mb), so the status line can be honest. Each chunk is
-    handed on only when the client has taken the one before (the server's flow control), and dropped
-    once sent; a client that takes nothing for ``stall_s`` is disconnected, so a client that never reads
-    holds one chunk in the server's send buffer, not its answer. The client's request ends (its
-    client_queries count drops) when the answer is sent or dropped.
-    """
-
-    def __init__(self, answer: Answer, media_type: str, headers: dict[str, str], stall_s: float) -> None:
-        self.answer = answer
-        self.stall_s = stall_s
-        self.status_code = 200
-        self.media_type = media_type
-        self.background = None
-        self.body = b""
-        self.init_headers({**headers, "Content-Length": str(answer.size)})
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        answer = self.answer
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            if scope.get("method") == "HEAD" or not answer.chunks:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return
-            answer.chunks.reverse()  # pop() from the end, dropping each chunk once it is handed on
-            while answer.chunks:
-                chunk = answer.chunks.pop()
-                message = {"type": "http.response.body", "body": chunk, "more_body": bool(answer.chunks)}
-                del chunk
-                try:
-                    async with asyncio.timeout(self.stall_s):  # a scope, not wait_for: no task per chunk
-                        await send(message)
-                except TimeoutError:
-                    _log.warning(
-                        "a client read nothing for %g s (client_stall_s); its answer was dropped", self.stall_s
-                    )
-                    return
-        finally:
-            answer.close()
 
 
 def _answering(
@@ -480,14 +438,20 @@ def serve(kg: KnowledgeGraph, *, host: str = "127.0.0.1", port: int = 7878, cors
     # process before the caller can stop its query workers; turn that into a normal return.
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_stopped) if main else None
+    app: AccessLog | None = None
     try:
         # proxy_headers=False: the client is the connecting address unless the trusted_proxies setting says
         # otherwise (kgexplorer.server.clients); uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
-        app = create_app(kg, allowed_hosts=names, cors_origins=cors_origins)
-        uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
+        # access_log=False: the endpoint writes its own (kgexplorer.server.access_log), in batches.
+        app = AccessLog(create_app(kg, allowed_hosts=names, cors_origins=cors_origins))
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False, access_log=False
+        )
     except (_Stopped, KeyboardInterrupt):
         pass
     finally:
+        if app is not None:
+            app.flush()
         if main:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
