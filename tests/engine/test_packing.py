@@ -1,6 +1,6 @@
-"""SELECT rows stream from a worker as TSV (kgexplorer.engine.packing.TsvReader): read back piece by piece, cut
-anywhere, every term is the one the engine holds. The reference is the engine itself: pyoxigraph's own terms, read
-one by one (pack_rows and unpack_rows, the way rows crossed before)."""
+"""SELECT rows stream from a worker as TSV, CONSTRUCT triples as N-Triples (kgexplorer.engine.packing.AnswerReader):
+read back piece by piece, cut anywhere, every term is the one the engine holds. The reference is the engine itself:
+pyoxigraph's own terms, read one by one (kgexplorer.terms.from_oxigraph)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kgexplorer.engine.packing import TsvReader, pack_rows, unpack_rows
-from kgexplorer.engine.serialization import send_tsv
-from kgexplorer.terms import IRI, BlankNode, Literal
+from kgexplorer.engine.packing import AnswerReader
+from kgexplorer.engine.serialization import send_lines
+from kgexplorer.terms import IRI, BlankNode, Literal, Triple, from_oxigraph
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 # Any text a literal may hold (no lone surrogates: a Python string with one is not text pyoxigraph takes).
@@ -60,7 +60,7 @@ def _pieces(text: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def _streamed(pieces: list[bytes]) -> Any:
-    reader = TsvReader()
+    reader = AnswerReader()
     for piece in pieces:
         reader.feed(piece)
     return reader.result()
@@ -70,16 +70,16 @@ def _both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any,
     """The rows read back from the TSV the worker sends (cut again at ``cuts``), and the rows the engine's own terms
     make."""
     sent: list[bytes] = []
-    written = send_tsv(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
+    written = send_lines(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
     assert not written.truncated
     assert not written.too_large
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
     variables = tuple(v.value for v in result.variables)
-    packed, _ = pack_rows(result, 10_000, lambda solution: solution)
+    rows = tuple(tuple(None if term is None else from_oxigraph(term) for term in solution) for solution in result)
     read = _streamed(_pieces(b"".join(sent), list(cuts)) if cuts else sent)
     assert read == _streamed([b"".join(sent)])  # read at once, the same
-    return read, (variables, unpack_rows(packed))
+    return read, (variables, rows)
 
 
 @settings(max_examples=300, deadline=None)
@@ -102,6 +102,78 @@ def test_strings_made_by_the_query_read_back(texts: list[str], cuts: list[int]) 
     query = 'SELECT ?o (CONCAT(?o, "\\t\\"\\\\x") AS ?c) (UCASE(?o) AS ?u) (STRLANG(?o, "fr") AS ?l) WHERE { ?s ?p ?o }'
     got, expected = _both(store, query, tuple(cuts))
     assert got == expected
+
+
+def _triples_both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any, Any]:
+    """The triples read back from the N-Triples the worker sends (cut again at ``cuts``), and the engine's own."""
+    sent: list[bytes] = []
+    written = send_lines(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
+    assert not written.truncated
+    assert not written.too_large
+    result = store.query(query)
+    assert isinstance(result, ox.QueryTriples)
+    expected = tuple(Triple(*(from_oxigraph(t) for t in (x.subject, x.predicate, x.object))) for x in result)  # type: ignore[arg-type]
+    reader = AnswerReader()
+    for piece in _pieces(b"".join(sent), list(cuts)) if cuts else sent:
+        reader.feed(piece)
+    return reader.triples(), expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_OBJECTS, min_size=1, max_size=12), st.lists(st.integers(min_value=0), max_size=6))
+def test_every_triple_reads_back_as_the_engine_holds_it(objects: list[Any], cuts: list[int]) -> None:
+    store = _store(objects)
+    got, expected = _triples_both(
+        store,
+        "CONSTRUCT { ?s ?p ?o . ?o <http://e/len> ?n } WHERE { ?s ?p ?o BIND(STRLEN(STR(?o)) AS ?n) }",
+        tuple(cuts),
+    )
+    assert got == expected
+    assert all(type(t) is Triple for t in got)
+
+
+def test_a_blank_subject_and_shared_terms_read_back_once() -> None:
+    store = _store([ox.NamedNode("http://e/same")] * 3)
+    got, expected = _triples_both(store, "CONSTRUCT { _:b <http://e/q> ?o } WHERE { ?s ?p ?o }")
+    # Each run of the query makes its own blank nodes: the same triples up to their labels.
+    assert [(t.predicate, t.object) for t in got] == [(t.predicate, t.object) for t in expected]
+    assert all(isinstance(t.subject, BlankNode) for t in got)
+    assert len({t.subject for t in got}) == 3
+    assert all(t.object is got[0].object for t in got)
+
+
+def test_a_construct_with_no_triples_sends_nothing_and_reads_as_none() -> None:
+    sent: list[bytes] = []
+    send_lines(ox.Store().query("CONSTRUCT WHERE { ?s ?p ?o }"), sent.append, max_rows=9, max_bytes=999)
+    assert sent == []
+    assert AnswerReader().triples() == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<http://e/s> <http://e/p> <http://e/o>\n",  # no " ." at the end
+        "<http://e/s> <http://e/p> .\n",  # two terms
+        "<http://e/s>  <http://e/o> .\n",  # an empty term
+        '<http://e/s> <http://e/p> "x" .\n<http://e/s> <http://e/p> "y"',  # cut before its line break
+    ],
+)
+def test_what_is_not_n_triples_is_refused(text: str) -> None:
+    reader = AnswerReader()
+    reader.feed(text.encode())
+    with pytest.raises(ValueError, match=r"triple|line break"):
+        reader.triples()
+
+
+def test_rows_are_not_triples_nor_triples_rows() -> None:
+    rows = AnswerReader()
+    rows.feed(b"?s\n<http://e/x>\n")
+    with pytest.raises(ValueError, match="not N-Triples"):
+        rows.triples()
+    triples = AnswerReader()
+    triples.feed(b"<http://e/s> <http://e/p> <http://e/o> .\n")
+    with pytest.raises(ValueError, match="not SPARQL TSV"):
+        triples.result()
 
 
 def test_a_value_shared_by_rows_is_one_object() -> None:
@@ -146,7 +218,7 @@ def test_what_is_not_an_answer_is_refused(text: str, error: type[Exception]) -> 
 def test_a_triple_term_from_the_engine_is_refused_as_before() -> None:
     query = "SELECT (TRIPLE(<http://e/s>, <http://e/p>, <http://e/o>) AS ?t) WHERE {}"
     sent: list[bytes] = []
-    send_tsv(ox.Store().query(query), sent.append, max_rows=9, max_bytes=999)
+    send_lines(ox.Store().query(query), sent.append, max_rows=9, max_bytes=999)
     with pytest.raises(TypeError, match="RDF-star"):
         _streamed(sent)
 
@@ -154,7 +226,7 @@ def test_a_triple_term_from_the_engine_is_refused_as_before() -> None:
 def test_after_an_error_the_pieces_still_coming_are_dropped() -> None:
     """The worker goes on writing after a piece the caller cannot read: the reader takes the rest unread (the
     pipe stays in step) and raises the first error at the end."""
-    reader = TsvReader()
+    reader = AnswerReader()
     reader.feed(b"?a\n<http://e/x>\n<< <http://e/s> >>\n")
     reader.feed(b"<http://e/y>\n\xff\n")  # would raise a UnicodeDecodeError of its own
     with pytest.raises(SyntaxError):
@@ -193,14 +265,14 @@ def test_the_collector_is_paused_while_reading_and_left_as_it_was() -> None:
     """Paused from the first piece to the rows made, restored as it was: after the rows, after an error, and when
     the caller leaves the reader without its rows (a time limit while the rows came)."""
     seen: list[bool] = []
-    original = TsvReader._read
+    original = AnswerReader._read
 
-    def watched(self: TsvReader, text: str) -> None:
+    def watched(self: AnswerReader, text: str) -> None:
         seen.append(gc.isenabled())
         original(self, text)
 
     try:
-        TsvReader._read = watched  # type: ignore[method-assign]
+        AnswerReader._read = watched  # type: ignore[method-assign]
         assert gc.isenabled()
         _streamed([b"?a\n<http://e/x>\n", b"<http://e/y>\n"])
         assert gc.isenabled()  # enabled again
@@ -211,14 +283,14 @@ def test_the_collector_is_paused_while_reading_and_left_as_it_was() -> None:
         with pytest.raises(SyntaxError):
             _streamed([b"?a\n<< <http://e/s> >>\n"])
         assert gc.isenabled()  # also after an error
-        with TsvReader() as reader:
+        with AnswerReader() as reader:
             reader.feed(b"?a\n<http://e/x>\n")
             assert not gc.isenabled()
         assert gc.isenabled()  # left without its rows
-        with TsvReader():
+        with AnswerReader():
             pass
         assert gc.isenabled()  # nothing came: never paused
     finally:
-        TsvReader._read = original  # type: ignore[method-assign]
+        AnswerReader._read = original  # type: ignore[method-assign]
         gc.enable()
     assert seen == [False, False, False, False, False]  # paused in each read

@@ -314,9 +314,16 @@ _MANY = "{ SELECT ?x WHERE { ?x ?p ?o } LIMIT 3000 }"  # some 25 pieces of TSV b
         (f"SELECT ?x WHERE {{ {_MANY} UNION {_TRIPLE} }}", "RDF-star"),
         # The engine fails after the rows it has sent (nothing listens on port 9; no sandbox to refuse first).
         (f"SELECT ?x WHERE {{ {_MANY} UNION {{ SERVICE <http://127.0.0.1:9/sparql> {{ ?x ?p ?o }} }} }}", "failed"),
+        # The same for a CONSTRUCT's triples.
+        (f"CONSTRUCT {{ <http://e/s> <http://e/p> ?x }} WHERE {{ {_MANY} UNION {_TRIPLE} }}", "RDF-star"),
+        (
+            f"CONSTRUCT {{ <http://e/s> <http://e/p> ?x }} WHERE {{ {_MANY} UNION "
+            "{ SERVICE <http://127.0.0.1:9/sparql> { ?x ?p ?o } } }",
+            "failed",
+        ),
     ],
 )
-def test_a_select_that_fails_while_its_rows_stream_leaves_the_worker_in_step(
+def test_an_answer_that_fails_while_it_streams_leaves_the_worker_in_step(
     monkeypatch: pytest.MonkeyPatch, query: str, error: str
 ) -> None:
     """A library SELECT streams its rows while the engine still writes them. When the caller cannot read a piece,

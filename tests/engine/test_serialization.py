@@ -14,7 +14,7 @@ import rdflib
 from rdflib.query import Result
 from tests.answers import store_of
 
-from kgexplorer.engine.serialization import GRAPH_FORMAT_NAMES, RESULT_FORMAT_NAMES, send_tsv, write_answer
+from kgexplorer.engine.serialization import GRAPH_FORMAT_NAMES, RESULT_FORMAT_NAMES, send_lines, write_answer
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -122,7 +122,7 @@ def test_writing_stops_at_the_byte_cap_instead_of_running_on() -> None:
 def test_sent_pieces_keep_the_row_cap_as_the_written_answer_does(store: ox.Store, cap: int) -> None:
     """The library's streamed TSV: the same bytes write_answer keeps, cut at the same row, marked the same way."""
     sent: list[bytes] = []
-    streamed = send_tsv(store.query(SELECT), sent.append, max_rows=cap, max_bytes=1 << 20)
+    streamed = send_lines(store.query(SELECT), sent.append, max_rows=cap, max_bytes=1 << 20)
     written = write_answer(store.query(SELECT), select_format="tsv", graph_format=None, max_rows=cap, max_bytes=1 << 20)
     assert b"".join(sent) == b"".join(written.chunks)
     assert (streamed.truncated, streamed.too_large, streamed.chunks) == (written.truncated, False, [])
@@ -135,7 +135,32 @@ def test_sent_pieces_stop_before_the_byte_cap() -> None:
     s.extend(ox.Quad(ox.NamedNode(f"{EX}{i}"), ox.NamedNode(EX + "p"), ox.Literal("x" * 100)) for i in range(2000))
     endless = "SELECT ?a ?b ?c WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"  # 8 billion rows
     sent: list[bytes] = []
-    streamed = send_tsv(s.query(endless), sent.append, max_rows=10**7, max_bytes=100_000)
+    streamed = send_lines(s.query(endless), sent.append, max_rows=10**7, max_bytes=100_000)
+    assert streamed.too_large
+    assert 0 < sum(map(len, sent)) <= 100_000
+
+
+@pytest.mark.parametrize("cap", [0, 1, 3, len(VALUES) - 1, len(VALUES), len(VALUES) + 1])
+def test_sent_triples_keep_the_cap_as_the_written_answer_does(store: ox.Store, cap: int) -> None:
+    """A CONSTRUCT's streamed N-Triples: the same bytes as the written N-Triples answer, cut at the same triple."""
+    construct = "CONSTRUCT WHERE { ?s ?p ?o }"
+    sent: list[bytes] = []
+    streamed = send_lines(store.query(construct), sent.append, max_rows=cap, max_bytes=1 << 20)
+    written = write_answer(
+        store.query(construct), select_format=None, graph_format="nt", max_rows=cap, max_bytes=1 << 20
+    )
+    assert b"".join(sent) == b"".join(written.chunks)
+    assert b"".join(sent).count(b"\n") == min(cap, len(VALUES))
+    assert (streamed.kind, streamed.format) == ("graph", "nt")
+    assert (streamed.truncated, streamed.too_large) == (cap < len(VALUES), False)
+
+
+def test_sent_triples_stop_before_the_byte_cap() -> None:
+    s = ox.Store()
+    s.extend(ox.Quad(ox.NamedNode(f"{EX}{i}"), ox.NamedNode(EX + "p"), ox.Literal("x" * 100)) for i in range(2000))
+    endless = "CONSTRUCT { ?a ?b ?c } WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z }"
+    sent: list[bytes] = []
+    streamed = send_lines(s.query(endless), sent.append, max_rows=10**7, max_bytes=100_000)
     assert streamed.too_large
     assert 0 < sum(map(len, sent)) <= 100_000
 

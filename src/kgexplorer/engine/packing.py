@@ -1,17 +1,19 @@
 """How query results cross from a worker to the caller, and become kgexplorer's terms again.
 
-A SELECT answer streams as SPARQL TSV that pyoxigraph writes in the worker (native code, cut at the row cap by
-:func:`kgexplorer.engine.serialization.send_tsv`), each piece sent as it is written; the caller reads each piece
-as it comes (:class:`TsvReader`), while the worker writes the next. Triples (CONSTRUCT, DESCRIBE) cross packed
-by :func:`pack_rows`: each term as what pickles in C (an IRI is its string, a literal a tuple, a blank node
-bytes). Either way the caller builds each distinct value once, shared by the rows that hold it.
+A SELECT answer streams as SPARQL TSV, a CONSTRUCT or DESCRIBE answer as N-Triples, both written by pyoxigraph in
+the worker (native code, cut at the row cap by :func:`kgexplorer.engine.serialization.send_lines`), each piece sent
+as it is written; the caller reads each piece as it comes (:class:`AnswerReader`), while the worker writes the next.
+The caller builds each distinct value once, shared by the rows that hold it.
 
-Why not pickle rows for SELECT too: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms
-where pyoxigraph writes the TSV in 0.36 ms (docs/decisions/library-query-path.md).
+Why not pickle rows: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms where pyoxigraph
+writes the TSV in 0.36 ms; 50,000 triples of LUBM1 crossed packed and pickled in 1.93 times raw pyoxigraph's time
+(docs/decisions/library-query-path.md).
 
->>> rows = unpack_rows([("http://e/a", ("x",)), ("http://e/a", ("5", "http://www.w3.org/2001/XMLSchema#integer"))])
->>> rows[0][0] is rows[1][0], rows[1][1]
-(True, Literal(value='5', datatype='http://www.w3.org/2001/XMLSchema#integer', language=None))
+>>> reader = AnswerReader()
+>>> reader.feed(b'<http://e/a> <http://e/p> "x y"@en .\\n<http://e/a> <http://e/p> _:b .\\n')
+>>> triples = reader.triples()
+>>> triples[0].subject is triples[1].subject, triples[0].object, triples[1].object
+(True, Literal(value='x y', datatype=None, language='en'), BlankNode(id='b'))
 """
 
 from __future__ import annotations
@@ -26,47 +28,34 @@ from typing import Any
 
 from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple, from_oxigraph
 
-__all__ = ["Packed", "TsvReader", "pack_rows", "unpack_rows", "unpack_triples"]
+__all__ = ["AnswerReader"]
 
-Packed = str | tuple[str] | tuple[str, str] | tuple[str, None, str] | bytes
-
-
-def unpack_rows(rows: list[tuple[Packed | None, ...]]) -> tuple[tuple[Term | None, ...], ...]:
-    """Rebuild the terms of packed rows; each distinct value becomes one term object, shared by its rows."""
-    memo: dict[Packed, Term] = {}
-    out: list[tuple[Term | None, ...]] = []
-    for row in rows:
-        cells: list[Term | None] = []
-        for cell in row:
-            if cell is None:
-                cells.append(None)
-                continue
-            term = memo.get(cell)
-            if term is None:
-                term = memo[cell] = _unpack(cell)
-            cells.append(term)
-        out.append(tuple(cells))
-    return tuple(out)
+_TRIPLE = ("subject", "predicate", "object")
+_SPLIT_TRIPLE = operator.methodcaller("split", " ", 2)  # an N-Triples line's subject, predicate, and the rest
 
 
-class TsvReader:
-    """A SELECT answer written as SPARQL TSV by pyoxigraph, read piece by piece while the worker still writes it.
+class AnswerReader:
+    """An answer pyoxigraph writes, read piece by piece while the worker still writes it: a SELECT's SPARQL TSV
+    (:meth:`result`) or a CONSTRUCT's or DESCRIBE's N-Triples (:meth:`triples`). The first byte tells which: a TSV
+    answer begins with its header (``?``, or a line break when it has no variables), N-Triples with a subject.
 
     Each piece may end anywhere; its complete lines are read at once (a line break never stands inside a UTF-8
-    character, nor inside a cell: Oxigraph writes one line per row and escapes tabs and line breaks in literals).
+    character, nor inside a cell: Oxigraph writes one line per row or triple and escapes line breaks in literals).
+    An N-Triples line is its subject and predicate (neither holds a space), the object, and `` .``: each part is
+    then read as a TSV cell, which writes terms the same way.
     Each distinct cell becomes one term, shared by the rows that hold it: IRIs (``<...>``) and plain strings
     without a backslash (an inner quote is always escaped, so the last quote closes the value) are made in bulk,
     blank nodes and other literals without escapes directly, every other cell (escapes, bare numbers and
     booleans, base directions, triple terms) by pyoxigraph's own TSV parser, once per piece.
 
     :meth:`result` raises ValueError for text that is not such an answer, TypeError for an RDF-star triple term
-    (not supported, as in :func:`pack_rows`), SyntaxError for a cell pyoxigraph cannot read. After such an error
+    (not supported), SyntaxError for a cell pyoxigraph cannot read. After such an error
     the pieces still to come are taken and dropped, so the worker that writes them is read to the end.
 
     From its first piece until :meth:`result` (or the end of the reader's ``with`` block, whichever comes first)
     Python's cyclic garbage collector is paused, and then left as it was.
 
-    >>> reader = TsvReader()
+    >>> reader = AnswerReader()
     >>> for piece in (b'?s\\t?n\\n<http://e/a>\\t"5"', b'@en\\n<http://e/a>\\t\\n'):
     ...     reader.feed(piece)
     >>> variables, rows = reader.result()
@@ -75,7 +64,7 @@ class TsvReader:
     """
 
     def __init__(self) -> None:
-        self.variables: tuple[str, ...] | None = None
+        self.variables: tuple[str, ...] | None = None  # _TRIPLE for N-Triples
         self._carry: list[bytes] = []  # a line begun in earlier pieces (kept apart: a long line costs no copies)
         self._memo: dict[str, Term | None] = {"": None}
         self._terms: list[Term | None] = []
@@ -84,7 +73,7 @@ class TsvReader:
         self._pause = contextlib.ExitStack()  # the collector's pause (_collector_paused), from the first piece
         self._paused = False
 
-    def __enter__(self) -> TsvReader:
+    def __enter__(self) -> AnswerReader:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -126,14 +115,10 @@ class TsvReader:
             self._memo.clear()
 
     def result(self) -> tuple[tuple[str, ...], tuple[tuple[Term | None, ...], ...]]:
-        """The variables and rows read; raises the error met on the way, or ValueError for an answer cut short.
-        The collector runs again after it."""
+        """A SELECT's variables and rows; raises the error met on the way, or ValueError for an answer cut short or
+        not in TSV. The collector runs again after it."""
         try:
-            if self._error is not None:
-                kind, args = self._error
-                raise kind(*args)
-            if self._carry:
-                raise ValueError("a TSV answer ends with a line break")
+            self._check(triples=False)
             variables = self.variables or ()
             if not variables:
                 return variables, ((),) * self._empty_rows
@@ -142,7 +127,38 @@ class TsvReader:
         finally:
             self.resume_collector()
 
+    def triples(self) -> tuple[Triple, ...]:
+        """A CONSTRUCT's or DESCRIBE's triples (none when nothing came); raises as :meth:`result` does."""
+        try:
+            self._check(triples=True)
+            terms = self._terms
+            made: list[Triple] = list(map(object.__new__, itertools.repeat(Triple, len(terms) // 3)))
+            for name, setter in _SET_TRIPLE:  # each part in C, as _iris makes IRIs
+                collections.deque(map(setter, made, terms[_TRIPLE.index(name) :: 3]), maxlen=0)
+            return tuple(made)
+        finally:
+            self.resume_collector()
+
+    def _check(self, *, triples: bool) -> None:
+        if self._error is not None:
+            kind, args = self._error
+            raise kind(*args)
+        if self._carry:
+            raise ValueError("an answer ends with a line break")
+        if self.variables is not None and (self.variables is _TRIPLE) != triples:
+            raise ValueError(f"the answer is not {'N-Triples' if triples else 'SPARQL TSV'}")
+
     def _read(self, text: str) -> None:
+        if self.variables is None and text[0] not in "?\n":
+            self.variables = _TRIPLE
+        if self.variables is _TRIPLE:
+            lines = text.count("\n")
+            # No term holds a line break (Oxigraph escapes it), so each ends a triple, after " .".
+            cells = list(itertools.chain.from_iterable(map(_SPLIT_TRIPLE, text[:-3].split(" .\n"))))
+            if text.count(" .\n") != lines or len(cells) != 3 * lines or "" in cells:
+                raise ValueError("an N-Triples answer has a line that is not one triple")
+            self._cells(cells)
+            return
         if self.variables is None:
             head, _, text = text.partition("\n")
             self.variables = tuple(name[1:] for name in head.split("\t")) if head else ()
@@ -155,6 +171,9 @@ class TsvReader:
         cells = text[:-1].replace("\n", "\t").split("\t")
         if len(cells) % width:
             raise ValueError(f"a TSV answer of {width} variables has a row of another length")
+        self._cells(cells)
+
+    def _cells(self, cells: list[str]) -> None:
         memo = self._memo
         fresh = set(cells).difference(memo)
         if fresh:
@@ -187,6 +206,7 @@ _INSIDE = operator.itemgetter(slice(1, -1))  # "<iri>" -> "iri", '"text"' -> "te
 # 0.25 µs, measured: a quarter of reading a large answer's cells).
 _SET_IRI_VALUE: Any = vars(IRI)["value"].__set__
 _SET_LITERAL: tuple[Any, Any, Any] = tuple(vars(Literal)[name].__set__ for name in ("value", "datatype", "language"))
+_SET_TRIPLE: tuple[tuple[str, Any], ...] = tuple((name, vars(Triple)[name].__set__) for name in _TRIPLE)
 
 
 def _iris(values: list[str]) -> list[IRI]:
@@ -215,7 +235,7 @@ def _read_cell(cell: str) -> Term | None:
     if first == '"':
         end = cell.rindex('"')
         value, rest = cell[1:end], cell[end + 1 :]
-        if rest.startswith("@") and "--" not in rest:  # "--": a base direction, which pack_rows never kept either
+        if rest.startswith("@") and "--" not in rest:  # "--": a base direction, for the parser
             return Literal(value, language=rest[1:])
         if rest.startswith("^^<") and rest[-1] == ">":
             datatype = rest[3:-1]
@@ -236,11 +256,6 @@ def _parse_cells(cells: list[str]) -> list[Term]:
     return [from_oxigraph(solution[0]) for solution in solutions]  # TypeError for a triple term
 
 
-def unpack_triples(rows: list[tuple[Packed, Packed, Packed]]) -> tuple[Triple, ...]:
-    with _collector_paused():
-        return tuple(Triple(s, p, o) for s, p, o in unpack_rows(rows))  # type: ignore[arg-type]
-
-
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a result's objects are made (as it was before, after).
@@ -257,46 +272,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def _unpack(cell: Packed) -> Term:
-    if isinstance(cell, str):
-        return IRI(cell)
-    if isinstance(cell, bytes):
-        return BlankNode(cell.decode("utf-8"))
-    if len(cell) == 1:
-        return Literal(cell[0])
-    if len(cell) == 2:
-        return Literal(cell[0], datatype=cell[1])
-    return Literal(cell[0], language=cell[2])
-
-
-def pack_rows(  # pragma: no cover - child side (the caller's tests cover it through the worker)
-    items: Any, max_rows: int, terms: Any
-) -> tuple[list[tuple[Packed | None, ...]], bool]:
-    """Solutions (or triples) as tuples of packed terms, stopping one past the cap."""
-    import pyoxigraph as ox
-
-    named, literal, blank = ox.NamedNode, ox.Literal, ox.BlankNode
-
-    def pack(term: Any) -> Packed | None:
-        kind = type(term)
-        if kind is named:
-            return str(term.value)
-        if term is None:
-            return None
-        if kind is literal:
-            if term.language:
-                return (term.value, None, term.language)
-            datatype = term.datatype.value
-            return (term.value,) if datatype == XSD_STRING else (term.value, datatype)
-        if kind is blank:
-            return str(term.value).encode("utf-8")
-        raise TypeError(f"unsupported RDF term {term!r} (RDF-star triple terms are not supported)")
-
-    rows: list[tuple[Packed | None, ...]] = []
-    for item in items:
-        if len(rows) >= max_rows:
-            return rows, True
-        rows.append(tuple([t.value if type(t) is named else pack(t) for t in terms(item)]))
-    return rows, False

@@ -24,8 +24,9 @@ What a worker is given, and what it does first:
 * A pool without a store (``recipe=None``) only checks queries (:meth:`QueryWorkers.check`): the guard for
   remote endpoints, bounded the same way and shared through the same scheduler.
 
-Results cross the pipe for the library as streamed TSV or packed (:mod:`kgexplorer.engine.packing`), or written in the
-endpoint's format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most ``max_result_mb`` either way.
+Results cross the pipe for the library as streamed TSV or N-Triples (:mod:`kgexplorer.engine.packing`), or
+written in the endpoint's format by the worker itself (:mod:`kgexplorer.engine.serialization`), at most
+``max_result_mb`` either way.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from kgexplorer.errors import (
 from . import slow_queries
 from .bindings import Bindings
 from .guard import CheckedQuery, QueryText, check_in_sandbox, receive_verdict
-from .packing import TsvReader
+from .packing import AnswerReader
 from .result_cache import AnswerKey, ResultCache
 from .results import QueryResult
 from .sandbox import SandboxStatus
@@ -144,7 +145,7 @@ class QueryWorkers:
         to the engine (:mod:`kgexplorer.engine.bindings`).
         """
         request = Request(query.text, max_rows, max_bytes=self.max_bytes, bindings=bindings)
-        with TsvReader() as rows:  # a SELECT's rows are read as the worker writes them
+        with AnswerReader() as rows:  # rows and triples are read as the worker writes them
             reply, elapsed = self._in_line(request, timeout_s, visit, client, pieces=rows.feed)
             count = self.scheduler.count
             return typed_result(
@@ -299,7 +300,7 @@ class QueryWorkers:
     def _ask(
         self, request: Request, timeout_s: float, slot: Slot, pieces: Callable[[bytes], None] | None = None
     ) -> tuple[Any, float]:
-        """Send ``request`` to a worker and read its reply (a SELECT's rows stream into ``pieces`` before it) and the
+        """Send ``request`` to a worker and read its reply (rows and triples stream into ``pieces`` before it) and the
         seconds it took; the caller holds ``slot``."""
         worker = self._take()
         started = time.monotonic()

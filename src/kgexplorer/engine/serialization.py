@@ -50,7 +50,7 @@ __all__ = [
     "RESULT_FORMAT_NAMES",
     "Answer",
     "Written",
-    "send_tsv",
+    "send_lines",
     "write_answer",
     "write_triples",
 ]
@@ -344,10 +344,11 @@ def write_answer(
     return _final(written, max_bytes, lambda sink: write_triples(triples, sink, graph_format))
 
 
-def send_tsv(result: Any, send: Callable[[bytes], None], *, max_rows: int, max_bytes: int) -> Written:
-    """Write a pyoxigraph SELECT result as SPARQL TSV, each piece handed to ``send`` as soon as it is written.
+def send_lines(result: Any, send: Callable[[bytes], None], *, max_rows: int, max_bytes: int) -> Written:
+    """Write a pyoxigraph result a row a line, each piece handed to ``send`` as soon as it is written: a SELECT's
+    as SPARQL TSV (its header first), a CONSTRUCT's or DESCRIBE's as N-Triples.
 
-    The caps are kept as :func:`write_answer` keeps them: the pieces end after the header and ``max_rows`` rows
+    The caps are kept as :func:`write_answer` keeps them: the pieces end after ``max_rows`` rows or triples
     (``truncated`` when more followed), and writing stops as soon as the answer would grow past ``max_bytes``
     (``too_large``; the piece that crossed the cap is not sent, the ones before it were). The returned
     :class:`Written` holds no chunks. Raises what pyoxigraph raises while the query runs.
@@ -356,17 +357,18 @@ def send_tsv(result: Any, send: Callable[[bytes], None], *, max_rows: int, max_b
     >>> store = ox.Store()
     >>> store.add(ox.Quad(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
     >>> pieces = []
-    >>> send_tsv(store.query("SELECT ?o WHERE { ?s ?p ?o }"), pieces.append, max_rows=5, max_bytes=99).truncated
+    >>> send_lines(store.query("SELECT ?o WHERE { ?s ?p ?o }"), pieces.append, max_rows=5, max_bytes=99).truncated
     False
     >>> b"".join(pieces)
     b'?o\\n"x"\\n'
     """
     import pyoxigraph as ox
 
-    sink = _Sink(max_bytes=max_bytes, lines=max_rows + 1, send=send)  # the header is a line too
-    written = Written("select", "tsv")
+    select = isinstance(result, ox.QuerySolutions)
+    sink = _Sink(max_bytes=max_bytes, lines=max_rows + select, send=send)  # a TSV header is a line too
+    written = Written("select", "tsv") if select else Written("graph", "nt")
     try:
-        result.serialize(sink, ox.QueryResultsFormat.TSV)
+        result.serialize(sink, ox.QueryResultsFormat.TSV if select else ox.RdfFormat.N_TRIPLES)
     except _Enough:
         written.truncated = True
     except _TooLarge:

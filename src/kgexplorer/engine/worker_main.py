@@ -195,27 +195,25 @@ def _execute(  # pragma: no cover - child side
 ) -> tuple[Any, ...]:
     """Run a query the guard accepted for the library: the engine is given exactly the text the guard parsed.
 
-    SELECT rows stream: each piece of the TSV pyoxigraph writes is sent as it is written (:func:`_send_piece`), so
-    the caller reads one piece while the next is written (:class:`kgexplorer.engine.packing.TsvReader`); the reply
-    after them says how it ended (``rows_done``, or the error). Triples go packed
-    (:func:`kgexplorer.engine.packing.pack_rows`).
+    Rows and triples stream: each piece of the TSV (SELECT) or N-Triples (CONSTRUCT, DESCRIBE) pyoxigraph writes is
+    sent as it is written (:func:`_send_piece`), so the caller reads one piece while the next is written
+    (:class:`kgexplorer.engine.packing.AnswerReader`); the reply after them says how it ended (``rows_done`` or
+    ``triples_done``, or the error).
     """
     import pyoxigraph as ox
 
-    from .packing import pack_rows
-    from .serialization import send_tsv
+    from .serialization import send_lines
 
     started = time.perf_counter()
     try:
         result = _run(store, query, request)
         if isinstance(result, ox.QueryBoolean):
             return ("ok", AskResult(bool(result), time.perf_counter() - started))
-        if isinstance(result, ox.QuerySolutions):
-            send = functools.partial(_send_piece, out)
-            written = send_tsv(result, send, max_rows=request.max_rows, max_bytes=request.max_bytes)
-            return ("result_too_large",) if written.too_large else ("rows_done", written.truncated)
-        triples, truncated = pack_rows(result, request.max_rows, lambda t: (t.subject, t.predicate, t.object))
-        return ("triples", triples, truncated)
+        send = functools.partial(_send_piece, out)
+        written = send_lines(result, send, max_rows=request.max_rows, max_bytes=request.max_bytes)
+        if written.too_large:
+            return ("result_too_large",)
+        return ("rows_done" if written.kind == "select" else "triples_done", written.truncated)
     except (MemoryError, SyntaxError, OSError, RuntimeError, ValueError, TypeError) as exc:  # TypeError: RDF-star
         return _failure(exc, query.text, sandboxed=sandboxed)
 

@@ -12,8 +12,8 @@ library (:mod:`kgexplorer.engine.packing`), or written natively in the endpoint'
 
 Frames are length-prefixed pickles (both ends are this package); a written answer's bytes follow its reply
 frame raw, and the caller reads them as the chunks the pipe gives (never joined: the endpoint sends them
-one by one). A library SELECT's rows come before its reply, as pieces of TSV sent while the engine writes
-them, each with its header marked :data:`PIECE`.
+one by one). A library SELECT's rows (or CONSTRUCT's triples) come before its reply, as pieces of TSV (or
+N-Triples) sent while the engine writes them, each with its header marked :data:`PIECE`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 HEADER = struct.Struct("!Q")
-#: Set in a header whose bytes are a piece of a streamed answer (raw TSV, for the caller's ``pieces``), not a frame.
+#: Set in a header whose bytes are a piece of a streamed answer (raw TSV or N-Triples, for ``pieces``), not a frame.
 PIECE = 1 << 63
 _STARTUP_LIMIT_S = 600.0  # building a big in-memory store can take minutes; queries have their own limit
 
@@ -189,7 +189,7 @@ class WorkerProcess:
 
         A query to execute is first answered ``checked``: from then on a deadline is the query's, not the guard's.
         ``slow`` is called every ``every_s`` seconds while the reply has not come, until it returns True. A library
-        SELECT's rows stream before its reply: each piece goes to ``pieces`` as it comes.
+        SELECT's rows and a CONSTRUCT's triples stream before its reply: each piece goes to ``pieces`` as it comes.
         """
         alarm = _Alarm(time.monotonic() + every_s, every_s, slow) if slow is not None and every_s > 0 else None
         write_frame(self._in, request)

@@ -26,7 +26,7 @@ from kgexplorer.errors import (
     ResultTooLarge,
 )
 
-from .packing import TsvReader, unpack_triples
+from .packing import AnswerReader
 from .results import GraphResult, QueryResult, SelectResult
 
 __all__ = ["failure", "stopped", "typed_result"]
@@ -56,30 +56,30 @@ def typed_result(
     elapsed: float,
     max_rows: int,
     *,
-    rows: TsvReader | None = None,
+    rows: AnswerReader | None = None,
     memory_mb: int,
     max_bytes: int,
     count: Callable[[str], None],
 ) -> QueryResult:
-    """The typed result a reply carries (a SELECT's: the ``rows`` read as they streamed in), or raise the error it
-    stands for."""
+    """The typed result a reply carries (a SELECT's or CONSTRUCT's: what ``rows`` read as it streamed in), or raise
+    the error it stands for."""
     kind = reply[0]
-    if kind == "rows_done" and rows is not None:
+    if kind in ("rows_done", "triples_done") and rows is not None:
         try:
-            variables, read = rows.result()
+            result: QueryResult = (
+                SelectResult(*rows.result(), reply[1], elapsed, max_rows)
+                if kind == "rows_done"
+                else GraphResult(rows.triples(), reply[1], elapsed, max_rows)
+            )
         except (ValueError, TypeError, SyntaxError) as exc:  # TypeError: an RDF-star triple term
             count("failed")
             raise QueryFailed(f"the query failed: {exc}; check the query and try again") from None
         count("answered")
-        return SelectResult(variables, read, reply[1], elapsed, max_rows)
-    if kind in ("ok", "triples"):
-        count("answered")
+        return result
     if kind == "ok":
-        result: QueryResult = reply[1]
-        return dataclasses.replace(result, elapsed_s=elapsed)
-    if kind == "triples":
-        _, packed, truncated = reply
-        return GraphResult(unpack_triples(packed), truncated, elapsed, max_rows)
+        count("answered")
+        answered: QueryResult = reply[1]
+        return dataclasses.replace(answered, elapsed_s=elapsed)
     raise failure(reply, memory_mb=memory_mb, max_bytes=max_bytes, count=count)
 
 
