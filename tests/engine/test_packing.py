@@ -66,13 +66,19 @@ def _streamed(pieces: list[bytes]) -> Any:
     return reader.result()
 
 
-def _both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any, Any]:
-    """The rows read back from the TSV the worker sends (cut again at ``cuts``), and the rows the engine's own terms
-    make."""
+def _sent_whole(store: ox.Store, query: str) -> list[bytes]:
+    """The pieces the worker sends for ``query``'s answer, checked whole (neither cut nor too large)."""
     sent: list[bytes] = []
     written = send_lines(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
     assert not written.truncated
     assert not written.too_large
+    return sent
+
+
+def _both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any, Any]:
+    """The rows read back from the TSV the worker sends (cut again at ``cuts``), and the rows the engine's own terms
+    make."""
+    sent = _sent_whole(store, query)
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
     variables = tuple(v.value for v in result.variables)
@@ -106,10 +112,7 @@ def test_strings_made_by_the_query_read_back(texts: list[str], cuts: list[int]) 
 
 def _triples_both(store: ox.Store, query: str, cuts: tuple[int, ...] = ()) -> tuple[Any, Any]:
     """The triples read back from the N-Triples the worker sends (cut again at ``cuts``), and the engine's own."""
-    sent: list[bytes] = []
-    written = send_lines(store.query(query), sent.append, max_rows=10_000, max_bytes=1 << 24)
-    assert not written.truncated
-    assert not written.too_large
+    sent = _sent_whole(store, query)
     result = store.query(query)
     assert isinstance(result, ox.QueryTriples)
     expected = tuple(Triple(*(from_oxigraph(t) for t in (x.subject, x.predicate, x.object))) for x in result)  # type: ignore[arg-type]
