@@ -32,6 +32,7 @@ from .probe import process_tree
 __all__ = [
     "BENCH_SETTINGS",
     "BUNDLED_OPS",
+    "GRAPH_QUERY",
     "LUBM_EXPECTED_ROWS",
     "Budget",
     "Step",
@@ -57,10 +58,18 @@ BENCH_SETTINGS: dict[str, Any] = {
 }
 
 #: Row counts measured in lubm/README.md (plain data, no reasoning).
+#: Q14's pattern as a CONSTRUCT (one triple per Q14 row): a graph answer through each system, reported beside
+#: the SELECTs and left out of the medians the targets read (the query set they were set on).
+GRAPH_QUERY = "Q14 as CONSTRUCT"
+_GRAPH_QUERY_TEXT = (
+    "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
+    "PREFIX ub: <http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#>\n"
+    "CONSTRUCT { ?X rdf:type ub:UndergraduateStudent } WHERE { ?X rdf:type ub:UndergraduateStudent }"
+)
 LUBM_EXPECTED_ROWS: dict[str, dict[str, int]] = {
-    "LUBM1": {"Q1": 4, "Q2": 0, "Q3": 6, "Q14": 5_916},
-    "LUBM10": {"Q1": 4, "Q2": 28, "Q3": 6, "Q14": 75_547},
-    "LUBM50": {"Q1": 4, "Q2": 130, "Q3": 6, "Q14": 393_730},
+    "LUBM1": {"Q1": 4, "Q2": 0, "Q3": 6, "Q14": 5_916, GRAPH_QUERY: 5_916},
+    "LUBM10": {"Q1": 4, "Q2": 28, "Q3": 6, "Q14": 75_547, GRAPH_QUERY: 75_547},
+    "LUBM50": {"Q1": 4, "Q2": 130, "Q3": 6, "Q14": 393_730, GRAPH_QUERY: 393_730},
 }
 
 _UB = "http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#"
@@ -136,7 +145,8 @@ class Budget:
 
 
 def _lubm_queries() -> dict[str, str]:
-    return {q.upper(): (LUBM / "queries" / f"{q}.rq").read_text(encoding="utf-8") for q in ("q1", "q2", "q3", "q14")}
+    queries = {q.upper(): (LUBM / "queries" / f"{q}.rq").read_text(encoding="utf-8") for q in ("q1", "q2", "q3", "q14")}
+    return {**queries, GRAPH_QUERY: _GRAPH_QUERY_TEXT}
 
 
 def _lubm_ops(*, paths: bool) -> list[dict[str, Any]]:

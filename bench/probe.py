@@ -343,7 +343,8 @@ def _kg_session(spec: Spec, kg: Any) -> None:
 
         def run(query: str) -> dict[str, Any]:
             result = kg.sparql(query)
-            return {"rows": len(result.rows), "truncated": bool(result.truncated)}
+            rows = result.rows if hasattr(result, "rows") else result.triples  # a CONSTRUCT's: its triples
+            return {"rows": len(rows), "truncated": bool(result.truncated)}
 
         _run_queries(spec, run)
         _guard_cost(spec)

@@ -17,6 +17,7 @@ from typing import Any
 from kgexplorer.engine.worker_process import SPIN_S
 
 from .endpoint import EVERY_CORE
+from .ladder import GRAPH_QUERY
 from .mixed_load import mixed_load_section, mixed_load_targets
 from .probe import MAX_RUNS, QUICK_QUERY_S
 
@@ -333,6 +334,11 @@ def query_ratios(step: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _query_set(ratios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ratios the medians and targets read: every query but the graph answer (GRAPH_QUERY)."""
+    return [v for q, v in ratios.items() if q != GRAPH_QUERY]
+
+
 def _query_tables(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Queries (milliseconds, median)",
@@ -343,8 +349,10 @@ def _query_tables(results: dict[str, Any]) -> list[str]:
         "the same check once the verdict is remembered (the guard_cache_queries setting), which is what the "
         "timed runs of a repeated query pay. "
         'On disk, a and c both read the same kind of read-only RocksDB store. "rows" is the row count every '
-        "system returned (⚠ marks a disagreement). LUBM steps run LUBM Q1, Q2, Q3 and Q14; Hetionet runs "
-        "four queries of its own (the LUBM ones find nothing there).",
+        "system returned (⚠ marks a disagreement). LUBM steps run LUBM Q1, Q2, Q3 and Q14, and Q14's pattern "
+        f"as a CONSTRUCT (*{GRAPH_QUERY}*: a graph answer, its triples counted as rows; left out of the medians "
+        "and the targets, which were set on the SELECTs); Hetionet runs four queries of its own (the LUBM ones find "
+        "nothing there).",
         "",
     ]
     for name, step in results["steps"].items():
@@ -372,12 +380,14 @@ def _query_tables(results: dict[str, Any]) -> list[str]:
                 f"{_ratio(r['a_b'], bound=r['a_b_bound'])} | {_ratio(r['a_c'])} | {c['kg-disk'][0]} | "
                 f"{c['pyox-disk'][0]} | {_ratio(r['a_c_disk'])} |"
             )
-        med_ab = _median(v["a_b"] for v in ratios.values() if v["a_b"] is not None)
-        any_bound = any(v["a_b_bound"] for v in ratios.values() if v["a_b"] is not None)
-        med_ac = _median(v["a_c"] for v in ratios.values() if v["a_c"] is not None)
-        med_acd = _median(v["a_c_disk"] for v in ratios.values() if v["a_c_disk"] is not None)
+        chosen = _query_set(ratios)
+        med_ab = _median(v["a_b"] for v in chosen if v["a_b"] is not None)
+        any_bound = any(v["a_b_bound"] for v in chosen if v["a_b"] is not None)
+        med_ac = _median(v["a_c"] for v in chosen if v["a_c"] is not None)
+        med_acd = _median(v["a_c_disk"] for v in chosen if v["a_c_disk"] is not None)
         lines += [
-            f"| **median over the queries** | | | | | | | **{_ratio(med_ab, bound='≤' if any_bound else '')}** | "
+            "| **median over the queries** (the SELECTs) | | | | | | | "
+            f"**{_ratio(med_ab, bound='≤' if any_bound else '')}** | "
             f"**{_ratio(med_ac)}** | | | **{_ratio(med_acd)}** |",
             "",
         ]
@@ -465,16 +475,16 @@ def _targets(results: dict[str, Any]) -> list[str]:
     ]
     steps = results["steps"]
     for name, step in steps.items():
-        ratios = query_ratios(step)
-        ab = [v["a_b"] for v in ratios.values() if v["a_b"] is not None]
+        chosen = _query_set(query_ratios(step))
+        ab = [v["a_b"] for v in chosen if v["a_b"] is not None]
         if 500_000 <= step["triples"] <= 2_000_000 and ab:
             speedup = 1 / statistics.median(ab)
-            bound = any(v["a_b_bound"] for v in ratios.values() if v["a_b"] is not None)
+            bound = any(v["a_b_bound"] for v in chosen if v["a_b"] is not None)
             met = speedup >= _QUERY_TARGET_RDFLIB
             # The floor for comparison: raw pyoxigraph's own speed-up over rdflib on the same queries.
             floor = [
                 v["cells"]["rdflib"][1] / v["cells"]["pyox-mem"][1]
-                for v in ratios.values()
+                for v in chosen
                 if v["cells"]["rdflib"][1] and v["cells"]["pyox-mem"][1] and not v["cells"]["pyox-mem"][2]
             ]
             floor_text = f" (raw pyoxigraph: {'≥ ' if bound else ''}{statistics.median(floor):.3g}×)" if floor else ""
@@ -484,8 +494,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
                 f"{_verdict(met, speedup / _QUERY_TARGET_RDFLIB, more=True)} |"
             )
     for name, step in steps.items():
-        ratios = query_ratios(step)
-        ac = [v["a_c"] for v in ratios.values() if v["a_c"] is not None]
+        ac = [v["a_c"] for v in _query_set(query_ratios(step)) if v["a_c"] is not None]
         if ac:
             med = statistics.median(ac)
             lines.append(
@@ -658,9 +667,9 @@ def _overhead(results: dict[str, Any]) -> list[str]:
         lines.append(
             "* **Cost per row of large results:** "
             + "; ".join(f"{n} {q} ({rows:,} rows): {us * 1e6:.2f} µs a row" for n, q, us, rows in per_row)
-            + ". Rows cross the pipe as SPARQL TSV that pyoxigraph writes in the worker, and the caller builds one "
-            "term object per distinct value; the time left is mostly making those terms (Python objects) in the "
-            "caller, which raw pyoxigraph also does for every term it reads."
+            + ". Rows cross the pipe as SPARQL TSV (triples as N-Triples) that pyoxigraph writes in the worker, and "
+            "the caller builds one term object per distinct value; the time left is mostly making those terms "
+            "(Python objects) in the caller, which raw pyoxigraph also does for every term it reads."
         )
     if len(lines) == 2:
         return []
