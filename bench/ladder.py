@@ -50,9 +50,11 @@ LUBM = SHARED / "data" / "lubm"
 HETIONET = SHARED / "data" / "hetionet"
 
 #: kgexplorer settings for the benchmark: the defaults, except the limits that would otherwise stop or cut
-#: the measured work (Q14 on LUBM50 returns 393,730 rows; a worker holding LUBM50 in memory needs > 2 GiB).
+#: the measured work (Q14 on LUBM50 returns 393,730 rows, about 76 MB as N-Triples when it is a CONSTRUCT; a worker
+#: holding LUBM50 in memory needs > 2 GiB).
 BENCH_SETTINGS: dict[str, Any] = {
     "max_result_rows": 1_000_000,
+    "max_result_mb": 256,
     "query_time_limit_s": 300.0,
     "worker_memory_mb": 24_576,
 }
