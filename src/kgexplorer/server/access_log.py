@@ -54,7 +54,9 @@ class AccessLog:
     writes them at once (the server calls it when it stops).
     """
 
-    def __init__(self, app: ASGIApp, *, stream: TextIO | None = None, flush_s: float = 0.2, max_lines: int = 256):
+    def __init__(
+        self, app: ASGIApp, *, stream: TextIO | None = None, flush_s: float = 0.2, max_lines: int = 256
+    ) -> None:
         self.app = app
         self.stream = stream
         self.flush_s = flush_s
