@@ -6,7 +6,7 @@ as it is written; the caller reads each piece as it comes (:class:`AnswerReader`
 The caller builds each distinct value once, shared by the rows that hold it.
 
 Why not pickle rows: on Hetionet's 755-row lookup, packing and pickling in the worker took 1.0 ms where pyoxigraph
-writes the TSV in 0.36 ms; 50,000 triples of LUBM1 crossed packed and pickled in 1.93 times raw pyoxigraph's time
+writes the TSV in 0.36 ms; 50,000 triples of LUBM1 crossed packed and pickled in 1.81 times raw pyoxigraph's time
 (docs/decisions/library-query-path.md).
 
 >>> reader = AnswerReader()

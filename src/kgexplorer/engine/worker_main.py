@@ -11,8 +11,8 @@ The caller's end of the pipe, the frames and why queries run in processes are
   writing (``growing``) it reads as they grow (:mod:`kgexplorer.engine.growing_file`).
 * For each :class:`~kgexplorer.engine.worker_process.Request`, :func:`_reply` runs the guard on the text
   (:func:`_check`), says ``checked``, and then runs exactly the checked text: for the library (:func:`_execute`:
-  SELECT rows streamed as TSV, triples packed), or written natively in the endpoint's format (:func:`_write`), at most
-  ``max_bytes`` either way.
+  SELECT rows streamed as TSV, triples as N-Triples), or written natively in the endpoint's format
+  (:func:`_write`), at most ``max_bytes`` either way.
 * Nothing about an answer may end the process with an error of its own: a reply too large to pickle, or past
   the byte cap, becomes a reply saying so; an engine error becomes the clearest message the guard can give
   (:func:`_failure`).

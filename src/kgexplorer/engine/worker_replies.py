@@ -56,7 +56,7 @@ def typed_result(
     elapsed: float,
     max_rows: int,
     *,
-    rows: AnswerReader | None = None,
+    rows: AnswerReader,
     memory_mb: int,
     max_bytes: int,
     count: Callable[[str], None],
@@ -64,7 +64,7 @@ def typed_result(
     """The typed result a reply carries (a SELECT's or CONSTRUCT's: what ``rows`` read as it streamed in), or raise
     the error it stands for."""
     kind = reply[0]
-    if kind in ("rows_done", "triples_done") and rows is not None:
+    if kind in ("rows_done", "triples_done"):
         try:
             result: QueryResult = (
                 SelectResult(*rows.result(), reply[1], elapsed, max_rows)
