@@ -49,9 +49,9 @@ _PHRASES = {status.value: f"{status.value} {status.phrase}" for status in http.H
 class AccessLog:
     """ASGI middleware around ``app`` that writes a line per HTTP request to ``stream`` (standard output).
 
-    A line is written once the response has started (a client that left before it gets none, as with
-    uvicorn). Lines wait at most ``flush_s`` seconds, or until ``max_lines`` are waiting; :meth:`flush`
-    writes them at once (the server calls it when it stops).
+    A request gets its line when it ends, if its response had started (a client that left before gets none,
+    as with uvicorn, which wrote its line as the response started). Lines wait at most ``flush_s`` seconds, or
+    until ``max_lines`` are waiting; :meth:`flush` writes them at once (the server calls it when it stops).
     """
 
     def __init__(
