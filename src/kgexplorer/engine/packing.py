@@ -19,11 +19,9 @@ writes the TSV in 0.36 ms; 50,000 triples of LUBM1 crossed packed and pickled in
 from __future__ import annotations
 
 import collections
-import contextlib
 import gc
 import itertools
 import operator
-from collections.abc import Iterator
 from typing import Any
 
 from kgexplorer.terms import IRI, XSD_STRING, BlankNode, Literal, Term, Triple, from_oxigraph
@@ -70,8 +68,10 @@ class AnswerReader:
         self._terms: list[Term | None] = []
         self._empty_rows = 0  # rows of an answer without variables (SELECT * of no variables)
         self._error: tuple[type[Exception], tuple[Any, ...]] | None = None  # the first error met: its kind, its args
-        self._pause = contextlib.ExitStack()  # the collector's pause (_collector_paused), from the first piece
-        self._paused = False
+        #: The collector's pause, from the first piece (:meth:`feed`): None before it, then whether the collector
+        #: was on (to turn it on again, once, in :meth:`resume_collector`), then False once resumed.
+        self._collector_was: bool | None = None
+        self._resumed = False
 
     def __enter__(self) -> AnswerReader:
         return self
@@ -81,19 +81,24 @@ class AnswerReader:
 
     def resume_collector(self) -> None:
         """Let Python's cyclic garbage collector run again, if this reader paused it (:meth:`feed`)."""
-        self._pause.close()
+        if self._collector_was is not None and not self._resumed:
+            self._resumed = True
+            if self._collector_was:
+                gc.enable()
 
     def feed(self, piece: bytes) -> None:
         """Read the complete lines ``piece`` ends (with what earlier pieces left of their last line)."""
         if self._error is not None or not piece:
             return
-        if not self._paused:
+        if self._collector_was is None:
             # Paused from the first piece until the rows are made (result, or leaving the reader's ``with``): the
             # collector would otherwise walk every object of the process again and again while they grow, finding
-            # nothing (rows hold no cycles). Reading Hetionet's 47,031 labels in a process holding 300,000 other
-            # objects: 80 ms paused so, 133 ms paused piece by piece (docs/decisions/library-query-path.md).
-            self._paused = True
-            self._pause.enter_context(_collector_paused())
+            # nothing (rows and terms hold no cycles). Reading Hetionet's 47,031 labels in a process holding 300,000
+            # other objects: 250-411 ms with the collector, 80 ms paused so, 133 ms paused piece by piece
+            # (docs/decisions/library-query-path.md).
+            # A flag and two calls, not a context manager: a one-row answer is read in a few microseconds.
+            self._collector_was = gc.isenabled()
+            gc.disable()
         end = piece.rfind(b"\n") + 1
         if not end:
             self._carry.append(piece)
@@ -254,21 +259,3 @@ def _parse_cells(cells: list[str]) -> list[Term]:
     solutions = ox.parse_query_results(text.encode("utf-8"), format=ox.QueryResultsFormat.TSV)
     assert isinstance(solutions, ox.QuerySolutions)  # a TSV head names variables: never a boolean
     return [from_oxigraph(solution[0]) for solution in solutions]  # TypeError for a triple term
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a result's objects are made (as it was before, after).
-
-    Every few hundred new objects the collector runs, and now and then it walks every object the process holds;
-    a result makes only tuples and terms, which hold no cycles, so those walks find nothing here. In a process
-    holding 300,000 other objects (as the app's does), reading 47,031 rows of Hetionet's labels took 250-411 ms
-    with the collector and 150-153 ms without (docs/decisions/library-query-path.md).
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()

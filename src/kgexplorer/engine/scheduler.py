@@ -83,13 +83,15 @@ class Slot:
 
 
 class _Waiter:
-    __slots__ = ("client", "seq", "slot", "wake")
+    __slots__ = ("client", "event", "seq", "slot", "wake")
 
-    def __init__(self, client: Client, seq: int, wake: Callable[[], None]) -> None:
+    def __init__(self, client: Client, seq: int, wake: Callable[[], None] | None) -> None:
         self.client = client
         self.seq = seq
         self.wake = wake
         self.slot: Slot | None = None
+        #: What a blocking :meth:`Visit.acquire` waits on, made only when no worker was free at once.
+        self.event: threading.Event | None = None
 
 
 class Visit:
@@ -109,10 +111,9 @@ class Visit:
 
         ``deadline_s`` is how long the query may then run (for the Retry-After others are told).
         """
-        event = threading.Event()
-        waiter = self._scheduler._enqueue(self.client, event.set)
-        if waiter.slot is None:
-            event.wait(self._scheduler.max_wait_s)
+        waiter = self._scheduler._enqueue(self.client, None)
+        if waiter.event is not None:
+            waiter.event.wait(self._scheduler.max_wait_s)
         return self._scheduler._finish_wait(waiter, deadline_s)
 
     async def acquire_async(self, *, deadline_s: float | None = None) -> Slot:
@@ -219,28 +220,40 @@ class Scheduler:
         holder = self._clients[waiter.client]
         return holder.running < self._share(waiter.client)
 
-    def _enqueue(self, client: Client, wake: Callable[[], None]) -> _Waiter:
+    def _enqueue(self, client: Client, wake: Callable[[], None] | None) -> _Waiter:
+        """Put a waiter in line and give out free workers. ``wake`` is called (lock held) when it gets one later;
+        None: a blocking wait, given an event to wait on only if no worker came at once (most queries of a program
+        or an app page find one free, and an event costs more than the rest of this)."""
         with self._lock:
             if client not in self._clients:  # a visit always registers its client first
                 raise QueryError("a query must be part of a visit; call Scheduler.visit() first")
             waiter = _Waiter(client, next(self._seq), wake)
             self._line.append(waiter)
             self._dispatch()
+            if waiter.slot is None and wake is None:
+                waiter.event = threading.Event()
+                waiter.wake = waiter.event.set
             return waiter
 
     def _dispatch(self) -> None:
         """Give free workers to eligible waiters: fewest workers held first, then first come (lock held)."""
         while self._free > 0 and self._line:
-            eligible = [w for w in self._line if self._eligible(w)]
-            if not eligible:
-                return
-            chosen = min(eligible, key=lambda w: (self._clients[w.client].running, w.seq))
+            if len(self._line) == 1:  # the usual case (one query in line): no list to make, nothing to compare
+                chosen = self._line[0]
+                if not self._eligible(chosen):
+                    return
+            else:
+                eligible = [w for w in self._line if self._eligible(w)]
+                if not eligible:
+                    return
+                chosen = min(eligible, key=lambda w: (self._clients[w.client].running, w.seq))
             self._line.remove(chosen)
             self._free -= 1
             self._clients[chosen.client].running += 1
             chosen.slot = Slot(self, chosen.client, time.monotonic() + self.default_run_s)
             self._slots.add(chosen.slot)
-            chosen.wake()
+            if chosen.wake is not None:  # None: the waiter is being put in line and sees its slot at once
+                chosen.wake()
 
     def _finish_wait(self, waiter: _Waiter, deadline_s: float | None) -> Slot:
         with self._lock:

@@ -130,6 +130,7 @@ class WorkerProcess:
         #: :mod:`kgexplorer.engine.worker_pipe`).
         self.requests: IO[bytes] = self._in
         self.out_fd = self._out.fileno()
+        self._inbox = _Inbox(self.out_fd)
         _widen_pipe(self._out)
         #: Whether the kernel refuses this worker the network (its ready message; off until then).
         self.sandbox = SandboxStatus(False, "the query worker has not said yet")
@@ -154,6 +155,7 @@ class WorkerProcess:
         start, memory_mb = self.start, self.start.memory_mb
         try:
             reply = self._read(time.monotonic() + _STARTUP_LIMIT_S)
+            self._inbox.done()
         except (Gone, Deadline, OSError, EOFError, pickle.UnpicklingError):
             # The worker died or hung while loading the data (e.g. out of memory): never leak our internals.
             code = self.proc.poll()
@@ -198,6 +200,7 @@ class WorkerProcess:
         if request.execute and reply[0] == "checked":
             self.guard_decided = reply[3] if len(reply) > 3 else None
             reply = self._read(deadline, checked=True, alarm=alarm, pieces=pieces)
+        self._inbox.done()
         return reply
 
     def _read(
@@ -209,12 +212,14 @@ class WorkerProcess:
         pieces: Callable[[bytes], None] | None = None,
     ) -> Any:
         """The next frame; the pieces of a streamed answer before it go to ``pieces`` (or are dropped, without)."""
+        inbox = self._inbox
         try:
             while True:
-                (size,) = HEADER.unpack(_read_exact(self._out, HEADER.size, deadline, alarm))
+                (size,) = HEADER.unpack(inbox.take(HEADER.size, deadline, alarm))
                 if not size & PIECE:
-                    return pickle.loads(_read_exact(self._out, size, deadline, alarm))
-                _pass_on(self._out, size & ~PIECE, pieces or _drop, deadline, alarm)
+                    return pickle.loads(inbox.take(size, deadline, alarm))
+                # A piece whole, as the worker wrote it (pyoxigraph's 8 KiB): the reader then reads each once.
+                (pieces or _drop)(inbox.take(size & ~PIECE, deadline, alarm))
         except Deadline:
             raise Deadline(checked) from None
 
@@ -309,32 +314,58 @@ def _wait_readable(fd: int, deadline: float, alarm: _Alarm | None) -> None:
             return
 
 
-def _pass_on(
-    stream: IO[bytes], size: int, take: Callable[[bytes], None], deadline: float, alarm: _Alarm | None
-) -> None:
-    """Exactly ``size`` bytes, each chunk handed to ``take`` as the pipe gives it (never joined)."""
-    fd = stream.fileno()
-    left = size
-    while left > 0:
-        _wait_readable(fd, deadline, alarm)
-        chunk = os.read(fd, min(left, 1 << 20))
+class _Inbox:
+    """The reply pipe as the caller's blocking path reads it: each read takes what the pipe holds (up to 64 KiB), and
+    frames and pieces are taken from that. A small answer's frames come in one or two writes (its verdict with its
+    one piece, then the reply), which were six reads and six looks at the pipe when each header and body was read
+    on its own. Nothing is left over after a reply (the worker writes nothing more until it is asked again), so the
+    endpoint's reader (engine/worker_pipe.py) finds the pipe as it always did."""
+
+    __slots__ = ("_at", "_data", "_fd")
+
+    _READ = 1 << 16
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._data = b""
+        self._at = 0
+
+    def holds(self) -> bool:
+        """Whether bytes read from the pipe wait here, not yet taken."""
+        return self._at < len(self._data)
+
+    def take(self, size: int, deadline: float, alarm: _Alarm | None) -> bytes:
+        """Exactly ``size`` bytes."""
+        at, end = self._at, self._at + size
+        if end <= len(self._data):
+            self._at = end
+            return self._data[at:end]
+        parts = [self._data[at:]]
+        have = len(parts[0])
+        while have < size:
+            chunk = self._fill(size - have, deadline, alarm)
+            parts.append(chunk)
+            have += len(chunk)
+        last = parts[-1]
+        self._data, self._at = last, len(last) - (have - size)  # what the last read gave beyond ``size`` stays
+        parts[-1] = last[: self._at]
+        return b"".join(parts)
+
+    def done(self) -> None:
+        """After a reply: raise :class:`Gone` if the worker wrote anything more (its pipe is out of step)."""
+        if self.holds():
+            raise Gone
+        self._data, self._at = b"", 0
+
+    def _fill(self, wanted: int, deadline: float, alarm: _Alarm | None) -> bytes:
+        """One read of what the pipe holds: at least a byte, up to ``wanted`` or 64 KiB, whichever is more (and
+        at most 1 MiB, the pipe's size)."""
+        _wait_readable(self._fd, deadline, alarm)
+        chunk = os.read(self._fd, min(max(wanted, self._READ), 1 << 20))
         if not chunk:
             raise Gone
-        take(chunk)
-        left -= len(chunk)
+        return chunk
 
 
 def _drop(chunk: bytes) -> None:
     """What becomes of a streamed piece no one asked for."""
-
-
-def _read_exact(stream: IO[bytes], size: int, deadline: float, alarm: _Alarm | None = None) -> bytes:
-    fd = stream.fileno()
-    chunks = bytearray()
-    while len(chunks) < size:
-        _wait_readable(fd, deadline, alarm)
-        chunk = os.read(fd, min(size - len(chunks), 1 << 20))
-        if not chunk:
-            raise Gone
-        chunks += chunk
-    return bytes(chunks)
