@@ -384,10 +384,11 @@ def create_app(
     """
     endpoint = _Endpoint(kg, settings or kg.settings)
     routes = [
+        # /sparql first: Starlette tries the routes in order, and it is where nearly every request goes.
+        Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/", _answering(endpoint.page), methods=["GET"], name="page"),
         Route("/form", _answering(endpoint.form), methods=["GET"], name="form"),
         Route("/yasgui/{name}", _answering(yasgui_asset), methods=["GET"], name="yasgui"),
-        Route("/sparql", _answering(endpoint.sparql, endpoint.responses), methods=["GET", "POST"], name="sparql"),
         Route("/service-description", _answering(endpoint.description), methods=["GET"], name="service-description"),
         Route("/metrics", _answering(endpoint.metrics), methods=["GET"], name="metrics"),
         Route("/queries", _answering(question_list), methods=["GET"], name="queries"),

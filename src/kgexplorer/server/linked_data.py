@@ -40,6 +40,7 @@ from .protocol import (
     not_acceptable,
     wanted_accept,
 )
+from .query_string import url_params
 
 if TYPE_CHECKING:
     from kgexplorer.knowledge_graph import KnowledgeGraph
@@ -82,7 +83,7 @@ async def question_request(request: Request, kg: KnowledgeGraph, run: Runner) ->
         raise Refusal(
             404, "NotFound", f"no gallery question called {name[:100]!r}; the questions are: {', '.join(gallery)}"
         )
-    params = list(request.query_params.multi_items())
+    params = url_params(request)
     texts: dict[str, str] = {}
     for key, value in params:
         if key in _FORMAT_KEYS:
@@ -109,7 +110,7 @@ async def entity_page(request: Request, kg: KnowledgeGraph, run: Runner) -> Resp
         raise Refusal(404, "NotFound", f"{iri[:200]!r} is not an IRI of this graph") from None
     accept = request.headers.get("accept")
     offered = (*GRAPH_FORMATS, PAGE_FORMAT)
-    fmt = choose_format(wanted_accept(list(request.query_params.multi_items()), accept), offered)
+    fmt = choose_format(wanted_accept(url_params(request), accept), offered)
     if fmt is None:
         raise not_acceptable(accept, offered, f"the description of {iri}")
     try:

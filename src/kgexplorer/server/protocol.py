@@ -36,6 +36,8 @@ from kgexplorer.engine.results import AskResult, GraphResult, QueryResult, Selec
 from kgexplorer.errors import ExportError
 from kgexplorer.terms import IRI, BlankNode, Term
 
+from .query_string import url_params
+
 __all__ = [
     "GRAPH_FORMATS",
     "PAGE_FORMAT",
@@ -407,7 +409,7 @@ async def read_request(request: Request) -> QueryRequest:
     >>> asyncio.run(read_request(Request(scope, body)))
     QueryRequest(query='ASK {}', accept='text/csv')
     """
-    params = list(request.query_params.multi_items())
+    params = url_params(request)
     if request.method == "POST":
         media_type = _content_type(request.headers.get("content-type"))
         if media_type == "application/sparql-update":
