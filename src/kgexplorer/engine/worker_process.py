@@ -315,11 +315,11 @@ def _wait_readable(fd: int, deadline: float, alarm: _Alarm | None) -> None:
 
 
 class _Inbox:
-    """The reply pipe as the caller's blocking path reads it: each read takes what the pipe holds (up to 64 KiB), and
-    frames and pieces are taken from that. A small answer's frames come in one or two writes (its verdict with its
-    one piece, then the reply), which were six reads and six looks at the pipe when each header and body was read
-    on its own. Nothing is left over after a reply (the worker writes nothing more until it is asked again), so the
-    endpoint's reader (engine/worker_pipe.py) finds the pipe as it always did."""
+    """The reply pipe as the caller's blocking path reads it: each read takes what the pipe holds (up to 64 KiB, or
+    the rest of a larger frame), and frames and pieces are taken from that. A small answer's frames come in one or
+    two writes (its verdict with its one piece, then the reply), which were six reads and six looks at the pipe when
+    each header and body was read on its own. Nothing is left over after a reply (the worker writes nothing more
+    until it is asked again), so the endpoint's reader (engine/worker_pipe.py) finds the pipe as it always did."""
 
     __slots__ = ("_at", "_data", "_fd")
 
