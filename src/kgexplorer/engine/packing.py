@@ -69,7 +69,7 @@ class AnswerReader:
         self._empty_rows = 0  # rows of an answer without variables (SELECT * of no variables)
         self._error: tuple[type[Exception], tuple[Any, ...]] | None = None  # the first error met: its kind, its args
         #: The collector's pause, from the first piece (:meth:`feed`): None before it, then whether the collector
-        #: was on (to turn it on again, once, in :meth:`resume_collector`), then False once resumed.
+        #: was on, which :meth:`resume_collector` restores once (``_resumed``).
         self._collector_was: bool | None = None
         self._resumed = False
 
