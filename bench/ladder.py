@@ -59,7 +59,6 @@ BENCH_SETTINGS: dict[str, Any] = {
     "worker_memory_mb": 24_576,
 }
 
-#: Row counts measured in lubm/README.md (plain data, no reasoning).
 #: Q14's pattern as a CONSTRUCT (one triple per Q14 row): a graph answer through each system, reported beside
 #: the SELECTs and left out of the medians the targets read (the query set they were set on).
 GRAPH_QUERY = "Q14 as CONSTRUCT"
@@ -68,6 +67,7 @@ _GRAPH_QUERY_TEXT = (
     "PREFIX ub: <http://www.lehigh.edu/~zhp2/2004/0401/univ-bench.owl#>\n"
     "CONSTRUCT { ?X rdf:type ub:UndergraduateStudent } WHERE { ?X rdf:type ub:UndergraduateStudent }"
 )
+#: Row counts measured in lubm/README.md (plain data, no reasoning); the CONSTRUCT gives a triple per Q14 row.
 LUBM_EXPECTED_ROWS: dict[str, dict[str, int]] = {
     "LUBM1": {"Q1": 4, "Q2": 0, "Q3": 6, "Q14": 5_916, GRAPH_QUERY: 5_916},
     "LUBM10": {"Q1": 4, "Q2": 28, "Q3": 6, "Q14": 75_547, GRAPH_QUERY: 75_547},
