@@ -17,6 +17,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from .boundary import run_boundary_bench
 from .coldstart import run_coldstart_bench
 from .endpoint import run_endpoint_bench
 from .graph_draw import run_graph_draw_bench
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         after_s = AFTER_LADDER_S - (0 if not args.no_endpoint else ENDPOINT_S)
         results = run_tasks(tasks, budget, progress=progress, after_s=after_s)
         results["bundled"] = bundled
+        try:
+            results["boundary"] = run_boundary_bench(progress=progress)
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as exc:  # reported as not measured
+            results["boundary"] = {"error": f"{type(exc).__name__}: {exc}"}
         try:
             results["oneshot"] = run_oneshot_bench(progress=progress)
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:  # reported as not measured

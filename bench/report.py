@@ -16,6 +16,7 @@ from typing import Any
 
 from kgexplorer.engine.worker_process import SPIN_S
 
+from .boundary import boundary_lines
 from .endpoint import EVERY_CORE
 from .ladder import GRAPH_QUERY
 from .mixed_load import mixed_load_section, mixed_load_targets
@@ -620,12 +621,17 @@ def _bundled(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+#: The ladder's steps small enough that a quick query's fixed cost decides their median a/c.
+_SMALL_STEPS = ("10k", "100k")
+
+
 def _overhead(results: dict[str, Any]) -> list[str]:
     """Where the remaining a/c gap comes from, computed from the query tables."""
     lines = ["## Where the remaining query overhead is", ""]
     fixed: list[tuple[float, float]] = []  # (a - c, c) of quick queries with few rows
     heavy: list[float] = []  # (a - c) / c of queries that take pyoxigraph 5 ms or more with few rows
     per_row: list[tuple[str, str, float, int]] = []
+    small: list[float] = []  # c of those quick queries on the small steps
     for name, step in results["steps"].items():
         for q, r in query_ratios(step).items():
             a, c = r["cells"]["kg-mem"][1], r["cells"]["pyox-mem"][1]
@@ -634,6 +640,8 @@ def _overhead(results: dict[str, Any]) -> list[str]:
                 continue
             if c < 0.001 and rows < 100:
                 fixed.append((a - c, c))
+                if name in _SMALL_STEPS:
+                    small.append(c)
             elif c >= 0.005 and rows < 1000:
                 heavy.append((a - c) / c)
             if rows >= 5000:
@@ -652,6 +660,13 @@ def _overhead(results: dict[str, Any]) -> list[str]:
             "memory cap are enforced on a separate process. On these queries a/c is about "
             f"{(extra + raw) / raw:.3g}×, and the 1.5× target would need the round trip under {_ms(raw / 2)} ms."
         )
+    step_10k = results["steps"].get("10k")
+    raw_10k = (_sys(step_10k, "pyox-mem").get("load") or {}).get("seconds") if step_10k else None
+    lines += boundary_lines(
+        results.get("boundary"),
+        quick_raw_s=statistics.median(small) if small else None,
+        raw_10k_load_s=raw_10k,
+    )
     if heavy:
         pct = statistics.median(heavy) * 100
         lines.append(
