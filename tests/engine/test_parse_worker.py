@@ -227,8 +227,8 @@ def test_the_same_file_gives_the_same_n_quads(tmp_path: Path) -> None:
 _WITHOUT_SANDBOX = """
 import kgexplorer.engine.sandbox as sandbox
 sandbox.install_network_sandbox = lambda: sandbox.SandboxStatus(False, "switched off by the test")
-from kgexplorer.engine.parse_worker import _child_main
-_child_main()
+from kgexplorer.engine.parse_worker_main import child_main
+child_main()
 """
 
 

@@ -12,13 +12,14 @@ import platform
 import subprocess
 import sys
 import textwrap
+import types
 
 import pytest
 
 from kgexplorer.engine import sandbox
 from kgexplorer.engine.sandbox import SandboxStatus, install_network_sandbox
 
-LINUX_WITH_FILTER = sys.platform.startswith("linux") and sandbox._ARCHES.get(__import__("platform").machine())
+LINUX_WITH_FILTER = sys.platform.startswith("linux") and sandbox._ARCHES.get(platform.machine())
 needs_filter = pytest.mark.skipif(not LINUX_WITH_FILTER, reason="the seccomp filter exists for Linux x86-64/aarch64")
 
 # What a child process reports after (or without) installing the sandbox: the status, each socket family's
@@ -145,7 +146,7 @@ def test_where_the_kernel_has_no_filter_nothing_changes_and_the_status_says_why(
     monkeypatch.setattr(sandbox.sys, "platform", "darwin")
     assert install_network_sandbox() == SandboxStatus(False, "seccomp filters are Linux-only (this is darwin)")
     monkeypatch.setattr(sandbox.sys, "platform", "linux")
-    monkeypatch.setattr(platform, "machine", lambda: "riscv64")  # sandbox imports it when it installs
+    monkeypatch.setattr(sandbox.os, "uname", lambda: types.SimpleNamespace(machine="riscv64"))
     status = install_network_sandbox()
     assert not status.on
     assert "riscv64" in status.detail
@@ -157,3 +158,12 @@ def test_where_the_kernel_has_no_filter_nothing_changes_and_the_status_says_why(
 def _seccomp_of_this_process() -> str:
     with open("/proc/self/status", encoding="ascii") as status:
         return status.read().split("Seccomp:")[1].split()[0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/status is Linux's")
+def test_a_filter_that_lets_an_internet_socket_through_is_reported_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check after installing opens a real socket: in this process, which no filter covers, it opens, so a
+    kernel that said "filtered" but let it through would be reported, not trusted."""
+    monkeypatch.setattr(sandbox, "_seccomp_mode", lambda: "2")  # as if the kernel said the filter is in force
+    status = sandbox._verify()
+    assert status == SandboxStatus(False, "the seccomp filter is installed but a test AF_INET socket was opened")

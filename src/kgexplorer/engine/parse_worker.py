@@ -3,7 +3,7 @@
 Uploads (the app's Data page), ``--data`` files, and the files ``kgexplorer load`` and ``validate`` read
 come from whoever wrote the dataset (docs/security.md): a parser bug or a pathological file must not
 take the app or the command down with it, nor reach the network. So :func:`parse_files` starts
-``python -m kgexplorer.engine.parse_worker``, which first asks the kernel to refuse it the network
+``python -m kgexplorer.engine.parse_worker_main``, which first asks the kernel to refuse it the network
 (:func:`kgexplorer.engine.sandbox.install_network_sandbox`), caps its own address space (RLIMIT_AS, the
 ``parse_memory_mb`` setting) and then streams each file into N-Quads (:func:`kgexplorer.engine.store.write_nquads`).
 The caller kills it at the ``parse_time_limit_s`` wall-clock limit. What comes back is N-Quads written by
@@ -53,7 +53,6 @@ from .store import DataFile, StoreRecipe, bundled_graph_dir
 __all__ = ["ParsedFile", "ParsedFiles", "needs_parsing", "parse_files", "parse_recipe"]
 
 _log = logging.getLogger(__name__)
-_MIB = 1 << 20
 _warned: list[str] = []  # the sandbox's state when a parse worker first ran without it
 
 
@@ -301,7 +300,7 @@ def _run(
 
 def _worker_command() -> list[str]:
     """How the parse worker is started (tests start one without its sandbox through this)."""
-    return [sys.executable, "-P", "-m", "kgexplorer.engine.parse_worker"]  # -P: nothing from the working folder
+    return [sys.executable, "-P", "-m", "kgexplorer.engine.parse_worker_main"]  # -P: nothing from the working folder
 
 
 def _expected(request: dict[str, Any], outcomes: dict[int, dict[str, Any]]) -> int:
@@ -345,64 +344,3 @@ def _lines(stream: IO[bytes], deadline: float) -> Iterator[dict[str, Any]]:
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
             yield json.loads(line)
-
-
-# ------------------------------------------------------------------------------------------ the child side
-
-
-def _child_main() -> None:  # pragma: no cover - runs in the worker process (covered by the tests through it)
-    from .sandbox import install_network_sandbox
-
-    status = install_network_sandbox()  # first: before anything reads a file
-    _end_with_parent()
-    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # anything printed goes to stderr, never into the answers
-
-    def say(**message: Any) -> None:
-        out.write(json.dumps(message) + "\n")
-        out.flush()
-
-    say(sandbox=str(status), on=status.on)
-    request = json.loads(sys.stdin.buffer.read())
-    import resource
-
-    limit = int(request["memory_mb"]) * _MIB
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from .store import write_nquads
-
-    settings = Settings(max_xml_depth=request["max_xml_depth"], max_xml_expansion=request["max_xml_expansion"])
-    for index, item in enumerate(request["files"]):
-        say(start=index)
-        try:
-            quads = write_nquads(
-                DataFile(item["path"], item["format"]),
-                item["target"],
-                name=item["name"],
-                settings=settings,
-                max_decompressed_bytes=request["max_decompressed_bytes"],
-                memory_note=f" (the parse_memory_mb setting: {request['memory_mb']} MiB)",
-            )
-        except GraphLoadError as exc:
-            say(index=index, error=str(exc), line=exc.line, column=exc.column)
-            if request["stop_at_first_error"]:
-                return
-        else:
-            say(index=index, quads=quads)
-
-
-def _end_with_parent() -> None:  # pragma: no cover - child side
-    """Linux: be killed when the process that started this one dies (a killed load leaves no parser behind)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _child_main()

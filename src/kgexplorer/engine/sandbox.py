@@ -147,9 +147,8 @@ def install_network_sandbox() -> SandboxStatus:
     if not sys.platform.startswith("linux"):
         return SandboxStatus(False, f"seccomp filters are Linux-only (this is {sys.platform})")
     import ctypes
-    import platform
 
-    machine = platform.machine()
+    machine = os.uname().machine  # what platform.machine() reads, without importing platform
     arch = _ARCHES.get(machine)
     if arch is None or struct.calcsize("P") != 8:
         return SandboxStatus(
@@ -185,14 +184,16 @@ def install_network_sandbox() -> SandboxStatus:
 
 def _verify() -> SandboxStatus:
     """Check that the filter is really in force: the kernel says so, and internet sockets are refused."""
-    import socket
+    # The C module: the same socket(2) call, without importing the socket module's enums and selectors, a tenth of
+    # a parse worker's start (docs/decisions/load-once.md, "Loading nothing").
+    import _socket
 
     mode = _seccomp_mode()
     if mode != "2":
         return SandboxStatus(False, f"the seccomp filter was accepted but /proc/self/status says Seccomp: {mode}")
-    for family in (socket.AF_INET, socket.AF_INET6):
+    for family, name in ((_socket.AF_INET, "AF_INET"), (_socket.AF_INET6, "AF_INET6")):
         try:
-            probe = socket.socket(family, socket.SOCK_STREAM)
+            probe = _socket.socket(family, _socket.SOCK_STREAM)
         except PermissionError:
             continue
         except OSError as exc:  # e.g. IPv6 compiled out of the kernel: refused all the same
@@ -200,7 +201,7 @@ def _verify() -> SandboxStatus:
                 continue
             return SandboxStatus(False, f"a test socket failed for another reason than the filter ({exc})")
         probe.close()
-        return SandboxStatus(False, f"the seccomp filter is installed but a test {family.name} socket was opened")
+        return SandboxStatus(False, f"the seccomp filter is installed but a test {name} socket was opened")
     return SandboxStatus(True, REFUSED)
 
 

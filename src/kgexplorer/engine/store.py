@@ -28,7 +28,6 @@ import pyoxigraph as ox
 from kgexplorer.errors import GraphLoadError
 from kgexplorer.settings import Settings
 
-from .disk_store import open_read_only
 from .load_progress import CappedReader, CountingReader, LineCounter, LoadProgress
 from .rdfxml import CleanXml
 
@@ -209,6 +208,8 @@ def build_store(
     worker is still writing so (:mod:`kgexplorer.engine.growing_file`).
     """
     if recipe.store_dir:
+        from .disk_store import open_read_only  # here: the parse worker, which imports this module, opens no store
+
         store = open_read_only(recipe.store_dir)
         if recipe.files or recipe.extra:
             raise GraphLoadError(
