@@ -7,8 +7,8 @@ started it, says whether the sandbox is on, reads the request, caps its own addr
 ``parse_memory_mb`` setting) and streams each file into N-Quads (:func:`kgexplorer.engine.store.write_nquads`),
 answering as JSON lines.
 
-This module imports only what that side uses: the caller's side (subprocess, logging, temporary folders) took a
-tenth of the worker's start (docs/decisions/load-once.md, "Loading nothing").
+This module imports only what that side uses: the caller's side (subprocess, logging, temporary folders) took 10-15 ms
+of the worker's start (docs/decisions/load-once.md, "Loading nothing").
 """
 
 from __future__ import annotations

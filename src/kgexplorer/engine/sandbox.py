@@ -184,8 +184,8 @@ def install_network_sandbox() -> SandboxStatus:
 
 def _verify() -> SandboxStatus:
     """Check that the filter is really in force: the kernel says so, and internet sockets are refused."""
-    # The C module: the same socket(2) call, without importing the socket module's enums and selectors, a tenth of
-    # a parse worker's start (docs/decisions/load-once.md, "Loading nothing").
+    # The C module: the same socket(2) call, without importing the socket module's enums and selectors (about 3 ms of
+    # every worker's start; docs/decisions/load-once.md, "Loading nothing").
     import _socket
 
     mode = _seccomp_mode()
