@@ -330,10 +330,6 @@ class _Inbox:
         self._data = b""
         self._at = 0
 
-    def holds(self) -> bool:
-        """Whether bytes read from the pipe wait here, not yet taken."""
-        return self._at < len(self._data)
-
     def take(self, size: int, deadline: float, alarm: _Alarm | None) -> bytes:
         """Exactly ``size`` bytes."""
         at, end = self._at, self._at + size
@@ -353,7 +349,7 @@ class _Inbox:
 
     def done(self) -> None:
         """After a reply: raise :class:`Gone` if the worker wrote anything more (its pipe is out of step)."""
-        if self.holds():
+        if self._at < len(self._data):  # bytes read from the pipe and not taken
             raise Gone
         self._data, self._at = b"", 0
 
