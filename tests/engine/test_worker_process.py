@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -15,29 +16,33 @@ from kgexplorer.engine import worker_process
 from kgexplorer.engine.worker_process import Deadline, Gone, _Inbox, spin_until_readable
 
 
-def test_a_pipe_already_readable_is_found_at_once() -> None:
+@pytest.fixture
+def pipe() -> Iterator[tuple[int, int]]:
+    """A pipe's read and write ends, both closed after the test (tests that close an end themselves make their own:
+    closing a number twice could close a descriptor opened meanwhile)."""
     read, write = os.pipe()
     try:
-        os.write(write, b"x")
-        assert spin_until_readable(read, 10.0)
+        yield read, write
     finally:
         os.close(read)
         os.close(write)
 
 
-def test_nothing_coming_ends_the_spin_after_its_time() -> None:
-    read, write = os.pipe()
-    try:
-        started = time.perf_counter()
-        assert not spin_until_readable(read, 0.01)
-        assert time.perf_counter() - started >= 0.01
-    finally:
-        os.close(read)
-        os.close(write)
+def test_a_pipe_already_readable_is_found_at_once(pipe: tuple[int, int]) -> None:
+    read, write = pipe
+    os.write(write, b"x")
+    assert spin_until_readable(read, 10.0)
 
 
-def test_a_frame_written_during_the_spin_ends_it() -> None:
-    read, write = os.pipe()
+def test_nothing_coming_ends_the_spin_after_its_time(pipe: tuple[int, int]) -> None:
+    read, _write = pipe  # the write end stays open: nothing comes, yet the pipe has not ended
+    started = time.perf_counter()
+    assert not spin_until_readable(read, 0.01)
+    assert time.perf_counter() - started >= 0.01
+
+
+def test_a_frame_written_during_the_spin_ends_it(pipe: tuple[int, int]) -> None:
+    read, write = pipe
     writer = threading.Timer(0.02, os.write, (write, b"x"))
     try:
         writer.start()
@@ -45,8 +50,6 @@ def test_a_frame_written_during_the_spin_ends_it() -> None:
         assert os.read(read, 1) == b"x"
     finally:
         writer.join()
-        os.close(read)
-        os.close(write)
 
 
 def test_a_closed_writer_ends_the_spin() -> None:
@@ -102,9 +105,11 @@ def test_frames_read_back_exactly_however_the_pipe_cuts_them(frames: list[bytes]
         os.close(read)
 
 
-def test_a_small_answer_in_one_write_is_read_with_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_answer_in_one_write_is_read_with_one_read(
+    pipe: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A verdict, a piece and a reply written at once cost the caller one read, not one per header and body."""
-    read, write = os.pipe()
+    read, write = pipe
     reads: list[int] = []
     real_read = os.read
 
@@ -113,40 +118,28 @@ def test_a_small_answer_in_one_write_is_read_with_one_read(monkeypatch: pytest.M
         return real_read(fd, size)
 
     monkeypatch.setattr(worker_process.os, "read", counted)
-    try:
-        frames = [b"\x00" * 8, b"checked", b"\x00" * 8, b"?x\n1\n", b"\x00" * 8, b"rows_done"]
-        os.write(write, b"".join(frames))
-        inbox = _Inbox(read)
-        assert [inbox.take(len(f), time.monotonic() + 5, None) for f in frames] == frames
-        inbox.done()
-        assert len(reads) == 1
-    finally:
-        os.close(read)
-        os.close(write)
+    frames = [b"\x00" * 8, b"checked", b"\x00" * 8, b"?x\n1\n", b"\x00" * 8, b"rows_done"]
+    os.write(write, b"".join(frames))
+    inbox = _Inbox(read)
+    assert [inbox.take(len(f), time.monotonic() + 5, None) for f in frames] == frames
+    inbox.done()
+    assert len(reads) == 1
 
 
-def test_bytes_after_a_reply_put_the_worker_out_of_step() -> None:
+def test_bytes_after_a_reply_put_the_worker_out_of_step(pipe: tuple[int, int]) -> None:
     """The worker writes nothing after a reply until it is asked again; anything there means its pipe is out of
     step, and the pool then stops using it (Gone)."""
-    read, write = os.pipe()
-    try:
-        os.write(write, b"reply" + b"more")
-        inbox = _Inbox(read)
-        assert inbox.take(5, time.monotonic() + 5, None) == b"reply"
-        with pytest.raises(Gone):
-            inbox.done()
-    finally:
-        os.close(read)
-        os.close(write)
+    read, write = pipe
+    os.write(write, b"reply" + b"more")
+    inbox = _Inbox(read)
+    assert inbox.take(5, time.monotonic() + 5, None) == b"reply"
+    with pytest.raises(Gone):
+        inbox.done()
 
 
-def test_a_frame_that_never_comes_ends_at_the_deadline() -> None:
-    read, write = os.pipe()
-    try:
-        os.write(write, b"abc")
-        inbox = _Inbox(read)
-        with pytest.raises(Deadline):
-            inbox.take(10, time.monotonic() + 0.05, None)
-    finally:
-        os.close(read)
-        os.close(write)
+def test_a_frame_that_never_comes_ends_at_the_deadline(pipe: tuple[int, int]) -> None:
+    read, write = pipe
+    os.write(write, b"abc")
+    inbox = _Inbox(read)
+    with pytest.raises(Deadline):
+        inbox.take(10, time.monotonic() + 0.05, None)
