@@ -110,7 +110,7 @@ def _empty_loads() -> list[float]:
 
 
 def run_boundary_bench(*, progress: Any = print) -> dict[str, Any]:
-    """Both boundary; the caller stores the result under ``results["boundary"]``."""
+    """Both figures; the caller stores the result under ``results["boundary"]``."""
     progress("boundary: a bare round trip to a worker process, and the load of an empty file")
     round_trips = _round_trips()
     loads = _empty_loads()
